@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "redis-cost",
+    products: [
+        .executable(name: "redis-cost", targets: ["redis-cost"]),
+        .library(name: "RedisCost", targets: ["RedisCost"]),
+    ],
+    targets: [
+        // Everything the tool knows and does; tests use it directly.
+        .target(
+            name: "RedisCost",
+            plugins: ["EmbedCommandTable"]
+        ),
+        // A small hand-written command-line parser (no third-party packages).
+        .target(name: "ArgumentParsing"),
+        // The thin executable: parses flags, calls the library, prints.
+        .executableTarget(
+            name: "redis-cost",
+            dependencies: ["RedisCost", "ArgumentParsing"]
+        ),
+        // Build-time helper: turns Data/commands.json into a Swift source file so the
+        // release binary carries its table and works when copied anywhere.
+        .executableTarget(name: "EmbedData", path: "Sources/EmbedData"),
+        .plugin(
+            name: "EmbedCommandTable",
+            capability: .buildTool(),
+            dependencies: ["EmbedData"]
+        ),
+        .testTarget(
+            name: "RedisCostTests",
+            dependencies: ["RedisCost", "ArgumentParsing"]
+        ),
+    ]
+)

@@ -1,0 +1,228 @@
+/// A cost formula from the command table, parsed once when the table loads.
+///
+/// The language (documented in Data/README.md) is arithmetic over a call's facts:
+/// `argc`, `keys`, `size`, `size(i)`, `sizes`, `items`, `items(i)`, `total(i)`, `smallest(i)`,
+/// `largest(i)`, `arg(i)`, `num(i, default)`, `len(i)`, `opt("TOKEN", default[, k])`,
+/// `has("TOKEN")`, `count("TOKEN"…)`, `dbsize`, `allkeys`, `nested`, and the functions
+/// `log`, `min`, `max`, `abs`, `cap`, `if`, `range`, `depth`, `atmost`, `unknown`.
+public struct Formula: Sendable, Equatable, CustomStringConvertible {
+    public let source: String
+    let root: Node
+
+    indirect enum Node: Sendable, Equatable {
+        case number(Double)
+        case text(String)
+        case variable(Variable)
+        case call(Function, [Node])
+        case negate(Node)
+        case binary(BinaryOperator, Node, Node)
+    }
+
+    enum Variable: String, Sendable, CaseIterable {
+        /// Number of argv entries, the command name (and subcommand) included.
+        case argc
+        /// Number of keys the call names.
+        case keys
+        /// Size of the first key (elements, or bytes for a string; 0 when missing).
+        case size
+        /// Sum of the sizes of all keys.
+        case sizes
+        /// Sum over all keys of their elements, a string counting as one (what DEL frees).
+        case items
+        /// Keys in the selected database / in all databases.
+        case dbsize, allkeys
+        /// Total cost of the calls a script or transaction made.
+        case nested
+    }
+
+    enum Function: String, Sendable, CaseIterable {
+        case size, items, total, smallest, largest, arg, num, len, opt, has, count, log, min, max
+        case `if`, range, depth, atmost, unknown, abs, cap
+
+        var arity: ClosedRange<Int> {
+            switch self {
+            case .size, .items, .total, .smallest, .largest, .arg, .len, .has, .log, .atmost, .unknown, .abs: 1...1
+            case .opt: 2...3
+            case .min, .max, .count: 1...16
+            case .if, .range: 3...3
+            case .depth, .num, .cap: 2...2
+            }
+        }
+    }
+
+    enum BinaryOperator: String, Sendable {
+        case add = "+", subtract = "-", multiply = "*", divide = "/"
+        case less = "<", greater = ">", lessOrEqual = "<=", greaterOrEqual = ">=", equal = "==", notEqual = "!="
+    }
+
+    public var description: String { source }
+
+    public init(_ source: String) throws(FormulaSyntaxError) {
+        var parser = FormulaParser(source: source)
+        self.source = source
+        self.root = try parser.parseAll()
+    }
+
+    /// The reason of a formula that is `unknown("…")` at its top, else nil.
+    public var unknownReason: String? {
+        if case .call(.unknown, let arguments) = root, case .text(let reason)? = arguments.first { return reason }
+        return nil
+    }
+}
+
+public struct FormulaSyntaxError: Error, CustomStringConvertible, Equatable {
+    public var formula: String
+    public var offset: Int
+    public var expected: String
+    public var description: String { "formula \"\(formula)\": at character \(offset + 1): \(expected)" }
+}
+
+/// Recursive descent over the formula's characters; precedence: comparison < + - < * / < unary.
+struct FormulaParser {
+    let source: String
+    let characters: [Character]
+    var position = 0
+
+    init(source: String) {
+        self.source = source
+        self.characters = Array(source)
+    }
+
+    mutating func parseAll() throws(FormulaSyntaxError) -> Formula.Node {
+        let node = try parseComparison()
+        skipSpaces()
+        if position < characters.count { throw error("an operator or the end of the formula") }
+        return node
+    }
+
+    func error(_ expected: String) -> FormulaSyntaxError {
+        FormulaSyntaxError(formula: source, offset: position, expected: "expected \(expected)")
+    }
+
+    mutating func skipSpaces() {
+        while position < characters.count, characters[position].isWhitespace { position += 1 }
+    }
+
+    mutating func accept(_ text: String) -> Bool {
+        skipSpaces()
+        let chars = Array(text)
+        guard position + chars.count <= characters.count,
+              Array(characters[position..<position + chars.count]) == chars else { return false }
+        position += chars.count
+        return true
+    }
+
+    mutating func parseComparison() throws(FormulaSyntaxError) -> Formula.Node {
+        let left = try parseSum()
+        for op in [Formula.BinaryOperator.lessOrEqual, .greaterOrEqual, .equal, .notEqual, .less, .greater]
+        where accept(op.rawValue) {
+            return .binary(op, left, try parseSum())
+        }
+        return left
+    }
+
+    mutating func parseSum() throws(FormulaSyntaxError) -> Formula.Node {
+        var node = try parseProduct()
+        while true {
+            if accept("+") { node = .binary(.add, node, try parseProduct()) }
+            else if accept("-") { node = .binary(.subtract, node, try parseProduct()) }
+            else { return node }
+        }
+    }
+
+    mutating func parseProduct() throws(FormulaSyntaxError) -> Formula.Node {
+        var node = try parseUnary()
+        while true {
+            if accept("*") { node = .binary(.multiply, node, try parseUnary()) }
+            else if accept("/") { node = .binary(.divide, node, try parseUnary()) }
+            else { return node }
+        }
+    }
+
+    mutating func parseUnary() throws(FormulaSyntaxError) -> Formula.Node {
+        if accept("-") { return .negate(try parseUnary()) }
+        return try parsePrimary()
+    }
+
+    mutating func parsePrimary() throws(FormulaSyntaxError) -> Formula.Node {
+        skipSpaces()
+        guard position < characters.count else { throw error("a number, a name or \"(\"") }
+        let c = characters[position]
+        if accept("(") {
+            let inner = try parseComparison()
+            guard accept(")") else { throw error("\")\"") }
+            return inner
+        }
+        if c == "\"" { return .text(try parseText()) }
+        if c.isNumber {
+            let start = position
+            while position < characters.count, characters[position].isNumber || characters[position] == "." {
+                position += 1
+            }
+            guard let value = Double(String(characters[start..<position])) else {
+                position = start
+                throw error("a number")
+            }
+            return .number(value)
+        }
+        if c.isLetter {
+            let start = position
+            while position < characters.count, characters[position].isLetter || characters[position].isNumber {
+                position += 1
+            }
+            let name = String(characters[start..<position])
+            if accept("(") {
+                guard let function = Formula.Function(rawValue: name) else {
+                    position = start
+                    throw error("a function (\(Formula.Function.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+                var arguments: [Formula.Node] = []
+                if !accept(")") {
+                    repeat { arguments.append(try parseComparison()) } while accept(",")
+                    guard accept(")") else { throw error("\",\" or \")\"") }
+                }
+                guard function.arity.contains(arguments.count) else {
+                    position = start
+                    throw error("\(function.rawValue) to take \(function.arity.lowerBound == function.arity.upperBound ? "\(function.arity.lowerBound)" : "\(function.arity.lowerBound) to \(function.arity.upperBound)") arguments, not \(arguments.count)")
+                }
+                try checkTextArguments(function, arguments, at: start)
+                return .call(function, arguments)
+            }
+            guard let variable = Formula.Variable(rawValue: name) else {
+                position = start
+                throw error("a variable (\(Formula.Variable.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return .variable(variable)
+        }
+        throw error("a number, a name or \"(\"")
+    }
+
+    mutating func parseText() throws(FormulaSyntaxError) -> String {
+        position += 1
+        var text = ""
+        while position < characters.count, characters[position] != "\"" {
+            text.append(characters[position])
+            position += 1
+        }
+        guard position < characters.count else { throw error("a closing quote") }
+        position += 1
+        return text
+    }
+
+    /// `opt`, `has` and `unknown` take a quoted text first, `count` only texts; nothing else takes text.
+    func checkTextArguments(_ function: Formula.Function, _ arguments: [Formula.Node], at start: Int) throws(FormulaSyntaxError) {
+        let wantsText = [.opt, .has, .unknown, .count].contains(function)
+        for (index, argument) in arguments.enumerated() {
+            let isText: Bool
+            if case .text = argument { isText = true } else { isText = false }
+            let textHere = wantsText && (index == 0 || function == .count)
+            if isText != textHere {
+                var copy = self
+                copy.position = start
+                throw copy.error(textHere
+                    ? "\(function.rawValue)'s first argument to be a quoted text"
+                    : "a number, not a quoted text, as argument \(index + 1) of \(function.rawValue)")
+            }
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+
+/// Where a command's keys sit in its arguments, as the server declares it in `COMMAND INFO`
+/// (Redis 7+ "key specs"). One spec is a begin-search step and a find-keys step.
+public struct KeySpec: Sendable, Equatable {
+    public enum BeginSearch: Sendable, Equatable {
+        /// The first key is at this argv index (argv[0] is the command name).
+        case index(Int)
+        /// The first key follows this keyword; search forward from `startFrom`, or
+        /// backward from `argc + startFrom` when it is negative.
+        case keyword(String, startFrom: Int)
+        /// The server cannot say (e.g. SORT's BY/GET/STORE).
+        case unknown
+    }
+
+    public enum FindKeys: Sendable, Equatable {
+        /// Keys from the first to `lastKey` (relative; negative counts from the end, or
+        /// with `limit` > 0 means "1/limit of the remaining arguments"), every `step`.
+        case range(lastKey: Int, step: Int, limit: Int)
+        /// The number of keys is the integer at `first + keyNumIndex`; the keys start at
+        /// `first + firstKey`, every `step`.
+        case keyNum(keyNumIndex: Int, firstKey: Int, step: Int)
+        case unknown
+    }
+
+    /// The spec's flags as the server prints them: `RO`, `RW`, `OW`, `RM`, `access`,
+    /// `insert`, `delete`, `update`, `not_key`, `incomplete`, `variable_flags`.
+    public var flags: [String]
+    public var begin: BeginSearch
+    public var find: FindKeys
+
+    public init(flags: [String], begin: BeginSearch, find: FindKeys) {
+        self.flags = flags
+        self.begin = begin
+        self.find = find
+    }
+
+    public var isNotKey: Bool { flags.contains { $0.caseInsensitiveCompare("not_key") == .orderedSame } }
+    public var isWrite: Bool { flags.contains { ["RW", "OW", "RM"].contains($0.uppercased()) } }
+}
+
+/// Returns the argv indices of a call's keys, following the server's own algorithm
+/// (`getKeysUsingKeySpecs` in Redis's db.c) in its "partial" mode: a spec that does
+/// not fit the arguments adds no keys instead of failing the whole call.
+public func keyPositions<Argument>(
+    specs: [KeySpec], argv: [Argument], equalsKeyword: (Argument, String) -> Bool,
+    integerValue: (Argument) -> Int?
+) -> [Int] {
+    let argc = argv.count
+    var positions: [Int] = []
+    for spec in specs where !spec.isNotKey {
+        var first = 0
+        switch spec.begin {
+        case .index(let index):
+            first = index
+        case .keyword(let keyword, let startFrom):
+            let start = startFrom > 0 ? startFrom : argc + startFrom
+            let end = startFrom > 0 ? argc - 1 : 1
+            var i = start
+            while i != end {
+                if i >= argc || i < 1 { break }
+                if equalsKeyword(argv[i], keyword) {
+                    first = i + 1
+                    break
+                }
+                i += start <= end ? 1 : -1
+            }
+            if first == 0 { continue }
+        case .unknown:
+            continue
+        }
+        let last: Int
+        let step: Int
+        switch spec.find {
+        case .range(let lastKey, let rangeStep, let limit):
+            step = rangeStep
+            if lastKey >= 0 {
+                last = first + lastKey
+            } else if limit == 0 {
+                last = argc + lastKey
+            } else {
+                last = first + ((argc - first) / limit + lastKey)
+            }
+        case .keyNum(let keyNumIndex, let firstKey, let keyStep):
+            step = keyStep
+            let numberAt = first + keyNumIndex
+            guard numberAt < argc, let count = integerValue(argv[numberAt]), count >= 0 else { continue }
+            first += firstKey
+            last = first + count - 1
+        case .unknown:
+            continue
+        }
+        guard step > 0, first < argc, last < argc, last >= first else { continue }
+        var i = first
+        while i <= last {
+            positions.append(i)
+            i += step
+        }
+    }
+    return positions
+}
