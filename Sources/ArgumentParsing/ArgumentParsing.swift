@@ -131,7 +131,9 @@ extension CommandSpec {
                 inlineValue = String(argument[argument.index(after: equals)...])
             }
             guard let option = byName[spelling] else {
-                let suggestion = options.flatMap(\.names).first { $0.hasPrefix(spelling) || spelling.hasPrefix($0) }
+                let suggestion = options.flatMap(\.names).filter { $0.hasPrefix("--") }
+                    .min { editDistance($0, spelling) < editDistance($1, spelling) }
+                    .flatMap { editDistance($0, spelling) <= 2 ? $0 : nil }
                 throw UsageError(command: name, message: "unknown option \(spelling)" + (suggestion.map { " (did you mean \($0)?)" } ?? ""))
             }
             if option.valueName == nil {
@@ -166,4 +168,18 @@ extension CommandSpec {
     }
 
     private func isNumber(_ text: String) -> Bool { Double(text) != nil }
+}
+
+/// Levenshtein distance, for "did you mean" suggestions.
+func editDistance(_ a: String, _ b: String) -> Int {
+    let a = Array(a), b = Array(b)
+    var previous = Array(0...b.count)
+    for (i, x) in a.enumerated() {
+        var current = [i + 1]
+        for (j, y) in b.enumerated() {
+            current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+        }
+        previous = current
+    }
+    return previous[b.count]
 }

@@ -92,7 +92,22 @@ struct FormulaParser {
         let node = try parseComparison()
         skipSpaces()
         if position < characters.count { throw error("an operator or the end of the formula") }
+        if containsStrayText(node) {
+            position = 0
+            throw error("quoted text only as the token of opt, has, count or unknown")
+        }
         return node
+    }
+
+    /// Text is legal only where `checkTextArguments` placed it: directly inside a call.
+    func containsStrayText(_ node: Formula.Node, insideCall: Bool = false) -> Bool {
+        switch node {
+        case .text: !insideCall
+        case .number, .variable: false
+        case .negate(let inner): containsStrayText(inner)
+        case .binary(_, let a, let b): containsStrayText(a) || containsStrayText(b)
+        case .call(_, let arguments): arguments.contains { containsStrayText($0, insideCall: true) }
+        }
     }
 
     func error(_ expected: String) -> FormulaSyntaxError {

@@ -84,6 +84,6 @@ extension CommandEntry {
         RedisCost.keyPositions(
             specs: keySpecs, argv: argv,
             equalsKeyword: { $0.caseInsensitiveCompare($1) == .orderedSame },
-            integerValue: { Int($0) })
+            integerValue: { Int($0) }, isEmpty: { $0.isEmpty })
     }
 }

@@ -44,10 +44,11 @@ public struct KeySpec: Sendable, Equatable {
 /// not fit the arguments adds no keys instead of failing the whole call.
 public func keyPositions<Argument>(
     specs: [KeySpec], argv: [Argument], equalsKeyword: (Argument, String) -> Bool,
-    integerValue: (Argument) -> Int?
+    integerValue: (Argument) -> Int?, isEmpty: (Argument) -> Bool
 ) -> [Int] {
     let argc = argv.count
     var positions: [Int] = []
+    var incompleteSpecFoundKeys = false
     for spec in specs where !spec.isNotKey {
         var first = 0
         switch spec.begin {
@@ -96,6 +97,13 @@ public func keyPositions<Argument>(
             positions.append(i)
             i += step
         }
+        if spec.flags.contains("incomplete") { incompleteSpecFoundKeys = true }
+    }
+    // An "incomplete" spec makes the server fall back to the command's own key finder. The
+    // one such built-in command, MIGRATE, passes "" as its single key when it uses KEYS
+    // (migrateGetKeys in Redis's db.c): that placeholder is not a key.
+    if incompleteSpecFoundKeys {
+        positions.removeAll { isEmpty(argv[$0]) }
     }
     return positions
 }

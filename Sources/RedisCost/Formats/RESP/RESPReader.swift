@@ -1,7 +1,7 @@
 /// Parses RESP values out of a growing byte buffer. A reply may arrive in any number of
 /// reads; `next()` returns nil until a whole value is buffered and never consumes a partial one.
 public struct RESPReader: Sendable {
-    public struct ProtocolError: Error, CustomStringConvertible {
+    public struct ProtocolError: Error, CustomStringConvertible, Equatable {
         public var offset: Int
         public var detail: String
         public var description: String { "protocol error at byte \(offset) of the reply stream: \(detail)" }

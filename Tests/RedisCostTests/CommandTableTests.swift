@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+@testable import RedisCost
+
+/// The table against what the three real servers report about themselves.
+@Suite struct CommandTableTests {
+    let table: CommandTable
+
+    init() throws {
+        table = try CommandTable.embedded()
+    }
+
+    @Test("every command the server documents is in the table with that server's exact complexity string",
+          arguments: TestServer.Kind.allCases)
+    func matchesCommandDocs(kind: TestServer.Kind) throws {
+        let server = try TestServer(kind)
+        let docs = try server.connect().commandDocs()
+        #expect(docs.server == kind.serverID)
+        #expect(docs.commands.count > 350)
+        var missing: [String] = []
+        var different: [String] = []
+        for command in docs.commands {
+            guard let entry = table.entry(named: command.name) else {
+                missing.append(command.name)
+                continue
+            }
+            #expect(entry.servers.contains(kind.serverID), "\(command.name) does not list \(kind.serverID)")
+            if entry.complexity(on: kind.serverID) != command.complexity { different.append(command.name) }
+        }
+        #expect(missing == [])
+        #expect(different == [])
+        // And nothing is claimed for this server that it does not have.
+        let reported = Set(docs.commands.map(\.name))
+        let claimed = table.entries.filter { $0.servers.contains(kind.serverID) }.map(\.name)
+        #expect(claimed.filter { !reported.contains($0) } == [])
+    }
+
+    @Test("a refresh from a server the table already knows changes nothing and keeps every formula",
+          arguments: TestServer.Kind.allCases)
+    func refreshIsStable(kind: TestServer.Kind) throws {
+        let server = try TestServer(kind)
+        let docs = try server.connect().commandDocs()
+        let (merged, summary) = TableRefresh.merge(docs, into: table.entries)
+        #expect(summary.added == [])
+        #expect(summary.changedComplexity == [])
+        #expect(merged == table.entries.sorted { $0.name < $1.name })
+        #expect(CommandTableJSON.encode(merged) == embeddedCommandTableJSON + "\n" || CommandTableJSON.encode(merged) == embeddedCommandTableJSON)
+    }
+
+    @Test func refreshOrderDoesNotMatter() throws {
+        let a = ServerCommandDocs(server: "redis-7.0.15", commands: [CommandEntry(name: "GEODIST", group: "geo", complexity: "O(log(N))")])
+        let b = ServerCommandDocs(server: "redis-8.2.3", commands: [CommandEntry(name: "GEODIST", group: "geo", complexity: "O(1)")])
+        let c = ServerCommandDocs(server: "valkey-9.1.2", commands: [CommandEntry(name: "GEODIST", group: "geo", since: "3.2.0", complexity: "O(1)")])
+        var start = [CommandEntry(name: "GEODIST", group: "geo", formula: "1")]
+        start[0].servers = []
+        let orders = [[a, b, c], [c, b, a], [b, a, c]]
+        let results = orders.map { order in order.reduce(start) { TableRefresh.merge($1, into: $0).entries } }
+        #expect(results[0] == results[1])
+        #expect(results[0] == results[2])
+        let entry = try #require(results[0].first)
+        #expect(entry.complexity == "O(1)")
+        #expect(entry.complexityVariants == ["redis-7.0.15": "O(log(N))"])
+        #expect(entry.servers == ["redis-8.2.3", "redis-7.0.15", "valkey-9.1.2"])
+        #expect(entry.formula == "1")
+        #expect(entry.complexity(on: "redis-7.0.15") == "O(log(N))")
+        #expect(entry.complexity(on: "valkey-9.1.2") == "O(1)")
+    }
+
+    @Test func newCommandsGetAFormulaOnlyWhenExactlyO1() {
+        let docs = ServerCommandDocs(server: "redis-9.0.0", commands: [
+            CommandEntry(name: "NEWGET", group: "string", complexity: "O(1)"),
+            CommandEntry(name: "NEWSCAN", group: "generic", complexity: "O(N) where N is the number of keys"),
+        ])
+        let (merged, summary) = TableRefresh.merge(docs, into: [])
+        #expect(merged.map(\.formula) == ["1", nil])
+        #expect(summary.added == ["NEWGET", "NEWSCAN"])
+        #expect(summary.missingFormula == ["NEWSCAN"])
+    }
+
+    @Test func tableHasEveryRequiredCommandAndEveryFormulaParses() throws {
+        for name in ["SINTER", "CLIENT LIST", "CLIENT CAPA", "SFLUSH", "HGETEX", "HSETEX", "HGETDEL", "XDELEX",
+                     "VADD", "VSIM", "COMMANDLOG GET", "DELIFEQ", "CLUSTERSCAN", "SENTINEL MASTERS"] {
+            let entry = try #require(table.entry(named: name), "\(name) is missing")
+            #expect(entry.formula != nil)
+            #expect(table.formula(named: name) != nil)
+        }
+        #expect(table.entriesWithoutFormula.map(\.name) == [])
+        #expect(table.entries.count == table.formulas.count)
+        // Unknown formulas are few and each gives its reason.
+        #expect(table.unknownFormulas.count < 60)
+        #expect(table.unknownFormulas.allSatisfy { !$0.reason.isEmpty })
+    }
+
+    @Test func deprecationAndReplacementComeFromTheServers() throws {
+        let entry = try #require(table.entry(named: "GEORADIUS"))
+        #expect(entry.deprecatedSince == "6.2.0")
+        #expect(entry.replacedBy?.contains("GEOSEARCH") == true)
+        #expect(try #require(table.entry(named: "SINTER")).isDeprecated == false)
+    }
+
+    @Test func subcommandsResolveFromArguments() throws {
+        #expect(table.entry(forArguments: ["client", "list"])?.name == "CLIENT LIST")
+        #expect(table.entry(forArguments: ["CONFIG", "get", "maxmemory"])?.name == "CONFIG GET")
+        #expect(table.entry(forArguments: ["get", "list"])?.name == "GET")
+        #expect(table.entry(forArguments: ["client", "nonsense"])?.name == "CLIENT")
+        #expect(table.entry(forArguments: ["nosuchcommand"]) == nil)
+    }
+
+    /// Calls whose keys our key-spec walk must find exactly where the server's own
+    /// `COMMAND GETKEYS` finds them.
+    static let keyedCalls: [[String]] = [
+        ["SET", "k", "v"], ["MSET", "a", "1", "b", "2", "c", "3"], ["SINTER", "s1", "s2", "s3"],
+        ["ZUNIONSTORE", "dst", "2", "z1", "z2", "WEIGHTS", "1", "2"], ["ZINTERCARD", "3", "a", "b", "c", "LIMIT", "5"],
+        ["XREAD", "COUNT", "5", "STREAMS", "s1", "s2", "0", "0"], ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s1", ">"],
+        ["EVAL", "return 1", "2", "k1", "k2", "a1"], ["GEORADIUS", "geo", "0", "0", "10", "km", "STORE", "dst"],
+        ["LMOVE", "src", "dst", "LEFT", "RIGHT"], ["BLMPOP", "0", "2", "l1", "l2", "LEFT", "COUNT", "3"],
+        ["SMOVE", "a", "b", "m"], ["RENAME", "old", "new"], ["COPY", "a", "b", "REPLACE"],
+        ["MIGRATE", "127.0.0.1", "1", "", "0", "100", "KEYS", "k1", "k2"], ["BITOP", "AND", "dst", "a", "b"],
+        ["OBJECT", "ENCODING", "k"], ["MEMORY", "USAGE", "k"], ["HSET", "h", "f", "v"], ["DEL", "a", "b", "c"],
+        ["ZRANGESTORE", "dst", "src", "0", "-1"], ["SINTERCARD", "2", "a", "b"], ["LCS", "a", "b"],
+    ]
+
+    @Test("key positions from the table's key specs equal COMMAND GETKEYS", arguments: TestServer.Kind.allCases)
+    func keyPositionsMatchTheServer(kind: TestServer.Kind) throws {
+        let server = try TestServer(kind)
+        let connection = try server.connect()
+        for call in Self.keyedCalls {
+            let reply = try connection.command(["COMMAND", "GETKEYS"] + call)
+            guard let serverKeys = reply.strings else {
+                Issue.record("\(kind): COMMAND GETKEYS \(call) failed: \(reply)")
+                continue
+            }
+            let entry = try #require(table.entry(forArguments: call))
+            let ours = entry.keyPositions(in: call).map { call[$0] }
+            #expect(ours == serverKeys, "\(kind): \(call.joined(separator: " "))")
+        }
+    }
+}

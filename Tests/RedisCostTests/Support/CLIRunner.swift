@@ -1,0 +1,45 @@
+import Foundation
+
+/// Runs the built `redis-cost` binary as a user would, and captures what it prints.
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// The executable `swift build`/`swift test` built beside the test bundle.
+var builtBinary: URL {
+    get throws {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+            Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent(),
+            packageRoot.appendingPathComponent(".build/debug"),
+        ]
+        for directory in candidates {
+            var folder = directory
+            for _ in 0..<3 {
+                let binary = folder.appendingPathComponent("redis-cost")
+                if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+                folder = folder.deletingLastPathComponent()
+            }
+        }
+        throw TestServer.StartError(description: "the redis-cost executable was not built")
+    }
+}
+
+func runCLI(_ arguments: [String], environment: [String: String] = [:], binary: URL? = nil,
+            directory: URL? = nil) throws -> CLIResult {
+    var env = ProcessInfo.processInfo.environment
+    env.removeValue(forKey: "REDISCLI_AUTH")
+    for (key, value) in environment { env[key] = value }
+    let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cost-cli-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: scratch) }
+    let out = scratch.appendingPathComponent("stdout").path
+    let err = scratch.appendingPathComponent("stderr").path
+    let child = try Spawned(try (binary ?? builtBinary).path, arguments, environment: env, directory: directory?.path,
+                            stdout: out, stderr: err)
+    let status = child.wait()
+    return CLIResult(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                     stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+}
