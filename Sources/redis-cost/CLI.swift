@@ -23,6 +23,8 @@ enum CLI {
     static let program = "redis-cost"
 
     static let subcommands: [(name: String, type: any Subcommand.Type)] = [
+        ("analyze", AnalyzeCommand.self),
+        ("state", StateCommand.self),
         ("table", TableCommand.self),
         ("table refresh", TableRefreshCommand.self),
         ("explain", ExplainCommand.self),

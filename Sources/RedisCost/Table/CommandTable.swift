@@ -82,8 +82,16 @@ extension CommandEntry {
     /// argv indices of this call's keys (text arguments).
     public func keyPositions(in argv: [String]) -> [Int] {
         RedisCost.keyPositions(
-            specs: keySpecs, argv: argv,
-            equalsKeyword: { $0.caseInsensitiveCompare($1) == .orderedSame },
-            integerValue: { Int($0) }, isEmpty: { $0.isEmpty })
+            specs: keySpecs, argumentCount: argv.count,
+            isKeyword: { argv[$0].caseInsensitiveCompare($1) == .orderedSame },
+            integerAt: { Int(argv[$0]) }, isEmptyAt: { argv[$0].isEmpty })
+    }
+
+    /// argv indices of this call's keys (bytes).
+    public func keyPositions(in argv: Argv) -> [Int] {
+        RedisCost.keyPositions(
+            specs: keySpecs, argumentCount: argv.count,
+            isKeyword: { argv.equalsToken($0, $1) },
+            integerAt: { argv.int($0).map(Int.init) }, isEmptyAt: { argv[$0].isEmpty })
     }
 }

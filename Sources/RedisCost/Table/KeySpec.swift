@@ -42,11 +42,10 @@ public struct KeySpec: Sendable, Equatable {
 /// Returns the argv indices of a call's keys, following the server's own algorithm
 /// (`getKeysUsingKeySpecs` in Redis's db.c) in its "partial" mode: a spec that does
 /// not fit the arguments adds no keys instead of failing the whole call.
-public func keyPositions<Argument>(
-    specs: [KeySpec], argv: [Argument], equalsKeyword: (Argument, String) -> Bool,
-    integerValue: (Argument) -> Int?, isEmpty: (Argument) -> Bool
+public func keyPositions(
+    specs: [KeySpec], argumentCount argc: Int, isKeyword: (Int, String) -> Bool,
+    integerAt: (Int) -> Int?, isEmptyAt: (Int) -> Bool
 ) -> [Int] {
-    let argc = argv.count
     var positions: [Int] = []
     var incompleteSpecFoundKeys = false
     for spec in specs where !spec.isNotKey {
@@ -60,7 +59,7 @@ public func keyPositions<Argument>(
             var i = start
             while i != end {
                 if i >= argc || i < 1 { break }
-                if equalsKeyword(argv[i], keyword) {
+                if isKeyword(i, keyword) {
                     first = i + 1
                     break
                 }
@@ -85,7 +84,7 @@ public func keyPositions<Argument>(
         case .keyNum(let keyNumIndex, let firstKey, let keyStep):
             step = keyStep
             let numberAt = first + keyNumIndex
-            guard numberAt < argc, let count = integerValue(argv[numberAt]), count >= 0 else { continue }
+            guard numberAt < argc, let count = integerAt(numberAt), count >= 0 else { continue }
             first += firstKey
             last = first + count - 1
         case .unknown:
@@ -103,7 +102,7 @@ public func keyPositions<Argument>(
     // one such built-in command, MIGRATE, passes "" as its single key when it uses KEYS
     // (migrateGetKeys in Redis's db.c): that placeholder is not a key.
     if incompleteSpecFoundKeys {
-        positions.removeAll { isEmpty(argv[$0]) }
+        positions.removeAll { isEmptyAt($0) }
     }
     return positions
 }

@@ -1,0 +1,330 @@
+import Foundation
+
+/// Runs an offline analysis: the base snapshot sets the sizes, every call of the incr
+/// files is costed with the sizes its keys had just before it ran, then applied.
+public final class AOFAnalyzer {
+    public struct Options: Sendable {
+        /// How many of the costliest calls to keep.
+        public var top = 100
+        public var biggestKeys = 20
+        public var patterns = 30
+        public init() {}
+    }
+
+    enum Write {
+        case none
+        case effect(Replayer.Effect)
+        case unmodelled(String)
+    }
+
+    let table: CommandTable
+    let options: Options
+    public let replayer = Replayer()
+    /// Table index and write effect per spelling of a command name (and subcommand).
+    private var resolved: [UInt64: Int] = [:]
+    private let writes: [Write]
+    private var absentKeysAreUnknown = false
+
+    // Aggregation state.
+    private var commandStats: [Int: AnalysisResult.CommandStats] = [:]
+    private var unknownCommands: [String: Int] = [:]
+    private var patternStats: [UInt64: AnalysisResult.PatternStats] = [:]
+    private var topCalls = TopCalls(limit: 100)
+    private var result: AnalysisResult
+    private var time: Int64?
+    private var inTransaction = false
+    private var sizesBuffer: [KeySize] = []
+
+    public init(table: CommandTable, options: Options = Options()) {
+        self.table = table
+        self.options = options
+        self.result = AnalysisResult(input: "")
+        self.topCalls = TopCalls(limit: options.top)
+        writes = table.entries.map { entry in
+            if let effect = Replayer.effect(for: entry.name) { return .effect(effect) }
+            if entry.isWrite && !Replayer.writesWithoutSizeEffect.contains(entry.name) { return .unmodelled(entry.name) }
+            return .none
+        }
+    }
+
+    /// Analyzes an input; `progress` is told the bytes done and the total.
+    public func run(_ input: AOFInput, progress: ((Int, Int) -> Void)? = nil) throws(InputError) -> AnalysisResult {
+        let started = Date()
+        result = AnalysisResult(input: input.description)
+        result.top = options.top
+        var argv = Argv()
+        var done = 0
+        let total = input.segments.reduce(0) { total, segment in
+            total + ((try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0)
+        }
+        for segment in input.segments {
+            var record = AnalysisResult.Segment(path: segment.path, role: segment.role, format: segment.format, bytes: 0, commands: 0)
+            if segment.format == .rdb {
+                // The RDB reader is not part of this version: keys that existed before this
+                // point have unknown sizes, never zero.
+                record.skipped = "an RDB snapshot, which this version cannot read yet: keys it holds have unknown sizes"
+                record.bytes = (try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0
+                absentKeysAreUnknown = true
+                result.baseUnknown = true
+                result.segments.append(record)
+                done += record.bytes
+                continue
+            }
+            let file: MappedFile
+            do {
+                file = try MappedFile(path: segment.path)
+            } catch {
+                throw InputError(file: segment.path, offset: 0, detail: error.detail)
+            }
+            record.bytes = file.bytes.count
+            var reader = AOFCommandReader(bytes: file.bytes, file: segment.path)
+            var lastReport = 0
+            inTransaction = false
+            loop: while true {
+                switch try reader.next(into: &argv) {
+                case .end:
+                    break loop
+                case .truncated(let offset):
+                    result.truncatedAt = (segment.path, offset)
+                    break loop
+                case .timestamp(let seconds):
+                    time = seconds
+                    replayer.nowMilliseconds = seconds * 1000
+                    if segment.role == .incremental {
+                        result.firstTime = result.firstTime ?? seconds
+                        result.lastTime = seconds
+                    }
+                case .command:
+                    record.commands += 1
+                    handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset)
+                    if let progress, reader.position - lastReport > 16 << 20 {
+                        lastReport = reader.position
+                        progress(done + reader.position, total)
+                    }
+                }
+            }
+            done += file.bytes.count
+            result.segments.append(record)
+            // Redis loads an AOF that ends inside MULTI as truncated too.
+            if result.truncatedAt != nil { break }
+        }
+        progress?(total, total)
+        finish()
+        result.elapsedSeconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+    /// The table index of a call's command, cached per spelling.
+    @inline(__always)
+    private func resolve(_ argv: Argv) -> Int? {
+        let nameHash = elementHash(argv[0])
+        var cacheKey = nameHash
+        if argv.count > 1, let plain = resolved[nameHash], plain < 0 {
+            // A container (CLIENT, XGROUP…): the subcommand decides.
+            cacheKey = nameHash ^ (elementHash(argv[1]) &* 0x9E37_79B9_7F4A_7C15)
+        }
+        if let cached = resolved[cacheKey] { return cached >= 0 ? cached : (cached == -1 ? nil : resolveSlow(argv, cacheKey)) }
+        return resolveSlow(argv, cacheKey)
+    }
+
+    private func resolveSlow(_ argv: Argv, _ cacheKey: UInt64) -> Int? {
+        let name = String(decoding: argv[0], as: UTF8.self)
+        let nameHash = elementHash(argv[0])
+        if table.containers.contains(name.uppercased()) {
+            // Mark the name as a container (-2) so the next lookup hashes the subcommand too.
+            resolved[nameHash] = -2
+            let sub = argv.count > 1 ? String(decoding: argv[1], as: UTF8.self) : nil
+            let index = table.index(forCommand: name, subcommand: sub)
+            let key = argv.count > 1 ? nameHash ^ (elementHash(argv[1]) &* 0x9E37_79B9_7F4A_7C15) : nameHash
+            if argv.count > 1 { resolved[key] = index ?? -1 }
+            return index
+        }
+        let index = table.index(forCommand: name, subcommand: nil)
+        resolved[cacheKey] = index ?? -1
+        return index
+    }
+
+    private func handle(_ argv: Argv, role: AOFInput.Role, file: String, offset: Int) {
+        // The AOF's own framing: database switches and transaction brackets are not calls.
+        if argv.equalsToken(0, "SELECT") {
+            if let db = argv.int(1) { replayer.database = Int(db) }
+            return
+        }
+        if argv.equalsToken(0, "MULTI") { inTransaction = true; return }
+        if argv.equalsToken(0, "EXEC") {
+            if inTransaction, role == .incremental { result.transactions += 1 }
+            inTransaction = false
+            return
+        }
+        guard let index = resolve(argv) else {
+            if role == .incremental {
+                result.calls += 1
+                result.unknownCostCalls += 1
+                unknownCommands[String(decoding: argv[0], as: UTF8.self).uppercased(), default: 0] += 1
+            }
+            return
+        }
+        let entry = table.entries[index]
+        let positions = entry.keySpecs.isEmpty ? [] : entry.keyPositions(in: argv)
+        if role == .incremental {
+            cost(argv, index: index, positions: positions, file: file, offset: offset)
+        }
+        switch writes[index] {
+        case .none: break
+        case .effect(let effect): effect(replayer, argv)
+        case .unmodelled: replayer.apply(entry.name, argv, keyPositions: positions)
+        }
+    }
+
+    private func cost(_ argv: Argv, index: Int, positions: [Int], file: String, offset: Int) {
+        sizesBuffer.removeAll(keepingCapacity: true)
+        for position in positions {
+            if let id = replayer.lookup(argv[position]) {
+                sizesBuffer.append(replayer.keyspace[id].value.size)
+            } else {
+                sizesBuffer.append(absentKeysAreUnknown ? .unknown : .missing)
+            }
+        }
+        let input = RawCallInput(
+            argv: argv, keyPositions: positions, sizes: sizesBuffer,
+            databaseSize: absentKeysAreUnknown ? nil : replayer.keyspace.keyCount(in: replayer.database),
+            allDatabasesSize: absentKeysAreUnknown ? nil : replayer.keyspace.totalKeyCount)
+        let cost = table.formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
+        result.calls += 1
+        var stats = commandStats[index] ?? AnalysisResult.CommandStats(name: table.entries[index].name, isWrite: table.entries[index].isWrite)
+        stats.calls += 1
+        let value = cost.value
+        if let value {
+            stats.cost += value
+            stats.maxCost = max(stats.maxCost, value)
+            result.totalCost += value
+            if cost.isUpperBound { stats.upperBoundCalls += 1 }
+        } else {
+            stats.unknownCalls += 1
+            result.unknownCostCalls += 1
+        }
+        commandStats[index] = stats
+
+        // Cost by the pattern of the first key.
+        let pattern = positions.first.map { KeyPattern.fold(argv[$0]) } ?? Array("(no key)".utf8)
+        let patternHash = elementHash(pattern)
+        var patternEntry = patternStats[patternHash] ?? AnalysisResult.PatternStats(pattern: pattern)
+        patternEntry.calls += 1
+        if let value { patternEntry.cost += value } else { patternEntry.unknownCalls += 1 }
+        patternStats[patternHash] = patternEntry
+
+        if let value, topCalls.admits(value) {
+            topCalls.insert(AnalysisResult.Call(
+                command: table.entries[index].name, keys: positions.map { argv.bytes($0) }, sizes: sizesBuffer,
+                cost: cost, time: time, file: file, offset: offset, inTransaction: inTransaction,
+                database: replayer.database), cost: value)
+        }
+    }
+
+    private func finish() {
+        result.commands = commandStats.values.sorted { ($0.cost, $0.calls, $1.name) > ($1.cost, $1.calls, $0.name) }
+        result.unknownCommands = unknownCommands
+        result.topCalls = topCalls.sorted
+        result.patterns = Array(patternStats.values.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }.prefix(options.patterns))
+        result.unmodelledWrites = replayer.unmodelledWrites
+        let keyspace = replayer.keyspace
+        var biggest = TopKeys(limit: options.biggestKeys)
+        for db in keyspace.databaseNumbers {
+            let ids = keyspace.keys(in: db)
+            result.keysPerDatabase[db] = ids.count
+            for id in ids {
+                let record = keyspace[id]
+                if record.approximate { result.approximateKeys += 1 }
+                // Collections rank by elements; strings by bytes would drown them, so
+                // a string counts as one element here (its length is still shown).
+                guard case .elements(let n) = record.value.size else { continue }
+                biggest.consider(db: db, id: id, size: n)
+            }
+        }
+        result.biggestKeys = biggest.sorted.map { item in
+            let record = keyspace[item.id]
+            return AnalysisResult.BigKey(database: item.db, name: keyspace.nameBytes(of: item.id), type: record.value.typeName,
+                                         size: record.value.size, approximate: record.approximate)
+        }
+        result.modelBytes = keyspace.memoryBytes
+    }
+}
+
+/// The costliest calls, kept in a min-heap so each call costs O(1) unless it is among them.
+struct TopCalls {
+    let limit: Int
+    private var heap: [(cost: Double, sequence: Int, call: AnalysisResult.Call)] = []
+    private var sequence = 0
+
+    init(limit: Int) { self.limit = limit }
+
+    func admits(_ cost: Double) -> Bool { limit > 0 && (heap.count < limit || cost > heap[0].cost) }
+
+    mutating func insert(_ call: AnalysisResult.Call, cost: Double) {
+        sequence += 1
+        let item = (cost, sequence, call)
+        if heap.count < limit {
+            heap.append(item)
+            var i = heap.count - 1
+            while i > 0, Self.less(heap[i], heap[(i - 1) / 2]) {
+                heap.swapAt(i, (i - 1) / 2)
+                i = (i - 1) / 2
+            }
+        } else {
+            heap[0] = item
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = 2 * i + 2
+                var smallest = i
+                if l < heap.count, Self.less(heap[l], heap[smallest]) { smallest = l }
+                if r < heap.count, Self.less(heap[r], heap[smallest]) { smallest = r }
+                if smallest == i { break }
+                heap.swapAt(i, smallest)
+                i = smallest
+            }
+        }
+    }
+
+    /// Lower cost first; among equal costs, the later call is "smaller" so the first one seen stays.
+    private static func less(_ a: (cost: Double, sequence: Int, call: AnalysisResult.Call), _ b: (cost: Double, sequence: Int, call: AnalysisResult.Call)) -> Bool {
+        a.cost < b.cost || (a.cost == b.cost && a.sequence > b.sequence)
+    }
+
+    /// Costliest first; ties in the order they happened.
+    var sorted: [AnalysisResult.Call] {
+        heap.sorted { $0.cost > $1.cost || ($0.cost == $1.cost && $0.sequence < $1.sequence) }.map(\.call)
+    }
+}
+
+struct TopKeys {
+    let limit: Int
+    private(set) var items: [(db: Int, id: Int32, size: Int)] = []
+    init(limit: Int) { self.limit = limit }
+
+    mutating func consider(db: Int, id: Int32, size: Int) {
+        if items.count < limit {
+            items.append((db, id, size))
+            return
+        }
+        guard let smallest = items.indices.min(by: { items[$0].size < items[$1].size }), items[smallest].size < size else { return }
+        items[smallest] = (db, id, size)
+    }
+
+    var sorted: [(db: Int, id: Int32, size: Int)] { items.sorted { $0.size > $1.size } }
+}
+
+/// A call read from bytes, as a formula sees it.
+struct RawCallInput: FormulaInput {
+    let argv: Argv
+    let keyPositions: [Int]
+    let sizes: [KeySize]
+    let databaseSize: Int?
+    let allDatabasesSize: Int?
+    var nestedCost: Cost? = nil
+
+    var argumentCount: Int { argv.count }
+    func integerArgument(at index: Int) -> Int? { argv.int(index).map(Int.init) }
+    func argumentLength(at index: Int) -> Int? { index < argv.count ? argv[index].count : nil }
+    func argument(at index: Int, isToken token: String) -> Bool { argv.equalsToken(index, token) }
+    func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
+}

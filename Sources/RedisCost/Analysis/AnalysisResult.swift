@@ -1,0 +1,77 @@
+/// Everything an analysis found, ready for the markdown and JSON reports.
+public struct AnalysisResult: Sendable {
+    public struct Segment: Sendable {
+        public var path: String
+        public var role: AOFInput.Role
+        public var format: AOFInput.Format
+        public var bytes: Int
+        public var commands: Int
+        /// Why the file's contents could not be used (an RDB base before RDB support).
+        public var skipped: String?
+    }
+
+    public struct CommandStats: Sendable {
+        public var name: String
+        public var calls = 0
+        /// Sum of the known costs (upper bounds included as their bound).
+        public var cost = 0.0
+        public var unknownCalls = 0
+        public var upperBoundCalls = 0
+        public var maxCost = 0.0
+        public var isWrite = false
+    }
+
+    public struct Call: Sendable {
+        public var command: String
+        public var keys: [[UInt8]]
+        public var sizes: [KeySize]
+        public var cost: Cost
+        /// Unix seconds from the last `#TS:` annotation before it, if any.
+        public var time: Int64?
+        public var file: String
+        public var offset: Int
+        public var inTransaction: Bool
+        public var database: Int
+    }
+
+    public struct PatternStats: Sendable {
+        public var pattern: [UInt8]
+        public var calls = 0
+        public var cost = 0.0
+        public var unknownCalls = 0
+    }
+
+    public struct BigKey: Sendable {
+        public var database: Int
+        public var name: [UInt8]
+        public var type: String
+        public var size: KeySize
+        public var approximate: Bool
+    }
+
+    public var input: String
+    public var segments: [Segment] = []
+    /// A truncated tail: the file and the offset of the incomplete command.
+    public var truncatedAt: (file: String, offset: Int)?
+    public var calls = 0
+    public var transactions = 0
+    public var totalCost = 0.0
+    public var unknownCostCalls = 0
+    /// Calls whose keys' sizes were unknown or approximate because the base was unreadable.
+    public var baseUnknown = false
+    public var firstTime: Int64?
+    public var lastTime: Int64?
+    public var commands: [CommandStats] = []
+    public var topCalls: [Call] = []
+    public var patterns: [PatternStats] = []
+    public var biggestKeys: [BigKey] = []
+    public var keysPerDatabase: [Int: Int] = [:]
+    public var approximateKeys = 0
+    public var modelBytes = 0
+    public var unknownCommands: [String: Int] = [:]
+    public var unmodelledWrites: [String: Int] = [:]
+    public var elapsedSeconds = 0.0
+    public var top = 100
+
+    public var bytesRead: Int { segments.reduce(0) { $0 + $1.bytes } }
+}

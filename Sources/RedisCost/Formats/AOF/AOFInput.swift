@@ -1,0 +1,83 @@
+import Foundation
+
+/// What `analyze PATH` was given, detected from the path and the bytes, not from flags.
+public struct AOFInput: Sendable {
+    public enum Role: String, Sendable {
+        /// The snapshot a rewrite produced: it sets sizes, its commands are not workload.
+        case base
+        /// Writes after the rewrite: the workload.
+        case incremental
+    }
+
+    public enum Format: String, Sendable {
+        case aof
+        /// An RDB file, or an AOF that starts with an RDB preamble.
+        case rdb
+    }
+
+    public struct Segment: Sendable {
+        public var path: String
+        public var role: Role
+        public var format: Format
+    }
+
+    public var description: String
+    public var segments: [Segment]
+
+    /// Detects a Redis 7+ `appendonlydir/` (or its manifest), a single `.aof` (with or
+    /// without an RDB preamble), or an `.rdb` file.
+    public init(path: String) throws(InputError) {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError(file: path, offset: 0, detail: "no such file or directory")
+        }
+        if isDirectory.boolValue {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            let manifests = names.filter { $0.hasSuffix(".manifest") }.sorted()
+            guard manifests.count == 1 else {
+                throw InputError(file: path, offset: 0, detail: manifests.isEmpty
+                    ? "a directory without an AOF manifest (expected an appendonlydir/ with *.manifest)"
+                    : "more than one manifest: \(manifests.joined(separator: ", "))")
+            }
+            (description, segments) = try Self.fromManifest((path as NSString).appendingPathComponent(manifests[0]))
+        } else if path.hasSuffix(".manifest") {
+            (description, segments) = try Self.fromManifest(path)
+        } else {
+            let format = try Self.format(of: path)
+            description = format == .rdb ? "RDB file \(path)" : "AOF file \(path)"
+            // A lone legacy AOF is all workload; a lone RDB is a snapshot.
+            segments = [Segment(path: path, role: format == .rdb ? .base : .incremental, format: format)]
+        }
+    }
+
+    static func fromManifest(_ path: String) throws(InputError) -> (String, [Segment]) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw InputError(file: path, offset: 0, detail: "cannot read the manifest: \(error.localizedDescription)")
+        }
+        let manifest = try AOFManifest(text: text, path: path)
+        let directory = (path as NSString).deletingLastPathComponent
+        var segments: [Segment] = []
+        for entry in manifest.loadOrder {
+            let file = (directory as NSString).appendingPathComponent(entry.name)
+            guard FileManager.default.fileExists(atPath: file) else {
+                throw InputError(file: path, offset: 0, detail: "the manifest lists \(entry.name), which is missing")
+            }
+            segments.append(Segment(path: file, role: entry.type == .base ? .base : .incremental, format: try Self.format(of: file)))
+        }
+        return ("multi-part AOF \(directory) (\(segments.count) files)", segments)
+    }
+
+    /// RDB files start with "REDIS" and a four-digit version, Valkey 9's with "VALKEY".
+    static func format(of path: String) throws(InputError) -> Format {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(file: path, offset: 0, detail: "cannot open")
+        }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 9)) ?? Data()
+        if head.starts(with: Array("REDIS".utf8)) || head.starts(with: Array("VALKEY".utf8)) { return .rdb }
+        return .aof
+    }
+}

@@ -1,0 +1,243 @@
+/// The members of a set or the fields of a hash, as identities. Small collections (most
+/// keys) are a plain array; beyond `smallLimit` a hash set.
+public struct IdentitySet: Sendable {
+    static let smallLimit = 24
+    private var small: [UInt64] = []
+    private var large: Set<UInt64>?
+
+    public init() {}
+
+    public init<S: Sequence>(_ elements: S) where S.Element == UInt64 {
+        for element in elements { insert(element) }
+    }
+
+    public var count: Int { large?.count ?? small.count }
+
+    public func contains(_ element: UInt64) -> Bool {
+        if let large { return large.contains(element) }
+        return small.contains(element)
+    }
+
+    /// True when the element was not there.
+    @discardableResult
+    public mutating func insert(_ element: UInt64) -> Bool {
+        if large != nil { return large!.insert(element).inserted }
+        if small.contains(element) { return false }
+        small.append(element)
+        if small.count > Self.smallLimit {
+            large = Set(small)
+            small = []
+        }
+        return true
+    }
+
+    /// True when the element was there.
+    @discardableResult
+    public mutating func remove(_ element: UInt64) -> Bool {
+        if large != nil { return large!.remove(element) != nil }
+        guard let index = small.firstIndex(of: element) else { return false }
+        small.swapAt(index, small.count - 1)
+        small.removeLast()
+        return true
+    }
+
+    public var elements: [UInt64] { large.map(Array.init) ?? small }
+
+    /// Approximate heap bytes, for the memory the replay reports.
+    var heapBytes: Int { large.map { $0.capacity * 9 } ?? small.capacity * 8 }
+}
+
+/// A list's elements in order, as identities: a ring buffer so pushes and pops at both
+/// ends are O(1) like Redis's quicklist.
+public struct IdentityList: Sendable {
+    private var storage: [UInt64] = []
+    private var head = 0
+    public private(set) var count = 0
+
+    public init() {}
+
+    public init<S: Sequence>(_ elements: S) where S.Element == UInt64 {
+        storage = Array(elements)
+        count = storage.count
+    }
+
+    @inline(__always)
+    private func physical(_ index: Int) -> Int {
+        let i = head + index
+        return i >= storage.count ? i - storage.count : i
+    }
+
+    private mutating func grow() {
+        let items = elements
+        storage = items + [UInt64](repeating: 0, count: Swift.max(8, items.count))
+        head = 0
+    }
+
+    public subscript(index: Int) -> UInt64 {
+        get { storage[physical(index)] }
+        set { storage[physical(index)] = newValue }
+    }
+
+    public mutating func pushBack(_ element: UInt64) {
+        if count == storage.count { grow() }
+        storage[physical(count)] = element
+        count += 1
+    }
+
+    public mutating func pushFront(_ element: UInt64) {
+        if count == storage.count { grow() }
+        head = head == 0 ? storage.count - 1 : head - 1
+        storage[head] = element
+        count += 1
+    }
+
+    @discardableResult
+    public mutating func popFront() -> UInt64? {
+        guard count > 0 else { return nil }
+        let element = storage[head]
+        head = physical(1)
+        count -= 1
+        return element
+    }
+
+    @discardableResult
+    public mutating func popBack() -> UInt64? {
+        guard count > 0 else { return nil }
+        count -= 1
+        return storage[physical(count)]
+    }
+
+    public var elements: [UInt64] { (0..<count).map { self[$0] } }
+
+    /// Replaces the contents (for the rare O(N) edits: LREM, LINSERT, LTRIM).
+    public mutating func replace(with items: [UInt64]) {
+        storage = items
+        head = 0
+        count = items.count
+    }
+
+    var heapBytes: Int { storage.capacity * 8 }
+}
+
+/// A sorted set's members with their scores. Ties in score are ordered by the member's
+/// bytes in Redis, which identities do not keep: rank operations that cut through a tie are
+/// marked approximate by the caller.
+public struct ScoredMembers: Sendable {
+    public private(set) var scores: [UInt64: Double] = [:]
+
+    public init() {}
+
+    public var count: Int { scores.count }
+
+    public subscript(member: UInt64) -> Double? {
+        get { scores[member] }
+        set { scores[member] = newValue }
+    }
+
+    /// Members by ascending score.
+    public var ranked: [(member: UInt64, score: Double)] {
+        scores.map { ($0.key, $0.value) }.sorted { $0.score < $1.score || ($0.score == $1.score && $0.member < $1.member) }
+    }
+
+    public mutating func removeValue(forKey member: UInt64) -> Double? { scores.removeValue(forKey: member) }
+
+    var heapBytes: Int { scores.capacity * 17 }
+}
+
+/// A stream entry ID: milliseconds and sequence.
+public struct StreamID: Sendable, Comparable, Hashable {
+    public var milliseconds: UInt64
+    public var sequence: UInt64
+
+    public static func < (a: StreamID, b: StreamID) -> Bool {
+        a.milliseconds < b.milliseconds || (a.milliseconds == b.milliseconds && a.sequence < b.sequence)
+    }
+
+    /// `1526919030474-55`, `1526919030474` (sequence 0, or the largest with `fillSequenceMax`).
+    public init?(_ bytes: UnsafeRawBufferPointer, fillSequenceMax: Bool = false) {
+        var ms: UInt64 = 0
+        var seq: UInt64 = 0
+        var sawDash = false
+        var digits = 0
+        for byte in bytes {
+            if byte == UInt8(ascii: "-") {
+                guard !sawDash, digits > 0 else { return nil }
+                sawDash = true
+                digits = 0
+                continue
+            }
+            let d = byte &- 48
+            guard d < 10 else { return nil }
+            let (m, o1) = (sawDash ? seq : ms).multipliedReportingOverflow(by: 10)
+            let (s, o2) = m.addingReportingOverflow(UInt64(d))
+            guard !o1, !o2 else { return nil }
+            if sawDash { seq = s } else { ms = s }
+            digits += 1
+        }
+        guard digits > 0 else { return nil }
+        milliseconds = ms
+        sequence = sawDash ? seq : (fillSequenceMax ? UInt64.max : 0)
+    }
+
+    public init(milliseconds: UInt64, sequence: UInt64) {
+        self.milliseconds = milliseconds
+        self.sequence = sequence
+    }
+}
+
+/// A stream's entry IDs in order (XLEN is their count).
+public struct StreamEntries: Sendable {
+    public private(set) var ids: [StreamID] = []
+    private var head = 0
+    public var lastID = StreamID(milliseconds: 0, sequence: 0)
+
+    public init() {}
+
+    public var count: Int { ids.count - head }
+
+    public mutating func append(_ id: StreamID) {
+        ids.append(id)
+        if id > lastID { lastID = id }
+    }
+
+    /// Drops the oldest entries until `maxLength` remain; returns how many were dropped.
+    @discardableResult
+    public mutating func trim(maxLength: Int) -> Int {
+        let drop = Swift.max(0, count - maxLength)
+        head += drop
+        compact()
+        return drop
+    }
+
+    /// Drops entries with an ID below `minID`.
+    @discardableResult
+    public mutating func trim(minID: StreamID) -> Int {
+        var drop = 0
+        while head + drop < ids.count, ids[head + drop] < minID { drop += 1 }
+        head += drop
+        compact()
+        return drop
+    }
+
+    @discardableResult
+    public mutating func delete(_ id: StreamID) -> Bool {
+        var low = head
+        var high = ids.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ids[mid] < id { low = mid + 1 } else { high = mid }
+        }
+        guard low < ids.count, ids[low] == id else { return false }
+        ids.remove(at: low)
+        return true
+    }
+
+    private mutating func compact() {
+        if head > 1024, head * 2 > ids.count {
+            ids.removeFirst(head)
+            head = 0
+        }
+    }
+
+    var heapBytes: Int { ids.capacity * 16 }
+}

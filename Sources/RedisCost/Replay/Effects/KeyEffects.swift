@@ -1,0 +1,136 @@
+/// Writes that act on whole keys: deletion, expiry, renaming, copying, databases.
+let keyEffects: [String: Replayer.Effect] = [
+    "DEL": deleteKeys, "UNLINK": deleteKeys,
+    "EXPIRE": { r, a in expire(r, a, scale: 1000, absolute: false) },
+    "PEXPIRE": { r, a in expire(r, a, scale: 1, absolute: false) },
+    "EXPIREAT": { r, a in expire(r, a, scale: 1000, absolute: true) },
+    "PEXPIREAT": { r, a in expire(r, a, scale: 1, absolute: true) },
+    "PERSIST": { r, a in
+        if let id = r.lookup(a[1]) { r.keyspace[id].expireAt = 0 }
+    },
+    "RENAME": { r, a in rename(r, a, onlyIfAbsent: false) },
+    "RENAMENX": { r, a in rename(r, a, onlyIfAbsent: true) },
+    "COPY": { r, a in
+        // COPY source destination [DB n] [REPLACE]
+        var targetDB = r.database
+        var replace = false
+        var i = 3
+        while i < a.count {
+            if a.token(i, "DB"), let db = a.int(i + 1) { targetDB = Int(db); i += 2; continue }
+            if a.token(i, "REPLACE") { replace = true }
+            i += 1
+        }
+        guard let source = r.lookup(a[1]) else { return }
+        if r.lookup(a[2], in: targetDB) != nil {
+            guard replace, !(targetDB == r.database && elementHash(a[1]) == elementHash(a[2])) else { return }
+            _ = r.delete(a[2], in: targetDB)
+        }
+        let record = r.keyspace[source]
+        let copy = r.keyspace.create(a[2], in: targetDB, value: record.value)
+        r.keyspace[copy].expireAt = record.expireAt
+        r.keyspace[copy].approximate = record.approximate
+    },
+    "MOVE": { r, a in
+        guard let db = a.int(2), let id = r.lookup(a[1]), r.lookup(a[1], in: Int(db)) == nil, Int(db) != r.database else { return }
+        r.keyspace.rename(id, from: r.database, to: a[1], in: Int(db))
+    },
+    "SWAPDB": { r, a in
+        guard let x = a.int(1), let y = a.int(2) else { return }
+        r.keyspace.swap(Int(x), Int(y))
+    },
+    "FLUSHDB": { r, _ in r.keyspace.flush(r.database) },
+    "FLUSHALL": { r, _ in r.keyspace.flushAll() },
+    "SORT": { r, a in sortStore(r, a) },
+    "RESTORE": { r, a in
+        // RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]: the payload is an
+        // RDB value; until it is decoded the key's size is unknown.
+        let replace = (4..<a.count).contains { a.token($0, "REPLACE") }
+        if r.lookup(a[1]) != nil && !replace { return }
+        let id = r.store(a[1], .opaque(type: "unknown", size: nil))
+        r.keyspace[id].approximate = true
+    },
+    "MIGRATE": { r, a in
+        // MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH …] [KEYS k…]
+        var copy = false
+        var keys: [Int] = a.count > 3 && a[3].count > 0 ? [3] : []
+        var i = 6
+        while i < a.count {
+            if a.token(i, "COPY") { copy = true }
+            if a.token(i, "AUTH") { i += 2; continue }
+            if a.token(i, "AUTH2") { i += 3; continue }
+            if a.token(i, "KEYS") { keys = Array((i + 1)..<a.count); break }
+            i += 1
+        }
+        if !copy { for k in keys { _ = r.delete(a[k]) } }
+    },
+]
+
+func deleteKeys(_ r: Replayer, _ a: Argv) {
+    for i in 1..<a.count { _ = r.delete(a[i]) }
+}
+
+func expire(_ r: Replayer, _ a: Argv, scale: Int64, absolute: Bool) {
+    guard a.count >= 3, let id = r.lookup(a[1]), let amount = a.int(2) else { return }
+    let (product, overflow) = amount.multipliedReportingOverflow(by: scale)
+    guard !overflow else { return }
+    let when = absolute ? product : r.nowMilliseconds &+ product
+    let current = r.keyspace[id].expireAt
+    if a.count > 3 {
+        // NX | XX | GT | LT (Redis 7): a key without a TTL counts as an infinite one.
+        if a.token(3, "NX"), current != 0 { return }
+        if a.token(3, "XX"), current == 0 { return }
+        if a.token(3, "GT"), current == 0 || when <= current { return }
+        if a.token(3, "LT"), current != 0 && when >= current { return }
+    }
+    if r.expiresByClock, when <= r.nowMilliseconds {
+        r.keyspace.delete(id, in: r.database)
+        return
+    }
+    r.keyspace[id].expireAt = when
+}
+
+func rename(_ r: Replayer, _ a: Argv, onlyIfAbsent: Bool) {
+    guard a.count >= 3, let id = r.lookup(a[1]) else { return }
+    if elementHash(a[1]) == elementHash(a[2]) { return }
+    if r.lookup(a[2]) != nil {
+        if onlyIfAbsent { return }
+        _ = r.delete(a[2])
+    }
+    r.keyspace.rename(id, from: r.database, to: a[2], in: r.database)
+}
+
+/// SORT key [BY p] [LIMIT off count] [GET p …] [ASC|DESC] [ALPHA] [STORE dst]: the stored list
+/// has a known length but its order needs the values, which identities do not keep.
+func sortStore(_ r: Replayer, _ a: Argv) {
+    var store: Int?
+    var offset = 0
+    var limit = -1
+    var gets = 0
+    var i = 2
+    while i < a.count {
+        if a.token(i, "STORE"), i + 1 < a.count { store = i + 1; i += 2; continue }
+        if a.token(i, "LIMIT"), let o = a.int(i + 1), let c = a.int(i + 2) { offset = Int(o); limit = Int(c); i += 3; continue }
+        if a.token(i, "GET") { gets += 1; i += 2; continue }
+        if a.token(i, "BY") { i += 2; continue }
+        i += 1
+    }
+    guard let store else { return }
+    let size: Int
+    if let id = r.lookup(a[1]) {
+        switch r.keyspace[id].value {
+        case .list(let l): size = l.count
+        case .set(let s): size = s.count
+        case .zset(let z): size = z.count
+        default: return
+        }
+    } else {
+        size = 0
+    }
+    let start = min(max(offset, 0), size)
+    let taken = limit < 0 ? size - start : min(limit, size - start)
+    let count = taken * max(gets, 1)
+    guard count > 0 else { _ = r.delete(a[store]); return }
+    // Placeholder identities: the count is exact, the elements are not known.
+    let id = r.store(a[store], .list(IdentityList((0..<count).map { UInt64($0) &+ 0xA5A5_0000_0000_0000 })))
+    r.keyspace[id].approximate = true
+}

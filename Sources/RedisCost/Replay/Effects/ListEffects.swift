@@ -1,0 +1,137 @@
+/// Writes to lists. Elements are kept in order as identities, so LREM, LINSERT and LSET
+/// find the elements they name exactly.
+let listEffects: [String: Replayer.Effect] = [
+    "LPUSH": { r, a in push(r, a, front: true, create: true) },
+    "RPUSH": { r, a in push(r, a, front: false, create: true) },
+    "LPUSHX": { r, a in push(r, a, front: true, create: false) },
+    "RPUSHX": { r, a in push(r, a, front: false, create: false) },
+    "LPOP": { r, a in pop(r, a[1], front: true, count: a.count > 2 ? Int(a.int(2) ?? 0) : 1) },
+    "RPOP": { r, a in pop(r, a[1], front: false, count: a.count > 2 ? Int(a.int(2) ?? 0) : 1) },
+    // Blocking pops run as pops when an element is there (an AOF records them as LPOP/RPOP).
+    "BLPOP": { r, a in popFirstNonEmpty(r, a, keys: 1..<(a.count - 1), front: true, count: 1) },
+    "BRPOP": { r, a in popFirstNonEmpty(r, a, keys: 1..<(a.count - 1), front: false, count: 1) },
+    "LMPOP": { r, a in multiPop(r, a, numKeysAt: 1) },
+    "BLMPOP": { r, a in multiPop(r, a, numKeysAt: 2) },
+    "LMOVE": { r, a in move(r, a[1], a[2], fromFront: a.token(3, "LEFT"), toFront: a.token(4, "LEFT")) },
+    "BLMOVE": { r, a in move(r, a[1], a[2], fromFront: a.token(3, "LEFT"), toFront: a.token(4, "LEFT")) },
+    "RPOPLPUSH": { r, a in move(r, a[1], a[2], fromFront: false, toFront: true) },
+    "BRPOPLPUSH": { r, a in move(r, a[1], a[2], fromFront: false, toFront: true) },
+    "LSET": { r, a in
+        guard let index = a.int(2) else { return }
+        let element = a.hash(3)
+        r.edit(a[1], .list, create: false) { value in
+            guard case .list(var list) = value else { return }
+            let i = index < 0 ? Int(index) + list.count : Int(index)
+            if i >= 0, i < list.count { list[i] = element }
+            value = .list(list)
+        }
+    },
+    "LINSERT": { r, a in
+        let pivot = a.hash(3)
+        let element = a.hash(4)
+        let before = a.token(2, "BEFORE")
+        r.edit(a[1], .list, create: false) { value in
+            guard case .list(var list) = value else { return }
+            var items = list.elements
+            if let at = items.firstIndex(of: pivot) {
+                items.insert(element, at: before ? at : at + 1)
+                list.replace(with: items)
+            }
+            value = .list(list)
+        }
+    },
+    "LREM": { r, a in
+        guard let count = a.int(2) else { return }
+        let element = a.hash(3)
+        r.edit(a[1], .list, create: false) { value in
+            guard case .list(var list) = value else { return }
+            var items = list.elements
+            var remaining = count == 0 ? Int.max : Int(count.magnitude)
+            if count >= 0 {
+                items.removeAll { item in
+                    guard remaining > 0, item == element else { return false }
+                    remaining -= 1
+                    return true
+                }
+            } else {
+                var i = items.count - 1
+                while i >= 0, remaining > 0 {
+                    if items[i] == element {
+                        items.remove(at: i)
+                        remaining -= 1
+                    }
+                    i -= 1
+                }
+            }
+            list.replace(with: items)
+            value = .list(list)
+        }
+    },
+    "LTRIM": { r, a in
+        guard let start = a.int(2), let stop = a.int(3) else { return }
+        r.edit(a[1], .list, create: false) { value in
+            guard case .list(var list) = value else { return }
+            let n = list.count
+            var s = start < 0 ? Int(start) + n : Int(start)
+            var e = stop < 0 ? Int(stop) + n : Int(stop)
+            s = max(s, 0)
+            if s > e || s >= n {
+                list.replace(with: [])
+            } else {
+                e = min(e, n - 1)
+                list.replace(with: Array(list.elements[s...e]))
+            }
+            value = .list(list)
+        }
+    },
+]
+
+func push(_ r: Replayer, _ a: Argv, front: Bool, create: Bool) {
+    r.edit(a[1], .list, create: create) { value in
+        guard case .list(var list) = value else { return }
+        for i in 2..<a.count {
+            if front { list.pushFront(a.hash(i)) } else { list.pushBack(a.hash(i)) }
+        }
+        value = .list(list)
+    }
+}
+
+@discardableResult
+func pop(_ r: Replayer, _ key: UnsafeRawBufferPointer, front: Bool, count: Int) -> [UInt64] {
+    r.edit(key, .list, create: false) { value -> [UInt64] in
+        guard case .list(var list) = value else { return [] }
+        var popped: [UInt64] = []
+        for _ in 0..<max(count, 0) {
+            guard let element = front ? list.popFront() : list.popBack() else { break }
+            popped.append(element)
+        }
+        value = .list(list)
+        return popped
+    } ?? []
+}
+
+func popFirstNonEmpty(_ r: Replayer, _ a: Argv, keys: Range<Int>, front: Bool, count: Int) {
+    for i in keys where !pop(r, a[i], front: front, count: count).isEmpty { return }
+}
+
+func multiPop(_ r: Replayer, _ a: Argv, numKeysAt: Int) {
+    // [B]LMPOP [timeout] numkeys key… LEFT|RIGHT [COUNT n]
+    guard let numKeys = a.int(numKeysAt), numKeys > 0, numKeysAt + Int(numKeys) + 1 < a.count + 1 else { return }
+    let keys = (numKeysAt + 1)..<(numKeysAt + 1 + Int(numKeys))
+    guard keys.upperBound < a.count else { return }
+    let front = a.token(keys.upperBound, "LEFT") || a.token(keys.upperBound, "MIN")
+    var count = 1
+    if a.token(keys.upperBound + 1, "COUNT"), let n = a.int(keys.upperBound + 2) { count = Int(n) }
+    popFirstNonEmpty(r, a, keys: keys, front: front, count: count)
+}
+
+func move(_ r: Replayer, _ source: UnsafeRawBufferPointer, _ destination: UnsafeRawBufferPointer, fromFront: Bool, toFront: Bool) {
+    // The destination must be a list (or missing) before anything moves.
+    if let id = r.lookup(destination), case .list = r.keyspace[id].value {} else if r.lookup(destination) != nil { return }
+    guard let element = pop(r, source, front: fromFront, count: 1).first else { return }
+    r.edit(destination, .list, create: true) { value in
+        guard case .list(var list) = value else { return }
+        if toFront { list.pushFront(element) } else { list.pushBack(element) }
+        value = .list(list)
+    }
+}

@@ -1,0 +1,120 @@
+/// Writes to streams: entry IDs in order, so trimming by MAXLEN or MINID and XDEL are exact.
+/// (An AOF records an approximate `MAXLEN ~ n` trim as the exact `MAXLEN = n` it produced.)
+let streamEffects: [String: Replayer.Effect] = [
+    "XADD": { r, a in
+        // XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] id|* field value…
+        var i = 2
+        var create = true
+        var trim: TrimRule?
+        while i < a.count {
+            if a.token(i, "NOMKSTREAM") { create = false; i += 1; continue }
+            if a.token(i, "MAXLEN") || a.token(i, "MINID") {
+                let (rule, next) = trimRule(a, at: i)
+                trim = rule
+                i = next
+                continue
+            }
+            break
+        }
+        guard i < a.count else { return }
+        let idArgument = a[i]
+        var approximateTrim = false
+        r.edit(a[1], .stream, create: create) { value in
+            guard case .stream(var stream) = value else { return }
+            let id: StreamID
+            if idArgument.count == 1, idArgument[0] == UInt8(ascii: "*") {
+                let ms = UInt64(max(r.nowMilliseconds, 0))
+                id = ms > stream.lastID.milliseconds
+                    ? StreamID(milliseconds: ms, sequence: 0)
+                    : StreamID(milliseconds: stream.lastID.milliseconds, sequence: stream.lastID.sequence &+ 1)
+            } else if let explicit = StreamID(idArgument) {
+                id = explicit
+            } else {
+                return
+            }
+            stream.append(id)
+            if let trim { approximateTrim = apply(trim, to: &stream) }
+            value = .stream(stream)
+        }
+        if approximateTrim { r.markApproximate(a[1]) }
+    },
+    "XTRIM": { r, a in
+        let (rule, _) = trimRule(a, at: 2)
+        guard let rule else { return }
+        var approximate = false
+        r.edit(a[1], .stream, create: false) { value in
+            guard case .stream(var stream) = value else { return }
+            approximate = apply(rule, to: &stream)
+            value = .stream(stream)
+        }
+        if approximate { r.markApproximate(a[1]) }
+    },
+    "XDEL": { r, a in
+        r.edit(a[1], .stream, create: false) { value in
+            guard case .stream(var stream) = value else { return }
+            for i in 2..<a.count { if let id = StreamID(a[i]) { stream.delete(id) } }
+            value = .stream(stream)
+        }
+    },
+    "XDELEX": { r, a in
+        // XDELEX key [KEEPREF|DELREF|ACKED] IDS numids id…
+        guard let ids = idsClause(a) else { return }
+        r.edit(a[1], .stream, create: false) { value in
+            guard case .stream(var stream) = value else { return }
+            for i in ids { if let id = StreamID(a[i]) { stream.delete(id) } }
+            value = .stream(stream)
+        }
+        // ACKED deletes only acknowledged entries: the model does not track the PELs.
+        if (2..<a.count).contains(where: { a.token($0, "ACKED") }) { r.markApproximate(a[1]) }
+    },
+    "XGROUP CREATE": { r, a in
+        // XGROUP CREATE key group id [MKSTREAM] [ENTRIESREAD n]
+        guard (5..<a.count).contains(where: { a.token($0, "MKSTREAM") }), r.lookup(a[2]) == nil else { return }
+        r.keyspace.create(a[2], in: r.database, value: .stream(StreamEntries()))
+    },
+]
+
+enum TrimRule {
+    case maxLength(Int, approximate: Bool)
+    case minID(StreamID, approximate: Bool)
+}
+
+/// Parses `MAXLEN|MINID [=|~] threshold [LIMIT count]` at `i`; returns the rule and the next index.
+func trimRule(_ a: Argv, at start: Int) -> (TrimRule?, Int) {
+    var i = start + 1
+    var approximate = false
+    if i < a.count, a[i].count == 1, a[i][0] == UInt8(ascii: "~") || a[i][0] == UInt8(ascii: "=") {
+        approximate = a[i][0] == UInt8(ascii: "~")
+        i += 1
+    }
+    guard i < a.count else { return (nil, i) }
+    let rule: TrimRule?
+    if a.token(start, "MAXLEN") {
+        rule = a.int(i).map { .maxLength(Int($0), approximate: approximate) }
+    } else {
+        rule = StreamID(a[i]).map { .minID($0, approximate: approximate) }
+    }
+    i += 1
+    if a.token(i, "LIMIT") { i += 2 }
+    return (rule, i)
+}
+
+/// Applies a trim; returns true when it was `~` (the server may keep more than asked:
+/// it trims whole nodes only), which a MONITOR capture can contain but an AOF cannot.
+func apply(_ rule: TrimRule, to stream: inout StreamEntries) -> Bool {
+    switch rule {
+    case .maxLength(let n, let approximate):
+        if !approximate { stream.trim(maxLength: n) }
+        return approximate && stream.count > n
+    case .minID(let id, let approximate):
+        if !approximate { stream.trim(minID: id) }
+        return approximate
+    }
+}
+
+func idsClause(_ a: Argv) -> Range<Int>? {
+    var i = 2
+    while i < a.count, !a.token(i, "IDS") { i += 1 }
+    guard let count = a.int(i + 1), count > 0, i + 2 + Int(count) <= a.count else { return nil }
+    return (i + 2)..<(i + 2 + Int(count))
+}

@@ -1,0 +1,198 @@
+import Foundation
+
+/// Writes to string values. Strings keep their length, and their value when it is a
+/// canonical integer, so INCR, APPEND and SETRANGE change STRLEN exactly.
+let stringEffects: [String: Replayer.Effect] = [
+    "SET": { r, a in
+        // SET key value [NX|XX|IFEQ v] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
+        var keepTTL = false
+        var expireAt: Int64 = 0
+        var i = 3
+        let exists = r.lookup(a[1]) != nil
+        while i < a.count {
+            if a.token(i, "NX") && exists { return }
+            if a.token(i, "XX") && !exists { return }
+            if a.token(i, "IFEQ") {
+                // Conditional on a value the model does not keep.
+                r.markApproximate(a[1])
+                if !exists { return }
+                i += 2
+                continue
+            }
+            if a.token(i, "KEEPTTL") { keepTTL = true }
+            if let amount = a.int(i + 1) {
+                if a.token(i, "EX") { expireAt = r.nowMilliseconds + amount * 1000 }
+                if a.token(i, "PX") { expireAt = r.nowMilliseconds + amount }
+                if a.token(i, "EXAT") { expireAt = amount * 1000 }
+                if a.token(i, "PXAT") { expireAt = amount }
+            }
+            i += 1
+        }
+        let id = r.store(a[1], stringValue(a[2]), keepTTL: keepTTL)
+        if expireAt != 0 { r.keyspace[id].expireAt = expireAt }
+    },
+    "SETNX": { r, a in if r.lookup(a[1]) == nil { r.store(a[1], stringValue(a[2])) } },
+    "SETEX": { r, a in setWithTTL(r, a, scale: 1000) },
+    "PSETEX": { r, a in setWithTTL(r, a, scale: 1) },
+    "GETSET": { r, a in r.store(a[1], stringValue(a[2])) },
+    "GETDEL": { r, a in
+        if let id = r.lookup(a[1]), case .string = r.keyspace[id].value { r.keyspace.delete(id, in: r.database) }
+    },
+    "GETEX": { r, a in
+        guard a.count > 2, let id = r.lookup(a[1]) else { return }
+        if a.token(2, "PERSIST") { r.keyspace[id].expireAt = 0; return }
+        guard let amount = a.int(3) else { return }
+        if a.token(2, "EX") { r.keyspace[id].expireAt = r.nowMilliseconds + amount * 1000 }
+        if a.token(2, "PX") { r.keyspace[id].expireAt = r.nowMilliseconds + amount }
+        if a.token(2, "EXAT") { r.keyspace[id].expireAt = amount * 1000 }
+        if a.token(2, "PXAT") { r.keyspace[id].expireAt = amount }
+    },
+    "MSET": { r, a in
+        var i = 1
+        while i + 1 < a.count { r.store(a[i], stringValue(a[i + 1])); i += 2 }
+    },
+    "MSETNX": { r, a in
+        var i = 1
+        while i + 1 < a.count { if r.lookup(a[i]) != nil { return }; i += 2 }
+        i = 1
+        while i + 1 < a.count { r.store(a[i], stringValue(a[i + 1])); i += 2 }
+    },
+    "APPEND": { r, a in
+        changeString(r, a[1], length: { $0 + a[2].count }, bytes: { $0 + Array(a[2]) })
+    },
+    "SETRANGE": { r, a in
+        guard let offset = a.int(2), offset >= 0 else { return }
+        if a[3].isEmpty { return }
+        let end = Int(offset) + a[3].count
+        changeString(r, a[1], length: { max($0, end) }, bytes: { old in
+            var text = old
+            if text.count < end { text += [UInt8](repeating: 0, count: end - text.count) }
+            text.replaceSubrange(Int(offset)..<end, with: Array(a[3]))
+            return text
+        })
+    },
+    "INCR": { r, a in increment(r, a[1], by: 1) },
+    "DECR": { r, a in increment(r, a[1], by: -1) },
+    "INCRBY": { r, a in if let n = a.int(2) { increment(r, a[1], by: n) } },
+    "DECRBY": { r, a in if let n = a.int(2), n != .min { increment(r, a[1], by: -n) } },
+    "INCRBYFLOAT": { r, a in
+        guard let delta = doubleValue(a[2]) else { return }
+        var current = 0.0
+        if let id = r.lookup(a[1]) {
+            guard case .string(_, let integer) = r.keyspace[id].value else { return }
+            guard let integer else { r.keyspace[id].approximate = true; return }
+            current = Double(integer)
+        }
+        let text = formatFloatLikeRedis(current + delta)
+        text.withUnsafeBytes { r.store(a[1], stringValue($0), keepTTL: true) }
+    },
+    "SETBIT": { r, a in
+        guard let bit = a.int(2), bit >= 0 else { return }
+        let needed = Int(bit / 8) + 1
+        changeString(r, a[1], length: { max($0, needed) })
+    },
+    "BITFIELD": { r, a in
+        // Only SET and INCRBY write; each needs the bytes up to offset + width.
+        var needed = 0
+        var i = 2
+        while i < a.count {
+            if (a.token(i, "SET") || a.token(i, "INCRBY")), i + 3 < a.count {
+                let type = Array(a[i + 1])
+                let width = Int(String(decoding: type.dropFirst(), as: UTF8.self)) ?? 0
+                var offsetText = Array(a[i + 2])
+                let multiply = offsetText.first == UInt8(ascii: "#")
+                if multiply { offsetText.removeFirst() }
+                if let raw = Int(String(decoding: offsetText, as: UTF8.self)) {
+                    let bitOffset = multiply ? raw * width : raw
+                    needed = max(needed, (bitOffset + width + 7) / 8)
+                }
+                i += 4
+                continue
+            }
+            i += a.token(i, "GET") ? 3 : (a.token(i, "OVERFLOW") ? 2 : 1)
+        }
+        if needed > 0 { changeString(r, a[1], length: { max($0, needed) }) }
+    },
+    "BITOP": { r, a in
+        // BITOP op destkey key…: the result is as long as the longest source (NOT: its one source).
+        var longest = 0
+        var unknown = false
+        for i in 3..<a.count {
+            guard let id = r.lookup(a[i]) else { continue }
+            guard case .string(let length, _) = r.keyspace[id].value else { return }
+            if let length { longest = max(longest, length) } else { unknown = true }
+        }
+        if longest == 0 && !unknown { _ = r.delete(a[2]); return }
+        let id = r.store(a[2], .string(length: unknown ? nil : longest, integer: nil))
+        r.keyspace[id].approximate = unknown
+    },
+    "PFADD": { r, a in hyperLogLog(r, a[1]) },
+    "PFMERGE": { r, a in hyperLogLog(r, a[1]) },
+]
+
+/// A string value's record from its bytes.
+func stringValue(_ bytes: UnsafeRawBufferPointer) -> KeyValue {
+    .string(length: bytes.count, integer: integerValue(bytes))
+}
+
+func setWithTTL(_ r: Replayer, _ a: Argv, scale: Int64) {
+    guard let amount = a.int(2) else { return }
+    let id = r.store(a[1], stringValue(a[3]))
+    r.keyspace[id].expireAt = r.nowMilliseconds + amount * scale
+}
+
+func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
+    guard let id = r.lookup(key) else {
+        var text = Array(String(delta).utf8)
+        text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
+        return
+    }
+    guard case .string(_, let integer) = r.keyspace[id].value else { return }
+    guard let integer else {
+        // INCR on a value we do not know as an integer (e.g. "007" is not one; Redis errors).
+        r.keyspace[id].approximate = true
+        return
+    }
+    let (sum, overflow) = integer.addingReportingOverflow(delta)
+    guard !overflow else { return }
+    r.keyspace[id].value = .string(length: String(sum).utf8.count, integer: sum)
+}
+
+/// Changes a string: through its bytes when the model knows them (a missing key, or an
+/// integer value), so the value stays known; otherwise through its length alone.
+func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength: (Int) -> Int,
+                  bytes transform: (([UInt8]) -> [UInt8])? = nil) {
+    var known: [UInt8]? = []
+    var length = 0
+    if let id = r.lookup(key) {
+        guard case .string(let oldLength, let integer) = r.keyspace[id].value else { return }
+        guard let oldLength else {
+            r.keyspace[id].approximate = true
+            return
+        }
+        length = oldLength
+        known = integer.map { Array(String($0).utf8) }
+    }
+    if let transform, let known {
+        transform(known).withUnsafeBytes { r.store(key, stringValue($0), keepTTL: true) }
+    } else {
+        r.store(key, .string(length: newLength(length), integer: nil), keepTTL: true)
+    }
+}
+
+/// HyperLogLog strings change encoding and length as they fill: the model does not follow them.
+func hyperLogLog(_ r: Replayer, _ key: UnsafeRawBufferPointer) {
+    let id = r.lookup(key) ?? r.keyspace.create(key, in: r.database, value: .string(length: nil, integer: nil))
+    r.keyspace[id].value = .string(length: nil, integer: nil)
+    r.keyspace[id].approximate = true
+}
+
+/// INCRBYFLOAT's result text: Redis prints with %.17Lf and strips trailing zeros.
+func formatFloatLikeRedis(_ value: Double) -> [UInt8] {
+    var text = String(format: "%.17f", value)
+    if text.contains(".") {
+        while text.hasSuffix("0") { text.removeLast() }
+        if text.hasSuffix(".") { text.removeLast() }
+    }
+    return Array(text.utf8)
+}

@@ -1,0 +1,221 @@
+import Foundation
+
+/// Applies write commands to the keyspace so that the size of every key is known before
+/// every call. Each effect lives with its type in `Effects/` and is registered by name.
+public final class Replayer {
+    public typealias Effect = @Sendable (Replayer, Argv) -> Void
+
+    public let keyspace = Keyspace()
+    public var database = 0
+    /// The current time in Unix milliseconds (from `#TS:` annotations or MONITOR timestamps).
+    public var nowMilliseconds: Int64 = 0
+    /// A live server deletes a key whose TTL has passed when it is touched; an AOF records
+    /// that deletion itself, so AOF replay leaves expiry to the file.
+    public var expiresByClock = false
+    /// Writes whose effect the model does not know, by command (their keys become approximate).
+    public private(set) var unmodelledWrites: [String: Int] = [:]
+
+    static let effects: [String: Effect] = {
+        var all: [String: Effect] = [:]
+        for group in [keyEffects, stringEffects, listEffects, setEffects, hashEffects, sortedSetEffects, streamEffects] {
+            all.merge(group) { first, _ in first }
+        }
+        return all
+    }()
+
+    /// Write commands that change no key's size or type (TTLs of hash fields, consumer
+    /// groups, caches), named so that the test that every write is covered can check them.
+    static let writesWithoutSizeEffect: Set<String> = [
+        "XACK", "XCLAIM", "XAUTOCLAIM", "XSETID", "XREADGROUP", "XGROUP CREATECONSUMER", "XGROUP DELCONSUMER",
+        "XGROUP DESTROY", "XGROUP SETID", "HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT", "HPERSIST",
+        "HGETEX", "PFCOUNT", "PFDEBUG", "TOUCH", "SPUBLISH", "PUBLISH", "FUNCTION LOAD", "FUNCTION DELETE",
+        "FUNCTION FLUSH", "FUNCTION RESTORE", "SCRIPT LOAD", "SCRIPT FLUSH", "EVAL", "EVALSHA", "FCALL",
+        "EVAL_RO", "EVALSHA_RO", "FCALL_RO", "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
+        "XACKDEL", "PING", "ECHO", "LASTSAVE",
+    ]
+
+    public init() {}
+
+    /// The effect of a command by its table name, if the model knows one.
+    public static func effect(for name: String) -> Effect? { effects[name] }
+
+    public static var modelledCommands: Set<String> { Set(effects.keys).union(writesWithoutSizeEffect) }
+
+    /// Applies one write. `name` is the table name (`SET`, `XGROUP CREATE`).
+    public func apply(_ name: String, _ argv: Argv, keyPositions: [Int]) {
+        if let effect = Self.effects[name] {
+            effect(self, argv)
+            return
+        }
+        if Self.writesWithoutSizeEffect.contains(name) { return }
+        // An unknown write (a module command, a command newer than the model): its keys can
+        // no longer be trusted.
+        unmodelledWrites[name, default: 0] += 1
+        for position in keyPositions where position < argv.count {
+            if let id = lookup(argv[position]) { keyspace[id].approximate = true }
+        }
+    }
+
+    // MARK: - helpers for effects
+
+    /// The key's record, honouring expiry when replaying by clock.
+    public func lookup(_ key: UnsafeRawBufferPointer, in db: Int? = nil) -> Int32? {
+        let db = db ?? database
+        guard let id = keyspace.find(key, in: db) else { return nil }
+        if expiresByClock, keyspace[id].expireAt != 0, keyspace[id].expireAt <= nowMilliseconds {
+            keyspace.delete(id, in: db)
+            return nil
+        }
+        return id
+    }
+
+    public func delete(_ key: UnsafeRawBufferPointer, in db: Int? = nil) -> Bool {
+        guard let id = lookup(key, in: db) else { return false }
+        keyspace.delete(id, in: db ?? database)
+        return true
+    }
+
+    /// Sets a key's value, creating or overwriting it; `keepTTL` keeps an existing expiry.
+    @discardableResult
+    func store(_ key: UnsafeRawBufferPointer, _ value: KeyValue, keepTTL: Bool = false, in db: Int? = nil) -> Int32 {
+        let db = db ?? database
+        if let id = lookup(key, in: db) {
+            keyspace[id].value = value
+            if !keepTTL { keyspace[id].expireAt = 0 }
+            keyspace[id].approximate = false
+            return id
+        }
+        return keyspace.create(key, in: db, value: value)
+    }
+
+    /// The kinds of value an effect may require.
+    enum Kind {
+        case list, set, hash, zset, stream
+
+        var empty: KeyValue {
+            switch self {
+            case .list: .list(IdentityList())
+            case .set: .set(IdentitySet())
+            case .hash: .hash(IdentitySet())
+            case .zset: .zset(ScoredMembers())
+            case .stream: .stream(StreamEntries())
+            }
+        }
+
+        func matches(_ value: KeyValue) -> Bool {
+            switch (self, value) {
+            case (.list, .list), (.set, .set), (.hash, .hash), (.zset, .zset), (.stream, .stream): true
+            default: false
+            }
+        }
+    }
+
+    /// Edits a collection in place. Missing: created when `create`, else nothing happens.
+    /// Wrong type: nothing happens (the server answered WRONGTYPE). An emptied collection is
+    /// deleted, as Redis does (streams excepted).
+    @discardableResult
+    func edit<R>(_ key: UnsafeRawBufferPointer, _ kind: Kind, create: Bool, in db: Int? = nil,
+                 _ body: (inout KeyValue) -> R) -> R? {
+        let db = db ?? database
+        var id = lookup(key, in: db)
+        if let existing = id {
+            guard kind.matches(keyspace[existing].value) else {
+                if case .opaque = keyspace[existing].value { keyspace[existing].approximate = true }
+                return nil
+            }
+        } else {
+            guard create else { return nil }
+            id = keyspace.create(key, in: db, value: kind.empty)
+        }
+        let result = keyspace.modify(id!, body)
+        if kind != .stream, keyspace[id!].value.size == .elements(0) { keyspace.delete(id!, in: db) }
+        return result
+    }
+
+    /// The value of an existing key of the given kind (a copy: for reading sources).
+    func read(_ key: UnsafeRawBufferPointer, _ kind: Kind, in db: Int? = nil) -> KeyValue? {
+        guard let id = lookup(key, in: db), kind.matches(keyspace[id].value) else { return nil }
+        return keyspace[id].value
+    }
+
+    func markApproximate(_ key: UnsafeRawBufferPointer) {
+        if let id = lookup(key) { keyspace[id].approximate = true }
+    }
+}
+
+// MARK: - argument parsing on bytes
+
+@inline(__always)
+func isToken(_ bytes: UnsafeRawBufferPointer, _ token: StaticString) -> Bool {
+    guard bytes.count == token.utf8CodeUnitCount else { return false }
+    let t = token.utf8Start
+    for i in 0..<bytes.count where bytes[i] & 0xDF != t[i] & 0xDF {
+        // Letters compare case-insensitively; other bytes must match exactly.
+        if bytes[i] != t[i] { return false }
+    }
+    return true
+}
+
+/// A base-10 integer as Redis's string2ll accepts it: canonical, no spaces, no '+'.
+@inline(__always)
+func integerValue(_ bytes: UnsafeRawBufferPointer) -> Int64? {
+    guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
+    var negative = false
+    var i = 0
+    if bytes[0] == UInt8(ascii: "-") {
+        negative = true
+        i = 1
+        guard bytes.count > 1 else { return nil }
+    }
+    if bytes[i] == UInt8(ascii: "0"), bytes.count > i + 1 { return nil }
+    var value: Int64 = 0
+    while i < bytes.count {
+        let digit = bytes[i] &- 48
+        guard digit < 10 else { return nil }
+        let (m, o1) = value.multipliedReportingOverflow(by: 10)
+        let (s, o2) = negative ? m.subtractingReportingOverflow(Int64(digit)) : m.addingReportingOverflow(Int64(digit))
+        guard !o1, !o2 else { return nil }
+        value = s
+        i += 1
+    }
+    if negative && value == 0 { return nil }  // "-0" is not canonical
+    return value
+}
+
+func doubleValue(_ bytes: UnsafeRawBufferPointer) -> Double? {
+    let text = String(decoding: bytes, as: UTF8.self)
+    switch text.lowercased() {
+    case "inf", "+inf": return .infinity
+    case "-inf": return -.infinity
+    default: return Double(text)
+    }
+}
+
+/// A score bound of ZRANGEBYSCORE/ZREMRANGEBYSCORE: `(1.5` is exclusive.
+func scoreBound(_ bytes: UnsafeRawBufferPointer) -> (value: Double, exclusive: Bool)? {
+    guard let first = bytes.first else { return nil }
+    if first == UInt8(ascii: "(") {
+        return doubleValue(UnsafeRawBufferPointer(rebasing: bytes[1...])).map { ($0, true) }
+    }
+    return doubleValue(bytes).map { ($0, false) }
+}
+
+extension Argv {
+    /// Whether argv[index] is `token`, ignoring ASCII case.
+    public func equalsToken(_ index: Int, _ token: String) -> Bool {
+        guard index < count else { return false }
+        let bytes = self[index]
+        var i = 0
+        for t in token.utf8 {
+            guard i < bytes.count else { return false }
+            let b = bytes[i]
+            if b != t, !(b | 0x20 == t | 0x20 && (b | 0x20) >= 97 && (b | 0x20) <= 122) { return false }
+            i += 1
+        }
+        return i == bytes.count
+    }
+
+    func int(_ index: Int) -> Int64? { index < count ? integerValue(self[index]) : nil }
+    func hash(_ index: Int) -> UInt64 { elementHash(self[index]) }
+    func token(_ index: Int, _ token: StaticString) -> Bool { index < count && isToken(self[index], token) }
+}

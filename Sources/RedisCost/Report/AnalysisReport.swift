@@ -1,0 +1,193 @@
+import Foundation
+
+/// `redis-cost analyze`: the markdown an on-call engineer reads and the JSON a script reads.
+public enum AnalysisReport {
+    static func size(_ size: KeySize) -> String {
+        switch size {
+        case .missing: "0 (no key)"
+        case .elements(let n): String(n)
+        case .bytes(let n): "\(n) B"
+        case .unknown: "unknown"
+        }
+    }
+
+    static func number(_ value: Double) -> String {
+        if value >= 1e15 { return String(format: "%.3g", value) }
+        let rounded = Int64(value.rounded())
+        var digits = String(rounded)
+        var out = ""
+        while digits.count > 3 {
+            out = "," + digits.suffix(3) + out
+            digits.removeLast(3)
+        }
+        return digits + out
+    }
+
+    static func costText(_ cost: Cost) -> String {
+        switch cost {
+        case .exact(let v): number(v)
+        case .atMost(let v): "≤ " + number(v)
+        case .unknown(let reason): "unknown (\(reason))"
+        }
+    }
+
+    static func time(_ seconds: Int64?) -> String {
+        guard let seconds else { return "" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    static func percent(_ part: Double, of whole: Double) -> String {
+        whole > 0 ? String(format: "%.1f%%", part * 100 / whole) : "–"
+    }
+
+    public static func markdown(_ r: AnalysisResult) -> String {
+        var out = "# redis-cost report\n\n"
+        out += "## Summary\n\n"
+        out += "- Input: \(Markdown.cell(r.input)), \(number(Double(r.bytesRead))) bytes\n"
+        for segment in r.segments {
+            let role = segment.role == .base ? "base (the snapshot a rewrite wrote: sets sizes, not counted as calls)" : "workload"
+            out += "  - `\((segment.path as NSString).lastPathComponent)`: \(role), \(number(Double(segment.bytes))) bytes"
+            out += segment.skipped.map { " — not read: \($0)" } ?? ", \(number(Double(segment.commands))) commands"
+            out += "\n"
+        }
+        if let first = r.firstTime, let last = r.lastTime {
+            out += "- Time span: \(time(first)) to \(time(last)) (from the AOF's `#TS` annotations)\n"
+        }
+        out += "- Calls: \(number(Double(r.calls))) in \(r.commands.count) commands"
+        out += r.transactions > 0 ? ", \(number(Double(r.transactions))) transactions (MULTI/EXEC)\n" : "\n"
+        out += "- Total cost: \(number(r.totalCost)) elements touched"
+        out += r.unknownCostCalls > 0 ? "; \(number(Double(r.unknownCostCalls))) calls of unknown cost (not counted)\n" : "\n"
+        if let truncated = r.truncatedAt {
+            out += "- **Truncated:** `\((truncated.file as NSString).lastPathComponent)` ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
+        }
+        if r.baseUnknown {
+            out += "- **Sizes of keys from the base snapshot are unknown**: it is an RDB file, which this version cannot read yet. Calls on such keys show an unknown size and cost, never zero.\n"
+        }
+        let keys = r.keysPerDatabase.values.reduce(0, +)
+        out += "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
+        out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
+        out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
+        out += "\n> An AOF holds only the writes. Reads — `KEYS`, `HGETALL`, `SMEMBERS`, `LRANGE 0 -1`, `SINTER` — never reach it: capture them with `redis-cli monitor > capture.txt` and analyze that.\n"
+        out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
+
+        out += "\n## Costliest calls\n\n"
+        if r.topCalls.isEmpty {
+            out += "No call with a known cost.\n"
+        } else {
+            let rows = r.topCalls.prefix(25).enumerated().map { index, call -> [String] in
+                let keys = call.keys.prefix(3).map { Markdown.code(KeyText.display($0)) }.joined(separator: " ")
+                    + (call.keys.count > 3 ? " … (\(call.keys.count) keys)" : "")
+                let sizes = call.sizes.prefix(3).map(size).joined(separator: ", ") + (call.sizes.count > 3 ? ", …" : "")
+                return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, costText(call.cost),
+                        time(call.time), "\((call.file as NSString).lastPathComponent)@\(call.offset)"]
+            }
+            out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Time", "Where (file@byte)"], rows: rows, alignRight: [0, 4])
+            if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
+        }
+
+        out += "\n## Cost by command\n\n"
+        let commandRows = r.commands.prefix(40).map { c -> [String] in
+            [c.name, number(Double(c.calls)), number(c.cost), percent(c.cost, of: r.totalCost),
+             c.calls > c.unknownCalls ? number(c.cost / Double(c.calls - c.unknownCalls)) : "–", number(c.maxCost),
+             c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : ""]
+        }
+        out += Markdown.table(header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost"], rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6])
+        if !r.unknownCommands.isEmpty {
+            out += "\nCommands not in the command table (cost unknown): "
+            out += r.unknownCommands.sorted { $0.value > $1.value }.map { "\(Markdown.code($0.key)) × \($0.value)" }.joined(separator: ", ") + "\n"
+        }
+
+        out += "\n## Cost by key pattern\n\n"
+        let patternRows = r.patterns.prefix(20).map { p -> [String] in
+            [Markdown.code(KeyText.display(p.pattern)), number(Double(p.calls)), number(p.cost), percent(p.cost, of: r.totalCost)]
+        }
+        out += Markdown.table(header: ["Pattern (first key)", "Calls", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3])
+
+        out += "\n## Biggest keys at the end\n\n"
+        if r.biggestKeys.isEmpty {
+            out += "No collections.\n"
+        } else {
+            let keyRows = r.biggestKeys.map { k -> [String] in
+                [Markdown.code(KeyText.display(k.name)), String(k.database), k.type, (k.approximate ? "≈ " : "") + size(k.size)]
+            }
+            out += Markdown.table(header: ["Key", "DB", "Type", "Elements"], rows: keyRows, alignRight: [1, 3])
+        }
+        if !r.unmodelledWrites.isEmpty {
+            out += "\nWrites the replay model does not follow (their keys are marked approximate): "
+            out += r.unmodelledWrites.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+
+    static func sizeJSON(_ size: KeySize) -> Any {
+        size.count.map { $0 as Any } ?? NSNull()
+    }
+
+    public static func jsonObject(_ r: AnalysisResult) -> [String: Any] {
+        var object: [String: Any] = [:]
+        object["input"] = [
+            "description": r.input,
+            "bytes": r.bytesRead,
+            "files": r.segments.map { s -> [String: Any] in
+                ["path": s.path, "role": s.role == .base ? "base" : "workload", "format": s.format.rawValue,
+                 "bytes": s.bytes, "commands": s.commands, "skipped": JSONText.orNull(s.skipped)]
+            },
+            "truncatedAt": r.truncatedAt.map { ["file": $0.file, "offset": $0.offset] as Any } ?? NSNull(),
+            "baseSizesUnknown": r.baseUnknown,
+            "firstTime": JSONText.orNull(r.firstTime), "lastTime": JSONText.orNull(r.lastTime),
+        ] as [String: Any]
+        object["totals"] = [
+            "calls": r.calls, "cost": r.totalCost, "unknownCostCalls": r.unknownCostCalls, "transactions": r.transactions,
+        ]
+        object["commands"] = r.commands.map { c -> [String: Any] in
+            ["name": c.name, "calls": c.calls, "cost": c.cost, "unknownCostCalls": c.unknownCalls,
+             "upperBoundCalls": c.upperBoundCalls, "maxCost": c.maxCost, "write": c.isWrite]
+        }
+        object["unknownCommands"] = r.unknownCommands
+        object["topCalls"] = r.topCalls.map { call -> [String: Any] in
+            ["command": call.command, "keys": call.keys.map(KeyText.display), "sizes": call.sizes.map(sizeJSON),
+             "cost": call.cost.value ?? NSNull(), "upperBound": call.cost.isUpperBound,
+             "time": JSONText.orNull(call.time), "file": call.file, "offset": call.offset,
+             "inTransaction": call.inTransaction, "db": call.database]
+        }
+        object["patterns"] = r.patterns.map { p -> [String: Any] in
+            ["pattern": KeyText.display(p.pattern), "calls": p.calls, "cost": p.cost, "unknownCostCalls": p.unknownCalls]
+        }
+        object["biggestKeys"] = r.biggestKeys.map { k -> [String: Any] in
+            ["key": KeyText.display(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "approximate": k.approximate]
+        }
+        object["dataset"] = [
+            "keysPerDatabase": Dictionary(uniqueKeysWithValues: r.keysPerDatabase.map { (String($0.key), $0.value) }),
+            "approximateKeys": r.approximateKeys, "modelBytes": r.modelBytes,
+        ] as [String: Any]
+        object["unmodelledWrites"] = r.unmodelledWrites
+        object["note"] = "An AOF holds writes only; reads need a MONITOR capture."
+        return object
+    }
+
+    public static func json(_ r: AnalysisResult) -> String { JSONText.render(jsonObject(r)) }
+}
+
+/// `redis-cost state`: the replayed data set in the shape of the corpus's final-state.json.
+public enum StateReport {
+    public static func json(_ keyspace: Keyspace) -> String {
+        var object: [String: Any] = [:]
+        for db in keyspace.databaseNumbers {
+            var keys: [String: Any] = [:]
+            for id in keyspace.keys(in: db) {
+                let record = keyspace[id]
+                let name = keyspace.nameBytes(of: id)
+                var item: [String: Any] = ["type": record.value.typeName, "size": AnalysisReport.sizeJSON(record.value.size),
+                                           "key": KeyText.display(name), "has_ttl": record.expireAt != 0]
+                if record.approximate { item["approximate"] = true }
+                keys[KeyText.hexString(name)] = item
+            }
+            object[String(db)] = keys
+        }
+        return JSONText.render(object)
+    }
+}
