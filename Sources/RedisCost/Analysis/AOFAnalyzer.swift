@@ -26,9 +26,12 @@ public final class AOFAnalyzer {
     private var absentKeysAreUnknown = false
 
     // Aggregation state.
-    private var commandStats: [Int: AnalysisResult.CommandStats] = [:]
+    /// Per table index; `calls == 0` means the command was not seen.
+    private var commandStats: [AnalysisResult.CommandStats] = []
     private var unknownCommands: [String: Int] = [:]
-    private var patternStats: [UInt64: AnalysisResult.PatternStats] = [:]
+    private var patternIndex: [UInt64: Int] = [:]
+    private var patternStats: [AnalysisResult.PatternStats] = []
+    private var patternBuffer: [UInt8] = []
     private var topCalls = TopCalls(limit: 100)
     private var result: AnalysisResult
     private var time: Int64?
@@ -40,6 +43,7 @@ public final class AOFAnalyzer {
         self.options = options
         self.result = AnalysisResult(input: "")
         self.topCalls = TopCalls(limit: options.top)
+        commandStats = table.entries.map { AnalysisResult.CommandStats(name: $0.name, isWrite: $0.isWrite) }
         writes = table.entries.map { entry in
             if let effect = Replayer.effect(for: entry.name) { return .effect(effect) }
             if entry.isWrite && !Replayer.writesWithoutSizeEffect.contains(entry.name) { return .unmodelled(entry.name) }
@@ -97,14 +101,21 @@ public final class AOFAnalyzer {
                 case .command:
                     record.commands += 1
                     handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset)
-                    if let progress, reader.position - lastReport > 16 << 20 {
+                    if reader.position - lastReport > 4 << 20 {
+                        // Pages already read are not needed again: give them back, so the
+                        // mapping of a many-gigabyte file does not grow the resident set.
+                        file.release(upTo: reader.commandOffset)
                         lastReport = reader.position
-                        progress(done + reader.position, total)
+                        progress?(done + reader.position, total)
                     }
                 }
             }
             done += file.bytes.count
             result.segments.append(record)
+            if replayer.keyspace.namesOverflowed {
+                throw InputError(file: segment.path, offset: reader.position,
+                                 detail: "the key names of this data set exceed 4 GiB, more than this version can replay")
+            }
             // Redis loads an AOF that ends inside MULTI as truncated too.
             if result.truncatedAt != nil { break }
         }
@@ -180,7 +191,7 @@ public final class AOFAnalyzer {
         sizesBuffer.removeAll(keepingCapacity: true)
         for position in positions {
             if let id = replayer.lookup(argv[position]) {
-                sizesBuffer.append(replayer.keyspace[id].value.size)
+                sizesBuffer.append(replayer.keyspace.size(of: id))
             } else {
                 sizesBuffer.append(absentKeysAreUnknown ? .unknown : .missing)
             }
@@ -191,27 +202,36 @@ public final class AOFAnalyzer {
             allDatabasesSize: absentKeysAreUnknown ? nil : replayer.keyspace.totalKeyCount)
         let cost = table.formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
         result.calls += 1
-        var stats = commandStats[index] ?? AnalysisResult.CommandStats(name: table.entries[index].name, isWrite: table.entries[index].isWrite)
-        stats.calls += 1
+        commandStats[index].calls += 1
         let value = cost.value
         if let value {
-            stats.cost += value
-            stats.maxCost = max(stats.maxCost, value)
+            commandStats[index].cost += value
+            commandStats[index].maxCost = max(commandStats[index].maxCost, value)
             result.totalCost += value
-            if cost.isUpperBound { stats.upperBoundCalls += 1 }
+            if cost.isUpperBound { commandStats[index].upperBoundCalls += 1 }
         } else {
-            stats.unknownCalls += 1
+            commandStats[index].unknownCalls += 1
             result.unknownCostCalls += 1
         }
-        commandStats[index] = stats
 
         // Cost by the pattern of the first key.
-        let pattern = positions.first.map { KeyPattern.fold(argv[$0]) } ?? Array("(no key)".utf8)
-        let patternHash = elementHash(pattern)
-        var patternEntry = patternStats[patternHash] ?? AnalysisResult.PatternStats(pattern: pattern)
-        patternEntry.calls += 1
-        if let value { patternEntry.cost += value } else { patternEntry.unknownCalls += 1 }
-        patternStats[patternHash] = patternEntry
+        if let first = positions.first {
+            KeyPattern.fold(argv[first], into: &patternBuffer)
+        } else {
+            patternBuffer.removeAll(keepingCapacity: true)
+            patternBuffer.append(contentsOf: "(no key)".utf8)
+        }
+        let patternHash = patternBuffer.withUnsafeBytes { elementHash($0) }
+        let p: Int
+        if let known = patternIndex[patternHash] {
+            p = known
+        } else {
+            p = patternStats.count
+            patternIndex[patternHash] = p
+            patternStats.append(AnalysisResult.PatternStats(pattern: patternBuffer))
+        }
+        patternStats[p].calls += 1
+        if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
 
         if let value, topCalls.admits(value) {
             topCalls.insert(AnalysisResult.Call(
@@ -222,22 +242,19 @@ public final class AOFAnalyzer {
     }
 
     private func finish() {
-        result.commands = commandStats.values.sorted { ($0.cost, $0.calls, $1.name) > ($1.cost, $1.calls, $0.name) }
+        result.commands = commandStats.filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls, $1.name) > ($1.cost, $1.calls, $0.name) }
         result.unknownCommands = unknownCommands
         result.topCalls = topCalls.sorted
-        result.patterns = Array(patternStats.values.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }.prefix(options.patterns))
+        result.patterns = Array(patternStats.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }.prefix(options.patterns))
         result.unmodelledWrites = replayer.unmodelledWrites
         let keyspace = replayer.keyspace
         var biggest = TopKeys(limit: options.biggestKeys)
         for db in keyspace.databaseNumbers {
-            let ids = keyspace.keys(in: db)
-            result.keysPerDatabase[db] = ids.count
-            for id in ids {
-                let record = keyspace[id]
-                if record.approximate { result.approximateKeys += 1 }
-                // Collections rank by elements; strings by bytes would drown them, so
-                // a string counts as one element here (its length is still shown).
-                guard case .elements(let n) = record.value.size else { continue }
+            result.keysPerDatabase[db] = keyspace.keyCount(in: db)
+            keyspace.forEachKey(in: db) { id in
+                if keyspace[id].approximate { result.approximateKeys += 1 }
+                // Collections rank by elements; strings (bytes) are not collections.
+                guard case .elements(let n) = keyspace.size(of: id) else { return }
                 biggest.consider(db: db, id: id, size: n)
             }
         }

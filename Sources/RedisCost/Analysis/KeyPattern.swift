@@ -2,15 +2,28 @@
 /// between separators that are numbers, hex strings (8+ characters with a digit) or UUIDs
 /// become `*`, so keys of one kind group together. Works on bytes; no String per call.
 public enum KeyPattern {
-    static let separators: Set<UInt8> = Set(":/.|#,=;{} ".utf8)
+    @inline(__always)
+    static func isSeparator(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "|"), UInt8(ascii: "#"),
+             UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: ";"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: " "): true
+        default: false
+        }
+    }
 
     public static func fold(_ key: UnsafeRawBufferPointer) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(key.count)
+        fold(key, into: &out)
+        return out
+    }
+
+    /// Folds into a reused buffer (the analyzer does this once per call).
+    public static func fold(_ key: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        out.removeAll(keepingCapacity: true)
         var start = 0
         var i = 0
         while i <= key.count {
-            if i == key.count || separators.contains(key[i]) {
+            if i == key.count || isSeparator(key[i]) {
                 let part = UnsafeRawBufferPointer(rebasing: key[start..<i])
                 if isVariable(part) {
                     out.append(UInt8(ascii: "*"))
@@ -22,7 +35,6 @@ public enum KeyPattern {
             }
             i += 1
         }
-        return out
     }
 
     public static func fold(_ key: [UInt8]) -> [UInt8] { key.withUnsafeBytes { fold($0) } }

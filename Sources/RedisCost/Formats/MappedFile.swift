@@ -39,6 +39,15 @@ public final class MappedFile {
         bytes = UnsafeRawBufferPointer(start: pointer, count: size)
     }
 
+    /// Drops the resident pages before `offset` (they are clean: reading them again would
+    /// just page them back in from the file).
+    public func release(upTo offset: Int) {
+        guard let mapping else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let length = (min(offset, bytes.count) / page) * page
+        if length > 0 { madvise(mapping, length, MADV_DONTNEED) }
+    }
+
     deinit {
         if let mapping { munmap(mapping, bytes.count) }
     }

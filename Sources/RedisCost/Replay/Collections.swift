@@ -1,50 +1,82 @@
 /// The members of a set or the fields of a hash, as identities. Small collections (most
 /// keys) are a plain array; beyond `smallLimit` a hash set.
-public struct IdentitySet: Sendable {
+public enum IdentitySet: Sendable {
     static let smallLimit = 24
-    private var small: [UInt64] = []
-    private var large: Set<UInt64>?
+    case small([UInt64])
+    case large(Set<UInt64>)
 
-    public init() {}
+    public init() { self = .small([]) }
 
     public init<S: Sequence>(_ elements: S) where S.Element == UInt64 {
+        self = .small([])
         for element in elements { insert(element) }
     }
 
-    public var count: Int { large?.count ?? small.count }
+    public var count: Int {
+        switch self {
+        case .small(let items): items.count
+        case .large(let set): set.count
+        }
+    }
 
     public func contains(_ element: UInt64) -> Bool {
-        if let large { return large.contains(element) }
-        return small.contains(element)
+        switch self {
+        case .small(let items): items.contains(element)
+        case .large(let set): set.contains(element)
+        }
     }
 
     /// True when the element was not there.
     @discardableResult
     public mutating func insert(_ element: UInt64) -> Bool {
-        if large != nil { return large!.insert(element).inserted }
-        if small.contains(element) { return false }
-        small.append(element)
-        if small.count > Self.smallLimit {
-            large = Set(small)
-            small = []
+        switch self {
+        case .large(var set):
+            self = .small([])  // hand the set over uniquely referenced
+            let inserted = set.insert(element).inserted
+            self = .large(set)
+            return inserted
+        case .small(var items):
+            if items.contains(element) { return false }
+            self = .small([])
+            items.append(element)
+            self = items.count > Self.smallLimit ? .large(Set(items)) : .small(items)
+            return true
         }
-        return true
     }
 
     /// True when the element was there.
     @discardableResult
     public mutating func remove(_ element: UInt64) -> Bool {
-        if large != nil { return large!.remove(element) != nil }
-        guard let index = small.firstIndex(of: element) else { return false }
-        small.swapAt(index, small.count - 1)
-        small.removeLast()
-        return true
+        switch self {
+        case .large(var set):
+            self = .small([])
+            let removed = set.remove(element) != nil
+            self = .large(set)
+            return removed
+        case .small(var items):
+            guard let index = items.firstIndex(of: element) else { return false }
+            self = .small([])
+            items.swapAt(index, items.count - 1)
+            items.removeLast()
+            self = .small(items)
+            return true
+        }
     }
 
-    public var elements: [UInt64] { large.map(Array.init) ?? small }
+    public var elements: [UInt64] {
+        switch self {
+        case .small(let items): items
+        case .large(let set): Array(set)
+        }
+    }
 
     /// Approximate heap bytes, for the memory the replay reports.
-    var heapBytes: Int { large.map { $0.capacity * 9 } ?? small.capacity * 8 }
+    var heapBytes: Int {
+        switch self {
+        case .small(let items): items.capacity * 8
+        case .large(let set): set.capacity * 9
+        }
+    }
 }
 
 /// A list's elements in order, as identities: a ring buffer so pushes and pops at both

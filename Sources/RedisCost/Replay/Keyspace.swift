@@ -4,29 +4,41 @@
 ///
 /// A class: it is one large mutable state that the replay updates in place.
 public final class Keyspace {
+    /// 24 bytes per key: most keys are small strings, and there may be many millions.
     public struct Record: Sendable {
-        var nameStart: Int
-        var nameLength: Int
-        var hash: UInt64
+        /// Name chunk in the high 12 bits, offset in the low 20 (1 MiB chunks, 4 GiB in all).
+        var nameStart: UInt32
+        var nameLength: UInt32
         public var value: KeyValue
-        /// Absolute expiry in Unix milliseconds, or 0.
-        public var expireAt: Int64 = 0
         /// The model could not follow every change: its size may be off (and says so).
         public var approximate = false
         var live = true
     }
 
+    /// An index slot: a 32-bit tag of the name's hash in the high half, the record id in the
+    /// low half. Probing compares tags without touching the records (no cache miss per probe).
+    static let emptySlot: UInt64 = .max
+    static let deletedSlot: UInt64 = .max - 1
+
     struct Database {
-        var slots: [Int32] = [Int32](repeating: -1, count: 16)
+        var slots: [UInt64] = [UInt64](repeating: Keyspace.emptySlot, count: 16)
         var used = 0
         var tombstones = 0
         var count = 0
     }
 
-    public private(set) var records: [Record] = []
+    /// Records and names live in fixed-size chunks: growing never copies what is there,
+    /// so the peak memory of a large replay is what it holds, not twice that.
+    static let chunkBits = 16
+    static let chunkMask = (1 << chunkBits) - 1
+    private var recordChunks: [[Record]] = []
+    private var recordCount = 0
     private var freeRecords: [Int32] = []
-    private var names: [UInt8] = []
-    private var databases: [Int: Database] = [:]
+    static let nameChunkSize = 1 << 20  // offsets are 20 bits
+    private var nameChunks: [[UInt8]] = []
+    private var databases: [Database] = []
+    /// Absolute expiry in Unix milliseconds of the keys that have one (most have none).
+    private var expiries: [Int32: Int64] = [:]
     /// Bytes of names that belong to deleted or renamed keys.
     private var deadNameBytes = 0
 
@@ -34,44 +46,105 @@ public final class Keyspace {
 
     // MARK: - names
 
+    /// The record of a key id (ids index the chunks).
+    @inline(__always)
+    var records: RecordAccess { RecordAccess(keyspace: self) }
+
+    public struct RecordAccess {
+        let keyspace: Keyspace
+        public subscript(index: Int) -> Record {
+            get { keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
+            nonmutating _modify { yield &keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
+        }
+    }
+
+    @inline(__always)
+    private func nameLocation(_ record: Record) -> (chunk: Int, offset: Int) {
+        (Int(record.nameStart >> 20), Int(record.nameStart & 0xF_FFFF))
+    }
+
+    /// Set when the key names of the data set outgrow the 4 GiB the records can address.
+    public private(set) var namesOverflowed = false
+
     public func name(of id: Int32) -> UnsafeRawBufferPointer {
         let record = records[Int(id)]
-        return names.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[record.nameStart..<(record.nameStart + record.nameLength)]) }
+        let (chunk, offset) = nameLocation(record)
+        return nameChunks[chunk].withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Int(record.nameLength))]) }
     }
 
     public func nameBytes(of id: Int32) -> [UInt8] {
         let record = records[Int(id)]
-        return Array(names[record.nameStart..<(record.nameStart + record.nameLength)])
+        let (chunk, offset) = nameLocation(record)
+        return Array(nameChunks[chunk][offset..<(offset + Int(record.nameLength))])
     }
 
+    @inline(__always)
     private func nameEquals(_ id: Int32, _ key: UnsafeRawBufferPointer) -> Bool {
         let record = records[Int(id)]
         guard record.nameLength == key.count else { return false }
-        return names.withUnsafeBytes { all in
-            key.count == 0 || memcmp(all.baseAddress! + record.nameStart, key.baseAddress!, key.count) == 0
+        let (chunk, offset) = nameLocation(record)
+        return nameChunks[chunk].withUnsafeBytes { all in
+            key.count == 0 || memcmp(all.baseAddress! + offset, key.baseAddress!, key.count) == 0
         }
+    }
+
+    /// Appends a name to the arena and returns its location. A name longer than a chunk gets
+    /// a chunk of its own (offset 0).
+    private func storeName(_ key: UnsafeRawBufferPointer) -> UInt32 {
+        // The fill limit is the fixed chunk size, never `capacity` (which may be larger and
+        // would let an offset overflow its 20 bits). A long name fills a chunk of its own.
+        let last = nameChunks.count - 1
+        if nameChunks.isEmpty || nameChunks[last].count + key.count > Self.nameChunkSize
+            || (nameChunks[last].count > 0 && nameChunks[last].count >= Self.nameChunkSize) {
+            if nameChunks.count >= 4096 {
+                namesOverflowed = true
+                return 0
+            }
+            var chunk: [UInt8] = []
+            chunk.reserveCapacity(max(Self.nameChunkSize, key.count))
+            nameChunks.append(chunk)
+        }
+        let chunk = nameChunks.count - 1
+        let offset = nameChunks[chunk].count
+        nameChunks[chunk].append(contentsOf: key)
+        return UInt32(chunk << 20 | offset)
     }
 
     // MARK: - lookup
 
     public func find(_ key: UnsafeRawBufferPointer, in db: Int) -> Int32? {
-        guard let database = databases[db] else { return nil }
-        let hash = elementHash(key)
-        let mask = database.slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while true {
-            let id = database.slots[slot]
-            if id == -1 { return nil }
-            if id >= 0, records[Int(id)].hash == hash, nameEquals(id, key) { return id }
-            slot = (slot + 1) & mask
+        guard db >= 0, db < databases.count, databases[db].count > 0 else { return nil }
+        let tag = UInt64(truncatingIfNeeded: elementHash(key) >> 32)
+        return databases[db].slots.withUnsafeBufferPointer { slots in
+            let mask = slots.count - 1
+            var slot = Int(tag) & mask
+            while true {
+                let entry = slots[slot]
+                if entry == Self.emptySlot { return nil }
+                if entry >> 32 == tag, entry != Self.deletedSlot {
+                    let id = Int32(truncatingIfNeeded: entry)
+                    if nameEquals(id, key) { return id }
+                }
+                slot = (slot + 1) & mask
+            }
         }
+    }
+
+    /// A key's size, read in place.
+    @inline(__always)
+    public func size(of id: Int32) -> KeySize { records[Int(id)].value.size }
+
+    public func expireAt(_ id: Int32) -> Int64 { expiries[id] ?? 0 }
+
+    public func setExpireAt(_ id: Int32, _ when: Int64) {
+        if when == 0 { expiries.removeValue(forKey: id) } else { expiries[id] = when }
     }
 
     public func find(_ key: [UInt8], in db: Int) -> Int32? { key.withUnsafeBytes { find($0, in: db) } }
 
     public subscript(id: Int32) -> Record {
         get { records[Int(id)] }
-        set { records[Int(id)] = newValue }
+        _modify { yield &recordChunks[Int(id) >> Self.chunkBits][Int(id) & Self.chunkMask] }
     }
 
     /// Edits a key's value in place. The value is moved out while `body` runs so that a
@@ -79,7 +152,7 @@ public final class Keyspace {
     @inline(__always)
     public func modify<R>(_ id: Int32, _ body: (inout KeyValue) -> R) -> R {
         var value = records[Int(id)].value
-        records[Int(id)].value = .opaque(type: "", size: nil)
+        records[Int(id)].value = .placeholder
         defer { records[Int(id)].value = value }
         return body(&value)
     }
@@ -90,16 +163,20 @@ public final class Keyspace {
     @discardableResult
     public func create(_ key: UnsafeRawBufferPointer, in db: Int, value: KeyValue) -> Int32 {
         let hash = elementHash(key)
-        let start = names.count
-        names.append(contentsOf: key)
-        let record = Record(nameStart: start, nameLength: key.count, hash: hash, value: value)
+        let record = Record(nameStart: storeName(key), nameLength: UInt32(key.count), value: value)
         let id: Int32
         if let reused = freeRecords.popLast() {
             id = reused
             records[Int(id)] = record
         } else {
-            id = Int32(records.count)
-            records.append(record)
+            id = Int32(recordCount)
+            if recordCount & Self.chunkMask == 0 {
+                var chunk: [Record] = []
+                chunk.reserveCapacity(1 << Self.chunkBits)
+                recordChunks.append(chunk)
+            }
+            recordChunks[recordChunks.count - 1].append(record)
+            recordCount += 1
         }
         insert(id, hash: hash, in: db)
         return id
@@ -111,14 +188,16 @@ public final class Keyspace {
     }
 
     private func insert(_ id: Int32, hash: UInt64, in db: Int) {
-        var database = databases[db] ?? Database()
-        databases[db] = nil  // keep the slots array uniquely referenced while editing
+        while databases.count <= db { databases.append(Database()) }
+        var database = databases[db]
+        databases[db] = Database(slots: [])  // keep the slots array uniquely referenced while editing
         if (database.used + 1) * 10 > database.slots.count * 7 { rehash(&database) }
         let mask = database.slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
-        while database.slots[slot] >= 0 { slot = (slot + 1) & mask }
-        if database.slots[slot] == -1 { database.used += 1 } else { database.tombstones -= 1 }
-        database.slots[slot] = id
+        let tag = hash >> 32
+        var slot = Int(tag) & mask
+        while database.slots[slot] < Self.deletedSlot { slot = (slot + 1) & mask }
+        if database.slots[slot] == Self.emptySlot { database.used += 1 } else { database.tombstones -= 1 }
+        database.slots[slot] = tag << 32 | UInt64(UInt32(bitPattern: id))
         database.count += 1
         databases[db] = database
     }
@@ -127,12 +206,12 @@ public final class Keyspace {
         let live = database.count
         var capacity = 16
         while capacity * 7 < (live + 1) * 20 { capacity *= 2 }
-        var slots = [Int32](repeating: -1, count: capacity)
+        var slots = [UInt64](repeating: Self.emptySlot, count: capacity)
         let mask = capacity - 1
-        for id in database.slots where id >= 0 {
-            var slot = Int(truncatingIfNeeded: records[Int(id)].hash) & mask
-            while slots[slot] != -1 { slot = (slot + 1) & mask }
-            slots[slot] = id
+        for entry in database.slots where entry < Self.deletedSlot {
+            var slot = Int(entry >> 32) & mask
+            while slots[slot] != Self.emptySlot { slot = (slot + 1) & mask }
+            slots[slot] = entry
         }
         database.slots = slots
         database.used = live
@@ -141,13 +220,16 @@ public final class Keyspace {
 
     /// Removes a key from its database's index; the record id may be reused.
     public func delete(_ id: Int32, in db: Int) {
-        guard var database = databases[db] else { return }
-        databases[db] = nil
+        guard db < databases.count else { return }
+        let tag = elementHash(name(of: id)) >> 32
+        let wanted = tag << 32 | UInt64(UInt32(bitPattern: id))
+        var database = databases[db]
+        databases[db] = Database(slots: [])
         let mask = database.slots.count - 1
-        var slot = Int(truncatingIfNeeded: records[Int(id)].hash) & mask
-        while database.slots[slot] != -1 {
-            if database.slots[slot] == id {
-                database.slots[slot] = -2
+        var slot = Int(tag) & mask
+        while database.slots[slot] != Self.emptySlot {
+            if database.slots[slot] == wanted {
+                database.slots[slot] = Self.deletedSlot
                 database.tombstones += 1
                 database.count -= 1
                 break
@@ -155,75 +237,93 @@ public final class Keyspace {
             slot = (slot + 1) & mask
         }
         databases[db] = database
-        deadNameBytes += records[Int(id)].nameLength
+        deadNameBytes += Int(records[Int(id)].nameLength)
         records[Int(id)].live = false
-        records[Int(id)].value = .opaque(type: "", size: nil)
+        records[Int(id)].value = .placeholder
+        expiries.removeValue(forKey: id)
         freeRecords.append(id)
-        if deadNameBytes > 64 << 20, deadNameBytes * 2 > names.count { compactNames() }
+        if deadNameBytes > 64 << 20, deadNameBytes * 2 > nameChunks.count * Self.nameChunkSize { compactNames() }
     }
 
     /// Moves a key to another name and/or database (RENAME, MOVE), keeping its value.
     public func rename(_ id: Int32, from db: Int, to newKey: UnsafeRawBufferPointer, in newDB: Int) {
         let record = records[Int(id)]
+        let expiry = expireAt(id)
         delete(id, in: db)
         let newID = create(newKey, in: newDB, value: record.value)
-        records[Int(newID)].expireAt = record.expireAt
+        setExpireAt(newID, expiry)
         records[Int(newID)].approximate = record.approximate
     }
 
     public func flush(_ db: Int) {
-        guard let database = databases[db] else { return }
-        for id in database.slots where id >= 0 {
-            deadNameBytes += records[Int(id)].nameLength
+        guard db < databases.count else { return }
+        for entry in databases[db].slots where entry < Self.deletedSlot {
+            let id = Int32(truncatingIfNeeded: entry)
+            deadNameBytes += Int(records[Int(id)].nameLength)
             records[Int(id)].live = false
-            records[Int(id)].value = .opaque(type: "", size: nil)
+            records[Int(id)].value = .placeholder
+            expiries.removeValue(forKey: id)
             freeRecords.append(id)
         }
-        databases[db] = nil
+        databases[db] = Database()
     }
 
     public func flushAll() {
-        records = []
+        recordChunks = []
+        recordCount = 0
         freeRecords = []
-        names = []
-        databases = [:]
+        nameChunks = []
+        databases = []
+        expiries = [:]
         deadNameBytes = 0
     }
 
     public func swap(_ a: Int, _ b: Int) {
-        let first = databases[a]
-        databases[a] = databases[b]
-        databases[b] = first
+        guard a >= 0, b >= 0 else { return }
+        while databases.count <= max(a, b) { databases.append(Database()) }
+        databases.swapAt(a, b)
     }
 
     private func compactNames() {
-        var fresh: [UInt8] = []
-        fresh.reserveCapacity(names.count - deadNameBytes)
-        for i in records.indices where records[i].live {
-            let start = fresh.count
-            fresh.append(contentsOf: names[records[i].nameStart..<(records[i].nameStart + records[i].nameLength)])
-            records[i].nameStart = start
+        let old = nameChunks
+        nameChunks = []
+        for i in 0..<recordCount where records[i].live {
+            let (chunk, offset) = nameLocation(records[i])
+            let location = old[chunk].withUnsafeBytes {
+                storeName(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Int(records[i].nameLength))]))
+            }
+            records[i].nameStart = location
         }
-        names = fresh
         deadNameBytes = 0
     }
 
     // MARK: - reading the whole data set
 
-    public var databaseNumbers: [Int] { databases.filter { $0.value.count > 0 }.keys.sorted() }
+    public var databaseNumbers: [Int] { databases.indices.filter { databases[$0].count > 0 } }
 
-    public func keyCount(in db: Int) -> Int { databases[db]?.count ?? 0 }
+    @inline(__always)
+    public func keyCount(in db: Int) -> Int { db >= 0 && db < databases.count ? databases[db].count : 0 }
 
-    public var totalKeyCount: Int { databases.values.reduce(0) { $0 + $1.count } }
+    public var totalKeyCount: Int { databases.reduce(0) { $0 + $1.count } }
+
+    /// Visits the keys of one database without building a list of them.
+    public func forEachKey(in db: Int, _ body: (Int32) -> Void) {
+        guard db < databases.count else { return }
+        for entry in databases[db].slots where entry < Self.deletedSlot { body(Int32(truncatingIfNeeded: entry)) }
+    }
 
     /// Record ids of the keys of one database.
-    public func keys(in db: Int) -> [Int32] { databases[db]?.slots.filter { $0 >= 0 } ?? [] }
+    public func keys(in db: Int) -> [Int32] {
+        guard db < databases.count else { return [] }
+        return databases[db].slots.filter { $0 < Self.deletedSlot }.map { Int32(truncatingIfNeeded: $0) }
+    }
 
     /// Approximate bytes the model holds, for the report.
     public var memoryBytes: Int {
-        var total = names.capacity + records.capacity * MemoryLayout<Record>.stride
-        for database in databases.values { total += database.slots.capacity * 4 }
-        for record in records where record.live { total += record.value.heapBytes }
+        var total = nameChunks.reduce(0) { $0 + $1.capacity } + recordChunks.count * (1 << Self.chunkBits) * MemoryLayout<Record>.stride
+        total += expiries.capacity * 17
+        for database in databases { total += database.slots.capacity * 8 }
+        for i in 0..<recordCount where records[i].live { total += records[i].value.heapBytes }
         return total
     }
 }

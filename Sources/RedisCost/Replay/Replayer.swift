@@ -62,7 +62,7 @@ public final class Replayer {
     public func lookup(_ key: UnsafeRawBufferPointer, in db: Int? = nil) -> Int32? {
         let db = db ?? database
         guard let id = keyspace.find(key, in: db) else { return nil }
-        if expiresByClock, keyspace[id].expireAt != 0, keyspace[id].expireAt <= nowMilliseconds {
+        if expiresByClock, keyspace.expireAt(id) != 0, keyspace.expireAt(id) <= nowMilliseconds {
             keyspace.delete(id, in: db)
             return nil
         }
@@ -81,7 +81,7 @@ public final class Replayer {
         let db = db ?? database
         if let id = lookup(key, in: db) {
             keyspace[id].value = value
-            if !keepTTL { keyspace[id].expireAt = 0 }
+            if !keepTTL { keyspace.setExpireAt(id, 0) }
             keyspace[id].approximate = false
             return id
         }
@@ -130,6 +130,60 @@ public final class Replayer {
         let result = keyspace.modify(id!, body)
         if kind != .stream, keyspace[id!].value.size == .elements(0) { keyspace.delete(id!, in: db) }
         return result
+    }
+
+    // Typed edits: the collection is moved out of its enum before `body` mutates it, so it
+    // is uniquely referenced and changes in place (a second reference would make Swift copy
+    // the whole collection on every push).
+
+    @discardableResult
+    func editList<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentityList) -> R) -> R? {
+        edit(key, .list, create: create) { value -> R? in
+            guard case .list(var list) = value else { return nil }
+            value = .placeholder
+            defer { value = .list(list) }
+            return body(&list)
+        } ?? nil
+    }
+
+    @discardableResult
+    func editSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
+        edit(key, .set, create: create) { value -> R? in
+            guard case .set(var set) = value else { return nil }
+            value = .placeholder
+            defer { value = .set(set) }
+            return body(&set)
+        } ?? nil
+    }
+
+    @discardableResult
+    func editHash<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
+        edit(key, .hash, create: create) { value -> R? in
+            guard case .hash(var fields) = value else { return nil }
+            value = .placeholder
+            defer { value = .hash(fields) }
+            return body(&fields)
+        } ?? nil
+    }
+
+    @discardableResult
+    func editSortedSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout ScoredMembers) -> R) -> R? {
+        edit(key, .zset, create: create) { value -> R? in
+            guard case .zset(var zset) = value else { return nil }
+            value = .placeholder
+            defer { value = .zset(zset) }
+            return body(&zset)
+        } ?? nil
+    }
+
+    @discardableResult
+    func editStream<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout StreamEntries) -> R) -> R? {
+        edit(key, .stream, create: create) { value -> R? in
+            guard case .stream(var stream) = value else { return nil }
+            value = .placeholder
+            defer { value = .stream(stream) }
+            return body(&stream)
+        } ?? nil
     }
 
     /// The value of an existing key of the given kind (a copy: for reading sources).

@@ -182,7 +182,7 @@ public enum StateReport {
                 let record = keyspace[id]
                 let name = keyspace.nameBytes(of: id)
                 var item: [String: Any] = ["type": record.value.typeName, "size": AnalysisReport.sizeJSON(record.value.size),
-                                           "key": KeyText.display(name), "has_ttl": record.expireAt != 0]
+                                           "key": KeyText.display(name), "has_ttl": keyspace.expireAt(id) != 0]
                 if record.approximate { item["approximate"] = true }
                 keys[KeyText.hexString(name)] = item
             }

@@ -3,6 +3,8 @@ import Foundation
 /// Where a command's keys sit in its arguments, as the server declares it in `COMMAND INFO`
 /// (Redis 7+ "key specs"). One spec is a begin-search step and a find-keys step.
 public struct KeySpec: Sendable, Equatable {
+    public static func == (a: KeySpec, b: KeySpec) -> Bool { a.flags == b.flags && a.begin == b.begin && a.find == b.find }
+
     public enum BeginSearch: Sendable, Equatable {
         /// The first key is at this argv index (argv[0] is the command name).
         case index(Int)
@@ -25,17 +27,21 @@ public struct KeySpec: Sendable, Equatable {
 
     /// The spec's flags as the server prints them: `RO`, `RW`, `OW`, `RM`, `access`,
     /// `insert`, `delete`, `update`, `not_key`, `incomplete`, `variable_flags`.
-    public var flags: [String]
-    public var begin: BeginSearch
-    public var find: FindKeys
+    public let flags: [String]
+    public let begin: BeginSearch
+    public let find: FindKeys
+
+    /// Decided once: specs are consulted for every call of a replay.
+    public let isNotKey: Bool
+    let isIncomplete: Bool
 
     public init(flags: [String], begin: BeginSearch, find: FindKeys) {
         self.flags = flags
         self.begin = begin
         self.find = find
+        isNotKey = flags.contains { $0.lowercased() == "not_key" }
+        isIncomplete = flags.contains { $0.lowercased() == "incomplete" }
     }
-
-    public var isNotKey: Bool { flags.contains { $0.caseInsensitiveCompare("not_key") == .orderedSame } }
     public var isWrite: Bool { flags.contains { ["RW", "OW", "RM"].contains($0.uppercased()) } }
 }
 
@@ -96,7 +102,7 @@ public func keyPositions(
             positions.append(i)
             i += step
         }
-        if spec.flags.contains("incomplete") { incompleteSpecFoundKeys = true }
+        if spec.isIncomplete { incompleteSpecFoundKeys = true }
     }
     // An "incomplete" spec makes the server fall back to the command's own key finder. The
     // one such built-in command, MIGRATE, passes "" as its single key when it uses KEYS

@@ -38,22 +38,18 @@ let hashEffects: [String: Replayer.Effect] = [
 
 func setFields(_ r: Replayer, _ key: UnsafeRawBufferPointer, _ a: Argv, pairsFrom start: Int, to end: Int) {
     if r.lookup(key) == nil, start >= end { return }
-    r.edit(key, .hash, create: true) { value in
-        guard case .hash(var fields) = value else { return }
+    r.editHash(key, create: true) { fields in
         var i = start
         while i < end {
             fields.insert(a.hash(i))
             i += 2
         }
-        value = .hash(fields)
     }
 }
 
 func removeFields(_ r: Replayer, _ key: UnsafeRawBufferPointer, _ a: Argv, from start: Int, to end: Int) {
-    r.edit(key, .hash, create: false) { value in
-        guard case .hash(var fields) = value else { return }
+    r.editHash(key, create: false) { fields in
         for i in start..<end { fields.remove(a.hash(i)) }
-        value = .hash(fields)
     }
 }
 

@@ -6,7 +6,7 @@ let keyEffects: [String: Replayer.Effect] = [
     "EXPIREAT": { r, a in expire(r, a, scale: 1000, absolute: true) },
     "PEXPIREAT": { r, a in expire(r, a, scale: 1, absolute: true) },
     "PERSIST": { r, a in
-        if let id = r.lookup(a[1]) { r.keyspace[id].expireAt = 0 }
+        if let id = r.lookup(a[1]) { r.keyspace.setExpireAt(id, 0) }
     },
     "RENAME": { r, a in rename(r, a, onlyIfAbsent: false) },
     "RENAMENX": { r, a in rename(r, a, onlyIfAbsent: true) },
@@ -27,7 +27,7 @@ let keyEffects: [String: Replayer.Effect] = [
         }
         let record = r.keyspace[source]
         let copy = r.keyspace.create(a[2], in: targetDB, value: record.value)
-        r.keyspace[copy].expireAt = record.expireAt
+        r.keyspace.setExpireAt(copy, r.keyspace.expireAt(source))
         r.keyspace[copy].approximate = record.approximate
     },
     "MOVE": { r, a in
@@ -74,7 +74,7 @@ func expire(_ r: Replayer, _ a: Argv, scale: Int64, absolute: Bool) {
     let (product, overflow) = amount.multipliedReportingOverflow(by: scale)
     guard !overflow else { return }
     let when = absolute ? product : r.nowMilliseconds &+ product
-    let current = r.keyspace[id].expireAt
+    let current = r.keyspace.expireAt(id)
     if a.count > 3 {
         // NX | XX | GT | LT (Redis 7): a key without a TTL counts as an infinite one.
         if a.token(3, "NX"), current != 0 { return }
@@ -86,7 +86,7 @@ func expire(_ r: Replayer, _ a: Argv, scale: Int64, absolute: Bool) {
         r.keyspace.delete(id, in: r.database)
         return
     }
-    r.keyspace[id].expireAt = when
+    r.keyspace.setExpireAt(id, when)
 }
 
 func rename(_ r: Replayer, _ a: Argv, onlyIfAbsent: Bool) {

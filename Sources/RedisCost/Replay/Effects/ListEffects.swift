@@ -19,32 +19,27 @@ let listEffects: [String: Replayer.Effect] = [
     "LSET": { r, a in
         guard let index = a.int(2) else { return }
         let element = a.hash(3)
-        r.edit(a[1], .list, create: false) { value in
-            guard case .list(var list) = value else { return }
+        r.editList(a[1], create: false) { list in
             let i = index < 0 ? Int(index) + list.count : Int(index)
             if i >= 0, i < list.count { list[i] = element }
-            value = .list(list)
         }
     },
     "LINSERT": { r, a in
         let pivot = a.hash(3)
         let element = a.hash(4)
         let before = a.token(2, "BEFORE")
-        r.edit(a[1], .list, create: false) { value in
-            guard case .list(var list) = value else { return }
+        r.editList(a[1], create: false) { list in
             var items = list.elements
             if let at = items.firstIndex(of: pivot) {
                 items.insert(element, at: before ? at : at + 1)
                 list.replace(with: items)
             }
-            value = .list(list)
         }
     },
     "LREM": { r, a in
         guard let count = a.int(2) else { return }
         let element = a.hash(3)
-        r.edit(a[1], .list, create: false) { value in
-            guard case .list(var list) = value else { return }
+        r.editList(a[1], create: false) { list in
             var items = list.elements
             var remaining = count == 0 ? Int.max : Int(count.magnitude)
             if count >= 0 {
@@ -64,13 +59,11 @@ let listEffects: [String: Replayer.Effect] = [
                 }
             }
             list.replace(with: items)
-            value = .list(list)
         }
     },
     "LTRIM": { r, a in
         guard let start = a.int(2), let stop = a.int(3) else { return }
-        r.edit(a[1], .list, create: false) { value in
-            guard case .list(var list) = value else { return }
+        r.editList(a[1], create: false) { list in
             let n = list.count
             var s = start < 0 ? Int(start) + n : Int(start)
             var e = stop < 0 ? Int(stop) + n : Int(stop)
@@ -81,31 +74,26 @@ let listEffects: [String: Replayer.Effect] = [
                 e = min(e, n - 1)
                 list.replace(with: Array(list.elements[s...e]))
             }
-            value = .list(list)
         }
     },
 ]
 
 func push(_ r: Replayer, _ a: Argv, front: Bool, create: Bool) {
-    r.edit(a[1], .list, create: create) { value in
-        guard case .list(var list) = value else { return }
+    r.editList(a[1], create: create) { list in
         for i in 2..<a.count {
             if front { list.pushFront(a.hash(i)) } else { list.pushBack(a.hash(i)) }
         }
-        value = .list(list)
     }
 }
 
 @discardableResult
 func pop(_ r: Replayer, _ key: UnsafeRawBufferPointer, front: Bool, count: Int) -> [UInt64] {
-    r.edit(key, .list, create: false) { value -> [UInt64] in
-        guard case .list(var list) = value else { return [] }
+    r.editList(key, create: false) { list -> [UInt64] in
         var popped: [UInt64] = []
         for _ in 0..<max(count, 0) {
             guard let element = front ? list.popFront() : list.popBack() else { break }
             popped.append(element)
         }
-        value = .list(list)
         return popped
     } ?? []
 }
@@ -129,9 +117,7 @@ func move(_ r: Replayer, _ source: UnsafeRawBufferPointer, _ destination: Unsafe
     // The destination must be a list (or missing) before anything moves.
     if let id = r.lookup(destination), case .list = r.keyspace[id].value {} else if r.lookup(destination) != nil { return }
     guard let element = pop(r, source, front: fromFront, count: 1).first else { return }
-    r.edit(destination, .list, create: true) { value in
-        guard case .list(var list) = value else { return }
+    r.editList(destination, create: true) { list in
         if toFront { list.pushFront(element) } else { list.pushBack(element) }
-        value = .list(list)
     }
 }

@@ -1,43 +1,33 @@
 /// Writes to sets, with members as identities so duplicates and removals are exact.
 let setEffects: [String: Replayer.Effect] = [
     "SADD": { r, a in
-        r.edit(a[1], .set, create: true) { value in
-            guard case .set(var set) = value else { return }
+        r.editSet(a[1], create: true) { set in
             for i in 2..<a.count { set.insert(a.hash(i)) }
-            value = .set(set)
         }
     },
     "SREM": { r, a in
-        r.edit(a[1], .set, create: false) { value in
-            guard case .set(var set) = value else { return }
+        r.editSet(a[1], create: false) { set in
             for i in 2..<a.count { set.remove(a.hash(i)) }
-            value = .set(set)
         }
     },
     "SMOVE": { r, a in
         let member = a.hash(3)
         if let id = r.lookup(a[2]), case .set = r.keyspace[id].value {} else if r.lookup(a[2]) != nil { return }
-        let moved = r.edit(a[1], .set, create: false) { value -> Bool in
-            guard case .set(var set) = value else { return false }
+        let moved = r.editSet(a[1], create: false) { set -> Bool in
             let removed = set.remove(member)
-            value = .set(set)
             return removed
         } ?? false
         guard moved else { return }
-        r.edit(a[2], .set, create: true) { value in
-            guard case .set(var set) = value else { return }
+        r.editSet(a[2], create: true) { set in
             set.insert(member)
-            value = .set(set)
         }
     },
     "SPOP": { r, a in
         // An AOF records SPOP as SREM of the members it took; a MONITOR capture does not
         // name them, so the count is exact but which members left is not.
         let count = a.count > 2 ? Int(a.int(2) ?? 0) : 1
-        r.edit(a[1], .set, create: false) { value in
-            guard case .set(var set) = value else { return }
+        r.editSet(a[1], create: false) { set in
             for member in set.elements.prefix(count) { set.remove(member) }
-            value = .set(set)
         }
         r.markApproximate(a[1])
     },

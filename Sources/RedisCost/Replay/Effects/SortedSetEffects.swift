@@ -13,39 +13,31 @@ let sortedSetEffects: [String: Replayer.Effect] = [
             if a.token(i, "XX") { onlyExisting = true }
             i += 1
         }
-        r.edit(a[1], .zset, create: !onlyExisting) { value in
-            guard case .zset(var zset) = value else { return }
+        r.editSortedSet(a[1], create: !onlyExisting) { zset in
             while i + 2 < a.count {
                 let member = a.hash(i + 2)
                 let exists = zset[member] != nil
                 if !(onlyNew && exists) && !(onlyExisting && !exists) { zset[member] = zset[member] ?? 0 }
                 i += 3
             }
-            value = .zset(zset)
         }
     },
     "ZINCRBY": { r, a in
         guard let delta = doubleValue(a[2]) else { return }
         let member = a.hash(3)
-        r.edit(a[1], .zset, create: true) { value in
-            guard case .zset(var zset) = value else { return }
+        r.editSortedSet(a[1], create: true) { zset in
             zset[member] = (zset[member] ?? 0) + delta
-            value = .zset(zset)
         }
     },
     "ZREM": { r, a in
-        r.edit(a[1], .zset, create: false) { value in
-            guard case .zset(var zset) = value else { return }
+        r.editSortedSet(a[1], create: false) { zset in
             for i in 2..<a.count { _ = zset.removeValue(forKey: a.hash(i)) }
-            value = .zset(zset)
         }
     },
     "ZREMRANGEBYSCORE": { r, a in
         guard let low = scoreBound(a[2]), let high = scoreBound(a[3]) else { return }
-        r.edit(a[1], .zset, create: false) { value in
-            guard case .zset(var zset) = value else { return }
+        r.editSortedSet(a[1], create: false) { zset in
             for (member, score) in zset.scores where inRange(score, low, high) { _ = zset.removeValue(forKey: member) }
-            value = .zset(zset)
         }
     },
     "ZREMRANGEBYRANK": { r, a in
@@ -93,8 +85,7 @@ func zadd(_ r: Replayer, _ a: Argv) {
         i += 1
     }
     guard (a.count - i) % 2 == 0, a.count > i else { return }
-    r.edit(a[1], .zset, create: !xx) { value in
-        guard case .zset(var zset) = value else { return }
+    r.editSortedSet(a[1], create: !xx) { zset in
         while i + 1 < a.count {
             guard let score = doubleValue(a[i]) else { break }
             let member = a.hash(i + 1)
@@ -108,7 +99,6 @@ func zadd(_ r: Replayer, _ a: Argv) {
             }
             i += 2
         }
-        value = .zset(zset)
     }
 }
 
@@ -117,8 +107,7 @@ func zadd(_ r: Replayer, _ a: Argv) {
 /// the key is then marked approximate (its size is still exact).
 func removeByRank(_ r: Replayer, _ key: UnsafeRawBufferPointer, start: Int, stop: Int, fromTop: Bool) {
     var tie = false
-    r.edit(key, .zset, create: false) { value in
-        guard case .zset(var zset) = value else { return }
+    r.editSortedSet(key, create: false) { zset in
         var ranked = zset.ranked
         if fromTop { ranked.reverse() }
         let n = ranked.count
@@ -130,7 +119,6 @@ func removeByRank(_ r: Replayer, _ key: UnsafeRawBufferPointer, start: Int, stop
         for item in ranked[s...e] { _ = zset.removeValue(forKey: item.member) }
         if s > 0, ranked[s - 1].score == ranked[s].score { tie = true }
         if e + 1 < n, ranked[e + 1].score == ranked[e].score { tie = true }
-        value = .zset(zset)
     }
     if tie { r.markApproximate(key) }
 }

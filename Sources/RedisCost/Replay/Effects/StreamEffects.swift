@@ -19,8 +19,7 @@ let streamEffects: [String: Replayer.Effect] = [
         guard i < a.count else { return }
         let idArgument = a[i]
         var approximateTrim = false
-        r.edit(a[1], .stream, create: create) { value in
-            guard case .stream(var stream) = value else { return }
+        r.editStream(a[1], create: create) { stream in
             let id: StreamID
             if idArgument.count == 1, idArgument[0] == UInt8(ascii: "*") {
                 let ms = UInt64(max(r.nowMilliseconds, 0))
@@ -34,7 +33,6 @@ let streamEffects: [String: Replayer.Effect] = [
             }
             stream.append(id)
             if let trim { approximateTrim = apply(trim, to: &stream) }
-            value = .stream(stream)
         }
         if approximateTrim { r.markApproximate(a[1]) }
     },
@@ -42,27 +40,21 @@ let streamEffects: [String: Replayer.Effect] = [
         let (rule, _) = trimRule(a, at: 2)
         guard let rule else { return }
         var approximate = false
-        r.edit(a[1], .stream, create: false) { value in
-            guard case .stream(var stream) = value else { return }
+        r.editStream(a[1], create: false) { stream in
             approximate = apply(rule, to: &stream)
-            value = .stream(stream)
         }
         if approximate { r.markApproximate(a[1]) }
     },
     "XDEL": { r, a in
-        r.edit(a[1], .stream, create: false) { value in
-            guard case .stream(var stream) = value else { return }
+        r.editStream(a[1], create: false) { stream in
             for i in 2..<a.count { if let id = StreamID(a[i]) { stream.delete(id) } }
-            value = .stream(stream)
         }
     },
     "XDELEX": { r, a in
         // XDELEX key [KEEPREF|DELREF|ACKED] IDS numids id…
         guard let ids = idsClause(a) else { return }
-        r.edit(a[1], .stream, create: false) { value in
-            guard case .stream(var stream) = value else { return }
+        r.editStream(a[1], create: false) { stream in
             for i in ids { if let id = StreamID(a[i]) { stream.delete(id) } }
-            value = .stream(stream)
         }
         // ACKED deletes only acknowledged entries: the model does not track the PELs.
         if (2..<a.count).contains(where: { a.token($0, "ACKED") }) { r.markApproximate(a[1]) }

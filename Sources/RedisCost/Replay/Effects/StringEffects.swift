@@ -29,7 +29,7 @@ let stringEffects: [String: Replayer.Effect] = [
             i += 1
         }
         let id = r.store(a[1], stringValue(a[2]), keepTTL: keepTTL)
-        if expireAt != 0 { r.keyspace[id].expireAt = expireAt }
+        if expireAt != 0 { r.keyspace.setExpireAt(id, expireAt) }
     },
     "SETNX": { r, a in if r.lookup(a[1]) == nil { r.store(a[1], stringValue(a[2])) } },
     "SETEX": { r, a in setWithTTL(r, a, scale: 1000) },
@@ -40,12 +40,12 @@ let stringEffects: [String: Replayer.Effect] = [
     },
     "GETEX": { r, a in
         guard a.count > 2, let id = r.lookup(a[1]) else { return }
-        if a.token(2, "PERSIST") { r.keyspace[id].expireAt = 0; return }
+        if a.token(2, "PERSIST") { r.keyspace.setExpireAt(id, 0); return }
         guard let amount = a.int(3) else { return }
-        if a.token(2, "EX") { r.keyspace[id].expireAt = r.nowMilliseconds + amount * 1000 }
-        if a.token(2, "PX") { r.keyspace[id].expireAt = r.nowMilliseconds + amount }
-        if a.token(2, "EXAT") { r.keyspace[id].expireAt = amount * 1000 }
-        if a.token(2, "PXAT") { r.keyspace[id].expireAt = amount }
+        if a.token(2, "EX") { r.keyspace.setExpireAt(id, r.nowMilliseconds + amount * 1000) }
+        if a.token(2, "PX") { r.keyspace.setExpireAt(id, r.nowMilliseconds + amount) }
+        if a.token(2, "EXAT") { r.keyspace.setExpireAt(id, amount * 1000) }
+        if a.token(2, "PXAT") { r.keyspace.setExpireAt(id, amount) }
     },
     "MSET": { r, a in
         var i = 1
@@ -79,7 +79,8 @@ let stringEffects: [String: Replayer.Effect] = [
         guard let delta = doubleValue(a[2]) else { return }
         var current = 0.0
         if let id = r.lookup(a[1]) {
-            guard case .string(_, let integer) = r.keyspace[id].value else { return }
+            guard case .string(let string) = r.keyspace[id].value else { return }
+            let integer = string.integer
             guard let integer else { r.keyspace[id].approximate = true; return }
             current = Double(integer)
         }
@@ -119,7 +120,8 @@ let stringEffects: [String: Replayer.Effect] = [
         var unknown = false
         for i in 3..<a.count {
             guard let id = r.lookup(a[i]) else { continue }
-            guard case .string(let length, _) = r.keyspace[id].value else { return }
+            guard case .string(let string) = r.keyspace[id].value else { return }
+            let length = string.length
             if let length { longest = max(longest, length) } else { unknown = true }
         }
         if longest == 0 && !unknown { _ = r.delete(a[2]); return }
@@ -138,7 +140,7 @@ func stringValue(_ bytes: UnsafeRawBufferPointer) -> KeyValue {
 func setWithTTL(_ r: Replayer, _ a: Argv, scale: Int64) {
     guard let amount = a.int(2) else { return }
     let id = r.store(a[1], stringValue(a[3]))
-    r.keyspace[id].expireAt = r.nowMilliseconds + amount * scale
+    r.keyspace.setExpireAt(id, r.nowMilliseconds + amount * scale)
 }
 
 func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
@@ -147,7 +149,8 @@ func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
         text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
         return
     }
-    guard case .string(_, let integer) = r.keyspace[id].value else { return }
+    guard case .string(let string) = r.keyspace[id].value else { return }
+            let integer = string.integer
     guard let integer else {
         // INCR on a value we do not know as an integer (e.g. "007" is not one; Redis errors).
         r.keyspace[id].approximate = true
@@ -165,7 +168,8 @@ func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength
     var known: [UInt8]? = []
     var length = 0
     if let id = r.lookup(key) {
-        guard case .string(let oldLength, let integer) = r.keyspace[id].value else { return }
+        guard case .string(let string) = r.keyspace[id].value else { return }
+        let oldLength = string.length, integer = string.integer
         guard let oldLength else {
             r.keyspace[id].approximate = true
             return
