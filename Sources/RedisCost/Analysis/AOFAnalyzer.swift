@@ -69,6 +69,7 @@ public final class AOFAnalyzer {
                 record.skipped = "an RDB snapshot, which this version cannot read yet: keys it holds have unknown sizes"
                 record.bytes = (try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0
                 absentKeysAreUnknown = true
+                replayer.absentKeysMayExist = true
                 result.baseUnknown = true
                 result.segments.append(record)
                 done += record.bytes

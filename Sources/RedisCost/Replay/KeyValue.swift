@@ -7,6 +7,8 @@ public enum KeyValue: Sendable {
     case set(IdentitySet)
     case hash(IdentitySet)
     case zset(ScoredMembers)
+    /// Redis 8 vector sets: the model keeps element identities (VCARD), not the vectors.
+    case vectorset(IdentitySet)
     indirect case stream(StreamEntries)
     /// A type the model does not track (module types, vector sets); size as far as known.
     indirect case opaque(type: String, size: Int?)
@@ -27,6 +29,7 @@ public enum KeyValue: Sendable {
         case .set: "set"
         case .hash: "hash"
         case .zset: "zset"
+        case .vectorset: "vectorset"
         case .stream: "stream"
         case .opaque(let type, _): type
         }
@@ -38,7 +41,7 @@ public enum KeyValue: Sendable {
         case .string(let string): string.length.map { .bytes($0) } ?? .unknown
         case .placeholder: .unknown
         case .list(let list): .elements(list.count)
-        case .set(let set), .hash(let set): .elements(set.count)
+        case .set(let set), .hash(let set), .vectorset(let set): .elements(set.count)
         case .zset(let zset): .elements(zset.count)
         case .stream(let stream): .elements(stream.count)
         case .opaque(_, let size): size.map { .elements($0) } ?? .unknown
@@ -49,7 +52,7 @@ public enum KeyValue: Sendable {
         switch self {
         case .string, .opaque, .placeholder: 0
         case .list(let list): list.heapBytes
-        case .set(let set), .hash(let set): set.heapBytes
+        case .set(let set), .hash(let set), .vectorset(let set): set.heapBytes
         case .zset(let zset): zset.heapBytes
         case .stream(let stream): stream.heapBytes
         }

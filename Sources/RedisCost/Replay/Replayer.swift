@@ -12,12 +12,16 @@ public final class Replayer {
     /// A live server deletes a key whose TTL has passed when it is touched; an AOF records
     /// that deletion itself, so AOF replay leaves expiry to the file.
     public var expiresByClock = false
+    /// Keys absent from the model may still exist (the base snapshot could not be read, or a
+    /// MONITOR capture started mid-way): a key that a write adds to, rather than overwrites,
+    /// is then marked approximate.
+    public var absentKeysMayExist = false
     /// Writes whose effect the model does not know, by command (their keys become approximate).
     public private(set) var unmodelledWrites: [String: Int] = [:]
 
     static let effects: [String: Effect] = {
         var all: [String: Effect] = [:]
-        for group in [keyEffects, stringEffects, listEffects, setEffects, hashEffects, sortedSetEffects, streamEffects] {
+        for group in [keyEffects, stringEffects, listEffects, setEffects, hashEffects, sortedSetEffects, streamEffects, vectorSetEffects] {
             all.merge(group) { first, _ in first }
         }
         return all
@@ -31,7 +35,7 @@ public final class Replayer {
         "HGETEX", "PFCOUNT", "PFDEBUG", "TOUCH", "SPUBLISH", "PUBLISH", "FUNCTION LOAD", "FUNCTION DELETE",
         "FUNCTION FLUSH", "FUNCTION RESTORE", "SCRIPT LOAD", "SCRIPT FLUSH", "EVAL", "EVALSHA", "FCALL",
         "EVAL_RO", "EVALSHA_RO", "FCALL_RO", "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
-        "XACKDEL", "PING", "ECHO", "LASTSAVE",
+        "XACKDEL", "PING", "ECHO", "LASTSAVE", "VSETATTR",
     ]
 
     public init() {}
@@ -90,7 +94,7 @@ public final class Replayer {
 
     /// The kinds of value an effect may require.
     enum Kind {
-        case list, set, hash, zset, stream
+        case list, set, hash, zset, stream, vectorset
 
         var empty: KeyValue {
             switch self {
@@ -99,12 +103,13 @@ public final class Replayer {
             case .hash: .hash(IdentitySet())
             case .zset: .zset(ScoredMembers())
             case .stream: .stream(StreamEntries())
+            case .vectorset: .vectorset(IdentitySet())
             }
         }
 
         func matches(_ value: KeyValue) -> Bool {
             switch (self, value) {
-            case (.list, .list), (.set, .set), (.hash, .hash), (.zset, .zset), (.stream, .stream): true
+            case (.list, .list), (.set, .set), (.hash, .hash), (.zset, .zset), (.stream, .stream), (.vectorset, .vectorset): true
             default: false
             }
         }
@@ -126,6 +131,7 @@ public final class Replayer {
         } else {
             guard create else { return nil }
             id = keyspace.create(key, in: db, value: kind.empty)
+            if absentKeysMayExist { keyspace[id!].approximate = true }
         }
         let result = keyspace.modify(id!, body)
         if kind != .stream, keyspace[id!].value.size == .elements(0) { keyspace.delete(id!, in: db) }
@@ -183,6 +189,16 @@ public final class Replayer {
             value = .placeholder
             defer { value = .stream(stream) }
             return body(&stream)
+        } ?? nil
+    }
+
+    @discardableResult
+    func editVectorSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
+        edit(key, .vectorset, create: create) { value -> R? in
+            guard case .vectorset(var set) = value else { return nil }
+            value = .placeholder
+            defer { value = .vectorset(set) }
+            return body(&set)
         } ?? nil
     }
 

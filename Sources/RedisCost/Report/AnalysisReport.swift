@@ -68,7 +68,9 @@ public enum AnalysisReport {
             out += "- **Sizes of keys from the base snapshot are unknown**: it is an RDB file, which this version cannot read yet. Calls on such keys show an unknown size and cost, never zero.\n"
         }
         let keys = r.keysPerDatabase.values.reduce(0, +)
-        out += "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
+        out += r.baseUnknown
+            ? "- Keys written by the workload: \(number(Double(keys))) in \(r.keysPerDatabase.count) database(s) (the base's other keys are unknown)"
+            : "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
         out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
         out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
         out += "\n> An AOF holds only the writes. Reads — `KEYS`, `HGETALL`, `SMEMBERS`, `LRANGE 0 -1`, `SINTER` — never reach it: capture them with `redis-cli monitor > capture.txt` and analyze that.\n"

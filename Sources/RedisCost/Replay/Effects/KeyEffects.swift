@@ -41,13 +41,21 @@ let keyEffects: [String: Replayer.Effect] = [
     "FLUSHDB": { r, _ in r.keyspace.flush(r.database) },
     "FLUSHALL": { r, _ in r.keyspace.flushAll() },
     "SORT": { r, a in sortStore(r, a) },
-    "RESTORE": { r, a in
-        // RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]: the payload is an
-        // RDB value; until it is decoded the key's size is unknown.
-        let replace = (4..<a.count).contains { a.token($0, "REPLACE") }
-        if r.lookup(a[1]) != nil && !replace { return }
-        let id = r.store(a[1], .opaque(type: "unknown", size: nil))
-        r.keyspace[id].approximate = true
+    "RESTORE": restore,
+    "RESTORE-ASKING": restore,
+    "CLUSTER FLUSHSLOT": { r, a in
+        guard let slot = a.int(2) else { return }
+        deleteKeys(r, inSlots: [Int(slot)...Int(slot)])
+    },
+    "SFLUSH": { r, a in
+        // SFLUSH start end [start end …] [SYNC|ASYNC]
+        var ranges: [ClosedRange<Int>] = []
+        var i = 1
+        while let start = a.int(i), let end = a.int(i + 1), start <= end {
+            ranges.append(Int(start)...Int(end))
+            i += 2
+        }
+        deleteKeys(r, inSlots: ranges)
     },
     "MIGRATE": { r, a in
         // MIGRATE host port key|"" db timeout [COPY] [REPLACE] [AUTH …] [KEYS k…]
@@ -133,4 +141,39 @@ func sortStore(_ r: Replayer, _ a: Argv) {
     // Placeholder identities: the count is exact, the elements are not known.
     let id = r.store(a[store], .list(IdentityList((0..<count).map { UInt64($0) &+ 0xA5A5_0000_0000_0000 })))
     r.keyspace[id].approximate = true
+}
+
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]: the payload is an RDB
+/// value; until it is decoded the key's size is unknown.
+@Sendable func restore(_ r: Replayer, _ a: Argv) {
+    let replace = (4..<a.count).contains { a.token($0, "REPLACE") }
+    if r.lookup(a[1]) != nil && !replace { return }
+    let id = r.store(a[1], .opaque(type: "unknown", size: nil))
+    r.keyspace[id].approximate = true
+}
+
+/// Deletes the keys of the current database whose cluster hash slot is in `ranges`.
+func deleteKeys(_ r: Replayer, inSlots ranges: [ClosedRange<Int>]) {
+    var doomed: [Int32] = []
+    r.keyspace.forEachKey(in: r.database) { id in
+        let slot = hashSlot(r.keyspace.name(of: id))
+        if ranges.contains(where: { $0.contains(slot) }) { doomed.append(id) }
+    }
+    for id in doomed { r.keyspace.delete(id, in: r.database) }
+}
+
+/// The cluster hash slot of a key: CRC16 (XMODEM) of the key, or of its `{hash tag}` when
+/// the braces hold at least one byte, modulo 16384 (cluster.c, keyHashSlot).
+public func hashSlot(_ key: UnsafeRawBufferPointer) -> Int {
+    var part = key
+    if let open = key.firstIndex(of: UInt8(ascii: "{")),
+       let close = key[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1 {
+        part = UnsafeRawBufferPointer(rebasing: key[(open + 1)..<close])
+    }
+    var crc: UInt16 = 0
+    for byte in part {
+        crc ^= UInt16(byte) << 8
+        for _ in 0..<8 { crc = crc & 0x8000 != 0 ? (crc << 1) ^ 0x1021 : crc << 1 }
+    }
+    return Int(crc & 0x3FFF)
 }

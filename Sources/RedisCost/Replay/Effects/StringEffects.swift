@@ -51,6 +51,39 @@ let stringEffects: [String: Replayer.Effect] = [
         var i = 1
         while i + 1 < a.count { r.store(a[i], stringValue(a[i + 1])); i += 2 }
     },
+    "MSETEX": { r, a in
+        // MSETEX numkeys key value [key value …] [NX|XX] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] (Valkey 9)
+        guard let numKeys = a.int(1), numKeys > 0, 2 + Int(numKeys) * 2 <= a.count else { return }
+        let pairs = stride(from: 2, to: 2 + Int(numKeys) * 2, by: 2)
+        var keepTTL = false
+        var expireAt: Int64 = 0
+        var i = 2 + Int(numKeys) * 2
+        while i < a.count {
+            if a.token(i, "NX"), pairs.contains(where: { r.lookup(a[$0]) != nil }) { return }
+            if a.token(i, "XX"), pairs.contains(where: { r.lookup(a[$0]) == nil }) { return }
+            if a.token(i, "KEEPTTL") { keepTTL = true }
+            if let amount = a.int(i + 1) {
+                if a.token(i, "EX") { expireAt = r.nowMilliseconds + amount * 1000 }
+                if a.token(i, "PX") { expireAt = r.nowMilliseconds + amount }
+                if a.token(i, "EXAT") { expireAt = amount * 1000 }
+                if a.token(i, "PXAT") { expireAt = amount }
+            }
+            i += 1
+        }
+        for k in pairs {
+            let id = r.store(a[k], stringValue(a[k + 1]), keepTTL: keepTTL)
+            if expireAt != 0 { r.keyspace.setExpireAt(id, expireAt) }
+        }
+    },
+    "DELIFEQ": { r, a in
+        // DELIFEQ key value (Valkey 9): the model knows a string's value only when it is an integer.
+        guard let id = r.lookup(a[1]), case .string(let string) = r.keyspace[id].value else { return }
+        if let integer = string.integer {
+            if integerValue(a[2]) == integer { r.keyspace.delete(id, in: r.database) }
+        } else {
+            r.keyspace[id].approximate = true
+        }
+    },
     "MSETNX": { r, a in
         var i = 1
         while i + 1 < a.count { if r.lookup(a[i]) != nil { return }; i += 2 }
@@ -146,7 +179,8 @@ func setWithTTL(_ r: Replayer, _ a: Argv, scale: Int64) {
 func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
     guard let id = r.lookup(key) else {
         var text = Array(String(delta).utf8)
-        text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
+        let created = text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
+        if r.absentKeysMayExist { r.keyspace[created].approximate = true }
         return
     }
     guard case .string(let string) = r.keyspace[id].value else { return }
@@ -177,11 +211,14 @@ func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength
         length = oldLength
         known = integer.map { Array(String($0).utf8) }
     }
+    let existed = r.lookup(key) != nil
+    let id: Int32
     if let transform, let known {
-        transform(known).withUnsafeBytes { r.store(key, stringValue($0), keepTTL: true) }
+        id = transform(known).withUnsafeBytes { r.store(key, stringValue($0), keepTTL: true) }
     } else {
-        r.store(key, .string(length: newLength(length), integer: nil), keepTTL: true)
+        id = r.store(key, .string(length: newLength(length), integer: nil), keepTTL: true)
     }
+    if !existed && r.absentKeysMayExist { r.keyspace[id].approximate = true }
 }
 
 /// HyperLogLog strings change encoding and length as they fill: the model does not follow them.

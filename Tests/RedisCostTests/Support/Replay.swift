@@ -1,0 +1,77 @@
+import Foundation
+@testable import RedisCost
+
+/// A key as a truth file or a server describes it.
+struct KeyTruth: Equatable, CustomStringConvertible {
+    var type: String
+    var size: Int?
+    var hasTTL: Bool
+    var description: String { "\(type)/\(size.map(String.init) ?? "nil")\(hasTTL ? "/ttl" : "")" }
+}
+
+/// `{db: {hexkey: truth}}` from a final-state.json (or the "state" of an RDB truth file).
+func loadTruth(_ url: URL) throws -> [String: [String: KeyTruth]] {
+    var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    if let state = object["state"] as? [String: Any] { object = state }
+    return object.mapValues { keys in
+        (keys as! [String: [String: Any]]).mapValues {
+            KeyTruth(type: $0["type"] as! String, size: $0["size"] as? Int, hasTTL: $0["has_ttl"] as? Bool ?? false)
+        }
+    }
+}
+
+/// Replays an AOF input and returns the state as `state` prints it, plus the approximate keys.
+func replayState(_ path: String) throws -> (state: [String: [String: KeyTruth]], approximate: Set<String>, result: AnalysisResult) {
+    let analyzer = AOFAnalyzer(table: try CommandTable.embedded())
+    let result = try analyzer.run(try AOFInput(path: path))
+    let keyspace = analyzer.replayer.keyspace
+    var state: [String: [String: KeyTruth]] = [:]
+    var approximate: Set<String> = []
+    for db in keyspace.databaseNumbers {
+        for id in keyspace.keys(in: db) {
+            let name = KeyText.display(keyspace.nameBytes(of: id))
+            state[String(db), default: [:]][KeyText.hexString(keyspace.nameBytes(of: id))] = KeyTruth(
+                type: keyspace[id].value.typeName, size: keyspace.size(of: id).count, hasTTL: keyspace.expireAt(id) != 0)
+            if keyspace[id].approximate { approximate.insert(name) }
+        }
+    }
+    return (state, approximate, result)
+}
+
+/// Keys (as display text) whose truth differs from the replay, with both sides.
+func differences(_ ours: [String: [String: KeyTruth]], _ truth: [String: [String: KeyTruth]]) -> [String: String] {
+    var out: [String: String] = [:]
+    for db in Set(ours.keys).union(truth.keys) {
+        let a = ours[db] ?? [:], b = truth[db] ?? [:]
+        for hex in Set(a.keys).union(b.keys) where a[hex] != b[hex] {
+            let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+                let start = hex.index(hex.startIndex, offsetBy: i)
+                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+            }
+            out["\(db):\(KeyText.display(bytes))"] = "ours \(a[hex]?.description ?? "missing"), server \(b[hex]?.description ?? "missing")"
+        }
+    }
+    return out
+}
+
+/// Every key of a live server: TYPE and the O(1) size, with whether it has a TTL.
+func serverState(_ server: TestServer) throws -> [String: [String: KeyTruth]] {
+    var state: [String: [String: KeyTruth]] = [:]
+    for db in 0..<16 {
+        let connection = try server.connect(database: db)
+        var cursor = "0"
+        var keys: [[UInt8]] = []
+        repeat {
+            let reply = try connection.require(["SCAN", cursor, "COUNT", "1000"]).array!
+            cursor = reply[0].text!
+            for key in reply[1].array! { if case .bulk(let bytes) = key { keys.append(bytes) } }
+        } while cursor != "0"
+        let sampled = try connection.sample(keys: keys)
+        let ttls = try connection.pipelineBytes(keys.map { [Array("PTTL".utf8), $0] }, label: "PTTL")
+        for (index, key) in keys.enumerated() {
+            state[String(db), default: [:]][KeyText.hexString(key)] = KeyTruth(
+                type: sampled[index].type, size: sampled[index].size.count, hasTTL: (ttls[index].int ?? -1) > 0)
+        }
+    }
+    return state
+}
