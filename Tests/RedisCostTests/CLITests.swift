@@ -90,3 +90,19 @@ import Testing
         #expect(unknownCommand.stderr == "redis-cost: unknown command \"NOSUCH\" (not in the command table; see 'redis-cost table')\n")
     }
 }
+
+@Suite struct TableRefreshCLITests {
+    @Test("table refresh against a real server keeps the table as it is and says what it did")
+    func refreshIsStableThroughTheCLI() throws {
+        let server = try TestServer(.valkey9)
+        let copy = server.directory.appendingPathComponent("commands.json")
+        try FileManager.default.copyItem(at: packageRoot.appendingPathComponent("Data/commands.json"), to: copy)
+        let result = try runCLI(["table", "refresh", "-p", String(server.port), "--file", copy.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("\(copy.path): 440 entries; valkey-9.1.2 reported 399; added 0\n"))
+        #expect(try Data(contentsOf: copy) == Data(contentsOf: packageRoot.appendingPathComponent("Data/commands.json")))
+        let missing = try runCLI(["table", "refresh", "-p", String(server.port), "--file", "/nonexistent/commands.json"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr == "redis-cost: /nonexistent/commands.json: cannot read the table (run from the project folder or pass --file)\n")
+    }
+}

@@ -141,65 +141,45 @@ public final class Replayer {
     // Typed edits: the collection is moved out of its enum before `body` mutates it, so it
     // is uniquely referenced and changes in place (a second reference would make Swift copy
     // the whole collection on every push).
+    @inline(__always)
+    func editTyped<C, R>(_ key: UnsafeRawBufferPointer, _ kind: Kind, create: Bool, extract: (KeyValue) -> C?,
+                         wrap: (C) -> KeyValue, _ body: (inout C) -> R) -> R? {
+        edit(key, kind, create: create) { value -> R? in
+            guard var collection = extract(value) else { return nil }
+            value = .placeholder
+            defer { value = wrap(collection) }
+            return body(&collection)
+        } ?? nil
+    }
 
     @discardableResult
     func editList<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentityList) -> R) -> R? {
-        edit(key, .list, create: create) { value -> R? in
-            guard case .list(var list) = value else { return nil }
-            value = .placeholder
-            defer { value = .list(list) }
-            return body(&list)
-        } ?? nil
+        editTyped(key, .list, create: create, extract: { if case .list(let c) = $0 { c } else { nil } }, wrap: { .list($0) }, body)
     }
 
     @discardableResult
     func editSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
-        edit(key, .set, create: create) { value -> R? in
-            guard case .set(var set) = value else { return nil }
-            value = .placeholder
-            defer { value = .set(set) }
-            return body(&set)
-        } ?? nil
+        editTyped(key, .set, create: create, extract: { if case .set(let c) = $0 { c } else { nil } }, wrap: { .set($0) }, body)
     }
 
     @discardableResult
     func editHash<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
-        edit(key, .hash, create: create) { value -> R? in
-            guard case .hash(var fields) = value else { return nil }
-            value = .placeholder
-            defer { value = .hash(fields) }
-            return body(&fields)
-        } ?? nil
+        editTyped(key, .hash, create: create, extract: { if case .hash(let c) = $0 { c } else { nil } }, wrap: { .hash($0) }, body)
     }
 
     @discardableResult
     func editSortedSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout ScoredMembers) -> R) -> R? {
-        edit(key, .zset, create: create) { value -> R? in
-            guard case .zset(var zset) = value else { return nil }
-            value = .placeholder
-            defer { value = .zset(zset) }
-            return body(&zset)
-        } ?? nil
+        editTyped(key, .zset, create: create, extract: { if case .zset(let c) = $0 { c } else { nil } }, wrap: { .zset($0) }, body)
     }
 
     @discardableResult
     func editStream<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout StreamEntries) -> R) -> R? {
-        edit(key, .stream, create: create) { value -> R? in
-            guard case .stream(var stream) = value else { return nil }
-            value = .placeholder
-            defer { value = .stream(stream) }
-            return body(&stream)
-        } ?? nil
+        editTyped(key, .stream, create: create, extract: { if case .stream(let c) = $0 { c } else { nil } }, wrap: { .stream($0) }, body)
     }
 
     @discardableResult
     func editVectorSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
-        edit(key, .vectorset, create: create) { value -> R? in
-            guard case .vectorset(var set) = value else { return nil }
-            value = .placeholder
-            defer { value = .vectorset(set) }
-            return body(&set)
-        } ?? nil
+        editTyped(key, .vectorset, create: create, extract: { if case .vectorset(let c) = $0 { c } else { nil } }, wrap: { .vectorset($0) }, body)
     }
 
     /// The value of an existing key of the given kind (a copy: for reading sources).

@@ -20,12 +20,7 @@ let stringEffects: [String: Replayer.Effect] = [
                 continue
             }
             if a.token(i, "KEEPTTL") { keepTTL = true }
-            if let amount = a.int(i + 1) {
-                if a.token(i, "EX") { expireAt = r.nowMilliseconds + amount * 1000 }
-                if a.token(i, "PX") { expireAt = r.nowMilliseconds + amount }
-                if a.token(i, "EXAT") { expireAt = amount * 1000 }
-                if a.token(i, "PXAT") { expireAt = amount }
-            }
+            expireAt = expiry(r, a, at: i) ?? expireAt
             i += 1
         }
         let id = r.store(a[1], stringValue(a[2]), keepTTL: keepTTL)
@@ -41,11 +36,7 @@ let stringEffects: [String: Replayer.Effect] = [
     "GETEX": { r, a in
         guard a.count > 2, let id = r.lookup(a[1]) else { return }
         if a.token(2, "PERSIST") { r.keyspace.setExpireAt(id, 0); return }
-        guard let amount = a.int(3) else { return }
-        if a.token(2, "EX") { r.keyspace.setExpireAt(id, r.nowMilliseconds + amount * 1000) }
-        if a.token(2, "PX") { r.keyspace.setExpireAt(id, r.nowMilliseconds + amount) }
-        if a.token(2, "EXAT") { r.keyspace.setExpireAt(id, amount * 1000) }
-        if a.token(2, "PXAT") { r.keyspace.setExpireAt(id, amount) }
+        if let when = expiry(r, a, at: 2) { r.keyspace.setExpireAt(id, when) }
     },
     "MSET": { r, a in
         var i = 1
@@ -62,12 +53,7 @@ let stringEffects: [String: Replayer.Effect] = [
             if a.token(i, "NX"), pairs.contains(where: { r.lookup(a[$0]) != nil }) { return }
             if a.token(i, "XX"), pairs.contains(where: { r.lookup(a[$0]) == nil }) { return }
             if a.token(i, "KEEPTTL") { keepTTL = true }
-            if let amount = a.int(i + 1) {
-                if a.token(i, "EX") { expireAt = r.nowMilliseconds + amount * 1000 }
-                if a.token(i, "PX") { expireAt = r.nowMilliseconds + amount }
-                if a.token(i, "EXAT") { expireAt = amount * 1000 }
-                if a.token(i, "PXAT") { expireAt = amount }
-            }
+            expireAt = expiry(r, a, at: i) ?? expireAt
             i += 1
         }
         for k in pairs {
@@ -164,6 +150,16 @@ let stringEffects: [String: Replayer.Effect] = [
     "PFADD": { r, a in hyperLogLog(r, a[1]) },
     "PFMERGE": { r, a in hyperLogLog(r, a[1]) },
 ]
+
+/// `EX s`, `PX ms`, `EXAT s` or `PXAT ms` at `i`, as an absolute time in milliseconds.
+func expiry(_ r: Replayer, _ a: Argv, at i: Int) -> Int64? {
+    guard let amount = a.int(i + 1) else { return nil }
+    if a.token(i, "EX") { return r.nowMilliseconds &+ amount &* 1000 }
+    if a.token(i, "PX") { return r.nowMilliseconds &+ amount }
+    if a.token(i, "EXAT") { return amount &* 1000 }
+    if a.token(i, "PXAT") { return amount }
+    return nil
+}
 
 /// A string value's record from its bytes.
 func stringValue(_ bytes: UnsafeRawBufferPointer) -> KeyValue {
