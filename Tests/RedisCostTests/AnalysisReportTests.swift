@@ -88,28 +88,26 @@ import Testing
         #expect(ours["0"]!.count == truth["0"]!.count)
     }
 
-    @Test("an RDB base is reported as not readable yet and its keys' sizes stay unknown")
-    func corpusRunWithAnRDBBase() throws {
-        let path = corpusRoot.appendingPathComponent("redis-7.0.15-seed1/appendonlydir").path
-        let analyzer = AOFAnalyzer(table: try CommandTable.embedded())
-        let result = try analyzer.run(try AOFInput(path: path))
-        #expect(result.baseUnknown)
-        #expect(result.segments.map(\.role) == [.base, .incremental])
-        #expect(result.segments[0].skipped != nil)
-        #expect(result.segments[1].commands == 290)
-        // The ten ephemeral:* keys that expire in the workload live only in the base: the
-        // cost of deleting them is unknown, not zero.
-        let del = try #require(result.commands.first { $0.name == "DEL" })
-        #expect(del.calls == 10)
-        #expect(del.unknownCalls == 10)
-        // queue:0 holds 5,000 elements in the base; the model saw only the 100 pushed
-        // afterwards, so it must say its size is approximate.
-        let queue = try #require(result.biggestKeys.first { KeyText.display($0.name) == "queue:0" })
-        #expect(queue.approximate)
-        #expect(result.biggestKeys.allSatisfy { $0.approximate })
-        let md = AnalysisReport.markdown(result)
-        #expect(md.contains("**Sizes of keys from the base snapshot are unknown**"))
-        #expect(md.contains("| `queue:0` | 0 | list | ≈ 100 |"))
+    @Test func snapshotProfile() throws {
+        let cli = try runCLI(["analyze", corpusRoot.appendingPathComponent("redis-8.2.3-seed3/dump.rdb").path, "--format", "json"])
+        #expect(cli.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
+        let snapshot = try #require((json["snapshots"] as? [[String: Any]])?.first)
+        let truth = try loadTruth(corpusRoot.appendingPathComponent("redis-8.2.3-seed3/final-state.json"))
+        let all = truth.values.flatMap(\.values)
+        #expect(snapshot["keys"] as? Int == all.count)
+        #expect(snapshot["expiringKeys"] as? Int == all.filter(\.hasTTL).count)
+        #expect(snapshot["checksumVerified"] as? Bool == true)
+        #expect(snapshot["magic"] as? String == "REDIS0012")
+        let byType = try #require(snapshot["byType"] as? [String: [String: Int]])
+        for type in ["set", "zset", "hash", "list", "stream", "string"] {
+            #expect(byType[type]?["keys"] == all.filter { $0.type == type }.count, "\(type)")
+        }
+        #expect(byType["set"]?["elements"] == all.filter { $0.type == "set" }.reduce(0) { $0 + ($1.size ?? 0) })
+        let biggest = try #require(snapshot["biggestByElements"] as? [[String: Any]])
+        let largest = all.filter { $0.type != "string" }.map { $0.size ?? 0 }.max()
+        #expect(biggest.first?["size"] as? Int == largest)
+        #expect((json["totals"] as? [String: Any])?["calls"] as? Int == 0)
     }
 
     @Test func keyNamesAreShownSafely() {

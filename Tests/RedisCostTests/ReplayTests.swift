@@ -83,6 +83,17 @@ import Testing
         #expect(truth["0"]?[KeyText.hexString(Array("before:big".utf8))] == KeyTruth(type: "set", size: 2499, hasTTL: false), "2500 members, one moved by SMOVE")
     }
 
+    static let corpusRuns = ["redis-7.0.15-seed1", "redis-8.2.3-seed3", "valkey-9.1.2-seed2", "rq-redis-8.2.3"]
+
+    @Test("a corpus run's appendonlydir (RDB base + incr) replays to its final state", arguments: corpusRuns)
+    func corpusAppendOnlyDirReplaysExactly(run: String) throws {
+        let (state, approximate, result) = try replayState(corpusRoot.appendingPathComponent("\(run)/appendonlydir").path)
+        let truth = try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))
+        #expect(result.snapshots.count == 1)
+        #expect(differences(state, truth) == [:])
+        #expect(approximate == [])
+    }
+
     @Test func everyWriteCommandHasAnEffectOrIsDeclaredSizeNeutral() throws {
         let table = try CommandTable.embedded()
         let missing = table.entries.filter { $0.isWrite && !Replayer.modelledCommands.contains($0.name) }.map(\.name)

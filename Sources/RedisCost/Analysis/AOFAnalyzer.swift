@@ -23,7 +23,6 @@ public final class AOFAnalyzer {
     /// Table index and write effect per spelling of a command name (and subcommand).
     private var resolved: [UInt64: Int] = [:]
     private let writes: [Write]
-    private var absentKeysAreUnknown = false
 
     // Aggregation state.
     /// Per table index; `calls == 0` means the command was not seen.
@@ -63,18 +62,6 @@ public final class AOFAnalyzer {
         }
         for segment in input.segments {
             var record = AnalysisResult.Segment(path: segment.path, role: segment.role, format: segment.format, bytes: 0, commands: 0)
-            if segment.format == .rdb {
-                // The RDB reader is not part of this version: keys that existed before this
-                // point have unknown sizes, never zero.
-                record.skipped = "an RDB snapshot, which this version cannot read yet: keys it holds have unknown sizes"
-                record.bytes = (try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0
-                absentKeysAreUnknown = true
-                replayer.absentKeysMayExist = true
-                result.baseUnknown = true
-                result.segments.append(record)
-                done += record.bytes
-                continue
-            }
             let file: MappedFile
             do {
                 file = try MappedFile(path: segment.path)
@@ -82,7 +69,17 @@ public final class AOFAnalyzer {
                 throw InputError(file: segment.path, offset: 0, detail: error.detail)
             }
             record.bytes = file.bytes.count
-            var reader = AOFCommandReader(bytes: file.bytes, file: segment.path)
+            var start = 0
+            if segment.format == .rdb {
+                // An RDB file, an RDB base, or the RDB preamble of an AOF: a snapshot that sets
+                // the sizes. Its keys are not calls.
+                let (profile, end) = try loadSnapshot(file, path: segment.path)
+                result.snapshots.append(profile)
+                record.commands = 0
+                start = end
+            }
+            // After an RDB preamble, the rest of the file is AOF: the workload of a single AOF.
+            var reader = AOFCommandReader(bytes: file.bytes, file: segment.path, startingAt: start)
             var lastReport = 0
             inTransaction = false
             loop: while true {
@@ -124,6 +121,64 @@ public final class AOFAnalyzer {
         finish()
         result.elapsedSeconds = Date().timeIntervalSince(started)
         return result
+    }
+
+    /// Loads an RDB snapshot into the keyspace and profiles it; returns where it ends.
+    private func loadSnapshot(_ file: MappedFile, path: String) throws(InputError) -> (AnalysisResult.SnapshotProfile, Int) {
+        var profile = AnalysisResult.SnapshotProfile(file: path, magic: "", checksumVerified: false)
+        var byElements = TopKeys(limit: options.biggestKeys)
+        var byBytes = TopKeys(limit: options.biggestKeys)
+        var patterns: [UInt64: Int] = [:]
+        var buffer: [UInt8] = []
+        let keyspace = replayer.keyspace
+        let summary = try RDBReader.read(file.bytes, file: path) { (key) throws(InputError) -> Void in
+            // Redis skips empty collections when it loads a snapshot (rdbLoadObject's
+            // "empty keys skipped"); an empty stream is a valid key.
+            if key.value.size == .elements(0), key.value.typeName != "stream" {
+                profile.emptyKeysSkipped += 1
+                return
+            }
+            guard keyspace.find(key.name, in: key.database) == nil else {
+                throw InputError(file: path, offset: 0, detail: "duplicate key \"\(KeyText.display(Array(key.name)))\" in database \(key.database)")
+            }
+            let id = keyspace.create(key.name, in: key.database, value: key.value)
+            if key.expireAt != 0 {
+                keyspace.setExpireAt(id, key.expireAt)
+                profile.expiringKeys += 1
+            }
+            if case .opaque = key.value { keyspace[id].approximate = true }
+            profile.keys += 1
+            let type = key.value.typeName
+            profile.byType[type, default: .init()].keys += 1
+            profile.byType[type, default: .init()].bytes += key.serializedBytes
+            if case .elements(let n) = key.value.size {
+                profile.byType[type, default: .init()].elements += n
+                byElements.consider(db: key.database, id: id, size: n)
+            }
+            profile.byEncoding[key.encoding, default: 0] += 1
+            byBytes.consider(db: key.database, id: id, size: key.serializedBytes)
+            KeyPattern.fold(key.name, into: &buffer)
+            let hash = buffer.withUnsafeBytes { elementHash($0) }
+            if let index = patterns[hash] {
+                profile.patterns[index].keys += 1
+                profile.patterns[index].bytes += key.serializedBytes
+            } else {
+                patterns[hash] = profile.patterns.count
+                profile.patterns.append(.init(pattern: buffer, keys: 1, bytes: key.serializedBytes))
+            }
+        }
+        profile.magic = summary.magic
+        profile.checksumVerified = summary.checksumVerified
+        profile.aux = summary.aux
+        func big(_ item: (db: Int, id: Int32, size: Int), bytes: Int?) -> AnalysisResult.SnapshotProfile.BigKey {
+            let value = keyspace[item.id].value
+            return .init(database: item.db, name: keyspace.nameBytes(of: item.id), type: value.typeName, encoding: "",
+                         size: value.size, bytes: bytes ?? 0)
+        }
+        profile.biggestByElements = byElements.sorted.map { big($0, bytes: nil) }
+        profile.biggestByBytes = byBytes.sorted.map { big($0, bytes: $0.size) }
+        profile.patterns = Array(profile.patterns.sorted { ($0.bytes, $0.keys) > ($1.bytes, $1.keys) }.prefix(options.patterns))
+        return (profile, summary.endOffset)
     }
 
     /// The table index of a call's command, cached per spelling.
@@ -194,13 +249,13 @@ public final class AOFAnalyzer {
             if let id = replayer.lookup(argv[position]) {
                 sizesBuffer.append(replayer.keyspace.size(of: id))
             } else {
-                sizesBuffer.append(absentKeysAreUnknown ? .unknown : .missing)
+                sizesBuffer.append(.missing)
             }
         }
         let input = RawCallInput(
             argv: argv, keyPositions: positions, sizes: sizesBuffer,
-            databaseSize: absentKeysAreUnknown ? nil : replayer.keyspace.keyCount(in: replayer.database),
-            allDatabasesSize: absentKeysAreUnknown ? nil : replayer.keyspace.totalKeyCount)
+            databaseSize: replayer.keyspace.keyCount(in: replayer.database),
+            allDatabasesSize: replayer.keyspace.totalKeyCount)
         let cost = table.formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
         result.calls += 1
         commandStats[index].calls += 1

@@ -6,8 +6,6 @@ public struct AnalysisResult: Sendable {
         public var format: AOFInput.Format
         public var bytes: Int
         public var commands: Int
-        /// Why the file's contents could not be used (an RDB base before RDB support).
-        public var skipped: String?
     }
 
     public struct CommandStats: Sendable {
@@ -49,7 +47,42 @@ public struct AnalysisResult: Sendable {
         public var approximate: Bool
     }
 
+    /// What a snapshot (an RDB file, an RDB base or preamble) held when it was loaded.
+    public struct SnapshotProfile: Sendable {
+        public struct TypeStats: Sendable {
+            public var keys = 0
+            public var elements = 0
+            public var bytes = 0
+        }
+        public struct BigKey: Sendable {
+            public var database: Int
+            public var name: [UInt8]
+            public var type: String
+            public var encoding: String
+            public var size: KeySize
+            public var bytes: Int
+        }
+        public struct PatternCount: Sendable {
+            public var pattern: [UInt8]
+            public var keys = 0
+            public var bytes = 0
+        }
+        public var file: String
+        public var magic: String
+        public var checksumVerified: Bool
+        public var aux: [String: String] = [:]
+        public var keys = 0
+        public var expiringKeys = 0
+        public var emptyKeysSkipped = 0
+        public var byType: [String: TypeStats] = [:]
+        public var byEncoding: [String: Int] = [:]
+        public var biggestByElements: [BigKey] = []
+        public var biggestByBytes: [BigKey] = []
+        public var patterns: [PatternCount] = []
+    }
+
     public var input: String
+    public var snapshots: [SnapshotProfile] = []
     public var segments: [Segment] = []
     /// A truncated tail: the file and the offset of the incomplete command.
     public var truncatedAt: (file: String, offset: Int)?
@@ -57,8 +90,6 @@ public struct AnalysisResult: Sendable {
     public var transactions = 0
     public var totalCost = 0.0
     public var unknownCostCalls = 0
-    /// Calls whose keys' sizes were unknown or approximate because the base was unreadable.
-    public var baseUnknown = false
     public var firstTime: Int64?
     public var lastTime: Int64?
     public var commands: [CommandStats] = []

@@ -12,10 +12,6 @@ public final class Replayer {
     /// A live server deletes a key whose TTL has passed when it is touched; an AOF records
     /// that deletion itself, so AOF replay leaves expiry to the file.
     public var expiresByClock = false
-    /// Keys absent from the model may still exist (the base snapshot could not be read, or a
-    /// MONITOR capture started mid-way): a key that a write adds to, rather than overwrites,
-    /// is then marked approximate.
-    public var absentKeysMayExist = false
     /// Writes whose effect the model does not know, by command (their keys become approximate).
     public private(set) var unmodelledWrites: [String: Int] = [:]
 
@@ -131,7 +127,6 @@ public final class Replayer {
         } else {
             guard create else { return nil }
             id = keyspace.create(key, in: db, value: kind.empty)
-            if absentKeysMayExist { keyspace[id!].approximate = true }
         }
         let result = keyspace.modify(id!, body)
         if kind != .stream, keyspace[id!].value.size == .elements(0) { keyspace.delete(id!, in: db) }

@@ -49,9 +49,15 @@ public enum AnalysisReport {
         out += "## Summary\n\n"
         out += "- Input: \(Markdown.cell(r.input)), \(number(Double(r.bytesRead))) bytes\n"
         for segment in r.segments {
-            let role = segment.role == .base ? "base (the snapshot a rewrite wrote: sets sizes, not counted as calls)" : "workload"
+            let role = segment.role == .base ? "base (a snapshot: sets the sizes, not counted as calls)" : "workload"
             out += "  - `\((segment.path as NSString).lastPathComponent)`: \(role), \(number(Double(segment.bytes))) bytes"
-            out += segment.skipped.map { " — not read: \($0)" } ?? ", \(number(Double(segment.commands))) commands"
+            if let snapshot = r.snapshots.first(where: { $0.file == segment.path }) {
+                out += ", RDB snapshot `\(snapshot.magic)` with \(number(Double(snapshot.keys))) keys"
+                out += snapshot.checksumVerified ? " (checksum verified)" : " (no checksum)"
+                if segment.commands > 0 { out += ", then \(number(Double(segment.commands))) AOF commands" }
+            } else {
+                out += ", \(number(Double(segment.commands))) commands"
+            }
             out += "\n"
         }
         if let first = r.firstTime, let last = r.lastTime {
@@ -64,15 +70,15 @@ public enum AnalysisReport {
         if let truncated = r.truncatedAt {
             out += "- **Truncated:** `\((truncated.file as NSString).lastPathComponent)` ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
         }
-        if r.baseUnknown {
-            out += "- **Sizes of keys from the base snapshot are unknown**: it is an RDB file, which this version cannot read yet. Calls on such keys show an unknown size and cost, never zero.\n"
-        }
         let keys = r.keysPerDatabase.values.reduce(0, +)
-        out += r.baseUnknown
-            ? "- Keys written by the workload: \(number(Double(keys))) in \(r.keysPerDatabase.count) database(s) (the base's other keys are unknown)"
-            : "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
+        out += "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
         out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
         out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
+        if r.calls == 0, !r.snapshots.isEmpty {
+            out += "\n> A snapshot holds the data, not the calls: this is a profile of the data set. Analyze an AOF for writes, or a MONITOR capture for reads.\n"
+            for snapshot in r.snapshots { out += profile(snapshot) }
+            return out
+        }
         out += "\n> An AOF holds only the writes. Reads — `KEYS`, `HGETALL`, `SMEMBERS`, `LRANGE 0 -1`, `SINTER` — never reach it: capture them with `redis-cli monitor > capture.txt` and analyze that.\n"
         out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
 
@@ -118,10 +124,40 @@ public enum AnalysisReport {
             }
             out += Markdown.table(header: ["Key", "DB", "Type", "Elements"], rows: keyRows, alignRight: [1, 3])
         }
+        for snapshot in r.snapshots where snapshot.keys > 0 { out += profile(snapshot) }
         if !r.unmodelledWrites.isEmpty {
             out += "\nWrites the replay model does not follow (their keys are marked approximate): "
             out += r.unmodelledWrites.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ") + "\n"
         }
+        return out
+    }
+
+    /// The data set a snapshot held: by type, by encoding, the biggest keys, the patterns.
+    static func profile(_ p: AnalysisResult.SnapshotProfile) -> String {
+        var out = "\n## Data set in the snapshot `\((p.file as NSString).lastPathComponent)`\n\n"
+        out += "- \(number(Double(p.keys))) keys, \(number(Double(p.expiringKeys))) with an expiry"
+        out += p.emptyKeysSkipped > 0 ? "; \(p.emptyKeysSkipped) empty keys skipped, as the server skips them\n" : "\n"
+        if let version = p.aux["redis-ver"] ?? p.aux["valkey-ver"] { out += "- Written by \(p.aux["valkey-ver"] != nil ? "Valkey" : "Redis") \(version) (`\(p.magic)`)\n" }
+        out += "\n" + Markdown.table(
+            header: ["Type", "Keys", "Elements", "Bytes in the file"],
+            rows: p.byType.sorted { $0.value.bytes > $1.value.bytes }.map { [$0.key, number(Double($0.value.keys)), number(Double($0.value.elements)), number(Double($0.value.bytes))] },
+            alignRight: [1, 2, 3])
+        out += "\n" + Markdown.table(header: ["Encoding", "Keys"],
+                                     rows: p.byEncoding.sorted { $0.value > $1.value }.map { [$0.key, number(Double($0.value))] }, alignRight: [1])
+        if !p.biggestByElements.isEmpty {
+            out += "\n### Biggest keys by elements\n\n" + Markdown.table(
+                header: ["Key", "DB", "Type", "Elements"],
+                rows: p.biggestByElements.map { [Markdown.code(KeyText.display($0.name)), String($0.database), $0.type, size($0.size)] },
+                alignRight: [1, 3])
+        }
+        out += "\n### Biggest keys by bytes\n\n" + Markdown.table(
+            header: ["Key", "DB", "Type", "Bytes in the file"],
+            rows: p.biggestByBytes.map { [Markdown.code(KeyText.display($0.name)), String($0.database), $0.type, number(Double($0.bytes))] },
+            alignRight: [1, 3])
+        out += "\n### Key patterns\n\n" + Markdown.table(
+            header: ["Pattern", "Keys", "Bytes in the file"],
+            rows: p.patterns.prefix(20).map { [Markdown.code(KeyText.display($0.pattern)), number(Double($0.keys)), number(Double($0.bytes))] },
+            alignRight: [1, 2])
         return out
     }
 
@@ -136,10 +172,9 @@ public enum AnalysisReport {
             "bytes": r.bytesRead,
             "files": r.segments.map { s -> [String: Any] in
                 ["path": s.path, "role": s.role == .base ? "base" : "workload", "format": s.format.rawValue,
-                 "bytes": s.bytes, "commands": s.commands, "skipped": JSONText.orNull(s.skipped)]
+                 "bytes": s.bytes, "commands": s.commands]
             },
             "truncatedAt": r.truncatedAt.map { ["file": $0.file, "offset": $0.offset] as Any } ?? NSNull(),
-            "baseSizesUnknown": r.baseUnknown,
             "firstTime": JSONText.orNull(r.firstTime), "lastTime": JSONText.orNull(r.lastTime),
         ] as [String: Any]
         object["totals"] = [
@@ -167,6 +202,19 @@ public enum AnalysisReport {
             "approximateKeys": r.approximateKeys, "modelBytes": r.modelBytes,
         ] as [String: Any]
         object["unmodelledWrites"] = r.unmodelledWrites
+        object["snapshots"] = r.snapshots.map { p -> [String: Any] in
+            func big(_ k: AnalysisResult.SnapshotProfile.BigKey) -> [String: Any] {
+                ["key": KeyText.display(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "bytes": k.bytes]
+            }
+            return [
+                "file": p.file, "magic": p.magic, "checksumVerified": p.checksumVerified, "aux": p.aux, "keys": p.keys,
+                "expiringKeys": p.expiringKeys, "emptyKeysSkipped": p.emptyKeysSkipped,
+                "byType": p.byType.mapValues { ["keys": $0.keys, "elements": $0.elements, "bytes": $0.bytes] },
+                "byEncoding": p.byEncoding, "biggestByElements": p.biggestByElements.map(big),
+                "biggestByBytes": p.biggestByBytes.map(big),
+                "patterns": p.patterns.map { ["pattern": KeyText.display($0.pattern), "keys": $0.keys, "bytes": $0.bytes] },
+            ] as [String: Any]
+        }
         object["note"] = "An AOF holds writes only; reads need a MONITOR capture."
         return object
     }

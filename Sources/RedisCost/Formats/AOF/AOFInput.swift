@@ -44,9 +44,11 @@ public struct AOFInput: Sendable {
             (description, segments) = try Self.fromManifest(path)
         } else {
             let format = try Self.format(of: path)
-            description = format == .rdb ? "RDB file \(path)" : "AOF file \(path)"
-            // A lone legacy AOF is all workload; a lone RDB is a snapshot.
-            segments = [Segment(path: path, role: format == .rdb ? .base : .incremental, format: format)]
+            // An .rdb file is a snapshot; any other file is a legacy AOF, whose RDB preamble
+            // (if any) is the snapshot its rewrite wrote and whose commands are the workload.
+            let snapshotOnly = format == .rdb && path.lowercased().hasSuffix(".rdb")
+            description = snapshotOnly ? "RDB file \(path)" : format == .rdb ? "AOF file with an RDB preamble \(path)" : "AOF file \(path)"
+            segments = [Segment(path: path, role: snapshotOnly ? .base : .incremental, format: format)]
         }
     }
 

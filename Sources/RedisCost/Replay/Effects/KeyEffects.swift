@@ -143,13 +143,21 @@ func sortStore(_ r: Replayer, _ a: Argv) {
     r.keyspace[id].approximate = true
 }
 
-/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]: the payload is an RDB
-/// value; until it is decoded the key's size is unknown.
+/// RESTORE key ttl payload [REPLACE] [ABSTTL] [IDLETIME s] [FREQ f]: the payload is a DUMP
+/// of the value (an RDB value with a version and checksum), decoded like an RDB file's.
 @Sendable func restore(_ r: Replayer, _ a: Argv) {
     let replace = (4..<a.count).contains { a.token($0, "REPLACE") }
     if r.lookup(a[1]) != nil && !replace { return }
-    let id = r.store(a[1], .opaque(type: "unknown", size: nil))
-    r.keyspace[id].approximate = true
+    guard let ttl = a.int(2) else { return }
+    let value = try? RDBReader.decodePayload(a[3])
+    // The server refuses to restore an empty collection.
+    if let value, value.size == .elements(0), value.typeName != "stream" { return }
+    let id = r.store(a[1], value ?? .opaque(type: "unknown", size: nil))
+    if value == nil { r.keyspace[id].approximate = true }
+    if ttl > 0 {
+        let absolute = (4..<a.count).contains { a.token($0, "ABSTTL") }
+        r.keyspace.setExpireAt(id, absolute ? ttl : r.nowMilliseconds + ttl)
+    }
 }
 
 /// Deletes the keys of the current database whose cluster hash slot is in `ranges`.

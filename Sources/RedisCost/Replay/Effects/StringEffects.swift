@@ -175,8 +175,7 @@ func setWithTTL(_ r: Replayer, _ a: Argv, scale: Int64) {
 func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
     guard let id = r.lookup(key) else {
         var text = Array(String(delta).utf8)
-        let created = text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
-        if r.absentKeysMayExist { r.keyspace[created].approximate = true }
+        text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
         return
     }
     guard case .string(let string) = r.keyspace[id].value else { return }
@@ -207,14 +206,11 @@ func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength
         length = oldLength
         known = integer.map { Array(String($0).utf8) }
     }
-    let existed = r.lookup(key) != nil
-    let id: Int32
     if let transform, let known {
-        id = transform(known).withUnsafeBytes { r.store(key, stringValue($0), keepTTL: true) }
+        transform(known).withUnsafeBytes { r.store(key, stringValue($0), keepTTL: true) }
     } else {
-        id = r.store(key, .string(length: newLength(length), integer: nil), keepTTL: true)
+        r.store(key, .string(length: newLength(length), integer: nil), keepTTL: true)
     }
-    if !existed && r.absentKeysMayExist { r.keyspace[id].approximate = true }
 }
 
 /// HyperLogLog strings change encoding and length as they fill: the model does not follow them.

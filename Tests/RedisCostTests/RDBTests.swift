@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import RedisCost
+
+/// The RDB reader against files real servers wrote and Redis's own test assets.
+@Suite struct RDBTests {
+    static let snapshots = ["redis-7.0.15-seed1/dump.rdb", "redis-8.2.3-seed3/dump.rdb", "valkey-9.1.2-seed2/dump.rdb",
+                            "rq-redis-8.2.3/dump.rdb"]
+    static let assets = ["encodings", "hash-ziplist", "hash-zipmap", "list-quicklist", "scriptbackup", "zset-ziplist",
+                         "corrupt_empty_keys"]
+
+    @Test("a snapshot loads to exactly what the server held", arguments: snapshots)
+    func snapshotLoadsExactly(path: String) throws {
+        let (state, approximate, result) = try replayState(corpusRoot.appendingPathComponent(path).path)
+        let truth = try loadTruth(corpusRoot.appendingPathComponent(path).deletingLastPathComponent().appendingPathComponent("final-state.json"))
+        #expect(differences(state, truth) == [:])
+        #expect(approximate == [])
+        #expect(result.snapshots.first?.checksumVerified == true)
+    }
+
+    @Test("Redis's test assets (RDB versions 3 to 10, zipmap, ziplist, intset, quicklist) load as Redis 7 loads them", arguments: assets)
+    func testAssetLoadsLikeRedis(name: String) throws {
+        let folder = corpusRoot.appendingPathComponent("public/redis-tests-assets")
+        let (state, _, _) = try replayState(folder.appendingPathComponent("\(name).rdb").path)
+        let truth = try loadTruth(folder.appendingPathComponent("\(name).truth.json"))
+        #expect(differences(state, truth) == [:])
+    }
+
+    @Test func aCorruptZiplistIsOneLineWithItsOffset() throws {
+        let path = corpusRoot.appendingPathComponent("public/redis-tests-assets/corrupt_ziplist.rdb").path
+        let cli = try runCLI(["analyze", path])
+        #expect(cli.status == 1)
+        #expect(cli.stderr == "redis-cost: \(path): at byte 488: corrupt ziplist: shorter than its header\n")
+    }
+
+    @Test func anAOFWithAnRDBPreambleIsSnapshotThenWorkload() throws {
+        let path = corpusRoot.appendingPathComponent("public/redis-tests-assets/rdb-preamble.aof").path
+        let (state, _, result) = try replayState(path)
+        #expect(state["0"]?.count == 3)
+        #expect(result.snapshots.first?.keys == 2)
+        #expect(result.calls == 1)
+        #expect(result.commands.map(\.name) == ["SET"])
+    }
+
+    @Test func checksumsAreVerified() throws {
+        #expect(Array("123456789".utf8).withUnsafeBytes { CRC64.checksum($0) } == 0xE9C6_D914_C4B8_D9CA)
+        var bytes = [UInt8](try Data(contentsOf: corpusRoot.appendingPathComponent("redis-7.0.15-seed1/dump.rdb")))
+        bytes[bytes.count - 20] ^= 0x01
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("flipped-\(UUID().uuidString).rdb")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(bytes).write(to: file)
+        let cli = try runCLI(["state", file.path])
+        #expect(cli.status == 1)
+        #expect(cli.stderr.hasPrefix("redis-cost: \(file.path): at byte"))
+    }
+
+    @Test("RESTORE payloads from DUMP on a real server decode to the server's sizes", arguments: TestServer.Kind.allCases)
+    func dumpPayloadsDecode(kind: TestServer.Kind) throws {
+        let server = try TestServer(kind)
+        let c = try server.connect()
+        var setup: [[String]] = [
+            ["SADD", "ints", "1", "2", "300000"], ["SADD", "words", "a", "b", "c"], ["SADD", "big"] + (0..<600).map { "m\($0)" },
+            ["HSET", "h", "f1", "v", "f2", "v"], ["HSET", "bighash"] + (0..<600).flatMap { ["f\($0)", String(repeating: "x", count: 80)] },
+            ["ZADD", "z", "1", "a", "2.5", "b"], ["ZADD", "bigz"] + (0..<300).flatMap { [String($0), "m\($0)"] },
+            ["RPUSH", "l", "1", "two", "3"], ["RPUSH", "bigl"] + (0..<3000).map { "element-\($0)" },
+            ["SET", "s", String(repeating: "compressible ", count: 100)], ["SET", "n", "12345"],
+        ]
+        setup += (0..<20).map { ["XADD", "st", "*", "k", String($0)] }
+        setup.append(["XDEL", "st", "0-1"])
+        _ = try c.pipeline(setup)
+        for key in ["ints", "words", "big", "h", "bighash", "z", "bigz", "l", "bigl", "s", "n", "st"] {
+            guard case .bulk(let payload) = try c.require(["DUMP", key]) else { Issue.record("no DUMP of \(key)"); continue }
+            let value = try payload.withUnsafeBytes { try RDBReader.decodePayload($0) }
+            let sampled = try c.sample(keys: [Array(key.utf8)])[0]
+            #expect(value.typeName == sampled.type, "\(kind) \(key)")
+            #expect(value.size == sampled.size, "\(kind) \(key)")
+        }
+    }
+
+    /// Random truncations and byte flips of real snapshots: a result or one clean line.
+    @Test func randomMutationsOfRealSnapshotsNeverCrash() throws {
+        let sources = Self.snapshots.map { corpusRoot.appendingPathComponent($0) }
+            + ["encodings", "hash-zipmap", "list-quicklist"].map { corpusRoot.appendingPathComponent("public/redis-tests-assets/\($0).rdb") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cost-rdb-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var rng = SeededRandom(seed: 7)
+        var errors = 0
+        for round in 0..<200 {
+            var bytes = [UInt8](try Data(contentsOf: sources[round % sources.count]))
+            switch rng.next() % 3 {
+            case 0: bytes = Array(bytes.prefix(Int(rng.next() % UInt64(bytes.count))))
+            case 1:
+                // Flip bytes and zero the checksum, so the decoders (not the CRC) meet the damage.
+                for _ in 0..<(1 + Int(rng.next() % 6)) { bytes[9 + Int(rng.next() % UInt64(bytes.count - 17))] ^= UInt8(truncatingIfNeeded: rng.next() | 1) }
+                for k in 1...8 { bytes[bytes.count - k] = 0 }
+            default:
+                let at = 9 + Int(rng.next() % UInt64(bytes.count - 9))
+                bytes.removeSubrange(at..<min(bytes.count, at + 1 + Int(rng.next() % 32)))
+            }
+            let file = folder.appendingPathComponent("mutated.rdb")
+            try Data(bytes).write(to: file)
+            do {
+                _ = try replayState(file.path)
+            } catch let error as InputError {
+                #expect(error.file == file.path)
+                #expect(!error.description.contains("\n"))
+                errors += 1
+            }
+        }
+        #expect(errors > 0)
+    }
+}
