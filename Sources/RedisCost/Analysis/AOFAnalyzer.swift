@@ -131,17 +131,24 @@ public final class AOFAnalyzer {
         var patterns: [UInt64: Int] = [:]
         var buffer: [UInt8] = []
         let keyspace = replayer.keyspace
-        let summary = try RDBReader.read(file.bytes, file: path) { (key) throws(InputError) -> Void in
+        var released = 0
+        let release: (Int) -> Void = { offset in
+            // As for AOFs: pages already decoded go back, the resident set stays the model's.
+            if offset - released > 4 << 20 {
+                file.release(upTo: offset)
+                released = offset
+            }
+        }
+        let summary = try RDBReader.read(file.bytes, file: path, progress: release) { (key) throws(InputError) -> Void in
             // Redis skips empty collections when it loads a snapshot (rdbLoadObject's
             // "empty keys skipped"); an empty stream is a valid key.
             if key.value.size == .elements(0), key.value.typeName != "stream" {
                 profile.emptyKeysSkipped += 1
                 return
             }
-            guard keyspace.find(key.name, in: key.database) == nil else {
+            guard let id = keyspace.createUnique(key.name, in: key.database, value: key.value) else {
                 throw InputError(file: path, offset: 0, detail: "duplicate key \"\(KeyText.display(Array(key.name)))\" in database \(key.database)")
             }
-            let id = keyspace.create(key.name, in: key.database, value: key.value)
             if key.expireAt != 0 {
                 keyspace.setExpireAt(id, key.expireAt)
                 profile.expiringKeys += 1

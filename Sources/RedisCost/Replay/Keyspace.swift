@@ -187,6 +187,26 @@ public final class Keyspace {
         key.withUnsafeBytes { create($0, in: db, value: value) }
     }
 
+    /// Creates a key unless the database has it already (a snapshot must not repeat a key):
+    /// one probe does both.
+    public func createUnique(_ key: UnsafeRawBufferPointer, in db: Int, value: KeyValue) -> Int32? {
+        if db < databases.count, databases[db].count > 0 {
+            let tag = UInt64(truncatingIfNeeded: elementHash(key) >> 32)
+            let found: Bool = databases[db].slots.withUnsafeBufferPointer { slots in
+                let mask = slots.count - 1
+                var slot = Int(tag) & mask
+                while true {
+                    let entry = slots[slot]
+                    if entry == Self.emptySlot { return false }
+                    if entry >> 32 == tag, entry != Self.deletedSlot, nameEquals(Int32(truncatingIfNeeded: entry), key) { return true }
+                    slot = (slot + 1) & mask
+                }
+            }
+            if found { return nil }
+        }
+        return create(key, in: db, value: value)
+    }
+
     private func insert(_ id: Int32, hash: UInt64, in db: Int) {
         while databases.count <= db { databases.append(Database()) }
         var database = databases[db]

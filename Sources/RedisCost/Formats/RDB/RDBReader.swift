@@ -25,7 +25,8 @@ public struct RDBReader {
     }
 
     /// Reads `bytes` (a file, or the RDB preamble of an AOF) from `offset`.
-    public static func read(_ bytes: UnsafeRawBufferPointer, file: String,
+    /// `progress` is told the offset reached after each key.
+    public static func read(_ bytes: UnsafeRawBufferPointer, file: String, progress: ((Int) -> Void)? = nil,
                             onKey: (Key) throws(InputError) -> Void) throws(InputError) -> Summary {
         var c = ByteCursor(bytes: bytes, file: file)
         let head = try c.take(5, "the RDB header")
@@ -47,16 +48,19 @@ public struct RDBReader {
         var summary = Summary(magic: magic, version: version, endOffset: 0, checksumVerified: false)
         var database = 0
         var expireAt: Int64 = 0
+        // The checksum runs along with the reading, so no byte is visited twice.
+        var crc: UInt64 = 0
+        var checked = 0
         while true {
             let at = c.offset
             let opcode = try c.byte("an opcode or a value type (the file may be truncated)")
             switch opcode {
             case 0xFF:  // EOF, then (RDB 5+) the CRC-64 of everything before it
-                let covered = UnsafeRawBufferPointer(rebasing: bytes[0..<c.offset])
+                let covered = UnsafeRawBufferPointer(rebasing: bytes[checked..<c.offset])
                 if version >= 5 {
                     let stored = try c.littleEndian(UInt64.self, "the checksum")
                     if stored != 0 {
-                        let computed = CRC64.checksum(covered)
+                        let computed = CRC64.checksum(covered, initial: crc)
                         guard computed == stored else {
                             throw c.fail("checksum mismatch: the file says 0x\(String(stored, radix: 16)), its bytes give 0x\(String(computed, radix: 16))", at: at + 1)
                         }
@@ -99,6 +103,11 @@ public struct RDBReader {
                 }
                 summary.keys += 1
                 expireAt = 0
+                if c.offset - checked >= 1 << 16 {
+                    crc = CRC64.checksum(UnsafeRawBufferPointer(rebasing: bytes[checked..<c.offset]), initial: crc)
+                    checked = c.offset
+                    progress?(checked)
+                }
             }
         }
     }
