@@ -26,6 +26,21 @@ extension ByteCursor {
         }
     }
 
+    /// A length-encoded unsigned 64-bit value that is not a length (stream IDs, counters;
+    /// an unknown "entries read" counter is stored as -1, i.e. UINT64_MAX).
+    mutating func unsigned(_ what: @autoclosure () -> String) throws(InputError) -> UInt64 {
+        let at = offset
+        let first = try byte(what())
+        switch first >> 6 {
+        case 0: return UInt64(first & 0x3F)
+        case 1: return UInt64(first & 0x3F) << 8 | UInt64(try byte(what()))
+        default:
+            if first == 0x80 { return UInt64(try bigEndian(UInt32.self, what())) }
+            if first == 0x81 { return try bigEndian(UInt64.self, what()) }
+            throw fail("expected \(what()), found encoding byte 0x\(String(first, radix: 16))", at: at)
+        }
+    }
+
     mutating func length(_ what: @autoclosure () -> String) throws(InputError) -> Int {
         let at = offset
         guard case .length(let n) = try lengthOrEncoding() else {

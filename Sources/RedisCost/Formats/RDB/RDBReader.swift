@@ -95,7 +95,7 @@ public struct RDBReader {
                 try c.skipString("a key name")
                 var nameCursor = ByteCursor(bytes: bytes, file: file, offset: nameStart)
                 let valueStart = c.offset
-                let decoded = try RDBValueDecoder.decode(type: opcode, &c)
+                let decoded = try RDBValueDecoder.decode(type: opcode, &c, valkey: magic.hasPrefix("VALKEY"))
                 let size = c.offset - valueStart
                 try nameCursor.string("a key name") { (name) throws(InputError) -> Void in
                     try onKey(Key(database: database, name: name, value: decoded.value, expireAt: expireAt,
@@ -125,7 +125,9 @@ public struct RDBReader {
         }
         c = ByteCursor(bytes: body, file: "RESTORE payload")
         let type = try c.byte("the value type")
-        let decoded = try RDBValueDecoder.decode(type: type, &c)
+        // The footer's RDB version: Valkey 9 writes 80 and up.
+        let version = UInt16(littleEndian: payload.loadUnaligned(fromByteOffset: payload.count - 10, as: UInt16.self))
+        let decoded = try RDBValueDecoder.decode(type: type, &c, valkey: version >= 80)
         guard c.isAtEnd else { throw c.fail("\(c.remaining) bytes after the value") }
         return decoded.value
     }

@@ -7,7 +7,10 @@ enum RDBValueDecoder {
         var encoding: String
     }
 
-    static func decode(type: UInt8, _ c: inout ByteCursor) throws(InputError) -> Decoded {
+    /// `valkey`: the file (or payload) was written by Valkey 9+, whose type 22 is its own
+    /// hash with field expiries, where Redis's 22 is a 7.4 release candidate's.
+    static func decode(type: UInt8, _ c: inout ByteCursor, valkey: Bool = false) throws(InputError) -> Decoded {
+        if valkey && type == 22 { return try valkeyHashWithFieldExpiries(&c) }
         switch type {
         case 0: return try string(&c)
         case 1: return try linkedList(&c)
@@ -103,6 +106,19 @@ enum RDBValueDecoder {
             _ = try c.length("a field's expiry")
             fields.insert(try c.string("a hash field") { (raw) throws(InputError) -> UInt64 in elementHash(raw) })
             try c.skipString("a hash value")
+        }
+        return Decoded(value: .hash(fields), encoding: "hashtable")
+    }
+
+    // MARK: Valkey 9's RDB_TYPE_HASH_2: (field, value, 8-byte expiry or -1) per field
+
+    static func valkeyHashWithFieldExpiries(_ c: inout ByteCursor) throws(InputError) -> Decoded {
+        let n = try c.length("a hash's size")
+        var fields = IdentitySet()
+        for _ in 0..<n {
+            fields.insert(try c.string("a hash field") { (raw) throws(InputError) -> UInt64 in elementHash(raw) })
+            try c.skipString("a hash value")
+            _ = try c.milliseconds("a field's expiry")
         }
         return Decoded(value: .hash(fields), encoding: "hashtable")
     }
@@ -228,9 +244,9 @@ enum RDBValueDecoder {
         }
         let at = c.offset
         let length = try c.length("a stream's length")
-        let lastID = StreamID(milliseconds: UInt64(try c.length("the last ID")), sequence: UInt64(try c.length("the last ID")))
+        let lastID = StreamID(milliseconds: try c.unsigned("the last ID"), sequence: try c.unsigned("the last ID"))
         if version >= 2 {
-            for _ in 0..<5 { _ = try c.length("stream metadata") }  // first ID, max deleted ID, entries added
+            for _ in 0..<5 { _ = try c.unsigned("stream metadata") }  // first ID, max deleted ID, entries added
         }
         guard length == stream.count else {
             throw c.fail("the stream says it has \(length) entries, its listpacks hold \(stream.count)", at: at)
@@ -239,14 +255,14 @@ enum RDBValueDecoder {
         let groups = try c.length("a stream's consumer group count")
         for _ in 0..<groups {
             try c.skipString("a consumer group name")
-            _ = try c.length("a group's last ID")
-            _ = try c.length("a group's last ID")
-            if version >= 2 { _ = try c.length("a group's entries-read counter") }
+            _ = try c.unsigned("a group's last ID")
+            _ = try c.unsigned("a group's last ID")
+            if version >= 2 { _ = try c.unsigned("a group's entries-read counter") }
             let pending = try c.length("a group's pending count")
             for _ in 0..<pending {
                 try c.skip(16, "a pending entry ID")
                 _ = try c.milliseconds("a delivery time")
-                _ = try c.length("a delivery count")
+                _ = try c.unsigned("a delivery count")
             }
             let consumers = try c.length("a group's consumer count")
             for _ in 0..<consumers {
