@@ -5,13 +5,26 @@ struct BlobError: Error {
     var detail: String
 }
 
+/// A little-endian two's-complement integer of 1 to 8 bytes (both packed encodings use them).
+func littleEndianSigned(_ blob: UnsafeRawBufferPointer, at i: Int, count: Int) -> Int64 {
+    var value: UInt64 = 0
+    for k in 0..<count { value |= UInt64(blob[i + k]) << (8 * UInt64(k)) }
+    let shift = UInt64(64 - 8 * count)
+    return Int64(bitPattern: value << shift) >> Int64(shift)
+}
+
+/// The header both packed encodings start with: total bytes (4, little endian) must be the blob.
+func checkTotalBytes(_ blob: UnsafeRawBufferPointer, format: String, headerSize: Int) throws(BlobError) {
+    guard blob.count > headerSize else { throw BlobError(detail: "\(format): shorter than its header") }
+    let total = Int(blob.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian)
+    guard total == blob.count else { throw BlobError(detail: "\(format): header says \(total) bytes, blob has \(blob.count)") }
+}
+
 enum Listpack {
     /// listpack.c: a 6-byte header (total bytes, element count), entries (encoding, data,
     /// back-length), then 0xFF.
     static func forEach(_ blob: UnsafeRawBufferPointer, _ body: (PackedEntry) throws(BlobError) -> Void) throws(BlobError) {
-        guard blob.count >= 7 else { throw BlobError(detail: "listpack: shorter than its header") }
-        let total = Int(blob.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian)
-        guard total == blob.count else { throw BlobError(detail: "listpack: header says \(total) bytes, blob has \(blob.count)") }
+        try checkTotalBytes(blob, format: "listpack", headerSize: 6)
         var i = 6
         while true {
             guard i < blob.count else { throw BlobError(detail: "listpack: no end marker") }
@@ -21,12 +34,7 @@ enum Listpack {
             func need(_ n: Int) throws(BlobError) {
                 guard i + n <= blob.count - 1 else { throw BlobError(detail: "listpack: entry at byte \(start) runs past the end") }
             }
-            func signed(_ count: Int) -> Int64 {
-                var value: UInt64 = 0
-                for k in 0..<count { value |= UInt64(blob[i + k]) << (8 * UInt64(k)) }
-                let shift = UInt64(64 - 8 * count)
-                return Int64(bitPattern: value << shift) >> Int64(shift)
-            }
+            func signed(_ count: Int) -> Int64 { littleEndianSigned(blob, at: i, count: count) }
             var entry: PackedEntry
             if b & 0x80 == 0 {
                 entry = .integer(Int64(b & 0x7F))
@@ -80,9 +88,7 @@ enum Listpack {
 enum Ziplist {
     /// ziplist.c: a 10-byte header, entries (previous length, encoding, data), then 0xFF.
     static func forEach(_ blob: UnsafeRawBufferPointer, _ body: (PackedEntry) throws(BlobError) -> Void) throws(BlobError) {
-        guard blob.count >= 11 else { throw BlobError(detail: "ziplist: shorter than its header") }
-        let total = Int(blob.loadUnaligned(fromByteOffset: 0, as: UInt32.self).littleEndian)
-        guard total == blob.count else { throw BlobError(detail: "ziplist: header says \(total) bytes, blob has \(blob.count)") }
+        try checkTotalBytes(blob, format: "ziplist", headerSize: 10)
         var i = 10
         while true {
             guard i < blob.count else { throw BlobError(detail: "ziplist: no end marker") }
@@ -120,12 +126,7 @@ enum Ziplist {
                 i += n
             default:
                 i += 1
-                func signed(_ count: Int) -> Int64 {
-                    var value: UInt64 = 0
-                    for k in 0..<count { value |= UInt64(blob[i + k]) << (8 * UInt64(k)) }
-                    let shift = UInt64(64 - 8 * count)
-                    return Int64(bitPattern: value << shift) >> Int64(shift)
-                }
+                func signed(_ count: Int) -> Int64 { littleEndianSigned(blob, at: i, count: count) }
                 switch b {
                 case 0xC0: try need(2); entry = .integer(signed(2)); i += 2
                 case 0xD0: try need(4); entry = .integer(signed(4)); i += 4
