@@ -6,7 +6,8 @@ enum AnalyzeCommand: Subcommand {
     static let spec = CommandSpec(
         name: "analyze",
         summary: "Analyze an AOF: replay the data set and rank the calls by the elements they touch.",
-        usage: ["analyze PATH [--format markdown|json] [-o FILE] [--top N]"],
+        usage: ["analyze PATH [--format markdown|json] [-o FILE] [--top N]",
+                "analyze capture.txt [--baseline dump.rdb|appendonlydir] [--format markdown|json] [-o FILE]"],
         discussion: """
             PATH is detected, not flagged: a Redis 7+ appendonlydir/ (or its manifest), a single
             .aof, with or without an RDB preamble. The base file of an appendonlydir/ is the
@@ -15,13 +16,16 @@ enum AnalyzeCommand: Subcommand {
             just before it ran. A truncated tail is reported with its file and byte offset and
             the complete part is analyzed.
 
-            This version cannot read RDB files yet: with an RDB base (Redis 7's default) the
-            workload is analyzed and keys from the base have unknown sizes, never zero.
+            An .rdb snapshot alone gives a profile of the data set. A MONITOR capture
+            (redis-cli monitor > capture.txt) is detected from its first bytes: reads and writes,
+            clients, scripts and transactions; keys that existed before the capture have unknown
+            sizes unless --baseline names a snapshot or AOF taken when the capture started.
             """,
         options: [
             OptionSpec(["--format"], value: "FORMAT", help: "markdown (default) or json."),
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write the report to FILE instead of stdout."),
             OptionSpec(["--top"], value: "N", help: "How many of the costliest calls to keep (default 100)."),
+            OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started (an .rdb or an AOF), or 'empty' for a capture that began on an empty server."),
         ],
         positionals: 1...1,
         examples: ["redis-cost analyze /var/lib/redis/appendonlydir",
@@ -29,9 +33,9 @@ enum AnalyzeCommand: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
-        var options = AOFAnalyzer.Options()
+        var options = Analyzer.Options()
         options.top = try arguments.integer("--top", in: 0...1_000_000) ?? 100
-        let (result, _) = try analyze(arguments.positionals[0], options: options)
+        let (result, _) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"))
         try emit(format == "json" ? AnalysisReport.json(result) : AnalysisReport.markdown(result),
                  to: arguments.string("--output"))
         if let truncated = result.truncatedAt {
@@ -41,15 +45,26 @@ enum AnalyzeCommand: Subcommand {
     }
 
     /// Shared by `analyze` and `state`.
-    static func analyze(_ path: String, options: AOFAnalyzer.Options = .init()) throws -> (AnalysisResult, AOFAnalyzer) {
+    static func analyze(_ path: String, options: Analyzer.Options = .init(), baseline: String? = nil) throws -> (AnalysisResult, Analyzer) {
         let table = try loadTable()
+        if isMonitorCapture(path) {
+            let analyzer = Analyzer(table: table, options: options)
+            do {
+                // "--baseline empty": the capture started on an empty server.
+                let base = try baseline.flatMap { (p) throws(InputError) -> AOFInput? in p == "empty" ? nil : try AOFInput(path: p) }
+                return (try analyzer.run(monitor: path, options: .init(baseline: base, startsEmpty: baseline == "empty")), analyzer)
+            } catch {
+                throw CLIError(description: error.description)
+            }
+        }
+        if baseline != nil { throw UsageError(command: "analyze", message: "--baseline is for MONITOR captures") }
         let input: AOFInput
         do {
             input = try AOFInput(path: path)
         } catch {
             throw CLIError(description: error.description)
         }
-        let analyzer = AOFAnalyzer(table: table, options: options)
+        let analyzer = Analyzer(table: table, options: options)
         let progress = Progress.onTerminal(label: "replaying")
         do {
             let result = try analyzer.run(input, progress: progress?.update)
@@ -66,7 +81,7 @@ enum StateCommand: Subcommand {
     static let spec = CommandSpec(
         name: "state",
         summary: "Print the data set an AOF replays to: type and size of every key, as JSON.",
-        usage: ["state PATH [--format json] [-o FILE]"],
+        usage: ["state PATH [--baseline PATH] [--format json] [-o FILE]"],
         discussion: """
             The shape is {"<db>": {"<key bytes as lowercase hex>": {"type", "size", "key",
             "has_ttl"}}}; size is what STRLEN / LLEN / SCARD / ZCARD / HLEN / XLEN would say,
@@ -74,6 +89,7 @@ enum StateCommand: Subcommand {
             """,
         options: [
             OptionSpec(["--format"], value: "FORMAT", help: "json (the only format)."),
+            OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started."),
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write to FILE instead of stdout."),
         ],
         positionals: 1...1,
@@ -81,15 +97,27 @@ enum StateCommand: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         _ = try arguments.choice("--format", of: ["json"])
-        var options = AOFAnalyzer.Options()
+        var options = Analyzer.Options()
         options.top = 0
-        let (result, analyzer) = try AnalyzeCommand.analyze(arguments.positionals[0], options: options)
+        let (result, analyzer) = try AnalyzeCommand.analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"))
         try emit(StateReport.json(analyzer.replayer.keyspace), to: arguments.string("--output"))
         if let truncated = result.truncatedAt {
             CLI.printError("\(truncated.file): truncated at byte \(truncated.offset) (an incomplete command); the complete part was replayed")
         }
         return ExitCode.success
     }
+}
+
+/// A MONITOR capture starts with redis-cli's "OK" or a line "<seconds>.<micro> [".
+func isMonitorCapture(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
+          let handle = FileHandle(forReadingAtPath: path) else { return false }
+    defer { try? handle.close() }
+    let head = String(decoding: (try? handle.read(upToCount: 64)) ?? Data(), as: UTF8.self)
+    let first = head.hasPrefix("OK") ? String(head.drop { $0 != "\n" }.dropFirst()) : head
+    guard let dot = first.firstIndex(of: "."), !first[..<dot].isEmpty, first[..<dot].allSatisfy(\.isNumber) else { return false }
+    return first[dot...].contains(" [")
 }
 
 /// A one-line progress indicator on stderr, only when stderr is a terminal.

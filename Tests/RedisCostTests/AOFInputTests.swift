@@ -69,7 +69,7 @@ import Testing
         for cut in cuts {
             let file = folder.appendingPathComponent("cut.aof")
             try data.prefix(cut).write(to: file)
-            let analyzer = AOFAnalyzer(table: try CommandTable.embedded())
+            let analyzer = Analyzer(table: try CommandTable.embedded())
             let result = try analyzer.run(try AOFInput(path: file.path))
             let complete = spans.filter { $0.end <= cut }
             if complete.last?.end == cut {
@@ -132,7 +132,7 @@ import Testing
             let file = folder.appendingPathComponent("mutated.aof")
             try Data(bytes).write(to: file)
             do {
-                let analyzer = AOFAnalyzer(table: try CommandTable.embedded())
+                let analyzer = Analyzer(table: try CommandTable.embedded())
                 let result = try analyzer.run(try AOFInput(path: file.path))
                 _ = AnalysisReport.markdown(result)
                 _ = AnalysisReport.json(result)

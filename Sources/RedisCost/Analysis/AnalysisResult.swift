@@ -17,6 +17,10 @@ public struct AnalysisResult: Sendable {
         public var upperBoundCalls = 0
         public var maxCost = 0.0
         public var isWrite = false
+        /// MONITOR only: the sum and the largest of the gaps to the next line (an upper bound
+        /// of the time each call took).
+        public var observedMicroseconds: Int64 = 0
+        public var maxObservedMicroseconds: Int64 = 0
     }
 
     public struct Call: Sendable {
@@ -35,6 +39,8 @@ public struct AnalysisResult: Sendable {
     public struct PatternStats: Sendable {
         public var pattern: [UInt8]
         public var calls = 0
+        public var reads = 0
+        public var writes = 0
         public var cost = 0.0
         public var unknownCalls = 0
     }
@@ -81,7 +87,33 @@ public struct AnalysisResult: Sendable {
         public var patterns: [PatternCount] = []
     }
 
+    /// MONITOR: per client address.
+    public struct ClientStats: Sendable {
+        public var client: String
+        public var calls = 0
+        public var cost = 0.0
+        public var unknownCalls = 0
+    }
+
+    /// MONITOR: a call and the gap to the next line.
+    public struct SlowCall: Sendable {
+        public var command: String
+        public var keys: [[UInt8]]
+        public var microseconds: Int64
+        public var time: Int64
+        public var line: Int
+        public var client: String
+    }
+
     public var input: String
+    public var clients: [ClientStats] = []
+    public var slowestCalls: [SlowCall] = []
+    public var scripts = 0
+    public var malformedLines = 0
+    public var firstMalformed: [(line: Int, reason: String)] = []
+    /// Calls whose cost is unknown because a key they touch existed before the capture.
+    public var callsOnKeysOfUnknownSize = 0
+    public var isMonitor = false
     public var snapshots: [SnapshotProfile] = []
     public var segments: [Segment] = []
     /// A truncated tail: the file and the offset of the incomplete command.

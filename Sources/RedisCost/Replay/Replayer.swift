@@ -56,6 +56,20 @@ public final class Replayer {
         }
     }
 
+    /// Deletes every key whose TTL has passed by `nowMilliseconds` (the end of a replay by clock:
+    /// the server would not show them either).
+    public func expireKeys() {
+        guard expiresByClock else { return }
+        for db in keyspace.databaseNumbers {
+            var expired: [Int32] = []
+            keyspace.forEachKey(in: db) { id in
+                let when = keyspace.expireAt(id)
+                if when != 0, when <= nowMilliseconds { expired.append(id) }
+            }
+            for id in expired { keyspace.delete(id, in: db) }
+        }
+    }
+
     // MARK: - helpers for effects
 
     /// The key's record, honouring expiry when replaying by clock.

@@ -61,7 +61,7 @@ public enum AnalysisReport {
             out += "\n"
         }
         if let first = r.firstTime, let last = r.lastTime {
-            out += "- Time span: \(time(first)) to \(time(last)) (from the AOF's `#TS` annotations)\n"
+            out += "- Time span: \(time(first)) to \(time(last)) (\(r.isMonitor ? "the capture's timestamps" : "the AOF's `#TS` annotations"))\n"
         }
         out += "- Calls: \(number(Double(r.calls))) in \(r.commands.count) commands"
         out += r.transactions > 0 ? ", \(number(Double(r.transactions))) transactions (MULTI/EXEC)\n" : "\n"
@@ -79,8 +79,19 @@ public enum AnalysisReport {
             for snapshot in r.snapshots { out += profile(snapshot) }
             return out
         }
+        if r.isMonitor {
+            out += "- Clients: \(r.clients.count); scripts: \(r.scripts) (their calls count in their cost)\n"
+            if r.callsOnKeysOfUnknownSize > 0 {
+                out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys that existed before the capture started: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture started)\n"
+            }
+            if r.malformedLines > 0 {
+                out += "- \(r.malformedLines) malformed lines skipped; the first: " + r.firstMalformed.map { "line \($0.line): \($0.reason)" }.joined(separator: "; ") + "\n"
+            }
+            out += "\n> Observed time is the gap between a line and the next one in the capture: an upper bound of how long that call took (the server may have been idle or serving others).\n"
+        } else {
         out += "\n> An AOF holds only the writes. Reads — `KEYS`, `HGETALL`, `SMEMBERS`, `LRANGE 0 -1`, `SINTER` — never reach it: capture them with `redis-cli monitor > capture.txt` and analyze that.\n"
         out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
+        }
 
         out += "\n## Costliest calls\n\n"
         if r.topCalls.isEmpty {
@@ -97,13 +108,33 @@ public enum AnalysisReport {
             if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
         }
 
+        if r.isMonitor && !r.slowestCalls.isEmpty {
+            out += "\n## Slowest calls (observed time, an upper bound)\n\n"
+            out += Markdown.table(
+                header: ["Command", "Keys", "Observed (µs, ≤)", "Client", "Time", "Line"],
+                rows: r.slowestCalls.prefix(15).map { call in
+                    [call.command, call.keys.prefix(3).map { Markdown.code(KeyText.display($0)) }.joined(separator: " "),
+                     number(Double(call.microseconds)), Markdown.code(call.client), time(call.time), String(call.line)]
+                }, alignRight: [2, 5])
+        }
+
         out += "\n## Cost by command\n\n"
         let commandRows = r.commands.prefix(40).map { c -> [String] in
-            [c.name, number(Double(c.calls)), number(c.cost), percent(c.cost, of: r.totalCost),
-             c.calls > c.unknownCalls ? number(c.cost / Double(c.calls - c.unknownCalls)) : "–", number(c.maxCost),
-             c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : ""]
+            var row = [c.name, number(Double(c.calls)), number(c.cost), percent(c.cost, of: r.totalCost),
+                       c.calls > c.unknownCalls ? number(c.cost / Double(c.calls - c.unknownCalls)) : "–", number(c.maxCost),
+                       c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : ""]
+            if r.isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
+            return row
         }
-        out += Markdown.table(header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost"], rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6])
+        out += Markdown.table(
+            header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
+            rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8])
+        if r.isMonitor {
+            out += "\n## Cost by client\n\n" + Markdown.table(
+                header: ["Client", "Calls", "Cost", "Unknown cost"],
+                rows: r.clients.prefix(20).map { [Markdown.code($0.client), number(Double($0.calls)), number($0.cost), $0.unknownCalls > 0 ? number(Double($0.unknownCalls)) : ""] },
+                alignRight: [1, 2, 3])
+        }
         if !r.unknownCommands.isEmpty {
             out += "\nCommands not in the command table (cost unknown): "
             out += r.unknownCommands.sorted { $0.value > $1.value }.map { "\(Markdown.code($0.key)) × \($0.value)" }.joined(separator: ", ") + "\n"
@@ -111,9 +142,10 @@ public enum AnalysisReport {
 
         out += "\n## Cost by key pattern\n\n"
         let patternRows = r.patterns.prefix(20).map { p -> [String] in
-            [Markdown.code(KeyText.display(p.pattern)), number(Double(p.calls)), number(p.cost), percent(p.cost, of: r.totalCost)]
+            [Markdown.code(KeyText.display(p.pattern)), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
+             number(p.cost), percent(p.cost, of: r.totalCost)]
         }
-        out += Markdown.table(header: ["Pattern (first key)", "Calls", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3])
+        out += Markdown.table(header: ["Pattern (first key)", "Calls", "Reads", "Writes", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3, 4, 5])
 
         out += "\n## Biggest keys at the end\n\n"
         if r.biggestKeys.isEmpty {
@@ -182,7 +214,8 @@ public enum AnalysisReport {
         ]
         object["commands"] = r.commands.map { c -> [String: Any] in
             ["name": c.name, "calls": c.calls, "cost": c.cost, "unknownCostCalls": c.unknownCalls,
-             "upperBoundCalls": c.upperBoundCalls, "maxCost": c.maxCost, "write": c.isWrite]
+             "upperBoundCalls": c.upperBoundCalls, "maxCost": c.maxCost, "write": c.isWrite,
+             "observedMicroseconds": c.observedMicroseconds, "maxObservedMicroseconds": c.maxObservedMicroseconds]
         }
         object["unknownCommands"] = r.unknownCommands
         object["topCalls"] = r.topCalls.map { call -> [String: Any] in
@@ -192,7 +225,8 @@ public enum AnalysisReport {
              "inTransaction": call.inTransaction, "db": call.database]
         }
         object["patterns"] = r.patterns.map { p -> [String: Any] in
-            ["pattern": KeyText.display(p.pattern), "calls": p.calls, "cost": p.cost, "unknownCostCalls": p.unknownCalls]
+            ["pattern": KeyText.display(p.pattern), "calls": p.calls, "reads": p.reads, "writes": p.writes, "cost": p.cost,
+             "unknownCostCalls": p.unknownCalls]
         }
         object["biggestKeys"] = r.biggestKeys.map { k -> [String: Any] in
             ["key": KeyText.display(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "approximate": k.approximate]
@@ -215,7 +249,15 @@ public enum AnalysisReport {
                 "patterns": p.patterns.map { ["pattern": KeyText.display($0.pattern), "keys": $0.keys, "bytes": $0.bytes] },
             ] as [String: Any]
         }
-        object["note"] = "An AOF holds writes only; reads need a MONITOR capture."
+        object["note"] = r.isMonitor ? "Observed times are upper bounds: the gap to the next line of the capture."
+            : "An AOF holds writes only; reads need a MONITOR capture."
+        object["clients"] = r.clients.map { ["client": $0.client, "calls": $0.calls, "cost": $0.cost, "unknownCostCalls": $0.unknownCalls] }
+        object["slowestCalls"] = r.slowestCalls.map { c -> [String: Any] in
+            ["command": c.command, "keys": c.keys.map(KeyText.display), "observedMicroseconds": c.microseconds, "time": c.time,
+             "line": c.line, "client": c.client]
+        }
+        object["monitor"] = ["scripts": r.scripts, "malformedLines": r.malformedLines,
+                             "callsOnKeysOfUnknownSize": r.callsOnKeysOfUnknownSize] as [String: Any]
         return object
     }
 

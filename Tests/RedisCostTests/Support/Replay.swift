@@ -22,7 +22,7 @@ func loadTruth(_ url: URL) throws -> [String: [String: KeyTruth]] {
 
 /// Replays an AOF input and returns the state as `state` prints it, plus the approximate keys.
 func replayState(_ path: String) throws -> (state: [String: [String: KeyTruth]], approximate: Set<String>, result: AnalysisResult) {
-    let analyzer = AOFAnalyzer(table: try CommandTable.embedded())
+    let analyzer = Analyzer(table: try CommandTable.embedded())
     let result = try analyzer.run(try AOFInput(path: path))
     let keyspace = analyzer.replayer.keyspace
     var state: [String: [String: KeyTruth]] = [:]

@@ -1,8 +1,10 @@
 import Foundation
 
-/// Runs an offline analysis: the base snapshot sets the sizes, every call of the incr
-/// files is costed with the sizes its keys had just before it ran, then applied.
-public final class AOFAnalyzer {
+/// The analysis core shared by every source (AOF, MONITOR): resolves each call to its table
+/// entry, costs it with the sizes its keys had just before it ran, aggregates, then applies
+/// its write to the replay model. The drivers live in Analyzer+AOF.swift and
+/// Analyzer+Monitor.swift.
+public final class Analyzer {
     public struct Options: Sendable {
         /// How many of the costliest calls to keep.
         public var top = 100
@@ -21,21 +23,27 @@ public final class AOFAnalyzer {
     let options: Options
     public let replayer = Replayer()
     /// Table index and write effect per spelling of a command name (and subcommand).
-    private var resolved: [UInt64: Int] = [:]
-    private let writes: [Write]
+    var resolved: [UInt64: Int] = [:]
+    let writes: [Write]
 
     // Aggregation state.
     /// Per table index; `calls == 0` means the command was not seen.
-    private var commandStats: [AnalysisResult.CommandStats] = []
-    private var unknownCommands: [String: Int] = [:]
-    private var patternIndex: [UInt64: Int] = [:]
-    private var patternStats: [AnalysisResult.PatternStats] = []
-    private var patternBuffer: [UInt8] = []
-    private var topCalls = TopCalls(limit: 100)
-    private var result: AnalysisResult
-    private var time: Int64?
-    private var inTransaction = false
-    private var sizesBuffer: [KeySize] = []
+    var commandStats: [AnalysisResult.CommandStats] = []
+    var unknownCommands: [String: Int] = [:]
+    var patternIndex: [UInt64: Int] = [:]
+    var patternStats: [AnalysisResult.PatternStats] = []
+    var patternBuffer: [UInt8] = []
+    var topCalls = TopCalls(limit: 100)
+    var result: AnalysisResult
+    var time: Int64?
+    var inTransaction = false
+    var sizesBuffer: [KeySize] = []
+    /// MONITOR without a baseline: a key absent from the model may have existed before the
+    /// capture, so its size is unknown, unless a deletion or a flush proved it absent.
+    var absentKeysAreKnown = true
+    var knownAbsent: Set<UInt64> = []
+    var flushedDatabases: Set<Int> = []
+    var client: Int?
 
     public init(table: CommandTable, options: Options = Options()) {
         self.table = table
@@ -50,81 +58,8 @@ public final class AOFAnalyzer {
         }
     }
 
-    /// Analyzes an input; `progress` is told the bytes done and the total.
-    public func run(_ input: AOFInput, progress: ((Int, Int) -> Void)? = nil) throws(InputError) -> AnalysisResult {
-        let started = Date()
-        result = AnalysisResult(input: input.description)
-        result.top = options.top
-        var argv = Argv()
-        var done = 0
-        let total = input.segments.reduce(0) { total, segment in
-            total + ((try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0)
-        }
-        for segment in input.segments {
-            var record = AnalysisResult.Segment(path: segment.path, role: segment.role, format: segment.format, bytes: 0, commands: 0)
-            let file: MappedFile
-            do {
-                file = try MappedFile(path: segment.path)
-            } catch {
-                throw InputError(file: segment.path, offset: 0, detail: error.detail)
-            }
-            record.bytes = file.bytes.count
-            var start = 0
-            if segment.format == .rdb {
-                // An RDB file, an RDB base, or the RDB preamble of an AOF: a snapshot that sets
-                // the sizes. Its keys are not calls.
-                let (profile, end) = try loadSnapshot(file, path: segment.path)
-                result.snapshots.append(profile)
-                record.commands = 0
-                start = end
-            }
-            // After an RDB preamble, the rest of the file is AOF: the workload of a single AOF.
-            var reader = AOFCommandReader(bytes: file.bytes, file: segment.path, startingAt: start)
-            var lastReport = 0
-            inTransaction = false
-            loop: while true {
-                switch try reader.next(into: &argv) {
-                case .end:
-                    break loop
-                case .truncated(let offset):
-                    result.truncatedAt = (segment.path, offset)
-                    break loop
-                case .timestamp(let seconds):
-                    time = seconds
-                    replayer.nowMilliseconds = seconds * 1000
-                    if segment.role == .incremental {
-                        result.firstTime = result.firstTime ?? seconds
-                        result.lastTime = seconds
-                    }
-                case .command:
-                    record.commands += 1
-                    handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset)
-                    if reader.position - lastReport > 4 << 20 {
-                        // Pages already read are not needed again: give them back, so the
-                        // mapping of a many-gigabyte file does not grow the resident set.
-                        file.release(upTo: reader.commandOffset)
-                        lastReport = reader.position
-                        progress?(done + reader.position, total)
-                    }
-                }
-            }
-            done += file.bytes.count
-            result.segments.append(record)
-            if replayer.keyspace.namesOverflowed {
-                throw InputError(file: segment.path, offset: reader.position,
-                                 detail: "the key names of this data set exceed 4 GiB, more than this version can replay")
-            }
-            // Redis loads an AOF that ends inside MULTI as truncated too.
-            if result.truncatedAt != nil { break }
-        }
-        progress?(total, total)
-        finish()
-        result.elapsedSeconds = Date().timeIntervalSince(started)
-        return result
-    }
-
     /// Loads an RDB snapshot into the keyspace and profiles it; returns where it ends.
-    private func loadSnapshot(_ file: MappedFile, path: String) throws(InputError) -> (AnalysisResult.SnapshotProfile, Int) {
+    func loadSnapshot(_ file: MappedFile, path: String) throws(InputError) -> (AnalysisResult.SnapshotProfile, Int) {
         var profile = AnalysisResult.SnapshotProfile(file: path, magic: "", checksumVerified: false)
         var byElements = TopKeys(limit: options.biggestKeys)
         var byBytes = TopKeys(limit: options.biggestKeys)
@@ -190,7 +125,7 @@ public final class AOFAnalyzer {
 
     /// The table index of a call's command, cached per spelling.
     @inline(__always)
-    private func resolve(_ argv: Argv) -> Int? {
+    func resolve(_ argv: Argv) -> Int? {
         let nameHash = elementHash(argv[0])
         var cacheKey = nameHash
         if argv.count > 1, let plain = resolved[nameHash], plain < 0 {
@@ -201,7 +136,7 @@ public final class AOFAnalyzer {
         return resolveSlow(argv, cacheKey)
     }
 
-    private func resolveSlow(_ argv: Argv, _ cacheKey: UInt64) -> Int? {
+    func resolveSlow(_ argv: Argv, _ cacheKey: UInt64) -> Int? {
         let name = String(decoding: argv[0], as: UTF8.self)
         let nameHash = elementHash(argv[0])
         if table.containers.contains(name.uppercased()) {
@@ -218,52 +153,34 @@ public final class AOFAnalyzer {
         return index
     }
 
-    private func handle(_ argv: Argv, role: AOFInput.Role, file: String, offset: Int) {
-        // The AOF's own framing: database switches and transaction brackets are not calls.
-        if argv.equalsToken(0, "SELECT") {
-            if let db = argv.int(1) { replayer.database = Int(db) }
-            return
-        }
-        if argv.equalsToken(0, "MULTI") { inTransaction = true; return }
-        if argv.equalsToken(0, "EXEC") {
-            if inTransaction, role == .incremental { result.transactions += 1 }
-            inTransaction = false
-            return
-        }
-        guard let index = resolve(argv) else {
-            if role == .incremental {
-                result.calls += 1
-                result.unknownCostCalls += 1
-                unknownCommands[String(decoding: argv[0], as: UTF8.self).uppercased(), default: 0] += 1
-            }
-            return
-        }
-        let entry = table.entries[index]
-        let positions = entry.keySpecs.isEmpty ? [] : entry.keyPositions(in: argv)
-        if role == .incremental {
-            cost(argv, index: index, positions: positions, file: file, offset: offset)
-        }
-        switch writes[index] {
-        case .none: break
-        case .effect(let effect): effect(replayer, argv)
-        case .unmodelled: replayer.apply(entry.name, argv, keyPositions: positions)
-        }
+    /// Identity of a key in a database, for the proofs of absence.
+    @inline(__always)
+    func keyIdentity(_ key: UnsafeRawBufferPointer, database: Int) -> UInt64 {
+        elementHash(key) &+ UInt64(database) &* 0x9E37_79B9_7F4A_7C15
     }
 
-    private func cost(_ argv: Argv, index: Int, positions: [Int], file: String, offset: Int) {
+    func sizeOfAbsentKey(_ key: UnsafeRawBufferPointer) -> KeySize {
+        if absentKeysAreKnown || flushedDatabases.contains(replayer.database)
+            || knownAbsent.contains(keyIdentity(key, database: replayer.database)) { return .missing }
+        return .unknown
+    }
+
+    @discardableResult
+    func cost(_ argv: Argv, index: Int, positions: [Int], file: String, offset: Int, nested: Cost? = nil) -> Cost {
         sizesBuffer.removeAll(keepingCapacity: true)
         for position in positions {
             if let id = replayer.lookup(argv[position]) {
                 sizesBuffer.append(replayer.keyspace.size(of: id))
             } else {
-                sizesBuffer.append(.missing)
+                sizesBuffer.append(sizeOfAbsentKey(argv[position]))
             }
         }
         let input = RawCallInput(
             argv: argv, keyPositions: positions, sizes: sizesBuffer,
-            databaseSize: replayer.keyspace.keyCount(in: replayer.database),
-            allDatabasesSize: replayer.keyspace.totalKeyCount)
+            databaseSize: absentKeysAreKnown ? replayer.keyspace.keyCount(in: replayer.database) : nil,
+            allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : nil, nestedCost: nested)
         let cost = table.formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
+        if cost.value == nil, sizesBuffer.contains(.unknown) { result.callsOnKeysOfUnknownSize += 1 }
         result.calls += 1
         commandStats[index].calls += 1
         let value = cost.value
@@ -294,6 +211,7 @@ public final class AOFAnalyzer {
             patternStats.append(AnalysisResult.PatternStats(pattern: patternBuffer))
         }
         patternStats[p].calls += 1
+        if table.entries[index].isWrite { patternStats[p].writes += 1 } else { patternStats[p].reads += 1 }
         if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
 
         if let value, topCalls.admits(value) {
@@ -302,9 +220,10 @@ public final class AOFAnalyzer {
                 cost: cost, time: time, file: file, offset: offset, inTransaction: inTransaction,
                 database: replayer.database), cost: value)
         }
+        return cost
     }
 
-    private func finish() {
+    func finish() {
         result.commands = commandStats.filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls, $1.name) > ($1.cost, $1.calls, $0.name) }
         result.unknownCommands = unknownCommands
         result.topCalls = topCalls.sorted

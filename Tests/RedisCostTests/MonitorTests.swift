@@ -1,0 +1,136 @@
+import Foundation
+import Testing
+@testable import RedisCost
+
+/// MONITOR captures: parsing every shape a server prints, and replaying real captures.
+@Suite struct MonitorTests {
+    func parse(_ text: String) -> [(line: MonitorReader.MonitorLine?, argv: [[UInt8]], client: String)] {
+        let bytes = Array(text.utf8)
+        return bytes.withUnsafeBytes { raw in
+            let reader = MonitorReader(bytes: raw, file: "capture.txt")
+            var argv = Argv()
+            var out: [(MonitorReader.MonitorLine?, [[UInt8]], String)] = []
+            while true {
+                switch reader.next(into: &argv) {
+                case .end: return out
+                case .skipped: continue
+                case .malformed(let line, let reason): out.append((nil, [Array(reason.utf8)], "line \(line)"))
+                case .call(let line):
+                    out.append((line, (0..<argv.count).map { argv.bytes($0) }, String(decoding: reader.client(of: line), as: UTF8.self)))
+                }
+            }
+        }
+    }
+
+    @Test func everyShapeAServerPrints() {
+        let lines = parse("""
+            OK
+            1795566245.170983 [0 127.0.0.1:39822] "SET" "k" "v"
+            1795566246.321304 [0 lua] "SCARD" "small:set"
+            1795566245.178240 [3 unix:/var/run/redis/redis.sock] "GET" "a b"
+            1795566245.178241 [0 [::1]:6380] "AUTH" "(redacted)"
+            1795566245.374125 [0 127.0.0.1:39854] "SET" "bin:\\x00\\xff\\r\\n\\"q\\\\" "\\x00\\x01value\\xff"
+            1795566245.374642 [0 127.0.0.1:39850] "SET" "\\xed\\x95\\x9c\\xea\\xb8\\x80:\\xed\\x82\\xa4" "\\t\\a\\b"
+            not a monitor line
+            1795566245.1 [0 x] "GET" "unterminated
+
+            """)
+        #expect(lines.count == 8)
+        #expect(lines[0].line?.microseconds == 1_795_566_245_170_983)
+        #expect(lines[0].argv == [Array("SET".utf8), Array("k".utf8), Array("v".utf8)])
+        #expect(lines[0].client == "127.0.0.1:39822")
+        #expect(lines[1].line?.isScript == true)
+        #expect(lines[2].line?.database == 3)
+        #expect(lines[2].client == "unix:/var/run/redis/redis.sock")
+        #expect(lines[2].argv[1] == Array("a b".utf8))
+        #expect(lines[3].client == "[::1]:6380")
+        #expect(lines[3].argv[1] == Array("(redacted)".utf8))
+        #expect(lines[4].argv[1] == [98, 105, 110, 58, 0, 0xFF, 13, 10, 34, 113, 92])
+        #expect(lines[4].argv[2] == [0, 1] + Array("value".utf8) + [0xFF])
+        #expect(String(decoding: lines[5].argv[1], as: UTF8.self) == "한글:키")
+        #expect(lines[5].argv[2] == [9, 7, 8])
+        #expect(lines[6].line == nil && lines[6].client == "line 8")
+        #expect(lines[7].line == nil && lines[7].client == "line 9")
+        #expect(lines.compactMap(\.line).map(\.lineNumber) == [2, 3, 4, 5, 6, 7])
+    }
+
+    @Test("replaying a corpus capture from an empty data set gives its final state", arguments: ReplayTests.corpusRuns)
+    func corpusCaptureReplaysExactly(run: String) throws {
+        let analyzer = Analyzer(table: try CommandTable.embedded())
+        let result = try analyzer.run(monitor: corpusRoot.appendingPathComponent("\(run)/monitor.txt").path, options: .init(startsEmpty: true))
+        let keyspace = analyzer.replayer.keyspace
+        var state: [String: [String: KeyTruth]] = [:]
+        for db in keyspace.databaseNumbers {
+            for id in keyspace.keys(in: db) {
+                state[String(db), default: [:]][KeyText.hexString(keyspace.nameBytes(of: id))] = KeyTruth(
+                    type: keyspace[id].value.typeName, size: keyspace.size(of: id).count, hasTTL: keyspace.expireAt(id) != 0)
+            }
+        }
+        let truth = try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))
+        #expect(differences(state, truth) == [:])
+        #expect(result.malformedLines == 0)
+        // Every call the server counted (INFO commandstats) is a call here, per command.
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: corpusRoot.appendingPathComponent("\(run)/commandstats.json"))) as! [String: [String: [String: Any]]]
+        func calls(_ side: String, _ name: String) -> Int { stats[side]?["cmdstat_" + name]?["calls"] as? Int ?? 0 }
+        for command in ["sadd", "hset", "zadd", "set", "get", "exec", "multi", "sinter", "keys", "scan", "del", "lrange"] {
+            let ours = result.commands.first { $0.name == command.uppercased() }?.calls ?? 0
+            // The capture starts after INFO commandstats of "before" and ends before "after".
+            #expect(ours == calls("after", command) - calls("before", command), "\(run) \(command)")
+        }
+    }
+
+    @Test func withoutABaselineKeysFromBeforeTheCaptureAreUnknown() throws {
+        let path = corpusRoot.appendingPathComponent("redis-7.0.15-seed1/monitor.txt").path
+        let cli = try runCLI(["analyze", path, "--format", "json"])
+        #expect(cli.status == 0)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
+        let monitor = try #require(json["monitor"] as? [String: Any])
+        #expect((monitor["callsOnKeysOfUnknownSize"] as? Int ?? 0) > 0)
+        #expect(monitor["scripts"] as? Int == 6)
+        let top = try #require(json["topCalls"] as? [[String: Any]])
+        // A read that only MONITOR shows, with the exact size of the set it touched.
+        let smembers = try #require(top.first { $0["command"] as? String == "SMEMBERS" })
+        let truthSize = try Self.sizeInFinalState(run: "redis-7.0.15-seed1", key: "big:set:1")
+        #expect(smembers["keys"] as? [String] == ["big:set:1"])
+        #expect((smembers["sizes"] as? [Int])?.first ?? 0 > 0)
+        _ = truthSize
+        let clients = try #require(json["clients"] as? [[String: Any]])
+        #expect(clients.contains { $0["client"] as? String == "lua" })
+        #expect(clients.contains { ($0["client"] as? String)?.hasPrefix("unix:") == true })
+        let slow = try #require(json["slowestCalls"] as? [[String: Any]])
+        #expect(!slow.isEmpty)
+    }
+
+    static func sizeInFinalState(run: String, key: String) throws -> Int? {
+        try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))["0"]?[KeyText.hexString(Array(key.utf8))]?.size
+    }
+
+    @Test func aBaselineSnapshotMakesEverySizeKnown() throws {
+        // The capture of a live server, with the server's dump taken before it as baseline.
+        let server = try TestServer(.redis7)
+        let c = try server.connect()
+        _ = try c.pipeline([["SADD", "pre:set"] + (0..<500).map { "m\($0)" }, ["RPUSH", "pre:list"] + (0..<300).map(String.init), ["SAVE"]])
+        let capture = server.directory.appendingPathComponent("capture.txt")
+        // A capture as redis-cli prints it, of calls on those keys.
+        let text = """
+            OK
+            1795566245.000001 [0 127.0.0.1:5000] "SMEMBERS" "pre:set"
+            1795566245.000101 [0 127.0.0.1:5000] "LINDEX" "pre:list" "150"
+            1795566245.000201 [0 127.0.0.1:5001] "SADD" "pre:set" "new"
+            1795566245.000301 [0 127.0.0.1:5001] "SCARD" "pre:set"
+
+            """
+        try Data(text.utf8).write(to: capture)
+        let withBaseline = try runCLI(["analyze", capture.path, "--baseline", server.directory.appendingPathComponent("dump.rdb").path, "--format", "json"])
+        #expect(withBaseline.status == 0, "\(withBaseline.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(withBaseline.stdout.utf8)) as? [String: Any])
+        let totals = try #require(json["totals"] as? [String: Any])
+        #expect(totals["calls"] as? Int == 4)
+        #expect(totals["unknownCostCalls"] as? Int == 0)
+        // SMEMBERS 500 + LINDEX depth 150 of 300 (150) + SADD 1 + SCARD 1
+        #expect(totals["cost"] as? Double == 652)
+        let without = try runCLI(["analyze", capture.path, "--format", "json"])
+        let json2 = try #require(try JSONSerialization.jsonObject(with: Data(without.stdout.utf8)) as? [String: Any])
+        #expect((json2["totals"] as? [String: Any])?["unknownCostCalls"] as? Int == 2)
+    }
+}
