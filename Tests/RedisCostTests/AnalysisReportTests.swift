@@ -66,7 +66,7 @@ import Testing
         #expect(md.contains("- Total cost: 3,403 elements touched"))
         #expect(md.contains("| 1 | SUNIONSTORE | `users:all` `users:1:tags` `users:2:tags` | 0 (no key), 1000, 200 | 1,200 |"))
         #expect(md.contains("| SUNIONSTORE | 1 | 1,200 | 35.3% | 1,200 | 1,200 |  |"))
-        #expect(md.contains("| `users:*:tags` | 5 | 2,202 | 64.7% |"))
+        #expect(md.contains("| `users:*:tags` | 5 | 0 | 5 | 2,202 | 64.7% |"))
         #expect(md.contains("| `users:all` | 0 | set | 1000 |"))
         #expect(md.contains("An AOF holds only the writes"))
         // -o writes the same report to a file.
