@@ -9,6 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 n="${1:-1000000}"
 work="${2:-$(mktemp -d)}"
+mkdir -p "$work"
 eval "$(Tests/tools/install-servers.sh)"
 swift build -c release --product redis-cost >&2
 bin="$(swift build -c release --show-bin-path)/redis-cost"
@@ -20,7 +21,8 @@ if [ ! -f "$work/data/appendonlydir/appendonly.aof.manifest" ]; then
     "$REDIS_COST_REDIS7" --port "$p" --bind 127.0.0.1 --dir "$work/data" --save "" --appendonly yes \
         --aof-use-rdb-preamble no --auto-aof-rewrite-percentage 0 --daemonize no --logfile "$work/gen.log" &
     pid=$!
-    until redis-cli -p "$p" ping >/dev/null 2>&1; do sleep 0.05; done
+    for _ in $(seq 400); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
+    redis-cli -p "$p" ping >/dev/null 2>&1 || { echo "the server did not start: see its log in $work" >&2; exit 1; }
     redis-benchmark -p "$p" -n "$n" -r "$n" -P 64 -q -t set,lpush,sadd,hset,zadd,incr > "$work/benchmark.log" 2>&1
     redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true
     wait "$pid" 2>/dev/null || true
@@ -39,7 +41,7 @@ rm -f "$work/load.log"
 "$REDIS_COST_REDIS7" --port "$p" --bind 127.0.0.1 --dir "$work/data" --save "" --appendonly yes \
     --aof-use-rdb-preamble no --daemonize no --logfile "$work/load.log" &
 pid=$!
-until grep -q "Ready to accept connections" "$work/load.log" 2>/dev/null; do sleep 0.05; done
+for _ in $(seq 2400); do grep -q "Ready to accept connections" "$work/load.log" 2>/dev/null && break; sleep 0.05; done
 load_seconds="$(grep -o 'DB loaded from append only file: [0-9.]* seconds' "$work/load.log" | grep -o '[0-9.]*' | tail -1)"
 server_kb="$(( $(redis-cli -p "$p" info memory | tr -d '\r' | grep '^used_memory_rss:' | cut -d: -f2) / 1024 ))"
 # Fidelity on the same file: the server's own sizes against the replayed ones.

@@ -9,12 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 n="${1:-1000000}"
 work="${2:-$(mktemp -d)}"
+mkdir -p "$work"
 [ -f "$work/data/appendonlydir/appendonly.aof.manifest" ] || Tests/bench/aof-bench.sh "$n" "$work" >/dev/null
 eval "$(Tests/tools/install-servers.sh)"
 swift build -c release --product redis-cost >&2
 bin="$(swift build -c release --show-bin-path)/redis-cost"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_ready() { until grep -q "Ready to accept connections" "$1" 2>/dev/null; do sleep 0.05; done; }
+wait_ready() { for _ in $(seq 2400); do grep -q "Ready to accept connections" "$1" 2>/dev/null && return; sleep 0.05; done; echo "the server did not become ready: see $1" >&2; exit 1; }
 
 if [ ! -f "$work/rdb/dump.rdb" ]; then
     mkdir -p "$work/rdb"

@@ -202,12 +202,17 @@ extension Analyzer {
     /// one the write deletes is known to be absent afterwards.
     private func applyWrite(_ argv: Argv, index: Int, positions: [Int]) {
         let db = replayer.database
+        // cost() has just read every key's size: .unknown is a key that may have existed
+        // before the capture, .missing one known absent, anything else a present key.
         var unknownBefore: [Int] = []
         var presentBefore: [Int] = []
         if !absentKeysAreKnown {
-            for position in positions {
-                if replayer.lookup(argv[position]) != nil { presentBefore.append(position) }
-                else if sizeOfAbsentKey(argv[position]) == .unknown { unknownBefore.append(position) }
+            for (k, position) in positions.enumerated() where k < sizesBuffer.count {
+                switch sizesBuffer[k] {
+                case .unknown: unknownBefore.append(position)
+                case .missing: break
+                default: presentBefore.append(position)
+                }
             }
         }
         switch writes[index] {
@@ -260,10 +265,13 @@ struct SlowestCalls {
     let limit: Int
     private(set) var items: [(gap: Int64, call: AnalysisResult.SlowCall)] = []
     init(limit: Int) { self.limit = limit }
-    func admits(_ gap: Int64) -> Bool { items.count < limit || gap > (items.map(\.gap).min() ?? 0) }
+    /// The smallest gap kept, so that most lines are turned away with one comparison.
+    private var threshold: Int64 = -1
+    func admits(_ gap: Int64) -> Bool { items.count < limit || gap > threshold }
     mutating func insert(_ call: AnalysisResult.SlowCall, gap: Int64) {
         if items.count >= limit, let smallest = items.indices.min(by: { items[$0].gap < items[$1].gap }) { items.remove(at: smallest) }
         items.append((gap, call))
+        if items.count >= limit { threshold = items.map(\.gap).min() ?? -1 }
     }
     var sorted: [AnalysisResult.SlowCall] { items.sorted { $0.gap > $1.gap }.map(\.call) }
 }

@@ -70,6 +70,23 @@ public enum IdentitySet: Sendable {
         }
     }
 
+    /// Removes some element, in O(1) (SPOP when the capture does not say which).
+    @discardableResult
+    public mutating func removeAny() -> UInt64? {
+        switch self {
+        case .large(var set):
+            self = .small([])
+            let element = set.popFirst()
+            self = .large(set)
+            return element
+        case .small(var items):
+            self = .small([])
+            let element = items.popLast()
+            self = .small(items)
+            return element
+        }
+    }
+
     /// Approximate heap bytes, for the memory the replay reports.
     var heapBytes: Int {
         switch self {

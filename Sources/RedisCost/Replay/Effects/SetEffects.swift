@@ -27,7 +27,7 @@ let setEffects: [String: Replayer.Effect] = [
         // name them, so the count is exact but which members left is not.
         let count = a.count > 2 ? Int(a.int(2) ?? 0) : 1
         r.editSet(a[1], create: false) { set in
-            for member in set.elements.prefix(count) { set.remove(member) }
+            for _ in 0..<max(count, 0) { guard set.removeAny() != nil else { break } }
         }
         r.markApproximate(a[1])
     },
