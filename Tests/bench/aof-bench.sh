@@ -5,15 +5,7 @@
 #   2. redis-cost analyze on that appendonlydir: wall time, MB/s, calls/s, peak RSS
 #   3. redis-server loading the same appendonlydir: load time from its log, RSS after loading
 # usage: Tests/bench/aof-bench.sh [N] [WORKDIR]
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-n="${1:-1000000}"
-work="${2:-$(mktemp -d)}"
-mkdir -p "$work"
-eval "$(Tests/tools/install-servers.sh)"
-swift build -c release --product redis-cost >&2
-bin="$(swift build -c release --show-bin-path)/redis-cost"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source "$(dirname "$0")/common.sh" 1000000 "$@"
 
 if [ ! -f "$work/data/appendonlydir/appendonly.aof.manifest" ]; then
     mkdir -p "$work/data"

@@ -2,17 +2,10 @@
 # MONITOR capture benchmark, run by hand: a real Redis 7.0.15 under redis-benchmark with
 # `redis-cli monitor` capturing, then `redis-cost analyze` of the capture (lines/s, MB/s,
 # peak RSS). usage: Tests/bench/monitor-bench.sh [REQUESTS_PER_TEST] [WORKDIR]
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-n="${1:-200000}"
-work="${2:-$(mktemp -d)}"
-mkdir -p "$work"
-eval "$(Tests/tools/install-servers.sh)"
-swift build -c release --product redis-cost >&2
-bin="$(swift build -c release --show-bin-path)/redis-cost"
+source "$(dirname "$0")/common.sh" 200000 "$@"
 capture="$work/capture.txt"
 if [ ! -s "$capture" ]; then
-    p="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    p="$(port)"
     "$REDIS_COST_REDIS7" --port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --logfile "$work/server.log" &
     pid=$!
     for _ in $(seq 400); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done

@@ -5,16 +5,8 @@
 #   3. redis-server loading the same dump.rdb: load time from its log, RSS after loading
 #   4. rdb-py (PyPI, a Rust parser) iterating the same file, in a venv of its own
 # usage: Tests/bench/rdb-bench.sh [N] [WORKDIR]   (WORKDIR shared with aof-bench.sh)
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-n="${1:-1000000}"
-work="${2:-$(mktemp -d)}"
-mkdir -p "$work"
+source "$(dirname "$0")/common.sh" 1000000 "$@"
 [ -f "$work/data/appendonlydir/appendonly.aof.manifest" ] || Tests/bench/aof-bench.sh "$n" "$work" >/dev/null
-eval "$(Tests/tools/install-servers.sh)"
-swift build -c release --product redis-cost >&2
-bin="$(swift build -c release --show-bin-path)/redis-cost"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_ready() { for _ in $(seq 2400); do grep -q "Ready to accept connections" "$1" 2>/dev/null && return; sleep 0.05; done; echo "the server did not become ready: see $1" >&2; exit 1; }
 
 if [ ! -f "$work/rdb/dump.rdb" ]; then

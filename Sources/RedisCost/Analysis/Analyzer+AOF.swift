@@ -90,11 +90,7 @@ extension Analyzer {
             return
         }
         guard let index = resolve(argv) else {
-            if role == .incremental {
-                result.calls += 1
-                result.unknownCostCalls += 1
-                unknownCommands[String(decoding: argv[0], as: UTF8.self).uppercased(), default: 0] += 1
-            }
+            if role == .incremental { countUnknownCommand(argv) }
             return
         }
         let entry = table.entries[index]

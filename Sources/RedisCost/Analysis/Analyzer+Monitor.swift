@@ -117,20 +117,12 @@ extension Analyzer {
                                                 client: clientStates[prev.client].stats.client), gap: gap)
                     }
                 }
-                let clientKey = elementHash(reader.client(of: line))
-                let clientIndex: Int
-                if let known = clients[clientKey] {
-                    clientIndex = known
-                } else {
-                    clientIndex = clientStates.count
-                    clients[clientKey] = clientIndex
-                    clientStates.append(ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line))))))
+                let clientIndex = intern(elementHash(reader.client(of: line)), in: &clients, &clientStates) {
+                    ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
                 }
                 if !line.isScript { finishScript() }
                 guard let index = resolve(argv) else {
-                    result.calls += 1
-                    result.unknownCostCalls += 1
-                    unknownCommands[String(decoding: argv[0], as: UTF8.self).uppercased(), default: 0] += 1
+                    countUnknownCommand(argv)
                     previous = nil
                     continue
                 }

@@ -153,6 +153,13 @@ public final class Analyzer {
         return index
     }
 
+    /// A call whose command the table does not know: counted, with an unknown cost.
+    func countUnknownCommand(_ argv: Argv) {
+        result.calls += 1
+        result.unknownCostCalls += 1
+        unknownCommands[String(decoding: argv[0], as: UTF8.self).uppercased(), default: 0] += 1
+    }
+
     /// Identity of a key in a database, for the proofs of absence.
     @inline(__always)
     func keyIdentity(_ key: UnsafeRawBufferPointer, database: Int) -> UInt64 {
@@ -202,14 +209,7 @@ public final class Analyzer {
             patternBuffer.append(contentsOf: "(no key)".utf8)
         }
         let patternHash = patternBuffer.withUnsafeBytes { elementHash($0) }
-        let p: Int
-        if let known = patternIndex[patternHash] {
-            p = known
-        } else {
-            p = patternStats.count
-            patternIndex[patternHash] = p
-            patternStats.append(AnalysisResult.PatternStats(pattern: patternBuffer))
-        }
+        let p = intern(patternHash, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: patternBuffer) }
         patternStats[p].calls += 1
         if table.entries[index].isWrite { patternStats[p].writes += 1 } else { patternStats[p].reads += 1 }
         if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
@@ -326,4 +326,13 @@ struct RawCallInput: FormulaInput {
     func argumentLength(at index: Int) -> Int? { index < argv.count ? argv[index].count : nil }
     func argument(at index: Int, isToken token: String) -> Bool { argv.equalsToken(index, token) }
     func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
+}
+
+/// The index of `key`'s entry in `items`, appending a new one made by `make` the first time.
+@inline(__always)
+func intern<T>(_ key: UInt64, in index: inout [UInt64: Int], _ items: inout [T], make: () -> T) -> Int {
+    if let known = index[key] { return known }
+    index[key] = items.count
+    items.append(make())
+    return items.count - 1
 }
