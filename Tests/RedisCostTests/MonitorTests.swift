@@ -99,6 +99,15 @@ import Testing
         #expect(clients.contains { ($0["client"] as? String)?.hasPrefix("unix:") == true })
         let slow = try #require(json["slowestCalls"] as? [[String: Any]])
         #expect(!slow.isEmpty)
+        // The workload's 500 SADDs to after:set make it the hottest key; counted from the file.
+        let capture = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
+        let lines = capture.split(separator: "\n")
+        let afterSetCalls = lines.filter { $0.contains("] \"SADD\" \"after:set\"") }.count
+        let hot = try #require(json["hotKeys"] as? [[String: Any]])
+        #expect(hot.first?["key"] as? String == "after:set")
+        #expect(hot.first?["calls"] as? Int == afterSetCalls)
+        #expect(hot.first?["writes"] as? Int == afterSetCalls)
+        #expect(hot.first?["reads"] as? Int == 0)
     }
 
     static func sizeInFinalState(run: String, key: String) throws -> Int? {

@@ -95,6 +95,15 @@ public struct AnalysisResult: Sendable {
         public var unknownCalls = 0
     }
 
+    /// MONITOR: the most called keys, with their read/write split.
+    public struct HotKey: Sendable {
+        public var database: Int
+        public var name: [UInt8]
+        public var calls = 0
+        public var reads = 0
+        public var writes = 0
+    }
+
     /// MONITOR: a call and the gap to the next line.
     public struct SlowCall: Sendable {
         public var command: String
@@ -107,6 +116,10 @@ public struct AnalysisResult: Sendable {
 
     public var input: String
     public var clients: [ClientStats] = []
+    public var hotKeys: [HotKey] = []
+    /// Hot keys are counted for the first this-many distinct keys (memory stays bounded).
+    public var hotKeysTracked = 0
+    public var hotKeysCapped = false
     public var slowestCalls: [SlowCall] = []
     public var scripts = 0
     public var malformedLines = 0

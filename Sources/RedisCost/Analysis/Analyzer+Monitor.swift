@@ -50,6 +50,7 @@ extension Analyzer {
         result.isMonitor = true
         result.top = self.options.top
         absentKeysAreKnown = options.baseline != nil || options.startsEmpty
+        trackHotKeys = true
         replayer.expiresByClock = true
         let file: MappedFile
         do {
@@ -174,6 +175,8 @@ extension Analyzer {
         result.segments = [segment]
         result.clients = clientStates.map(\.stats).sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
         result.slowestCalls = slowest.sorted
+        result.hotKeysTracked = hotKeys.count
+        result.hotKeys = Array(hotKeys.sorted { ($0.calls, $1.name.count) > ($1.calls, $0.name.count) }.prefix(30))
         finish()
         result.elapsedSeconds = Date().timeIntervalSince(started)
         return result

@@ -43,7 +43,11 @@ public final class Analyzer {
     var absentKeysAreKnown = true
     var knownAbsent: Set<UInt64> = []
     var flushedDatabases: Set<Int> = []
-    var client: Int?
+    /// MONITOR: calls per key (the first key of each call), for the first `hotKeyLimit` keys.
+    var trackHotKeys = false
+    var hotKeyIndex: [UInt64: Int] = [:]
+    var hotKeys: [AnalysisResult.HotKey] = []
+    static let hotKeyLimit = 500_000
 
     public init(table: CommandTable, options: Options = Options()) {
         self.table = table
@@ -199,6 +203,20 @@ public final class Analyzer {
         } else {
             commandStats[index].unknownCalls += 1
             result.unknownCostCalls += 1
+        }
+
+        if trackHotKeys, let first = positions.first {
+            let identity = keyIdentity(argv[first], database: replayer.database)
+            var k = hotKeyIndex[identity]
+            if k == nil, hotKeys.count < Self.hotKeyLimit {
+                k = intern(identity, in: &hotKeyIndex, &hotKeys) { .init(database: replayer.database, name: argv.bytes(first)) }
+            } else if k == nil {
+                result.hotKeysCapped = true
+            }
+            if let k {
+                hotKeys[k].calls += 1
+                if table.entries[index].isWrite { hotKeys[k].writes += 1 } else { hotKeys[k].reads += 1 }
+            }
         }
 
         // Cost by the pattern of the first key.

@@ -129,6 +129,16 @@ public enum AnalysisReport {
         out += Markdown.table(
             header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
             rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8])
+        if r.isMonitor && !r.hotKeys.isEmpty {
+            out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
+                header: ["Key", "DB", "Calls", "Reads", "Writes"],
+                rows: r.hotKeys.prefix(20).map { [Markdown.code(KeyText.display($0.name)), String($0.database), number(Double($0.calls)),
+                                                   number(Double($0.reads)), number(Double($0.writes))] },
+                alignRight: [1, 2, 3, 4])
+            if r.hotKeysCapped {
+                out += "\nCounted for the first \(number(Double(r.hotKeysTracked))) distinct keys of the capture; later new keys are in the patterns only.\n"
+            }
+        }
         if r.isMonitor {
             out += "\n## Cost by client\n\n" + Markdown.table(
                 header: ["Client", "Calls", "Cost", "Unknown cost"],
@@ -251,6 +261,7 @@ public enum AnalysisReport {
         }
         object["note"] = r.isMonitor ? "Observed times are upper bounds: the gap to the next line of the capture."
             : "An AOF holds writes only; reads need a MONITOR capture."
+        object["hotKeys"] = r.hotKeys.map { ["key": KeyText.display($0.name), "db": $0.database, "calls": $0.calls, "reads": $0.reads, "writes": $0.writes] }
         object["clients"] = r.clients.map { ["client": $0.client, "calls": $0.calls, "cost": $0.cost, "unknownCostCalls": $0.unknownCalls] }
         object["slowestCalls"] = r.slowestCalls.map { c -> [String: Any] in
             ["command": c.command, "keys": c.keys.map(KeyText.display), "observedMicroseconds": c.microseconds, "time": c.time,
