@@ -5,7 +5,7 @@ import RedisCost
 enum AnalyzeCommand: Subcommand {
     static let spec = CommandSpec(
         name: "analyze",
-        summary: "Analyze an AOF: replay the data set and rank the calls by the elements they touch.",
+        summary: "Analyze an AOF, an RDB snapshot or a MONITOR capture: rank the calls by the elements they touch.",
         usage: ["analyze PATH [--format markdown|json] [-o FILE] [--top N]",
                 "analyze capture.txt [--baseline dump.rdb|appendonlydir] [--format markdown|json] [-o FILE]"],
         discussion: """
@@ -29,7 +29,9 @@ enum AnalyzeCommand: Subcommand {
         ],
         positionals: 1...1,
         examples: ["redis-cost analyze /var/lib/redis/appendonlydir",
-                   "redis-cost analyze appendonly.aof --format json -o report.json --top 500"])
+                   "redis-cost analyze appendonly.aof --format json -o report.json --top 500",
+                   "redis-cost analyze /var/lib/redis/dump.rdb",
+                   "redis-cli monitor > capture.txt; redis-cost analyze capture.txt --baseline dump.rdb"])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
@@ -80,7 +82,7 @@ enum AnalyzeCommand: Subcommand {
 enum StateCommand: Subcommand {
     static let spec = CommandSpec(
         name: "state",
-        summary: "Print the data set an AOF replays to: type and size of every key, as JSON.",
+        summary: "Print the data set an AOF, snapshot or capture replays to: type and size of every key, as JSON.",
         usage: ["state PATH [--baseline PATH] [--format json] [-o FILE]"],
         discussion: """
             The shape is {"<db>": {"<key bytes as lowercase hex>": {"type", "size", "key",
