@@ -64,7 +64,6 @@ public struct AnalysisResult: Sendable {
             public var database: Int
             public var name: [UInt8]
             public var type: String
-            public var encoding: String
             public var size: KeySize
             public var bytes: Int
         }

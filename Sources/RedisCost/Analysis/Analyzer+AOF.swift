@@ -98,11 +98,7 @@ extension Analyzer {
         if role == .incremental {
             cost(argv, index: index, positions: positions, file: file, offset: offset)
         }
-        switch writes[index] {
-        case .none: break
-        case .effect(let effect): effect(replayer, argv)
-        case .unmodelled: replayer.apply(entry.name, argv, keyPositions: positions)
-        }
+        applyEffect(argv, index: index, positions: positions)
     }
 
 }

@@ -41,11 +41,7 @@ extension Analyzer {
             _ = try run(baseline)
         }
         // The baseline's own calls (if it is an AOF) are not part of this capture's analysis.
-        commandStats = table.entries.map { AnalysisResult.CommandStats(name: $0.name, isWrite: $0.isWrite) }
-        patternIndex = [:]
-        patternStats = []
-        topCalls = TopCalls(limit: self.options.top)
-        unknownCommands = [:]
+        resetAggregation()
         result = AnalysisResult(input: "MONITOR capture \(path)")
         result.isMonitor = true
         result.top = self.options.top
@@ -162,7 +158,7 @@ extension Analyzer {
                     if let v = cost.value { clientStates[clientIndex].transactionCost += v } else { clientStates[clientIndex].transactionUnknown = true }
                 }
                 account(cost, client: clientIndex, states: &clientStates)
-                if entry.isWrite || writesAlways(index) { applyWrite(argv, index: index, positions: positions) }
+                if changesModel(index) { applyWrite(argv, index: index, positions: positions) }
                 if reader.position - lastRelease > 4 << 20 {
                     file.release(upTo: line.lineStart)
                     lastRelease = reader.position
@@ -180,11 +176,6 @@ extension Analyzer {
         finish()
         result.elapsedSeconds = Date().timeIntervalSince(started)
         return result
-    }
-
-    private func writesAlways(_ index: Int) -> Bool {
-        if case .effect = writes[index] { return true }
-        return false
     }
 
     private func account(_ cost: Cost, client: Int, states: inout [ClientState]) {
@@ -210,11 +201,7 @@ extension Analyzer {
                 }
             }
         }
-        switch writes[index] {
-        case .none: break
-        case .effect(let effect): effect(replayer, argv)
-        case .unmodelled: replayer.apply(table.entries[index].name, argv, keyPositions: positions)
-        }
+        applyEffect(argv, index: index, positions: positions)
         let name = table.entries[index].name
         if name == "FLUSHALL" {
             knownAbsent.removeAll()

@@ -16,7 +16,8 @@ public final class Analyzer {
     enum Write {
         case none
         case effect(Replayer.Effect)
-        case unmodelled(String)
+        /// A write the model has no effect for: its keys become approximate.
+        case unmodelled
     }
 
     let table: CommandTable
@@ -53,12 +54,36 @@ public final class Analyzer {
         self.table = table
         self.options = options
         self.result = AnalysisResult(input: "")
-        self.topCalls = TopCalls(limit: options.top)
-        commandStats = table.entries.map { AnalysisResult.CommandStats(name: $0.name, isWrite: $0.isWrite) }
         writes = table.entries.map { entry in
             if let effect = Replayer.effect(for: entry.name) { return .effect(effect) }
-            if entry.isWrite && !Replayer.writesWithoutSizeEffect.contains(entry.name) { return .unmodelled(entry.name) }
+            if entry.isWrite && !Replayer.writesWithoutSizeEffect.contains(entry.name) { return .unmodelled }
             return .none
+        }
+        resetAggregation()
+    }
+
+    /// Starts the per-command, per-pattern and top-call counts afresh (a MONITOR analysis
+    /// after replaying its baseline must not count the baseline's calls).
+    func resetAggregation() {
+        commandStats = table.entries.map { AnalysisResult.CommandStats(name: $0.name, isWrite: $0.isWrite) }
+        patternIndex = [:]
+        patternStats = []
+        topCalls = TopCalls(limit: options.top)
+        unknownCommands = [:]
+    }
+
+    /// Whether a call of this command changes the model (an effect, or marking its keys).
+    func changesModel(_ index: Int) -> Bool {
+        if case .none = writes[index] { return false }
+        return true
+    }
+
+    /// Applies a call's write to the model.
+    func applyEffect(_ argv: Argv, index: Int, positions: [Int]) {
+        switch writes[index] {
+        case .none: break
+        case .effect(let effect): effect(replayer, argv)
+        case .unmodelled: replayer.apply(table.entries[index].name, argv, keyPositions: positions)
         }
     }
 
@@ -104,21 +129,16 @@ public final class Analyzer {
             profile.byEncoding[key.encoding, default: 0] += 1
             byBytes.consider(db: key.database, id: id, size: key.serializedBytes)
             KeyPattern.fold(key.name, into: &buffer)
-            let hash = buffer.withUnsafeBytes { elementHash($0) }
-            if let index = patterns[hash] {
-                profile.patterns[index].keys += 1
-                profile.patterns[index].bytes += key.serializedBytes
-            } else {
-                patterns[hash] = profile.patterns.count
-                profile.patterns.append(.init(pattern: buffer, keys: 1, bytes: key.serializedBytes))
-            }
+            let p = intern(buffer.withUnsafeBytes { elementHash($0) }, in: &patterns, &profile.patterns) { .init(pattern: buffer) }
+            profile.patterns[p].keys += 1
+            profile.patterns[p].bytes += key.serializedBytes
         }
         profile.magic = summary.magic
         profile.checksumVerified = summary.checksumVerified
         profile.aux = summary.aux
         func big(_ item: (db: Int, id: Int32, size: Int), bytes: Int?) -> AnalysisResult.SnapshotProfile.BigKey {
             let value = keyspace[item.id].value
-            return .init(database: item.db, name: keyspace.nameBytes(of: item.id), type: value.typeName, encoding: "",
+            return .init(database: item.db, name: keyspace.nameBytes(of: item.id), type: value.typeName,
                          size: value.size, bytes: bytes ?? 0)
         }
         profile.biggestByElements = byElements.sorted.map { big($0, bytes: nil) }

@@ -191,6 +191,13 @@ public final class Replayer {
         editTyped(key, .vectorset, create: create, extract: { if case .vectorset(let c) = $0 { c } else { nil } }, wrap: { .vectorset($0) }, body)
     }
 
+    /// Whether a write may put a value of `kind` at `key`: it is missing or already of that kind
+    /// (otherwise the server answers WRONGTYPE and nothing moves).
+    func accepts(_ key: UnsafeRawBufferPointer, _ kind: Kind) -> Bool {
+        guard let id = lookup(key) else { return true }
+        return kind.matches(keyspace[id].value)
+    }
+
     /// The value of an existing key of the given kind (a copy: for reading sources).
     func read(_ key: UnsafeRawBufferPointer, _ kind: Kind, in db: Int? = nil) -> KeyValue? {
         guard let id = lookup(key, in: db), kind.matches(keyspace[id].value) else { return nil }

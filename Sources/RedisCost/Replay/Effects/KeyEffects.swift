@@ -22,7 +22,7 @@ let keyEffects: [String: Replayer.Effect] = [
         }
         guard let source = r.lookup(a[1]) else { return }
         if r.lookup(a[2], in: targetDB) != nil {
-            guard replace, !(targetDB == r.database && elementHash(a[1]) == elementHash(a[2])) else { return }
+            guard replace, !(targetDB == r.database && a[1].elementsEqual(a[2])) else { return }
             _ = r.delete(a[2], in: targetDB)
         }
         let record = r.keyspace[source]
@@ -99,7 +99,7 @@ func expire(_ r: Replayer, _ a: Argv, scale: Int64, absolute: Bool) {
 
 func rename(_ r: Replayer, _ a: Argv, onlyIfAbsent: Bool) {
     guard a.count >= 3, let id = r.lookup(a[1]) else { return }
-    if elementHash(a[1]) == elementHash(a[2]) { return }
+    if a[1].elementsEqual(a[2]) { return }
     if r.lookup(a[2]) != nil {
         if onlyIfAbsent { return }
         _ = r.delete(a[2])

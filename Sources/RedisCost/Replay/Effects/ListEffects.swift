@@ -115,7 +115,7 @@ func multiPop(_ r: Replayer, _ a: Argv, numKeysAt: Int) {
 
 func move(_ r: Replayer, _ source: UnsafeRawBufferPointer, _ destination: UnsafeRawBufferPointer, fromFront: Bool, toFront: Bool) {
     // The destination must be a list (or missing) before anything moves.
-    if let id = r.lookup(destination), case .list = r.keyspace[id].value {} else if r.lookup(destination) != nil { return }
+    guard r.accepts(destination, .list) else { return }
     guard let element = pop(r, source, front: fromFront, count: 1).first else { return }
     r.editList(destination, create: true) { list in
         if toFront { list.pushFront(element) } else { list.pushBack(element) }

@@ -12,7 +12,7 @@ let setEffects: [String: Replayer.Effect] = [
     },
     "SMOVE": { r, a in
         let member = a.hash(3)
-        if let id = r.lookup(a[2]), case .set = r.keyspace[id].value {} else if r.lookup(a[2]) != nil { return }
+        guard r.accepts(a[2], .set) else { return }
         let moved = r.editSet(a[1], create: false) { set -> Bool in
             let removed = set.remove(member)
             return removed
