@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(Tests/tools/install-servers.sh)"
-echo "servers: $("$REDIS_COST_REDIS7" --version | cut -d' ' -f3), $("$REDIS_COST_REDIS8" --version | cut -d' ' -f3), valkey $("$REDIS_COST_VALKEY9" --version | cut -d' ' -f3)" >&2
+echo "servers: redis $("$REDIS_COST_REDIS7" --version | cut -d' ' -f3 | cut -d= -f2), redis $("$REDIS_COST_REDIS8" --version | cut -d' ' -f3 | cut -d= -f2), valkey $("$REDIS_COST_VALKEY9" --version | cut -d' ' -f3 | cut -d= -f2)" >&2
 swift build --build-tests
 swift test --skip-build "$@"
