@@ -1,8 +1,8 @@
 import Foundation
 
-/// The MONITOR driver: every line is a call with its database and client. A script's calls
-/// (client `lua`) follow their EVAL/EVALSHA/FCALL and make up its cost; the calls between
-/// one client's MULTI and EXEC make up the EXEC's. Writes replay on the same model as an AOF.
+/// The MONITOR capture driver: a file of `redis-cli monitor` lines, read through a
+/// MonitorSession (which the live `monitor` command feeds from a socket instead). Writes seen
+/// in a capture replay on the same model as an AOF's.
 extension Analyzer {
     public struct MonitorOptions: Sendable {
         /// A snapshot or AOF of the data set when the capture started; without one, keys that
@@ -17,176 +17,30 @@ extension Analyzer {
         }
     }
 
-    /// A script call waiting for its nested calls to end.
-    struct PendingScript {
-        var argv: [[UInt8]]
-        var index: Int
-        var line: MonitorReader.MonitorLine
-        var client: Int
-        var nested = 0.0
-        var nestedUnknown = false
-        var nestedUpperBound = false
-    }
-
-    struct ClientState {
-        var stats: AnalysisResult.ClientStats
-        var inTransaction = false
-        var transactionCost = 0.0
-        var transactionUnknown = false
-    }
-
     public func run(monitor path: String, options: MonitorOptions = .init(), progress: ((Int, Int) -> Void)? = nil) throws(InputError) -> AnalysisResult {
-        let started = Date()
-        if let baseline = options.baseline {
-            _ = try run(baseline)
-        }
-        // The baseline's own calls (if it is an AOF) are not part of this capture's analysis.
-        resetAggregation()
-        result = AnalysisResult(input: "MONITOR capture \(path)")
-        result.isMonitor = true
-        result.top = self.options.top
-        absentKeysAreKnown = options.baseline != nil || options.startsEmpty
-        trackHotKeys = true
-        replayer.expiresByClock = true
+        let session = try MonitorSession(analyzer: self, source: "MONITOR capture \(path)", file: path, options: options)
         let file: MappedFile
         do {
             file = try MappedFile(path: path)
         } catch {
             throw InputError(file: path, offset: 0, detail: error.detail)
         }
-        let reader = MonitorReader(bytes: file.bytes, file: path)
-        var segment = AnalysisResult.Segment(path: path, role: .incremental, format: .aof, bytes: file.bytes.count, commands: 0)
-        var argv = Argv()
-        var clients: [UInt64: Int] = [:]
-        var clientStates: [ClientState] = []
-        var pending: PendingScript?
-        var previous: (index: Int, line: MonitorReader.MonitorLine, client: Int)?
-        var slowest = SlowestCalls(limit: 25)
         var lastRelease = 0
-
-        func finishScript() {
-            guard let script = pending else { return }
-            pending = nil
-            let nested: Cost = script.nestedUnknown ? .unknown(reason: "a call the script made has an unknown cost")
-                : script.nestedUpperBound ? .atMost(script.nested) : .exact(script.nested)
-            var copy = Argv()
-            let flat = script.argv.flatMap { $0 }
-            flat.withUnsafeBytes { raw in
-                var ranges: [(start: Int, length: Int)] = []
-                var at = 0
-                for arg in script.argv {
-                    ranges.append((at, arg.count))
-                    at += arg.count
-                }
-                copy.set(base: raw.baseAddress, ranges: ranges)
-                let positions = table.entries[script.index].keyPositions(in: copy)
-                let saved = replayer.database
-                replayer.database = script.line.database
-                let cost = self.cost(copy, index: script.index, positions: positions, file: path, offset: script.line.lineStart, nested: nested)
-                replayer.database = saved
-                account(cost, client: script.client, states: &clientStates)
+        session.consume(file.bytes, framing: .plain) { position in
+            // Lines already analysed go back to the kernel: the resident set stays the model's.
+            if position - lastRelease > 4 << 20 {
+                file.release(upTo: position)
+                lastRelease = position
+                progress?(position, file.bytes.count)
             }
         }
-
-        loop: while true {
-            switch reader.next(into: &argv) {
-            case .end: break loop
-            case .skipped: continue
-            case .malformed(let line, let reason):
-                result.malformedLines += 1
-                if result.firstMalformed.count < 5 { result.firstMalformed.append((line, reason)) }
-                continue
-            case .call(let line):
-                segment.commands += 1
-                let seconds = line.microseconds / 1_000_000
-                time = seconds
-                replayer.nowMilliseconds = line.microseconds / 1000
-                result.firstTime = result.firstTime ?? seconds
-                result.lastTime = seconds
-                replayer.database = line.database
-                // The gap since the previous line bounds how long that call took.
-                if let prev = previous {
-                    let gap = max(0, line.microseconds - prev.line.microseconds)
-                    commandStats[prev.index].observedMicroseconds += gap
-                    commandStats[prev.index].maxObservedMicroseconds = max(commandStats[prev.index].maxObservedMicroseconds, gap)
-                    if slowest.admits(gap) {
-                        slowest.insert(describe(prev.line, index: prev.index, gap: gap, file: file, path: path,
-                                                client: clientStates[prev.client].stats.client), gap: gap)
-                    }
-                }
-                let clientIndex = intern(elementHash(reader.client(of: line)), in: &clients, &clientStates) {
-                    ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
-                }
-                if !line.isScript { finishScript() }
-                guard let index = resolve(argv) else {
-                    countUnknownCommand(argv)
-                    previous = nil
-                    continue
-                }
-                previous = (index, line, clientIndex)
-                let entry = table.entries[index]
-                let positions = entry.keySpecs.isEmpty ? [] : entry.keyPositions(in: argv)
-                inTransaction = clientStates[clientIndex].inTransaction
-                let name = entry.name
-                if name == "EVAL" || name == "EVALSHA" || name == "EVAL_RO" || name == "EVALSHA_RO" || name == "FCALL" || name == "FCALL_RO" {
-                    pending = PendingScript(argv: (0..<argv.count).map { argv.bytes($0) }, index: index, line: line, client: clientIndex)
-                    result.scripts += 1
-                    continue
-                }
-                let cost: Cost
-                if name == "EXEC" && clientStates[clientIndex].inTransaction {
-                    let state = clientStates[clientIndex]
-                    let nested: Cost = state.transactionUnknown ? .unknown(reason: "a call in the transaction has an unknown cost") : .exact(state.transactionCost)
-                    clientStates[clientIndex].inTransaction = false
-                    inTransaction = false
-                    cost = self.cost(argv, index: index, positions: positions, file: path, offset: line.lineStart, nested: nested)
-                    result.transactions += 1
-                } else {
-                    cost = self.cost(argv, index: index, positions: positions, file: path, offset: line.lineStart)
-                    if name == "MULTI" {
-                        clientStates[clientIndex].inTransaction = true
-                        clientStates[clientIndex].transactionCost = 0
-                        clientStates[clientIndex].transactionUnknown = false
-                    } else if name == "DISCARD" {
-                        clientStates[clientIndex].inTransaction = false
-                    }
-                }
-                if line.isScript, pending != nil {
-                    if let v = cost.value { pending!.nested += v } else { pending!.nestedUnknown = true }
-                    if cost.isUpperBound { pending!.nestedUpperBound = true }
-                } else if clientStates[clientIndex].inTransaction, name != "MULTI" {
-                    if let v = cost.value { clientStates[clientIndex].transactionCost += v } else { clientStates[clientIndex].transactionUnknown = true }
-                }
-                account(cost, client: clientIndex, states: &clientStates)
-                if changesModel(index) { applyWrite(argv, index: index, positions: positions) }
-                if reader.position - lastRelease > 4 << 20 {
-                    file.release(upTo: line.lineStart)
-                    lastRelease = reader.position
-                    progress?(reader.position, file.bytes.count)
-                }
-            }
-        }
-        finishScript()
-        replayer.expireKeys()
-        result.segments = [segment]
-        result.clients = clientStates.map(\.stats).sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
-        result.slowestCalls = slowest.sorted
-        result.hotKeysTracked = hotKeys.count
-        result.hotKeys = Array(hotKeys.sorted { ($0.calls, $1.name.count) > ($1.calls, $0.name.count) }.prefix(30))
-        finish()
-        result.elapsedSeconds = Date().timeIntervalSince(started)
-        return result
-    }
-
-    private func account(_ cost: Cost, client: Int, states: inout [ClientState]) {
-        states[client].stats.calls += 1
-        if let v = cost.value { states[client].stats.cost += v } else { states[client].stats.unknownCalls += 1 }
+        return session.finish()
     }
 
     /// Applies a write seen in a capture. Without a baseline, a key that may have existed
     /// before the capture and that the write adds to (rather than replaces) is approximate;
     /// one the write deletes is known to be absent afterwards.
-    private func applyWrite(_ argv: Argv, index: Int, positions: [Int]) {
+    func applyWrite(_ argv: Argv, index: Int, positions: [Int]) {
         let db = replayer.database
         // cost() has just read every key's size: .unknown is a key that may have existed
         // before the capture, .missing one known absent, anything else a present key.
@@ -229,18 +83,6 @@ extension Analyzer {
     ]
     static let deletes: Set<String> = ["DEL", "UNLINK", "GETDEL"]
 
-    /// Builds the record of a slow call by reading its line again (only for the few admitted).
-    private func describe(_ line: MonitorReader.MonitorLine, index: Int, gap: Int64, file: MappedFile, path: String, client: String) -> AnalysisResult.SlowCall {
-        let slice = UnsafeRawBufferPointer(rebasing: file.bytes[line.lineStart..<line.lineEnd])
-        let again = MonitorReader(bytes: slice, file: path)
-        var argv = Argv()
-        var keys: [[UInt8]] = []
-        if case .call = again.next(into: &argv) {
-            keys = table.entries[index].keyPositions(in: argv).map { argv.bytes($0) }
-        }
-        return .init(command: table.entries[index].name, keys: keys, microseconds: gap, time: line.microseconds / 1_000_000,
-                     line: line.lineNumber, client: client)
-    }
 }
 
 struct SlowestCalls {

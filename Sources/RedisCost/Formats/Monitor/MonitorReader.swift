@@ -2,7 +2,16 @@
 /// `1795566245.170983 [0 127.0.0.1:39822] "SET" "k" "v"`, the client being `ip:port`,
 /// `[ipv6]:port`, `unix:/path` or `lua` (a script's call). Arguments are unescaped exactly as
 /// the server escaped them (sdscatrepr: `\\ \" \n \r \t \a \b \xHH`), so keys are byte-exact.
+/// A live MONITOR connection sends the same lines as RESP simple strings (`+…\r\n`):
+/// `framing: .resp` reads those.
 public final class MonitorReader {
+    public enum Framing: Sendable {
+        /// redis-cli's output: one line per call, `\n` or `\r\n`.
+        case plain
+        /// The MONITOR stream itself: `+line\r\n`.
+        case resp
+    }
+
     public enum Item {
         case call(MonitorLine)
         /// A line that is not a call (redis-cli's leading "OK", an empty line).
@@ -24,7 +33,8 @@ public final class MonitorReader {
         public var lineEnd: Int
     }
 
-    let bytes: UnsafeRawBufferPointer
+    private(set) var bytes: UnsafeRawBufferPointer
+    let framing: Framing
     public let file: String
     public private(set) var position = 0
     public private(set) var lineNumber = 0
@@ -32,10 +42,18 @@ public final class MonitorReader {
     private var scratch: UnsafeMutableRawBufferPointer
     private var ranges: [(start: Int, length: Int)] = []
 
-    public init(bytes: UnsafeRawBufferPointer, file: String) {
+    public init(bytes: UnsafeRawBufferPointer, file: String, framing: Framing = .plain) {
         self.bytes = bytes
         self.file = file
+        self.framing = framing
         scratch = .allocate(byteCount: 64 * 1024, alignment: 8)
+    }
+
+    /// Continues on a new buffer of whole lines (the next chunk of a live stream); line
+    /// numbers go on counting.
+    public func reset(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        position = 0
     }
 
     deinit { scratch.deallocate() }
@@ -48,13 +66,19 @@ public final class MonitorReader {
     public func next(into argv: inout Argv) -> Item {
         let count = bytes.count
         guard position < count else { return .end }
-        let start = position
+        var start = position
         var end = start
         while end < count, bytes[end] != 10 { end += 1 }
         position = min(end + 1, count)
         lineNumber += 1
         var lineEnd = end
         if lineEnd > start, bytes[lineEnd - 1] == 13 { lineEnd -= 1 }
+        if framing == .resp {
+            guard lineEnd > start, bytes[start] == UInt8(ascii: "+") else {
+                return .malformed(line: lineNumber, reason: "expected a '+' status line from MONITOR")
+            }
+            start += 1
+        }
         if lineEnd == start { return .skipped }
         if lineEnd - start == 2, bytes[start] == UInt8(ascii: "O"), bytes[start + 1] == UInt8(ascii: "K") { return .skipped }
         return parse(start, lineEnd, into: &argv)

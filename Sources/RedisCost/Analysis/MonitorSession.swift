@@ -1,0 +1,238 @@
+import Foundation
+
+/// One MONITOR analysis, fed whole lines: a capture file all at once, or a live stream chunk
+/// by chunk. Every line is a call with its database and client. A script's calls (client
+/// `lua`) follow their EVAL/EVALSHA/FCALL and make up its cost; the calls between one
+/// client's MULTI and EXEC make up the EXEC's. Writes replay on the analyzer's model.
+public final class MonitorSession {
+    /// A script call waiting for its nested calls to end.
+    struct PendingScript {
+        var argv: [[UInt8]]
+        var index: Int
+        var line: MonitorReader.MonitorLine
+        var client: Int
+        var nested = 0.0
+        var nestedUnknown = false
+        var nestedUpperBound = false
+    }
+
+    struct ClientState {
+        var stats: AnalysisResult.ClientStats
+        var inTransaction = false
+        var transactionCost = 0.0
+        var transactionUnknown = false
+    }
+
+    /// The last call, whose duration the next line's timestamp bounds. Its line is copied out
+    /// when a chunk ends (a live stream reuses its buffer).
+    struct PreviousCall {
+        var index: Int
+        var line: MonitorReader.MonitorLine
+        var client: Int
+        var copiedLine: [UInt8]?
+    }
+
+    let analyzer: Analyzer
+    let file: String
+    let started = Date()
+    private var reader: MonitorReader?
+    private var argv = Argv()
+    private var segment: AnalysisResult.Segment
+    private var clients: [UInt64: Int] = [:]
+    private var clientStates: [ClientState] = []
+    private var pending: PendingScript?
+    private var previous: PreviousCall?
+    private var slowest = SlowestCalls(limit: 25)
+
+    /// Calls analysed so far (lines the `ownCall` filter kept).
+    public private(set) var calls = 0
+    /// Stop after this many calls (`--count`); later lines are ignored.
+    public var callLimit: Int?
+    public var isFull: Bool { callLimit.map { calls >= $0 } ?? false }
+    /// Lines of the tool's own connection (its sampler): told to the owner, left out of the analysis.
+    public var ownCall: ((MonitorReader.MonitorLine, UnsafeRawBufferPointer, Argv) -> Bool)?
+    /// Receives every analysed call's line, without its framing (`--save-capture`).
+    public var captureSink: ((UnsafeRawBufferPointer) -> Void)?
+
+    /// Prepares the analyzer: loads the baseline, then starts counting afresh (the baseline's
+    /// own calls, if it is an AOF, are not part of this capture's analysis).
+    public init(analyzer: Analyzer, source: String, file: String, options: Analyzer.MonitorOptions) throws(InputError) {
+        self.analyzer = analyzer
+        self.file = file
+        if let baseline = options.baseline {
+            _ = try analyzer.run(baseline)
+        }
+        analyzer.resetAggregation()
+        analyzer.result = AnalysisResult(input: source)
+        analyzer.result.isMonitor = true
+        analyzer.result.top = analyzer.options.top
+        analyzer.absentKeysAreKnown = options.baseline != nil || options.startsEmpty
+        analyzer.trackHotKeys = true
+        analyzer.replayer.expiresByClock = true
+        segment = AnalysisResult.Segment(path: file, role: .incremental, format: .aof, bytes: 0, commands: 0)
+    }
+
+    /// Analyses every line of `bytes`, which must end at a line end (a live stream keeps its
+    /// partial last line for the next chunk). `checkpoint` is told the offset reached now and then.
+    public func consume(_ bytes: UnsafeRawBufferPointer, framing: MonitorReader.Framing, checkpoint: ((Int) -> Void)? = nil) {
+        let reader: MonitorReader
+        if let existing = self.reader {
+            existing.reset(bytes: bytes)
+            reader = existing
+        } else {
+            reader = MonitorReader(bytes: bytes, file: file, framing: framing)
+            self.reader = reader
+        }
+        segment.bytes += bytes.count
+        var lastCheckpoint = 0
+        loop: while !isFull {
+            switch reader.next(into: &argv) {
+            case .end: break loop
+            case .skipped: continue
+            case .malformed(let line, let reason):
+                analyzer.result.malformedLines += 1
+                if analyzer.result.firstMalformed.count < 5 { analyzer.result.firstMalformed.append((line, reason)) }
+            case .call(let line):
+                if let ownCall, ownCall(line, reader.client(of: line), argv) { continue }
+                captureSink?(UnsafeRawBufferPointer(rebasing: bytes[line.lineStart..<line.lineEnd]))
+                analyze(line, reader: reader, chunk: bytes)
+                if reader.position - lastCheckpoint > 1 << 20 {
+                    lastCheckpoint = reader.position
+                    checkpoint?(reader.position)
+                }
+            }
+        }
+        if previous != nil, previous!.copiedLine == nil {
+            previous!.copiedLine = Array(bytes[previous!.line.lineStart..<previous!.line.lineEnd])
+        }
+    }
+
+    private func analyze(_ line: MonitorReader.MonitorLine, reader: MonitorReader, chunk: UnsafeRawBufferPointer) {
+        let analyzer = self.analyzer
+        calls += 1
+        segment.commands += 1
+        let seconds = line.microseconds / 1_000_000
+        analyzer.time = seconds
+        analyzer.replayer.nowMilliseconds = line.microseconds / 1000
+        analyzer.result.firstTime = analyzer.result.firstTime ?? seconds
+        analyzer.result.lastTime = seconds
+        analyzer.replayer.database = line.database
+        // The gap since the previous line bounds how long that call took.
+        if let prev = previous {
+            let gap = max(0, line.microseconds - prev.line.microseconds)
+            analyzer.commandStats[prev.index].observedMicroseconds += gap
+            analyzer.commandStats[prev.index].maxObservedMicroseconds = max(analyzer.commandStats[prev.index].maxObservedMicroseconds, gap)
+            if slowest.admits(gap) {
+                slowest.insert(describe(prev, chunk: chunk, gap: gap), gap: gap)
+            }
+        }
+        let clientIndex = intern(elementHash(reader.client(of: line)), in: &clients, &clientStates) {
+            ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
+        }
+        if !line.isScript { finishScript() }
+        guard let index = analyzer.resolve(argv) else {
+            analyzer.countUnknownCommand(argv)
+            previous = nil
+            return
+        }
+        previous = PreviousCall(index: index, line: line, client: clientIndex)
+        let entry = analyzer.table.entries[index]
+        let positions = entry.keySpecs.isEmpty ? [] : entry.keyPositions(in: argv)
+        analyzer.inTransaction = clientStates[clientIndex].inTransaction
+        let name = entry.name
+        if Self.scriptCommands.contains(name) {
+            pending = PendingScript(argv: (0..<argv.count).map { argv.bytes($0) }, index: index, line: line, client: clientIndex)
+            analyzer.result.scripts += 1
+            return
+        }
+        let cost: Cost
+        if name == "EXEC" && clientStates[clientIndex].inTransaction {
+            let state = clientStates[clientIndex]
+            let nested: Cost = state.transactionUnknown ? .unknown(reason: "a call in the transaction has an unknown cost") : .exact(state.transactionCost)
+            clientStates[clientIndex].inTransaction = false
+            analyzer.inTransaction = false
+            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineStart, nested: nested)
+            analyzer.result.transactions += 1
+        } else {
+            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineStart)
+            if name == "MULTI" {
+                clientStates[clientIndex].inTransaction = true
+                clientStates[clientIndex].transactionCost = 0
+                clientStates[clientIndex].transactionUnknown = false
+            } else if name == "DISCARD" {
+                clientStates[clientIndex].inTransaction = false
+            }
+        }
+        if line.isScript, pending != nil {
+            if let v = cost.value { pending!.nested += v } else { pending!.nestedUnknown = true }
+            if cost.isUpperBound { pending!.nestedUpperBound = true }
+        } else if clientStates[clientIndex].inTransaction, name != "MULTI" {
+            if let v = cost.value { clientStates[clientIndex].transactionCost += v } else { clientStates[clientIndex].transactionUnknown = true }
+        }
+        account(cost, client: clientIndex)
+        if analyzer.changesModel(index) { analyzer.applyWrite(argv, index: index, positions: positions) }
+    }
+
+    static let scriptCommands: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]
+
+    /// Costs the script call waiting for its nested calls, now that they have all been seen.
+    private func finishScript() {
+        guard let script = pending else { return }
+        pending = nil
+        let nested: Cost = script.nestedUnknown ? .unknown(reason: "a call the script made has an unknown cost")
+            : script.nestedUpperBound ? .atMost(script.nested) : .exact(script.nested)
+        var copy = Argv()
+        let flat = script.argv.flatMap { $0 }
+        flat.withUnsafeBytes { raw in
+            var ranges: [(start: Int, length: Int)] = []
+            var at = 0
+            for arg in script.argv {
+                ranges.append((at, arg.count))
+                at += arg.count
+            }
+            copy.set(base: raw.baseAddress, ranges: ranges)
+            let positions = analyzer.table.entries[script.index].keyPositions(in: copy)
+            let saved = analyzer.replayer.database
+            analyzer.replayer.database = script.line.database
+            let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineStart, nested: nested)
+            analyzer.replayer.database = saved
+            account(cost, client: script.client)
+        }
+    }
+
+    private func account(_ cost: Cost, client: Int) {
+        clientStates[client].stats.calls += 1
+        if let v = cost.value { clientStates[client].stats.cost += v } else { clientStates[client].stats.unknownCalls += 1 }
+    }
+
+    /// Builds the record of a slow call by reading its line again (only for the few admitted).
+    private func describe(_ call: PreviousCall, chunk: UnsafeRawBufferPointer, gap: Int64) -> AnalysisResult.SlowCall {
+        func build(_ slice: UnsafeRawBufferPointer) -> AnalysisResult.SlowCall {
+            let again = MonitorReader(bytes: slice, file: file)
+            var argv = Argv()
+            var keys: [[UInt8]] = []
+            if case .call = again.next(into: &argv) {
+                keys = analyzer.table.entries[call.index].keyPositions(in: argv).map { argv.bytes($0) }
+            }
+            return .init(command: analyzer.table.entries[call.index].name, keys: keys, microseconds: gap,
+                         time: call.line.microseconds / 1_000_000, line: call.line.lineNumber,
+                         client: clientStates[call.client].stats.client)
+        }
+        if let copied = call.copiedLine { return copied.withUnsafeBytes(build) }
+        return build(UnsafeRawBufferPointer(rebasing: chunk[call.line.lineStart..<call.line.lineEnd]))
+    }
+
+    /// Ends the analysis: the last script is costed, keys past their TTL expire, results are sorted.
+    public func finish() -> AnalysisResult {
+        finishScript()
+        analyzer.replayer.expireKeys()
+        analyzer.result.segments = [segment]
+        analyzer.result.clients = clientStates.map(\.stats).sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
+        analyzer.result.slowestCalls = slowest.sorted
+        analyzer.result.hotKeysTracked = analyzer.hotKeys.count
+        analyzer.result.hotKeys = Array(analyzer.hotKeys.sorted { ($0.calls, $1.name.count) > ($1.calls, $0.name.count) }.prefix(30))
+        analyzer.finish()
+        analyzer.result.elapsedSeconds = Date().timeIntervalSince(started)
+        return analyzer.result
+    }
+}
