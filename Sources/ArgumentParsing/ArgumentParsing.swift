@@ -93,6 +93,16 @@ public struct ParsedArguments: Sendable {
         return value
     }
 
+    /// A duration: `30` or `30s`, `500ms`, `5m`, `1h`, in seconds; more than zero.
+    public func seconds(_ name: String) throws(UsageError) -> Double? {
+        guard let text = string(name) else { return nil }
+        let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("", 1)]
+        for unit in units where text.hasSuffix(unit.suffix) {
+            if let number = Double(text.dropLast(unit.suffix.count)), number > 0, number.isFinite { return number * unit.scale }
+        }
+        throw UsageError(command: command, message: "\(name) takes a duration such as 30s, 500ms, 5m or 1h, not \"\(text)\"")
+    }
+
     public func choice(_ name: String, of choices: [String]) throws(UsageError) -> String? {
         guard let text = string(name) else { return nil }
         guard choices.contains(text) else {

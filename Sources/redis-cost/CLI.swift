@@ -25,6 +25,7 @@ enum CLI {
     static let subcommands: [(name: String, type: any Subcommand.Type)] = [
         ("analyze", AnalyzeCommand.self),
         ("state", StateCommand.self),
+        ("monitor", MonitorCommand.self),
         ("table", TableCommand.self),
         ("table refresh", TableRefreshCommand.self),
         ("explain", ExplainCommand.self),

@@ -47,4 +47,16 @@ import Testing
             _ = try spec.parse(["x", "--top", "lots"]).integer("--top", in: 1...1000)
         }
     }
+
+    @Test func durations() throws {
+        func seconds(_ text: String) throws -> Double? { try spec.parse(["x", "--top", text]).seconds("--top") }
+        #expect(try seconds("30") == 30)
+        #expect(try seconds("30s") == 30)
+        #expect(try seconds("500ms") == 0.5)
+        #expect(try seconds("5m") == 300)
+        #expect(try seconds("1.5h") == 5400)
+        #expect(try spec.parse(["x"]).seconds("--top") == nil)
+        #expect(throws: UsageError(command: "demo", message: "--top takes a duration such as 30s, 500ms, 5m or 1h, not \"0s\"")) { _ = try seconds("0s") }
+        #expect(throws: UsageError(command: "demo", message: "--top takes a duration such as 30s, 500ms, 5m or 1h, not \"soon\"")) { _ = try seconds("soon") }
+    }
 }

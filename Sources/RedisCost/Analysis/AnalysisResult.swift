@@ -31,6 +31,7 @@ public struct AnalysisResult: Sendable {
         /// Unix seconds from the last `#TS:` annotation before it, if any.
         public var time: Int64?
         public var file: String
+        /// The byte offset of the command in an AOF; the line number in a MONITOR capture.
         public var offset: Int
         public var inTransaction: Bool
         public var database: Int
@@ -104,6 +105,33 @@ public struct AnalysisResult: Sendable {
     }
 
     /// MONITOR: a call and the gap to the next line.
+    /// What a live `monitor` session saw of the server beside the calls.
+    public struct LiveSession: Sendable {
+        public var server: String
+        /// `redis-7.0.15`, `valkey-9.1.2`.
+        public var serverVersion: String?
+        public var seconds = 0.0
+        /// Why the session ended: "--duration reached", "stopped by a signal", …
+        public var endReason = ""
+        public var connectionLost = false
+        /// The sampler's commands seen in the stream (all left out of the analysis).
+        public var samplerCommands = 0
+        /// Every command the tool sent on its connections, by commandstats name (`TYPE`, `CLIENT|ID`).
+        public var toolCommands: [String: Int] = [:]
+        public var keysSampled = 0
+        /// Keys that needed a sample while the rate limit was spent.
+        public var keysDeferred = 0
+        public var samplesPerSecond = 0.0
+        public var samplingDisabled: String?
+        /// The MONITOR client's output buffer on the server (`omem` of `CLIENT LIST`), bytes.
+        public var maxMonitorOutputBytes: Int?
+        public var lastMonitorOutputBytes: Int?
+        /// `INFO keysizes` (Redis 8+) at the start and end: field → histogram, in the server's order.
+        public var keySizesAtStart: [(field: String, value: String)] = []
+        public var keySizesAtEnd: [(field: String, value: String)] = []
+        public init(server: String) { self.server = server }
+    }
+
     public struct SlowCall: Sendable {
         public var command: String
         public var keys: [[UInt8]]
@@ -126,6 +154,9 @@ public struct AnalysisResult: Sendable {
     /// Calls whose cost is unknown because a key they touch existed before the capture.
     public var callsOnKeysOfUnknownSize = 0
     public var isMonitor = false
+    /// Live sessions: keys whose size was read from the server (O(1) commands).
+    public var sampledKeys = 0
+    public var live: LiveSession?
     public var snapshots: [SnapshotProfile] = []
     public var segments: [Segment] = []
     /// A truncated tail: the file and the offset of the incomplete command.

@@ -44,6 +44,10 @@ public final class Analyzer {
     var absentKeysAreKnown = true
     var knownAbsent: Set<UInt64> = []
     var flushedDatabases: Set<Int> = []
+    /// A live session's samples not yet reached in the stream (see Analyzer+Sampling.swift).
+    var pendingSamples: [UInt64: SampledKey] = [:]
+    var sampledDatabaseSizes: [Int: Int] = [:]
+    var sampledAllKeys: Int?
     /// MONITOR: calls per key (the first key of each call), for the first `hotKeyLimit` keys.
     var trackHotKeys = false
     var hotKeyIndex: [UInt64: Int] = [:]
@@ -190,9 +194,9 @@ public final class Analyzer {
         elementHash(key) &+ UInt64(database) &* 0x9E37_79B9_7F4A_7C15
     }
 
-    func sizeOfAbsentKey(_ key: UnsafeRawBufferPointer) -> KeySize {
-        if absentKeysAreKnown || flushedDatabases.contains(replayer.database)
-            || knownAbsent.contains(keyIdentity(key, database: replayer.database)) { return .missing }
+    func sizeOfAbsentKey(_ key: UnsafeRawBufferPointer, database: Int) -> KeySize {
+        if absentKeysAreKnown || flushedDatabases.contains(database)
+            || knownAbsent.contains(keyIdentity(key, database: database)) { return .missing }
         return .unknown
     }
 
@@ -200,16 +204,20 @@ public final class Analyzer {
     func cost(_ argv: Argv, index: Int, positions: [Int], file: String, offset: Int, nested: Cost? = nil) -> Cost {
         sizesBuffer.removeAll(keepingCapacity: true)
         for position in positions {
-            if let id = replayer.lookup(argv[position]) {
+            let id = replayer.lookup(argv[position])
+            if !pendingSamples.isEmpty, id == nil || replayer.keyspace[id!].approximate,
+               let sampled = sampledSize(argv[position]) {
+                sizesBuffer.append(sampled)
+            } else if let id {
                 sizesBuffer.append(replayer.keyspace.size(of: id))
             } else {
-                sizesBuffer.append(sizeOfAbsentKey(argv[position]))
+                sizesBuffer.append(sizeOfAbsentKey(argv[position], database: replayer.database))
             }
         }
         let input = RawCallInput(
             argv: argv, keyPositions: positions, sizes: sizesBuffer,
-            databaseSize: absentKeysAreKnown ? replayer.keyspace.keyCount(in: replayer.database) : nil,
-            allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : nil, nestedCost: nested)
+            databaseSize: absentKeysAreKnown ? replayer.keyspace.keyCount(in: replayer.database) : sampledDatabaseSizes[replayer.database],
+            allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : sampledAllKeys, nestedCost: nested)
         let cost = table.formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
         if cost.value == nil, sizesBuffer.contains(.unknown) { result.callsOnKeysOfUnknownSize += 1 }
         result.calls += 1

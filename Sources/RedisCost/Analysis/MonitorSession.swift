@@ -36,6 +36,7 @@ public final class MonitorSession {
     let file: String
     let started = Date()
     private var reader: MonitorReader?
+    private var prescanReader: MonitorReader?
     private var argv = Argv()
     private var segment: AnalysisResult.Segment
     private var clients: [UInt64: Int] = [:]
@@ -151,10 +152,10 @@ public final class MonitorSession {
             let nested: Cost = state.transactionUnknown ? .unknown(reason: "a call in the transaction has an unknown cost") : .exact(state.transactionCost)
             clientStates[clientIndex].inTransaction = false
             analyzer.inTransaction = false
-            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineStart, nested: nested)
+            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber, nested: nested)
             analyzer.result.transactions += 1
         } else {
-            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineStart)
+            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber)
             if name == "MULTI" {
                 clientStates[clientIndex].inTransaction = true
                 clientStates[clientIndex].transactionCost = 0
@@ -194,7 +195,7 @@ public final class MonitorSession {
             let positions = analyzer.table.entries[script.index].keyPositions(in: copy)
             let saved = analyzer.replayer.database
             analyzer.replayer.database = script.line.database
-            let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineStart, nested: nested)
+            let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineNumber, nested: nested)
             analyzer.replayer.database = saved
             account(cost, client: script.client)
         }
@@ -220,6 +221,39 @@ public final class MonitorSession {
         }
         if let copied = call.copiedLine { return copied.withUnsafeBytes(build) }
         return build(UnsafeRawBufferPointer(rebasing: chunk[call.line.lineStart..<call.line.lineEnd]))
+    }
+
+    /// The sizes a live session should read before analysing `bytes`: keys whose size the
+    /// calls' costs depend on and the model cannot know, and key counts for whole-keyspace
+    /// commands. `admit` applies the sampler's cache and rate limit.
+    public func sizeRequests(in bytes: UnsafeRawBufferPointer, framing: MonitorReader.Framing,
+                             skip: (UnsafeRawBufferPointer) -> Bool, admit: (SizeRequest) -> Bool) -> [SizeRequest] {
+        let reader = prescanReader ?? MonitorReader(bytes: bytes, file: file, framing: framing)
+        prescanReader = reader
+        reader.reset(bytes: bytes)
+        var requests: [SizeRequest] = []
+        var argv = Argv()
+        while true {
+            switch reader.next(into: &argv) {
+            case .end: return requests
+            case .skipped, .malformed: continue
+            case .call(let line):
+                guard !skip(reader.client(of: line)), let index = analyzer.resolve(argv) else { continue }
+                let needs = analyzer.table.needs[index]
+                if needs.isEmpty { continue }
+                if needs.contains(.keySizes) {
+                    for position in analyzer.table.entries[index].keyPositions(in: argv)
+                    where analyzer.needsSample(argv[position], database: line.database) {
+                        let request = SizeRequest.key(database: line.database, name: argv.bytes(position))
+                        if admit(request) { requests.append(request) }
+                    }
+                }
+                if needs.contains(.databaseSize), !analyzer.absentKeysAreKnown, admit(.databaseSize(line.database)) {
+                    requests.append(.databaseSize(line.database))
+                }
+                if needs.contains(.allKeys), !analyzer.absentKeysAreKnown, admit(.allKeys) { requests.append(.allKeys) }
+            }
+        }
     }
 
     /// Ends the analysis: the last script is costed, keys past their TTL expire, results are sorted.

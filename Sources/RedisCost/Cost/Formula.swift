@@ -63,6 +63,41 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
         self.root = try parser.parseAll()
     }
 
+    /// What a formula reads from the data set, so that a live session samples only what a
+    /// call's cost depends on.
+    public struct Needs: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let keySizes = Needs(rawValue: 1)
+        public static let databaseSize = Needs(rawValue: 2)
+        public static let allKeys = Needs(rawValue: 4)
+    }
+
+    public var needs: Needs {
+        func walk(_ node: Node) -> Needs {
+            switch node {
+            case .number, .text: return []
+            case .variable(let variable):
+                switch variable {
+                case .size, .sizes, .items: return .keySizes
+                case .dbsize: return .databaseSize
+                case .allkeys: return .allKeys
+                case .argc, .keys, .nested: return []
+                }
+            case .call(let function, let arguments):
+                var needs = arguments.reduce(into: Needs()) { $0.formUnion(walk($1)) }
+                switch function {
+                case .size, .items, .total, .smallest, .largest: needs.insert(.keySizes)
+                default: break
+                }
+                return needs
+            case .negate(let inner): return walk(inner)
+            case .binary(_, let a, let b): return walk(a).union(walk(b))
+            }
+        }
+        return walk(root)
+    }
+
     /// The reason of a formula that is `unknown("…")` at its top, else nil.
     public var unknownReason: String? {
         if case .call(.unknown, let arguments) = root, case .text(let reason)? = arguments.first { return reason }

@@ -126,9 +126,20 @@ public final class RedisConnection {
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
+    /// Commands this connection sent, by the name the server counts them under in `INFO
+    /// commandstats` (`TYPE`, `CLIENT|LIST`), so a session can say exactly what it cost.
+    public private(set) var sentCommands: [String: Int] = [:]
+    static let containers: Set<String> = ["CLIENT", "CONFIG", "COMMAND", "SLOWLOG", "LATENCY", "COMMANDLOG", "MEMORY", "ACL"]
+
     public func send(_ commands: [[[UInt8]]], label: String) throws(ServerError) {
         var buffer: [UInt8] = []
-        for argv in commands { encodeCommand(argv, into: &buffer) }
+        for argv in commands {
+            encodeCommand(argv, into: &buffer)
+            guard let first = argv.first else { continue }
+            var name = String(decoding: first, as: UTF8.self).uppercased()
+            if Self.containers.contains(name), argv.count > 1 { name += "|" + String(decoding: argv[1], as: UTF8.self).uppercased() }
+            sentCommands[name, default: 0] += 1
+        }
         var offset = 0
         while offset < buffer.count {
             let written = buffer[offset...].withUnsafeBytes { raw in
@@ -164,6 +175,24 @@ public final class RedisConnection {
             } else {
                 throw fail(label, "read failed: \(Self.errnoText())")
             }
+        }
+    }
+
+    /// The socket, for `poll` (a MONITOR stream is read raw, see `receive`).
+    public var fileDescriptor: Int32 { descriptor }
+
+    /// Bytes received but not parsed as replies yet.
+    public func takeBufferedBytes() -> [UInt8] { reader.takeBuffered() }
+
+    /// Reads whatever has arrived into `buffer`: the byte count, 0 when the server closed
+    /// the connection.
+    public func receive(into buffer: UnsafeMutableRawBufferPointer, label: String) throws(ServerError) -> Int {
+        while true {
+            let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
+            if count >= 0 { return count }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw fail(label, "no data within \(options.timeout) s") }
+            throw fail(label, "read failed: \(Self.errnoText())")
         }
     }
 

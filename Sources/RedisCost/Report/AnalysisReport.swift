@@ -79,9 +79,12 @@ public enum AnalysisReport {
             for snapshot in r.snapshots { out += profile(snapshot) }
             return out
         }
+        if let live = r.live { out += liveSummary(live) }
         if r.isMonitor {
             out += "- Clients: \(r.clients.count); scripts: \(r.scripts) (their calls count in their cost)\n"
-            if r.callsOnKeysOfUnknownSize > 0 {
+            if r.callsOnKeysOfUnknownSize > 0, r.live != nil {
+                out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys whose size was not sampled (yet): their cost is unknown**\n"
+            } else if r.callsOnKeysOfUnknownSize > 0 {
                 out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys that existed before the capture started: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture started)\n"
             }
             if r.malformedLines > 0 {
@@ -102,9 +105,9 @@ public enum AnalysisReport {
                     + (call.keys.count > 3 ? " … (\(call.keys.count) keys)" : "")
                 let sizes = call.sizes.prefix(3).map(size).joined(separator: ", ") + (call.sizes.count > 3 ? ", …" : "")
                 return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, costText(call.cost),
-                        time(call.time), "\((call.file as NSString).lastPathComponent)@\(call.offset)"]
+                        time(call.time), "\((call.file as NSString).lastPathComponent)\(r.isMonitor ? ":" : "@")\(call.offset)"]
             }
-            out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Time", "Where (file@byte)"], rows: rows, alignRight: [0, 4])
+            out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4])
             if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
         }
 
@@ -167,9 +170,34 @@ public enum AnalysisReport {
             out += Markdown.table(header: ["Key", "DB", "Type", "Elements"], rows: keyRows, alignRight: [1, 3])
         }
         for snapshot in r.snapshots where snapshot.keys > 0 { out += profile(snapshot) }
+        if let live = r.live, !live.keySizesAtStart.isEmpty || !live.keySizesAtEnd.isEmpty {
+            out += "\n## Key sizes on the server (`INFO keysizes`)\n\n"
+            out += "Histograms the server keeps of its keys' sizes (power-of-two bins: `bin=keys`), at the start and the end of the session.\n\n"
+            let end = Dictionary(live.keySizesAtEnd.map { ($0.field, $0.value) }, uniquingKeysWith: { a, _ in a })
+            var fields = live.keySizesAtStart.map(\.field)
+            fields += live.keySizesAtEnd.map(\.field).filter { !fields.contains($0) }
+            let start = Dictionary(live.keySizesAtStart.map { ($0.field, $0.value) }, uniquingKeysWith: { a, _ in a })
+            out += Markdown.table(header: ["Field", "At the start", "At the end"],
+                                  rows: fields.map { [$0, Markdown.code(start[$0] ?? ""), Markdown.code(end[$0] ?? "")] })
+        }
         if !r.unmodelledWrites.isEmpty {
             out += "\nWrites the replay model does not follow (their keys are marked approximate): "
             out += r.unmodelledWrites.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+
+    static func liveSummary(_ live: AnalysisResult.LiveSession) -> String {
+        var out = "- Live session on `\(live.server)`" + (live.serverVersion.map { " (\($0))" } ?? "")
+        out += ": \(String(format: "%.1f", live.seconds)) s, ended: \(live.endReason)\n"
+        if let reason = live.samplingDisabled {
+            out += "- **Size sampling stopped:** \(reason)\n"
+        }
+        out += "- Sizes of keys from before the session: \(number(Double(live.keysSampled))) keys sampled with O(1) commands"
+        out += " (at most \(number(live.samplesPerSecond)) a second); \(number(Double(live.samplerCommands))) sampler commands left out of the analysis"
+        out += live.keysDeferred > 0 ? "; \(number(Double(live.keysDeferred))) samples deferred by the rate limit\n" : "\n"
+        if let omem = live.maxMonitorOutputBytes {
+            out += "- MONITOR's output buffer on the server (`omem`): at most \(number(Double(omem))) bytes while watched (once a second)\n"
         }
         return out
     }
@@ -231,7 +259,7 @@ public enum AnalysisReport {
         object["topCalls"] = r.topCalls.map { call -> [String: Any] in
             ["command": call.command, "keys": call.keys.map(KeyText.display), "sizes": call.sizes.map(sizeJSON),
              "cost": call.cost.value ?? NSNull(), "upperBound": call.cost.isUpperBound,
-             "time": JSONText.orNull(call.time), "file": call.file, "offset": call.offset,
+             "time": JSONText.orNull(call.time), "file": call.file, r.isMonitor ? "line" : "offset": call.offset,
              "inTransaction": call.inTransaction, "db": call.database]
         }
         object["patterns"] = r.patterns.map { p -> [String: Any] in
@@ -269,6 +297,18 @@ public enum AnalysisReport {
         }
         object["monitor"] = ["scripts": r.scripts, "malformedLines": r.malformedLines,
                              "callsOnKeysOfUnknownSize": r.callsOnKeysOfUnknownSize] as [String: Any]
+        if let live = r.live {
+            func fields(_ list: [(field: String, value: String)]) -> [[String: String]] { list.map { ["field": $0.field, "value": $0.value] } }
+            object["live"] = [
+                "server": live.server, "serverVersion": JSONText.orNull(live.serverVersion), "seconds": live.seconds,
+                "endReason": live.endReason, "connectionLost": live.connectionLost, "samplerCommands": live.samplerCommands,
+                "toolCommands": live.toolCommands,
+                "keysSampled": live.keysSampled, "keysResynced": r.sampledKeys, "keysDeferred": live.keysDeferred,
+                "samplesPerSecond": live.samplesPerSecond, "samplingDisabled": JSONText.orNull(live.samplingDisabled),
+                "maxMonitorOutputBytes": JSONText.orNull(live.maxMonitorOutputBytes),
+                "keySizesAtStart": fields(live.keySizesAtStart), "keySizesAtEnd": fields(live.keySizesAtEnd),
+            ] as [String: Any]
+        }
         return object
     }
 

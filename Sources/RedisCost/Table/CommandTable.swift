@@ -13,6 +13,8 @@ public struct CommandTable: Sendable {
     public let entries: [CommandEntry]
     /// Parsed formulas, parallel to `entries` (`nil` where an entry has none yet).
     public let formulas: [Formula?]
+    /// What each formula reads from the data set (parallel to `entries`).
+    public let needs: [Formula.Needs]
     let indexByName: [String: Int]
     /// Containers (`CLIENT`, `CONFIG`, …) whose second argument names a subcommand.
     let containers: Set<String>
@@ -41,6 +43,7 @@ public struct CommandTable: Sendable {
             }
         }
         self.formulas = formulas
+        self.needs = formulas.map { $0?.needs ?? [] }
         self.indexByName = index
         self.containers = containers
     }

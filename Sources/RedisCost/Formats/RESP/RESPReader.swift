@@ -29,6 +29,15 @@ public struct RESPReader: Sendable {
 
     public var bufferedByteCount: Int { buffer.count - start }
 
+    /// Hands over the bytes not parsed yet (a connection that switches to reading raw bytes).
+    public mutating func takeBuffered() -> [UInt8] {
+        let rest = Array(buffer[start...])
+        consumedBefore += buffer.count
+        buffer.removeAll()
+        start = 0
+        return rest
+    }
+
     public mutating func next() throws(ProtocolError) -> RESPValue? {
         var position = start
         guard let value = try parse(at: &position) else { return nil }

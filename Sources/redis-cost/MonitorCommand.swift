@@ -1,0 +1,112 @@
+import ArgumentParsing
+import Foundation
+import RedisCost
+
+enum MonitorCommand: Subcommand {
+    static let spec = CommandSpec(
+        name: "monitor",
+        summary: "Watch a live server with MONITOR and rank its calls, reads included; sizes sampled with O(1) commands.",
+        usage: ["monitor [-u URL | -h HOST -p PORT | -s SOCKET] [--duration 30s | --count N] [--format markdown|json] [-o FILE]"],
+        discussion: """
+            Runs MONITOR on one connection and analyses the stream as it arrives, with the same
+            model and report as 'analyze capture.txt'. Keys that existed before the session have
+            sizes only the server knows: a second connection, named redis-cost-sampler, reads
+            them with TYPE then STRLEN/LLEN/SCARD/ZCARD/HLEN/XLEN (DBSIZE for whole-keyspace
+            commands) - never an O(N) command - pipelined, each key at most once per
+            --sample-ttl, at most --sample-rate keys a second. Its own commands are left out of
+            the analysis.
+
+            Ctrl-C or SIGTERM ends the session and writes the report of what was seen; calls the
+            server ran before the stop are still read (up to 2 s). A lost connection writes the
+            report too, says so, and exits with 1. MONITOR costs the server: every call is copied
+            to the monitor client's output buffer; the report shows the largest that buffer got
+            (CLIENT LIST omem). Needs the +monitor ACL permission (and +client for the sampler's
+            name and the buffer watch).
+            """,
+        options: ConnectionFlags.options + [
+            OptionSpec(["--duration"], value: "TIME", help: "Stop after this long: 30s, 5m, 1h (default: until Ctrl-C)."),
+            OptionSpec(["--count"], value: "N", help: "Stop after N calls."),
+            OptionSpec(["--format"], value: "FORMAT", help: "markdown (default) or json."),
+            OptionSpec(["-o", "--output"], value: "FILE", help: "Write the report to FILE instead of stdout."),
+            OptionSpec(["--top"], value: "N", help: "How many of the costliest calls to keep (default 100)."),
+            OptionSpec(["--save-capture"], value: "FILE", help: "Also write the calls as redis-cli monitor prints them, for 'analyze' later."),
+            OptionSpec(["--sample-rate"], value: "N", help: "At most N keys sampled a second (default 1000; 0 turns sampling off)."),
+            OptionSpec(["--sample-ttl"], value: "TIME", help: "Sample a key again only after this long (default 10s)."),
+        ],
+        examples: ["redis-cost monitor -h 10.0.0.5 -p 6379 --duration 60s -o report.md",
+                   "REDISCLI_AUTH=secret redis-cost monitor --user ops -u redis://db1:6379/0 --count 100000 --format json",
+                   "redis-cost monitor -s /run/redis/redis.sock --duration 5m --save-capture capture.txt"])
+
+    static func run(_ arguments: ParsedArguments) throws -> Int32 {
+        let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
+        let connection = try ConnectionFlags.connectionOptions(arguments)
+        var analyzerOptions = Analyzer.Options()
+        analyzerOptions.top = try arguments.integer("--top", in: 0...1_000_000) ?? 100
+        var options = LiveMonitor.Options()
+        options.duration = try arguments.seconds("--duration")
+        options.count = try arguments.integer("--count", in: 1...Int.max)
+        options.samplesPerSecond = Double(try arguments.integer("--sample-rate", in: 0...1_000_000) ?? 1000)
+        options.cacheSeconds = try arguments.seconds("--sample-ttl") ?? 10
+
+        var capture: UnsafeMutablePointer<FILE>?
+        if let path = arguments.string("--save-capture") {
+            guard let file = fopen(path, "w") else {
+                throw CLIError(description: "\(path): cannot write: \(String(cString: strerror(errno)))")
+            }
+            capture = file
+            options.captureSink = { line in
+                fwrite(line.baseAddress, 1, line.count, file)
+                fputc(10, file)
+            }
+        }
+        defer { if let capture { fclose(capture) } }
+
+        let stop = StopSignals()
+        options.stopDescriptor = stop.descriptor
+        let progress = isatty(2) == 1 ? { (p: LiveMonitor.Progress) in
+            let buffer = p.monitorOutputBytes.map { ", monitor output buffer \($0) B" } ?? ""
+            FileHandle.standardError.write(Data("\rmonitoring \(connection.serverName): \(p.calls) calls in \(Int(p.seconds)) s\(buffer)   ".utf8))
+        } : nil
+        let analyzer = Analyzer(table: try loadTable(), options: analyzerOptions)
+        let result: AnalysisResult
+        do {
+            result = try LiveMonitor.run(connection, analyzer: analyzer, options: options, progress: progress)
+        } catch {
+            throw CLIError(description: error.description)
+        }
+        if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        try emit(format == "json" ? AnalysisReport.json(result) : AnalysisReport.markdown(result), to: arguments.string("--output"))
+        if let live = result.live, live.connectionLost {
+            CLI.printError("\(live.server): \(live.endReason); the report covers the \(result.calls) calls seen before")
+            return ExitCode.failure
+        }
+        return ExitCode.success
+    }
+}
+
+/// SIGINT and SIGTERM, turned into a readable descriptor: they are blocked, and a thread
+/// waits for them and writes to a pipe that the session polls.
+final class StopSignals {
+    private var pipe: [Int32] = [-1, -1]
+    var descriptor: Int32 { pipe[0] }
+
+    init() {
+        _ = Glibc.pipe(&pipe)
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let writeEnd = pipe[1]
+        let waited = signals
+        let waiter = Thread {
+            var received: Int32 = 0
+            var set = waited
+            while sigwait(&set, &received) == 0 {
+                var byte: UInt8 = 1
+                _ = write(writeEnd, &byte, 1)
+            }
+        }
+        waiter.start()
+    }
+}

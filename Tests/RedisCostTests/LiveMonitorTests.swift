@@ -1,0 +1,200 @@
+import Foundation
+import Testing
+@testable import RedisCost
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `redis-cost monitor` against real servers: what it counts, the sizes it samples, and how
+/// it ends.
+@Suite struct LiveMonitorTests {
+    /// `INFO commandstats` as lowercase name → calls (`hgetall`, `client|list`).
+    static func commandStats(_ connection: RedisConnection) throws -> [String: Int] {
+        var stats: [String: Int] = [:]
+        for (field, value) in parseInfo(try connection.require(["INFO", "commandstats"]).text ?? "") where field.hasPrefix("cmdstat_") {
+            guard let calls = value.split(separator: ",").first(where: { $0.hasPrefix("calls=") }).flatMap({ Int($0.dropFirst(6)) }) else { continue }
+            stats[String(field.dropFirst(8)), default: 0] += calls
+        }
+        return stats
+    }
+
+    /// The id of the client in MONITOR mode (flag O in `CLIENT LIST`), if any.
+    static func monitorClientID(_ connection: RedisConnection) throws -> String? {
+        let list = try connection.require(["CLIENT", "LIST"]).text ?? ""
+        let line = list.split(separator: "\n").first { $0.split(separator: " ").contains("flags=O") }
+        return line?.split(separator: " ").first { $0.hasPrefix("id=") }.map { String($0.dropFirst(3)) }
+    }
+
+    /// A `redis-cost monitor` child process writing its JSON report to a file.
+    struct Session {
+        let process: Spawned
+        let report: String
+        let stderr: String
+        var polls = 0
+
+        init(_ server: TestServer, _ extra: [String] = []) throws {
+            let scratch = server.directory.path
+            report = scratch + "/report-\(UUID().uuidString).json"
+            stderr = scratch + "/stderr-\(UUID().uuidString).txt"
+            process = try Spawned(try builtBinary.path, ["monitor", "-p", String(server.port), "--format", "json", "-o", report,
+                                                         "--top", "100000"] + extra, stderr: stderr)
+            // The workload starts once the server lists a monitor client.
+            let control = try server.connect()
+            for _ in 0..<400 {
+                polls += 1
+                if try LiveMonitorTests.monitorClientID(control) != nil { return }
+                usleep(10_000)
+            }
+            throw TestServer.StartError(description: "redis-cost monitor did not attach: " + ((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""))
+        }
+
+        func stop(signal: Int32 = SIGTERM) -> Int32 {
+            kill(process.pid, signal)
+            return process.wait()
+        }
+
+        var json: [String: Any] {
+            get throws {
+                let data = try Data(contentsOf: URL(fileURLWithPath: report))
+                return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            }
+        }
+
+        var errors: String { (try? String(contentsOfFile: stderr, encoding: .utf8)) ?? "" }
+    }
+
+    @Test("a live session counts exactly the calls the server ran and reads exact sizes of keys from before it",
+          arguments: TestServer.Kind.allCases)
+    func countsEveryCallAndSamplesExactSizes(kind: TestServer.Kind) throws {
+        let server = try TestServer(kind)
+        let setup = try server.connect()
+        // Keys of known size that exist before the session: only the sampler can know them.
+        _ = try setup.pipeline([
+            ["HSET", "big:hash"] + (1...1000).flatMap { ["f\($0)", "v"] },
+            ["RPUSH", "big:list"] + (1...700).map(String.init),
+            ["SADD", "big:set"] + (1...300).map { "m\($0)" },
+            ["ZADD", "big:zset"] + (1...200).flatMap { [String($0), "z\($0)"] },
+            ["SET", "greeting", String(repeating: "x", count: 100)],
+            ["SELECT", "1"], ["RPUSH", "other:list"] + (1...50).map(String.init), ["SELECT", "0"],
+        ])
+        let before = try Self.commandStats(setup)
+        var session = try Session(server)
+        let work = try server.connect()
+        let other = try server.connect()
+        var workload: [[String]] = [
+            ["HGETALL", "big:hash"], ["LRANGE", "big:list", "0", "-1"], ["SMEMBERS", "big:set"], ["ZRANGE", "big:zset", "0", "-1"],
+            ["GET", "greeting"], ["STRLEN", "greeting"], ["LINDEX", "big:list", "350"],
+            ["SADD", "new:set", "a", "b", "c"], ["SMEMBERS", "new:set"], ["SADD", "new:set", "d"], ["SCARD", "new:set"],
+            ["EVAL", "redis.call('SET', KEYS[1], ARGV[1]); return redis.call('HLEN', KEYS[2])", "2", "script:key", "big:hash", "v"],
+            ["MULTI"], ["INCR", "counter"], ["HGETALL", "big:hash"], ["EXEC"],
+            ["SELECT", "1"], ["LRANGE", "other:list", "0", "-1"], ["SELECT", "0"],
+        ]
+        workload += (0..<1000).map { ["SET", "k:\($0)", "v"] }
+        for batch in stride(from: 0, to: workload.count, by: 100) {
+            _ = try work.pipeline(Array(workload[batch..<min(batch + 100, workload.count)]))
+        }
+        _ = try other.pipeline((0..<200).map { ["GET", "k:\($0)"] })
+        _ = try work.command(["KEYS", "*"])
+        #expect(session.stop() == 0, "\(session.errors)")
+        let after = try Self.commandStats(setup)
+        let report = try session.json
+        let live = try #require(report["live"] as? [String: Any])
+
+        // Calls per command = the server's commandstats delta, less what the tool itself sent
+        // and the test's own INFO and CLIENT LIST.
+        var expected = after.merging(before.mapValues { -$0 }, uniquingKeysWith: +)
+        for (name, count) in try #require(live["toolCommands"] as? [String: Int]) { expected[name.lowercased(), default: 0] -= count }
+        expected["info", default: 0] -= 1
+        expected["client|list", default: 0] -= session.polls
+        expected = expected.filter { $0.value != 0 }
+        var counted: [String: Int] = [:]
+        for command in try #require(report["commands"] as? [[String: Any]]) {
+            counted[(command["name"] as! String).lowercased().replacingOccurrences(of: " ", with: "|")] = command["calls"] as? Int
+        }
+        #expect(counted == expected)
+        #expect((live["samplerCommands"] as? Int ?? 0) > 0)
+        #expect(live["connectionLost"] as? Bool == false)
+
+        // Exact sizes, sampled for keys from before the session and replayed for the others.
+        let calls = try #require(report["topCalls"] as? [[String: Any]])
+        func sizes(_ command: String, _ key: String) -> [Int?] {
+            calls.filter { $0["command"] as? String == command && ($0["keys"] as? [String])?.first == key }
+                .map { (($0["sizes"] as? [Any])?.first as? Int) }
+        }
+        #expect(sizes("HGETALL", "big:hash") == [1000, 1000])
+        #expect(sizes("LRANGE", "big:list") == [700])
+        #expect(sizes("SMEMBERS", "big:set") == [300])
+        #expect(sizes("ZRANGE", "big:zset") == [200])
+        #expect(sizes("LRANGE", "other:list") == [50])
+        #expect(sizes("LINDEX", "big:list") == [700])
+        #expect(sizes("SMEMBERS", "new:set") == [3])
+        #expect(sizes("SCARD", "new:set").count == 1)
+        let keys = try #require(calls.first { $0["command"] as? String == "KEYS" })
+        // big:*, greeting, new:set, script:key, counter, k:0…999 in db 0.
+        #expect(keys["cost"] as? Double == 1008)
+        let eval = try #require(calls.first { $0["command"] as? String == "EVAL" })
+        #expect(eval["cost"] as? Double == 2)  // SET 1 + HLEN 1
+        let exec = try #require(calls.first { $0["command"] as? String == "EXEC" })
+        #expect(exec["cost"] as? Double == 1001)  // INCR 1 + HGETALL 1000
+    }
+
+    @Test("--count ends the session, --save-capture keeps lines that analyze reads back the same")
+    func countAndSaveCapture() throws {
+        let server = try TestServer(.redis7)
+        let capture = server.directory.appendingPathComponent("capture.txt").path
+        let session = try Session(server, ["--count", "120", "--save-capture", capture])
+        let work = try server.connect()
+        _ = try work.pipeline((0..<150).map { ["SET", "key:\($0)", String(repeating: "v", count: $0)] })
+        #expect(session.process.wait() == 0, "\(session.errors)")
+        let report = try session.json
+        #expect((report["totals"] as? [String: Any])?["calls"] as? Int == 120)
+        #expect((report["live"] as? [String: Any])?["endReason"] as? String == "--count reached")
+        let lines = try String(contentsOfFile: capture, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 120)
+        #expect(lines[0].hasSuffix(#""SET" "key:0" """#))
+        let again = try runCLI(["analyze", capture, "--format", "json"])
+        #expect(again.status == 0)
+        let reread = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+        #expect((reread["totals"] as? [String: Any])?["calls"] as? Int == 120)
+    }
+
+    @Test("a lost connection writes the report, says so and exits 1")
+    func lostConnection() throws {
+        let server = try TestServer(.redis7)
+        let session = try Session(server)
+        let work = try server.connect()
+        _ = try work.pipeline((0..<10).map { ["INCR", "n\($0)"] })
+        // The calls must have reached the monitor before it is killed.
+        usleep(300_000)
+        _ = try work.require(["CLIENT", "KILL", "ID", try #require(try Self.monitorClientID(work))])
+        #expect(session.process.wait() == 1)
+        let errors = session.errors
+        #expect(errors.contains("127.0.0.1:\(server.port): the server closed the MONITOR connection; the report covers the 10 calls seen before"),
+                "\(errors)")
+        let live = try #require(try session.json["live"] as? [String: Any])
+        #expect(live["connectionLost"] as? Bool == true)
+    }
+
+    @Test("--duration ends the session by itself")
+    func duration() throws {
+        let server = try TestServer(.redis7)
+        let result = try runCLI(["monitor", "-p", String(server.port), "--duration", "300ms", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        #expect((report["live"] as? [String: Any])?["endReason"] as? String == "--duration reached")
+    }
+
+    @Test("MONITOR refused by an ACL, and a wrong password, are one clear line each")
+    func refusals() throws {
+        let server = try TestServer(.redis7)
+        try server.run(["ACL", "SETUSER", "reader", "on", ">secret", "~*", "+@all", "-monitor"])
+        let denied = try runCLI(["monitor", "-p", String(server.port), "--user", "reader", "--duration", "1s"], environment: ["REDISCLI_AUTH": "secret"])
+        #expect(denied.status == 1)
+        #expect(denied.stdout.isEmpty)
+        #expect(denied.stderr.hasPrefix("redis-cost: 127.0.0.1:\(server.port): MONITOR: NOPERM"), "\(denied.stderr)")
+        #expect(denied.stderr.split(separator: "\n").count == 1)
+        let wrong = try runCLI(["monitor", "-p", String(server.port), "--user", "reader", "-a", "nope"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr == "redis-cost: 127.0.0.1:\(server.port): AUTH: authentication failed (wrong user or password)\n")
+    }
+}
