@@ -13,7 +13,12 @@ let package = Package(
             name: "RedisCost",
             // The replay's state lives in classes; the checks of dynamic exclusivity cost
             // ~5% of a replay and guard nothing the type system does not already.
-            swiftSettings: [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))],
+            // Debug builds are optimised too: the tests run real servers at full speed (a
+            // live MONITOR session must keep up with redis-benchmark) and replay real files.
+            swiftSettings: [
+                .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+                .unsafeFlags(["-O"], .when(configuration: .debug)),
+            ],
             plugins: ["EmbedCommandTable"]
         ),
         // A small hand-written command-line parser (no third-party packages).

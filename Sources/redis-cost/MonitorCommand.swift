@@ -17,7 +17,7 @@ enum MonitorCommand: Subcommand {
             the analysis.
 
             Ctrl-C or SIGTERM ends the session and writes the report of what was seen; calls the
-            server ran before the stop are still read (up to 2 s). A lost connection writes the
+            server ran before the stop are still read (until the stream is quiet). A lost connection writes the
             report too, says so, and exits with 1. MONITOR costs the server: every call is copied
             to the monitor client's output buffer; the report shows the largest that buffer got
             (CLIENT LIST omem). Needs the +monitor ACL permission (and +client for the sampler's

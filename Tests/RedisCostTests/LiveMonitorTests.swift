@@ -32,12 +32,12 @@ import Glibc
         let stderr: String
         var polls = 0
 
-        init(_ server: TestServer, _ extra: [String] = []) throws {
+        init(_ server: TestServer, _ extra: [String] = [], top: Int = 100_000) throws {
             let scratch = server.directory.path
             report = scratch + "/report-\(UUID().uuidString).json"
             stderr = scratch + "/stderr-\(UUID().uuidString).txt"
             process = try Spawned(try builtBinary.path, ["monitor", "-p", String(server.port), "--format", "json", "-o", report,
-                                                         "--top", "100000"] + extra, stderr: stderr)
+                                                         "--top", String(top)] + extra, stderr: stderr)
             // The workload starts once the server lists a monitor client.
             let control = try server.connect()
             for _ in 0..<400 {
@@ -136,6 +136,36 @@ import Glibc
         #expect(eval["cost"] as? Double == 2)  // SET 1 + HLEN 1
         let exec = try #require(calls.first { $0["command"] as? String == "EXEC" })
         #expect(exec["cost"] as? Double == 1001)  // INCR 1 + HGETALL 1000
+    }
+
+    @Test("under redis-benchmark at full speed the session loses no call and the monitor's output buffer stays small")
+    func keepsUpWithRedisBenchmark() throws {
+        let server = try TestServer(.redis7)
+        let control = try server.connect()
+        let session = try Session(server, top: 10)
+        let before = try Self.commandStats(control)
+        let benchmark = try Spawned("/usr/bin/redis-benchmark", ["-p", String(server.port), "-n", "60000", "-r", "10000", "-P", "16", "-q",
+                                                                  "-t", "set,get,incr,lpush,sadd,hset,lrange_100"])
+        #expect(benchmark.wait() == 0)
+        #expect(session.stop() == 0, "\(session.errors)")
+        let after = try Self.commandStats(control)
+        let report = try session.json
+        var counted: [String: Int] = [:]
+        for command in try #require(report["commands"] as? [[String: Any]]) {
+            counted[(command["name"] as! String).lowercased()] = command["calls"] as? Int
+        }
+        var total = 0
+        for name in ["set", "get", "incr", "lpush", "sadd", "hset", "lrange"] {
+            let ran = after[name, default: 0] - before[name, default: 0]
+            total += ran
+            #expect(counted[name] == ran, "\(name)")
+        }
+        #expect(total == 60000 * 8)  // lrange_100 fills its list with LPUSH first
+        // Watched once a second by the session; a reader that fell behind would leave
+        // megabytes of the run's ~40 MB of MONITOR output queued on the server.
+        let live = try #require(report["live"] as? [String: Any])
+        let omem = try #require(live["maxMonitorOutputBytes"] as? Int)
+        #expect(omem < 1 << 20)
     }
 
     @Test("--count ends the session, --save-capture keeps lines that analyze reads back the same")

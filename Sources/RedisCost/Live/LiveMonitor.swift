@@ -22,8 +22,10 @@ public enum LiveMonitor {
         public var stopDescriptor: Int32?
         /// Receives each analysed call's line, as `redis-cli monitor` prints it, without the newline.
         public var captureSink: ((UnsafeRawBufferPointer) -> Void)?
-        /// How long to wait, after a stop, for the calls the server ran before it to arrive.
+        /// After a stop, the calls the server ran before it are still read: until the stream has
+        /// been silent this long, and at most `maxDrainSeconds`.
         public var drainSeconds = 2.0
+        public var maxDrainSeconds = 30.0
         public init() {}
     }
 
@@ -75,6 +77,7 @@ public enum LiveMonitor {
         let started = monotonicSeconds()
         var stopReason: String?
         var drainDeadline = 0.0
+        var drainLimit = 0.0
         var endReason: String?
         var lastWatch = started
         func requestStop(_ reason: String) {
@@ -82,6 +85,7 @@ public enum LiveMonitor {
             stopReason = reason
             if sampler.sendEndMarker() {
                 drainDeadline = monotonicSeconds() + options.drainSeconds
+                drainLimit = monotonicSeconds() + options.maxDrainSeconds
             } else {
                 endReason = reason
             }
@@ -103,7 +107,7 @@ public enum LiveMonitor {
             let now = monotonicSeconds()
             if markerSeen { endReason = stopReason; break }
             if session.isFull { endReason = "--count reached"; break }
-            if stopReason != nil, now > drainDeadline { endReason = (stopReason ?? "") + " (calls still arriving after the stop were left out)"; break }
+            if stopReason != nil, now > min(drainDeadline, drainLimit) { endReason = (stopReason ?? "") + " (calls still arriving after the stop were left out)"; break }
             if let duration = options.duration, now - started >= duration { requestStop("--duration reached") }
             if now - lastWatch >= 1 {
                 lastWatch = now
@@ -132,6 +136,7 @@ public enum LiveMonitor {
                     break
                 }
                 stream.received(count)
+                if stopReason != nil { drainDeadline = monotonicSeconds() + options.drainSeconds }
                 analyseWholeLines()
             } catch {
                 analyseWholeLines()
