@@ -12,30 +12,46 @@ let sizeCommandByType: [String: String] = [
     "hash": "HLEN", "stream": "XLEN", "vectorset": "VCARD",
 ]
 
+/// Sizes of keys in two pipelined round trips: `TYPE` of every key, then the O(1) size
+/// command of each key whose type has one. `pipeline` runs one round (`round` 0 or 1), so a
+/// caller can add `SELECT`s and record what it sent. Each result says where the key was
+/// measured: the size command, or the `TYPE` for a missing key or a type without a size.
+func sampleSizes(_ keys: [[UInt8]], server: String,
+                 pipeline: (_ round: Int, _ commands: [[[UInt8]]]) throws(ServerError) -> [RESPValue])
+    throws(ServerError) -> [(sample: SampledKey, round: Int, position: Int)] {
+    guard !keys.isEmpty else { return [] }
+    func checked(_ reply: RESPValue) throws(ServerError) -> RESPValue {
+        if case .error(let message) = reply { throw ServerError(server: server, command: "size sampling", detail: message) }
+        return reply
+    }
+    let types = try pipeline(0, keys.map { [Array("TYPE".utf8), $0] })
+    var results: [(sample: SampledKey, round: Int, position: Int)] = []
+    var sizeCommands: [[[UInt8]]] = []
+    for (i, (key, reply)) in zip(keys, types).enumerated() {
+        let type = try checked(reply).text ?? "unknown"
+        if type != "none", let command = sizeCommandByType[type] {
+            results.append((SampledKey(type: type, size: .unknown), 1, sizeCommands.count))
+            sizeCommands.append([Array(command.utf8), key])
+        } else {
+            results.append((SampledKey(type: type, size: type == "none" ? .missing : .unknown), 0, i))
+        }
+    }
+    guard !sizeCommands.isEmpty else { return results }
+    let sizes = try pipeline(1, sizeCommands)
+    for i in results.indices where results[i].round == 1 {
+        if let n = try checked(sizes[results[i].position]).int {
+            results[i].sample.size = results[i].sample.type == "string" ? .bytes(n) : .elements(n)
+        }
+    }
+    return results
+}
+
 extension RedisConnection {
-    /// `TYPE` of every key in one pipeline, then the size command of each in a second one.
+    /// `TYPE` and size of every key in the selected database.
     public func sample(keys: [[UInt8]]) throws(ServerError) -> [SampledKey] {
-        guard !keys.isEmpty else { return [] }
-        let types = try pipelineBytes(keys.map { [Array("TYPE".utf8), $0] }, label: "TYPE")
-        var sizeCommands: [[[UInt8]]] = []
-        var results: [SampledKey] = []
-        for (key, reply) in zip(keys, types) {
-            let type = reply.text ?? "unknown"
-            if type == "none" {
-                results.append(SampledKey(type: type, size: .missing))
-            } else if let command = sizeCommandByType[type] {
-                sizeCommands.append([Array(command.utf8), key])
-                results.append(SampledKey(type: type, size: .unknown))
-            } else {
-                results.append(SampledKey(type: type, size: .unknown))
-            }
-        }
-        let sizes = try pipelineBytes(sizeCommands, label: "size sampling")
-        var next = sizes.makeIterator()
-        for i in results.indices where results[i].type != "none" && sizeCommandByType[results[i].type] != nil {
-            if let n = next.next()?.int { results[i].size = results[i].type == "string" ? .bytes(n) : .elements(n) }
-        }
-        return results
+        try sampleSizes(keys, server: serverName) { (_, commands) throws(ServerError) in
+            try pipelineBytes(commands, label: "size sampling")
+        }.map(\.sample)
     }
 
     /// `DBSIZE` of the selected database.
@@ -44,13 +60,17 @@ extension RedisConnection {
         return n
     }
 
-    /// Keys in all databases, from `INFO keyspace` (`db0:keys=12,expires=0,…`).
+    /// Keys in all databases, from `INFO keyspace`.
     public func allDatabasesSize() throws(ServerError) -> Int {
-        try info("keyspace").reduce(0) { total, field in
-            guard field.key.hasPrefix("db"),
-                  let keys = field.value.split(separator: ",").first(where: { $0.hasPrefix("keys=") }),
-                  let n = Int(keys.dropFirst(5)) else { return total }
-            return total + n
-        }
+        keyCount(infoKeyspace: try require(["INFO", "keyspace"]).text ?? "")
+    }
+}
+
+/// The keys of all databases in `INFO keyspace` (`db0:keys=12,expires=0,…`).
+func keyCount(infoKeyspace text: String) -> Int {
+    parseInfo(text).reduce(0) { total, field in
+        guard field.key.hasPrefix("db"), let keys = field.value.split(separator: ",").first(where: { $0.hasPrefix("keys=") }),
+              let n = Int(keys.dropFirst(5)) else { return total }
+        return total + n
     }
 }

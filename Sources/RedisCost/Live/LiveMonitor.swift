@@ -96,7 +96,12 @@ public enum LiveMonitor {
                 let requests = session.sizeRequests(in: chunk, framing: .resp,
                                                     skip: { !sampler.addressIsShared && $0.elementsEqual(sampler.monitorAddress) },
                                                     admit: sampler.admit)
-                sampler.sample(requests, into: analyzer)
+                for sampled in sampler.sample(requests) {
+                    switch sampled {
+                    case .key(let sample, let key, let database): analyzer.receive(sample, key: key, database: database)
+                    case .keyCount(let n, let database): analyzer.receiveDatabaseSize(n, database: database)
+                    }
+                }
             }
             session.consume(chunk, framing: .resp)
             stream.consumed(chunk.count)

@@ -90,15 +90,47 @@ public final class LiveSampler {
         return true
     }
 
-    /// Samples the requests (two pipelined round trips: types, then sizes) and tells the
-    /// analyzer what it found. A failure disables sampling; the session goes on.
-    public func sample(_ requests: [SizeRequest], into analyzer: Analyzer) {
-        guard isEnabled, !requests.isEmpty else { return }
+    /// What a request found.
+    public enum Sampled {
+        case key(SampledKey, key: [UInt8], database: Int)
+        /// Keys in a database (`DBSIZE`), or in all of them (`database` nil).
+        case keyCount(Int, database: Int?)
+    }
+
+    /// Samples the requests (per database: two pipelined round trips, types then sizes) and
+    /// notes where each key was measured in the stream. A failure disables sampling and
+    /// returns what was found before it; the session goes on.
+    public func sample(_ requests: [SizeRequest]) -> [Sampled] {
+        guard isEnabled, !requests.isEmpty else { return [] }
+        var found: [Sampled] = []
         do {
-            try sampleOrThrow(requests, into: analyzer)
+            var keysByDatabase: [Int: [[UInt8]]] = [:]
+            for request in requests {
+                switch request {
+                case .key(let db, let name): keysByDatabase[db, default: []].append(name)
+                case .databaseSize(let db):
+                    if let n = try run([["DBSIZE"]], in: db)[0].int { found.append(.keyCount(n, database: db)) }
+                case .allKeys:
+                    found.append(.keyCount(keyCount(infoKeyspace: try run([["INFO", "keyspace"]], in: nil)[0].text ?? ""), database: nil))
+                }
+            }
+            for (db, names) in keysByDatabase.sorted(by: { $0.key < $1.key }) {
+                var entries: [[Int]] = [[], []]
+                let results = try sampleSizes(names, server: connection.serverName) { (round, commands) throws(ServerError) in
+                    let (replies, recorded) = try runRecording(commands, in: db)
+                    entries[round] = recorded
+                    return replies
+                }
+                for (name, result) in zip(names, results) {
+                    expected[entries[result.round][result.position]].action = .resync(result.sample, key: name, database: db)
+                    found.append(.key(result.sample, key: name, database: db))
+                    keysSampled += 1
+                }
+            }
         } catch {
             disable(error.description)
         }
+        return found
     }
 
     private func disable(_ reason: String) {
@@ -107,100 +139,45 @@ public final class LiveSampler {
         head = 0
     }
 
-    private func sampleOrThrow(_ requests: [SizeRequest], into analyzer: Analyzer) throws(ServerError) {
-        // Round one: TYPE of every key, DBSIZE, INFO keyspace.
-        var batch = Batch(sampler: self)
-        for request in requests {
-            switch request {
-            case .key(let db, let name): batch.add(["TYPE"], key: name, in: db, for: request)
-            case .databaseSize(let db): batch.add(["DBSIZE"], in: db, for: request)
-            case .allKeys: batch.add(["INFO", "keyspace"], in: nil, for: request)
-            }
+    /// Runs commands in a database (SELECT first if needed), each recorded as expected in the
+    /// MONITOR stream; returns the replies and the commands' entries in `expected`.
+    private func runRecording(_ commands: [[[UInt8]]], in database: Int?) throws(ServerError) -> ([RESPValue], [Int]) {
+        var batch = commands
+        var selected = false
+        if let database, database != self.database {
+            batch.insert([Array("SELECT".utf8), Array(String(database).utf8)], at: 0)
+            selected = true
         }
-        var sizes = Batch(sampler: self)
-        var typed: [(request: SizeRequest, type: String, entry: Int)] = []
-        for (reply, request, entry) in try batch.run() {
-            if case .error(let message) = reply {
-                throw ServerError(server: connection.serverName, command: "size sampling", detail: message)
-            }
-            switch request {
-            case .key(let db, let name):
-                let type = reply.text ?? "unknown"
-                if type != "none", let command = sizeCommandByType[type] {
-                    typed.append((request, type, sizes.add([command], key: name, in: db, for: request)))
-                } else {
-                    // Missing, or a type with no O(1) size: the TYPE line is where it was measured.
-                    let sample = SampledKey(type: type, size: type == "none" ? .missing : .unknown)
-                    expected[entry].action = .resync(sample, key: name, database: db)
-                    analyzer.receive(sample, key: name, database: db)
-                    keysSampled += 1
-                }
-            case .databaseSize(let db):
-                if let n = reply.int { analyzer.receiveDatabaseSize(n, database: db) }
-            case .allKeys:
-                let total = parseInfo(reply.text ?? "").reduce(0) { total, field in
-                    guard field.key.hasPrefix("db"), let keys = field.value.split(separator: ",").first(where: { $0.hasPrefix("keys=") }),
-                          let n = Int(keys.dropFirst(5)) else { return total }
-                    return total + n
-                }
-                analyzer.receiveDatabaseSize(total, database: nil)
-            }
+        var entries: [Int] = []
+        for argv in batch {
+            expected.append(Expected(argv: argv, action: .none))
+            entries.append(expected.count - 1)
         }
-        // Round two: the O(1) size command of each key's type.
-        var byEntry: [Int: String] = [:]
-        for item in typed { byEntry[item.entry] = item.type }
-        for (reply, request, entry) in try sizes.run() {
-            guard case .key(let db, let name) = request, let type = byEntry[entry] else { continue }
-            var size = KeySize.unknown
-            if let n = reply.int { size = type == "string" ? .bytes(n) : .elements(n) }
-            let sample = SampledKey(type: type, size: size)
-            expected[entry].action = .resync(sample, key: name, database: db)
-            analyzer.receive(sample, key: name, database: db)
-            keysSampled += 1
+        commandsSent += batch.count
+        var replies = try connection.pipelineBytes(batch, label: "size sampling")
+        if selected {
+            if case .error(let message) = replies[0] { throw ServerError(server: connection.serverName, command: "SELECT", detail: message) }
+            self.database = database!
+            replies.removeFirst()
+            entries.removeFirst()
         }
+        return (replies, entries)
     }
 
-    /// One pipeline of the sampler's commands, `SELECT`s included, each recorded as expected
-    /// in the MONITOR stream.
-    struct Batch {
-        let sampler: LiveSampler
-        var commands: [[[UInt8]]] = []
-        /// For each command: the request it serves and its entry in `expected` (nil for SELECT).
-        var purposes: [(request: SizeRequest, entry: Int)?] = []
-
-        @discardableResult
-        mutating func add(_ words: [String], key: [UInt8]? = nil, in database: Int?, for request: SizeRequest) -> Int {
-            if let database, database != sampler.database {
-                append(["SELECT", String(database)].map { Array($0.utf8) }, nil)
-                sampler.database = database
-            }
-            return append(words.map { Array($0.utf8) } + (key.map { [$0] } ?? []), request)
+    private func run(_ commands: [[String]], in database: Int?) throws(ServerError) -> [RESPValue] {
+        let replies = try runRecording(commands.map { $0.map { Array($0.utf8) } }, in: database).0
+        for reply in replies {
+            if case .error(let message) = reply { throw ServerError(server: connection.serverName, command: "size sampling", detail: message) }
         }
-
-        @discardableResult
-        private mutating func append(_ argv: [[UInt8]], _ request: SizeRequest?) -> Int {
-            commands.append(argv)
-            sampler.expected.append(Expected(argv: argv, action: .none))
-            let entry = sampler.expected.count - 1
-            purposes.append(request.map { ($0, entry) })
-            return entry
-        }
-
-        func run() throws(ServerError) -> [(RESPValue, SizeRequest, Int)] {
-            guard !commands.isEmpty else { return [] }
-            sampler.commandsSent += commands.count
-            let replies = try sampler.connection.pipelineBytes(commands, label: "size sampling")
-            return zip(replies, purposes).compactMap { reply, purpose in purpose.map { (reply, $0.request, $0.entry) } }
-        }
+        return replies
     }
 
     /// Sends a command that is not a sample (the end marker, `CLIENT LIST ID`), expected in
     /// the stream like the others in case the server shows it.
     func send(_ argv: [String], action: Action = .none) throws(ServerError) -> RESPValue {
-        let bytes = argv.map { Array($0.utf8) }
-        expected.append(Expected(argv: bytes, action: action))
-        commandsSent += 1
-        return try connection.pipelineBytes([bytes], label: argv.prefix(2).joined(separator: " "))[0]
+        let (replies, entries) = try runRecording([argv.map { Array($0.utf8) }], in: nil)
+        expected[entries[0]].action = action
+        return replies[0]
     }
 
     /// Sends the end marker: once it shows in the stream, every call the server ran before
