@@ -7,7 +7,8 @@ enum AnalyzeCommand: Subcommand {
         name: "analyze",
         summary: "Analyze an AOF, an RDB snapshot or a MONITOR capture: rank the calls by the elements they touch.",
         usage: ["analyze PATH [--format markdown|json] [-o FILE] [--top N]",
-                "analyze capture.txt [--baseline dump.rdb|appendonlydir] [--format markdown|json] [-o FILE]"],
+                "analyze capture.txt [--baseline dump.rdb|appendonlydir|empty] [--format markdown|json] [-o FILE]",
+                "analyze capture.txt --sample [-u URL | -h HOST -p PORT | -s SOCKET] [--sample-rate N]"],
         discussion: """
             PATH is detected, not flagged: a Redis 7+ appendonlydir/ (or its manifest), a single
             .aof, with or without an RDB preamble. The base file of an appendonlydir/ is the
@@ -19,25 +20,39 @@ enum AnalyzeCommand: Subcommand {
             An .rdb snapshot alone gives a profile of the data set. A MONITOR capture
             (redis-cli monitor > capture.txt) is detected from its first bytes: reads and writes,
             clients, scripts and transactions; keys that existed before the capture have unknown
-            sizes unless --baseline names a snapshot or AOF taken when the capture started.
+            sizes unless --baseline names a snapshot or AOF taken when the capture started, or
+            --sample reads them from the server (TYPE then STRLEN/LLEN/SCARD/…, O(1) commands,
+            at most --sample-rate keys a second): today's sizes, taken as the capture's.
             """,
         options: [
             OptionSpec(["--format"], value: "FORMAT", help: "markdown (default) or json."),
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write the report to FILE instead of stdout."),
             OptionSpec(["--top"], value: "N", help: "How many of the costliest calls to keep (default 100)."),
             OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started (an .rdb or an AOF), or 'empty' for a capture that began on an empty server."),
-        ],
+            OptionSpec(["--sample"], help: "MONITOR: read the sizes of keys from before the capture from the server named by the connection options."),
+            OptionSpec(["--sample-rate"], value: "N", help: "With --sample: at most N keys a second (default 1000)."),
+        ] + ConnectionFlags.options,
         positionals: 1...1,
         examples: ["redis-cost analyze /var/lib/redis/appendonlydir",
                    "redis-cost analyze appendonly.aof --format json -o report.json --top 500",
                    "redis-cost analyze /var/lib/redis/dump.rdb",
-                   "redis-cli monitor > capture.txt; redis-cost analyze capture.txt --baseline dump.rdb"])
+                   "redis-cli monitor > capture.txt; redis-cost analyze capture.txt --baseline dump.rdb",
+                   "redis-cost analyze capture.txt --sample -u redis://10.0.0.5:6379"])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
         var options = Analyzer.Options()
         options.top = try arguments.integer("--top", in: 0...1_000_000) ?? 100
-        let (result, _) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"))
+        var sample: (ConnectionOptions, Double)?
+        if arguments.has("--sample") {
+            guard arguments.string("--baseline") == nil else {
+                throw UsageError(command: "analyze", message: "--sample and --baseline both give the sizes from before the capture: choose one")
+            }
+            sample = (try ConnectionFlags.connectionOptions(arguments), Double(try arguments.integer("--sample-rate", in: 1...1_000_000) ?? 1000))
+        } else if ConnectionFlags.given(arguments) || arguments.string("--sample-rate") != nil {
+            throw UsageError(command: "analyze", message: "connection options are for --sample")
+        }
+        let (result, _) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"), sample: sample)
         try emit(format == "json" ? AnalysisReport.json(result) : AnalysisReport.markdown(result),
                  to: arguments.string("--output"))
         if let truncated = result.truncatedAt {
@@ -47,19 +62,35 @@ enum AnalyzeCommand: Subcommand {
     }
 
     /// Shared by `analyze` and `state`.
-    static func analyze(_ path: String, options: Analyzer.Options = .init(), baseline: String? = nil) throws -> (AnalysisResult, Analyzer) {
+    static func analyze(_ path: String, options: Analyzer.Options = .init(), baseline: String? = nil,
+                        sample: (ConnectionOptions, Double)? = nil) throws -> (AnalysisResult, Analyzer) {
         let table = try loadTable()
         if isMonitorCapture(path) {
             let analyzer = Analyzer(table: table, options: options)
+            var sampler: LiveSampler?
+            if let (server, rate) = sample {
+                do {
+                    sampler = try LiveSampler(server, samplesPerSecond: rate, cacheSeconds: .infinity, watchedByMonitor: false)
+                    analyzer.sizeSource = sampler?.sizeSource(for: analyzer)
+                } catch {
+                    throw CLIError(description: error.description)
+                }
+            }
+            defer {
+                if let reason = sampler?.disabledReason { CLI.printError("size sampling stopped: \(reason); later keys from before the capture have unknown sizes") }
+            }
             do {
                 // "--baseline empty": the capture started on an empty server.
                 let base = try baseline.flatMap { (p) throws(InputError) -> AOFInput? in p == "empty" ? nil : try AOFInput(path: p) }
-                return (try analyzer.run(monitor: path, options: .init(baseline: base, startsEmpty: baseline == "empty")), analyzer)
+                var result = try analyzer.run(monitor: path, options: .init(baseline: base, startsEmpty: baseline == "empty"))
+                result.sampledFrom = sample?.0.serverName
+                return (result, analyzer)
             } catch {
                 throw CLIError(description: error.description)
             }
         }
         if baseline != nil { throw UsageError(command: "analyze", message: "--baseline is for MONITOR captures") }
+        if sample != nil { throw UsageError(command: "analyze", message: "--sample is for MONITOR captures") }
         let input: AOFInput
         do {
             input = try AOFInput(path: path)

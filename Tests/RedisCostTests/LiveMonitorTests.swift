@@ -227,4 +227,37 @@ import Glibc
         #expect(wrong.status == 1)
         #expect(wrong.stderr == "redis-cost: 127.0.0.1:\(server.port): AUTH: authentication failed (wrong user or password)\n")
     }
+
+    @Test("analyze capture.txt --sample reads the sizes of keys from before the capture from the server")
+    func sampleForACaptureFile() throws {
+        let server = try TestServer(.redis7)
+        let setup = try server.connect()
+        _ = try setup.pipeline([["HSET", "big:hash"] + (1...1000).flatMap { ["f\($0)", "v"] },
+                                ["RPUSH", "big:list"] + (1...700).map(String.init)])
+        let capture = server.directory.appendingPathComponent("capture.txt").path
+        let cli = try Spawned("/usr/bin/redis-cli", ["-p", String(server.port), "monitor"], stdout: capture)
+        for _ in 0..<400 where try Self.monitorClientID(setup) == nil { usleep(10_000) }
+        _ = try setup.pipeline([["HGETALL", "big:hash"], ["SADD", "new:set", "a", "b"], ["SMEMBERS", "new:set"], ["LRANGE", "big:list", "0", "-1"]])
+        usleep(200_000)
+        cli.stop()
+
+        func sizes(_ arguments: [String]) throws -> [String: [Int?]] {
+            let run = try runCLI(["analyze", capture, "--format", "json"] + arguments)
+            #expect(run.status == 0, "\(run.stderr)")
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            var out: [String: [Int?]] = [:]
+            for call in report["topCalls"] as? [[String: Any]] ?? [] {
+                out[call["command"] as! String] = (call["sizes"] as? [Any])?.map { $0 as? Int }
+            }
+            return out
+        }
+        let sampled = try sizes(["--sample", "-p", String(server.port)])
+        #expect(sampled["HGETALL"] == [1000])
+        #expect(sampled["LRANGE"] == [700])
+        #expect(sampled["SMEMBERS"] == [2])  // created in the capture: the model's size, not sampled
+        let unsampled = try sizes([])
+        #expect(unsampled["HGETALL"] == nil)  // unknown cost: not among the costliest calls
+        let misuse = try runCLI(["analyze", capture, "--sample", "--baseline", "empty"])
+        #expect(misuse.status == 2)
+    }
 }

@@ -156,6 +156,8 @@ public struct AnalysisResult: Sendable {
     public var isMonitor = false
     /// Live sessions: keys whose size was read from the server (O(1) commands).
     public var sampledKeys = 0
+    /// A capture analysed with `--sample`: the server its pre-capture sizes were read from.
+    public var sampledFrom: String?
     public var live: LiveSession?
     public var snapshots: [SnapshotProfile] = []
     public var segments: [Segment] = []

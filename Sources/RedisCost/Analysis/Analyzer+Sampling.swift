@@ -49,6 +49,19 @@ extension Analyzer {
         }
     }
 
+    /// A size read from the server for a capture file: the key's size before the capture, as
+    /// far as today's server can tell. It enters the model, and later writes apply to it.
+    func adopt(_ sample: SampledKey?, key: UnsafeRawBufferPointer) -> KeySize {
+        guard let sample else { return .unknown }
+        result.sampledKeys += 1
+        if let value = Self.value(of: sample) {
+            replayer.store(key, value)
+        } else {
+            knownAbsent.insert(keyIdentity(key, database: replayer.database))
+        }
+        return sample.size
+    }
+
     /// `DBSIZE` of a database (or the keys of all databases, `database` nil) at a point of the session.
     public func receiveDatabaseSize(_ keys: Int, database: Int?) {
         if let database { sampledDatabaseSizes[database] = keys } else { sampledAllKeys = keys }

@@ -48,6 +48,9 @@ public final class Analyzer {
     var pendingSamples: [UInt64: SampledKey] = [:]
     var sampledDatabaseSizes: [Int: Int] = [:]
     var sampledAllKeys: Int?
+    /// A capture file analysed with `--sample`: asked for the size of a key that is not in the
+    /// model and not known absent, the first time a call's cost needs it.
+    public var sizeSource: ((_ key: UnsafeRawBufferPointer, _ database: Int) -> SampledKey?)?
     /// MONITOR: calls per key (the first key of each call), for the first `hotKeyLimit` keys.
     var trackHotKeys = false
     var hotKeyIndex: [UInt64: Int] = [:]
@@ -211,7 +214,11 @@ public final class Analyzer {
             } else if let id {
                 sizesBuffer.append(replayer.keyspace.size(of: id))
             } else {
-                sizesBuffer.append(sizeOfAbsentKey(argv[position], database: replayer.database))
+                var size = sizeOfAbsentKey(argv[position], database: replayer.database)
+                if size == .unknown, let sizeSource, table.needs[index].contains(.keySizes) {
+                    size = adopt(sizeSource(argv[position], replayer.database), key: argv[position])
+                }
+                sizesBuffer.append(size)
             }
         }
         let input = RawCallInput(

@@ -66,11 +66,15 @@ extension RedisConnection {
     }
 }
 
-/// The keys of all databases in `INFO keyspace` (`db0:keys=12,expires=0,…`).
-func keyCount(infoKeyspace text: String) -> Int {
-    parseInfo(text).reduce(0) { total, field in
-        guard field.key.hasPrefix("db"), let keys = field.value.split(separator: ",").first(where: { $0.hasPrefix("keys=") }),
-              let n = Int(keys.dropFirst(5)) else { return total }
-        return total + n
+/// Keys per database in `INFO keyspace` (`db0:keys=12,expires=0,…`).
+func keyCounts(infoKeyspace text: String) -> [Int: Int] {
+    var counts: [Int: Int] = [:]
+    for (field, value) in parseInfo(text) where field.hasPrefix("db") {
+        guard let db = Int(field.dropFirst(2)), let keys = value.split(separator: ",").first(where: { $0.hasPrefix("keys=") }),
+              let n = Int(keys.dropFirst(5)) else { continue }
+        counts[db] = n
     }
+    return counts
 }
+
+func keyCount(infoKeyspace text: String) -> Int { keyCounts(infoKeyspace: text).values.reduce(0, +) }

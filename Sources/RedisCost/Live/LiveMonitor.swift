@@ -95,7 +95,7 @@ public enum LiveMonitor {
             if sampler.isEnabled, options.samplesPerSecond > 0 {
                 let requests = session.sizeRequests(in: chunk, framing: .resp,
                                                     skip: { !sampler.addressIsShared && $0.elementsEqual(sampler.monitorAddress) },
-                                                    admit: sampler.admit)
+                                                    admit: { sampler.admit($0) })
                 for sampled in sampler.sample(requests) {
                     switch sampled {
                     case .key(let sample, let key, let database): analyzer.receive(sample, key: key, database: database)

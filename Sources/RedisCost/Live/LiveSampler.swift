@@ -52,8 +52,13 @@ public final class LiveSampler {
     /// Why sampling stopped (an ACL refusal, a lost connection), or nil.
     public private(set) var disabledReason: String?
 
-    public init(_ options: ConnectionOptions, samplesPerSecond: Double, cacheSeconds: Double) throws(ServerError) {
+    /// Whether a MONITOR stream will show this sampler's commands (a live session); a
+    /// sampler for a capture file does not record them.
+    let watchedByMonitor: Bool
+
+    public init(_ options: ConnectionOptions, samplesPerSecond: Double, cacheSeconds: Double, watchedByMonitor: Bool = true) throws(ServerError) {
         connection = try RedisConnection(options)
+        self.watchedByMonitor = watchedByMonitor
         database = options.database
         self.samplesPerSecond = samplesPerSecond
         self.cacheSeconds = cacheSeconds
@@ -73,13 +78,21 @@ public final class LiveSampler {
 
     var isEnabled: Bool { disabledReason == nil }
 
-    /// Whether a request may go out now: not sampled within `cacheSeconds`, and the rate limit allows it.
-    public func admit(_ request: SizeRequest) -> Bool {
-        guard isEnabled else { return false }
-        let now = monotonicSeconds()
+    /// Whether a request may go out now: not sampled within `cacheSeconds`, and the rate limit
+    /// allows it. With `wait`, it waits for the rate limit instead of declining (a capture file
+    /// has no deadline; a live stream does).
+    public func admit(_ request: SizeRequest, wait: Bool = false) -> Bool {
+        guard isEnabled, samplesPerSecond > 0 else { return false }
+        var now = monotonicSeconds()
         if let at = sampledAt[request], now - at < cacheSeconds { return false }
         tokens = min(max(1, samplesPerSecond / 10), tokens + (now - lastRefill) * samplesPerSecond)
         lastRefill = now
+        if wait, tokens < 1 {
+            usleep(useconds_t((1 - tokens) / samplesPerSecond * 1_000_000))
+            now = monotonicSeconds()
+            tokens = 1
+            lastRefill = now
+        }
         guard tokens >= 1 else {
             keysDeferred += 1
             return false
@@ -122,7 +135,9 @@ public final class LiveSampler {
                     return replies
                 }
                 for (name, result) in zip(names, results) {
-                    expected[entries[result.round][result.position]].action = .resync(result.sample, key: name, database: db)
+                    if watchedByMonitor {
+                        expected[entries[result.round][result.position]].action = .resync(result.sample, key: name, database: db)
+                    }
                     found.append(.key(result.sample, key: name, database: db))
                     keysSampled += 1
                 }
@@ -149,7 +164,7 @@ public final class LiveSampler {
             selected = true
         }
         var entries: [Int] = []
-        for argv in batch {
+        for argv in batch where watchedByMonitor {
             expected.append(Expected(argv: argv, action: .none))
             entries.append(expected.count - 1)
         }
@@ -159,7 +174,7 @@ public final class LiveSampler {
             if case .error(let message) = replies[0] { throw ServerError(server: connection.serverName, command: "SELECT", detail: message) }
             self.database = database!
             replies.removeFirst()
-            entries.removeFirst()
+            if watchedByMonitor { entries.removeFirst() }
         }
         return (replies, entries)
     }
@@ -172,11 +187,26 @@ public final class LiveSampler {
         return replies
     }
 
+    /// A size source for a capture file analysed with `--sample`: each key the analysis asks
+    /// for is read now, at the sampler's pace. Key counts per database are read once, first.
+    public func sizeSource(for analyzer: Analyzer) -> (UnsafeRawBufferPointer, Int) -> SampledKey? {
+        if let text = try? run([["INFO", "keyspace"]], in: nil)[0].text {
+            let counts = keyCounts(infoKeyspace: text)
+            for (db, n) in counts { analyzer.receiveDatabaseSize(n, database: db) }
+            analyzer.receiveDatabaseSize(counts.values.reduce(0, +), database: nil)
+        }
+        return { key, database in
+            let request = SizeRequest.key(database: database, name: Array(key))
+            guard self.admit(request, wait: true), case .key(let sample, _, _)? = self.sample([request]).first else { return nil }
+            return sample
+        }
+    }
+
     /// Sends a command that is not a sample (the end marker, `CLIENT LIST ID`), expected in
     /// the stream like the others in case the server shows it.
     func send(_ argv: [String], action: Action = .none) throws(ServerError) -> RESPValue {
         let (replies, entries) = try runRecording([argv.map { Array($0.utf8) }], in: nil)
-        expected[entries[0]].action = action
+        if let entry = entries.first { expected[entry].action = action }
         return replies[0]
     }
 

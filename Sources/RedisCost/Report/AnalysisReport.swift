@@ -80,9 +80,12 @@ public enum AnalysisReport {
             return out
         }
         if let live = r.live { out += liveSummary(live) }
+        if let server = r.sampledFrom {
+            out += "- Sizes of \(number(Double(r.sampledKeys))) keys from before the capture were read from `\(server)` during the analysis (O(1) commands): the server's sizes now, taken as their sizes when the capture began\n"
+        }
         if r.isMonitor {
             out += "- Clients: \(r.clients.count); scripts: \(r.scripts) (their calls count in their cost)\n"
-            if r.callsOnKeysOfUnknownSize > 0, r.live != nil {
+            if r.callsOnKeysOfUnknownSize > 0, r.live != nil || r.sampledFrom != nil {
                 out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys whose size was not sampled (yet): their cost is unknown**\n"
             } else if r.callsOnKeysOfUnknownSize > 0 {
                 out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys that existed before the capture started: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture started)\n"
@@ -296,7 +299,8 @@ public enum AnalysisReport {
              "line": c.line, "client": c.client]
         }
         object["monitor"] = ["scripts": r.scripts, "malformedLines": r.malformedLines,
-                             "callsOnKeysOfUnknownSize": r.callsOnKeysOfUnknownSize] as [String: Any]
+                             "callsOnKeysOfUnknownSize": r.callsOnKeysOfUnknownSize,
+                             "sampledKeys": r.sampledKeys, "sampledFrom": JSONText.orNull(r.sampledFrom)] as [String: Any]
         if let live = r.live {
             func fields(_ list: [(field: String, value: String)]) -> [[String: String]] { list.map { ["field": $0.field, "value": $0.value] } }
             object["live"] = [
