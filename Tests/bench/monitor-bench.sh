@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # MONITOR capture benchmark, run by hand: a real Redis 7.0.15 under redis-benchmark with
 # `redis-cli monitor` capturing, then `redis-cost analyze` of the capture (lines/s, MB/s,
-# peak RSS). usage: Tests/bench/monitor-bench.sh [REQUESTS_PER_TEST] [WORKDIR]
+# peak RSS) beside redis-faina 0.1.0 (PyPI) on the same file. redis-faina is Python 2 and
+# reads the pre-2.6 `(db 0)` prefix: it is downloaded into the work folder and patched there
+# so that it runs at all (never committed). usage: Tests/bench/monitor-bench.sh [REQUESTS_PER_TEST] [WORKDIR]
 source "$(dirname "$0")/common.sh" 200000 "$@"
 capture="$work/capture.txt"
 if [ ! -s "$capture" ]; then
@@ -23,11 +25,34 @@ lines="$(wc -l < "$capture")"
 bytes="$(wc -c < "$capture")"
 /usr/bin/time -f "%e %M" -o "$work/monitor.time" "$bin" analyze "$capture" --format json -o "$work/monitor-report.json"
 read -r seconds kb < "$work/monitor.time"
-python3 - "$lines" "$bytes" "$seconds" "$kb" "$work/monitor-report.json" <<'PY'
+
+faina="$work/redis-faina-0.1.0"
+if [ ! -f "$faina/redis_faina/__init__.py" ]; then
+    "$REDIS_COST_PYTHON" -m pip download --quiet --no-deps --no-binary :all: -d "$work" redis-faina==0.1.0 >&2
+    tar -xzf "$work/redis-faina-0.1.0.tar.gz" -C "$work"
+    # The three changes it needs to run on Python 3 and today's MONITOR lines: print
+    # statements, dict.iteritems, sorting (duration, dict) pairs; and `[db client]` for `(db N)`.
+    "$REDIS_COST_PYTHON" - "$faina/redis_faina/__init__.py" <<'PY'
+import re, sys
+path = sys.argv[1]
+text = open(path).read()
+text = text.replace(r"(\(db\s(?P<db>\d+)\)\s)?", r"(\[(?P<db>\d+)\s[^\]]*\]\s)?")
+text = re.sub(r"^(\s*)print (.+)$", r"\1print(\2)", text, flags=re.M)
+text = re.sub(r"^(\s*)print$", r"\1print()", text, flags=re.M)
+text = text.replace(".iteritems()", ".items()").replace("sorted(ls)", "sorted(ls, key=lambda x: x[0])")
+open(path, "w").write(text)
+PY
+fi
+/usr/bin/time -f "%e %M" -o "$work/faina.time" "$REDIS_COST_PYTHON" "$faina/bin/redis-faina" "$capture" > "$work/faina.txt"
+read -r faina_seconds faina_kb < "$work/faina.time"
+python3 - "$lines" "$bytes" "$seconds" "$kb" "$work/monitor-report.json" "$faina_seconds" "$faina_kb" "$work/faina.txt" <<'PY'
 import sys, json
 lines, size, s, kb = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 calls = json.load(open(sys.argv[5]))["totals"]["calls"]
+fs, fkb = float(sys.argv[6]), int(sys.argv[7])
+faina_lines = next(l.split()[-1] for l in open(sys.argv[8]) if l.startswith("Lines Processed"))
 print(f"capture: {lines:,} lines, {size/1e6:.0f} MB, {calls:,} calls analyzed")
 print(f"redis-cost analyze: {s:.2f} s, {lines/s:,.0f} lines/s, {size/1e6/s:.1f} MB/s, peak RSS {kb/1024:.0f} MB")
+print(f"redis-faina 0.1.0 (patched, {faina_lines} lines processed): {fs:.2f} s, {lines/fs:,.0f} lines/s, {size/1e6/fs:.1f} MB/s, peak RSS {fkb/1024:.0f} MB")
 PY
 echo "files kept in $work" >&2
