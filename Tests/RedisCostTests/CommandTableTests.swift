@@ -77,6 +77,27 @@ import Testing
         #expect(summary.missingFormula == ["NEWSCAN"])
     }
 
+    @Test("fixed key positions, decided once per entry, are what the server's key-spec algorithm finds")
+    func fixedKeyPositionsAgreeWithKeySpecs() {
+        var fixedEntries = 0
+        for (index, entry) in table.entries.enumerated() where table.traits[index].fixedKeys != nil {
+            fixedEntries += 1
+            for extra in 0...4 {
+                let words = (0..<(table.traits[index].minimumArgc + extra)).map { "a\($0)" }
+                let bytes = words.map { Array($0.utf8) }
+                let flat = bytes.flatMap { $0 }
+                flat.withUnsafeBytes { raw in
+                    var argv = Argv()
+                    var ranges: [(start: Int, length: Int)] = []
+                    for word in bytes { ranges.append(((ranges.last.map { $0.start + $0.length } ?? 0), word.count)) }
+                    argv.set(base: raw.baseAddress, ranges: ranges)
+                    #expect(table.keyPositions(of: index, in: argv) == entry.keyPositions(in: argv), "\(entry.name) argc \(words.count)")
+                }
+            }
+        }
+        #expect(fixedEntries > 200)
+    }
+
     @Test func tableHasEveryRequiredCommandAndEveryFormulaParses() throws {
         for name in ["SINTER", "CLIENT LIST", "CLIENT CAPA", "SFLUSH", "HGETEX", "HSETEX", "HGETDEL", "XDELEX",
                      "VADD", "VSIM", "COMMANDLOG GET", "DELIFEQ", "CLUSTERSCAN", "SENTINEL MASTERS"] {

@@ -93,8 +93,7 @@ extension Analyzer {
             if role == .incremental { countUnknownCommand(argv) }
             return
         }
-        let entry = table.entries[index]
-        let positions = entry.keySpecs.isEmpty ? [] : entry.keyPositions(in: argv)
+        let positions = table.keyPositions(of: index, in: argv)
         if role == .incremental {
             cost(argv, index: index, positions: positions, file: file, offset: offset)
         }

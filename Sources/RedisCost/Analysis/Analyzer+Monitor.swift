@@ -42,47 +42,46 @@ extension Analyzer {
     /// one the write deletes is known to be absent afterwards.
     func applyWrite(_ argv: Argv, index: Int, positions: [Int]) {
         let db = replayer.database
-        // cost() has just read every key's size: .unknown is a key that may have existed
-        // before the capture, .missing one known absent, anything else a present key.
-        var unknownBefore: [Int] = []
-        var presentBefore: [Int] = []
-        if !absentKeysAreKnown {
-            for (k, position) in positions.enumerated() where k < sizesBuffer.count {
-                switch sizesBuffer[k] {
-                case .unknown: unknownBefore.append(position)
-                case .missing: break
-                default: presentBefore.append(position)
-                }
-            }
-        }
         applyEffect(argv, index: index, positions: positions)
-        let name = table.entries[index].name
-        if name == "FLUSHALL" {
+        let kind = captureWrites[index]
+        if kind == .flushAll {
             knownAbsent.removeAll()
             flushedDatabases = Set(0..<16).union(flushedDatabases)
-        } else if name == "FLUSHDB" {
+        } else if kind == .flushDatabase {
             flushedDatabases.insert(db)
         }
         guard !absentKeysAreKnown else { return }
-        for position in positions {
-            let exists = replayer.lookup(argv[position]) != nil
-            if exists, unknownBefore.contains(position), !Self.replacesValue.contains(name),
-               let id = replayer.lookup(argv[position]) {
-                replayer.keyspace[id].approximate = true
-            }
-            if !exists, presentBefore.contains(position) || Self.deletes.contains(name) {
+        // cost() has just read every key's size: .unknown is a key that may have existed
+        // before the capture, .missing one known absent, anything else a present key.
+        for (k, position) in positions.enumerated() {
+            let before = k < sizesBuffer.count ? sizesBuffer[k] : .unknown
+            if let id = replayer.lookup(argv[position]) {
+                if before == .unknown, kind != .replaces { replayer.keyspace[id].approximate = true }
+            } else if kind == .deletes || (before != .unknown && before != .missing) {
                 knownAbsent.insert(keyIdentity(argv[position], database: db))
             }
         }
     }
 
-    /// Writes whose result does not depend on the key's previous value.
-    static let replacesValue: Set<String> = [
-        "SET", "SETEX", "PSETEX", "GETSET", "MSET", "MSETEX", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE",
-        "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZRANGESTORE", "RESTORE", "BITOP",
-    ]
-    static let deletes: Set<String> = ["DEL", "UNLINK", "GETDEL"]
+    /// How a write relates to the keys' previous values, for captures without a baseline.
+    enum CaptureWrite {
+        /// The result does not depend on the previous value.
+        case replaces
+        case deletes
+        case flushAll, flushDatabase
+        case other
 
+        init(_ name: String) {
+            switch name {
+            case "SET", "SETEX", "PSETEX", "GETSET", "MSET", "MSETEX", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE",
+                 "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZRANGESTORE", "RESTORE", "BITOP": self = .replaces
+            case "DEL", "UNLINK", "GETDEL": self = .deletes
+            case "FLUSHALL": self = .flushAll
+            case "FLUSHDB": self = .flushDatabase
+            default: self = .other
+            }
+        }
+    }
 }
 
 struct SlowestCalls {

@@ -24,14 +24,16 @@ public final class Analyzer {
     let options: Options
     public let replayer = Replayer()
     /// Table index and write effect per spelling of a command name (and subcommand).
-    var resolved: [UInt64: Int] = [:]
+    var resolved = IdentityMap()
     let writes: [Write]
+    /// Per entry, for captures (see Analyzer+Monitor.swift).
+    let captureWrites: [CaptureWrite]
 
     // Aggregation state.
     /// Per table index; `calls == 0` means the command was not seen.
     var commandStats: [AnalysisResult.CommandStats] = []
     var unknownCommands: [String: Int] = [:]
-    var patternIndex: [UInt64: Int] = [:]
+    var patternIndex = IdentityMap()
     var patternStats: [AnalysisResult.PatternStats] = []
     var patternBuffer: [UInt8] = []
     var topCalls = TopCalls(limit: 100)
@@ -53,7 +55,7 @@ public final class Analyzer {
     public var sizeSource: ((_ key: UnsafeRawBufferPointer, _ database: Int) -> SampledKey?)?
     /// MONITOR: calls per key (the first key of each call), for the first `hotKeyLimit` keys.
     var trackHotKeys = false
-    var hotKeyIndex: [UInt64: Int] = [:]
+    var hotKeyIndex = IdentityMap()
     var hotKeys: [AnalysisResult.HotKey] = []
     static let hotKeyLimit = 500_000
 
@@ -66,6 +68,7 @@ public final class Analyzer {
             if entry.isWrite && !Replayer.writesWithoutSizeEffect.contains(entry.name) { return .unmodelled }
             return .none
         }
+        captureWrites = table.entries.map { CaptureWrite($0.name) }
         resetAggregation()
     }
 
@@ -73,7 +76,7 @@ public final class Analyzer {
     /// after replaying its baseline must not count the baseline's calls).
     func resetAggregation() {
         commandStats = table.entries.map { AnalysisResult.CommandStats(name: $0.name, isWrite: $0.isWrite) }
-        patternIndex = [:]
+        patternIndex = IdentityMap()
         patternStats = []
         topCalls = TopCalls(limit: options.top)
         unknownCommands = [:]
@@ -250,7 +253,7 @@ public final class Analyzer {
             }
             if let k {
                 hotKeys[k].calls += 1
-                if table.entries[index].isWrite { hotKeys[k].writes += 1 } else { hotKeys[k].reads += 1 }
+                if table.traits[index].isWrite { hotKeys[k].writes += 1 } else { hotKeys[k].reads += 1 }
             }
         }
 
@@ -264,7 +267,7 @@ public final class Analyzer {
         let patternHash = patternBuffer.withUnsafeBytes { elementHash($0) }
         let p = intern(patternHash, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: patternBuffer) }
         patternStats[p].calls += 1
-        if table.entries[index].isWrite { patternStats[p].writes += 1 } else { patternStats[p].reads += 1 }
+        if table.traits[index].isWrite { patternStats[p].writes += 1 } else { patternStats[p].reads += 1 }
         if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
 
         if let value, topCalls.admits(value) {

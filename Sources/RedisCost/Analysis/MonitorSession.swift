@@ -39,8 +39,9 @@ public final class MonitorSession {
     private var prescanReader: MonitorReader?
     private var argv = Argv()
     private var segment: AnalysisResult.Segment
-    private var clients: [UInt64: Int] = [:]
+    private var clients = IdentityMap()
     private var clientStates: [ClientState] = []
+    private var lastClient: (hash: UInt64, index: Int) = (0, -1)
     private var pending: PendingScript?
     private var previous: PreviousCall?
     private var slowest = SlowestCalls(limit: 25)
@@ -60,6 +61,7 @@ public final class MonitorSession {
     public init(analyzer: Analyzer, source: String, file: String, options: Analyzer.MonitorOptions) throws(InputError) {
         self.analyzer = analyzer
         self.file = file
+        roles = analyzer.table.entries.map { Role($0.name) }
         if let baseline = options.baseline {
             _ = try analyzer.run(baseline)
         }
@@ -127,8 +129,16 @@ public final class MonitorSession {
                 slowest.insert(describe(prev, chunk: chunk, gap: gap), gap: gap)
             }
         }
-        let clientIndex = intern(elementHash(reader.client(of: line)), in: &clients, &clientStates) {
-            ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
+        // Consecutive lines mostly come from the same client: one comparison instead of a lookup.
+        let clientHash = elementHash(reader.client(of: line))
+        let clientIndex: Int
+        if clientHash == lastClient.hash, lastClient.index >= 0 {
+            clientIndex = lastClient.index
+        } else {
+            clientIndex = intern(clientHash, in: &clients, &clientStates) {
+                ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
+            }
+            lastClient = (clientHash, clientIndex)
         }
         if !line.isScript { finishScript() }
         guard let index = analyzer.resolve(argv) else {
@@ -137,17 +147,16 @@ public final class MonitorSession {
             return
         }
         previous = PreviousCall(index: index, line: line, client: clientIndex)
-        let entry = analyzer.table.entries[index]
-        let positions = entry.keySpecs.isEmpty ? [] : entry.keyPositions(in: argv)
+        let positions = analyzer.table.keyPositions(of: index, in: argv)
         analyzer.inTransaction = clientStates[clientIndex].inTransaction
-        let name = entry.name
-        if Self.scriptCommands.contains(name) {
+        let role = roles[index]
+        if role == .script {
             pending = PendingScript(argv: (0..<argv.count).map { argv.bytes($0) }, index: index, line: line, client: clientIndex)
             analyzer.result.scripts += 1
             return
         }
         let cost: Cost
-        if name == "EXEC" && clientStates[clientIndex].inTransaction {
+        if role == .exec && clientStates[clientIndex].inTransaction {
             let state = clientStates[clientIndex]
             let nested: Cost = state.transactionUnknown ? .unknown(reason: "a call in the transaction has an unknown cost") : .exact(state.transactionCost)
             clientStates[clientIndex].inTransaction = false
@@ -156,25 +165,42 @@ public final class MonitorSession {
             analyzer.result.transactions += 1
         } else {
             cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber)
-            if name == "MULTI" {
+            if role == .multi {
                 clientStates[clientIndex].inTransaction = true
                 clientStates[clientIndex].transactionCost = 0
                 clientStates[clientIndex].transactionUnknown = false
-            } else if name == "DISCARD" {
+            } else if role == .discard {
                 clientStates[clientIndex].inTransaction = false
             }
         }
         if line.isScript, pending != nil {
             if let v = cost.value { pending!.nested += v } else { pending!.nestedUnknown = true }
             if cost.isUpperBound { pending!.nestedUpperBound = true }
-        } else if clientStates[clientIndex].inTransaction, name != "MULTI" {
+        } else if clientStates[clientIndex].inTransaction, role != .multi {
             if let v = cost.value { clientStates[clientIndex].transactionCost += v } else { clientStates[clientIndex].transactionUnknown = true }
         }
         account(cost, client: clientIndex)
         if analyzer.changesModel(index) { analyzer.applyWrite(argv, index: index, positions: positions) }
     }
 
-    static let scriptCommands: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"]
+    /// What a command means for the bracketing of calls: scripts own the `lua` calls after
+    /// them, MULTI…EXEC (or DISCARD) own the calls between them.
+    enum Role {
+        case script, multi, exec, discard, other
+
+        init(_ name: String) {
+            switch name {
+            case "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO": self = .script
+            case "MULTI": self = .multi
+            case "EXEC": self = .exec
+            case "DISCARD": self = .discard
+            default: self = .other
+            }
+        }
+    }
+
+    /// Per table entry.
+    private let roles: [Role]
 
     /// Costs the script call waiting for its nested calls, now that they have all been seen.
     private func finishScript() {
@@ -192,7 +218,7 @@ public final class MonitorSession {
                 at += arg.count
             }
             copy.set(base: raw.baseAddress, ranges: ranges)
-            let positions = analyzer.table.entries[script.index].keyPositions(in: copy)
+            let positions = analyzer.table.keyPositions(of: script.index, in: copy)
             let saved = analyzer.replayer.database
             analyzer.replayer.database = script.line.database
             let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineNumber, nested: nested)
@@ -213,7 +239,7 @@ public final class MonitorSession {
             var argv = Argv()
             var keys: [[UInt8]] = []
             if case .call = again.next(into: &argv) {
-                keys = analyzer.table.entries[call.index].keyPositions(in: argv).map { argv.bytes($0) }
+                keys = analyzer.table.keyPositions(of: call.index, in: argv).map { argv.bytes($0) }
             }
             return .init(command: analyzer.table.entries[call.index].name, keys: keys, microseconds: gap,
                          time: call.line.microseconds / 1_000_000, line: call.line.lineNumber,
@@ -242,7 +268,7 @@ public final class MonitorSession {
                 let needs = analyzer.table.needs[index]
                 if needs.isEmpty { continue }
                 if needs.contains(.keySizes) {
-                    for position in analyzer.table.entries[index].keyPositions(in: argv)
+                    for position in analyzer.table.keyPositions(of: index, in: argv)
                     where analyzer.needsSample(argv[position], database: line.database) {
                         let request = SizeRequest.key(database: line.database, name: argv.bytes(position))
                         if admit(request) { requests.append(request) }

@@ -15,6 +15,8 @@ public struct CommandTable: Sendable {
     public let formulas: [Formula?]
     /// What each formula reads from the data set (parallel to `entries`).
     public let needs: [Formula.Needs]
+    /// What every call of an entry needs, decided once (parallel to `entries`).
+    let traits: [EntryTraits]
     let indexByName: [String: Int]
     /// Containers (`CLIENT`, `CONFIG`, …) whose second argument names a subcommand.
     let containers: Set<String>
@@ -44,6 +46,7 @@ public struct CommandTable: Sendable {
         }
         self.formulas = formulas
         self.needs = formulas.map { $0?.needs ?? [] }
+        self.traits = entries.map(EntryTraits.init)
         self.indexByName = index
         self.containers = containers
     }
@@ -78,6 +81,44 @@ public struct CommandTable: Sendable {
         zip(entries, formulas).compactMap { entry, formula in
             formula?.unknownReason.map { (entry.name, $0) }
         }
+    }
+}
+
+/// The facts about an entry that a replay consults on every call, decided once.
+struct EntryTraits: Sendable {
+    let isWrite: Bool
+    let hasKeySpecs: Bool
+    /// Most commands name their keys at fixed indices (`GET key`, `LMOVE src dst …`): the
+    /// positions, valid whenever the call has at least `minimumArgc` arguments.
+    let fixedKeys: [Int]?
+    let minimumArgc: Int
+
+    init(_ entry: CommandEntry) {
+        isWrite = entry.isWrite
+        hasKeySpecs = !entry.keySpecs.isEmpty
+        var positions: [Int] = []
+        var fixed = true
+        for spec in entry.keySpecs where !spec.isNotKey {
+            guard case .index(let first) = spec.begin, case .range(let lastKey, let step, let limit) = spec.find,
+                  lastKey >= 0, step > 0, limit == 0 else {
+                fixed = false
+                break
+            }
+            positions += Array(stride(from: first, through: first + lastKey, by: step))
+        }
+        fixedKeys = fixed ? positions : nil
+        minimumArgc = (positions.max() ?? 0) + 1
+    }
+}
+
+extension CommandTable {
+    /// argv indices of a call's keys, by the entry's fixed positions when it has them.
+    @inline(__always)
+    func keyPositions(of index: Int, in argv: Argv) -> [Int] {
+        let traits = self.traits[index]
+        guard traits.hasKeySpecs else { return [] }
+        if let fixed = traits.fixedKeys, argv.count >= traits.minimumArgc { return fixed }
+        return entries[index].keyPositions(in: argv)
     }
 }
 
