@@ -78,6 +78,7 @@ import Glibc
             ["SELECT", "1"], ["RPUSH", "other:list"] + (1...50).map(String.init), ["SELECT", "0"],
         ])
         let before = try Self.commandStats(setup)
+        let keySizes = try setup.require(["INFO", "keysizes"]).text ?? ""
         var session = try Session(server)
         let work = try server.connect()
         let other = try server.connect()
@@ -104,7 +105,7 @@ import Glibc
         // and the test's own INFO and CLIENT LIST.
         var expected = after.merging(before.mapValues { -$0 }, uniquingKeysWith: +)
         for (name, count) in try #require(live["toolCommands"] as? [String: Int]) { expected[name.lowercased(), default: 0] -= count }
-        expected["info", default: 0] -= 1
+        expected["info", default: 0] -= 2
         expected["client|list", default: 0] -= session.polls
         expected = expected.filter { $0.value != 0 }
         var counted: [String: Int] = [:]
@@ -113,6 +114,10 @@ import Glibc
         }
         #expect(counted == expected)
         #expect((live["samplerCommands"] as? Int ?? 0) > 0)
+        // INFO keysizes (Redis 8+) at the start: what the server said just before.
+        let start = try #require(live["keySizesAtStart"] as? [[String: String]])
+        #expect(start.map { "\($0["field"]!):\($0["value"]!)" } == keySizes.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }.map(String.init))
+        if kind == .redis8 { #expect(start.contains { $0["field"] == "db0_distrib_lists_items" && $0["value"]!.contains("512=1") }) }
         #expect(live["connectionLost"] as? Bool == false)
 
         // Exact sizes, sampled for keys from before the session and replayed for the others.

@@ -154,6 +154,9 @@ public struct AnalysisResult: Sendable {
     /// Calls whose cost is unknown because a key they touch existed before the capture.
     public var callsOnKeysOfUnknownSize = 0
     public var isMonitor = false
+    /// False for a capture or live session without a baseline: the model holds only the keys
+    /// the calls touched.
+    public var knowsWholeDataSet = true
     /// Live sessions: keys whose size was read from the server (O(1) commands).
     public var sampledKeys = 0
     /// A capture analysed with `--sample`: the server its pre-capture sizes were read from.

@@ -70,6 +70,7 @@ public final class MonitorSession {
         analyzer.result.isMonitor = true
         analyzer.result.top = analyzer.options.top
         analyzer.absentKeysAreKnown = options.baseline != nil || options.startsEmpty
+        analyzer.result.knowsWholeDataSet = analyzer.absentKeysAreKnown
         analyzer.trackHotKeys = true
         analyzer.replayer.expiresByClock = true
         segment = AnalysisResult.Segment(path: file, role: .incremental, format: .aof, bytes: 0, commands: 0)

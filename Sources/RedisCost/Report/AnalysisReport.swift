@@ -71,7 +71,8 @@ public enum AnalysisReport {
             out += "- **Truncated:** `\((truncated.file as NSString).lastPathComponent)` ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
         }
         let keys = r.keysPerDatabase.values.reduce(0, +)
-        out += "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
+        out += r.knowsWholeDataSet ? "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
+            : "- Keys the calls touched, at the end: \(number(Double(keys))) in \(r.keysPerDatabase.count) database(s) (other keys of the data set were not seen)"
         out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
         out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
         if r.calls == 0, !r.snapshots.isEmpty {
@@ -274,7 +275,7 @@ public enum AnalysisReport {
         }
         object["dataset"] = [
             "keysPerDatabase": Dictionary(uniqueKeysWithValues: r.keysPerDatabase.map { (String($0.key), $0.value) }),
-            "approximateKeys": r.approximateKeys, "modelBytes": r.modelBytes,
+            "approximateKeys": r.approximateKeys, "modelBytes": r.modelBytes, "wholeDataSet": r.knowsWholeDataSet,
         ] as [String: Any]
         object["unmodelledWrites"] = r.unmodelledWrites
         object["snapshots"] = r.snapshots.map { p -> [String: Any] in
