@@ -159,6 +159,10 @@ public struct AnalysisResult: Sendable {
     public var knowsWholeDataSet = true
     /// Live sessions: keys whose size was read from the server (O(1) commands).
     public var sampledKeys = 0
+    /// What the rules found (empty when no rules ran).
+    public var findings: [Finding] = []
+    /// The newest `since` of the commands seen, and those commands.
+    public var minimumVersion: (version: String, commands: [String])?
     /// A capture analysed with `--sample`: the server its pre-capture sizes were read from.
     public var sampledFrom: String?
     public var live: LiveSession?

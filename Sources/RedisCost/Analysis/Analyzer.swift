@@ -53,6 +53,12 @@ public final class Analyzer {
     /// A capture file analysed with `--sample`: asked for the size of a key that is not in the
     /// model and not known absent, the first time a call's cost needs it.
     public var sizeSource: ((_ key: UnsafeRawBufferPointer, _ database: Int) -> SampledKey?)?
+    /// The rules that watch the calls (Findings/); nil: no findings.
+    public var findingsEngine: FindingsEngine?
+    /// Set by a MONITOR session for the call being costed.
+    var currentClient: String?
+    var currentMicroseconds: Int64?
+    var inScript = false
     /// MONITOR: calls per key (the first key of each call), for the first `hotKeyLimit` keys.
     var trackHotKeys = false
     var hotKeyIndex = IdentityMap()
@@ -270,6 +276,13 @@ public final class Analyzer {
         if table.traits[index].isWrite { patternStats[p].writes += 1 } else { patternStats[p].reads += 1 }
         if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
 
+        if let engine = findingsEngine, engine.watches(index) {
+            engine.observe(ObservedCall(
+                index: index, command: table.entries[index].name, argv: argv, positions: positions, sizes: sizesBuffer, cost: cost,
+                database: replayer.database, microseconds: currentMicroseconds ?? time.map { $0 * 1_000_000 }, client: currentClient,
+                inTransaction: inTransaction, inScript: inScript,
+                location: result.isMonitor ? "\((file as NSString).lastPathComponent):\(offset)" : "\((file as NSString).lastPathComponent)@\(offset)"))
+        }
         if let value, topCalls.admits(value) {
             topCalls.insert(AnalysisResult.Call(
                 command: table.entries[index].name, keys: positions.map { argv.bytes($0) }, sizes: sizesBuffer,
@@ -302,6 +315,10 @@ public final class Analyzer {
                                          size: record.value.size, approximate: record.approximate)
         }
         result.modelBytes = keyspace.memoryBytes
+        if let engine = findingsEngine {
+            result.findings = engine.findings(in: result)
+            result.minimumVersion = VersionRule.minimumVersion(result, table)
+        }
     }
 }
 

@@ -148,6 +148,11 @@ public final class MonitorSession {
             return
         }
         previous = PreviousCall(index: index, line: line, client: clientIndex)
+        if analyzer.findingsEngine != nil {
+            analyzer.currentClient = clientStates[clientIndex].stats.client
+            analyzer.currentMicroseconds = line.microseconds
+            analyzer.inScript = line.isScript
+        }
         let positions = analyzer.table.keyPositions(of: index, in: argv)
         analyzer.inTransaction = clientStates[clientIndex].inTransaction
         let role = roles[index]
@@ -222,6 +227,9 @@ public final class MonitorSession {
             let positions = analyzer.table.keyPositions(of: script.index, in: copy)
             let saved = analyzer.replayer.database
             analyzer.replayer.database = script.line.database
+            analyzer.currentClient = clientStates[script.client].stats.client
+            analyzer.currentMicroseconds = script.line.microseconds
+            analyzer.inScript = false
             let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineNumber, nested: nested)
             analyzer.replayer.database = saved
             account(cost, client: script.client)

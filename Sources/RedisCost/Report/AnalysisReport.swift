@@ -11,17 +11,7 @@ public enum AnalysisReport {
         }
     }
 
-    static func number(_ value: Double) -> String {
-        if value >= 1e15 { return String(format: "%.3g", value) }
-        let rounded = Int64(value.rounded())
-        var digits = String(rounded)
-        var out = ""
-        while digits.count > 3 {
-            out = "," + digits.suffix(3) + out
-            digits.removeLast(3)
-        }
-        return digits + out
-    }
+    static func number(_ value: Double) -> String { grouped(value) }
 
     static func costText(_ cost: Cost) -> String {
         switch cost {

@@ -1,0 +1,103 @@
+import Foundation
+
+/// What the report tells the operator to change: a rule that fired, with its evidence.
+public struct Finding: Sendable {
+    public enum Severity: Int, Comparable, Sendable, CaseIterable, CustomStringConvertible {
+        case info, warning, critical
+        public static func < (a: Severity, b: Severity) -> Bool { a.rawValue < b.rawValue }
+        public var description: String {
+            switch self {
+            case .info: "info"
+            case .warning: "warning"
+            case .critical: "critical"
+            }
+        }
+        public init?(name: String) {
+            guard let found = Self.allCases.first(where: { $0.description == name }) else { return nil }
+            self = found
+        }
+    }
+
+    /// One call that shows the problem.
+    public struct Evidence: Sendable {
+        public var command: String
+        public var keys: [[UInt8]]
+        public var sizes: [KeySize]
+        /// Elements touched, when known.
+        public var cost: Double?
+        public var time: Int64?
+        public var client: String?
+        /// `file@byte` (AOF) or `capture:line`.
+        public var location: String
+        /// What about this call matters (`index 2,500 of 5,002`, `body sha1 …`).
+        public var note: String?
+    }
+
+    public var rule: String
+    public var title: String
+    public var severity: Severity
+    public var why: String
+    public var fix: String
+    /// One sentence of what was seen, with the numbers.
+    public var summary: String
+    public var count: Int
+    /// Elements the occurrences touched (0 when the rule is not about a cost).
+    public var cost: Double
+    public var evidence: [Evidence]
+    /// Key patterns of the occurrences, most frequent first.
+    public var patterns: [(pattern: [UInt8], count: Int)]
+    /// The threshold the rule applied, with its unit (`1,000 elements`).
+    public var threshold: String?
+}
+
+/// Collects a rule's occurrences: their count and cost, the costliest few as evidence, and
+/// the key patterns they touched.
+struct FindingBuilder {
+    static let evidenceLimit = 5
+    private(set) var count = 0
+    private(set) var cost = 0.0
+    private(set) var worst = 0.0
+    private(set) var evidence: [Finding.Evidence] = []
+    private var patternCounts: [[UInt8]: Int] = [:]
+
+    mutating func add(_ call: ObservedCall, cost: Double? = nil, note: String? = nil) {
+        let value = cost ?? call.cost.value ?? 0
+        count += 1
+        self.cost += value
+        worst = max(worst, value)
+        if let first = call.positions.first, patternCounts.count < 10_000 || patternCounts[KeyPattern.fold(call.argv[first])] != nil {
+            patternCounts[KeyPattern.fold(call.argv[first]), default: 0] += 1
+        }
+        if evidence.count < Self.evidenceLimit || value > (evidence.last?.cost ?? 0) {
+            evidence.append(call.evidence(cost: cost, note: note))
+            evidence.sort { ($0.cost ?? 0) > ($1.cost ?? 0) }
+            if evidence.count > Self.evidenceLimit { evidence.removeLast() }
+        }
+    }
+
+    var patterns: [(pattern: [UInt8], count: Int)] {
+        patternCounts.sorted { ($0.value, $1.key.count) > ($1.value, $0.key.count) }.prefix(5).map { ($0.key, $0.value) }
+    }
+
+    /// The finding, when anything was added.
+    func finding<R: FindingRule>(_ rule: R.Type, summary: String, severity: Finding.Severity? = nil, threshold: String? = nil) -> Finding? {
+        guard count > 0 else { return nil }
+        return Finding(rule: R.id, title: R.title, severity: severity ?? R.severity, why: R.why, fix: R.fix, summary: summary,
+                       count: count, cost: cost, evidence: evidence, patterns: patterns, threshold: threshold)
+    }
+}
+
+/// `12,345`: counts in findings and reports.
+public func grouped(_ value: Double) -> String {
+    if value >= 1e15 { return String(format: "%.3g", value) }
+    let rounded = Int64(value.rounded())
+    var digits = String(abs(rounded))
+    var out = ""
+    while digits.count > 3 {
+        out = "," + digits.suffix(3) + out
+        digits.removeLast(3)
+    }
+    return (rounded < 0 ? "-" : "") + digits + out
+}
+
+public func grouped(_ value: Int) -> String { grouped(Double(value)) }

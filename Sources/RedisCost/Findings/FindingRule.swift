@@ -1,0 +1,123 @@
+/// A rule that turns evidence into advice. Like a SwiftLint rule, it declares its id, what it
+/// is about, why it matters, the fix, its threshold, and examples that must and must not fire
+/// (RuleExamplesTests runs them all). Adding a rule is adding one file in `Rules/` and its
+/// name to `FindingsEngine.ruleTypes`.
+public protocol FindingRule: Sendable {
+    /// The JSON `rule` field; scripts match on it.
+    static var id: String { get }
+    static var title: String { get }
+    static var severity: Finding.Severity { get }
+    static var why: String { get }
+    static var fix: String { get }
+    /// Table names of the calls it watches; empty when it reads only the finished result.
+    static var commands: Set<String> { get }
+    static var threshold: RuleThreshold? { get }
+    static var examples: [RuleExample] { get }
+
+    /// `threshold`: the configured value of `Self.threshold` (its default unless set).
+    init(threshold: Double)
+    mutating func observe(_ call: ObservedCall)
+    /// The findings, once every call has been seen.
+    func findings(in result: AnalysisResult, table: CommandTable) -> [Finding]
+}
+
+extension FindingRule {
+    public static var threshold: RuleThreshold? { nil }
+    public mutating func observe(_ call: ObservedCall) {}
+}
+
+/// A rule's one tunable number: `--threshold full-read=5000`.
+public struct RuleThreshold: Sendable {
+    public var value: Double
+    /// What it counts: "elements", "keys in the database", "occurrences".
+    public var unit: String
+    public init(_ value: Double, _ unit: String) {
+        self.value = value
+        self.unit = unit
+    }
+}
+
+/// A call as a rule sees it: valid only during `observe` (its arguments are borrowed).
+public struct ObservedCall {
+    public let index: Int
+    public let command: String
+    public let argv: Argv
+    public let positions: [Int]
+    public let sizes: [KeySize]
+    public let cost: Cost
+    public let database: Int
+    /// Unix microseconds (a capture's timestamps; an AOF's `#TS` seconds), when known.
+    public let microseconds: Int64?
+    /// The client address (MONITOR), nil for an AOF.
+    public let client: String?
+    public let inTransaction: Bool
+    public let inScript: Bool
+    public let location: String
+
+    /// The key bytes of the n-th key.
+    func key(_ n: Int) -> [UInt8] { argv.bytes(positions[n]) }
+
+    func evidence(cost: Double? = nil, note: String? = nil) -> Finding.Evidence {
+        Finding.Evidence(command: command, keys: positions.map { argv.bytes($0) }, sizes: sizes, cost: cost ?? self.cost.value,
+                         time: microseconds.map { $0 / 1_000_000 }, client: client, location: location, note: note)
+    }
+}
+
+/// Runs the rules: each call goes only to the rules that watch its command.
+public final class FindingsEngine {
+    public static let ruleTypes: [any FindingRule.Type] = [
+        KeysRule.self, FlushSyncRule.self, DeleteBigRule.self, FullReadRule.self, SetAlgebraRule.self,
+        DeepListRule.self, SortRule.self, HeavyTransactionRule.self, HeavyScriptRule.self, CheckThenActRule.self,
+        ScanDeleteRule.self, KeyspaceNotificationsRule.self, VersionRule.self, ConnectionChurnRule.self,
+    ]
+
+    public struct Options: Sendable {
+        /// Rule id → threshold, for the rules whose defaults are overridden.
+        public var thresholds: [String: Double] = [:]
+        /// `--target-version`: what would break on that server version.
+        public var targetVersion: String?
+        public init() {}
+    }
+
+    private var rules: [any FindingRule]
+    /// Per table entry, the indices of the rules that watch it.
+    private let watchers: [[Int]]
+    let options: Options
+    let table: CommandTable
+
+    public init(table: CommandTable, options: Options = .init()) {
+        self.options = options
+        self.table = table
+        rules = Self.ruleTypes.map { type in
+            type.init(threshold: options.thresholds[type.id] ?? type.threshold?.value ?? 0)
+        }
+        var byName: [String: [Int]] = [:]
+        for (r, type) in Self.ruleTypes.enumerated() {
+            for command in type.commands { byName[command, default: []].append(r) }
+        }
+        watchers = table.entries.map { byName[$0.name] ?? [] }
+        if let target = options.targetVersion, let v = rules.firstIndex(where: { $0 is VersionRule }) {
+            (rules[v] as? VersionRule).map { rule in
+                var rule = rule
+                rule.targetVersion = target
+                rules[v] = rule
+            }
+        }
+    }
+
+    @inline(__always)
+    func watches(_ index: Int) -> Bool { !watchers[index].isEmpty }
+
+    func observe(_ call: ObservedCall) {
+        for r in watchers[call.index] { rules[r].observe(call) }
+    }
+
+    /// Every finding, the most severe and costliest first.
+    public func findings(in result: AnalysisResult) -> [Finding] {
+        rules.flatMap { $0.findings(in: result, table: table) }
+            .sorted { ($0.severity, $0.cost, $0.count) > ($1.severity, $1.cost, $1.count) }
+    }
+
+    /// A rule type by id.
+    public static func rule(_ id: String) -> (any FindingRule.Type)? { ruleTypes.first { $0.id == id } }
+}

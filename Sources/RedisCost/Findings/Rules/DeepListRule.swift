@@ -1,0 +1,30 @@
+/// Index access far from both ends of a long list.
+struct DeepListRule: FindingRule {
+    static let id = "deep-list"
+    static let title = "Deep list access"
+    static let severity = Finding.Severity.warning
+    static let why = "A list is a chain of nodes: LINDEX, LSET, LINSERT, LPOS and LREM walk from the nearer end to the element, so their cost grows with the distance from both ends."
+    static let fix = "Keep lists for queue-like access at the ends (LPUSH/RPOP, LMOVE); for access by position or value use a hash, a sorted set, or a smaller list per bucket."
+    static let commands: Set<String> = ["LINDEX", "LSET", "LINSERT", "LPOS", "LREM"]
+    static let threshold: RuleThreshold? = RuleThreshold(1000, "elements walked")
+    static let examples: [RuleExample] = [
+        .fires("LINDEX in the middle of a 5,000-element list", [.fill("list", "q", 5000), ExampleCall("LINDEX", "q", "2500")]),
+        .fires("LREM on a long list walks all of it", [.fill("list", "q", 3000), ExampleCall("LREM", "q", "0", "e7")]),
+        .quiet("LINDEX near the tail", [.fill("list", "q", 5000), ExampleCall("LINDEX", "q", "-10")]),
+        .quiet("LINDEX of a short list", [.fill("list", "q", 100), ExampleCall("LINDEX", "q", "50")]),
+    ]
+
+    let limit: Double
+    var found = FindingBuilder()
+    init(threshold: Double) { limit = threshold }
+
+    mutating func observe(_ call: ObservedCall) {
+        guard let cost = call.cost.value, cost >= limit, let size = call.sizes.first?.count else { return }
+        found.add(call, note: (call.cost.isUpperBound ? "up to " : "") + "\(grouped(cost)) of \(grouped(size)) elements walked")
+    }
+
+    func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
+        found.finding(Self.self, summary: "\(grouped(found.count)) list calls walked \(grouped(limit)) elements or more; the deepest \(grouped(found.worst)).",
+                      threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
+    }
+}

@@ -1,0 +1,56 @@
+/// Scripts whose calls add up: the cost of everything an EVAL/EVALSHA/FCALL ran.
+struct HeavyScriptRule: FindingRule {
+    static let id = "heavy-script"
+    static let title = "Heavy scripts"
+    static let severity = Finding.Severity.warning
+    static let why = "A script runs to its end without interruption: the calls it makes add up to one long call during which the server serves nobody else."
+    static let fix = "Move big reads out of the script, bound its loops (SCAN with COUNT, LIMIT), or split the work across several calls."
+    static let commands: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "SCRIPT LOAD"]
+    static let threshold: RuleThreshold? = RuleThreshold(10_000, "elements in one script call")
+    static let examples: [RuleExample] = [
+        .fires("EVALSHA of a loaded script that reads a 20,000-member set", [
+            .fill("set", "s", 20_000), ExampleCall("SCRIPT", "LOAD", "return redis.call('SMEMBERS', KEYS[1])"),
+            ExampleCall("EVALSHA", SHA1.hex("return redis.call('SMEMBERS', KEYS[1])".utf8), "1", "s"),
+            ExampleCall("SMEMBERS", "s", client: 0)]),
+        .quiet("a script of O(1) calls", [
+            ExampleCall("EVAL", "return redis.call('INCR', KEYS[1])", "1", "n"), ExampleCall("INCR", "n", client: 0)]),
+    ]
+
+    let limit: Double
+    var found = FindingBuilder()
+    /// Script bodies by SHA-1 (from EVAL and SCRIPT LOAD), to name EVALSHA calls.
+    var bodies: [String: String] = [:]
+    init(threshold: Double) { limit = threshold }
+
+    mutating func observe(_ call: ObservedCall) {
+        var sha: String?
+        switch call.command {
+        case "SCRIPT LOAD", "EVAL", "EVAL_RO":
+            let at = call.command == "SCRIPT LOAD" ? 2 : 1
+            guard at < call.argv.count else { return }
+            let body = call.argv.bytes(at)
+            let digest = SHA1.hex(body)
+            if bodies.count < 10_000 { bodies[digest] = String(decoding: body.prefix(120), as: UTF8.self) }
+            if call.command == "SCRIPT LOAD" { return }
+            sha = digest
+        case "EVALSHA", "EVALSHA_RO":
+            sha = call.argv.count > 1 ? String(decoding: call.argv[1], as: UTF8.self).lowercased() : nil
+        default:
+            break
+        }
+        guard let cost = call.cost.value, cost >= limit else { return }
+        var note = "\(grouped(cost)) elements in its calls"
+        if let sha {
+            note += "; sha1 \(sha.prefix(12))…"
+            if let body = bodies[sha] { note += ": `\(body.replacingOccurrences(of: "\n", with: " "))`" }
+        } else if call.argv.count > 1 {
+            note += "; function \(String(decoding: call.argv[1], as: UTF8.self))"
+        }
+        found.add(call, note: note)
+    }
+
+    func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
+        found.finding(Self.self, summary: "\(grouped(found.count)) script calls touched \(grouped(limit)) elements or more; the heaviest \(grouped(found.worst)).",
+                      threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
+    }
+}

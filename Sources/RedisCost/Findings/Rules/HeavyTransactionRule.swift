@@ -1,0 +1,42 @@
+/// Transactions whose calls add up, and blocking commands where they cannot block.
+struct HeavyTransactionRule: FindingRule {
+    static let id = "heavy-transaction"
+    static let title = "Heavy transactions, blocking commands inside MULTI or scripts"
+    static let severity = Finding.Severity.warning
+    static let why = "EXEC runs every queued call back to back: the server serves nobody else until the last one ends. A blocking command (BLPOP, BLMOVE, XREAD BLOCK…) inside MULTI or a script never blocks: it answers at once as if it had timed out."
+    static let fix = "Keep transactions to the few calls that must be atomic and move big reads out of them; call blocking commands on their own connection, outside MULTI and scripts."
+    static let blocking: Set<String> = ["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "XREAD", "XREADGROUP", "WAIT", "WAITAOF"]
+    static let commands: Set<String> = blocking.union(["EXEC"])
+    static let threshold: RuleThreshold? = RuleThreshold(10_000, "elements in one EXEC")
+    static let examples: [RuleExample] = [
+        .fires("a transaction that reads a 20,000-field hash", [
+            .fill("hash", "h", 20_000), ExampleCall("MULTI"), ExampleCall("HGETALL", "h"), ExampleCall("INCR", "n"), ExampleCall("EXEC")]),
+        .fires("BLPOP inside MULTI", [ExampleCall("MULTI"), ExampleCall("BLPOP", "q", "5"), ExampleCall("EXEC")]),
+        .quiet("a small transaction", [ExampleCall("MULTI"), ExampleCall("INCR", "n"), ExampleCall("SADD", "s", "a"), ExampleCall("EXEC")]),
+        .quiet("BLPOP on its own", [ExampleCall("BLPOP", "q", "5")]),
+    ]
+
+    let limit: Double
+    var heavy = FindingBuilder()
+    var misplaced = FindingBuilder()
+    init(threshold: Double) { limit = threshold }
+
+    mutating func observe(_ call: ObservedCall) {
+        if call.command == "EXEC" {
+            if let cost = call.cost.value, cost >= limit { heavy.add(call, note: "\(grouped(cost)) elements in the transaction") }
+        } else if call.inTransaction || call.inScript {
+            misplaced.add(call, cost: 0, note: call.inScript ? "inside a script" : "inside MULTI")
+        }
+    }
+
+    func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
+        var out: [Finding] = []
+        if let f = heavy.finding(Self.self, summary: "\(grouped(heavy.count)) transactions touched \(grouped(limit)) elements or more; the heaviest \(grouped(heavy.worst)).",
+                                 threshold: "\(grouped(limit)) elements") { out.append(f) }
+        if var f = misplaced.finding(Self.self, summary: "\(grouped(misplaced.count)) blocking calls inside MULTI or scripts, where they do not block.") {
+            f.title = "Blocking commands inside MULTI or scripts"
+            out.append(f)
+        }
+        return out
+    }
+}

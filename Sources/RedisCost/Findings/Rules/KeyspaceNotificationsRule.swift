@@ -1,0 +1,47 @@
+/// Subscribers to keyspace events while many keys expire.
+struct KeyspaceNotificationsRule: FindingRule {
+    static let id = "keyspace-notifications"
+    static let title = "Keyspace-notification subscribers while many keys expire"
+    static let severity = Finding.Severity.warning
+    static let why = "With notify-keyspace-events on, every expiry (and every write of the enabled classes) publishes a message to each subscriber; a burst of expiries fills the subscribers' output buffers, and the server disconnects a subscriber that passes client-output-buffer-limit pubsub (32 MB / 8 MB for 60 s by default)."
+    static let fix = "Size client-output-buffer-limit pubsub for the expiry rate, enable only the event classes you consume (e.g. Ex), and make subscribers read fast; spread TTLs so keys do not expire together."
+    static let expiring: Set<String> = ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "SETEX", "PSETEX", "SET", "GETEX"]
+    static let commands: Set<String> = expiring.union(["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"])
+    static let threshold: RuleThreshold? = RuleThreshold(1000, "keys given a TTL while subscribed")
+    static let examples: [RuleExample] = [
+        .fires("a subscriber to expired events, then 1,200 keys with a TTL", [ExampleCall("PSUBSCRIBE", "__keyevent@*__:expired", client: 2)]
+            + (0..<1200).map { ExampleCall("SET", "cache:\($0)", "v", "EX", "60") }),
+        .quiet("keys with a TTL and no subscriber", (0..<1200).map { ExampleCall("SET", "cache:\($0)", "v", "EX", "60") }),
+    ]
+
+    let limit: Double
+    var subscriptions = FindingBuilder()
+    var expiringKeys = 0
+    init(threshold: Double) { limit = threshold }
+
+    mutating func observe(_ call: ObservedCall) {
+        switch call.command {
+        case "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE":
+            for i in 1..<call.argv.count {
+                let channel = call.argv[i]
+                if channel.starts(with: "__keyevent@".utf8) || channel.starts(with: "__keyspace@".utf8) {
+                    subscriptions.add(call, cost: 0, note: "channel \(String(decoding: channel, as: UTF8.self))")
+                    break
+                }
+            }
+        default:
+            guard subscriptions.count > 0 else { return }
+            if call.command == "SET" || call.command == "GETEX" {
+                let ttl = (2..<call.argv.count).contains { i in ["EX", "PX", "EXAT", "PXAT"].contains { call.argv.equalsToken(i, $0) } }
+                guard ttl else { return }
+            }
+            expiringKeys += 1
+        }
+    }
+
+    func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
+        guard Double(expiringKeys) >= limit else { return [] }
+        return subscriptions.finding(Self.self, summary: "\(grouped(subscriptions.count)) keyspace-event subscriptions while \(grouped(expiringKeys)) keys were given a TTL.",
+                                     threshold: "\(grouped(limit)) keys").map { [$0] } ?? []
+    }
+}
