@@ -31,7 +31,7 @@ enum AnalyzeCommand: Subcommand {
             OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started (an .rdb or an AOF), or 'empty' for a capture that began on an empty server."),
             OptionSpec(["--sample"], help: "MONITOR: read the sizes of keys from before the capture from the server named by the connection options."),
             OptionSpec(["--sample-rate"], value: "N", help: "With --sample: at most N keys a second (default 1000)."),
-        ] + ConnectionFlags.options,
+        ] + FindingsFlags.options + ConnectionFlags.options,
         positionals: 1...1,
         examples: ["redis-cost analyze /var/lib/redis/appendonlydir",
                    "redis-cost analyze appendonly.aof --format json -o report.json --top 500",
@@ -52,21 +52,26 @@ enum AnalyzeCommand: Subcommand {
         } else if ConnectionFlags.given(arguments) || arguments.string("--sample-rate") != nil {
             throw UsageError(command: "analyze", message: "connection options are for --sample")
         }
-        let (result, _) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"), sample: sample)
-        try emit(format == "json" ? AnalysisReport.json(result) : AnalysisReport.markdown(result),
+        let failOn = try FindingsFlags.failLevel(arguments)
+        let engine = try FindingsFlags.engine(arguments, table: try loadTable())
+        let (result, _) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"), sample: sample,
+                                      findings: engine)
+        let report = FindingsFlags.reportOptions(arguments)
+        try emit(format == "json" ? AnalysisReport.json(result, options: report) : AnalysisReport.markdown(result, options: report),
                  to: arguments.string("--output"))
         if let truncated = result.truncatedAt {
             CLI.printError("\(truncated.file): truncated at byte \(truncated.offset) (an incomplete command); the complete part was analyzed")
         }
-        return ExitCode.success
+        return FindingsFlags.exitCode(result, failOn: failOn, otherwise: ExitCode.success)
     }
 
     /// Shared by `analyze` and `state`.
     static func analyze(_ path: String, options: Analyzer.Options = .init(), baseline: String? = nil,
-                        sample: (ConnectionOptions, Double)? = nil) throws -> (AnalysisResult, Analyzer) {
+                        sample: (ConnectionOptions, Double)? = nil, findings: FindingsEngine? = nil) throws -> (AnalysisResult, Analyzer) {
         let table = try loadTable()
         if isMonitorCapture(path) {
             let analyzer = Analyzer(table: table, options: options)
+            analyzer.findingsEngine = findings
             var sampler: LiveSampler?
             if let (server, rate) = sample {
                 do {
@@ -98,6 +103,7 @@ enum AnalyzeCommand: Subcommand {
             throw CLIError(description: error.description)
         }
         let analyzer = Analyzer(table: table, options: options)
+        analyzer.findingsEngine = findings
         let progress = Progress.onTerminal(label: "replaying")
         do {
             let result = try analyzer.run(input, progress: progress?.update)

@@ -6,6 +6,8 @@ enum ExitCode {
     static let success: Int32 = 0
     static let failure: Int32 = 1
     static let usage: Int32 = 2
+    /// `--fail-on`: a finding at or above the level fired (the report was written).
+    static let findings: Int32 = 3
 }
 
 /// An error to print as one line and exit with.
@@ -26,6 +28,7 @@ enum CLI {
         ("analyze", AnalyzeCommand.self),
         ("state", StateCommand.self),
         ("monitor", MonitorCommand.self),
+        ("rules", RulesCommand.self),
         ("table", TableCommand.self),
         ("table refresh", TableRefreshCommand.self),
         ("explain", ExplainCommand.self),

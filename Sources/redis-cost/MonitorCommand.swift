@@ -32,7 +32,7 @@ enum MonitorCommand: Subcommand {
             OptionSpec(["--save-capture"], value: "FILE", help: "Also write the calls as redis-cli monitor prints them, for 'analyze' later."),
             OptionSpec(["--sample-rate"], value: "N", help: "At most N keys sampled a second (default 1000; 0 turns sampling off)."),
             OptionSpec(["--sample-ttl"], value: "TIME", help: "Sample a key again only after this long (default 10s)."),
-        ],
+        ] + FindingsFlags.options,
         examples: ["redis-cost monitor -h 10.0.0.5 -p 6379 --duration 60s -o report.md",
                    "REDISCLI_AUTH=secret redis-cost monitor --user ops -u redis://db1:6379/0 --count 100000 --format json",
                    "redis-cost monitor -s /run/redis/redis.sock --duration 5m --save-capture capture.txt"])
@@ -67,7 +67,10 @@ enum MonitorCommand: Subcommand {
             let buffer = p.monitorOutputBytes.map { ", monitor output buffer \($0) B" } ?? ""
             FileHandle.standardError.write(Data("\rmonitoring \(connection.serverName): \(p.calls) calls in \(Int(p.seconds)) s\(buffer)   ".utf8))
         } : nil
-        let analyzer = Analyzer(table: try loadTable(), options: analyzerOptions)
+        let failOn = try FindingsFlags.failLevel(arguments)
+        let table = try loadTable()
+        let analyzer = Analyzer(table: table, options: analyzerOptions)
+        analyzer.findingsEngine = try FindingsFlags.engine(arguments, table: table)
         let result: AnalysisResult
         do {
             result = try LiveMonitor.run(connection, analyzer: analyzer, options: options, progress: progress)
@@ -75,12 +78,14 @@ enum MonitorCommand: Subcommand {
             throw CLIError(description: error.description)
         }
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        try emit(format == "json" ? AnalysisReport.json(result) : AnalysisReport.markdown(result), to: arguments.string("--output"))
+        let report = FindingsFlags.reportOptions(arguments)
+        try emit(format == "json" ? AnalysisReport.json(result, options: report) : AnalysisReport.markdown(result, options: report),
+                 to: arguments.string("--output"))
         if let live = result.live, live.connectionLost {
             CLI.printError("\(live.server): \(live.endReason); the report covers the \(result.calls) calls seen before")
             return ExitCode.failure
         }
-        return ExitCode.success
+        return FindingsFlags.exitCode(result, failOn: failOn, otherwise: ExitCode.success)
     }
 }
 

@@ -159,6 +159,8 @@ public struct AnalysisResult: Sendable {
     public var knowsWholeDataSet = true
     /// Live sessions: keys whose size was read from the server (O(1) commands).
     public var sampledKeys = 0
+    /// Elements touched per second of the input's clock, in time order.
+    public var costOverTime: [(second: Int64, cost: Double)] = []
     /// What the rules found (empty when no rules ran).
     public var findings: [Finding] = []
     /// The newest `since` of the commands seen, and those commands.

@@ -59,6 +59,10 @@ public final class Analyzer {
     var currentClient: String?
     var currentMicroseconds: Int64?
     var inScript = false
+    /// Cost per second of the input's clock (AOF `#TS`, capture timestamps), for the chart.
+    var costBySecond: [Int64: Double] = [:]
+    var currentSecond: Int64 = .min
+    var currentSecondCost = 0.0
     /// MONITOR: calls per key (the first key of each call), for the first `hotKeyLimit` keys.
     var trackHotKeys = false
     var hotKeyIndex = IdentityMap()
@@ -86,6 +90,8 @@ public final class Analyzer {
         patternStats = []
         topCalls = TopCalls(limit: options.top)
         unknownCommands = [:]
+        costBySecond = [:]
+        currentSecond = .min
     }
 
     /// Whether a call of this command changes the model (an effect, or marking its keys).
@@ -276,6 +282,15 @@ public final class Analyzer {
         if table.traits[index].isWrite { patternStats[p].writes += 1 } else { patternStats[p].reads += 1 }
         if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
 
+        if let time, let value {
+            if time == currentSecond {
+                currentSecondCost += value
+            } else {
+                flushSecond()
+                currentSecond = time
+                currentSecondCost = value
+            }
+        }
         if let engine = findingsEngine, engine.watches(index) {
             engine.observe(ObservedCall(
                 index: index, command: table.entries[index].name, argv: argv, positions: positions, sizes: sizesBuffer, cost: cost,
@@ -292,7 +307,15 @@ public final class Analyzer {
         return cost
     }
 
+    private func flushSecond() {
+        guard currentSecond != .min, costBySecond.count < 1_000_000 || costBySecond[currentSecond] != nil else { return }
+        costBySecond[currentSecond, default: 0] += currentSecondCost
+    }
+
     func finish() {
+        flushSecond()
+        currentSecond = .min
+        result.costOverTime = costBySecond.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         result.commands = commandStats.filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls, $1.name) > ($1.cost, $1.calls, $0.name) }
         result.unknownCommands = unknownCommands
         result.topCalls = topCalls.sorted

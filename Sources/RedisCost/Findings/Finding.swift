@@ -76,7 +76,9 @@ struct FindingBuilder {
     }
 
     var patterns: [(pattern: [UInt8], count: Int)] {
-        patternCounts.sorted { ($0.value, $1.key.count) > ($1.value, $0.key.count) }.prefix(5).map { ($0.key, $0.value) }
+        patternCounts.sorted { a, b in
+            a.value != b.value ? a.value > b.value : a.key.count != b.key.count ? a.key.count < b.key.count : a.key.lexicographicallyPrecedes(b.key)
+        }.prefix(5).map { ($0.key, $0.value) }
     }
 
     /// The finding, when anything was added.
@@ -101,3 +103,8 @@ public func grouped(_ value: Double) -> String {
 }
 
 public func grouped(_ value: Int) -> String { grouped(Double(value)) }
+
+/// `1 call`, `3 calls`.
+func counted(_ n: Int, _ noun: String, plural: String? = nil) -> String {
+    "\(grouped(n)) " + (n == 1 ? noun : plural ?? noun + "s")
+}

@@ -34,8 +34,9 @@ public enum AnalysisReport {
         whole > 0 ? String(format: "%.1f%%", part * 100 / whole) : "–"
     }
 
-    public static func markdown(_ r: AnalysisResult) -> String {
+    public static func markdown(_ r: AnalysisResult, options: ReportOptions = .init()) -> String {
         var out = "# redis-cost report\n\n"
+        if r.calls > 0 || !r.findings.isEmpty { out += FindingsReport.fixFirst(r.findings) + "\n" }
         out += "## Summary\n\n"
         out += "- Input: \(Markdown.cell(r.input)), \(number(Double(r.bytesRead))) bytes\n"
         for segment in r.segments {
@@ -64,10 +65,13 @@ public enum AnalysisReport {
         out += r.knowsWholeDataSet ? "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
             : "- Keys the calls touched, at the end: \(number(Double(keys))) in \(r.keysPerDatabase.count) database(s) (other keys of the data set were not seen)"
         out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
+        if let minimum = r.minimumVersion {
+            out += "- Needs a server ≥ \(minimum.version) (the newest command it uses: \(minimum.commands.prefix(5).joined(separator: ", ")))\n"
+        }
         out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
         if r.calls == 0, !r.snapshots.isEmpty {
             out += "\n> A snapshot holds the data, not the calls: this is a profile of the data set. Analyze an AOF for writes, or a MONITOR capture for reads.\n"
-            for snapshot in r.snapshots { out += profile(snapshot) }
+            for snapshot in r.snapshots { out += profile(snapshot, options: options) }
             return out
         }
         if let live = r.live { out += liveSummary(live) }
@@ -90,12 +94,14 @@ public enum AnalysisReport {
         out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
         }
 
+        out += FindingsReport.markdown(r.findings, options: options)
+        out += Charts.costShare(r) + Charts.costOverTime(r)
         out += "\n## Costliest calls\n\n"
         if r.topCalls.isEmpty {
             out += "No call with a known cost.\n"
         } else {
             let rows = r.topCalls.prefix(25).enumerated().map { index, call -> [String] in
-                let keys = call.keys.prefix(3).map { Markdown.code(KeyText.display($0)) }.joined(separator: " ")
+                let keys = call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ")
                     + (call.keys.count > 3 ? " … (\(call.keys.count) keys)" : "")
                 let sizes = call.sizes.prefix(3).map(size).joined(separator: ", ") + (call.sizes.count > 3 ? ", …" : "")
                 return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, costText(call.cost),
@@ -110,7 +116,7 @@ public enum AnalysisReport {
             out += Markdown.table(
                 header: ["Command", "Keys", "Observed (µs, ≤)", "Client", "Time", "Line"],
                 rows: r.slowestCalls.prefix(15).map { call in
-                    [call.command, call.keys.prefix(3).map { Markdown.code(KeyText.display($0)) }.joined(separator: " "),
+                    [call.command, call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " "),
                      number(Double(call.microseconds)), Markdown.code(call.client), time(call.time), String(call.line)]
                 }, alignRight: [2, 5])
         }
@@ -129,7 +135,7 @@ public enum AnalysisReport {
         if r.isMonitor && !r.hotKeys.isEmpty {
             out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
                 header: ["Key", "DB", "Calls", "Reads", "Writes"],
-                rows: r.hotKeys.prefix(20).map { [Markdown.code(KeyText.display($0.name)), String($0.database), number(Double($0.calls)),
+                rows: r.hotKeys.prefix(20).map { [Markdown.code(options.key($0.name)), String($0.database), number(Double($0.calls)),
                                                    number(Double($0.reads)), number(Double($0.writes))] },
                 alignRight: [1, 2, 3, 4])
             if r.hotKeysCapped {
@@ -144,12 +150,12 @@ public enum AnalysisReport {
         }
         if !r.unknownCommands.isEmpty {
             out += "\nCommands not in the command table (cost unknown): "
-            out += r.unknownCommands.sorted { $0.value > $1.value }.map { "\(Markdown.code($0.key)) × \($0.value)" }.joined(separator: ", ") + "\n"
+            out += r.unknownCommands.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\(Markdown.code($0.key)) × \($0.value)" }.joined(separator: ", ") + "\n"
         }
 
         out += "\n## Cost by key pattern\n\n"
         let patternRows = r.patterns.prefix(20).map { p -> [String] in
-            [Markdown.code(KeyText.display(p.pattern)), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
+            [Markdown.code(options.pattern(p.pattern)), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
              number(p.cost), percent(p.cost, of: r.totalCost)]
         }
         out += Markdown.table(header: ["Pattern (first key)", "Calls", "Reads", "Writes", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3, 4, 5])
@@ -159,11 +165,11 @@ public enum AnalysisReport {
             out += "No collections.\n"
         } else {
             let keyRows = r.biggestKeys.map { k -> [String] in
-                [Markdown.code(KeyText.display(k.name)), String(k.database), k.type, (k.approximate ? "≈ " : "") + size(k.size)]
+                [Markdown.code(options.key(k.name)), String(k.database), k.type, (k.approximate ? "≈ " : "") + size(k.size)]
             }
             out += Markdown.table(header: ["Key", "DB", "Type", "Elements"], rows: keyRows, alignRight: [1, 3])
         }
-        for snapshot in r.snapshots where snapshot.keys > 0 { out += profile(snapshot) }
+        for snapshot in r.snapshots where snapshot.keys > 0 { out += profile(snapshot, options: options) }
         if let live = r.live, !live.keySizesAtStart.isEmpty || !live.keySizesAtEnd.isEmpty {
             out += "\n## Key sizes on the server (`INFO keysizes`)\n\n"
             out += "Histograms the server keeps of its keys' sizes (power-of-two bins: `bin=keys`), at the start and the end of the session.\n\n"
@@ -197,30 +203,30 @@ public enum AnalysisReport {
     }
 
     /// The data set a snapshot held: by type, by encoding, the biggest keys, the patterns.
-    static func profile(_ p: AnalysisResult.SnapshotProfile) -> String {
+    static func profile(_ p: AnalysisResult.SnapshotProfile, options: ReportOptions) -> String {
         var out = "\n## Data set in the snapshot `\((p.file as NSString).lastPathComponent)`\n\n"
         out += "- \(number(Double(p.keys))) keys, \(number(Double(p.expiringKeys))) with an expiry"
         out += p.emptyKeysSkipped > 0 ? "; \(p.emptyKeysSkipped) empty keys skipped, as the server skips them\n" : "\n"
         if let version = p.aux["redis-ver"] ?? p.aux["valkey-ver"] { out += "- Written by \(p.aux["valkey-ver"] != nil ? "Valkey" : "Redis") \(version) (`\(p.magic)`)\n" }
         out += "\n" + Markdown.table(
             header: ["Type", "Keys", "Elements", "Bytes in the file"],
-            rows: p.byType.sorted { $0.value.bytes > $1.value.bytes }.map { [$0.key, number(Double($0.value.keys)), number(Double($0.value.elements)), number(Double($0.value.bytes))] },
+            rows: p.byType.sorted { ($0.value.bytes, $1.key) > ($1.value.bytes, $0.key) }.map { [$0.key, number(Double($0.value.keys)), number(Double($0.value.elements)), number(Double($0.value.bytes))] },
             alignRight: [1, 2, 3])
         out += "\n" + Markdown.table(header: ["Encoding", "Keys"],
-                                     rows: p.byEncoding.sorted { $0.value > $1.value }.map { [$0.key, number(Double($0.value))] }, alignRight: [1])
+                                     rows: p.byEncoding.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { [$0.key, number(Double($0.value))] }, alignRight: [1])
         if !p.biggestByElements.isEmpty {
             out += "\n### Biggest keys by elements\n\n" + Markdown.table(
                 header: ["Key", "DB", "Type", "Elements"],
-                rows: p.biggestByElements.map { [Markdown.code(KeyText.display($0.name)), String($0.database), $0.type, size($0.size)] },
+                rows: p.biggestByElements.map { [Markdown.code(options.key($0.name)), String($0.database), $0.type, size($0.size)] },
                 alignRight: [1, 3])
         }
         out += "\n### Biggest keys by bytes\n\n" + Markdown.table(
             header: ["Key", "DB", "Type", "Bytes in the file"],
-            rows: p.biggestByBytes.map { [Markdown.code(KeyText.display($0.name)), String($0.database), $0.type, number(Double($0.bytes))] },
+            rows: p.biggestByBytes.map { [Markdown.code(options.key($0.name)), String($0.database), $0.type, number(Double($0.bytes))] },
             alignRight: [1, 3])
         out += "\n### Key patterns\n\n" + Markdown.table(
             header: ["Pattern", "Keys", "Bytes in the file"],
-            rows: p.patterns.prefix(20).map { [Markdown.code(KeyText.display($0.pattern)), number(Double($0.keys)), number(Double($0.bytes))] },
+            rows: p.patterns.prefix(20).map { [Markdown.code(options.pattern($0.pattern)), number(Double($0.keys)), number(Double($0.bytes))] },
             alignRight: [1, 2])
         return out
     }
@@ -229,7 +235,7 @@ public enum AnalysisReport {
         size.count.map { $0 as Any } ?? NSNull()
     }
 
-    public static func jsonObject(_ r: AnalysisResult) -> [String: Any] {
+    public static func jsonObject(_ r: AnalysisResult, options: ReportOptions = .init()) -> [String: Any] {
         var object: [String: Any] = [:]
         object["input"] = [
             "description": r.input,
@@ -251,17 +257,17 @@ public enum AnalysisReport {
         }
         object["unknownCommands"] = r.unknownCommands
         object["topCalls"] = r.topCalls.map { call -> [String: Any] in
-            ["command": call.command, "keys": call.keys.map(KeyText.display), "sizes": call.sizes.map(sizeJSON),
+            ["command": call.command, "keys": call.keys.map(options.key), "sizes": call.sizes.map(sizeJSON),
              "cost": call.cost.value ?? NSNull(), "upperBound": call.cost.isUpperBound,
              "time": JSONText.orNull(call.time), "file": call.file, r.isMonitor ? "line" : "offset": call.offset,
              "inTransaction": call.inTransaction, "db": call.database]
         }
         object["patterns"] = r.patterns.map { p -> [String: Any] in
-            ["pattern": KeyText.display(p.pattern), "calls": p.calls, "reads": p.reads, "writes": p.writes, "cost": p.cost,
+            ["pattern": options.pattern(p.pattern), "calls": p.calls, "reads": p.reads, "writes": p.writes, "cost": p.cost,
              "unknownCostCalls": p.unknownCalls]
         }
         object["biggestKeys"] = r.biggestKeys.map { k -> [String: Any] in
-            ["key": KeyText.display(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "approximate": k.approximate]
+            ["key": options.key(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "approximate": k.approximate]
         }
         object["dataset"] = [
             "keysPerDatabase": Dictionary(uniqueKeysWithValues: r.keysPerDatabase.map { (String($0.key), $0.value) }),
@@ -270,7 +276,7 @@ public enum AnalysisReport {
         object["unmodelledWrites"] = r.unmodelledWrites
         object["snapshots"] = r.snapshots.map { p -> [String: Any] in
             func big(_ k: AnalysisResult.SnapshotProfile.BigKey) -> [String: Any] {
-                ["key": KeyText.display(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "bytes": k.bytes]
+                ["key": options.key(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "bytes": k.bytes]
             }
             return [
                 "file": p.file, "magic": p.magic, "checksumVerified": p.checksumVerified, "aux": p.aux, "keys": p.keys,
@@ -278,17 +284,19 @@ public enum AnalysisReport {
                 "byType": p.byType.mapValues { ["keys": $0.keys, "elements": $0.elements, "bytes": $0.bytes] },
                 "byEncoding": p.byEncoding, "biggestByElements": p.biggestByElements.map(big),
                 "biggestByBytes": p.biggestByBytes.map(big),
-                "patterns": p.patterns.map { ["pattern": KeyText.display($0.pattern), "keys": $0.keys, "bytes": $0.bytes] },
+                "patterns": p.patterns.map { ["pattern": options.pattern($0.pattern), "keys": $0.keys, "bytes": $0.bytes] },
             ] as [String: Any]
         }
         object["note"] = r.isMonitor ? "Observed times are upper bounds: the gap to the next line of the capture."
             : "An AOF holds writes only; reads need a MONITOR capture."
-        object["hotKeys"] = r.hotKeys.map { ["key": KeyText.display($0.name), "db": $0.database, "calls": $0.calls, "reads": $0.reads, "writes": $0.writes] }
+        object["hotKeys"] = r.hotKeys.map { ["key": options.key($0.name), "db": $0.database, "calls": $0.calls, "reads": $0.reads, "writes": $0.writes] }
         object["clients"] = r.clients.map { ["client": $0.client, "calls": $0.calls, "cost": $0.cost, "unknownCostCalls": $0.unknownCalls] }
         object["slowestCalls"] = r.slowestCalls.map { c -> [String: Any] in
-            ["command": c.command, "keys": c.keys.map(KeyText.display), "observedMicroseconds": c.microseconds, "time": c.time,
+            ["command": c.command, "keys": c.keys.map(options.key), "observedMicroseconds": c.microseconds, "time": c.time,
              "line": c.line, "client": c.client]
         }
+        object["findings"] = FindingsReport.json(r.findings, options: options)
+        object["minimumVersion"] = r.minimumVersion.map { ["version": $0.version, "commands": $0.commands] as [String: Any] } ?? NSNull()
         object["monitor"] = ["scripts": r.scripts, "malformedLines": r.malformedLines,
                              "callsOnKeysOfUnknownSize": r.callsOnKeysOfUnknownSize,
                              "sampledKeys": r.sampledKeys, "sampledFrom": JSONText.orNull(r.sampledFrom)] as [String: Any]
@@ -307,7 +315,7 @@ public enum AnalysisReport {
         return object
     }
 
-    public static func json(_ r: AnalysisResult) -> String { JSONText.render(jsonObject(r)) }
+    public static func json(_ r: AnalysisResult, options: ReportOptions = .init()) -> String { JSONText.render(jsonObject(r, options: options)) }
 }
 
 /// `redis-cost state`: the replayed data set in the shape of the corpus's final-state.json.

@@ -38,7 +38,7 @@ struct CheckThenActRule: FindingRule {
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
         guard Double(found.count) >= limit else { return [] }
-        return found.finding(Self.self, summary: "\(grouped(found.count)) times a client checked a key with EXISTS and then acted on it.",
+        return found.finding(Self.self, summary: "\(counted(found.count, "time")): a client checked a key with EXISTS and then acted on it.",
                              threshold: "\(grouped(limit)) occurrences").map { [$0] } ?? []
     }
 }

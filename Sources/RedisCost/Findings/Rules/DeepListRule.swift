@@ -18,13 +18,22 @@ struct DeepListRule: FindingRule {
     var found = FindingBuilder()
     init(threshold: Double) { limit = threshold }
 
+    /// Calls whose walk is only bounded (LINSERT's pivot, LPOS's match: their position is
+    /// not in the call): counted beside the finding, never as its evidence.
+    var possible = 0
+
     mutating func observe(_ call: ObservedCall) {
         guard let cost = call.cost.value, cost >= limit, let size = call.sizes.first?.count else { return }
-        found.add(call, note: (call.cost.isUpperBound ? "up to " : "") + "\(grouped(cost)) of \(grouped(size)) elements walked")
+        if call.cost.isUpperBound {
+            possible += 1
+            return
+        }
+        found.add(call, note: "\(grouped(cost)) of \(grouped(size)) elements walked")
     }
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        found.finding(Self.self, summary: "\(grouped(found.count)) list calls walked \(grouped(limit)) elements or more; the deepest \(grouped(found.worst)).",
-                      threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
+        let more = possible > 0 ? " \(counted(possible, "more call")) may walk as far (LINSERT/LPOS: where the pivot or match sits is not in the call)." : ""
+        return found.finding(Self.self, summary: "\(counted(found.count, "list call")) walked \(grouped(limit)) elements or more; the deepest \(grouped(found.worst))." + more,
+                             threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
     }
 }

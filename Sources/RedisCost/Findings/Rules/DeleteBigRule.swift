@@ -32,7 +32,7 @@ struct DeleteBigRule: FindingRule {
     }
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        found.finding(Self.self, summary: "\(grouped(found.count)) deletes of big collections; the largest had \(grouped(found.worst)) elements.",
+        found.finding(Self.self, summary: "\(counted(found.count, "delete")) of big collections; the largest had \(grouped(found.worst)) elements.",
                       threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
     }
 }

@@ -26,7 +26,7 @@ struct FlushSyncRule: FindingRule {
     }
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        found.finding(Self.self, summary: "\(grouped(found.count)) synchronous flushes; the largest freed \(grouped(found.worst)) keys at once.",
+        found.finding(Self.self, summary: "\(counted(found.count, "synchronous flush", plural: "synchronous flushes")); the largest freed \(grouped(found.worst)) keys at once.",
                       threshold: "\(grouped(limit)) keys").map { [$0] } ?? []
     }
 }

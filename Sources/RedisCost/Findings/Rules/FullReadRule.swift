@@ -45,7 +45,7 @@ struct FullReadRule: FindingRule {
     }
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        found.finding(Self.self, summary: "\(grouped(found.count)) full reads of collections of \(grouped(limit)) elements or more; the largest read \(grouped(found.worst)).",
+        found.finding(Self.self, summary: "\(counted(found.count, "full read")) of collections of \(grouped(limit)) elements or more; the largest read \(grouped(found.worst)).",
                       threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
     }
 }

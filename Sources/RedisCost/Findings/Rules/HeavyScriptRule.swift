@@ -50,7 +50,7 @@ struct HeavyScriptRule: FindingRule {
     }
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        found.finding(Self.self, summary: "\(grouped(found.count)) script calls touched \(grouped(limit)) elements or more; the heaviest \(grouped(found.worst)).",
+        found.finding(Self.self, summary: "\(counted(found.count, "script call")) touched \(grouped(limit)) elements or more; the heaviest \(grouped(found.worst)).",
                       threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
     }
 }

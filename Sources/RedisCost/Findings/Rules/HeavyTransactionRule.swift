@@ -31,9 +31,9 @@ struct HeavyTransactionRule: FindingRule {
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
         var out: [Finding] = []
-        if let f = heavy.finding(Self.self, summary: "\(grouped(heavy.count)) transactions touched \(grouped(limit)) elements or more; the heaviest \(grouped(heavy.worst)).",
+        if let f = heavy.finding(Self.self, summary: "\(counted(heavy.count, "transaction")) touched \(grouped(limit)) elements or more; the heaviest \(grouped(heavy.worst)).",
                                  threshold: "\(grouped(limit)) elements") { out.append(f) }
-        if var f = misplaced.finding(Self.self, summary: "\(grouped(misplaced.count)) blocking calls inside MULTI or scripts, where they do not block.") {
+        if var f = misplaced.finding(Self.self, summary: "\(counted(misplaced.count, "blocking call")) inside MULTI or scripts, where they do not block.") {
             f.title = "Blocking commands inside MULTI or scripts"
             out.append(f)
         }

@@ -22,7 +22,7 @@ struct KeysRule: FindingRule {
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
         let severity: Finding.Severity = found.worst >= limit ? .critical : .warning
         let largest = found.worst > 0 ? "the largest scanned \(grouped(found.worst)) keys" : "the database sizes are unknown"
-        return found.finding(Self.self, summary: "KEYS ran \(grouped(found.count)) times; \(largest).", severity: severity,
+        return found.finding(Self.self, summary: "KEYS ran \(counted(found.count, "time")); \(largest).", severity: severity,
                              threshold: "\(grouped(limit)) keys").map { [$0] } ?? []
     }
 }

@@ -41,7 +41,7 @@ struct KeyspaceNotificationsRule: FindingRule {
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
         guard Double(expiringKeys) >= limit else { return [] }
-        return subscriptions.finding(Self.self, summary: "\(grouped(subscriptions.count)) keyspace-event subscriptions while \(grouped(expiringKeys)) keys were given a TTL.",
+        return subscriptions.finding(Self.self, summary: "\(counted(subscriptions.count, "keyspace-event subscription")) while \(counted(expiringKeys, "key")) were given a TTL.",
                                      threshold: "\(grouped(limit)) keys").map { [$0] } ?? []
     }
 }

@@ -46,7 +46,7 @@ struct ScanDeleteRule: FindingRule {
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
         guard Double(found.count) >= limit else { return [] }
-        return found.finding(Self.self, summary: "\(grouped(found.count)) keys deleted one per call after a SCAN MATCH found them.",
+        return found.finding(Self.self, summary: "\(counted(found.count, "key")) deleted one per call after a SCAN MATCH found them.",
                              threshold: "\(grouped(limit)) deletes").map { [$0] } ?? []
     }
 }

@@ -25,7 +25,7 @@ struct SetAlgebraRule: FindingRule {
     }
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        found.finding(Self.self, summary: "\(grouped(found.count)) set operations touched \(grouped(limit)) elements or more; the heaviest \(grouped(found.worst)).",
+        found.finding(Self.self, summary: "\(counted(found.count, "set operation")) touched \(grouped(limit)) elements or more; the heaviest \(grouped(found.worst)).",
                       threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
     }
 }

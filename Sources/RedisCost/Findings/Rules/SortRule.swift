@@ -27,9 +27,9 @@ struct SortRule: FindingRule {
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
         var out: [Finding] = []
-        if let f = big.finding(Self.self, summary: "\(grouped(big.count)) SORTs of \(grouped(limit)) elements or more; the largest \(grouped(big.worst)).",
+        if let f = big.finding(Self.self, summary: "\(counted(big.count, "SORT")) of \(grouped(limit)) elements or more; the largest \(grouped(big.worst)).",
                                threshold: "\(grouped(limit)) elements") { out.append(f) }
-        if var f = readOnly.finding(Self.self, summary: "\(grouped(readOnly.count)) SORTs without STORE: reads that SORT_RO would let a replica serve.",
+        if var f = readOnly.finding(Self.self, summary: "\(counted(readOnly.count, "SORT")) without STORE: reads that SORT_RO would let a replica serve.",
                                     severity: .info) {
             f.title = "SORT without STORE (use SORT_RO)"
             out.append(f)

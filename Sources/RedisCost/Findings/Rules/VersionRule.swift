@@ -44,11 +44,11 @@ struct VersionRule: FindingRule {
             guard let entry = table.entry(named: command.name), let since = entry.deprecatedSince else { continue }
             calls += command.calls
             deprecated.append(.init(command: command.name, keys: [], sizes: [], cost: nil, time: nil, client: nil, location: "",
-                                    note: "\(grouped(command.calls)) calls; deprecated since \(since)" + (entry.replacedBy.map { "; use \($0)" } ?? "")))
+                                    note: "\(counted(command.calls, "call")); deprecated since \(since)" + (entry.replacedBy.map { "; use \($0)" } ?? "")))
         }
         if !deprecated.isEmpty {
             out.append(Finding(rule: Self.id, title: "Deprecated commands", severity: .info, why: Self.why, fix: Self.fix,
-                               summary: "\(deprecated.count) deprecated commands, \(grouped(calls)) calls." + needs,
+                               summary: "\(counted(deprecated.count, "deprecated command")), \(counted(calls, "call"))." + needs,
                                count: calls, cost: 0, evidence: deprecated, patterns: [], threshold: nil))
         }
         if let target = targetVersion {
@@ -58,11 +58,11 @@ struct VersionRule: FindingRule {
                 guard let entry = table.entry(named: command.name), let since = entry.since, Self.less(target, since) else { continue }
                 calls += command.calls
                 missing.append(.init(command: command.name, keys: [], sizes: [], cost: nil, time: nil, client: nil, location: "",
-                                     note: "\(grouped(command.calls)) calls; needs \(since)"))
+                                     note: "\(counted(command.calls, "call")); needs \(since)"))
             }
             if !missing.isEmpty {
                 out.append(Finding(rule: Self.id, title: "Commands a \(target) server does not have", severity: .critical, why: Self.why, fix: Self.fix,
-                                   summary: "\(missing.count) commands the workload uses are newer than \(target): \(grouped(calls)) calls would fail there." + needs,
+                                   summary: "\(counted(missing.count, "command")) the workload uses \(missing.count == 1 ? "is" : "are") newer than \(target): \(counted(calls, "call")) would fail there." + needs,
                                    count: calls, cost: 0, evidence: missing, patterns: [], threshold: nil))
             }
         }

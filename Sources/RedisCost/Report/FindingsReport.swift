@@ -1,0 +1,96 @@
+import Foundation
+
+/// The part of the report a person acts on: what to fix first, then each finding with its
+/// evidence.
+enum FindingsReport {
+    /// The few things to fix first: the most severe and costliest findings, one line each.
+    static func fixFirst(_ findings: [Finding], limit: Int = 5) -> String {
+        var out = "## Fix first\n\n"
+        let actionable = findings.filter { $0.severity > .info }
+        guard !actionable.isEmpty else {
+            out += findings.isEmpty ? "No rule fired: nothing in this input calls for a change.\n" : "Nothing severe; see the notes under Findings.\n"
+            return out
+        }
+        for (n, f) in actionable.prefix(limit).enumerated() {
+            out += "\(n + 1). **\(f.title)** (`\(f.rule)`, \(f.severity)) — \(Markdown.cell(f.summary)) **Fix:** \(Markdown.cell(f.fix))\n"
+        }
+        if actionable.count > limit { out += "\n\(actionable.count - limit) more below.\n" }
+        return out
+    }
+
+    static func markdown(_ findings: [Finding], options: ReportOptions) -> String {
+        guard !findings.isEmpty else { return "" }
+        var out = "\n## Findings\n\n"
+        for (n, f) in findings.enumerated() {
+            out += "### \(n + 1). \(f.title) (`\(f.rule)`, \(f.severity))\n\n"
+            out += Markdown.cell(f.summary) + "\n\n"
+            out += "- **Why:** \(Markdown.cell(f.why))\n"
+            out += "- **Fix:** \(Markdown.cell(f.fix))\n"
+            if let threshold = f.threshold { out += "- Threshold: \(threshold) (`--threshold \(f.rule)=N`)\n" }
+            if !f.patterns.isEmpty {
+                out += "- Key patterns: " + f.patterns.map { "\(Markdown.code(options.pattern($0.pattern))) × \(grouped($0.count))" }.joined(separator: ", ") + "\n"
+            }
+            let rows = f.evidence.map { e -> [String] in
+                [e.command, e.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ") + (e.keys.count > 3 ? " …" : ""),
+                 e.sizes.prefix(3).map(AnalysisReport.size).joined(separator: ", "), e.cost.map(grouped) ?? "",
+                 e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note ?? ""]
+            }
+            if !rows.isEmpty {
+                out += "\n" + Markdown.table(header: ["Command", "Keys", "Sizes", "Cost", "Client", "Time", "Where", "Note"], rows: rows, alignRight: [3])
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    static func json(_ findings: [Finding], options: ReportOptions) -> [[String: Any]] {
+        findings.map { f in
+            [
+                "rule": f.rule, "severity": f.severity.description, "title": f.title, "summary": f.summary, "why": f.why, "fix": f.fix,
+                "count": f.count, "cost": f.cost, "threshold": JSONText.orNull(f.threshold),
+                "patterns": f.patterns.map { ["pattern": options.pattern($0.pattern), "count": $0.count] },
+                "evidence": f.evidence.map { e -> [String: Any] in
+                    ["command": e.command, "keys": e.keys.map(options.key), "sizes": e.sizes.map(AnalysisReport.sizeJSON),
+                     "cost": JSONText.orNull(e.cost), "time": JSONText.orNull(e.time), "client": JSONText.orNull(e.client),
+                     "location": e.location, "note": JSONText.orNull(e.note)]
+                },
+            ]
+        }
+    }
+}
+
+/// Mermaid charts, which GitHub renders from a fenced `mermaid` block.
+enum Charts {
+    /// Cost share of the costliest commands, the rest as "other".
+    static func costShare(_ r: AnalysisResult) -> String {
+        let known = r.commands.filter { $0.cost > 0 }
+        guard known.count >= 2 else { return "" }
+        var slices = known.prefix(7).map { ($0.name, $0.cost) }
+        let rest = known.dropFirst(7).reduce(0) { $0 + $1.cost }
+        if rest > 0 { slices.append(("other", rest)) }
+        var out = "\n## Cost share by command\n\n```mermaid\npie showData title Elements touched, by command\n"
+        for (name, cost) in slices { out += "    \"\(name.replacingOccurrences(of: "\"", with: "'"))\" : \(Int64(cost.rounded()))\n" }
+        return out + "```\n"
+    }
+
+    /// Elements touched per time bucket, as bars; buckets are chosen so there are at most 30.
+    static func costOverTime(_ r: AnalysisResult) -> String {
+        guard let first = r.costOverTime.first?.second, let last = r.costOverTime.last?.second, last > first else { return "" }
+        let sizes: [Int64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
+        let bucket = sizes.first { (last - first) / $0 < 30 } ?? 30 * 86400
+        let start = first / bucket * bucket
+        var bars = [Double](repeating: 0, count: Int((last - start) / bucket) + 1)
+        for (second, cost) in r.costOverTime { bars[Int((second - start) / bucket)] += cost }
+        guard bars.count >= 2 else { return "" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = bucket >= 86400 ? "MM-dd" : bucket >= 60 ? "HH:mm" : "HH:mm:ss"
+        let labels = bars.indices.map { "\"" + formatter.string(from: Date(timeIntervalSince1970: TimeInterval(start + Int64($0) * bucket))) + "\"" }
+        let unit = bucket == 1 ? "second" : bucket < 60 ? "\(bucket) s" : bucket < 3600 ? "\(bucket / 60) min" : bucket < 86400 ? "\(bucket / 3600) h" : "\(bucket / 86400) d"
+        var out = "\n## Cost over time\n\n```mermaid\nxychart-beta\n    title \"Elements touched per \(unit) (UTC)\"\n"
+        out += "    x-axis [\(labels.joined(separator: ", "))]\n    y-axis \"elements\"\n"
+        out += "    bar [\(bars.map { String(Int64($0.rounded())) }.joined(separator: ", "))]\n```\n"
+        return out
+    }
+}

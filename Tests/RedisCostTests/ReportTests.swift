@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+@testable import RedisCost
+
+/// The report a person reads: pinned as a golden file for one corpus run, and the flags
+/// that shape it.
+@Suite struct ReportTests {
+    static let golden = packageRoot.appendingPathComponent("Tests/Fixtures/golden/redis-7.0.15-seed1-capture.md")
+
+    /// The report without the one line that changes from run to run (time and memory taken).
+    static func stable(_ report: String) -> String {
+        report.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("- Replay model memory:") }.joined(separator: "\n")
+    }
+
+    @Test("the full report of a corpus capture is exactly the golden file (REDIS_COST_UPDATE_GOLDEN=1 rewrites it)")
+    func goldenReport() throws {
+        let run = try runCLI(["analyze", "../shared/corpus/redis-7.0.15-seed1/monitor.txt", "--baseline", "empty"], directory: packageRoot)
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = Self.stable(run.stdout)
+        if ProcessInfo.processInfo.environment["REDIS_COST_UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: Self.golden.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try report.write(to: Self.golden, atomically: true, encoding: .utf8)
+        }
+        let expected = try String(contentsOf: Self.golden, encoding: .utf8)
+        let (ours, theirs) = (report.split(separator: "\n", omittingEmptySubsequences: false), expected.split(separator: "\n", omittingEmptySubsequences: false))
+        let firstDifference = zip(ours, theirs).enumerated().first { $0.element.0 != $0.element.1 }
+        #expect(report == expected, "first difference at line \((firstDifference?.offset ?? min(ours.count, theirs.count)) + 1): \(firstDifference.map { "\($0.element.0) ≠ \($0.element.1)" } ?? "lengths differ")")
+    }
+
+    @Test("the corpus capture shows each planted problem with its evidence")
+    func plantedProblems() throws {
+        let run = try runCLI(["analyze", corpusRoot.appendingPathComponent("redis-7.0.15-seed1/monitor.txt").path, "--baseline", "empty", "--format", "json"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let findings = try #require(report["findings"] as? [[String: Any]])
+        func finding(_ rule: String, _ severity: String = "warning") -> [String: Any]? {
+            findings.first { $0["rule"] as? String == rule && $0["severity"] as? String == severity }
+        }
+        func evidenceKeys(_ f: [String: Any]?) -> [String] { (f?["evidence"] as? [[String: Any]] ?? []).compactMap { ($0["keys"] as? [String])?.first } }
+        // gen_corpus.py: KEYS user:1*, HGETALL/HKEYS/HVALS of big hashes, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1,
+        // SINTER/SUNION/SDIFF(+STORE) of big sets, LINDEX 2500 / LSET 3000 / LREM of long lists, SORT … STORE,
+        // SORT without STORE, DEL of a big hash, SCAN MATCH user:2* then one DEL per key, EXISTS then GET/DEL.
+        #expect(finding("keys")?["count"] as? Int == 1)
+        #expect(Set(evidenceKeys(finding("full-read"))) == ["big:set:1", "rank:0", "big:hash:2", "queue:0", "big:hash:1"])
+        #expect(finding("full-read")?["count"] as? Int == 6)
+        #expect(evidenceKeys(finding("del-big")) == ["big:hash:1"])
+        #expect(evidenceKeys(finding("deep-list")).allSatisfy { $0.hasPrefix("queue:") })
+        #expect(evidenceKeys(finding("sort")) == ["queue:1"])
+        #expect(evidenceKeys(finding("sort", "info")) == ["small:set"])
+        #expect(finding("scan-del", "info")?["count"] as? Int == 111)
+        #expect((finding("check-then-act", "info")?["count"] as? Int ?? 0) >= 30)
+        #expect(finding("set-algebra") != nil)
+        // Not there, not reported: no flush of a big data set, no heavy transaction or script,
+        // no keyspace-event subscriber, no connection churn.
+        for absent in ["flush-sync", "heavy-transaction", "heavy-script", "keyspace-notifications", "connection-churn"] {
+            #expect(!findings.contains { $0["rule"] as? String == absent }, "\(absent)")
+        }
+    }
+
+    @Test("--fail-on sets exit code 3, --threshold and --target-version are checked, --redact-keys hides names")
+    func flags() throws {
+        let capture = corpusRoot.appendingPathComponent("redis-7.0.15-seed1/monitor.txt").path
+        let failing = try runCLI(["analyze", capture, "--baseline", "empty", "--fail-on", "warning", "-o", "/dev/null"])
+        #expect(failing.status == 3)
+        #expect(failing.stderr.hasPrefix("redis-cost: findings at or above warning: set-algebra, full-read"), "\(failing.stderr)")
+        let passing = try runCLI(["analyze", capture, "--baseline", "empty", "--fail-on", "critical", "-o", "/dev/null"])
+        #expect(passing.status == 0)
+        let bad = try runCLI(["analyze", capture, "--threshold", "nope=3"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("--threshold takes RULE=N with RULE one of keys, flush-sync"))
+        let target = try runCLI(["analyze", capture, "--baseline", "empty", "--target-version", "6.2", "--format", "json"])
+        #expect(target.stdout.contains("\"title\" : \"Commands a 6.2 server does not have\""))
+        let redacted = try runCLI(["analyze", capture, "--baseline", "empty", "--redact-keys"])
+        #expect(redacted.status == 0)
+        #expect(!redacted.stdout.contains("big:hash:2`") && !redacted.stdout.contains("user:200:name"))
+        #expect(redacted.stdout.contains("`big:hash:*#"))
+        // Stable: the same key gets the same hash in every run.
+        let again = try runCLI(["analyze", capture, "--baseline", "empty", "--redact-keys"])
+        #expect(Self.stable(again.stdout) == Self.stable(redacted.stdout))
+    }
+}
