@@ -43,6 +43,7 @@ enum AnalyzeCommand: Subcommand {
         let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
         var options = Analyzer.Options()
         options.top = try arguments.integer("--top", in: 0...1_000_000) ?? 100
+        options.timeModel = try FindingsFlags.timeModel(arguments)
         var sample: (ConnectionOptions, Double)?
         if arguments.has("--sample") {
             guard arguments.string("--baseline") == nil else {

@@ -29,6 +29,7 @@ enum CLI {
         ("state", StateCommand.self),
         ("monitor", MonitorCommand.self),
         ("rules", RulesCommand.self),
+        ("calibrate", CalibrateCommand.self),
         ("table", TableCommand.self),
         ("table refresh", TableRefreshCommand.self),
         ("explain", ExplainCommand.self),

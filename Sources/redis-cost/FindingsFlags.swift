@@ -10,7 +10,17 @@ enum FindingsFlags {
         OptionSpec(["--target-version"], value: "VERSION", help: "List the commands a server of this version (e.g. 6.2) does not have."),
         OptionSpec(["--fail-on"], value: "LEVEL", help: "Exit with 3 when a finding of this severity or worse fires: warning or critical."),
         OptionSpec(["--redact-keys"], help: "Print key names as their pattern and a stable hash (values are never printed)."),
+        OptionSpec(["--constants"], value: "FILE", help: "Time constants from 'redis-cost calibrate -o FILE' (default: measured on Redis 7.0.15)."),
     ]
+
+    static func timeModel(_ parsed: ParsedArguments) throws -> TimeModel {
+        guard let path = parsed.string("--constants") else { return .defaults }
+        do {
+            return try TimeModel(file: path)
+        } catch {
+            throw CLIError(description: error.description)
+        }
+    }
 
     static func engine(_ parsed: ParsedArguments, table: CommandTable) throws -> FindingsEngine {
         var options = FindingsEngine.Options()

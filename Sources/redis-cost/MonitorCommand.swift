@@ -42,6 +42,7 @@ enum MonitorCommand: Subcommand {
         let connection = try ConnectionFlags.connectionOptions(arguments)
         var analyzerOptions = Analyzer.Options()
         analyzerOptions.top = try arguments.integer("--top", in: 0...1_000_000) ?? 100
+        analyzerOptions.timeModel = try FindingsFlags.timeModel(arguments)
         var options = LiveMonitor.Options()
         options.duration = try arguments.seconds("--duration")
         options.count = try arguments.integer("--count", in: 1...Int.max)

@@ -78,3 +78,29 @@ import Testing
         #expect(Self.stable(again.stdout) == Self.stable(redacted.stdout))
     }
 }
+
+/// `redis-cost calibrate` against a real server.
+@Suite struct CalibrationTests {
+    @Test("calibrate measures every class on temporary keys in the named database and removes them")
+    func calibrate() throws {
+        let server = try TestServer(.redis7)
+        let db3 = try server.connect(database: 3)
+        _ = try db3.require(["SET", "keep:me", "1"])
+        let constants = server.directory.appendingPathComponent("constants.json").path
+        let run = try runCLI(["calibrate", "-p", String(server.port), "-n", "3", "--elements", "2000", "--repeats", "3", "-o", constants])
+        #expect(run.status == 0, "\(run.stderr)")
+        let model = try TimeModel(file: constants)
+        #expect(Set(model.perElement.keys) == Set(TimeModel.classes))
+        for cls in ["hash", "set", "zset", "list", "stream", "keyspace"] { #expect((model.perElement[cls] ?? 0) > 0, "\(cls)") }
+        #expect(model.perCall > 0)
+        #expect(model.source.hasPrefix("calibrated on 127.0.0.1:\(server.port) (redis-7.0.15)"))
+        // Only the user's key is left.
+        #expect(try db3.require(["DBSIZE"]).int == 1)
+        #expect(try server.connect().require(["DBSIZE"]).int == 0)
+        let report = try runCLI(["analyze", "../shared/corpus/redis-7.0.15-seed1/monitor.txt", "--baseline", "empty", "--constants", constants],
+                                directory: packageRoot)
+        #expect(report.stdout.contains("(calibrated on 127.0.0.1:\(server.port) (redis-7.0.15) with 2,000-element keys, 3 calls each (from \(constants)))"))
+        let unnamed = try runCLI(["calibrate", "-p", String(server.port)])
+        #expect(unnamed.status == 2)
+    }
+}

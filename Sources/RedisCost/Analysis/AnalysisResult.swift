@@ -21,9 +21,13 @@ public struct AnalysisResult: Sendable {
         /// of the time each call took).
         public var observedMicroseconds: Int64 = 0
         public var maxObservedMicroseconds: Int64 = 0
+        /// Server time by the time model: calls with a known cost only.
+        public var estimatedMicroseconds = 0.0
     }
 
     public struct Call: Sendable {
+        /// Server time of this call by the time model (when its cost is known).
+        public var estimatedMicroseconds: Double?
         public var command: String
         public var keys: [[UInt8]]
         public var sizes: [KeySize]
@@ -161,6 +165,10 @@ public struct AnalysisResult: Sendable {
     public var sampledKeys = 0
     /// Elements touched per second of the input's clock, in time order.
     public var costOverTime: [(second: Int64, cost: Double)] = []
+    /// The time model's estimate of the server time all calls of known cost took, and where
+    /// its constants came from.
+    public var estimatedMicroseconds = 0.0
+    public var timeModelSource = ""
     /// What the rules found (empty when no rules ran).
     public var findings: [Finding] = []
     /// The newest `since` of the commands seen, and those commands.

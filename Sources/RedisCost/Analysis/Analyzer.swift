@@ -10,6 +10,8 @@ public final class Analyzer {
         public var top = 100
         public var biggestKeys = 20
         public var patterns = 30
+        /// Turns element counts into estimated server time.
+        public var timeModel = TimeModel.defaults
         public init() {}
     }
 
@@ -28,6 +30,8 @@ public final class Analyzer {
     let writes: [Write]
     /// Per entry, for captures (see Analyzer+Monitor.swift).
     let captureWrites: [CaptureWrite]
+    /// Per entry, the time model's class.
+    let elementClasses: [String]
 
     // Aggregation state.
     /// Per table index; `calls == 0` means the command was not seen.
@@ -79,6 +83,7 @@ public final class Analyzer {
             return .none
         }
         captureWrites = table.entries.map { CaptureWrite($0.name) }
+        elementClasses = table.entries.map { TimeModel.elementClass(ofGroup: $0.group) }
         resetAggregation()
     }
 
@@ -296,7 +301,8 @@ public final class Analyzer {
                 index: index, command: table.entries[index].name, argv: argv, positions: positions, sizes: sizesBuffer, cost: cost,
                 database: replayer.database, microseconds: currentMicroseconds ?? time.map { $0 * 1_000_000 }, client: currentClient,
                 inTransaction: inTransaction, inScript: inScript,
-                location: result.isMonitor ? "\((file as NSString).lastPathComponent):\(offset)" : "\((file as NSString).lastPathComponent)@\(offset)"))
+                location: result.isMonitor ? "\((file as NSString).lastPathComponent):\(offset)" : "\((file as NSString).lastPathComponent)@\(offset)",
+                elementClass: elementClasses[index]))
         }
         if let value, topCalls.admits(value) {
             topCalls.insert(AnalysisResult.Call(
@@ -341,6 +347,33 @@ public final class Analyzer {
         if let engine = findingsEngine {
             result.findings = engine.findings(in: result)
             result.minimumVersion = VersionRule.minimumVersion(result, table)
+        }
+        estimateTimes()
+    }
+
+    /// Estimated server time by the time model, for commands, top calls and findings.
+    private func estimateTimes() {
+        let model = options.timeModel
+        func elementClass(_ name: String) -> String { table.indexByName[name].map { elementClasses[$0] } ?? "keyspace" }
+        result.timeModelSource = model.source
+        result.estimatedMicroseconds = 0
+        for i in result.commands.indices {
+            let c = result.commands[i]
+            result.commands[i].estimatedMicroseconds = model.microseconds(calls: c.calls - c.unknownCalls, elements: c.cost, elementClass: elementClass(c.name))
+            result.estimatedMicroseconds += result.commands[i].estimatedMicroseconds
+        }
+        for i in result.topCalls.indices {
+            let call = result.topCalls[i]
+            result.topCalls[i].estimatedMicroseconds = call.cost.value.map { model.microseconds(calls: 1, elements: $0, elementClass: elementClass(call.command)) }
+        }
+        for f in result.findings.indices {
+            for e in result.findings[f].evidence.indices {
+                let evidence = result.findings[f].evidence[e]
+                result.findings[f].evidence[e].estimatedMicroseconds = evidence.cost.map { model.microseconds(calls: 1, elements: $0, elementClass: evidence.elementClass) }
+            }
+            result.findings[f].estimatedMicroseconds = result.findings[f].costByClass.reduce(0) {
+                $0 + model.microseconds(calls: $1.value.calls, elements: $1.value.elements, elementClass: $1.key)
+            }
         }
     }
 }

@@ -31,6 +31,9 @@ public struct Finding: Sendable {
         public var location: String
         /// What about this call matters (`index 2,500 of 5,002`, `body sha1 …`).
         public var note: String?
+        /// The time model's class of the command, and the server time by that model.
+        var elementClass = "keyspace"
+        public var estimatedMicroseconds: Double? = nil
     }
 
     public var rule: String
@@ -48,6 +51,10 @@ public struct Finding: Sendable {
     public var patterns: [(pattern: [UInt8], count: Int)]
     /// The threshold the rule applied, with its unit (`1,000 elements`).
     public var threshold: String?
+    /// Server time of the occurrences by the time model (0 when the rule is not about a cost).
+    public var estimatedMicroseconds = 0.0
+    /// Calls and elements of the occurrences per element class, for the time model.
+    var costByClass: [String: (calls: Int, elements: Double)] = [:]
 }
 
 /// Collects a rule's occurrences: their count and cost, the costliest few as evidence, and
@@ -59,11 +66,16 @@ struct FindingBuilder {
     private(set) var worst = 0.0
     private(set) var evidence: [Finding.Evidence] = []
     private var patternCounts: [[UInt8]: Int] = [:]
+    private var costByClass: [String: (calls: Int, elements: Double)] = [:]
 
     mutating func add(_ call: ObservedCall, cost: Double? = nil, note: String? = nil) {
         let value = cost ?? call.cost.value ?? 0
         count += 1
         self.cost += value
+        if value > 0 {
+            let previous = costByClass[call.elementClass] ?? (0, 0)
+            costByClass[call.elementClass] = (previous.calls + 1, previous.elements + value)
+        }
         worst = max(worst, value)
         if let first = call.positions.first, patternCounts.count < 10_000 || patternCounts[KeyPattern.fold(call.argv[first])] != nil {
             patternCounts[KeyPattern.fold(call.argv[first]), default: 0] += 1
@@ -85,7 +97,7 @@ struct FindingBuilder {
     func finding<R: FindingRule>(_ rule: R.Type, summary: String, severity: Finding.Severity? = nil, threshold: String? = nil) -> Finding? {
         guard count > 0 else { return nil }
         return Finding(rule: R.id, title: R.title, severity: severity ?? R.severity, why: R.why, fix: R.fix, summary: summary,
-                       count: count, cost: cost, evidence: evidence, patterns: patterns, threshold: threshold)
+                       count: count, cost: cost, evidence: evidence, patterns: patterns, threshold: threshold, costByClass: costByClass)
     }
 }
 

@@ -53,6 +53,8 @@ public struct ObservedCall {
     public let inTransaction: Bool
     public let inScript: Bool
     public let location: String
+    /// The time model's class of the command (hash, set, …).
+    let elementClass: String
 
     /// The key bytes of the n-th key.
     func key(_ n: Int) -> [UInt8] { argv.bytes(positions[n]) }

@@ -13,6 +13,15 @@ public enum AnalysisReport {
 
     static func number(_ value: Double) -> String { grouped(value) }
 
+    /// `850 µs`, `12.3 ms`, `4.2 s`.
+    static func duration(_ microseconds: Double?) -> String {
+        guard let us = microseconds else { return "" }
+        if us < 1 { return "< 1 µs" }
+        if us < 1000 { return String(format: "%.0f µs", us) }
+        if us < 1_000_000 { return String(format: "%.1f ms", us / 1000) }
+        return String(format: "%.1f s", us / 1_000_000)
+    }
+
     static func costText(_ cost: Cost) -> String {
         switch cost {
         case .exact(let v): number(v)
@@ -58,6 +67,9 @@ public enum AnalysisReport {
         out += r.transactions > 0 ? ", \(number(Double(r.transactions))) transactions (MULTI/EXEC)\n" : "\n"
         out += "- Total cost: \(number(r.totalCost)) elements touched"
         out += r.unknownCostCalls > 0 ? "; \(number(Double(r.unknownCostCalls))) calls of unknown cost (not counted)\n" : "\n"
+        if r.calls > 0 {
+            out += "- Estimated server time of those calls: \(duration(r.estimatedMicroseconds)) (\(r.timeModelSource))\n"
+        }
         if let truncated = r.truncatedAt {
             out += "- **Truncated:** `\((truncated.file as NSString).lastPathComponent)` ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
         }
@@ -105,9 +117,9 @@ public enum AnalysisReport {
                     + (call.keys.count > 3 ? " … (\(call.keys.count) keys)" : "")
                 let sizes = call.sizes.prefix(3).map(size).joined(separator: ", ") + (call.sizes.count > 3 ? ", …" : "")
                 return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, costText(call.cost),
-                        time(call.time), "\((call.file as NSString).lastPathComponent)\(r.isMonitor ? ":" : "@")\(call.offset)"]
+                        duration(call.estimatedMicroseconds), time(call.time), "\((call.file as NSString).lastPathComponent)\(r.isMonitor ? ":" : "@")\(call.offset)"]
             }
-            out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4])
+            out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Est. time", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4, 5])
             if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
         }
 
@@ -125,13 +137,13 @@ public enum AnalysisReport {
         let commandRows = r.commands.prefix(40).map { c -> [String] in
             var row = [c.name, number(Double(c.calls)), number(c.cost), percent(c.cost, of: r.totalCost),
                        c.calls > c.unknownCalls ? number(c.cost / Double(c.calls - c.unknownCalls)) : "–", number(c.maxCost),
-                       c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : ""]
+                       c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : "", duration(c.estimatedMicroseconds)]
             if r.isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
             return row
         }
         out += Markdown.table(
-            header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
-            rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8])
+            header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost", "Est. time"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
+            rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9])
         if r.isMonitor && !r.hotKeys.isEmpty {
             out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
                 header: ["Key", "DB", "Calls", "Reads", "Writes"],
@@ -249,18 +261,20 @@ public enum AnalysisReport {
         ] as [String: Any]
         object["totals"] = [
             "calls": r.calls, "cost": r.totalCost, "unknownCostCalls": r.unknownCostCalls, "transactions": r.transactions,
-        ]
+            "estimatedMicroseconds": r.estimatedMicroseconds, "timeModel": r.timeModelSource,
+        ] as [String: Any]
         object["commands"] = r.commands.map { c -> [String: Any] in
             ["name": c.name, "calls": c.calls, "cost": c.cost, "unknownCostCalls": c.unknownCalls,
              "upperBoundCalls": c.upperBoundCalls, "maxCost": c.maxCost, "write": c.isWrite,
-             "observedMicroseconds": c.observedMicroseconds, "maxObservedMicroseconds": c.maxObservedMicroseconds]
+             "observedMicroseconds": c.observedMicroseconds, "maxObservedMicroseconds": c.maxObservedMicroseconds,
+             "estimatedMicroseconds": c.estimatedMicroseconds]
         }
         object["unknownCommands"] = r.unknownCommands
         object["topCalls"] = r.topCalls.map { call -> [String: Any] in
             ["command": call.command, "keys": call.keys.map(options.key), "sizes": call.sizes.map(sizeJSON),
              "cost": call.cost.value ?? NSNull(), "upperBound": call.cost.isUpperBound,
              "time": JSONText.orNull(call.time), "file": call.file, r.isMonitor ? "line" : "offset": call.offset,
-             "inTransaction": call.inTransaction, "db": call.database]
+             "inTransaction": call.inTransaction, "db": call.database, "estimatedMicroseconds": JSONText.orNull(call.estimatedMicroseconds)]
         }
         object["patterns"] = r.patterns.map { p -> [String: Any] in
             ["pattern": options.pattern(p.pattern), "calls": p.calls, "reads": p.reads, "writes": p.writes, "cost": p.cost,

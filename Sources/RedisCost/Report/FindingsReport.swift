@@ -23,7 +23,8 @@ enum FindingsReport {
         var out = "\n## Findings\n\n"
         for (n, f) in findings.enumerated() {
             out += "### \(n + 1). \(f.title) (`\(f.rule)`, \(f.severity))\n\n"
-            out += Markdown.cell(f.summary) + "\n\n"
+            out += Markdown.cell(f.summary)
+            out += f.estimatedMicroseconds > 0 ? " Estimated server time: \(AnalysisReport.duration(f.estimatedMicroseconds)).\n\n" : "\n\n"
             out += "- **Why:** \(Markdown.cell(f.why))\n"
             out += "- **Fix:** \(Markdown.cell(f.fix))\n"
             if let threshold = f.threshold { out += "- Threshold: \(threshold) (`--threshold \(f.rule)=N`)\n" }
@@ -33,10 +34,11 @@ enum FindingsReport {
             let rows = f.evidence.map { e -> [String] in
                 [e.command, e.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ") + (e.keys.count > 3 ? " …" : ""),
                  e.sizes.prefix(3).map(AnalysisReport.size).joined(separator: ", "), e.cost.map(grouped) ?? "",
+                 e.cost.map { $0 > 0 ? AnalysisReport.duration(e.estimatedMicroseconds) : "" } ?? "",
                  e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note ?? ""]
             }
             if !rows.isEmpty {
-                out += "\n" + Markdown.table(header: ["Command", "Keys", "Sizes", "Cost", "Client", "Time", "Where", "Note"], rows: rows, alignRight: [3])
+                out += "\n" + Markdown.table(header: ["Command", "Keys", "Sizes", "Cost", "Est. time", "Client", "Time", "Where", "Note"], rows: rows, alignRight: [3, 4])
             }
             out += "\n"
         }
@@ -47,12 +49,12 @@ enum FindingsReport {
         findings.map { f in
             [
                 "rule": f.rule, "severity": f.severity.description, "title": f.title, "summary": f.summary, "why": f.why, "fix": f.fix,
-                "count": f.count, "cost": f.cost, "threshold": JSONText.orNull(f.threshold),
+                "count": f.count, "cost": f.cost, "threshold": JSONText.orNull(f.threshold), "estimatedMicroseconds": f.estimatedMicroseconds,
                 "patterns": f.patterns.map { ["pattern": options.pattern($0.pattern), "count": $0.count] },
                 "evidence": f.evidence.map { e -> [String: Any] in
                     ["command": e.command, "keys": e.keys.map(options.key), "sizes": e.sizes.map(AnalysisReport.sizeJSON),
                      "cost": JSONText.orNull(e.cost), "time": JSONText.orNull(e.time), "client": JSONText.orNull(e.client),
-                     "location": e.location, "note": JSONText.orNull(e.note)]
+                     "location": e.location, "note": JSONText.orNull(e.note), "estimatedMicroseconds": JSONText.orNull(e.estimatedMicroseconds)]
                 },
             ]
         }
