@@ -49,6 +49,14 @@ import Testing
         #expect(finding("scan-del", "info")?["count"] as? Int == 111)
         #expect((finding("check-then-act", "info")?["count"] as? Int ?? 0) >= 30)
         #expect(finding("set-algebra") != nil)
+        // The JSON shape the README documents.
+        for f in findings {
+            #expect(Set(f.keys) == ["rule", "severity", "title", "summary", "why", "fix", "count", "cost", "estimatedMicroseconds", "threshold", "patterns", "evidence"])
+            for e in f["evidence"] as? [[String: Any]] ?? [] {
+                #expect(Set(e.keys) == ["command", "keys", "sizes", "cost", "estimatedMicroseconds", "time", "client", "location", "note"])
+            }
+        }
+        #expect(Set(try #require(report["totals"] as? [String: Any]).keys) == ["calls", "cost", "unknownCostCalls", "transactions", "estimatedMicroseconds", "timeModel"])
         // Not there, not reported: no flush of a big data set, no heavy transaction or script,
         // no keyspace-event subscriber, no connection churn.
         for absent in ["flush-sync", "heavy-transaction", "heavy-script", "keyspace-notifications", "connection-churn"] {
