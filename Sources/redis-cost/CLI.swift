@@ -30,6 +30,7 @@ enum CLI {
         ("monitor", MonitorCommand.self),
         ("rules", RulesCommand.self),
         ("calibrate", CalibrateCommand.self),
+        ("audit", AuditCommand.self),
         ("table", TableCommand.self),
         ("table refresh", TableRefreshCommand.self),
         ("explain", ExplainCommand.self),

@@ -55,8 +55,12 @@ enum FindingsFlags {
 
     /// 3 when a finding reached the --fail-on level, else `otherwise`.
     static func exitCode(_ result: AnalysisResult, failOn: Finding.Severity?, otherwise: Int32) -> Int32 {
-        if let level = failOn, result.findings.contains(where: { $0.severity >= level }) {
-            CLI.printError("findings at or above \(level): " + result.findings.filter { $0.severity >= level }.map(\.rule).joined(separator: ", "))
+        exitCode(result.findings, failOn: failOn, otherwise: otherwise)
+    }
+
+    static func exitCode(_ findings: [Finding], failOn: Finding.Severity?, otherwise: Int32) -> Int32 {
+        if let level = failOn, findings.contains(where: { $0.severity >= level }) {
+            CLI.printError("findings at or above \(level): " + findings.filter { $0.severity >= level }.map(\.rule).joined(separator: ", "))
             return ExitCode.findings
         }
         return otherwise

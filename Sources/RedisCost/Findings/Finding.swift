@@ -87,10 +87,13 @@ struct FindingBuilder {
         }
     }
 
-    var patterns: [(pattern: [UInt8], count: Int)] {
-        patternCounts.sorted { a, b in
+    var patterns: [(pattern: [UInt8], count: Int)] { Self.top(patternCounts) }
+
+    /// The most frequent patterns; ties go to the shorter, then the first in byte order.
+    static func top(_ counts: [[UInt8]: Int], limit: Int = 5) -> [(pattern: [UInt8], count: Int)] {
+        counts.sorted { a, b in
             a.value != b.value ? a.value > b.value : a.key.count != b.key.count ? a.key.count < b.key.count : a.key.lexicographicallyPrecedes(b.key)
-        }.prefix(5).map { ($0.key, $0.value) }
+        }.prefix(limit).map { ($0.key, $0.value) }
     }
 
     /// The finding, when anything was added.

@@ -31,7 +31,12 @@ enum FindingsReport {
             if !f.patterns.isEmpty {
                 out += "- Key patterns: " + f.patterns.map { "\(Markdown.code(options.pattern($0.pattern))) × \(grouped($0.count))" }.joined(separator: ", ") + "\n"
             }
-            let rows = f.evidence.map { e -> [String] in
+            // Facts read from a server (audit) are lines; calls are a table.
+            for fact in f.evidence where fact.command.isEmpty && fact.keys.isEmpty && fact.client == nil {
+                out += "- \(Markdown.cell(fact.note ?? ""))\n"
+            }
+            let calls = f.evidence.filter { !($0.command.isEmpty && $0.keys.isEmpty && $0.client == nil) }
+            let rows = calls.map { e -> [String] in
                 [e.command, e.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ") + (e.keys.count > 3 ? " …" : ""),
                  e.sizes.prefix(3).map(AnalysisReport.size).joined(separator: ", "), e.cost.map(grouped) ?? "",
                  e.cost.map { $0 > 0 ? AnalysisReport.duration(e.estimatedMicroseconds) : "" } ?? "",

@@ -1,0 +1,90 @@
+import Foundation
+import Testing
+@testable import RedisCost
+
+/// `redis-cost audit` against real servers started with risky and with safe settings.
+@Suite struct AuditTests {
+    static func audit(_ server: TestServer, _ extra: [String] = [], environment: [String: String] = [:]) throws -> (CLIResult, [String: Any]) {
+        let run = try runCLI(["audit", "-p", String(server.port), "--format", "json"] + extra, environment: environment)
+        let report = (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]) ?? [:]
+        return (run, report)
+    }
+
+    static func findings(_ report: [String: Any]) -> [[String: Any]] { report["findings"] as? [[String: Any]] ?? [] }
+    static func rules(_ report: [String: Any]) -> Set<String> { Set(findings(report).compactMap { $0["rule"] as? String }) }
+    static func notes(_ report: [String: Any], _ rule: String) -> [String] {
+        findings(report).filter { $0["rule"] as? String == rule }.flatMap { ($0["evidence"] as? [[String: Any]] ?? []).compactMap { $0["note"] as? String } }
+    }
+
+    @Test("risky settings and a workload that fills the SLOWLOG: exactly the rules that apply, with their evidence",
+          arguments: TestServer.Kind.allCases)
+    func riskySettings(kind: TestServer.Kind) throws {
+        let server = try TestServer(kind, arguments: [
+            "--maxmemory", "100mb", "--maxmemory-policy", "noeviction", "--save", "3600 1 300 100 60 10000",
+            "--stop-writes-on-bgsave-error", "yes", "--notify-keyspace-events", "KEA", "--tcp-keepalive", "0",
+            "--appendonly", "yes", "--appendfsync", "always", "--slowlog-log-slower-than", "0"])
+        let c = try server.connect()
+        _ = try c.pipeline((0..<2000).map { ["SET", "key:\($0)", "v"] })
+        _ = try c.pipeline([["RPUSH", "big:list"] + (1...3000).map(String.init), ["LRANGE", "big:list", "0", "-1"]])
+        let (run, report) = try Self.audit(server)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.isEmpty)
+        #expect(Self.rules(report) == ["config-maxmemory-policy", "config-stop-writes-on-bgsave-error", "config-save", "config-aof-rewrite",
+                                       "slowlog", "keyspace-notifications", "tcp-keepalive", "version"])
+        #expect(Self.notes(report, "config-maxmemory-policy").contains("maxmemory 104857600 (100.0 MB)"))
+        #expect(Self.notes(report, "config-stop-writes-on-bgsave-error").contains("save 3600 1 300 100 60 10000"))
+        #expect(Self.notes(report, "config-aof-rewrite").contains("appendfsync always"))
+        #expect(Self.notes(report, "tcp-keepalive").contains("tcp-keepalive 0"))
+        // The slow log, grouped, with the documented complexity and the key's size now; values never printed.
+        let slow = try #require(Self.findings(report).first { $0["rule"] as? String == "slowlog" })
+        let lrange = try #require((slow["evidence"] as? [[String: Any]])?.first { $0["command"] as? String == "LRANGE" })
+        #expect(lrange["keys"] as? [String] == ["big:list"])
+        let note = try #require(lrange["note"] as? String)
+        #expect(note.contains("documented: O(S+N)"))
+        #expect(note.contains("the key now: list, 3,000 elements"))
+        #expect(!(String(data: try JSONSerialization.data(withJSONObject: slow), encoding: .utf8) ?? "").contains("\"v\""))
+        #expect((slow["summary"] as? String)?.contains("slowlog-log-slower-than 0 µs") == true)
+        // The audit's own INFO and CONFIG GET are not in the evidence.
+        #expect(!((slow["evidence"] as? [[String: Any]]) ?? []).contains { ["INFO", "CONFIG GET"].contains($0["command"] as? String) })
+        let markdown = try runCLI(["audit", "-p", String(server.port)])
+        #expect(markdown.stdout.hasPrefix("# redis-cost audit of 127.0.0.1:\(server.port) (\(kind.serverID))\n\n## Fix first\n\n1. "))
+    }
+
+    @Test("safe settings: only the version note", arguments: TestServer.Kind.allCases)
+    func safeSettings(kind: TestServer.Kind) throws {
+        let server = try TestServer(kind, arguments: ["--tcp-keepalive", "300", "--slowlog-log-slower-than", "1000000"])
+        _ = try server.connect().pipeline((0..<100).map { ["SET", "key:\($0)", "v"] })
+        let (run, report) = try Self.audit(server, ["--fail-on", "warning"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(Self.rules(report) == ["version"])
+        #expect(Self.notes(report, "version").first == kind.serverID)
+    }
+
+    @Test("a user without CONFIG gets the rest and one line naming what was denied; --fail-on")
+    func deniedConfig() throws {
+        let server = try TestServer(.redis7, arguments: ["--tcp-keepalive", "0"])
+        try server.run(["ACL", "SETUSER", "auditor", "on", ">pw", "~*", "+@all", "-config"])
+        let (run, report) = try Self.audit(server, ["--user", "auditor", "-a", "pw", "--fail-on", "warning"])
+        // tcp-keepalive needs CONFIG: skipped; the rest is there.
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr == "redis-cost: 127.0.0.1:\(server.port): could not read CONFIG GET (permission denied); the report covers the rest\n")
+        #expect((report["denied"] as? [String])?.first?.hasPrefix("CONFIG GET: NOPERM") == true)
+        #expect(Self.rules(report) == ["version"])
+        let (full, _) = try Self.audit(server, ["--fail-on", "warning"])
+        #expect(full.status == 3)
+        #expect(full.stderr == "redis-cost: findings at or above warning: tcp-keepalive\n")
+    }
+
+    @Test("a wrong password and a refused connection are one line and exit 1")
+    func connectionErrors() throws {
+        let server = try TestServer(.redis7)
+        try server.run(["ACL", "SETUSER", "auditor", "on", ">pw", "~*", "+@all"])
+        let wrong = try runCLI(["audit", "-p", String(server.port), "--user", "auditor", "-a", "nope"])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr == "redis-cost: 127.0.0.1:\(server.port): AUTH: authentication failed (wrong user or password)\n")
+        let port = freeLoopbackPort()
+        let refused = try runCLI(["audit", "-p", String(port)])
+        #expect(refused.status == 1)
+        #expect(refused.stderr == "redis-cost: 127.0.0.1:\(port): cannot connect: Connection refused\n")
+    }
+}
