@@ -31,9 +31,17 @@ public enum Audit {
         ConnectionsRule.self, ReplicationRule.self, ServerVersionRule.self,
     ]
 
-    public static func findings(_ server: ServerSnapshot, table: CommandTable) -> [Finding] {
-        ruleTypes.flatMap { $0.findings(in: server, table: table) }
+    public static func findings(_ server: ServerSnapshot, table: CommandTable, timeModel: TimeModel = .defaults) -> [Finding] {
+        var findings = ruleTypes.flatMap { $0.findings(in: server, table: table) }
             .sorted { ($0.severity, $0.count) > ($1.severity, $1.count) }
+        // Logged calls costed with their keys' sizes now: the time the model expects, beside the time logged.
+        for f in findings.indices {
+            for e in findings[f].evidence.indices {
+                let evidence = findings[f].evidence[e]
+                findings[f].evidence[e].estimatedMicroseconds = evidence.cost.map { timeModel.microseconds(calls: 1, elements: $0, elementClass: evidence.elementClass) }
+            }
+        }
+        return findings
     }
 
     /// `104857600` → `100.0 MB`.

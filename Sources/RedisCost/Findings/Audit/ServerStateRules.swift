@@ -38,6 +38,22 @@ struct SlowlogRule: AuditRule {
         return groups.values.sorted { ($0.total, $1.command) > ($1.total, $0.command) }
     }
 
+    /// The cost formula of a logged call with the sizes its keys have now (nil when unknown).
+    static func costNow(_ argv: [[UInt8]], index: Int, sizes: [KeySize], server s: ServerSnapshot, table: CommandTable) -> Double? {
+        guard let formula = table.formulas[index] else { return nil }
+        let flat = argv.flatMap { $0 }
+        return flat.withUnsafeBytes { raw -> Double? in
+            var call = Argv()
+            var ranges: [(start: Int, length: Int)] = []
+            for arg in argv { ranges.append(((ranges.last.map { $0.start + $0.length } ?? 0), arg.count)) }
+            call.set(base: raw.baseAddress, ranges: ranges)
+            let keys = s.info["db\(s.database)"]?.split(separator: ",").first { $0.hasPrefix("keys=") }.flatMap { Int($0.dropFirst(5)) }
+            let input = RawCallInput(argv: call, keyPositions: table.keyPositions(of: index, in: call), sizes: sizes,
+                                     databaseSize: keys, allDatabasesSize: nil)
+            return formula.evaluate(input).value
+        }
+    }
+
     static func findings(in s: ServerSnapshot, table: CommandTable) -> [Finding] {
         var out: [Finding] = []
         let threshold = s.config?["slowlog-log-slower-than"].map { "slowlog-log-slower-than \($0) µs" } ?? "slowlog-log-slower-than unknown (CONFIG GET denied)"
@@ -55,8 +71,12 @@ struct SlowlogRule: AuditRule {
                     let size = sampled.size.count.map { counted($0, sampled.type == "string" ? "byte" : "element") } ?? "size unknown"
                     note += sampled.type == "none" ? "; the key no longer exists" : "; the key now: \(sampled.type), \(size)"
                 }
-                return .init(command: g.command, keys: keys, sizes: keys.map { s.keySizes[$0]?.size ?? .unknown }, cost: nil,
-                             time: entry.time, client: entry.client.isEmpty ? nil : entry.client, location: "\(kind) #\(entry.id)", note: note)
+                let sizes = keys.map { s.keySizes[$0]?.size ?? .unknown }
+                let cost = index.flatMap { costNow(entry.argv, index: $0, sizes: sizes, server: s, table: table) }
+                var evidence = Finding.Evidence(command: g.command, keys: keys, sizes: sizes, cost: cost, time: entry.time,
+                                                client: entry.client.isEmpty ? nil : entry.client, location: "\(kind) #\(entry.id)", note: note)
+                evidence.elementClass = TimeModel.elementClass(ofGroup: index.map { table.entries[$0].group } ?? "")
+                return evidence
             }
             let summary = kind == "slow"
                 ? "\(counted(entries.count, "entry", plural: "entries")) in the SLOWLOG (\(threshold)\(s.slowlogLength.map { "; \($0) in all" } ?? "")), \(counted(groups.count, "command and key pattern", plural: "commands and key patterns"))."
