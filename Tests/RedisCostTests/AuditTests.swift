@@ -42,6 +42,7 @@ import Testing
         let note = try #require(lrange["note"] as? String)
         #expect(note.contains("documented: O(S+N)"))
         #expect(note.contains("the key now: list, 3,000 elements"))
+        #expect(lrange["cost"] as? Double == 3000)  // LRANGE 0 -1 of the 3,000 elements it has now
         #expect(!(String(data: try JSONSerialization.data(withJSONObject: slow), encoding: .utf8) ?? "").contains("\"v\""))
         #expect((slow["summary"] as? String)?.contains("slowlog-log-slower-than 0 µs") == true)
         // The audit's own INFO and CONFIG GET are not in the evidence.
@@ -86,5 +87,33 @@ import Testing
         let refused = try runCLI(["audit", "-p", String(port)])
         #expect(refused.status == 1)
         #expect(refused.stderr == "redis-cost: 127.0.0.1:\(port): cannot connect: Connection refused\n")
+    }
+
+    @Test("replication: a primary with a replica, and the replica's link", arguments: [TestServer.Kind.redis7, .valkey9])
+    func replication(kind: TestServer.Kind) throws {
+        let primary = try TestServer(kind)
+        let replica = try TestServer(kind, arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
+        let c = try primary.connect()
+        for _ in 0..<200 {
+            if (try c.require(["INFO", "replication"]).text ?? "").contains("state=online") { break }
+            usleep(25_000)
+        }
+        _ = try c.pipeline((0..<100).map { ["SET", "k\($0)", "v"] })
+        let (_, onPrimary) = try Self.audit(primary)
+        let facts = Self.notes(onPrimary, "replication-lag")
+        #expect(facts.contains { $0.hasPrefix("replica 127.0.0.1:\(replica.port) state online") }, "\(facts)")
+        #expect(facts.contains("upgrade order: replicas first, then a failover, then the old primary"))
+        let (_, onReplica) = try Self.audit(replica)
+        #expect(Self.notes(onReplica, "replication-lag") == ["role replica of 127.0.0.1:\(primary.port), master_link_status up"])
+        // The primary goes away: the replica's link is down, a warning.
+        primary.stop()
+        for _ in 0..<200 {
+            if (try replica.connect().require(["INFO", "replication"]).text ?? "").contains("master_link_status:down") { break }
+            usleep(25_000)
+        }
+        let (_, orphan) = try Self.audit(replica)
+        let finding = try #require(Self.findings(orphan).first { $0["rule"] as? String == "replication-lag" })
+        #expect(finding["severity"] as? String == "warning")
+        #expect(finding["summary"] as? String == "the link to the primary is down.")
     }
 }

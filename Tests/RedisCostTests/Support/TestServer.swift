@@ -89,8 +89,18 @@ final class TestServer: @unchecked Sendable {
         throw StartError(description: "\(kind.serverID) did not start: \(lastError.suffix(300))")
     }
 
-    deinit {
+    private var stopped = false
+
+    /// Stops the server now (a test of what happens when it goes away); once only, so that a
+    /// reused pid is never signalled.
+    func stop() {
+        guard !stopped else { return }
+        stopped = true
         process.stop()
+    }
+
+    deinit {
+        stop()
         try? FileManager.default.removeItem(at: directory)
     }
 
