@@ -116,4 +116,36 @@ import Testing
         #expect(finding["severity"] as? String == "warning")
         #expect(finding["summary"] as? String == "the link to the primary is down.")
     }
+
+    @Test("a MONITOR client that does not read, and connections refused at maxclients")
+    func buffersAndConnections() throws {
+        let server = try TestServer(.redis7, arguments: ["--maxclients", "6"])
+        let stalled = try server.connect()
+        try stalled.send([[Array("MONITOR".utf8)]], label: "MONITOR")  // and never read again
+        let writer = try server.connect()
+        for _ in 0..<10 { _ = try writer.pipeline((0..<5000).map { ["SET", "key:\($0)", String(repeating: "v", count: 100)] }) }
+        // Fill the remaining slots until the server refuses one.
+        var held: [RedisConnection] = []
+        var refused = false
+        for _ in 0..<10 {
+            do {
+                let c = try server.connect()
+                if case .error = try c.command(["PING"]) { refused = true; break }
+                held.append(c)
+            } catch {
+                refused = true
+                break
+            }
+        }
+        #expect(refused)
+        held.removeAll()
+        usleep(100_000)
+        let (run, report) = try Self.audit(server)
+        #expect(run.status == 0, "\(run.stderr)")
+        let buffers = Self.notes(report, "output-buffers")
+        #expect(buffers.contains { $0.contains("flags O") && $0.contains("cmd monitor") }, "\(buffers)")
+        let connections = try #require(Self.findings(report).first { $0["rule"] as? String == "connections" })
+        #expect((connections["summary"] as? String)?.contains("connections rejected (rejected_connections)") == true)
+        _ = stalled
+    }
 }
