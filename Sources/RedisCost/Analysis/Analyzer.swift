@@ -301,8 +301,7 @@ public final class Analyzer {
                 index: index, command: table.entries[index].name, argv: argv, positions: positions, sizes: sizesBuffer, cost: cost,
                 database: replayer.database, microseconds: currentMicroseconds ?? time.map { $0 * 1_000_000 }, client: currentClient,
                 inTransaction: inTransaction, inScript: inScript,
-                location: result.isMonitor ? "\((file as NSString).lastPathComponent):\(offset)" : "\((file as NSString).lastPathComponent)@\(offset)",
-                elementClass: elementClasses[index]))
+                file: file, offset: offset, isCapture: result.isMonitor, elementClass: elementClasses[index]))
         }
         if let value, topCalls.admits(value) {
             topCalls.insert(AnalysisResult.Call(

@@ -11,6 +11,11 @@ public protocol FindingRule: Sendable {
     static var fix: String { get }
     /// Table names of the calls it watches; empty when it reads only the finished result.
     static var commands: Set<String> { get }
+    /// Commands that matter only after one of `commands` armed the rule (the GET after an
+    /// EXISTS, the DEL after a SCAN): the engine does not even build them a call while
+    /// `isArmed` is false, so common commands cost nothing until then.
+    static var followers: Set<String> { get }
+    var isArmed: Bool { get }
     static var threshold: RuleThreshold? { get }
     static var examples: [RuleExample] { get }
 
@@ -23,6 +28,8 @@ public protocol FindingRule: Sendable {
 
 extension FindingRule {
     public static var threshold: RuleThreshold? { nil }
+    public static var followers: Set<String> { [] }
+    public var isArmed: Bool { true }
     public mutating func observe(_ call: ObservedCall) {}
 }
 
@@ -52,7 +59,15 @@ public struct ObservedCall {
     public let client: String?
     public let inTransaction: Bool
     public let inScript: Bool
-    public let location: String
+    let file: String
+    /// Byte offset (AOF) or line number (capture).
+    let offset: Int
+    let isCapture: Bool
+    /// `file@byte` or `capture:line`, built only for the few calls kept as evidence.
+    public var location: String {
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        return isCapture ? "\(name):\(offset)" : "\(name)@\(offset)"
+    }
     /// The time model's class of the command (hash, set, …).
     let elementClass: String
 
@@ -82,8 +97,8 @@ public final class FindingsEngine {
     }
 
     private var rules: [any FindingRule]
-    /// Per table entry, the indices of the rules that watch it.
-    private let watchers: [[Int]]
+    /// Per table entry, the rules that watch it, and whether only while armed.
+    private let watchers: [[(rule: Int, followerOnly: Bool)]]
     let options: Options
     let table: CommandTable
 
@@ -93,9 +108,10 @@ public final class FindingsEngine {
         rules = Self.ruleTypes.map { type in
             type.init(threshold: options.thresholds[type.id] ?? type.threshold?.value ?? 0)
         }
-        var byName: [String: [Int]] = [:]
+        var byName: [String: [(rule: Int, followerOnly: Bool)]] = [:]
         for (r, type) in Self.ruleTypes.enumerated() {
-            for command in type.commands { byName[command, default: []].append(r) }
+            for command in type.commands { byName[command, default: []].append((r, false)) }
+            for command in type.followers.subtracting(type.commands) { byName[command, default: []].append((r, true)) }
         }
         watchers = table.entries.map { byName[$0.name] ?? [] }
         if let target = options.targetVersion, let v = rules.firstIndex(where: { $0 is VersionRule }) {
@@ -108,10 +124,13 @@ public final class FindingsEngine {
     }
 
     @inline(__always)
-    func watches(_ index: Int) -> Bool { !watchers[index].isEmpty }
+    func watches(_ index: Int) -> Bool {
+        for w in watchers[index] where !w.followerOnly || rules[w.rule].isArmed { return true }
+        return false
+    }
 
     func observe(_ call: ObservedCall) {
-        for r in watchers[call.index] { rules[r].observe(call) }
+        for w in watchers[call.index] where !w.followerOnly || rules[w.rule].isArmed { rules[w.rule].observe(call) }
     }
 
     /// Every finding, the most severe and costliest first.

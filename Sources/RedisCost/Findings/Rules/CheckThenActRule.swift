@@ -6,7 +6,8 @@ struct CheckThenActRule: FindingRule {
     static let why = "EXISTS then GET/DEL/… costs two round trips where one does, and the key can change between them (another client deletes or sets it): a race."
     static let fix = "Act directly and use the reply: GET returns nil for a missing key, DEL/UNLINK return 0, SET NX/XX and HSETNX make the condition part of the write."
     static let acts: Set<String> = ["GET", "DEL", "UNLINK", "GETDEL", "HGETALL", "HGET", "SMEMBERS", "LRANGE", "ZRANGE", "SET", "EXPIRE", "TYPE", "TTL", "INCR", "HSET", "SADD", "RENAME"]
-    static let commands: Set<String> = acts.union(["EXISTS"])
+    static let commands: Set<String> = ["EXISTS"]
+    static let followers: Set<String> = acts
     static let threshold: RuleThreshold? = RuleThreshold(5, "occurrences")
     /// How soon the action must follow the check.
     static let window: Int64 = 1_000_000
@@ -23,6 +24,7 @@ struct CheckThenActRule: FindingRule {
     /// The last EXISTS of each client: key identity and time.
     var lastCheck: [String: (key: UInt64, at: Int64)] = [:]
     init(threshold: Double) { limit = threshold }
+    var isArmed: Bool { !lastCheck.isEmpty }
 
     mutating func observe(_ call: ObservedCall) {
         guard let client = call.client, let at = call.microseconds, !call.positions.isEmpty else { return }

@@ -6,7 +6,8 @@ struct KeyspaceNotificationsRule: FindingRule {
     static let why = "With notify-keyspace-events on, every expiry (and every write of the enabled classes) publishes a message to each subscriber; a burst of expiries fills the subscribers' output buffers, and the server disconnects a subscriber that passes client-output-buffer-limit pubsub (32 MB / 8 MB for 60 s by default)."
     static let fix = "Size client-output-buffer-limit pubsub for the expiry rate, enable only the event classes you consume (e.g. Ex), and make subscribers read fast; spread TTLs so keys do not expire together."
     static let expiring: Set<String> = ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "SETEX", "PSETEX", "SET", "GETEX"]
-    static let commands: Set<String> = expiring.union(["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"])
+    static let commands: Set<String> = ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"]
+    static let followers: Set<String> = expiring
     static let threshold: RuleThreshold? = RuleThreshold(1000, "keys given a TTL while subscribed")
     static let examples: [RuleExample] = [
         .fires("a subscriber to expired events, then 1,200 keys with a TTL", [ExampleCall("PSUBSCRIBE", "__keyevent@*__:expired", client: 2)]
@@ -18,6 +19,7 @@ struct KeyspaceNotificationsRule: FindingRule {
     var subscriptions = FindingBuilder()
     var expiringKeys = 0
     init(threshold: Double) { limit = threshold }
+    var isArmed: Bool { subscriptions.count > 0 }
 
     mutating func observe(_ call: ObservedCall) {
         switch call.command {
