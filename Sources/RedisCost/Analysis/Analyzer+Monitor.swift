@@ -55,6 +55,8 @@ extension Analyzer {
         // before the capture, .missing one known absent, anything else a present key.
         for (k, position) in positions.enumerated() {
             let before = k < sizesBuffer.count ? sizesBuffer[k] : .unknown
+            // A write that only adds to a key whose state was known leaves nothing to note.
+            if kind == .adds, before != .unknown { continue }
             if let id = replayer.lookup(argv[position]) {
                 if before == .unknown, kind != .replaces { replayer.keyspace[id].approximate = true }
             } else if kind == .deletes || (before != .unknown && before != .missing) {
@@ -68,11 +70,16 @@ extension Analyzer {
         /// The result does not depend on the previous value.
         case replaces
         case deletes
+        /// Adds to or changes a key and never removes it (pushes, adds, increments).
+        case adds
         case flushAll, flushDatabase
         case other
 
         init(_ name: String) {
             switch name {
+            case "SETNX", "INCR", "INCRBY", "INCRBYFLOAT", "DECR", "DECRBY", "APPEND", "SETRANGE", "SETBIT", "LPUSH", "RPUSH",
+                 "LPUSHX", "RPUSHX", "LINSERT", "LSET", "SADD", "HSET", "HSETNX", "HMSET", "HINCRBY", "HINCRBYFLOAT", "ZADD",
+                 "ZINCRBY", "XADD", "PFADD", "PERSIST": self = .adds
             case "SET", "SETEX", "PSETEX", "GETSET", "MSET", "MSETEX", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE",
                  "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZRANGESTORE", "RESTORE", "BITOP": self = .replaces
             case "DEL", "UNLINK", "GETDEL": self = .deletes
