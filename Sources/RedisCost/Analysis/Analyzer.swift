@@ -378,6 +378,9 @@ public final class Analyzer {
 }
 
 /// The costliest calls, kept in a min-heap so each call costs O(1) unless it is among them.
+/// Costs are ranked in whole elements, as the report prints them: calls whose costs round
+/// the same are ties, and the first one seen stays (a growing sorted set's ZADDs, log(n)
+/// apart by fractions, would otherwise each push out the one before).
 struct TopCalls {
     let limit: Int
     private var heap: [(cost: Double, sequence: Int, call: AnalysisResult.Call)] = []
@@ -385,11 +388,11 @@ struct TopCalls {
 
     init(limit: Int) { self.limit = limit }
 
-    func admits(_ cost: Double) -> Bool { limit > 0 && (heap.count < limit || cost > heap[0].cost) }
+    func admits(_ cost: Double) -> Bool { limit > 0 && (heap.count < limit || cost.rounded() > heap[0].cost) }
 
     mutating func insert(_ call: AnalysisResult.Call, cost: Double) {
         sequence += 1
-        let item = (cost, sequence, call)
+        let item = (cost.rounded(), sequence, call)
         if heap.count < limit {
             heap.append(item)
             var i = heap.count - 1
