@@ -21,7 +21,8 @@ import Glibc
     /// The id of the client in MONITOR mode (flag O in `CLIENT LIST`), if any.
     static func monitorClientID(_ connection: RedisConnection) throws -> String? {
         let list = try connection.require(["CLIENT", "LIST"]).text ?? ""
-        let line = list.split(separator: "\n").first { $0.split(separator: " ").contains("flags=O") }
+        // flags=O (monitor), or OU over a unix socket.
+        let line = list.split(separator: "\n").first { $0.split(separator: " ").contains { $0.hasPrefix("flags=") && $0.contains("O") } }
         return line?.split(separator: " ").first { $0.hasPrefix("id=") }.map { String($0.dropFirst(3)) }
     }
 
@@ -32,12 +33,13 @@ import Glibc
         let stderr: String
         var polls = 0
 
-        init(_ server: TestServer, _ extra: [String] = [], top: Int = 100_000) throws {
+        init(_ server: TestServer, _ extra: [String] = [], top: Int = 100_000, overSocket: Bool = false) throws {
             let scratch = server.directory.path
             report = scratch + "/report-\(UUID().uuidString).json"
             stderr = scratch + "/stderr-\(UUID().uuidString).txt"
-            process = try Spawned(try builtBinary.path, ["monitor", "-p", String(server.port), "--format", "json", "-o", report,
-                                                         "--top", String(top)] + extra, stderr: stderr)
+            let target = overSocket ? ["-s", server.socketPath] : ["-p", String(server.port)]
+            process = try Spawned(try builtBinary.path, ["monitor"] + target + ["--format", "json", "-o", report,
+                                                                               "--top", String(top)] + extra, stderr: stderr)
             // The workload starts once the server lists a monitor client.
             let control = try server.connect()
             for _ in 0..<400 {
@@ -141,6 +143,38 @@ import Glibc
         #expect(eval["cost"] as? Double == 2)  // SET 1 + HLEN 1
         let exec = try #require(calls.first { $0["command"] as? String == "EXEC" })
         #expect(exec["cost"] as? Double == 1001)  // INCR 1 + HGETALL 1000
+    }
+
+    @Test("over a unix socket, where every client shows as the same address, the sampler's lines are still told apart")
+    func unixSocket() throws {
+        let server = try TestServer(.redis7)
+        var options = server.options
+        options.socketPath = server.socketPath
+        let setup = try RedisConnection(options)
+        _ = try setup.pipeline([["SADD", "big:set"] + (1...500).map { "m\($0)" }, ["RPUSH", "big:list"] + (1...300).map(String.init)])
+        let before = try Self.commandStats(setup)
+        let session = try Session(server, overSocket: true)
+        let work = try RedisConnection(options)
+        // The workload runs the sampler's own commands too: TYPE and SCARD of the same key.
+        _ = try work.pipeline([["SMEMBERS", "big:set"], ["TYPE", "big:set"], ["SCARD", "big:set"], ["LRANGE", "big:list", "0", "-1"],
+                               ["SMEMBERS", "big:set"]])
+        #expect(session.stop() == 0, "\(session.errors)")
+        let after = try Self.commandStats(setup)
+        let report = try session.json
+        let live = try #require(report["live"] as? [String: Any])
+        var expected = after.merging(before.mapValues { -$0 }, uniquingKeysWith: +)
+        for (name, count) in try #require(live["toolCommands"] as? [String: Int]) { expected[name.lowercased(), default: 0] -= count }
+        expected["info", default: 0] -= 1
+        expected["client|list", default: 0] -= session.polls
+        expected = expected.filter { $0.value != 0 }
+        var counted: [String: Int] = [:]
+        for command in try #require(report["commands"] as? [[String: Any]]) {
+            counted[(command["name"] as! String).lowercased()] = command["calls"] as? Int
+        }
+        #expect(counted == expected)
+        let calls = try #require(report["topCalls"] as? [[String: Any]])
+        #expect(calls.filter { $0["command"] as? String == "SMEMBERS" }.map { ($0["sizes"] as? [Any])?.first as? Int } == [500, 500])
+        #expect(calls.first { $0["command"] as? String == "LRANGE" }.flatMap { ($0["sizes"] as? [Any])?.first as? Int } == 300)
     }
 
     @Test("under redis-benchmark at full speed the session loses no call and the monitor's output buffer stays small")

@@ -92,6 +92,7 @@ public enum LiveMonitor {
         }
         func analyseWholeLines() {
             guard let chunk = stream.wholeLines else { return }
+            sampler.beginChunk()
             if sampler.isEnabled, options.samplesPerSecond > 0 {
                 let requests = session.sizeRequests(in: chunk, framing: .resp,
                                                     skip: { !sampler.addressIsShared && $0.elementsEqual(sampler.monitorAddress) },

@@ -25,7 +25,16 @@ public final class LiveSampler {
     struct Expected {
         var argv: [[UInt8]]
         var action: Action
+        /// The stream chunk during which it was sent: it can only show in later chunks.
+        var epoch: Int
     }
+
+    /// Counts the stream's chunks (see `beginChunk`).
+    private var epoch = 0
+
+    /// The session has received a new chunk: commands sent from now on run after every line
+    /// in it, so none of its lines can be theirs (a workload's own `TYPE k` is not ours).
+    public func beginChunk() { epoch += 1 }
 
     public static let clientName = "redis-cost-sampler"
 
@@ -165,7 +174,7 @@ public final class LiveSampler {
         }
         var entries: [Int] = []
         for argv in batch where watchedByMonitor {
-            expected.append(Expected(argv: argv, action: .none))
+            expected.append(Expected(argv: argv, action: .none, epoch: epoch))
             entries.append(expected.count - 1)
         }
         commandsSent += batch.count
@@ -228,7 +237,7 @@ public final class LiveSampler {
     public func own(client: UnsafeRawBufferPointer, argv: Argv) -> Action? {
         guard client.elementsEqual(monitorAddress) else { return nil }
         let window = min(expected.count, head + 64)
-        for j in head..<window where expected[j].argv.count == argv.count
+        for j in head..<window where expected[j].epoch < epoch && expected[j].argv.count == argv.count
             && expected[j].argv.indices.allSatisfy({ argv[$0].elementsEqual(expected[j].argv[$0]) }) {
             head = j + 1
             if head > 4096, head * 2 > expected.count {
