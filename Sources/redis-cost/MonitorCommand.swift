@@ -20,8 +20,8 @@ enum MonitorCommand: Subcommand {
             server ran before the stop are still read (until the stream is quiet). A lost connection writes the
             report too, says so, and exits with 1. MONITOR costs the server: every call is copied
             to the monitor client's output buffer; the report shows the largest that buffer got
-            (CLIENT LIST omem). Needs the +monitor ACL permission (and +client for the sampler's
-            name and the buffer watch).
+            (CLIENT LIST omem). Needs the +monitor ACL permission; without +client the sampler
+            runs unnamed and the buffer is not watched.
             """,
         options: ConnectionFlags.options + [
             OptionSpec(["--duration"], value: "TIME", help: "Stop after this long: 30s, 5m, 1h (default: until Ctrl-C)."),

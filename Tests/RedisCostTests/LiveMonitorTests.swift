@@ -262,6 +262,11 @@ import Glibc
         #expect(denied.stdout.isEmpty)
         #expect(denied.stderr.hasPrefix("redis-cost: 127.0.0.1:\(server.port): MONITOR: NOPERM"), "\(denied.stderr)")
         #expect(denied.stderr.split(separator: "\n").count == 1)
+        // Without +client (no sampler name, no buffer watch) the session still runs.
+        try server.run(["ACL", "SETUSER", "watcher", "on", ">pw", "~*", "+@all", "-client"])
+        let limited = try runCLI(["monitor", "-p", String(server.port), "--user", "watcher", "-a", "pw", "--duration", "300ms", "--format", "json"])
+        #expect(limited.status == 0, "\(limited.stderr)")
+        #expect(limited.stdout.contains("\"endReason\" : \"--duration reached\""))
         let wrong = try runCLI(["monitor", "-p", String(server.port), "--user", "reader", "-a", "nope"])
         #expect(wrong.status == 1)
         #expect(wrong.stderr == "redis-cost: 127.0.0.1:\(server.port): AUTH: authentication failed (wrong user or password)\n")

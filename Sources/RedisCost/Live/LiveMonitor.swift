@@ -44,7 +44,7 @@ public enum LiveMonitor {
         live.samplesPerSecond = options.samplesPerSecond
 
         let monitor = try RedisConnection(connection)
-        let monitorID = try monitor.require(["CLIENT", "ID"]).int
+        let monitorID = try monitor.command(["CLIENT", "ID"]).int
         let reply = try monitor.command(["MONITOR"])
         if case .error(let message) = reply {
             throw ServerError(server: connection.serverName, command: "MONITOR", detail: RedisConnection.explain(message))

@@ -72,7 +72,8 @@ public final class LiveSampler {
         self.samplesPerSecond = samplesPerSecond
         self.cacheSeconds = cacheSeconds
         tokens = max(1, samplesPerSecond / 10)
-        _ = try connection.require(["CLIENT", "SETNAME", Self.clientName])
+        // A user without +client still gets a session: unnamed, told apart by its commands.
+        _ = try connection.command(["CLIENT", "SETNAME", Self.clientName])
         if let socketPath = options.socketPath {
             monitorAddress = Array("unix:\(socketPath)".utf8)
             addressIsShared = true
@@ -235,7 +236,8 @@ public final class LiveSampler {
     /// Whether a MONITOR line is the sampler's own, and what it marks. Commands the server
     /// does not show (admin commands) are skipped over.
     public func own(client: UnsafeRawBufferPointer, argv: Argv) -> Action? {
-        guard client.elementsEqual(monitorAddress) else { return nil }
+        // An unknown address (CLIENT INFO denied) matches any: the commands decide.
+        guard monitorAddress.isEmpty || client.elementsEqual(monitorAddress) else { return nil }
         let window = min(expected.count, head + 64)
         for j in head..<window where expected[j].epoch < epoch && expected[j].argv.count == argv.count
             && expected[j].argv.indices.allSatisfy({ argv[$0].elementsEqual(expected[j].argv[$0]) }) {
