@@ -136,8 +136,16 @@ public final class MonitorSession {
         if clientHash == lastClient.hash, lastClient.index >= 0 {
             clientIndex = lastClient.index
         } else {
-            clientIndex = intern(clientHash, in: &clients, &clientStates) {
-                ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
+            if let known = clients[clientHash] {
+                clientIndex = known
+            } else if clientStates.count < Self.clientLimit {
+                clientIndex = intern(clientHash, in: &clients, &clientStates) {
+                    ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
+                }
+            } else {
+                // Days of connection churn must not grow the session without bound: later
+                // new addresses share one entry (their transactions are not followed apart).
+                clientIndex = intern(0, in: &clients, &clientStates) { ClientState(stats: .init(client: "(other clients)")) }
             }
             lastClient = (clientHash, clientIndex)
         }
@@ -207,6 +215,8 @@ public final class MonitorSession {
 
     /// Per table entry.
     private let roles: [Role]
+    /// Client addresses followed one by one; later ones share an entry.
+    static let clientLimit = 100_000
 
     /// Costs the script call waiting for its nested calls, now that they have all been seen.
     private func finishScript() {
