@@ -75,7 +75,7 @@ enum Charts {
         var slices = known.prefix(7).map { ($0.name, $0.cost) }
         let rest = known.dropFirst(7).reduce(0) { $0 + $1.cost }
         if rest > 0 { slices.append(("other", rest)) }
-        var out = "\n## Cost share by command\n\n```mermaid\npie showData title Elements touched, by command\n"
+        var out = "\n## Cost share by command\n\n```mermaid\npie showData\n    title Elements touched, by command\n"
         for (name, cost) in slices { out += "    \"\(name.replacingOccurrences(of: "\"", with: "'"))\" : \(Int64(cost.rounded()))\n" }
         return out + "```\n"
     }
