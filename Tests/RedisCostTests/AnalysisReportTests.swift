@@ -120,3 +120,22 @@ import Testing
         #expect(Markdown.cell("a|b\nc") == "a\\|b c")
     }
 }
+
+/// The hand-written JSON serializer: what Foundation's parser reads back, keys sorted.
+@Suite struct JSONTextTests {
+    @Test func roundTripsThroughFoundation() throws {
+        let object: [String: Any] = [
+            "b": [1, 2.5, -3, 1e20, true, false, NSNull()] as [Any], "a": "quote \" back\\slash \n tab\t bell\u{07} 한글 /path",
+            "empty": [Any](), "none": [String: Any](), "nested": ["z": 1, "y": ["k": "v"]] as [String: Any], "n": Int64(9_007_199_254_740_993),
+        ]
+        let text = JSONText.render(object)
+        #expect(text.hasPrefix("{\n  \"a\" : \"quote \\\" back\\\\slash \\n tab\\t bell\\u0007 한글 /path\",\n  \"b\" : [\n    1,\n    2.5,"))
+        #expect(text.contains("\"empty\" : [\n\n  ]") && text.contains("\"none\" : {\n\n  }"))
+        let back = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        #expect(back["a"] as? String == object["a"] as? String)
+        #expect((back["b"] as? [Any])?.count == 7)
+        #expect(((back["nested"] as? [String: Any])?["y"] as? [String: String]) == ["k": "v"])
+        #expect(JSONText.number(.infinity) == "null")
+        #expect(JSONText.number(3294.6639999999998) == "3294.664")
+    }
+}
