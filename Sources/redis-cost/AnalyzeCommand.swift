@@ -6,7 +6,7 @@ enum AnalyzeCommand: Subcommand {
     static let spec = CommandSpec(
         name: "analyze",
         summary: "Analyze an AOF, an RDB snapshot or a MONITOR capture: rank the calls by the elements they touch.",
-        usage: ["analyze PATH [--format markdown|json] [-o FILE] [--top N]",
+        usage: ["analyze PATH [--format markdown|json] [-o FILE] [--top N] [--fail-on warning|critical] [--threshold RULE=N]",
                 "analyze capture.txt [--baseline dump.rdb|appendonlydir|empty] [--format markdown|json] [-o FILE]",
                 "analyze capture.txt --sample [-u URL | -h HOST -p PORT | -s SOCKET] [--sample-rate N]"],
         discussion: """
@@ -23,6 +23,10 @@ enum AnalyzeCommand: Subcommand {
             sizes unless --baseline names a snapshot or AOF taken when the capture started, or
             --sample reads them from the server (TYPE then STRLEN/LLEN/SCARD/…, O(1) commands,
             at most --sample-rate keys a second): today's sizes, taken as the capture's.
+
+            The report starts with what to fix first: the findings of the rules ('redis-cost
+            rules' lists them), each with the calls that show it, then the tables. Costs are
+            elements touched, with an estimated server time (see 'redis-cost calibrate').
             """,
         options: [
             OptionSpec(["--format"], value: "FORMAT", help: "markdown (default) or json."),
