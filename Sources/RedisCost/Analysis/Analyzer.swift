@@ -244,7 +244,7 @@ public final class Analyzer {
         let input = RawCallInput(
             argv: argv, keyPositions: positions, sizes: sizesBuffer,
             databaseSize: absentKeysAreKnown ? replayer.keyspace.keyCount(in: replayer.database) : sampledDatabaseSizes[replayer.database],
-            allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : sampledAllKeys, nestedCost: nested)
+            allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : sampledAllKeys, nestedCost: nested, replayer: replayer)
         let cost = table.formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
         if cost.value == nil, sizesBuffer.contains(.unknown) { result.callsOnKeysOfUnknownSize += 1 }
         result.calls += 1
@@ -451,8 +451,19 @@ struct RawCallInput: FormulaInput {
     let databaseSize: Int?
     let allDatabasesSize: Int?
     var nestedCost: Cost? = nil
+    /// The replay model, for what a formula reads from a list's elements.
+    var replayer: Replayer? = nil
 
     var argumentCount: Int { argv.count }
+
+    func listWalk(key: Int, toArgument argument: Int) -> Int? {
+        guard let replayer, key >= 0, key < keyPositions.count, argument < argv.count,
+              let id = replayer.lookup(argv[keyPositions[key]]), !replayer.keyspace[id].approximate,
+              case .list(let list) = replayer.keyspace[id].value else { return nil }
+        let target = argv.hash(argument)
+        for i in 0..<list.count where list[i] == target { return i + 1 }
+        return list.count
+    }
     func integerArgument(at index: Int) -> Int? { argv.int(index).map(Int.init) }
     func argumentLength(at index: Int) -> Int? { index < argv.count ? argv[index].count : nil }
     func argument(at index: Int, isToken token: String) -> Bool { argv.equalsToken(index, token) }

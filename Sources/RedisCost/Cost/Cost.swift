@@ -79,4 +79,12 @@ public protocol FormulaInput {
     var databaseSize: Int? { get }
     var allDatabasesSize: Int? { get }
     var nestedCost: Cost? { get }
+    /// Elements walked from the head of list key `key` to the first element equal to the
+    /// argv entry at `argument` (the list's length when it is not there), or nil when the
+    /// input does not know the list's elements.
+    func listWalk(key: Int, toArgument argument: Int) -> Int?
+}
+
+extension FormulaInput {
+    public func listWalk(key: Int, toArgument argument: Int) -> Int? { nil }
 }

@@ -3,8 +3,9 @@
 /// The language (documented in Data/README.md) is arithmetic over a call's facts:
 /// `argc`, `keys`, `size`, `size(i)`, `sizes`, `items`, `items(i)`, `total(i)`, `smallest(i)`,
 /// `largest(i)`, `arg(i)`, `num(i, default)`, `len(i)`, `opt("TOKEN", default[, k])`,
-/// `has("TOKEN")`, `count("TOKEN"…)`, `dbsize`, `allkeys`, `nested`, and the functions
-/// `log`, `min`, `max`, `abs`, `cap`, `if`, `range`, `depth`, `atmost`, `unknown`.
+/// `has("TOKEN")`, `count("TOKEN"…)`, `find(i, a)`, `dbsize`, `allkeys`, `nested`, and the
+/// functions `log`, `min`, `max`, `abs`, `cap`, `if`, `range`, `depth`, `atmost`, `orelse`,
+/// `unknown`.
 public struct Formula: Sendable, Equatable, CustomStringConvertible {
     public let source: String
     let root: Node
@@ -37,7 +38,7 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
 
     enum Function: String, Sendable, CaseIterable {
         case size, items, total, smallest, largest, arg, num, len, opt, has, count, log, min, max
-        case `if`, range, depth, atmost, unknown, abs, cap
+        case `if`, range, depth, atmost, unknown, abs, cap, find, orelse
 
         var arity: ClosedRange<Int> {
             switch self {
@@ -45,7 +46,7 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
             case .opt: 2...3
             case .min, .max, .count: 1...16
             case .if, .range: 3...3
-            case .depth, .num, .cap: 2...2
+            case .depth, .num, .cap, .find, .orelse: 2...2
             }
         }
     }
@@ -87,7 +88,7 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
             case .call(let function, let arguments):
                 var needs = arguments.reduce(into: Needs()) { $0.formUnion(walk($1)) }
                 switch function {
-                case .size, .items, .total, .smallest, .largest: needs.insert(.keySizes)
+                case .size, .items, .total, .smallest, .largest, .find: needs.insert(.keySizes)
                 default: break
                 }
                 return needs

@@ -208,6 +208,24 @@ struct FormulaEvaluator<Input: FormulaInput> {
             return try value(arguments[0])
         case .unknown:
             throw FormulaUnknown(reason: text(arguments[0]))
+        case .find:
+            // Elements walked from the head to an element of list key i (LINSERT's pivot,
+            // LPOS's match): known when the replay holds the list's elements in order.
+            let key = Int(try value(arguments[0])) - 1
+            let argument = Int(try value(arguments[1]))
+            guard let walked = input.listWalk(key: key, toArgument: argument) else {
+                throw FormulaUnknown(reason: "the list's elements are not known")
+            }
+            return Double(walked)
+        case .orelse:
+            // The first value when it is known, else the second (an exact walk, else a bound).
+            let saved = isUpperBound
+            do {
+                return try value(arguments[0])
+            } catch {
+                isUpperBound = saved
+                return try value(arguments[1])
+            }
         }
     }
 }

@@ -10,6 +10,8 @@ struct DeepListRule: FindingRule {
     static let examples: [RuleExample] = [
         .fires("LINDEX in the middle of a 5,000-element list", [.fill("list", "q", 5000), ExampleCall("LINDEX", "q", "2500")]),
         .fires("LREM on a long list walks all of it", [.fill("list", "q", 3000), ExampleCall("LREM", "q", "0", "e7")]),
+        .fires("LINSERT at a pivot 3,000 elements in", [.fill("list", "q", 5000), ExampleCall("LINSERT", "q", "BEFORE", "e3000", "x")]),
+        .quiet("LINSERT at a pivot near the head", [.fill("list", "q", 5000), ExampleCall("LINSERT", "q", "BEFORE", "e5", "x")]),
         .quiet("LINDEX near the tail", [.fill("list", "q", 5000), ExampleCall("LINDEX", "q", "-10")]),
         .quiet("LINDEX of a short list", [.fill("list", "q", 100), ExampleCall("LINDEX", "q", "50")]),
     ]
@@ -18,8 +20,8 @@ struct DeepListRule: FindingRule {
     var found = FindingBuilder()
     init(threshold: Double) { limit = threshold }
 
-    /// Calls whose walk is only bounded (LINSERT's pivot, LPOS's match: their position is
-    /// not in the call): counted beside the finding, never as its evidence.
+    /// Calls whose walk is only bounded (LINSERT's pivot, LPOS's match in a list whose
+    /// elements the replay does not know): counted beside the finding, never as its evidence.
     var possible = 0
 
     mutating func observe(_ call: ObservedCall) {
@@ -32,7 +34,7 @@ struct DeepListRule: FindingRule {
     }
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        let more = possible > 0 ? " \(counted(possible, "more call")) may walk as far (LINSERT/LPOS: where the pivot or match sits is not in the call)." : ""
+        let more = possible > 0 ? " \(counted(possible, "more call")) may walk as far (LINSERT/LPOS in lists whose elements are not known)." : ""
         return found.finding(Self.self, summary: "\(counted(found.count, "list call")) walked \(grouped(limit)) elements or more; the deepest \(grouped(found.worst))." + more,
                              threshold: "\(grouped(limit)) elements").map { [$0] } ?? []
     }
