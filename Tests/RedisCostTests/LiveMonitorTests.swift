@@ -26,6 +26,23 @@ import Glibc
         return line?.split(separator: " ").first { $0.hasPrefix("id=") }.map { String($0.dropFirst(3)) }
     }
 
+    /// Calls per command in the report = the server's commandstats delta, less what the tool
+    /// itself sent (JSON `live.toolCommands`) and the test's own INFO and CLIENT LIST calls.
+    static func expectCallsMatchServer(_ report: [String: Any], before: [String: Int], after: [String: Int], testINFOCalls: Int,
+                                       session: Session) throws {
+        let live = try #require(report["live"] as? [String: Any])
+        var expected = after.merging(before.mapValues { -$0 }, uniquingKeysWith: +)
+        for (name, count) in try #require(live["toolCommands"] as? [String: Int]) { expected[name.lowercased(), default: 0] -= count }
+        expected["info", default: 0] -= testINFOCalls
+        expected["client|list", default: 0] -= session.polls
+        expected = expected.filter { $0.value != 0 }
+        var counted: [String: Int] = [:]
+        for command in try #require(report["commands"] as? [[String: Any]]) {
+            counted[(command["name"] as! String).lowercased().replacingOccurrences(of: " ", with: "|")] = command["calls"] as? Int
+        }
+        #expect(counted == expected)
+    }
+
     /// A `redis-cost monitor` child process writing its JSON report to a file.
     struct Session {
         let process: Spawned
@@ -81,7 +98,7 @@ import Glibc
         ])
         let before = try Self.commandStats(setup)
         let keySizes = try setup.require(["INFO", "keysizes"]).text ?? ""
-        var session = try Session(server)
+        let session = try Session(server)
         let work = try server.connect()
         let other = try server.connect()
         var workload: [[String]] = [
@@ -103,18 +120,7 @@ import Glibc
         let report = try session.json
         let live = try #require(report["live"] as? [String: Any])
 
-        // Calls per command = the server's commandstats delta, less what the tool itself sent
-        // and the test's own INFO and CLIENT LIST.
-        var expected = after.merging(before.mapValues { -$0 }, uniquingKeysWith: +)
-        for (name, count) in try #require(live["toolCommands"] as? [String: Int]) { expected[name.lowercased(), default: 0] -= count }
-        expected["info", default: 0] -= 2
-        expected["client|list", default: 0] -= session.polls
-        expected = expected.filter { $0.value != 0 }
-        var counted: [String: Int] = [:]
-        for command in try #require(report["commands"] as? [[String: Any]]) {
-            counted[(command["name"] as! String).lowercased().replacingOccurrences(of: " ", with: "|")] = command["calls"] as? Int
-        }
-        #expect(counted == expected)
+        try Self.expectCallsMatchServer(report, before: before, after: after, testINFOCalls: 2, session: session)
         #expect((live["samplerCommands"] as? Int ?? 0) > 0)
         // INFO keysizes (Redis 8+) at the start: what the server said just before.
         let start = try #require(live["keySizesAtStart"] as? [[String: String]])
@@ -161,17 +167,7 @@ import Glibc
         #expect(session.stop() == 0, "\(session.errors)")
         let after = try Self.commandStats(setup)
         let report = try session.json
-        let live = try #require(report["live"] as? [String: Any])
-        var expected = after.merging(before.mapValues { -$0 }, uniquingKeysWith: +)
-        for (name, count) in try #require(live["toolCommands"] as? [String: Int]) { expected[name.lowercased(), default: 0] -= count }
-        expected["info", default: 0] -= 1
-        expected["client|list", default: 0] -= session.polls
-        expected = expected.filter { $0.value != 0 }
-        var counted: [String: Int] = [:]
-        for command in try #require(report["commands"] as? [[String: Any]]) {
-            counted[(command["name"] as! String).lowercased()] = command["calls"] as? Int
-        }
-        #expect(counted == expected)
+        try Self.expectCallsMatchServer(report, before: before, after: after, testINFOCalls: 1, session: session)
         let calls = try #require(report["topCalls"] as? [[String: Any]])
         #expect(calls.filter { $0["command"] as? String == "SMEMBERS" }.map { ($0["sizes"] as? [Any])?.first as? Int } == [500, 500])
         #expect(calls.first { $0["command"] as? String == "LRANGE" }.flatMap { ($0["sizes"] as? [Any])?.first as? Int } == 300)
