@@ -104,7 +104,7 @@ let stringEffects: [String: Replayer.Effect] = [
             current = Double(integer)
         }
         let text = formatFloatLikeRedis(current + delta)
-        text.withUnsafeBytes { r.store(a[1], stringValue($0), keepTTL: true) }
+        _ = text.withUnsafeBytes { r.store(a[1], stringValue($0), keepTTL: true) }
     },
     "SETBIT": { r, a in
         guard let bit = a.int(2), bit >= 0 else { return }
