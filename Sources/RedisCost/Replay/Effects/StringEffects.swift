@@ -175,7 +175,7 @@ func setWithTTL(_ r: Replayer, _ a: Argv, scale: Int64) {
 func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
     guard let id = r.lookup(key) else {
         var text = Array(String(delta).utf8)
-        text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
+        _ = text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
         return
     }
     guard case .string(let string) = r.keyspace[id].value else { return }
@@ -207,7 +207,7 @@ func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength
         known = integer.map { Array(String($0).utf8) }
     }
     if let transform, let known {
-        transform(known).withUnsafeBytes { r.store(key, stringValue($0), keepTTL: true) }
+        _ = transform(known).withUnsafeBytes { r.store(key, stringValue($0), keepTTL: true) }
     } else {
         r.store(key, .string(length: newLength(length), integer: nil), keepTTL: true)
     }
