@@ -72,6 +72,8 @@ public final class Analyzer {
     var hotKeyIndex = IdentityMap()
     var hotKeys: [AnalysisResult.HotKey] = []
     static let hotKeyLimit = 500_000
+    /// Distinct key patterns followed one by one; later ones share an entry.
+    static let patternLimit = 100_000
 
     public init(table: CommandTable, options: Options = Options()) {
         self.table = table
@@ -282,7 +284,15 @@ public final class Analyzer {
             patternBuffer.append(contentsOf: "(no key)".utf8)
         }
         let patternHash = patternBuffer.withUnsafeBytes { elementHash($0) }
-        let p = intern(patternHash, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: patternBuffer) }
+        let p: Int
+        if let known = patternIndex[patternHash] {
+            p = known
+        } else if patternStats.count < Self.patternLimit {
+            p = intern(patternHash, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: patternBuffer) }
+        } else {
+            // Keys whose names do not fold (random words) would make one pattern per key.
+            p = intern(0, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: Array("(other patterns)".utf8)) }
+        }
         patternStats[p].calls += 1
         if table.traits[index].isWrite { patternStats[p].writes += 1 } else { patternStats[p].reads += 1 }
         if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
