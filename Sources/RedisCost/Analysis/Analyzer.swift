@@ -158,7 +158,12 @@ public final class Analyzer {
             profile.byEncoding[key.encoding, default: 0] += 1
             byBytes.consider(db: key.database, id: id, size: key.serializedBytes)
             KeyPattern.fold(key.name, into: &buffer)
-            let p = intern(buffer.withUnsafeBytes { elementHash($0) }, in: &patterns, &profile.patterns) { .init(pattern: buffer) }
+            var patternHash = buffer.withUnsafeBytes { elementHash($0) }
+            if patterns[patternHash] == nil, profile.patterns.count >= Self.patternLimit {
+                patternHash = 0
+                buffer = Array("(other patterns)".utf8)
+            }
+            let p = intern(patternHash, in: &patterns, &profile.patterns) { .init(pattern: buffer) }
             profile.patterns[p].keys += 1
             profile.patterns[p].bytes += key.serializedBytes
         }
