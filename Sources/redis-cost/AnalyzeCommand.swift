@@ -33,9 +33,7 @@ enum AnalyzeCommand: Subcommand {
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write the report to FILE instead of stdout."),
             OptionSpec(["--top"], value: "N", help: "How many of the costliest calls to keep (default 100)."),
             OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started (an .rdb or an AOF), or 'empty' for a capture that began on an empty server."),
-            OptionSpec(["--sample"], help: "MONITOR: read the sizes of keys from before the capture from the server named by the connection options."),
-            OptionSpec(["--sample-rate"], value: "N", help: "With --sample: at most N keys a second (default 1000)."),
-        ] + FindingsFlags.options + ConnectionFlags.options,
+        ] + FindingsFlags.options + sampleOptions,
         positionals: 1...1,
         examples: ["redis-cost analyze /var/lib/redis/appendonlydir",
                    "redis-cost analyze appendonly.aof --format json -o report.json --top 500",
@@ -48,15 +46,7 @@ enum AnalyzeCommand: Subcommand {
         var options = Analyzer.Options()
         options.top = try arguments.integer("--top", in: 0...1_000_000) ?? 100
         options.timeModel = try FindingsFlags.timeModel(arguments)
-        var sample: (ConnectionOptions, Double)?
-        if arguments.has("--sample") {
-            guard arguments.string("--baseline") == nil else {
-                throw UsageError(command: "analyze", message: "--sample and --baseline both give the sizes from before the capture: choose one")
-            }
-            sample = (try ConnectionFlags.connectionOptions(arguments), Double(try arguments.integer("--sample-rate", in: 1...1_000_000) ?? 1000))
-        } else if ConnectionFlags.given(arguments) || arguments.string("--sample-rate") != nil {
-            throw UsageError(command: "analyze", message: "connection options are for --sample")
-        }
+        let sample = try sampleOption(arguments)
         let failOn = try FindingsFlags.failLevel(arguments)
         let engine = try FindingsFlags.engine(arguments, table: try loadTable())
         let (result, _) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"), sample: sample,
@@ -68,6 +58,25 @@ enum AnalyzeCommand: Subcommand {
             CLI.printError("\(truncated.file): truncated at byte \(truncated.offset) (an incomplete command); the complete part was analyzed")
         }
         return FindingsFlags.exitCode(result, failOn: failOn, otherwise: ExitCode.success)
+    }
+
+    /// `--sample` with the server to read sizes from, and its rate; shared by `analyze` and `state`.
+    static let sampleOptions = [
+        OptionSpec(["--sample"], help: "MONITOR: read the sizes of keys from before the capture from the server named by the connection options."),
+        OptionSpec(["--sample-rate"], value: "N", help: "With --sample: at most N keys a second (default 1000)."),
+    ] + ConnectionFlags.options
+
+    static func sampleOption(_ arguments: ParsedArguments) throws -> (ConnectionOptions, Double)? {
+        guard arguments.has("--sample") else {
+            if ConnectionFlags.given(arguments) || arguments.string("--sample-rate") != nil {
+                throw UsageError(command: arguments.command, message: "connection options are for --sample")
+            }
+            return nil
+        }
+        guard arguments.string("--baseline") == nil else {
+            throw UsageError(command: arguments.command, message: "--sample and --baseline both give the sizes from before the capture: choose one")
+        }
+        return (try ConnectionFlags.connectionOptions(arguments), Double(try arguments.integer("--sample-rate", in: 1...1_000_000) ?? 1000))
     }
 
     /// Shared by `analyze` and `state`.
@@ -125,7 +134,7 @@ enum StateCommand: Subcommand {
     static let spec = CommandSpec(
         name: "state",
         summary: "Print the data set an AOF, snapshot or capture replays to: type and size of every key, as JSON.",
-        usage: ["state PATH [--baseline PATH] [--format json] [-o FILE]"],
+        usage: ["state PATH [--baseline PATH | --sample -u URL] [--format json] [-o FILE]"],
         discussion: """
             The shape is {"<db>": {"<key bytes as lowercase hex>": {"type", "size", "key",
             "has_ttl"}}}; size is what STRLEN / LLEN / SCARD / ZCARD / HLEN / XLEN would say,
@@ -135,7 +144,7 @@ enum StateCommand: Subcommand {
             OptionSpec(["--format"], value: "FORMAT", help: "json (the only format)."),
             OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started."),
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write to FILE instead of stdout."),
-        ],
+        ] + AnalyzeCommand.sampleOptions,
         positionals: 1...1,
         examples: ["redis-cost state appendonlydir > state.json"])
 
@@ -143,7 +152,8 @@ enum StateCommand: Subcommand {
         _ = try arguments.choice("--format", of: ["json"])
         var options = Analyzer.Options()
         options.top = 0
-        let (result, analyzer) = try AnalyzeCommand.analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"))
+        let (result, analyzer) = try AnalyzeCommand.analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"),
+                                                            sample: try AnalyzeCommand.sampleOption(arguments))
         try emit(StateReport.json(analyzer.replayer.keyspace), to: arguments.string("--output"))
         if let truncated = result.truncatedAt {
             CLI.printError("\(truncated.file): truncated at byte \(truncated.offset) (an incomplete command); the complete part was replayed")

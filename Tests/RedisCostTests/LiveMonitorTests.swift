@@ -297,6 +297,11 @@ import Glibc
         #expect(sampled["SMEMBERS"] == [2])  // created in the capture: the model's size, not sampled
         let unsampled = try sizes([])
         #expect(unsampled["HGETALL"] == nil)  // unknown cost: not among the costliest calls
+        // state takes --sample too: the pre-capture hash and list at their sampled sizes.
+        let state = try runCLI(["state", capture, "--sample", "-p", String(server.port)])
+        let keys = try #require(try JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: [String: [String: Any]]])
+        let sized = Dictionary(uniqueKeysWithValues: (keys["0"] ?? [:]).values.map { ($0["key"] as! String, $0["size"] as? Int) })
+        #expect(sized["big:hash"] == 1000 && sized["big:list"] == 700 && sized["new:set"] == 2)
         let misuse = try runCLI(["analyze", capture, "--sample", "--baseline", "empty"])
         #expect(misuse.status == 2)
     }
