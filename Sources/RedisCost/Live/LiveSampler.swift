@@ -54,7 +54,6 @@ public final class LiveSampler {
     private var lastRefill = monotonicSeconds()
     private var sampledAt: [SizeRequest: Double] = [:]
 
-    public private(set) var commandsSent = 0
     public private(set) var keysSampled = 0
     /// Keys that needed a sample while the rate limit was spent (their sizes stay unknown).
     public private(set) var keysDeferred = 0
@@ -178,7 +177,6 @@ public final class LiveSampler {
             expected.append(Expected(argv: argv, action: .none, epoch: epoch))
             entries.append(expected.count - 1)
         }
-        commandsSent += batch.count
         var replies = try connection.pipelineBytes(batch, label: "size sampling")
         if selected {
             if case .error(let message) = replies[0] { throw ServerError(server: connection.serverName, command: "SELECT", detail: message) }

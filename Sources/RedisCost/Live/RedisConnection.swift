@@ -120,12 +120,6 @@ public final class RedisConnection {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    /// Removes the read timeout (for MONITOR, where silence is normal).
-    public func setReadTimeout(_ seconds: Double) {
-        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-
     /// Commands this connection sent, by the name the server counts them under in `INFO
     /// commandstats` (`TYPE`, `CLIENT|LIST`), so a session can say exactly what it cost.
     public private(set) var sentCommands: [String: Int] = [:]

@@ -53,7 +53,6 @@ public struct CommandEntry: Sendable, Equatable {
 
     public func hasFlag(_ flag: String) -> Bool { flags.contains(flag) }
     public var isWrite: Bool { hasFlag("write") }
-    public var isReadOnly: Bool { hasFlag("readonly") }
     public var isBlocking: Bool { hasFlag("blocking") }
     public var isDeprecated: Bool { deprecatedSince != nil }
 

@@ -27,8 +27,6 @@ public struct RESPReader: Sendable {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    public var bufferedByteCount: Int { buffer.count - start }
-
     /// Hands over the bytes not parsed yet (a connection that switches to reading raw bytes).
     public mutating func takeBuffered() -> [UInt8] {
         let rest = Array(buffer[start...])
