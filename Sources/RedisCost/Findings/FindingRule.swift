@@ -11,6 +11,9 @@ public protocol FindingRule: Sendable {
     static var fix: String { get }
     /// Table names of the calls it watches; empty when it reads only the finished result.
     static var commands: Set<String> { get }
+    /// Whether it watches calls of this entry: by default, those named in `commands`; a rule
+    /// may decide by what the table says of the command instead (its flags).
+    static func watches(_ entry: CommandEntry) -> Bool
     /// Commands that matter only after one of `commands` armed the rule (the GET after an
     /// EXISTS, the DEL after a SCAN): the engine does not even build them a call while
     /// `isArmed` is false, so common commands cost nothing until then.
@@ -21,6 +24,8 @@ public protocol FindingRule: Sendable {
 
     /// `threshold`: the configured value of `Self.threshold` (its default unless set).
     init(threshold: Double)
+    /// Takes the run's other settings (`--target-version`); most rules need none.
+    mutating func configure(_ options: FindingsEngine.Options)
     mutating func observe(_ call: ObservedCall)
     /// The findings, once every call has been seen.
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding]
@@ -29,6 +34,8 @@ public protocol FindingRule: Sendable {
 extension FindingRule {
     public static var threshold: RuleThreshold? { nil }
     public static var followers: Set<String> { [] }
+    public static func watches(_ entry: CommandEntry) -> Bool { commands.contains(entry.name) }
+    public mutating func configure(_ options: FindingsEngine.Options) {}
     public var isArmed: Bool { true }
     public mutating func observe(_ call: ObservedCall) {}
 }
@@ -108,19 +115,12 @@ public final class FindingsEngine {
         rules = Self.ruleTypes.map { type in
             type.init(threshold: options.thresholds[type.id] ?? type.threshold?.value ?? 0)
         }
-        var byName: [String: [(rule: Int, followerOnly: Bool)]] = [:]
-        for (r, type) in Self.ruleTypes.enumerated() {
-            for command in type.commands { byName[command, default: []].append((r, false)) }
-            for command in type.followers.subtracting(type.commands) { byName[command, default: []].append((r, true)) }
-        }
-        watchers = table.entries.map { byName[$0.name] ?? [] }
-        if let target = options.targetVersion, let v = rules.firstIndex(where: { $0 is VersionRule }) {
-            (rules[v] as? VersionRule).map { rule in
-                var rule = rule
-                rule.targetVersion = target
-                rules[v] = rule
+        watchers = table.entries.map { entry in
+            Self.ruleTypes.enumerated().compactMap { r, type in
+                type.watches(entry) ? (r, false) : type.followers.contains(entry.name) ? (r, true) : nil
             }
         }
+        for r in rules.indices { rules[r].configure(options) }
     }
 
     @inline(__always)

@@ -5,8 +5,9 @@ struct HeavyTransactionRule: FindingRule {
     static let severity = Finding.Severity.warning
     static let why = "EXEC runs every queued call back to back: the server serves nobody else until the last one ends. A blocking command (BLPOP, BLMOVE, XREAD BLOCK…) inside MULTI or a script never blocks: it answers at once as if it had timed out."
     static let fix = "Keep transactions to the few calls that must be atomic and move big reads out of them; call blocking commands on their own connection, outside MULTI and scripts."
-    static let blocking: Set<String> = ["BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "XREAD", "XREADGROUP", "WAIT", "WAITAOF"]
-    static let commands: Set<String> = blocking.union(["EXEC"])
+    static let commands: Set<String> = ["EXEC"]
+    /// EXEC, and every command the table flags `blocking` (BLPOP, BLMOVE, XREAD, WAIT…).
+    static func watches(_ entry: CommandEntry) -> Bool { commands.contains(entry.name) || entry.isBlocking }
     static let threshold: RuleThreshold? = RuleThreshold(10_000, "elements in one EXEC")
     static let examples: [RuleExample] = [
         .fires("a transaction that reads a 20,000-field hash", [

@@ -14,6 +14,7 @@ struct VersionRule: FindingRule {
 
     var targetVersion: String?
     init(threshold: Double) {}
+    mutating func configure(_ options: FindingsEngine.Options) { targetVersion = options.targetVersion }
 
     /// Compares dotted versions numerically: 6.2.0 < 7.0.0 < 7.4.0.
     static func less(_ a: String, _ b: String) -> Bool {
