@@ -218,12 +218,6 @@ public final class Analyzer {
         unknownCommands[String(decoding: argv[0], as: UTF8.self).uppercased(), default: 0] += 1
     }
 
-    /// Identity of a key in a database, for the proofs of absence.
-    @inline(__always)
-    func keyIdentity(_ key: UnsafeRawBufferPointer, database: Int) -> UInt64 {
-        elementHash(key) &+ UInt64(database) &* 0x9E37_79B9_7F4A_7C15
-    }
-
     func sizeOfAbsentKey(_ key: UnsafeRawBufferPointer, database: Int) -> KeySize {
         if absentKeysAreKnown || flushedDatabases.contains(database)
             || knownAbsent.contains(keyIdentity(key, database: database)) { return .missing }

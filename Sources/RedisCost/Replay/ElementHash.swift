@@ -37,6 +37,12 @@ public func elementHash(_ bytes: [UInt8]) -> UInt64 {
     bytes.withUnsafeBytes { elementHash($0) }
 }
 
+/// Identity of a key in a database (proofs of absence, hot keys, samples, rules).
+@inline(__always)
+func keyIdentity(_ key: UnsafeRawBufferPointer, database: Int) -> UInt64 {
+    elementHash(key) &+ UInt64(database) &* 0x9E37_79B9_7F4A_7C15
+}
+
 public func elementHash(integer: Int64) -> UInt64 {
     elementHash(Array(String(integer).utf8))
 }

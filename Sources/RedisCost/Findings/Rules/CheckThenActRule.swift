@@ -28,7 +28,7 @@ struct CheckThenActRule: FindingRule {
 
     mutating func observe(_ call: ObservedCall) {
         guard let client = call.client, let at = call.microseconds, !call.positions.isEmpty else { return }
-        let key = elementHash(call.argv[call.positions[0]]) &+ UInt64(call.database)
+        let key = keyIdentity(call.argv[call.positions[0]], database: call.database)
         if call.command == "EXISTS" {
             if lastCheck.count >= 100_000 { lastCheck.removeAll() }  // checks never followed up, from a churn of clients
             if call.positions.count == 1 { lastCheck[client] = (key, at) }
