@@ -12,7 +12,7 @@ import Glibc
     static func commandStats(_ connection: RedisConnection) throws -> [String: Int] {
         var stats: [String: Int] = [:]
         for (field, value) in parseInfo(try connection.require(["INFO", "commandstats"]).text ?? "") where field.hasPrefix("cmdstat_") {
-            guard let calls = value.split(separator: ",").first(where: { $0.hasPrefix("calls=") }).flatMap({ Int($0.dropFirst(6)) }) else { continue }
+            guard let calls = infoFields(value)["calls"].flatMap({ Int($0) }) else { continue }
             stats[String(field.dropFirst(8)), default: 0] += calls
         }
         return stats
@@ -22,8 +22,7 @@ import Glibc
     static func monitorClientID(_ connection: RedisConnection) throws -> String? {
         let list = try connection.require(["CLIENT", "LIST"]).text ?? ""
         // flags=O (monitor), or OU over a unix socket.
-        let line = list.split(separator: "\n").first { $0.split(separator: " ").contains { $0.hasPrefix("flags=") && $0.contains("O") } }
-        return line?.split(separator: " ").first { $0.hasPrefix("id=") }.map { String($0.dropFirst(3)) }
+        return list.split(separator: "\n").map(clientFields).first { $0["flags"]?.contains("O") == true }?["id"]
     }
 
     /// Calls per command in the report = the server's commandstats delta, less what the tool

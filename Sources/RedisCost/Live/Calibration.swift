@@ -48,12 +48,8 @@ public enum Calibration {
         func usec(_ name: String) throws(ServerError) -> (calls: Int, usec: Double) {
             let text = try connection.require(["INFO", "commandstats"]).text ?? ""
             guard let value = parseInfo(text)["cmdstat_\(name)"] else { return (0, 0) }
-            var calls = 0, usec = 0.0
-            for field in value.split(separator: ",") {
-                if field.hasPrefix("calls=") { calls = Int(field.dropFirst(6)) ?? 0 }
-                if field.hasPrefix("usec=") { usec = Double(field.dropFirst(5)) ?? 0 }
-            }
-            return (calls, usec)
+            let fields = infoFields(value)
+            return (fields["calls"].flatMap { Int($0) } ?? 0, fields["usec"].flatMap { Double($0) } ?? 0)
         }
         /// Mean server microseconds of the probe on a key of n elements; retried when other
         /// clients ran the same command meanwhile.

@@ -70,8 +70,7 @@ extension RedisConnection {
 func keyCounts(infoKeyspace text: String) -> [Int: Int] {
     var counts: [Int: Int] = [:]
     for (field, value) in parseInfo(text) where field.hasPrefix("db") {
-        guard let db = Int(field.dropFirst(2)), let keys = value.split(separator: ",").first(where: { $0.hasPrefix("keys=") }),
-              let n = Int(keys.dropFirst(5)) else { continue }
+        guard let db = Int(field.dropFirst(2)), let n = infoFields(value)["keys"].flatMap({ Int($0) }) else { continue }
         counts[db] = n
     }
     return counts

@@ -164,11 +164,7 @@ public enum LiveMonitor {
 
     /// `INFO keysizes` (Redis 8+; empty elsewhere) as ordered fields.
     static func keySizes(_ connection: RedisConnection) -> [(field: String, value: String)] {
-        guard let text = (try? connection.command(["INFO", "keysizes"]))?.text else { return [] }
-        return text.split(whereSeparator: \.isNewline).compactMap { line in
-            guard !line.hasPrefix("#"), let colon = line.firstIndex(of: ":") else { return nil }
-            return (String(line[..<colon]), String(line[line.index(after: colon)...]))
-        }
+        (try? connection.command(["INFO", "keysizes"]))?.text.map(infoLines) ?? []
     }
 }
 

@@ -79,7 +79,7 @@ public final class LiveSampler {
         } else {
             // CLIENT INFO (6.2+) gives the address the server prints for this client.
             let info = (try? connection.require(["CLIENT", "INFO"]).text) ?? ""
-            let address = info.split(separator: " ").first { $0.hasPrefix("addr=") }.map { String($0.dropFirst(5)) }
+            let address = clientFields(info)["addr"]
             monitorAddress = Array((address ?? "").utf8)
             addressIsShared = address == nil
         }
@@ -252,7 +252,7 @@ public final class LiveSampler {
     /// `omem` (bytes in the output buffer) of a client, from `CLIENT LIST ID` (Redis 6.2+).
     public func outputBufferBytes(ofClient id: Int) -> Int? {
         guard isEnabled, let reply = try? send(["CLIENT", "LIST", "ID", String(id)]), let text = reply.text else { return nil }
-        return text.split(separator: " ").first { $0.hasPrefix("omem=") }.flatMap { Int($0.dropFirst(5)) }
+        return clientFields(text)["omem"].flatMap { Int($0) }
     }
 }
 

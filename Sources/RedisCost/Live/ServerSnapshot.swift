@@ -63,8 +63,7 @@ public struct ServerSnapshot: Sendable {
             largeRequests = entries(commandlog)
             largeReplies = try attempt(["COMMANDLOG", "GET", "128", "large-reply"]).map(entries)
         }
-        let ownAddress = try connection.command(["CLIENT", "INFO"]).text?.split(separator: " ")
-            .first { $0.hasPrefix("addr=") }.map { String($0.dropFirst(5)) }
+        let ownAddress = try connection.command(["CLIENT", "INFO"]).text.flatMap { clientFields($0)["addr"] }
         func others(_ list: [LogEntry]?) -> [LogEntry]? { list.map { $0.filter { $0.client != ownAddress } } }
         let infoText = try attempt(["INFO", "everything"])?.text ?? ""
         let info = parseInfo(infoText)
@@ -79,12 +78,7 @@ public struct ServerSnapshot: Sendable {
         snapshot.largeRequests = others(largeRequests)
         snapshot.largeReplies = others(largeReplies)
         snapshot.clients = try attempt(["CLIENT", "LIST"])?.text.map { text in
-            text.split(whereSeparator: \.isNewline).map { line in
-                Dictionary(line.split(separator: " ").compactMap { field -> (String, String)? in
-                    guard let eq = field.firstIndex(of: "=") else { return nil }
-                    return (String(field[..<eq]), String(field[field.index(after: eq)...]))
-                }, uniquingKeysWith: { a, _ in a })
-            }
+            text.split(whereSeparator: \.isNewline).map(clientFields)
         }
         snapshot.latency = try attempt(["LATENCY", "LATEST"])?.array?.compactMap { item in
             guard let fields = item.array, fields.count >= 4, let event = fields[0].text else { return nil }

@@ -83,14 +83,3 @@ extension ServerCommandDocs {
         return KeySpec(flags: flags, begin: begin, find: find)
     }
 }
-
-/// `INFO` text as `field → value`.
-public func parseInfo(_ text: String) -> [String: String] {
-    var fields: [String: String] = [:]
-    // "\r\n" is one Character in Swift: split on newlines of any kind.
-    for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
-        guard let colon = line.firstIndex(of: ":") else { continue }
-        fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
-    }
-    return fields
-}

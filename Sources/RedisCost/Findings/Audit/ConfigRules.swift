@@ -85,7 +85,7 @@ struct AOFRewriteRule: AuditRule {
         let writes = s.info.filter { $0.key.hasPrefix("cmdstat_") }.reduce(0.0) { total, field in
             let name = String(field.key.dropFirst(8)).replacingOccurrences(of: "|", with: " ").uppercased()
             guard let entry = table.indexByName[name].map({ table.entries[$0] }), entry.isWrite,
-                  let calls = field.value.split(separator: ",").first(where: { $0.hasPrefix("calls=") }).flatMap({ Double($0.dropFirst(6)) }) else { return total }
+                  let calls = infoFields(field.value)["calls"].flatMap({ Double($0) }) else { return total }
             return total + calls
         }
         let rate = writes / max(1, s.number("uptime_in_seconds") ?? 1)

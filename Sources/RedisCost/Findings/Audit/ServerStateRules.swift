@@ -47,7 +47,7 @@ struct SlowlogRule: AuditRule {
             var ranges: [(start: Int, length: Int)] = []
             for arg in argv { ranges.append(((ranges.last.map { $0.start + $0.length } ?? 0), arg.count)) }
             call.set(base: raw.baseAddress, ranges: ranges)
-            let keys = s.info["db\(s.database)"]?.split(separator: ",").first { $0.hasPrefix("keys=") }.flatMap { Int($0.dropFirst(5)) }
+            let keys = s.info["db\(s.database)"].flatMap { infoFields($0)["keys"] }.flatMap { Int($0) }
             let input = RawCallInput(argv: call, keyPositions: table.keyPositions(of: index, in: call), sizes: sizes,
                                      databaseSize: keys, allDatabasesSize: nil)
             return formula.evaluate(input).value
@@ -179,10 +179,7 @@ struct ReplicationRule: AuditRule {
             let offset = s.number("master_repl_offset") ?? 0
             for i in 0..<Int(replicas) {
                 guard let line = s.info["slave\(i)"] else { continue }
-                let fields = Dictionary(line.split(separator: ",").compactMap { f -> (String, String)? in
-                    let p = f.split(separator: "=", maxSplits: 1)
-                    return p.count == 2 ? (String(p[0]), String(p[1])) : nil
-                }, uniquingKeysWith: { a, _ in a })
+                let fields = infoFields(line)
                 let behind = offset - (Double(fields["offset"] ?? "") ?? offset)
                 facts.append("replica \(fields["ip"] ?? "?"):\(fields["port"] ?? "?") state \(fields["state"] ?? "?"), \(Int(behind)) bytes behind, lag \(fields["lag"] ?? "?") s")
                 if behind > 1_048_576 || (Int(fields["lag"] ?? "") ?? 0) > 10 || fields["state"] != "online" {
