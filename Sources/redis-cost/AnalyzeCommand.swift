@@ -57,7 +57,7 @@ enum AnalyzeCommand: Subcommand {
         if let truncated = result.truncatedAt {
             CLI.printError("\(truncated.file): truncated at byte \(truncated.offset) (an incomplete command); the complete part was analyzed")
         }
-        return FindingsFlags.exitCode(result, failOn: failOn, otherwise: ExitCode.success)
+        return FindingsFlags.exitCode(result.findings, failOn: failOn, otherwise: ExitCode.success)
     }
 
     /// `--sample` with the server to read sizes from, and its rate; shared by `analyze` and `state`.

@@ -54,10 +54,6 @@ enum FindingsFlags {
     }
 
     /// 3 when a finding reached the --fail-on level, else `otherwise`.
-    static func exitCode(_ result: AnalysisResult, failOn: Finding.Severity?, otherwise: Int32) -> Int32 {
-        exitCode(result.findings, failOn: failOn, otherwise: otherwise)
-    }
-
     static func exitCode(_ findings: [Finding], failOn: Finding.Severity?, otherwise: Int32) -> Int32 {
         if let level = failOn, findings.contains(where: { $0.severity >= level }) {
             CLI.printError("findings at or above \(level): " + findings.filter { $0.severity >= level }.map(\.rule).joined(separator: ", "))

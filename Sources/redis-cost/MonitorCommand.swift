@@ -86,7 +86,7 @@ enum MonitorCommand: Subcommand {
             CLI.printError("\(live.server): \(live.endReason); the report covers the \(result.calls) calls seen before")
             return ExitCode.failure
         }
-        return FindingsFlags.exitCode(result, failOn: failOn, otherwise: ExitCode.success)
+        return FindingsFlags.exitCode(result.findings, failOn: failOn, otherwise: ExitCode.success)
     }
 }
 

@@ -374,15 +374,7 @@ public final class Analyzer {
             let call = result.topCalls[i]
             result.topCalls[i].estimatedMicroseconds = call.cost.value.map { model.microseconds(calls: 1, elements: $0, elementClass: elementClass(call.command)) }
         }
-        for f in result.findings.indices {
-            for e in result.findings[f].evidence.indices {
-                let evidence = result.findings[f].evidence[e]
-                result.findings[f].evidence[e].estimatedMicroseconds = evidence.cost.map { model.microseconds(calls: 1, elements: $0, elementClass: evidence.elementClass) }
-            }
-            result.findings[f].estimatedMicroseconds = result.findings[f].costByClass.reduce(0) {
-                $0 + model.microseconds(calls: $1.value.calls, elements: $1.value.elements, elementClass: $1.key)
-            }
-        }
+        for f in result.findings.indices { result.findings[f].estimateTimes(model) }
     }
 }
 

@@ -55,6 +55,15 @@ public struct Finding: Sendable {
     public var estimatedMicroseconds = 0.0
     /// Calls and elements of the occurrences per element class, for the time model.
     var costByClass: [String: (calls: Int, elements: Double)] = [:]
+
+    /// Server time by the time model, for each piece of evidence and for all occurrences.
+    mutating func estimateTimes(_ model: TimeModel) {
+        for e in evidence.indices {
+            let element = evidence[e].elementClass
+            evidence[e].estimatedMicroseconds = evidence[e].cost.map { model.microseconds(calls: 1, elements: $0, elementClass: element) }
+        }
+        estimatedMicroseconds = costByClass.reduce(0) { $0 + model.microseconds(calls: $1.value.calls, elements: $1.value.elements, elementClass: $1.key) }
+    }
 }
 
 /// Collects a rule's occurrences: their count and cost, the costliest few as evidence, and
@@ -77,8 +86,9 @@ struct FindingBuilder {
             costByClass[call.elementClass] = (previous.calls + 1, previous.elements + value)
         }
         worst = max(worst, value)
-        if let first = call.positions.first, patternCounts.count < 10_000 || patternCounts[KeyPattern.fold(call.argv[first])] != nil {
-            patternCounts[KeyPattern.fold(call.argv[first]), default: 0] += 1
+        if let first = call.positions.first {
+            let pattern = KeyPattern.fold(call.argv[first])
+            if patternCounts.count < 10_000 || patternCounts[pattern] != nil { patternCounts[pattern, default: 0] += 1 }
         }
         if evidence.count < Self.evidenceLimit || value > (evidence.last?.cost ?? 0) {
             evidence.append(call.evidence(cost: cost, note: note))

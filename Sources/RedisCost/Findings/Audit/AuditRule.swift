@@ -35,12 +35,7 @@ public enum Audit {
         var findings = ruleTypes.flatMap { $0.findings(in: server, table: table) }
             .sorted { ($0.severity, $0.count) > ($1.severity, $1.count) }
         // Logged calls costed with their keys' sizes now: the time the model expects, beside the time logged.
-        for f in findings.indices {
-            for e in findings[f].evidence.indices {
-                let evidence = findings[f].evidence[e]
-                findings[f].evidence[e].estimatedMicroseconds = evidence.cost.map { timeModel.microseconds(calls: 1, elements: $0, elementClass: evidence.elementClass) }
-            }
-        }
+        for f in findings.indices { findings[f].estimateTimes(timeModel) }
         return findings
     }
 
