@@ -85,12 +85,7 @@ import Testing
             for extra in 0...4 {
                 let words = (0..<(table.traits[index].minimumArgc + extra)).map { "a\($0)" }
                 let bytes = words.map { Array($0.utf8) }
-                let flat = bytes.flatMap { $0 }
-                flat.withUnsafeBytes { raw in
-                    var argv = Argv()
-                    var ranges: [(start: Int, length: Int)] = []
-                    for word in bytes { ranges.append(((ranges.last.map { $0.start + $0.length } ?? 0), word.count)) }
-                    argv.set(base: raw.baseAddress, ranges: ranges)
+                Argv.with(bytes) { argv in
                     #expect(table.keyPositions(of: index, in: argv) == entry.keyPositions(in: argv), "\(entry.name) argc \(words.count)")
                 }
             }

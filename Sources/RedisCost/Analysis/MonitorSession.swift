@@ -224,16 +224,7 @@ public final class MonitorSession {
         pending = nil
         let nested: Cost = script.nestedUnknown ? .unknown(reason: "a call the script made has an unknown cost")
             : script.nestedUpperBound ? .atMost(script.nested) : .exact(script.nested)
-        var copy = Argv()
-        let flat = script.argv.flatMap { $0 }
-        flat.withUnsafeBytes { raw in
-            var ranges: [(start: Int, length: Int)] = []
-            var at = 0
-            for arg in script.argv {
-                ranges.append((at, arg.count))
-                at += arg.count
-            }
-            copy.set(base: raw.baseAddress, ranges: ranges)
+        Argv.with(script.argv) { copy in
             let positions = analyzer.table.keyPositions(of: script.index, in: copy)
             let saved = analyzer.replayer.database
             analyzer.replayer.database = script.line.database

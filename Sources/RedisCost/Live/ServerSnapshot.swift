@@ -94,9 +94,7 @@ public struct ServerSnapshot: Sendable {
         var keys: [[UInt8]] = []
         var seen: Set<[UInt8]> = []
         for entry in (slowlog ?? []) + (largeRequests ?? []) + (largeReplies ?? []) where !entry.argv.isEmpty && keys.count < limit {
-            let text = entry.argv.map { String(decoding: $0, as: UTF8.self) }
-            guard let index = table.index(forCommand: text[0], subcommand: text.count > 1 ? text[1] : nil),
-                  let position = table.entries[index].keyPositions(in: text).first, seen.insert(entry.argv[position]).inserted else { continue }
+            guard let position = table.resolve(entry.argv)?.keyPositions.first, seen.insert(entry.argv[position]).inserted else { continue }
             keys.append(entry.argv[position])
         }
         guard !keys.isEmpty else { return }

@@ -112,6 +112,15 @@ struct EntryTraits: Sendable {
 }
 
 extension CommandTable {
+    /// The entry and key positions of a call given as its arguments (a SLOWLOG entry), or nil
+    /// when the table does not know the command.
+    public func resolve(_ arguments: [[UInt8]]) -> (index: Int, keyPositions: [Int])? {
+        guard let first = arguments.first else { return nil }
+        let sub = arguments.count > 1 ? String(decoding: arguments[1], as: UTF8.self) : nil
+        guard let index = index(forCommand: String(decoding: first, as: UTF8.self), subcommand: sub) else { return nil }
+        return (index, Argv.with(arguments) { keyPositions(of: index, in: $0) })
+    }
+
     /// argv indices of a call's keys, by the entry's fixed positions when it has them.
     @inline(__always)
     func keyPositions(of index: Int, in argv: Argv) -> [Int] {

@@ -9,6 +9,9 @@ struct SlowlogRule: AuditRule {
 
     struct Group {
         var command = ""
+        /// The table entry, and the keys of the example call.
+        var index: Int?
+        var keys: [[UInt8]] = []
         var pattern: [UInt8] = []
         var count = 0
         var total = 0
@@ -19,19 +22,18 @@ struct SlowlogRule: AuditRule {
     static func groups(_ entries: [ServerSnapshot.LogEntry], table: CommandTable) -> [Group] {
         var groups: [String: Group] = [:]
         for entry in entries where !entry.argv.isEmpty {
-            let argvText = entry.argv.map { String(decoding: $0, as: UTF8.self) }
-            let name = table.index(forCommand: argvText[0], subcommand: argvText.count > 1 ? argvText[1] : nil).map { table.entries[$0].name }
-                ?? argvText[0].uppercased()
-            let key = table.index(forCommand: argvText[0], subcommand: argvText.count > 1 ? argvText[1] : nil)
-                .flatMap { table.entries[$0].keyPositions(in: argvText).first }.map { entry.argv[$0] }
-            let pattern = key.map { k in k.withUnsafeBytes { KeyPattern.fold($0) } } ?? []
+            let resolved = table.resolve(entry.argv)
+            let name = resolved.map { table.entries[$0.index].name } ?? String(decoding: entry.argv[0], as: UTF8.self).uppercased()
+            let keys = resolved?.keyPositions.map { entry.argv[$0] } ?? []
+            let pattern = keys.first.map { k in k.withUnsafeBytes { KeyPattern.fold($0) } } ?? []
             let id = name + " " + String(decoding: pattern, as: UTF8.self)
-            var group = groups[id] ?? Group(command: name, pattern: pattern)
+            var group = groups[id] ?? Group(command: name, index: resolved?.index, pattern: pattern)
             group.count += 1
             group.total += entry.value
             if entry.value >= group.largest {
                 group.largest = entry.value
                 group.example = entry
+                group.keys = keys
             }
             groups[id] = group
         }
@@ -41,12 +43,7 @@ struct SlowlogRule: AuditRule {
     /// The cost formula of a logged call with the sizes its keys have now (nil when unknown).
     static func costNow(_ argv: [[UInt8]], index: Int, sizes: [KeySize], server s: ServerSnapshot, table: CommandTable) -> Double? {
         guard let formula = table.formulas[index] else { return nil }
-        let flat = argv.flatMap { $0 }
-        return flat.withUnsafeBytes { raw -> Double? in
-            var call = Argv()
-            var ranges: [(start: Int, length: Int)] = []
-            for arg in argv { ranges.append(((ranges.last.map { $0.start + $0.length } ?? 0), arg.count)) }
-            call.set(base: raw.baseAddress, ranges: ranges)
+        return Argv.with(argv) { call -> Double? in
             let keys = s.info["db\(s.database)"].flatMap { infoFields($0)["keys"] }.flatMap { Int($0) }
             let input = RawCallInput(argv: call, keyPositions: table.keyPositions(of: index, in: call), sizes: sizes,
                                      databaseSize: keys, allDatabasesSize: nil)
@@ -62,9 +59,7 @@ struct SlowlogRule: AuditRule {
             let groups = groups(entries, table: table)
             let evidence = groups.prefix(10).map { g -> Finding.Evidence in
                 let entry = g.example!
-                let argvText = entry.argv.map { String(decoding: $0, as: UTF8.self) }
-                let index = table.index(forCommand: argvText[0], subcommand: argvText.count > 1 ? argvText[1] : nil)
-                let keys = index.map { table.entries[$0].keyPositions(in: argvText).map { entry.argv[$0] } } ?? []
+                let (index, keys) = (g.index, g.keys)
                 let complexity = index.flatMap { table.entries[$0].complexity } ?? "not in the table"
                 var note = "\(g.count) × in the log, \(grouped(g.total)) \(unit) in all, largest \(grouped(g.largest)) \(unit); documented: \(complexity)"
                 if let first = keys.first, let sampled = s.keySizes[first] {

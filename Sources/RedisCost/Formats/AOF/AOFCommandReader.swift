@@ -32,6 +32,22 @@ public struct Argv {
         for range in ranges { append(start: range.start, length: range.length) }
     }
 
+    /// An argv over copies of the arguments, valid inside `body` (a script call kept until its
+    /// nested calls end, a SLOWLOG entry, tests).
+    public static func with<R>(_ arguments: [[UInt8]], _ body: (Argv) throws -> R) rethrows -> R {
+        var ranges: [(start: Int, length: Int)] = []
+        var at = 0
+        for argument in arguments {
+            ranges.append((at, argument.count))
+            at += argument.count
+        }
+        return try arguments.flatMap { $0 }.withUnsafeBytes { raw in
+            var argv = Argv()
+            argv.set(base: raw.baseAddress, ranges: ranges)
+            return try body(argv)
+        }
+    }
+
     public func bytes(_ index: Int) -> [UInt8] { Array(self[index]) }
 }
 
