@@ -16,22 +16,7 @@ enum RulesCommand: Subcommand {
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
-        let rules = FindingsEngine.ruleTypes
-        if format == "json" {
-            let list = rules.map { rule -> [String: Any] in
-                ["rule": rule.id, "title": rule.title, "severity": rule.severity.description, "why": rule.why, "fix": rule.fix,
-                 "threshold": rule.threshold.map { ["default": $0.value, "unit": $0.unit] as [String: Any] } ?? NSNull()]
-            }
-            let data = try JSONSerialization.data(withJSONObject: list, options: [.prettyPrinted, .sortedKeys])
-            try emit(String(decoding: data, as: UTF8.self) + "\n", to: nil)
-            return ExitCode.success
-        }
-        var out = "| Rule | Severity | Threshold | What | Fix |\n| --- | --- | --- | --- | --- |\n"
-        for rule in rules {
-            let threshold = rule.threshold.map { "\(grouped($0.value)) \($0.unit)" } ?? ""
-            out += "| `\(rule.id)` | \(rule.severity) | \(threshold) | \(rule.title) | \(rule.fix.replacingOccurrences(of: "|", with: "\\|")) |\n"
-        }
-        try emit(out, to: nil)
+        try emit(format == "json" ? RulesReport.json() : RulesReport.markdown(), to: nil)
         return ExitCode.success
     }
 }
