@@ -1,12 +1,21 @@
-/// Folds a key name into its pattern: `user:1234:sessions` → `user:*:sessions`. Parts
-/// between separators that are numbers, hex strings (8+ characters with a digit) or UUIDs
-/// become `*`, so keys of one kind group together. Works on bytes; no String per call.
+/// Folds a key name into its pattern: `user:1234:sessions` → `user:*:sessions`,
+/// `celery-task-meta-<uuid>` → `celery-task-meta-*`, `api-window@1700000000` → `api-window@*`.
+/// Parts that are numbers, hex strings (8+ characters with a digit) or UUIDs become `*`,
+/// whatever separates them, so keys of one kind group together. Works on bytes; no String
+/// per call.
 public enum KeyPattern {
+    /// Bytes that separate the parts of a name. `-` is one too (`celery-task-meta-…`), so a
+    /// UUID, whose own dashes would split it, is recognised before parts are cut.
     @inline(__always)
     static func isSeparator(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "|"), UInt8(ascii: "#"),
-             UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: ";"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: " "): true
+             UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: ";"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: " "),
+             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "@"), UInt8(ascii: "+"), UInt8(ascii: "$"), UInt8(ascii: "!"),
+             UInt8(ascii: "~"), UInt8(ascii: "?"), UInt8(ascii: "&"), UInt8(ascii: "%"), UInt8(ascii: "("), UInt8(ascii: ")"),
+             UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""),
+             UInt8(ascii: "\t"):
+            true
         default: false
         }
     }
@@ -23,6 +32,12 @@ public enum KeyPattern {
         var start = 0
         var i = 0
         while i <= key.count {
+            if i == start, uuidLength(key, at: i) > 0 {
+                out.append(UInt8(ascii: "*"))
+                i += 36
+                start = i
+                continue
+            }
             if i == key.count || isSeparator(key[i]) {
                 let part = UnsafeRawBufferPointer(rebasing: key[start..<i])
                 if isVariable(part) {
@@ -39,21 +54,35 @@ public enum KeyPattern {
 
     public static func fold(_ key: [UInt8]) -> [UInt8] { key.withUnsafeBytes { fold($0) } }
 
+    /// 36 when a UUID (8-4-4-4-12 hex digits) starts at `i` and ends at the name's end or a
+    /// separator, else 0.
+    @inline(__always)
+    static func uuidLength(_ key: UnsafeRawBufferPointer, at i: Int) -> Int {
+        guard key.count - i >= 36 else { return 0 }
+        for k in 0..<36 {
+            let byte = key[i + k]
+            if k == 8 || k == 13 || k == 18 || k == 23 {
+                if byte != UInt8(ascii: "-") { return 0 }
+            } else if !isHexDigit(byte) {
+                return 0
+            }
+        }
+        return i + 36 == key.count || isSeparator(key[i + 36]) ? 36 : 0
+    }
+
+    @inline(__always)
+    static func isHexDigit(_ byte: UInt8) -> Bool {
+        (byte >= 48 && byte <= 57) || ((byte | 0x20) >= 97 && (byte | 0x20) <= 102)
+    }
+
+    /// A number, or a hex string of 8+ characters with at least one digit (ids, hashes,
+    /// Dramatiq's message ids). Words (`default`, `beef`) stay.
     static func isVariable(_ part: UnsafeRawBufferPointer) -> Bool {
         guard !part.isEmpty else { return false }
         var digits = 0
-        var hex = 0
-        var dashes = 0
         for byte in part {
-            if byte >= 48 && byte <= 57 { digits += 1; hex += 1 }
-            else if (byte | 0x20) >= 97 && (byte | 0x20) <= 102 { hex += 1 }
-            else if byte == UInt8(ascii: "-") { dashes += 1 }
-            else { return false }
+            if byte >= 48 && byte <= 57 { digits += 1 } else if !isHexDigit(byte) { return false }
         }
-        if digits == part.count { return true }
-        if dashes == 0 { return hex == part.count && part.count >= 8 && digits > 0 }
-        // A UUID: 8-4-4-4-12 hex digits.
-        return dashes == 4 && part.count == 36 && hex == 32
-            && [8, 13, 18, 23].allSatisfy { part[$0] == UInt8(ascii: "-") }
+        return digits == part.count || (part.count >= 8 && digits > 0)
     }
 }

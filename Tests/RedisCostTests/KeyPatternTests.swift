@@ -1,0 +1,36 @@
+import Testing
+@testable import RedisCost
+
+/// Key names as real libraries write them fold to one pattern per kind of key, whatever the
+/// separator; words stay.
+@Suite struct KeyPatternTests {
+    static let cases: [(String, String)] = [
+        ("user:1234:sessions", "user:*:sessions"),
+        ("job:550e8400-e29b-41d4-a716-446655440000", "job:*"),
+        ("cache/deadbeef01/x.json", "cache/*/x.json"),
+        ("feed:abc", "feed:abc"),
+        // Celery's result keys and group results.
+        ("celery-task-meta-0b1c9a0e-7f35-4f1e-9d7b-2f6f1b1f9c11", "celery-task-meta-*"),
+        ("celery-taskset-meta-0b1c9a0e-7f35-4f1e-9d7b-2f6f1b1f9c11.j", "celery-taskset-meta-*.j"),
+        ("_kombu.binding.celery", "_kombu.binding.celery"),
+        // Dramatiq's message ids (UUIDs) and hex ids.
+        ("dramatiq:default.DQ.msgs", "dramatiq:default.DQ.msgs"),
+        ("dramatiq:__heartbeats__", "dramatiq:__heartbeats__"),
+        ("dramatiq:results:6f1e2a9b0c3d4e5f", "dramatiq:results:*"),
+        ("dramatiq:default.msgs_0b1c9a0e7f354f1e9d7b2f6f1b1f9c11", "dramatiq:default.msgs_*"),
+        // Epochs and numbers after any separator.
+        ("api-window@1700000000", "api-window@*"),
+        ("rate_limit_42", "rate_limit_*"),
+        ("session|99|cart", "session|*|cart"),
+        ("rq:job:3f2a9c1d-aaaa-bbbb-cccc-123456789abc:dependents", "rq:job:*:dependents"),
+        ("huey.r.6f1e2a9b-0c3d-4e5f-8a9b-0c1d2e3f4a5b", "huey.r.*"),
+        // A UUID not bounded by separators is not a UUID (a word that merely contains hex).
+        ("x550e8400-e29b-41d4-a716-446655440000", "x550e8400-e29b-41d4-a716-*"),
+        ("v2:beef:cafe", "v2:beef:cafe"),
+        ("", ""),
+    ]
+
+    @Test(arguments: cases) func folds(_ name: String, _ pattern: String) {
+        #expect(String(decoding: KeyPattern.fold(Array(name.utf8)), as: UTF8.self) == pattern)
+    }
+}
