@@ -83,7 +83,7 @@ enum AnalyzeCommand: Subcommand {
     static func analyze(_ path: String, options: Analyzer.Options = .init(), baseline: String? = nil,
                         sample: (ConnectionOptions, Double)? = nil, findings: FindingsEngine? = nil) throws -> (AnalysisResult, Analyzer) {
         let table = try loadTable()
-        if isMonitorCapture(path) {
+        if InputKind.detect(path) == .monitorCapture {
             let analyzer = Analyzer(table: table, options: options)
             analyzer.findingsEngine = findings
             var sampler: LiveSampler?
@@ -160,18 +160,6 @@ enum StateCommand: Subcommand {
         }
         return ExitCode.success
     }
-}
-
-/// A MONITOR capture starts with redis-cli's "OK" or a line "<seconds>.<micro> [".
-func isMonitorCapture(_ path: String) -> Bool {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-          let handle = FileHandle(forReadingAtPath: path) else { return false }
-    defer { try? handle.close() }
-    let head = String(decoding: (try? handle.read(upToCount: 64)) ?? Data(), as: UTF8.self)
-    let first = head.hasPrefix("OK") ? String(head.drop { $0 != "\n" }.dropFirst()) : head
-    guard let dot = first.firstIndex(of: "."), !first[..<dot].isEmpty, first[..<dot].allSatisfy(\.isNumber) else { return false }
-    return first[dot...].contains(" [")
 }
 
 /// A one-line progress indicator on stderr, only when stderr is a terminal.

@@ -13,6 +13,8 @@ public struct AOFInput: Sendable {
         case aof
         /// An RDB file, or an AOF that starts with an RDB preamble.
         case rdb
+        /// A MONITOR capture (`redis-cli monitor` text, or a live session's stream).
+        case monitor
     }
 
     public struct Segment: Sendable {
