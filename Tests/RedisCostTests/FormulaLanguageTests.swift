@@ -53,7 +53,7 @@ import Testing
 
     @Test func syntaxErrorsSayWhereAndWhat() {
         #expect(throws: FormulaSyntaxError(formula: "1 +", offset: 3, expected: "expected a number, a name or \"(\"")) { _ = try Formula("1 +") }
-        #expect(throws: FormulaSyntaxError(formula: "sizez", offset: 0, expected: "expected a variable (argc, keys, size, sizes, items, dbsize, allkeys, nested)")) { _ = try Formula("sizez") }
+        #expect(throws: FormulaSyntaxError(formula: "sizez", offset: 0, expected: "expected a variable (argc, keys, size, sizes, items, dbsize, allkeys, nested, patterns)")) { _ = try Formula("sizez") }
         #expect(throws: FormulaSyntaxError.self) { _ = try Formula("min(") }
         #expect(throws: FormulaSyntaxError.self) { _ = try Formula("opt(COUNT, 1)") }
         #expect(throws: FormulaSyntaxError.self) { _ = try Formula("log(1, 2)") }

@@ -16,6 +16,9 @@ public struct AnalysisResult: Sendable {
         public var unknownCalls = 0
         public var upperBoundCalls = 0
         public var maxCost = 0.0
+        /// Of `cost`, what the calls a wrapper ran (MULTI…EXEC, scripts) touched: a wrapper's
+        /// row includes them, as INFO commandstats does; totals count them once, in their own rows.
+        public var nestedCost = 0.0
         public var isWrite = false
         /// MONITOR only: the sum and the largest of the gaps to the next line (an upper bound
         /// of the time each call took).
@@ -31,7 +34,9 @@ public struct AnalysisResult: Sendable {
         public var command: String
         public var keys: [[UInt8]]
         public var sizes: [KeySize]
+        /// A wrapper's cost includes the calls it ran (MULTI…EXEC, a script); `nestedCost` is their part.
         public var cost: Cost
+        public var nestedCost: Double?
         /// Unix seconds from the last `#TS:` annotation before it, if any.
         public var time: Int64?
         public var file: String

@@ -59,6 +59,9 @@ public final class Analyzer {
     public var sizeSource: ((_ key: UnsafeRawBufferPointer, _ database: Int) -> SampledKey?)?
     /// The rules that watch the calls (Findings/); nil: no findings.
     public var findingsEngine: FindingsEngine?
+    /// Subscriptions seen in a capture or live session, for PUBLISH's cost; nil for an AOF
+    /// (PUBLISH never reaches one).
+    var subscriptions: Subscriptions?
     /// Set by a MONITOR session for the call being costed.
     var currentClient: String?
     var currentMicroseconds: Int64?
@@ -224,8 +227,43 @@ public final class Analyzer {
         return .unknown
     }
 
+    /// What the calls a wrapper ran (MULTI…EXEC, a script's calls) added up to, each costed
+    /// and estimated once when it ran.
+    struct NestedCalls {
+        var elements = 0.0
+        var microseconds = 0.0
+        var unknown = false
+        var upperBound = false
+
+        mutating func add(_ call: CallCost) {
+            if let v = call.cost.value, let us = call.microseconds {
+                elements += v
+                microseconds += us
+            } else {
+                unknown = true
+            }
+            if call.cost.isUpperBound { upperBound = true }
+        }
+
+        func cost(unknownReason: String) -> Cost {
+            unknown ? .unknown(reason: unknownReason) : upperBound ? .atMost(elements) : .exact(elements)
+        }
+    }
+
+    /// One call's cost and its estimated server time, computed once and used everywhere
+    /// (totals, tables, findings). A wrapper's are inclusive of what it ran, as INFO
+    /// commandstats counts it; `ownElements`/`ownMicroseconds` are its own part, which totals,
+    /// patterns, clients and the timeline add (its calls are counted there already).
+    struct CallCost {
+        var cost: Cost
+        var microseconds: Double?
+        var ownElements: Double?
+        var ownMicroseconds: Double?
+    }
+
     @discardableResult
-    func cost(_ argv: Argv, index: Int, positions: [Int], file: String, offset: Int, nested: Cost? = nil) -> Cost {
+    func cost(_ argv: Argv, index: Int, positions: [Int], file: String, offset: Int,
+              nested: NestedCalls? = nil, nestedUnknownReason: String = "") -> CallCost {
         sizesBuffer.removeAll(keepingCapacity: true)
         for position in positions {
             let id = replayer.lookup(argv[position])
@@ -245,21 +283,34 @@ public final class Analyzer {
         let input = RawCallInput(
             argv: argv, keyPositions: positions, sizes: sizesBuffer,
             databaseSize: absentKeysAreKnown ? replayer.keyspace.keyCount(in: replayer.database) : sampledDatabaseSizes[replayer.database],
-            allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : sampledAllKeys, nestedCost: nested, replayer: replayer)
+            allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : sampledAllKeys,
+            nestedCost: nested.map { $0.cost(unknownReason: nestedUnknownReason) }, replayer: replayer,
+            subscriptions: subscriptions)
         let cost = table.formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
         if cost.value == nil, sizesBuffer.contains(.unknown) { result.callsOnKeysOfUnknownSize += 1 }
         result.calls += 1
         commandStats[index].calls += 1
-        let value = cost.value
-        if let value {
+        var call = CallCost(cost: cost)
+        if let value = cost.value {
+            let nestedElements = nested?.elements ?? 0
+            let own = max(0, value - nestedElements)
+            let ownMicroseconds = options.timeModel.microseconds(calls: 1, elements: own, elementClass: elementClasses[index])
+            call.microseconds = ownMicroseconds + (nested?.microseconds ?? 0)
+            // Compiling a script is not a walk over data: it is priced in time only.
+            call.ownElements = TimeModel.countsElements(elementClasses[index]) ? own : 0
+            call.ownMicroseconds = ownMicroseconds
             commandStats[index].cost += value
+            commandStats[index].nestedCost += nestedElements
             commandStats[index].maxCost = max(commandStats[index].maxCost, value)
-            result.totalCost += value
+            commandStats[index].estimatedMicroseconds += call.microseconds!
+            result.totalCost += call.ownElements!
+            result.estimatedMicroseconds += ownMicroseconds
             if cost.isUpperBound { commandStats[index].upperBoundCalls += 1 }
         } else {
             commandStats[index].unknownCalls += 1
             result.unknownCostCalls += 1
         }
+        let value = call.ownElements
 
         if trackHotKeys, let first = positions.first {
             let identity = keyIdentity(argv[first], database: replayer.database)
@@ -308,17 +359,18 @@ public final class Analyzer {
         if let engine = findingsEngine, engine.watches(index) {
             engine.observe(ObservedCall(
                 index: index, command: table.entries[index].name, argv: argv, positions: positions, sizes: sizesBuffer, cost: cost,
+                estimatedMicroseconds: call.microseconds,
                 database: replayer.database, microseconds: currentMicroseconds ?? time.map { $0 * 1_000_000 }, client: currentClient,
                 inTransaction: inTransaction, inScript: inScript,
-                file: file, offset: offset, isCapture: result.isMonitor, elementClass: elementClasses[index]))
+                file: file, offset: offset, isCapture: result.isMonitor))
         }
-        if let value, topCalls.admits(value) {
+        if let microseconds = call.microseconds, topCalls.admits(microseconds) {
             topCalls.insert(AnalysisResult.Call(
-                command: table.entries[index].name, keys: positions.map { argv.bytes($0) }, sizes: sizesBuffer,
-                cost: cost, time: time, file: file, offset: offset, inTransaction: inTransaction,
-                database: replayer.database), cost: value)
+                estimatedMicroseconds: microseconds, command: table.entries[index].name, keys: positions.map { argv.bytes($0) },
+                sizes: sizesBuffer, cost: cost, nestedCost: nested?.elements, time: time, file: file, offset: offset,
+                inTransaction: inTransaction, database: replayer.database), microseconds: microseconds)
         }
-        return cost
+        return call
     }
 
     private func flushSecond() {
@@ -356,32 +408,15 @@ public final class Analyzer {
             result.findings = engine.findings(in: result)
             result.minimumVersion = VersionRule.minimumVersion(result, table)
         }
-        estimateTimes()
+        result.timeModelSource = options.timeModel.source
     }
 
-    /// Estimated server time by the time model, for commands, top calls and findings.
-    private func estimateTimes() {
-        let model = options.timeModel
-        func elementClass(_ name: String) -> String { table.indexByName[name].map { elementClasses[$0] } ?? "keyspace" }
-        result.timeModelSource = model.source
-        result.estimatedMicroseconds = 0
-        for i in result.commands.indices {
-            let c = result.commands[i]
-            result.commands[i].estimatedMicroseconds = model.microseconds(calls: c.calls - c.unknownCalls, elements: c.cost, elementClass: elementClass(c.name))
-            result.estimatedMicroseconds += result.commands[i].estimatedMicroseconds
-        }
-        for i in result.topCalls.indices {
-            let call = result.topCalls[i]
-            result.topCalls[i].estimatedMicroseconds = call.cost.value.map { model.microseconds(calls: 1, elements: $0, elementClass: elementClass(call.command)) }
-        }
-        for f in result.findings.indices { result.findings[f].estimateTimes(model) }
-    }
 }
 
-/// The costliest calls, kept in a min-heap so each call costs O(1) unless it is among them.
-/// Costs are ranked in whole elements, as the report prints them: calls whose costs round
-/// the same are ties, and the first one seen stays (a growing sorted set's ZADDs, log(n)
-/// apart by fractions, would otherwise each push out the one before).
+/// The costliest calls by estimated server time, kept in a min-heap so each call costs O(1)
+/// unless it is among them. Times are ranked in tenths of a microsecond: calls whose times
+/// round the same are ties, and the first one seen stays (a growing sorted set's ZADDs,
+/// log(n) apart by fractions, would otherwise each push out the one before).
 struct TopCalls {
     let limit: Int
     private var heap: [(cost: Double, sequence: Int, call: AnalysisResult.Call)] = []
@@ -389,11 +424,13 @@ struct TopCalls {
 
     init(limit: Int) { self.limit = limit }
 
-    func admits(_ cost: Double) -> Bool { limit > 0 && (heap.count < limit || cost.rounded() > heap[0].cost) }
+    func admits(_ microseconds: Double) -> Bool { limit > 0 && (heap.count < limit || Self.rank(microseconds) > heap[0].cost) }
 
-    mutating func insert(_ call: AnalysisResult.Call, cost: Double) {
+    static func rank(_ microseconds: Double) -> Double { (microseconds * 10).rounded() }
+
+    mutating func insert(_ call: AnalysisResult.Call, microseconds: Double) {
         sequence += 1
-        let item = (cost.rounded(), sequence, call)
+        let item = (Self.rank(microseconds), sequence, call)
         if heap.count < limit {
             heap.append(item)
             var i = heap.count - 1
@@ -454,6 +491,14 @@ struct RawCallInput: FormulaInput {
     var nestedCost: Cost? = nil
     /// The replay model, for what a formula reads from a list's elements.
     var replayer: Replayer? = nil
+    /// Who is subscribed to what (captures and live sessions).
+    var subscriptions: Subscriptions? = nil
+
+    func subscribers(ofChannelAt index: Int, shard: Bool) -> Int? {
+        guard index < argv.count else { return nil }
+        return subscriptions?.count(argv[index], shard ? .shard : .channel)
+    }
+    var patternSubscriptions: Int? { subscriptions?.patterns }
 
     var argumentCount: Int { argv.count }
 

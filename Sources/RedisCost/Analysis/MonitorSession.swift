@@ -11,16 +11,13 @@ public final class MonitorSession {
         var index: Int
         var line: MonitorReader.MonitorLine
         var client: Int
-        var nested = 0.0
-        var nestedUnknown = false
-        var nestedUpperBound = false
+        var nested = Analyzer.NestedCalls()
     }
 
     struct ClientState {
         var stats: AnalysisResult.ClientStats
         var inTransaction = false
-        var transactionCost = 0.0
-        var transactionUnknown = false
+        var transaction = Analyzer.NestedCalls()
     }
 
     /// The last call, whose duration the next line's timestamp bounds. Its line is copied out
@@ -62,6 +59,7 @@ public final class MonitorSession {
         self.analyzer = analyzer
         self.file = file
         roles = analyzer.table.entries.map { Role($0.name) }
+        subscriptionChanges = analyzer.table.entries.map { Subscriptions.Change(command: $0.name) }
         if let baseline = options.baseline {
             _ = try analyzer.run(baseline)
         }
@@ -73,7 +71,10 @@ public final class MonitorSession {
         analyzer.result.knowsWholeDataSet = analyzer.absentKeysAreKnown
         analyzer.trackHotKeys = true
         analyzer.replayer.expiresByClock = true
-        segment = AnalysisResult.Segment(path: file, role: .incremental, format: .aof, bytes: 0, commands: 0)
+        // Subscriptions from before a capture are not in it; one that began with the server
+        // (`--baseline empty`) shows them all.
+        analyzer.subscriptions = Subscriptions(knownFromStart: options.startsEmpty)
+        segment = AnalysisResult.Segment(path: file, role: .incremental, format: .monitor, bytes: 0, commands: 0)
     }
 
     /// Analyses every line of `bytes`, which must end at a line end (a live stream keeps its
@@ -152,6 +153,8 @@ public final class MonitorSession {
         if !line.isScript { finishScript() }
         guard let index = analyzer.resolve(argv) else {
             analyzer.countUnknownCommand(argv)
+            clientStates[clientIndex].stats.calls += 1
+            clientStates[clientIndex].stats.unknownCalls += 1
             previous = nil
             return
         }
@@ -169,31 +172,32 @@ public final class MonitorSession {
             analyzer.result.scripts += 1
             return
         }
-        let cost: Cost
+        let cost: Analyzer.CallCost
         if role == .exec && clientStates[clientIndex].inTransaction {
-            let state = clientStates[clientIndex]
-            let nested: Cost = state.transactionUnknown ? .unknown(reason: "a call in the transaction has an unknown cost") : .exact(state.transactionCost)
+            let nested = clientStates[clientIndex].transaction
             clientStates[clientIndex].inTransaction = false
             analyzer.inTransaction = false
-            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber, nested: nested)
+            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber,
+                                 nested: nested, nestedUnknownReason: "a call in the transaction has an unknown cost")
             analyzer.result.transactions += 1
         } else {
             cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber)
             if role == .multi {
                 clientStates[clientIndex].inTransaction = true
-                clientStates[clientIndex].transactionCost = 0
-                clientStates[clientIndex].transactionUnknown = false
+                clientStates[clientIndex].transaction = Analyzer.NestedCalls()
             } else if role == .discard {
                 clientStates[clientIndex].inTransaction = false
             }
         }
         if line.isScript, pending != nil {
-            if let v = cost.value { pending!.nested += v } else { pending!.nestedUnknown = true }
-            if cost.isUpperBound { pending!.nestedUpperBound = true }
+            pending!.nested.add(cost)
         } else if clientStates[clientIndex].inTransaction, role != .multi {
-            if let v = cost.value { clientStates[clientIndex].transactionCost += v } else { clientStates[clientIndex].transactionUnknown = true }
+            clientStates[clientIndex].transaction.add(cost)
         }
         account(cost, client: clientIndex)
+        if let change = subscriptionChanges[index] {
+            analyzer.subscriptions?.apply(change, argv, client: clientHash)
+        }
         if analyzer.changesModel(index) { analyzer.applyWrite(argv, index: index, positions: positions) }
     }
 
@@ -215,6 +219,7 @@ public final class MonitorSession {
 
     /// Per table entry.
     private let roles: [Role]
+    private let subscriptionChanges: [Subscriptions.Change?]
     /// Client addresses followed one by one; later ones share an entry.
     static let clientLimit = 100_000
 
@@ -222,8 +227,6 @@ public final class MonitorSession {
     private func finishScript() {
         guard let script = pending else { return }
         pending = nil
-        let nested: Cost = script.nestedUnknown ? .unknown(reason: "a call the script made has an unknown cost")
-            : script.nestedUpperBound ? .atMost(script.nested) : .exact(script.nested)
         Argv.with(script.argv) { copy in
             let positions = analyzer.table.keyPositions(of: script.index, in: copy)
             let saved = analyzer.replayer.database
@@ -231,15 +234,17 @@ public final class MonitorSession {
             analyzer.currentClient = clientStates[script.client].stats.client
             analyzer.currentMicroseconds = script.line.microseconds
             analyzer.inScript = false
-            let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineNumber, nested: nested)
+            let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineNumber,
+                                     nested: script.nested, nestedUnknownReason: "a call the script made has an unknown cost")
             analyzer.replayer.database = saved
             account(cost, client: script.client)
         }
     }
 
-    private func account(_ cost: Cost, client: Int) {
+    /// A client's cost counts each call once: a wrapper adds only its own part.
+    private func account(_ cost: Analyzer.CallCost, client: Int) {
         clientStates[client].stats.calls += 1
-        if let v = cost.value { clientStates[client].stats.cost += v } else { clientStates[client].stats.unknownCalls += 1 }
+        if let v = cost.ownElements { clientStates[client].stats.cost += v } else { clientStates[client].stats.unknownCalls += 1 }
     }
 
     /// Builds the record of a slow call by reading its line again (only for the few admitted).
@@ -297,7 +302,7 @@ public final class MonitorSession {
         finishScript()
         analyzer.replayer.expireKeys()
         analyzer.result.segments = [segment]
-        analyzer.result.clients = clientStates.map(\.stats).sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
+        analyzer.result.clients = clientStates.map(\.stats).filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
         analyzer.result.slowestCalls = slowest.sorted
         analyzer.result.hotKeysTracked = analyzer.hotKeys.count
         analyzer.result.hotKeys = Array(analyzer.hotKeys.sorted { ($0.calls, $1.name.count) > ($1.calls, $0.name.count) }.prefix(30))

@@ -83,8 +83,15 @@ public protocol FormulaInput {
     /// argv entry at `argument` (the list's length when it is not there), or nil when the
     /// input does not know the list's elements.
     func listWalk(key: Int, toArgument argument: Int) -> Int?
+    /// Clients subscribed to the channel named by the argv entry at `index` (a shard channel
+    /// with `shard`), or nil when the input cannot know them.
+    func subscribers(ofChannelAt index: Int, shard: Bool) -> Int?
+    /// Pattern subscriptions of all clients, or nil when unknown.
+    var patternSubscriptions: Int? { get }
 }
 
 extension FormulaInput {
     public func listWalk(key: Int, toArgument argument: Int) -> Int? { nil }
+    public func subscribers(ofChannelAt index: Int, shard: Bool) -> Int? { nil }
+    public var patternSubscriptions: Int? { nil }
 }

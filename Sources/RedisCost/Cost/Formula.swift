@@ -3,7 +3,8 @@
 /// The language (documented in Data/README.md) is arithmetic over a call's facts:
 /// `argc`, `keys`, `size`, `size(i)`, `sizes`, `items`, `items(i)`, `total(i)`, `smallest(i)`,
 /// `largest(i)`, `arg(i)`, `num(i, default)`, `len(i)`, `opt("TOKEN", default[, k])`,
-/// `has("TOKEN")`, `count("TOKEN"…)`, `find(i, a)`, `dbsize`, `allkeys`, `nested`, and the
+/// `has("TOKEN")`, `count("TOKEN"…)`, `find(i, a)`, `dbsize`, `allkeys`, `nested`, `patterns`,
+/// `subscribers(i)`, `shardsubscribers(i)`, and the
 /// functions `log`, `min`, `max`, `abs`, `cap`, `if`, `range`, `depth`, `atmost`, `orelse`,
 /// `unknown`.
 public struct Formula: Sendable, Equatable, CustomStringConvertible {
@@ -34,15 +35,19 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
         case dbsize, allkeys
         /// Total cost of the calls a script or transaction made.
         case nested
+        /// Pattern subscriptions of all clients (PUBLISH matches the channel against each).
+        case patterns
     }
 
     enum Function: String, Sendable, CaseIterable {
         case size, items, total, smallest, largest, arg, num, len, opt, has, count, log, min, max
         case `if`, range, depth, atmost, unknown, abs, cap, find, orelse
+        /// Clients subscribed to the channel / shard channel named by argument i.
+        case subscribers, shardsubscribers
 
         var arity: ClosedRange<Int> {
             switch self {
-            case .size, .items, .total, .smallest, .largest, .arg, .len, .has, .log, .atmost, .unknown, .abs: 1...1
+            case .size, .items, .total, .smallest, .largest, .arg, .len, .has, .log, .atmost, .unknown, .abs, .subscribers, .shardsubscribers: 1...1
             case .opt: 2...3
             case .min, .max, .count: 1...16
             case .if, .range: 3...3
@@ -83,7 +88,7 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
                 case .size, .sizes, .items: return .keySizes
                 case .dbsize: return .databaseSize
                 case .allkeys: return .allKeys
-                case .argc, .keys, .nested: return []
+                case .argc, .keys, .nested, .patterns: return []
                 }
             case .call(let function, let arguments):
                 var needs = arguments.reduce(into: Needs()) { $0.formUnion(walk($1)) }

@@ -103,8 +103,15 @@ struct FormulaEvaluator<Input: FormulaInput> {
             case .unknown(let reason)?: throw FormulaUnknown(reason: reason)
             case nil: throw FormulaUnknown(reason: "the calls it made are not in this input")
             }
+        case .patterns:
+            guard let n = input.patternSubscriptions else { throw FormulaUnknown(reason: Self.subscribersUnknown) }
+            // A capture does not show clients that disconnect: counts from it are upper bounds.
+            isUpperBound = true
+            return Double(n)
         }
     }
+
+    static var subscribersUnknown: String { "subscribers unknown: the input does not show subscriptions made before it began" }
 
     func text(_ node: Formula.Node) -> String {
         if case .text(let t) = node { return t }
@@ -217,6 +224,14 @@ struct FormulaEvaluator<Input: FormulaInput> {
                 throw FormulaUnknown(reason: "the list's elements are not known")
             }
             return Double(walked)
+        case .subscribers, .shardsubscribers:
+            let argument = try value(arguments[0])
+            guard argument >= 0, argument < Double(input.argumentCount) else { throw FormulaUnknown(reason: "the channel is missing") }
+            guard let n = input.subscribers(ofChannelAt: Int(argument), shard: function == .shardsubscribers) else {
+                throw FormulaUnknown(reason: Self.subscribersUnknown)
+            }
+            isUpperBound = true
+            return Double(n)
         case .orelse:
             // The first value when it is known, else the second (an exact walk, else a bound).
             let saved = isUpperBound

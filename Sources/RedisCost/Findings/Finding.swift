@@ -51,18 +51,17 @@ public struct Finding: Sendable {
     public var patterns: [(pattern: [UInt8], count: Int)]
     /// The threshold the rule applied, with its unit (`1,000 elements`).
     public var threshold: String?
-    /// Server time of the occurrences by the time model (0 when the rule is not about a cost).
+    /// Server time of the occurrences by the time model, each call's own estimate (0 when
+    /// the rule is not about a cost).
     public var estimatedMicroseconds = 0.0
-    /// Calls and elements of the occurrences per element class, for the time model.
-    var costByClass: [String: (calls: Int, elements: Double)] = [:]
 
-    /// Server time by the time model, for each piece of evidence and for all occurrences.
+    /// Server time by the time model for evidence that is not a call of the analysis (a
+    /// SLOWLOG entry costed with today's key sizes).
     mutating func estimateTimes(_ model: TimeModel) {
-        for e in evidence.indices {
+        for e in evidence.indices where evidence[e].estimatedMicroseconds == nil {
             let element = evidence[e].elementClass
             evidence[e].estimatedMicroseconds = evidence[e].cost.map { model.microseconds(calls: 1, elements: $0, elementClass: element) }
         }
-        estimatedMicroseconds = costByClass.reduce(0) { $0 + model.microseconds(calls: $1.value.calls, elements: $1.value.elements, elementClass: $1.key) }
     }
 }
 
@@ -75,16 +74,15 @@ struct FindingBuilder {
     private(set) var worst = 0.0
     private(set) var evidence: [Finding.Evidence] = []
     private var patternCounts: [[UInt8]: Int] = [:]
-    private var costByClass: [String: (calls: Int, elements: Double)] = [:]
+    private var microseconds = 0.0
 
     mutating func add(_ call: ObservedCall, cost: Double? = nil, note: String? = nil) {
         let value = cost ?? call.cost.value ?? 0
         count += 1
         self.cost += value
-        if value > 0 {
-            let previous = costByClass[call.elementClass] ?? (0, 0)
-            costByClass[call.elementClass] = (previous.calls + 1, previous.elements + value)
-        }
+        // The call's one estimate, made when it was costed; rules that are not about a cost
+        // (cost 0) add no time.
+        if value > 0 { microseconds += call.estimatedMicroseconds ?? 0 }
         worst = max(worst, value)
         if let first = call.positions.first {
             let pattern = KeyPattern.fold(call.argv[first])
@@ -110,7 +108,7 @@ struct FindingBuilder {
     func finding<R: FindingRule>(_ rule: R.Type, summary: String, severity: Finding.Severity? = nil, threshold: String? = nil) -> Finding? {
         guard count > 0 else { return nil }
         return Finding(rule: R.id, title: R.title, severity: severity ?? R.severity, why: R.why, fix: R.fix, summary: summary,
-                       count: count, cost: cost, evidence: evidence, patterns: patterns, threshold: threshold, costByClass: costByClass)
+                       count: count, cost: cost, evidence: evidence, patterns: patterns, threshold: threshold, estimatedMicroseconds: microseconds)
     }
 }
 

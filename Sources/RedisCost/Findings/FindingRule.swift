@@ -59,6 +59,9 @@ public struct ObservedCall {
     public let positions: [Int]
     public let sizes: [KeySize]
     public let cost: Cost
+    /// The call's estimated server time, made once when it was costed (inclusive of the
+    /// calls a wrapper ran).
+    public let estimatedMicroseconds: Double?
     public let database: Int
     /// Unix microseconds (a capture's timestamps; an AOF's `#TS` seconds), when known.
     public let microseconds: Int64?
@@ -75,15 +78,14 @@ public struct ObservedCall {
         let name = file.split(separator: "/").last.map(String.init) ?? file
         return isCapture ? "\(name):\(offset)" : "\(name)@\(offset)"
     }
-    /// The time model's class of the command (hash, set, …).
-    let elementClass: String
 
     /// The key bytes of the n-th key.
     func key(_ n: Int) -> [UInt8] { argv.bytes(positions[n]) }
 
     func evidence(cost: Double? = nil, note: String? = nil) -> Finding.Evidence {
         Finding.Evidence(command: command, keys: positions.map { argv.bytes($0) }, sizes: sizes, cost: cost ?? self.cost.value,
-                         time: microseconds.map { $0 / 1_000_000 }, client: client, location: location, note: note)
+                         time: microseconds.map { $0 / 1_000_000 }, client: client, location: location, note: note,
+                         estimatedMicroseconds: estimatedMicroseconds)
     }
 }
 

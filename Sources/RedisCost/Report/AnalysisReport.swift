@@ -108,7 +108,7 @@ public enum AnalysisReport {
 
         out += FindingsReport.markdown(r.findings, options: options)
         out += Charts.costShare(r) + Charts.costOverTime(r)
-        out += "\n## Costliest calls\n\n"
+        out += "\n## Costliest calls (by estimated server time)\n\n"
         if r.topCalls.isEmpty {
             out += "No call with a known cost.\n"
         } else {
@@ -116,11 +116,16 @@ public enum AnalysisReport {
                 let keys = call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ")
                     + (call.keys.count > 3 ? " … (\(call.keys.count) keys)" : "")
                 let sizes = call.sizes.prefix(3).map(size).joined(separator: ", ") + (call.sizes.count > 3 ? ", …" : "")
-                return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, costText(call.cost),
+                var cost = costText(call.cost)
+                if let nested = call.nestedCost, nested > 0 { cost += " (\(number(nested)) by its calls)" }
+                return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, cost,
                         duration(call.estimatedMicroseconds), time(call.time), "\((call.file as NSString).lastPathComponent)\(r.isMonitor ? ":" : "@")\(call.offset)"]
             }
             out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Est. time", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4, 5])
             if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
+            if r.topCalls.prefix(25).contains(where: { ($0.nestedCost ?? 0) > 0 }) {
+                out += "\nA transaction's or script's cost and time include the calls it ran, which are also listed on their own.\n"
+            }
         }
 
         if r.isMonitor && !r.slowestCalls.isEmpty {
@@ -135,15 +140,20 @@ public enum AnalysisReport {
 
         out += "\n## Cost by command\n\n"
         let commandRows = r.commands.prefix(40).map { c -> [String] in
-            var row = [c.name, number(Double(c.calls)), number(c.cost), percent(c.cost, of: r.totalCost),
-                       c.calls > c.unknownCalls ? number(c.cost / Double(c.calls - c.unknownCalls)) : "–", number(c.maxCost),
-                       c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : "", duration(c.estimatedMicroseconds)]
+            let known = c.calls - c.unknownCalls
+            var row = [c.name + (c.nestedCost > 0 ? " ¹" : ""), number(Double(c.calls)), known > 0 ? number(c.cost) : "unknown",
+                       known > 0 ? percent(c.cost - c.nestedCost, of: r.totalCost) : "–",
+                       known > 0 ? number(c.cost / Double(known)) : "–", known > 0 ? number(c.maxCost) : "–",
+                       c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : "", known > 0 ? duration(c.estimatedMicroseconds) : "unknown"]
             if r.isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
             return row
         }
         out += Markdown.table(
             header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost", "Est. time"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
             rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        if r.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
+            out += "\n¹ Includes the calls it ran (MULTI…EXEC, a script's calls), as INFO commandstats counts it; those calls have their own rows, and the share and the totals count each call once.\n"
+        }
         if r.isMonitor && !r.hotKeys.isEmpty {
             out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
                 header: ["Key", "DB", "Calls", "Reads", "Writes"],
@@ -157,7 +167,8 @@ public enum AnalysisReport {
         if r.isMonitor {
             out += "\n## Cost by client\n\n" + Markdown.table(
                 header: ["Client", "Calls", "Cost", "Unknown cost"],
-                rows: r.clients.prefix(20).map { [Markdown.code($0.client), number(Double($0.calls)), number($0.cost), $0.unknownCalls > 0 ? number(Double($0.unknownCalls)) : ""] },
+                rows: r.clients.prefix(20).map { [Markdown.code($0.client), number(Double($0.calls)), $0.calls > $0.unknownCalls ? number($0.cost) : "unknown",
+                                                   $0.unknownCalls > 0 ? number(Double($0.unknownCalls)) : ""] },
                 alignRight: [1, 2, 3])
         }
         if !r.unknownCommands.isEmpty {
@@ -168,7 +179,7 @@ public enum AnalysisReport {
         out += "\n## Cost by key pattern\n\n"
         let patternRows = r.patterns.prefix(20).map { p -> [String] in
             [Markdown.code(options.pattern(p.pattern)), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
-             number(p.cost), percent(p.cost, of: r.totalCost)]
+             p.calls > p.unknownCalls ? number(p.cost) : "unknown", p.calls > p.unknownCalls ? percent(p.cost, of: r.totalCost) : "–"]
         }
         out += Markdown.table(header: ["Pattern (first key)", "Calls", "Reads", "Writes", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3, 4, 5])
 
@@ -267,14 +278,15 @@ public enum AnalysisReport {
             ["name": c.name, "calls": c.calls, "cost": c.cost, "unknownCostCalls": c.unknownCalls,
              "upperBoundCalls": c.upperBoundCalls, "maxCost": c.maxCost, "write": c.isWrite,
              "observedMicroseconds": c.observedMicroseconds, "maxObservedMicroseconds": c.maxObservedMicroseconds,
-             "estimatedMicroseconds": c.estimatedMicroseconds]
+             "estimatedMicroseconds": c.calls > c.unknownCalls ? c.estimatedMicroseconds : NSNull(), "nestedCost": c.nestedCost]
         }
         object["unknownCommands"] = r.unknownCommands
         object["topCalls"] = r.topCalls.map { call -> [String: Any] in
             ["command": call.command, "keys": call.keys.map(options.key), "sizes": call.sizes.map(sizeJSON),
              "cost": call.cost.value ?? NSNull(), "upperBound": call.cost.isUpperBound,
              "time": JSONText.orNull(call.time), "file": call.file, r.isMonitor ? "line" : "offset": call.offset,
-             "inTransaction": call.inTransaction, "db": call.database, "estimatedMicroseconds": JSONText.orNull(call.estimatedMicroseconds)]
+             "inTransaction": call.inTransaction, "db": call.database, "estimatedMicroseconds": JSONText.orNull(call.estimatedMicroseconds),
+             "nestedCost": JSONText.orNull(call.nestedCost)]
         }
         object["patterns"] = r.patterns.map { p -> [String: Any] in
             ["pattern": options.pattern(p.pattern), "calls": p.calls, "reads": p.reads, "writes": p.writes, "cost": p.cost,
