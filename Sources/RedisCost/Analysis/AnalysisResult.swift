@@ -177,7 +177,24 @@ public struct AnalysisResult: Sendable {
     /// What the rules found (empty when no rules ran).
     public var findings: [Finding] = []
     /// The newest `since` of the commands seen, and those commands.
-    public var minimumVersion: (version: String, commands: [String])?
+    public var minimumVersions: [MinimumVersion] = []
+
+    /// The oldest server of one family (Redis, Valkey) that has every command the workload ran.
+    public struct MinimumVersion: Sendable, Equatable {
+        public var family: String
+        public var version: String
+        /// The commands that need `version` (empty: any release of the family has them all).
+        public var commands: [String] = []
+        /// Commands no release of this family that the table knows has.
+        public var unavailable: [String] = []
+
+        /// `Redis ≥ 7.4.0 (HEXPIRE)`, `Valkey ≥ 7.2.4 (any)`, `Valkey: lacks HGETDEL`.
+        public var text: String {
+            var out = "\(family) ≥ \(version) (" + (commands.isEmpty ? "any" : commands.prefix(5).joined(separator: ", ")) + ")"
+            if !unavailable.isEmpty { out += ", and no \(family) has \(unavailable.prefix(5).joined(separator: ", "))" }
+            return out
+        }
+    }
     /// A capture analysed with `--sample`: the server its pre-capture sizes were read from.
     public var sampledFrom: String?
     public var live: LiveSession?

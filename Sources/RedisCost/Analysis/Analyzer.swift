@@ -406,7 +406,7 @@ public final class Analyzer {
         result.modelBytes = keyspace.memoryBytes
         if let engine = findingsEngine {
             result.findings = engine.findings(in: result)
-            result.minimumVersion = VersionRule.minimumVersion(result, table)
+            result.minimumVersions = VersionRule.minimumVersions(result, table)
         }
         result.timeModelSource = options.timeModel.source
     }

@@ -77,8 +77,8 @@ public enum AnalysisReport {
         out += r.knowsWholeDataSet ? "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
             : "- Keys the calls touched, at the end: \(number(Double(keys))) in \(r.keysPerDatabase.count) database(s) (other keys of the data set were not seen)"
         out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
-        if let minimum = r.minimumVersion {
-            out += "- Needs a server ≥ \(minimum.version) (the newest command it uses: \(minimum.commands.prefix(5).joined(separator: ", ")))\n"
+        if !r.minimumVersions.isEmpty {
+            out += "- Needs " + r.minimumVersions.map(\.text).joined(separator: " or ") + " (the commands that need it)\n"
         }
         out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
         if r.calls == 0, !r.snapshots.isEmpty {
@@ -322,7 +322,11 @@ public enum AnalysisReport {
              "line": c.line, "client": c.client]
         }
         object["findings"] = FindingsReport.json(r.findings, options: options)
-        object["minimumVersion"] = r.minimumVersion.map { ["version": $0.version, "commands": $0.commands] as [String: Any] } ?? NSNull()
+        // `minimumVersion` (Redis) is kept for scripts that read it; `minimumVersions` has every family.
+        object["minimumVersion"] = r.minimumVersions.first { $0.family == "Redis" }.map { ["version": $0.version, "commands": $0.commands] as [String: Any] } ?? NSNull()
+        object["minimumVersions"] = r.minimumVersions.map {
+            ["family": $0.family, "version": $0.version, "commands": $0.commands, "unavailable": $0.unavailable] as [String: Any]
+        }
         object["monitor"] = ["scripts": r.scripts, "malformedLines": r.malformedLines,
                              "callsOnKeysOfUnknownSize": r.callsOnKeysOfUnknownSize,
                              "sampledKeys": r.sampledKeys, "sampledFrom": JSONText.orNull(r.sampledFrom)] as [String: Any]

@@ -4,6 +4,9 @@ public struct CommandEntry: Sendable, Equatable {
     public var name: String
     public var group: String
     public var since: String?
+    /// Servers whose `since` differs from `since` (Valkey dates commands it added after the
+    /// fork by its own versions: HEXPIRE is Redis 7.4.0 and Valkey 9.0.0).
+    public var sinceVariants: [String: String]
     public var summary: String?
     /// The documented complexity exactly as the preferred server reports it (the newest
     /// Redis, then the newest Valkey, then the source trees' command JSON files).
@@ -23,7 +26,7 @@ public struct CommandEntry: Sendable, Equatable {
     public var formula: String?
 
     public init(
-        name: String, group: String, since: String? = nil, summary: String? = nil,
+        name: String, group: String, since: String? = nil, sinceVariants: [String: String] = [:], summary: String? = nil,
         complexity: String? = nil, complexityVariants: [String: String?] = [:], servers: [String] = [],
         arity: Int? = nil, flags: [String] = [], aclCategories: [String] = [], keySpecs: [KeySpec] = [],
         deprecatedSince: String? = nil, replacedBy: String? = nil, formula: String? = nil
@@ -31,6 +34,7 @@ public struct CommandEntry: Sendable, Equatable {
         self.name = name
         self.group = group
         self.since = since
+        self.sinceVariants = sinceVariants
         self.summary = summary
         self.complexity = complexity
         self.complexityVariants = complexityVariants
@@ -49,6 +53,12 @@ public struct CommandEntry: Sendable, Equatable {
         guard servers.contains(server) else { return nil }
         if let variant = complexityVariants[server] { return variant }
         return complexity
+    }
+
+    /// The version `server` documents the command since, or nil if it lacks the command.
+    public func since(on server: String) -> String? {
+        guard servers.contains(server) else { return nil }
+        return sinceVariants[server] ?? since
     }
 
     public func hasFlag(_ flag: String) -> Bool { flags.contains(flag) }

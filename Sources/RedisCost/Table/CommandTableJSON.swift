@@ -36,7 +36,8 @@ public enum CommandTableJSON {
             try keySpec(from: $0, where: "\(location) (\(name))")
         }
         return CommandEntry(
-            name: name, group: group, since: item["since"] as? String, summary: item["summary"] as? String,
+            name: name, group: group, since: item["since"] as? String,
+            sinceVariants: item["sinceVariants"] as? [String: String] ?? [:], summary: item["summary"] as? String,
             complexity: item["complexity"] as? String, complexityVariants: variants,
             servers: item["servers"] as? [String] ?? [], arity: item["arity"] as? Int,
             flags: item["flags"] as? [String] ?? [], aclCategories: item["acl"] as? [String] ?? [],
@@ -79,6 +80,10 @@ public enum CommandTableJSON {
     static func encode(_ e: CommandEntry) -> String {
         var fields: [(String, String)] = [("name", quote(e.name)), ("group", quote(e.group))]
         if let since = e.since { fields.append(("since", quote(since))) }
+        if !e.sinceVariants.isEmpty {
+            let parts = e.sinceVariants.keys.sorted().map { "\(quote($0)): \(quote(e.sinceVariants[$0]!))" }
+            fields.append(("sinceVariants", "{" + parts.joined(separator: ", ") + "}"))
+        }
         if let summary = e.summary { fields.append(("summary", quote(summary))) }
         fields.append(("complexity", e.complexity.map(quote) ?? "null"))
         if !e.complexityVariants.isEmpty {

@@ -35,6 +35,7 @@ public enum TableRefresh {
                 var fresh = incoming
                 fresh.servers = [docs.server]
                 fresh.complexityVariants = [:]
+                fresh.sinceVariants = [:]
                 fresh.formula = incoming.complexity == "O(1)" ? "1" : nil
                 byName[incoming.name] = fresh
                 summary.added.append(incoming.name)
@@ -42,6 +43,8 @@ public enum TableRefresh {
             }
             if onlyNewCommands { continue }
             var strings = entry.servers.reduce(into: [String: String?]()) { $0[$1] = .some(entry.complexity(on: $1)) }
+            var sinces = entry.servers.reduce(into: [String: String]()) { $0[$1] = entry.since(on: $1) }
+            sinces[docs.server] = incoming.since
             if let old = strings[docs.server], old != incoming.complexity { summary.changedComplexity.append(incoming.name) }
             strings[docs.server] = .some(incoming.complexity)
             let servers = strings.keys.sorted(by: serverOrder)
@@ -54,6 +57,8 @@ public enum TableRefresh {
             entry.servers = servers
             entry.complexity = strings[preferred]!
             entry.complexityVariants = strings.filter { $0.value != entry.complexity }
+            entry.since = sinces[preferred] ?? entry.since
+            entry.sinceVariants = sinces.filter { $0.value != entry.since }
             byName[incoming.name] = entry
         }
         let merged = byName.values.sorted { $0.name < $1.name }

@@ -25,19 +25,44 @@ struct VersionRule: FindingRule {
         return false
     }
 
-    /// The newest `since` among the commands the workload ran, and the commands that need it.
-    static func minimumVersion(_ result: AnalysisResult, _ table: CommandTable) -> (version: String, commands: [String])? {
-        var best: (String, [String])?
-        for command in result.commands {
-            guard let entry = table.entry(named: command.name), let since = entry.since else { continue }
-            if best == nil || less(best!.0, since) { best = (since, [command.name]) } else if best!.0 == since { best!.1.append(command.name) }
+    /// Valkey began as a fork of Redis 7.2.4: it has every command Redis had then, and dates
+    /// those by Redis's versions; a Valkey older than that does not exist.
+    static let valkeyFirstRelease = "7.2.4"
+
+    /// Per server family (Redis, Valkey), the newest `since` among the commands the workload
+    /// ran, the commands that need it, and the commands that family lacks.
+    static func minimumVersions(_ result: AnalysisResult, _ table: CommandTable) -> [AnalysisResult.MinimumVersion] {
+        var out: [AnalysisResult.MinimumVersion] = []
+        for family in ["Redis", "Valkey"] {
+            let prefix = family.lowercased() + "-"
+            var minimum = AnalysisResult.MinimumVersion(family: family, version: family == "Valkey" ? valkeyFirstRelease : "0.0.0")
+            var seen = false
+            for command in result.commands {
+                guard let entry = table.entry(named: command.name) else { continue }
+                let servers = entry.servers.filter { $0.hasPrefix(prefix) }
+                guard !servers.isEmpty else {
+                    minimum.unavailable.append(command.name)
+                    continue
+                }
+                // The newest release of the family that the table knows documents it best.
+                let server = servers.sorted(by: TableRefresh.serverOrder).first!
+                guard let since = entry.since(on: server) ?? entry.since else { continue }
+                seen = true
+                if less(minimum.version, since) {
+                    minimum.version = since
+                    minimum.commands = [command.name]
+                } else if minimum.version == since {
+                    minimum.commands.append(command.name)
+                }
+            }
+            if seen || !minimum.unavailable.isEmpty { out.append(minimum) }
         }
-        return best
+        return out
     }
 
     func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        let minimum = Self.minimumVersion(result, table)
-        let needs = minimum.map { " The workload needs a server ≥ \($0.version) (\($0.commands.prefix(5).joined(separator: ", ")))." } ?? ""
+        let minimums = Self.minimumVersions(result, table)
+        let needs = minimums.isEmpty ? "" : " The workload needs " + minimums.map(\.text).joined(separator: "; ") + "."
         var out: [Finding] = []
         var deprecated: [Finding.Evidence] = []
         var calls = 0
