@@ -8,25 +8,16 @@ OUTDIR gets appendonlydir/ (an AOF base written by BGREWRITEAOF halfway, then th
 file), final-state.json (every key of db 0..15: type, size, has_ttl — the shape of
 ../shared/corpus/*/final-state.json) and server.json. Needs the PyPI redis client.
 """
-import json, os, random, shutil, socket, subprocess, sys, time
+import json, os, random, shutil, sys, time
 import redis
+from fixture_server import final_state, shutdown, start_server
 
 binary, outdir, seed = sys.argv[1], os.path.abspath(sys.argv[2]), int(sys.argv[3])
 scale = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 rng = random.Random(seed)
 shutil.rmtree(outdir, ignore_errors=True)
 os.makedirs(outdir)
-s = socket.socket(); s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]; s.close()
-server = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", outdir,
-                           "--appendonly", "yes", "--appendfsync", "always", "--save", "",
-                           "--aof-use-rdb-preamble", "no", "--aof-timestamp-enabled", "yes",
-                           "--daemonize", "no", "--logfile", os.path.join(outdir, "server.log")])
-r = redis.Redis(port=port)
-for _ in range(200):
-    try:
-        r.ping(); break
-    except Exception:
-        time.sleep(0.05)
+server, port, r = start_server(binary, outdir)
 info = r.info("server")
 version = tuple(int(x) for x in info["redis_version"].split(".")[:2])
 valkey = "valkey_version" in info
@@ -127,20 +118,11 @@ phase("b")
 x("FLUSHDB")  # db 0's keys from phase a and b
 phase("c")
 time.sleep(0.5)   # short TTLs expire; scanning below deletes them and the AOF records it
-state = {}
-sizer = {b"string": "STRLEN", b"list": "LLEN", b"set": "SCARD", b"zset": "ZCARD", b"hash": "HLEN", b"stream": "XLEN"}
-for db in range(16):
-    for _ in rd[db].scan_iter(count=1000):
-        pass
-    for k in rd[db].scan_iter(count=1000):
-        t = rd[db].type(k)
-        state.setdefault(str(db), {})[k.hex()] = {"key": k.decode("utf-8", "backslashreplace"), "type": t.decode(),
-            "size": rd[db].execute_command(sizer[t], k), "has_ttl": rd[db].pttl(k) > 0}
+state = final_state(port)
 time.sleep(0.2)
 json.dump(state, open(os.path.join(outdir, "final-state.json"), "w"), indent=1, sort_keys=True)
 json.dump({k: str(v) for k, v in info.items()}, open(os.path.join(outdir, "server.json"), "w"), indent=1)
-r.shutdown(nosave=True)
-server.wait(timeout=10)
+shutdown(r, server)
 for f in ("server.log",):
     os.remove(os.path.join(outdir, f))
 print(outdir, sum(len(v) for v in state.values()), "keys")

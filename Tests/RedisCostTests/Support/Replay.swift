@@ -24,18 +24,32 @@ func loadTruth(_ url: URL) throws -> [String: [String: KeyTruth]] {
 func replayState(_ path: String) throws -> (state: [String: [String: KeyTruth]], approximate: Set<String>, result: AnalysisResult) {
     let analyzer = Analyzer(table: try CommandTable.embedded())
     let result = try analyzer.run(try AOFInput(path: path))
-    let keyspace = analyzer.replayer.keyspace
+    let (state, approximate) = modelState(analyzer.replayer.keyspace)
+    return (state, approximate, result)
+}
+
+/// Analyses a MONITOR capture of a server that started empty and returns the state its writes
+/// leave, plus the approximate keys.
+func captureState(_ path: String) throws -> (state: [String: [String: KeyTruth]], approximate: Set<String>, result: AnalysisResult) {
+    let analyzer = Analyzer(table: try CommandTable.embedded())
+    let result = try analyzer.run(monitor: path, options: .init(startsEmpty: true))
+    let (state, approximate) = modelState(analyzer.replayer.keyspace)
+    return (state, approximate, result)
+}
+
+/// Every key of the model as a truth file lists it (`{db: {hexkey: truth}}`), and the names
+/// (display text) of the keys whose size is approximate.
+func modelState(_ keyspace: Keyspace) -> (state: [String: [String: KeyTruth]], approximate: Set<String>) {
     var state: [String: [String: KeyTruth]] = [:]
     var approximate: Set<String> = []
     for db in keyspace.databaseNumbers {
         for id in keyspace.keys(in: db) {
-            let name = KeyText.display(keyspace.nameBytes(of: id))
             state[String(db), default: [:]][KeyText.hexString(keyspace.nameBytes(of: id))] = KeyTruth(
                 type: keyspace[id].value.typeName, size: keyspace.size(of: id).count, hasTTL: keyspace.expireAt(id) != 0)
-            if keyspace[id].approximate { approximate.insert(name) }
+            if keyspace[id].approximate { approximate.insert(KeyText.display(keyspace.nameBytes(of: id))) }
         }
     }
-    return (state, approximate, result)
+    return (state, approximate)
 }
 
 /// Keys (as display text) whose truth differs from the replay, with both sides.
