@@ -95,7 +95,7 @@ public enum AnalysisReport {
             if r.callsOnKeysOfUnknownSize > 0, r.live != nil || r.sampledFrom != nil {
                 out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys whose size was not sampled (yet): their cost is unknown**\n"
             } else if r.callsOnKeysOfUnknownSize > 0 {
-                out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys that existed before the capture started: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture started)\n"
+                out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys the capture did not create, which may have existed before it began: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture began, `--baseline empty` if the server was empty then, or `--sample` with the server's address)\n"
             }
             if r.malformedLines > 0 {
                 out += "- \(r.malformedLines) malformed lines skipped; the first: " + r.firstMalformed.map { "line \($0.line): \($0.reason)" }.joined(separator: "; ") + "\n"

@@ -31,14 +31,19 @@ struct VersionRule: FindingRule {
 
     /// Per server family (Redis, Valkey), the newest `since` among the commands the workload
     /// ran, the commands that need it, and the commands that family lacks.
+    /// Only a capture shows what clients sent: an AOF holds what the server propagated (Redis 8
+    /// writes HINCRBYFLOAT as HSETEX … KEEPTTL), which says nothing of what the clients need.
+    /// Connection handshakes (HELLO, CLIENT SETINFO) are left out: clients send them and fall
+    /// back when an older server refuses them.
     static func minimumVersions(_ result: AnalysisResult, _ table: CommandTable) -> [AnalysisResult.MinimumVersion] {
+        guard result.isMonitor else { return [] }
         var out: [AnalysisResult.MinimumVersion] = []
         for family in ["Redis", "Valkey"] {
             let prefix = family.lowercased() + "-"
             var minimum = AnalysisResult.MinimumVersion(family: family, version: family == "Valkey" ? valkeyFirstRelease : "0.0.0")
             var seen = false
             for command in result.commands {
-                guard let entry = table.entry(named: command.name) else { continue }
+                guard let entry = table.entry(named: command.name), entry.group != "connection" else { continue }
                 let servers = entry.servers.filter { $0.hasPrefix(prefix) }
                 guard !servers.isEmpty else {
                     minimum.unavailable.append(command.name)
