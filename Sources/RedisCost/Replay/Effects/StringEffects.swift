@@ -20,7 +20,11 @@ let stringEffects: [String: Replayer.Effect] = [
                 continue
             }
             if a.token(i, "KEEPTTL") { keepTTL = true }
-            expireAt = expiry(r, a, at: i) ?? expireAt
+            switch expiry(r, a, at: i) {
+            case .at(let when): expireAt = when
+            case .invalid: return
+            case .none: break
+            }
             i += 1
         }
         let id = r.store(a[1], stringValue(a[2]), keepTTL: keepTTL)
@@ -36,7 +40,13 @@ let stringEffects: [String: Replayer.Effect] = [
     "GETEX": { r, a in
         guard a.count > 2, let id = r.lookup(a[1]) else { return }
         if a.token(2, "PERSIST") { r.keyspace.setExpireAt(id, 0); return }
-        if let when = expiry(r, a, at: 2) { r.keyspace.setExpireAt(id, when) }
+        guard case .at(let when) = expiry(r, a, at: 2) else { return }
+        // EXAT or PXAT already past deletes the key (t_string.c, getexCommand).
+        if r.expiresByClock, when <= r.nowMilliseconds {
+            r.keyspace.delete(id, in: r.database)
+        } else {
+            r.keyspace.setExpireAt(id, when)
+        }
     },
     "MSET": { r, a in
         var i = 1
@@ -53,7 +63,11 @@ let stringEffects: [String: Replayer.Effect] = [
             if a.token(i, "NX"), pairs.contains(where: { r.lookup(a[$0]) != nil }) { return }
             if a.token(i, "XX"), pairs.contains(where: { r.lookup(a[$0]) == nil }) { return }
             if a.token(i, "KEEPTTL") { keepTTL = true }
-            expireAt = expiry(r, a, at: i) ?? expireAt
+            switch expiry(r, a, at: i) {
+            case .at(let when): expireAt = when
+            case .invalid: return
+            case .none: break
+            }
             i += 1
         }
         for k in pairs {
@@ -151,14 +165,32 @@ let stringEffects: [String: Replayer.Effect] = [
     "PFMERGE": { r, a in hyperLogLog(r, a[1]) },
 ]
 
-/// `EX s`, `PX ms`, `EXAT s` or `PXAT ms` at `i`, as an absolute time in milliseconds.
-func expiry(_ r: Replayer, _ a: Argv, at i: Int) -> Int64? {
-    guard let amount = a.int(i + 1) else { return nil }
-    if a.token(i, "EX") { return r.nowMilliseconds &+ amount &* 1000 }
-    if a.token(i, "PX") { return r.nowMilliseconds &+ amount }
-    if a.token(i, "EXAT") { return amount &* 1000 }
-    if a.token(i, "PXAT") { return amount }
-    return nil
+/// What an expiry option of SET, GETEX, SETEX or MSETEX asks for.
+enum ExpiryOption: Equatable {
+    /// An absolute time in Unix milliseconds.
+    case at(Int64)
+    /// Not positive, or not positive once in milliseconds and on the clock (an overflow):
+    /// "invalid expire time", the whole call changes nothing (t_string.c, getExpireMillisecondsOrReply).
+    case invalid
+    /// The argument is no expiry option.
+    case none
+}
+
+/// `EX s`, `PX ms`, `EXAT s` or `PXAT ms` at `i` (a missing number is invalid too).
+func expiry(_ r: Replayer, _ a: Argv, at i: Int) -> ExpiryOption {
+    let scale: Int64, base: Int64
+    if a.token(i, "EX") { (scale, base) = (1000, r.nowMilliseconds) }
+    else if a.token(i, "PX") { (scale, base) = (1, r.nowMilliseconds) }
+    else if a.token(i, "EXAT") { (scale, base) = (1000, 0) }
+    else if a.token(i, "PXAT") { (scale, base) = (1, 0) }
+    else { return .none }
+    return positiveExpiry(a.int(i + 1), scale: scale, plus: base)
+}
+
+/// `amount` × `scale` + `base`, valid only when both it and `amount` are positive.
+func positiveExpiry(_ amount: Int64?, scale: Int64, plus base: Int64) -> ExpiryOption {
+    guard let amount, amount > 0, let when = expireTime(amount, scale: scale, plus: base), when > 0 else { return .invalid }
+    return .at(when)
 }
 
 /// A string value's record from its bytes.
@@ -166,10 +198,11 @@ func stringValue(_ bytes: UnsafeRawBufferPointer) -> KeyValue {
     .string(length: bytes.count, integer: integerValue(bytes))
 }
 
+/// SETEX and PSETEX: the time is relative and must be valid as SET's EX and PX are.
 func setWithTTL(_ r: Replayer, _ a: Argv, scale: Int64) {
-    guard let amount = a.int(2) else { return }
+    guard case .at(let when) = positiveExpiry(a.int(2), scale: scale, plus: r.nowMilliseconds) else { return }
     let id = r.store(a[1], stringValue(a[3]))
-    r.keyspace.setExpireAt(id, r.nowMilliseconds + amount * scale)
+    r.keyspace.setExpireAt(id, when)
 }
 
 func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
