@@ -7,19 +7,26 @@ let stringEffects: [String: Replayer.Effect] = [
         // SET key value [NX|XX|IFEQ v] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
         var keepTTL = false
         var expireAt: Int64 = 0
+        var assumedEqual = false
         var i = 3
         let exists = r.lookup(a[1]) != nil
         while i < a.count {
             if a.token(i, "NX") && exists { return }
             if a.token(i, "XX") && !exists { return }
             if a.token(i, "IFEQ") {
-                // Conditional on a value the model does not keep.
-                r.markApproximate(a[1])
-                if !exists { return }
+                // Valkey 8.1: only when the value equals the argument. The model knows a value
+                // when it is an integer; otherwise it assumes the values were equal.
+                guard let id = r.lookup(a[1]), case .string(let string) = r.keyspace[id].value else { return }
+                if let integer = string.integer {
+                    guard i + 1 < a.count, integerValue(a[i + 1]) == integer else { return }
+                } else {
+                    assumedEqual = true
+                }
                 i += 2
                 continue
             }
             if a.token(i, "KEEPTTL") { keepTTL = true }
+            if a.token(i, "GET"), holdsOtherType(r, a[1]) { return }
             switch expiry(r, a, at: i) {
             case .at(let when): expireAt = when
             case .invalid: return
@@ -29,16 +36,17 @@ let stringEffects: [String: Replayer.Effect] = [
         }
         let id = r.store(a[1], stringValue(a[2]), keepTTL: keepTTL)
         if expireAt != 0 { r.keyspace.setExpireAt(id, expireAt) }
+        r.keyspace[id].approximate = assumedEqual
     },
     "SETNX": { r, a in if r.lookup(a[1]) == nil { r.store(a[1], stringValue(a[2])) } },
     "SETEX": { r, a in setWithTTL(r, a, scale: 1000) },
     "PSETEX": { r, a in setWithTTL(r, a, scale: 1) },
-    "GETSET": { r, a in r.store(a[1], stringValue(a[2])) },
+    "GETSET": { r, a in if !holdsOtherType(r, a[1]) { r.store(a[1], stringValue(a[2])) } },
     "GETDEL": { r, a in
         if let id = r.lookup(a[1]), case .string = r.keyspace[id].value { r.keyspace.delete(id, in: r.database) }
     },
     "GETEX": { r, a in
-        guard a.count > 2, let id = r.lookup(a[1]) else { return }
+        guard a.count > 2, let id = r.lookup(a[1]), !holdsOtherType(r, a[1]) else { return }
         if a.token(2, "PERSIST") { r.keyspace.setExpireAt(id, 0); return }
         guard case .at(let when) = expiry(r, a, at: 2) else { return }
         // EXAT or PXAT already past deletes the key (t_string.c, getexCommand).
@@ -193,6 +201,14 @@ func positiveExpiry(_ amount: Int64?, scale: Int64, plus base: Int64) -> ExpiryO
     return .at(when)
 }
 
+/// Whether the key holds a value the model knows is not a string: the writes that read the
+/// old value first (GETSET, GETEX, SET … GET, PFADD) then answer WRONGTYPE and change nothing.
+func holdsOtherType(_ r: Replayer, _ key: UnsafeRawBufferPointer) -> Bool {
+    guard let id = r.lookup(key) else { return false }
+    let type = r.keyspace[id].value.typeName
+    return type != "string" && type != "unknown"
+}
+
 /// A string value's record from its bytes.
 func stringValue(_ bytes: UnsafeRawBufferPointer) -> KeyValue {
     .string(length: bytes.count, integer: integerValue(bytes))
@@ -248,6 +264,7 @@ func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength
 
 /// HyperLogLog strings change encoding and length as they fill: the model does not follow them.
 func hyperLogLog(_ r: Replayer, _ key: UnsafeRawBufferPointer) {
+    if holdsOtherType(r, key) { return }
     let id = r.lookup(key) ?? r.keyspace.create(key, in: r.database, value: .string(length: nil, integer: nil))
     r.keyspace[id].value = .string(length: nil, integer: nil)
     r.keyspace[id].approximate = true
