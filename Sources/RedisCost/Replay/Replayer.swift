@@ -32,11 +32,10 @@ public final class Replayer {
     /// groups, caches), named so that the test that every write is covered can check them.
     static let writesWithoutSizeEffect: Set<String> = [
         "XACK", "XCLAIM", "XAUTOCLAIM", "XSETID", "XREADGROUP", "XGROUP CREATECONSUMER", "XGROUP DELCONSUMER",
-        "XGROUP DESTROY", "XGROUP SETID", "HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT", "HPERSIST",
-        "HGETEX", "PFCOUNT", "PFDEBUG", "TOUCH", "SPUBLISH", "PUBLISH", "FUNCTION LOAD", "FUNCTION DELETE",
-        "FUNCTION FLUSH", "FUNCTION RESTORE", "SCRIPT LOAD", "SCRIPT FLUSH", "EVAL", "EVALSHA", "FCALL",
-        "EVAL_RO", "EVALSHA_RO", "FCALL_RO", "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
-        "XACKDEL", "PING", "ECHO", "LASTSAVE", "VSETATTR",
+        "XGROUP DESTROY", "XGROUP SETID", "HPERSIST", "PFCOUNT", "PFDEBUG", "TOUCH", "SPUBLISH", "PUBLISH",
+        "FUNCTION LOAD", "FUNCTION DELETE", "FUNCTION FLUSH", "FUNCTION RESTORE", "SCRIPT LOAD", "SCRIPT FLUSH",
+        "EVAL", "EVALSHA", "FCALL", "EVAL_RO", "EVALSHA_RO", "FCALL_RO", "SELECT", "MULTI", "EXEC", "DISCARD",
+        "WATCH", "UNWATCH", "XACKDEL", "PING", "ECHO", "LASTSAVE", "VSETATTR",
     ]
 
     public init() {}
