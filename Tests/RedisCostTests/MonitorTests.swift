@@ -58,14 +58,7 @@ import Testing
     func corpusCaptureReplaysExactly(run: String) throws {
         let analyzer = Analyzer(table: try CommandTable.embedded())
         let result = try analyzer.run(monitor: corpusRoot.appendingPathComponent("\(run)/monitor.txt").path, options: .init(startsEmpty: true))
-        let keyspace = analyzer.replayer.keyspace
-        var state: [String: [String: KeyTruth]] = [:]
-        for db in keyspace.databaseNumbers {
-            for id in keyspace.keys(in: db) {
-                state[String(db), default: [:]][KeyText.hexString(keyspace.nameBytes(of: id))] = KeyTruth(
-                    type: keyspace[id].value.typeName, size: keyspace.size(of: id).count, hasTTL: keyspace.expireAt(id) != 0)
-            }
-        }
+        let (state, _) = modelState(analyzer.replayer.keyspace)
         let truth = try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))
         #expect(differences(state, truth) == [:])
         #expect(result.malformedLines == 0)
