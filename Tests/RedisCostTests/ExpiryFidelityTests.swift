@@ -41,6 +41,7 @@ import Testing
                 }
             }
             try w.refused("SET", "s:refused-new", "w", "EX", Self.biggest)
+            try w.refused("SET", "s:refused", "w", "EX", Self.ttl, "KEEPTTL")
             try w.run("SET", "s:getset", "v", "EX", Self.ttl)
             try w.run("GETSET", "s:getset", "w")
             try w.run("SETEX", "s:setex", Self.ttl, "v")
@@ -97,6 +98,7 @@ import Testing
             try w.run("MSETEX", "1", "s:msetex-1", "c")
             try w.run("MSETEX", "1", "s:msetex-2", "d", "KEEPTTL")
             try w.refused("MSETEX", "1", "s:msetex-2", "e", "EX", Self.biggest)
+            try w.refused("MSETEX", "1", "s:msetex-2", "f", "KEEPTTL", "PX", Self.ttl)
             try w.run("SET", "s:delifeq", "5", "EX", Self.ttl)
             try w.run("DELIFEQ", "s:delifeq", "5")
             try w.run("SET", "s:delifeq", "6")
@@ -386,6 +388,9 @@ import Testing
                 ("g:search-dist", ["GEOSEARCHSTORE", "g:search-dist", "g:points", "FROMMEMBER", "Palermo", "BYBOX", "400", "400", "km", "STOREDIST"]),
                 ("g:radius", ["GEORADIUS", "g:points", "15", "37", "200", "km", "STORE", "g:radius"]),
                 ("g:radius-member", ["GEORADIUSBYMEMBER", "g:points", "Palermo", "200", "km", "STOREDIST", "g:radius-member"]),
+                // A missing source finds nothing: the destination goes.
+                ("g:from-missing", ["GEOSEARCHSTORE", "g:from-missing", "g:missing", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"]),
+                ("g:radius-from-missing", ["GEORADIUS", "g:missing", "15", "37", "200", "km", "STORE", "g:radius-from-missing"]),
             ] {
                 try w.run("SET", destination, "old", "EX", Self.ttl)
                 try w.run(search)

@@ -34,6 +34,8 @@ let stringEffects: [String: Replayer.Effect] = [
             }
             i += 1
         }
+        // KEEPTTL with a time is a syntax error (t_string.c, parseExtendedStringArgumentsOrReply).
+        if keepTTL && expireAt != 0 { return }
         let id = r.store(a[1], stringValue(a[2]), keepTTL: keepTTL)
         if expireAt != 0 { r.keyspace.setExpireAt(id, expireAt) }
         r.keyspace[id].approximate = assumedEqual
@@ -78,6 +80,7 @@ let stringEffects: [String: Replayer.Effect] = [
             }
             i += 1
         }
+        if keepTTL && expireAt != 0 { return }
         for k in pairs {
             let id = r.store(a[k], stringValue(a[k + 1]), keepTTL: keepTTL)
             if expireAt != 0 { r.keyspace.setExpireAt(id, expireAt) }
