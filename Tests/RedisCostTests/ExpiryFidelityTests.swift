@@ -647,19 +647,19 @@ final class ExpiryWorkload {
 
     /// Whether the server's `COMMAND DOCS` names `token` among the command's arguments.
     func has(_ command: String, option token: String) throws -> Bool {
-        func names(_ value: RESPValue) -> Bool {
+        func mentions(_ value: RESPValue) -> Bool {
             switch value {
             case .array(let items):
                 for (i, item) in items.enumerated() {
                     if item.text == "token", i + 1 < items.count, items[i + 1].text?.uppercased() == token { return true }
-                    if names(item) { return true }
+                    if mentions(item) { return true }
                 }
                 return false
-            case .map(let pairs): return pairs.contains { ($0.0.text == "token" && $0.1.text?.uppercased() == token) || names($0.1) }
+            case .map(let pairs): return pairs.contains { ($0.0.text == "token" && $0.1.text?.uppercased() == token) || mentions($0.1) }
             default: return false
             }
         }
-        return names(try connection.require(["COMMAND", "DOCS", command.lowercased()]))
+        return mentions(try connection.require(["COMMAND", "DOCS", command.lowercased()]))
     }
 
     func run(_ argv: String...) throws { try run(argv) }
