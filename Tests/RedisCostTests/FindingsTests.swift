@@ -75,7 +75,23 @@ import Testing
         options.targetVersion = "6.2"
         let finding = try #require(try Self.findings(example, options: options).first { $0.rule == "version" && $0.severity == .critical })
         #expect(finding.evidence.map(\.command) == ["LMPOP"])
-        #expect(finding.summary.contains("needs a server ≥ 7.0.0 (LMPOP)"))
+        #expect(finding.summary.contains("needs Redis ≥ 7.0.0 (LMPOP); Valkey ≥ 7.2.4 (any)"))
+    }
+
+    @Test("the minimum version is given per family: HEXPIRE is Redis 7.4.0 and Valkey 9.0.0, as each server documents it")
+    func minimumVersionPerFamily() throws {
+        let table = try CommandTable.embedded()
+        let analyzer = Analyzer(table: table)
+        analyzer.findingsEngine = FindingsEngine(table: table)
+        let capture = "OK\n1700000000.000001 [0 127.0.0.1:5000] \"HSET\" \"h\" \"f\" \"v\"\n1700000000.000002 [0 127.0.0.1:5000] \"HEXPIRE\" \"h\" \"60\" \"FIELDS\" \"1\" \"f\"\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hexpire-\(UUID().uuidString).txt").path
+        try Data(capture.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try analyzer.run(monitor: path)
+        #expect(result.minimumVersions == [
+            .init(family: "Redis", version: "7.4.0", commands: ["HEXPIRE"]),
+            .init(family: "Valkey", version: "9.0.0", commands: ["HEXPIRE"]),
+        ])
     }
 
     @Test("SHA-1 of script bodies is the digest the server names them by", arguments: TestServer.Kind.allCases)

@@ -213,6 +213,7 @@ import Glibc
             #expect(counted[name] == ran, "\(name)")
         }
         #expect(total == 60000 * 8)  // lrange_100 fills its list with LPUSH first
+        #expect((report["live"] as? [String: Any])?["endReason"] as? String == "stopped by a signal")
         // A reader that fell behind would leave megabytes of the run's ~40 MB of MONITOR output
         // queued on the server. On an idle machine both stay far below 1 MiB; on a busy one both
         // queue more, so the bound is redis-cli's own under the same load.

@@ -114,7 +114,7 @@ public final class Analyzer {
     func applyEffect(_ argv: Argv, index: Int, positions: [Int]) {
         switch writes[index] {
         case .none: break
-        case .effect(let effect): effect(replayer, argv)
+        case .effect(let effect): replayer.run(effect, argv)
         case .unmodelled: replayer.apply(table.entries[index].name, argv, keyPositions: positions)
         }
     }

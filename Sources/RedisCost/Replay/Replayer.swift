@@ -14,6 +14,11 @@ public final class Replayer {
     public var expiresByClock = false
     /// Writes whose effect the model does not know, by command (their keys become approximate).
     public private(set) var unmodelledWrites: [String: Int] = [:]
+    /// Collections the current write has emptied. Redis deletes an emptied key when the
+    /// command ends, not when its last element leaves: LMOVE k k on a one-element list pops
+    /// and pushes the same list, which keeps its identity and its TTL (t_list.c,
+    /// lmoveGenericCommand deletes the source only if it is still empty after the push).
+    private var emptied: [(id: Int32, db: Int)] = []
 
     static let effects: [String: Effect] = {
         var all: [String: Effect] = [:]
@@ -27,11 +32,10 @@ public final class Replayer {
     /// groups, caches), named so that the test that every write is covered can check them.
     static let writesWithoutSizeEffect: Set<String> = [
         "XACK", "XCLAIM", "XAUTOCLAIM", "XSETID", "XREADGROUP", "XGROUP CREATECONSUMER", "XGROUP DELCONSUMER",
-        "XGROUP DESTROY", "XGROUP SETID", "HEXPIRE", "HPEXPIRE", "HEXPIREAT", "HPEXPIREAT", "HPERSIST",
-        "HGETEX", "PFCOUNT", "PFDEBUG", "TOUCH", "SPUBLISH", "PUBLISH", "FUNCTION LOAD", "FUNCTION DELETE",
-        "FUNCTION FLUSH", "FUNCTION RESTORE", "SCRIPT LOAD", "SCRIPT FLUSH", "EVAL", "EVALSHA", "FCALL",
-        "EVAL_RO", "EVALSHA_RO", "FCALL_RO", "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
-        "XACKDEL", "PING", "ECHO", "LASTSAVE", "VSETATTR",
+        "XGROUP DESTROY", "XGROUP SETID", "HPERSIST", "PFCOUNT", "PFDEBUG", "TOUCH", "SPUBLISH", "PUBLISH",
+        "FUNCTION LOAD", "FUNCTION DELETE", "FUNCTION FLUSH", "FUNCTION RESTORE", "SCRIPT LOAD", "SCRIPT FLUSH",
+        "EVAL", "EVALSHA", "FCALL", "EVAL_RO", "EVALSHA_RO", "FCALL_RO", "SELECT", "MULTI", "EXEC", "DISCARD",
+        "WATCH", "UNWATCH", "PING", "ECHO", "LASTSAVE", "VSETATTR",
     ]
 
     public init() {}
@@ -44,7 +48,7 @@ public final class Replayer {
     /// Applies one write. `name` is the table name (`SET`, `XGROUP CREATE`).
     public func apply(_ name: String, _ argv: Argv, keyPositions: [Int]) {
         if let effect = Self.effects[name] {
-            effect(self, argv)
+            run(effect, argv)
             return
         }
         if Self.writesWithoutSizeEffect.contains(name) { return }
@@ -54,6 +58,19 @@ public final class Replayer {
         for position in keyPositions where position < argv.count {
             if let id = lookup(argv[position]) { keyspace[id].approximate = true }
         }
+    }
+
+    /// Applies one write through its effect, then deletes the collections it left empty.
+    @inline(__always)
+    public func run(_ effect: Effect, _ argv: Argv) {
+        effect(self, argv)
+        guard !emptied.isEmpty else { return }
+        for (id, db) in emptied where keyspace[id].live && keyspace[id].value.size == .elements(0) {
+            // An empty stream is a key (XDEL of its last entry keeps it).
+            if case .stream = keyspace[id].value { continue }
+            keyspace.delete(id, in: db)
+        }
+        emptied.removeAll(keepingCapacity: true)
     }
 
     /// Deletes every key whose TTL has passed by `nowMilliseconds` (the end of a replay by clock:
@@ -127,7 +144,7 @@ public final class Replayer {
 
     /// Edits a collection in place. Missing: created when `create`, else nothing happens.
     /// Wrong type: nothing happens (the server answered WRONGTYPE). An emptied collection is
-    /// deleted, as Redis does (streams excepted).
+    /// deleted when the write ends, as Redis does (streams excepted).
     @discardableResult
     func edit<R>(_ key: UnsafeRawBufferPointer, _ kind: Kind, create: Bool, in db: Int? = nil,
                  _ body: (inout KeyValue) -> R) -> R? {
@@ -143,7 +160,7 @@ public final class Replayer {
             id = keyspace.create(key, in: db, value: kind.empty)
         }
         let result = keyspace.modify(id!, body)
-        if kind != .stream, keyspace[id!].value.size == .elements(0) { keyspace.delete(id!, in: db) }
+        if kind != .stream, keyspace[id!].value.size == .elements(0) { emptied.append((id!, db)) }
         return result
     }
 

@@ -25,7 +25,7 @@ func replayState(_ path: String) throws -> (state: [String: [String: KeyTruth]],
     let analyzer = Analyzer(table: try CommandTable.embedded())
     let result = try analyzer.run(try AOFInput(path: path))
     let (state, approximate) = modelState(analyzer.replayer.keyspace)
-    return (state, approximate, result)
+    return (state, displayNames(approximate), result)
 }
 
 /// Analyses a MONITOR capture of a server that started empty and returns the state its writes
@@ -34,22 +34,34 @@ func captureState(_ path: String) throws -> (state: [String: [String: KeyTruth]]
     let analyzer = Analyzer(table: try CommandTable.embedded())
     let result = try analyzer.run(monitor: path, options: .init(startsEmpty: true))
     let (state, approximate) = modelState(analyzer.replayer.keyspace)
-    return (state, approximate, result)
+    return (state, displayNames(approximate), result)
 }
 
-/// Every key of the model as a truth file lists it (`{db: {hexkey: truth}}`), and the names
-/// (display text) of the keys whose size is approximate.
-func modelState(_ keyspace: Keyspace) -> (state: [String: [String: KeyTruth]], approximate: Set<String>) {
+/// The display text of approximate keys given as `{db: {hexkey}}`.
+func displayNames(_ approximate: [String: Set<String>]) -> Set<String> {
+    Set(approximate.values.flatMap { $0 }.map { hex in KeyText.display(bytes(ofHex: hex)) })
+}
+
+/// The model's keys as a truth file describes them, and the approximate ones: `{db: {hexkey}}`.
+func modelState(_ keyspace: Keyspace) -> (state: [String: [String: KeyTruth]], approximate: [String: Set<String>]) {
     var state: [String: [String: KeyTruth]] = [:]
-    var approximate: Set<String> = []
+    var approximate: [String: Set<String>] = [:]
     for db in keyspace.databaseNumbers {
         for id in keyspace.keys(in: db) {
-            state[String(db), default: [:]][KeyText.hexString(keyspace.nameBytes(of: id))] = KeyTruth(
+            let hex = KeyText.hexString(keyspace.nameBytes(of: id))
+            state[String(db), default: [:]][hex] = KeyTruth(
                 type: keyspace[id].value.typeName, size: keyspace.size(of: id).count, hasTTL: keyspace.expireAt(id) != 0)
-            if keyspace[id].approximate { approximate.insert(KeyText.display(keyspace.nameBytes(of: id))) }
+            if keyspace[id].approximate { approximate[String(db), default: []].insert(hex) }
         }
     }
     return (state, approximate)
+}
+
+func bytes(ofHex hex: String) -> [UInt8] {
+    stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
+        let start = hex.index(hex.startIndex, offsetBy: i)
+        return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
+    }
 }
 
 /// Keys (as display text) whose truth differs from the replay, with both sides.
@@ -58,11 +70,7 @@ func differences(_ ours: [String: [String: KeyTruth]], _ truth: [String: [String
     for db in Set(ours.keys).union(truth.keys) {
         let a = ours[db] ?? [:], b = truth[db] ?? [:]
         for hex in Set(a.keys).union(b.keys) where a[hex] != b[hex] {
-            let bytes = stride(from: 0, to: hex.count, by: 2).map { i -> UInt8 in
-                let start = hex.index(hex.startIndex, offsetBy: i)
-                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)!
-            }
-            out["\(db):\(KeyText.display(bytes))"] = "ours \(a[hex]?.description ?? "missing"), server \(b[hex]?.description ?? "missing")"
+            out["\(db):\(KeyText.display(bytes(ofHex: hex)))"] = "ours \(a[hex]?.description ?? "missing"), server \(b[hex]?.description ?? "missing")"
         }
     }
     return out

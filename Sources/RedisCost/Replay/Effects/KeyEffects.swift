@@ -77,24 +77,40 @@ func deleteKeys(_ r: Replayer, _ a: Argv) {
     for i in 1..<a.count { _ = r.delete(a[i]) }
 }
 
+/// EXPIRE key time [NX|XX|GT|LT]…: a time already past deletes the key; one that overflows
+/// in milliseconds, or once the clock is added, is an "invalid expire time" and changes
+/// nothing (expire.c, expireGenericCommand).
 func expire(_ r: Replayer, _ a: Argv, scale: Int64, absolute: Bool) {
-    guard a.count >= 3, let id = r.lookup(a[1]), let amount = a.int(2) else { return }
-    let (product, overflow) = amount.multipliedReportingOverflow(by: scale)
-    guard !overflow else { return }
-    let when = absolute ? product : r.nowMilliseconds &+ product
-    let current = r.keyspace.expireAt(id)
-    if a.count > 3 {
-        // NX | XX | GT | LT (Redis 7): a key without a TTL counts as an infinite one.
-        if a.token(3, "NX"), current != 0 { return }
-        if a.token(3, "XX"), current == 0 { return }
-        if a.token(3, "GT"), current == 0 || when <= current { return }
-        if a.token(3, "LT"), current != 0 && when >= current { return }
+    guard a.count >= 3, let amount = a.int(2) else { return }
+    var nx = false, xx = false, gt = false, lt = false
+    for i in 3..<a.count {
+        if a.token(i, "NX") { nx = true } else if a.token(i, "XX") { xx = true }
+        else if a.token(i, "GT") { gt = true } else if a.token(i, "LT") { lt = true } else { return }
     }
+    // NX goes with none of the others, GT not with LT: the server refuses the call.
+    if nx && (xx || gt || lt) || gt && lt { return }
+    guard let when = expireTime(amount, scale: scale, plus: absolute ? 0 : r.nowMilliseconds),
+          let id = r.lookup(a[1]) else { return }
+    // A key without a TTL counts as one that never expires.
+    let current = r.keyspace.expireAt(id)
+    if nx, current != 0 { return }
+    if xx, current == 0 { return }
+    if gt, current == 0 || when <= current { return }
+    if lt, current != 0 && when >= current { return }
     if r.expiresByClock, when <= r.nowMilliseconds {
         r.keyspace.delete(id, in: r.database)
         return
     }
     r.keyspace.setExpireAt(id, when)
+}
+
+/// `amount` × `scale` + `base` in milliseconds, or nil where either step overflows: Redis
+/// checks both and answers "invalid expire time" (expire.c, expireGenericCommand).
+func expireTime(_ amount: Int64, scale: Int64, plus base: Int64) -> Int64? {
+    let (product, overflowed) = amount.multipliedReportingOverflow(by: scale)
+    guard !overflowed else { return nil }
+    let (sum, overflowedAgain) = product.addingReportingOverflow(base)
+    return overflowedAgain ? nil : sum
 }
 
 func rename(_ r: Replayer, _ a: Argv, onlyIfAbsent: Bool) {
@@ -148,16 +164,23 @@ func sortStore(_ r: Replayer, _ a: Argv) {
 @Sendable func restore(_ r: Replayer, _ a: Argv) {
     let replace = (4..<a.count).contains { a.token($0, "REPLACE") }
     if r.lookup(a[1]) != nil && !replace { return }
-    guard let ttl = a.int(2) else { return }
+    // "Invalid TTL value, must be >= 0".
+    guard let ttl = a.int(2), ttl >= 0 else { return }
     let value = try? RDBReader.decodePayload(a[3])
     // The server refuses to restore an empty collection.
     if let value, value.size == .elements(0), value.typeName != "stream" { return }
+    // The server adds its clock to a relative TTL unchecked: a sum that wraps below zero is a
+    // time already past, like an ABSTTL before now. Then the key is not created, and REPLACE
+    // has deleted the old one (cluster.c, restoreCommand).
+    let absolute = (4..<a.count).contains { a.token($0, "ABSTTL") }
+    let when = absolute ? ttl : r.nowMilliseconds &+ ttl
+    if ttl > 0, r.expiresByClock, when <= r.nowMilliseconds {
+        if replace { _ = r.delete(a[1]) }
+        return
+    }
     let id = r.store(a[1], value ?? .opaque(type: "unknown", size: nil))
     if value == nil { r.keyspace[id].approximate = true }
-    if ttl > 0 {
-        let absolute = (4..<a.count).contains { a.token($0, "ABSTTL") }
-        r.keyspace.setExpireAt(id, absolute ? ttl : r.nowMilliseconds + ttl)
-    }
+    if ttl > 0 { r.keyspace.setExpireAt(id, when) }
 }
 
 /// Deletes the keys of the current database whose cluster hash slot is in `ranges`.

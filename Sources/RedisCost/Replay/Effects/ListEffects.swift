@@ -113,6 +113,9 @@ func multiPop(_ r: Replayer, _ a: Argv, numKeysAt: Int) {
     popFirstNonEmpty(r, a, keys: keys, front: front, count: count)
 }
 
+/// LMOVE, RPOPLPUSH and their blocking forms. Onto the same key, the pop may empty the list
+/// and the push refill it: the replayer deletes an emptied key only when the write ends, so
+/// the list keeps its TTL as it does on the server (Dramatiq rotates one-job queues this way).
 func move(_ r: Replayer, _ source: UnsafeRawBufferPointer, _ destination: UnsafeRawBufferPointer, fromFront: Bool, toFront: Bool) {
     // The destination must be a list (or missing) before anything moves.
     guard r.accepts(destination, .list) else { return }

@@ -63,7 +63,7 @@ let sortedSetEffects: [String: Replayer.Effect] = [
     "ZINTERSTORE": { r, a in combineStore(r, a, operation: .intersection) },
     "ZDIFFSTORE": { r, a in combineStore(r, a, operation: .difference) },
     "ZRANGESTORE": { r, a in rangeStore(r, a) },
-    "GEOSEARCHSTORE": { r, a in unknownStore(r, a[1]) },
+    "GEOSEARCHSTORE": { r, a in geoStore(r, from: a[2], to: a[1]) },
     "GEORADIUS": { r, a in storeOption(r, a) },
     "GEORADIUSBYMEMBER": { r, a in storeOption(r, a) },
 ]
@@ -261,6 +261,15 @@ func unknownStore(_ r: Replayer, _ key: UnsafeRawBufferPointer) {
 
 func storeOption(_ r: Replayer, _ a: Argv) {
     for i in 2..<a.count where (a.token(i, "STORE") || a.token(i, "STOREDIST")) && i + 1 < a.count {
-        unknownStore(r, a[i + 1])
+        geoStore(r, from: a[1], to: a[i + 1])
     }
+}
+
+/// A geo search's destination. Without coordinates the model cannot tell what is found,
+/// except from a missing source: nothing, and the server deletes the destination (geo.c,
+/// georadiusGeneric).
+func geoStore(_ r: Replayer, from source: UnsafeRawBufferPointer, to destination: UnsafeRawBufferPointer) {
+    guard let id = r.lookup(source) else { _ = r.delete(destination); return }
+    guard r.keyspace[id].value.typeName == "zset" else { return }
+    unknownStore(r, destination)
 }

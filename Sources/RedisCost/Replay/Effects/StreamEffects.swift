@@ -50,15 +50,11 @@ let streamEffects: [String: Replayer.Effect] = [
             for i in 2..<a.count { if let id = StreamID(a[i]) { stream.delete(id) } }
         }
     },
-    "XDELEX": { r, a in
-        // XDELEX key [KEEPREF|DELREF|ACKED] IDS numids id…
-        guard let ids = idsClause(a) else { return }
-        r.editStream(a[1], create: false) { stream in
-            for i in ids { if let id = StreamID(a[i]) { stream.delete(id) } }
-        }
-        // ACKED deletes only acknowledged entries: the model does not track the PELs.
-        if (2..<a.count).contains(where: { a.token($0, "ACKED") }) { r.markApproximate(a[1]) }
-    },
+    // XDELEX key [KEEPREF|DELREF|ACKED] IDS numids id…
+    "XDELEX": { r, a in deleteEntries(r, a, optionsFrom: 2) },
+    // XACKDEL key group [KEEPREF|DELREF|ACKED] IDS numids id… (Redis 8.2): acknowledges the
+    // entries in the group and deletes them from the stream as XDELEX does.
+    "XACKDEL": { r, a in deleteEntries(r, a, optionsFrom: 3) },
     "XGROUP CREATE": { r, a in
         // XGROUP CREATE key group id [MKSTREAM] [ENTRIESREAD n]
         guard (5..<a.count).contains(where: { a.token($0, "MKSTREAM") }), r.lookup(a[2]) == nil else { return }
@@ -104,8 +100,18 @@ func apply(_ rule: TrimRule, to stream: inout StreamEntries) -> Bool {
     }
 }
 
-func idsClause(_ a: Argv) -> Range<Int>? {
-    var i = 2
+/// Deletes the entries listed after `IDS numids`; the options before it start at `start`.
+func deleteEntries(_ r: Replayer, _ a: Argv, optionsFrom start: Int) {
+    guard let ids = idsClause(a, from: start) else { return }
+    r.editStream(a[1], create: false) { stream in
+        for i in ids { if let id = StreamID(a[i]) { stream.delete(id) } }
+    }
+    // ACKED deletes only acknowledged entries: the model does not track the PELs.
+    if (start..<ids.lowerBound).contains(where: { a.token($0, "ACKED") }) { r.markApproximate(a[1]) }
+}
+
+func idsClause(_ a: Argv, from start: Int) -> Range<Int>? {
+    var i = start
     while i < a.count, !a.token(i, "IDS") { i += 1 }
     guard let count = a.int(i + 1), count > 0, i + 2 + Int(count) <= a.count else { return nil }
     return (i + 2)..<(i + 2 + Int(count))

@@ -7,36 +7,56 @@ let stringEffects: [String: Replayer.Effect] = [
         // SET key value [NX|XX|IFEQ v] [GET] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL]
         var keepTTL = false
         var expireAt: Int64 = 0
+        var assumedEqual = false
         var i = 3
         let exists = r.lookup(a[1]) != nil
         while i < a.count {
             if a.token(i, "NX") && exists { return }
             if a.token(i, "XX") && !exists { return }
             if a.token(i, "IFEQ") {
-                // Conditional on a value the model does not keep.
-                r.markApproximate(a[1])
-                if !exists { return }
+                // Valkey 8.1: only when the value equals the argument. The model knows a value
+                // when it is an integer; otherwise it assumes the values were equal.
+                guard let id = r.lookup(a[1]), case .string(let string) = r.keyspace[id].value else { return }
+                if let integer = string.integer {
+                    guard i + 1 < a.count, integerValue(a[i + 1]) == integer else { return }
+                } else {
+                    assumedEqual = true
+                }
                 i += 2
                 continue
             }
             if a.token(i, "KEEPTTL") { keepTTL = true }
-            expireAt = expiry(r, a, at: i) ?? expireAt
+            if a.token(i, "GET"), holdsOtherType(r, a[1]) { return }
+            switch expiry(r, a, at: i) {
+            case .at(let when): expireAt = when
+            case .invalid: return
+            case .none: break
+            }
             i += 1
         }
+        // KEEPTTL with a time is a syntax error (t_string.c, parseExtendedStringArgumentsOrReply).
+        if keepTTL && expireAt != 0 { return }
         let id = r.store(a[1], stringValue(a[2]), keepTTL: keepTTL)
         if expireAt != 0 { r.keyspace.setExpireAt(id, expireAt) }
+        r.keyspace[id].approximate = assumedEqual
     },
     "SETNX": { r, a in if r.lookup(a[1]) == nil { r.store(a[1], stringValue(a[2])) } },
     "SETEX": { r, a in setWithTTL(r, a, scale: 1000) },
     "PSETEX": { r, a in setWithTTL(r, a, scale: 1) },
-    "GETSET": { r, a in r.store(a[1], stringValue(a[2])) },
+    "GETSET": { r, a in if !holdsOtherType(r, a[1]) { r.store(a[1], stringValue(a[2])) } },
     "GETDEL": { r, a in
         if let id = r.lookup(a[1]), case .string = r.keyspace[id].value { r.keyspace.delete(id, in: r.database) }
     },
     "GETEX": { r, a in
-        guard a.count > 2, let id = r.lookup(a[1]) else { return }
+        guard a.count > 2, let id = r.lookup(a[1]), !holdsOtherType(r, a[1]) else { return }
         if a.token(2, "PERSIST") { r.keyspace.setExpireAt(id, 0); return }
-        if let when = expiry(r, a, at: 2) { r.keyspace.setExpireAt(id, when) }
+        guard case .at(let when) = expiry(r, a, at: 2) else { return }
+        // EXAT or PXAT already past deletes the key (t_string.c, getexCommand).
+        if r.expiresByClock, when <= r.nowMilliseconds {
+            r.keyspace.delete(id, in: r.database)
+        } else {
+            r.keyspace.setExpireAt(id, when)
+        }
     },
     "MSET": { r, a in
         var i = 1
@@ -53,9 +73,14 @@ let stringEffects: [String: Replayer.Effect] = [
             if a.token(i, "NX"), pairs.contains(where: { r.lookup(a[$0]) != nil }) { return }
             if a.token(i, "XX"), pairs.contains(where: { r.lookup(a[$0]) == nil }) { return }
             if a.token(i, "KEEPTTL") { keepTTL = true }
-            expireAt = expiry(r, a, at: i) ?? expireAt
+            switch expiry(r, a, at: i) {
+            case .at(let when): expireAt = when
+            case .invalid: return
+            case .none: break
+            }
             i += 1
         }
+        if keepTTL && expireAt != 0 { return }
         for k in pairs {
             let id = r.store(a[k], stringValue(a[k + 1]), keepTTL: keepTTL)
             if expireAt != 0 { r.keyspace.setExpireAt(id, expireAt) }
@@ -151,14 +176,40 @@ let stringEffects: [String: Replayer.Effect] = [
     "PFMERGE": { r, a in hyperLogLog(r, a[1]) },
 ]
 
-/// `EX s`, `PX ms`, `EXAT s` or `PXAT ms` at `i`, as an absolute time in milliseconds.
-func expiry(_ r: Replayer, _ a: Argv, at i: Int) -> Int64? {
-    guard let amount = a.int(i + 1) else { return nil }
-    if a.token(i, "EX") { return r.nowMilliseconds &+ amount &* 1000 }
-    if a.token(i, "PX") { return r.nowMilliseconds &+ amount }
-    if a.token(i, "EXAT") { return amount &* 1000 }
-    if a.token(i, "PXAT") { return amount }
-    return nil
+/// What an expiry option of SET, GETEX, SETEX or MSETEX asks for.
+enum ExpiryOption: Equatable {
+    /// An absolute time in Unix milliseconds.
+    case at(Int64)
+    /// Not positive, or not positive once in milliseconds and on the clock (an overflow):
+    /// "invalid expire time", the whole call changes nothing (t_string.c, getExpireMillisecondsOrReply).
+    case invalid
+    /// The argument is no expiry option.
+    case none
+}
+
+/// `EX s`, `PX ms`, `EXAT s` or `PXAT ms` at `i` (a missing number is invalid too).
+func expiry(_ r: Replayer, _ a: Argv, at i: Int) -> ExpiryOption {
+    let scale: Int64, base: Int64
+    if a.token(i, "EX") { (scale, base) = (1000, r.nowMilliseconds) }
+    else if a.token(i, "PX") { (scale, base) = (1, r.nowMilliseconds) }
+    else if a.token(i, "EXAT") { (scale, base) = (1000, 0) }
+    else if a.token(i, "PXAT") { (scale, base) = (1, 0) }
+    else { return .none }
+    return positiveExpiry(a.int(i + 1), scale: scale, plus: base)
+}
+
+/// `amount` × `scale` + `base`, valid only when both it and `amount` are positive.
+func positiveExpiry(_ amount: Int64?, scale: Int64, plus base: Int64) -> ExpiryOption {
+    guard let amount, amount > 0, let when = expireTime(amount, scale: scale, plus: base), when > 0 else { return .invalid }
+    return .at(when)
+}
+
+/// Whether the key holds a value the model knows is not a string: the writes that read the
+/// old value first (GETSET, GETEX, SET … GET, PFADD) then answer WRONGTYPE and change nothing.
+func holdsOtherType(_ r: Replayer, _ key: UnsafeRawBufferPointer) -> Bool {
+    guard let id = r.lookup(key) else { return false }
+    let type = r.keyspace[id].value.typeName
+    return type != "string" && type != "unknown"
 }
 
 /// A string value's record from its bytes.
@@ -166,10 +217,11 @@ func stringValue(_ bytes: UnsafeRawBufferPointer) -> KeyValue {
     .string(length: bytes.count, integer: integerValue(bytes))
 }
 
+/// SETEX and PSETEX: the time is relative and must be valid as SET's EX and PX are.
 func setWithTTL(_ r: Replayer, _ a: Argv, scale: Int64) {
-    guard let amount = a.int(2) else { return }
+    guard case .at(let when) = positiveExpiry(a.int(2), scale: scale, plus: r.nowMilliseconds) else { return }
     let id = r.store(a[1], stringValue(a[3]))
-    r.keyspace.setExpireAt(id, r.nowMilliseconds + amount * scale)
+    r.keyspace.setExpireAt(id, when)
 }
 
 func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
@@ -215,6 +267,7 @@ func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength
 
 /// HyperLogLog strings change encoding and length as they fill: the model does not follow them.
 func hyperLogLog(_ r: Replayer, _ key: UnsafeRawBufferPointer) {
+    if holdsOtherType(r, key) { return }
     let id = r.lookup(key) ?? r.keyspace.create(key, in: r.database, value: .string(length: nil, integer: nil))
     r.keyspace[id].value = .string(length: nil, integer: nil)
     r.keyspace[id].approximate = true
