@@ -54,10 +54,10 @@ import Testing
         #expect(lines.compactMap(\.line).map(\.lineNumber) == [2, 3, 4, 5, 6, 7])
     }
 
-    @Test("replaying a corpus capture from an empty data set gives its final state", arguments: ReplayTests.corpusRuns)
-    func corpusCaptureReplaysExactly(run: String) throws {
+    @Test("replaying a generated run's capture from an empty data set gives its final state", arguments: ReplayTests.runs)
+    func runCaptureReplaysExactly(run: String) throws {
         let analyzer = Analyzer(table: try CommandTable.embedded())
-        let result = try analyzer.run(monitor: corpusRoot.appendingPathComponent("\(run)/monitor.txt").path, options: .init(startsEmpty: true))
+        let result = try analyzer.run(monitor: runFolder(run).appendingPathComponent("monitor.txt").path, options: .init(startsEmpty: true))
         let keyspace = analyzer.replayer.keyspace
         var state: [String: [String: KeyTruth]] = [:]
         for db in keyspace.databaseNumbers {
@@ -66,11 +66,11 @@ import Testing
                     type: keyspace[id].value.typeName, size: keyspace.size(of: id).count, hasTTL: keyspace.expireAt(id) != 0)
             }
         }
-        let truth = try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))
+        let truth = try loadTruth(runFolder(run).appendingPathComponent("final-state.json"))
         #expect(differences(state, truth) == [:])
         #expect(result.malformedLines == 0)
         // Every call the server counted (INFO commandstats) is a call here, per command.
-        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: corpusRoot.appendingPathComponent("\(run)/commandstats.json"))) as! [String: [String: [String: Any]]]
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: runFolder(run).appendingPathComponent("commandstats.json"))) as! [String: [String: [String: Any]]]
         func calls(_ side: String, _ name: String) -> Int { stats[side]?["cmdstat_" + name]?["calls"] as? Int ?? 0 }
         for command in ["sadd", "hset", "zadd", "set", "get", "exec", "multi", "sinter", "keys", "scan", "del", "lrange"] {
             let ours = result.commands.first { $0.name == command.uppercased() }?.calls ?? 0
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func withoutABaselineKeysFromBeforeTheCaptureAreUnknown() throws {
-        let path = corpusRoot.appendingPathComponent("redis-7.0.15-seed1/monitor.txt").path
+        let path = runFolder("redis-7.0.15").appendingPathComponent("monitor.txt").path
         let cli = try runCLI(["analyze", path, "--format", "json"])
         #expect(cli.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
@@ -90,7 +90,7 @@ import Testing
         let top = try #require(json["topCalls"] as? [[String: Any]])
         // A read that only MONITOR shows, with the exact size of the set it touched.
         let smembers = try #require(top.first { $0["command"] as? String == "SMEMBERS" })
-        let truthSize = try Self.sizeInFinalState(run: "redis-7.0.15-seed1", key: "big:set:1")
+        let truthSize = try Self.sizeInFinalState(run: "redis-7.0.15", key: "big:set:1")
         #expect(smembers["keys"] as? [String] == ["big:set:1"])
         #expect((smembers["sizes"] as? [Int])?.first ?? 0 > 0)
         _ = truthSize
@@ -111,7 +111,7 @@ import Testing
     }
 
     static func sizeInFinalState(run: String, key: String) throws -> Int? {
-        try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))["0"]?[KeyText.hexString(Array(key.utf8))]?.size
+        try loadTruth(runFolder(run).appendingPathComponent("final-state.json"))["0"]?[KeyText.hexString(Array(key.utf8))]?.size
     }
 
     @Test func aBaselineSnapshotMakesEverySizeKnown() throws {
