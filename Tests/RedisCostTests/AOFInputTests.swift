@@ -50,9 +50,9 @@ import Testing
         #expect(try AOFInput(path: sample.path).segments.map(\.role) == [.base, .incremental])
         #expect(try AOFInput(path: sample.appendingPathComponent("appendonly.aof.manifest").path).segments.count == 2)
         #expect(try AOFInput(path: incr.path).segments.map(\.role) == [.incremental])
-        let rdb = corpusRoot.appendingPathComponent("public/redis-tests-assets/encodings.rdb").path
+        let rdb = redisTestAsset("encodings.rdb").path
         #expect(try AOFInput(path: rdb).segments.map(\.format) == [.rdb])
-        #expect(try AOFInput(path: corpusRoot.appendingPathComponent("public/redis-tests-assets/rdb-preamble.aof").path).segments.map(\.format) == [.rdb])
+        #expect(try AOFInput(path: redisTestAsset("rdb-preamble.aof").path).segments.map(\.format) == [.rdb])
         #expect(throws: InputError(file: "/nonexistent", offset: 0, detail: "no such file or directory")) { _ = try AOFInput(path: "/nonexistent") }
         #expect(throws: InputError.self) { _ = try AOFInput(path: packageRoot.appendingPathComponent("Sources").path) }
     }
@@ -112,7 +112,7 @@ import Testing
     /// SQLite's habit: real files, mutated at random, must give a result or a clean error.
     @Test func randomMutationsOfRealFilesNeverCrash() throws {
         let sources = [incr, packageRoot.appendingPathComponent("Tests/Fixtures/aof-valkey-9.1.2/appendonlydir/appendonly.aof.2.base.aof"),
-                       corpusRoot.appendingPathComponent("rq-redis-8.2.3/appendonlydir/appendonly.aof.1.incr.aof")]
+                       runFolder("redis-8.2.3").appendingPathComponent("appendonlydir/appendonly.aof.2.incr.aof")]
         let folder = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         var rng = SeededRandom(seed: 42)

@@ -89,11 +89,11 @@ import Testing
     }
 
     @Test func snapshotProfile() throws {
-        let cli = try runCLI(["analyze", corpusRoot.appendingPathComponent("redis-8.2.3-seed3/dump.rdb").path, "--format", "json"])
+        let cli = try runCLI(["analyze", runFolder("redis-8.2.3").appendingPathComponent("dump.rdb").path, "--format", "json"])
         #expect(cli.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
         let snapshot = try #require((json["snapshots"] as? [[String: Any]])?.first)
-        let truth = try loadTruth(corpusRoot.appendingPathComponent("redis-8.2.3-seed3/final-state.json"))
+        let truth = try loadTruth(runFolder("redis-8.2.3").appendingPathComponent("final-state.json"))
         let all = truth.values.flatMap(\.values)
         #expect(snapshot["keys"] as? Int == all.count)
         #expect(snapshot["expiringKeys"] as? Int == all.filter(\.hasTTL).count)

@@ -13,6 +13,7 @@ import Testing
         ("celery-task-meta-0b1c9a0e-7f35-4f1e-9d7b-2f6f1b1f9c11", "celery-task-meta-*"),
         ("celery-taskset-meta-0b1c9a0e-7f35-4f1e-9d7b-2f6f1b1f9c11.j", "celery-taskset-meta-*.j"),
         ("_kombu.binding.celery", "_kombu.binding.celery"),
+        ("celery\u{06}\u{16}3", "celery\u{06}\u{16}*"),
         // Dramatiq's message ids (UUIDs) and hex ids.
         ("dramatiq:default.DQ.msgs", "dramatiq:default.DQ.msgs"),
         ("dramatiq:__heartbeats__", "dramatiq:__heartbeats__"),

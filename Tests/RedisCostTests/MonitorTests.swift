@@ -54,14 +54,14 @@ import Testing
         #expect(lines.compactMap(\.line).map(\.lineNumber) == [2, 3, 4, 5, 6, 7])
     }
 
-    @Test("replaying a corpus capture from an empty data set gives its final state", arguments: ReplayTests.corpusRuns)
-    func corpusCaptureReplaysExactly(run: String) throws {
-        let (state, _, result) = try captureState(corpusRoot.appendingPathComponent("\(run)/monitor.txt").path)
-        let truth = try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))
+    @Test("replaying a generated run's capture from an empty data set gives its final state", arguments: ReplayTests.runs)
+    func runCaptureReplaysExactly(run: String) throws {
+        let (state, _, result) = try captureState(runFolder(run).appendingPathComponent("monitor.txt").path)
+        let truth = try loadTruth(runFolder(run).appendingPathComponent("final-state.json"))
         #expect(differences(state, truth) == [:])
         #expect(result.malformedLines == 0)
         // Every call the server counted (INFO commandstats) is a call here, per command.
-        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: corpusRoot.appendingPathComponent("\(run)/commandstats.json"))) as! [String: [String: [String: Any]]]
+        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: runFolder(run).appendingPathComponent("commandstats.json"))) as! [String: [String: [String: Any]]]
         func calls(_ side: String, _ name: String) -> Int { stats[side]?["cmdstat_" + name]?["calls"] as? Int ?? 0 }
         for command in ["sadd", "hset", "zadd", "set", "get", "exec", "multi", "sinter", "keys", "scan", "del", "lrange"] {
             let ours = result.commands.first { $0.name == command.uppercased() }?.calls ?? 0
@@ -71,7 +71,7 @@ import Testing
     }
 
     @Test func withoutABaselineKeysFromBeforeTheCaptureAreUnknown() throws {
-        let path = corpusRoot.appendingPathComponent("redis-7.0.15-seed1/monitor.txt").path
+        let path = runFolder("redis-7.0.15").appendingPathComponent("monitor.txt").path
         let cli = try runCLI(["analyze", path, "--format", "json"])
         #expect(cli.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
@@ -81,7 +81,7 @@ import Testing
         let top = try #require(json["topCalls"] as? [[String: Any]])
         // A read that only MONITOR shows, with the exact size of the set it touched.
         let smembers = try #require(top.first { $0["command"] as? String == "SMEMBERS" })
-        let truthSize = try Self.sizeInFinalState(run: "redis-7.0.15-seed1", key: "big:set:1")
+        let truthSize = try Self.sizeInFinalState(run: "redis-7.0.15", key: "big:set:1")
         #expect(smembers["keys"] as? [String] == ["big:set:1"])
         #expect((smembers["sizes"] as? [Int])?.first ?? 0 > 0)
         _ = truthSize
@@ -102,7 +102,7 @@ import Testing
     }
 
     static func sizeInFinalState(run: String, key: String) throws -> Int? {
-        try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))["0"]?[KeyText.hexString(Array(key.utf8))]?.size
+        try loadTruth(runFolder(run).appendingPathComponent("final-state.json"))["0"]?[KeyText.hexString(Array(key.utf8))]?.size
     }
 
     @Test func aBaselineSnapshotMakesEverySizeKnown() throws {

@@ -4,15 +4,14 @@ import Testing
 
 /// The RDB reader against files real servers wrote and Redis's own test assets.
 @Suite struct RDBTests {
-    static let snapshots = ["redis-7.0.15-seed1/dump.rdb", "redis-8.2.3-seed3/dump.rdb", "valkey-9.1.2-seed2/dump.rdb",
-                            "rq-redis-8.2.3/dump.rdb"]
+    static let snapshots = ReplayTests.runs.map { "\($0)/dump.rdb" }
     static let assets = ["encodings", "hash-ziplist", "hash-zipmap", "list-quicklist", "scriptbackup", "zset-ziplist",
                          "corrupt_empty_keys"]
 
     @Test("a snapshot loads to exactly what the server held", arguments: snapshots)
     func snapshotLoadsExactly(path: String) throws {
-        let (state, approximate, result) = try replayState(corpusRoot.appendingPathComponent(path).path)
-        let truth = try loadTruth(corpusRoot.appendingPathComponent(path).deletingLastPathComponent().appendingPathComponent("final-state.json"))
+        let (state, approximate, result) = try replayState(fixturesRoot.appendingPathComponent("runs/\(path)").path)
+        let truth = try loadTruth(fixturesRoot.appendingPathComponent("runs/\(path)").deletingLastPathComponent().appendingPathComponent("final-state.json"))
         #expect(differences(state, truth) == [:])
         #expect(approximate == [])
         #expect(result.snapshots.first?.checksumVerified == true)
@@ -20,21 +19,20 @@ import Testing
 
     @Test("Redis's test assets (RDB versions 3 to 10, zipmap, ziplist, intset, quicklist) load as Redis 7 loads them", arguments: assets)
     func testAssetLoadsLikeRedis(name: String) throws {
-        let folder = corpusRoot.appendingPathComponent("public/redis-tests-assets")
-        let (state, _, _) = try replayState(folder.appendingPathComponent("\(name).rdb").path)
-        let truth = try loadTruth(folder.appendingPathComponent("\(name).truth.json"))
+        let (state, _, _) = try replayState(redisTestAsset("\(name).rdb").path)
+        let truth = try loadTruth(redisTestAsset("\(name).truth.json"))
         #expect(differences(state, truth) == [:])
     }
 
     @Test func aCorruptZiplistIsOneLineWithItsOffset() throws {
-        let path = corpusRoot.appendingPathComponent("public/redis-tests-assets/corrupt_ziplist.rdb").path
+        let path = redisTestAsset("corrupt_ziplist.rdb").path
         let cli = try runCLI(["analyze", path])
         #expect(cli.status == 1)
         #expect(cli.stderr == "redis-cost: \(path): at byte 488: corrupt ziplist: shorter than its header\n")
     }
 
     @Test func anAOFWithAnRDBPreambleIsSnapshotThenWorkload() throws {
-        let path = corpusRoot.appendingPathComponent("public/redis-tests-assets/rdb-preamble.aof").path
+        let path = redisTestAsset("rdb-preamble.aof").path
         let (state, _, result) = try replayState(path)
         #expect(state["0"]?.count == 3)
         #expect(result.snapshots.first?.keys == 2)
@@ -44,7 +42,7 @@ import Testing
 
     @Test func checksumsAreVerified() throws {
         #expect(Array("123456789".utf8).withUnsafeBytes { CRC64.checksum($0) } == 0xE9C6_D914_C4B8_D9CA)
-        var bytes = [UInt8](try Data(contentsOf: corpusRoot.appendingPathComponent("redis-7.0.15-seed1/dump.rdb")))
+        var bytes = [UInt8](try Data(contentsOf: runFolder("redis-7.0.15").appendingPathComponent("dump.rdb")))
         bytes[bytes.count - 20] ^= 0x01
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("flipped-\(UUID().uuidString).rdb")
         defer { try? FileManager.default.removeItem(at: file) }
@@ -112,8 +110,8 @@ import Testing
 
     /// Random truncations and byte flips of real snapshots: a result or one clean line.
     @Test func randomMutationsOfRealSnapshotsNeverCrash() throws {
-        let sources = Self.snapshots.map { corpusRoot.appendingPathComponent($0) }
-            + ["encodings", "hash-zipmap", "list-quicklist"].map { corpusRoot.appendingPathComponent("public/redis-tests-assets/\($0).rdb") }
+        let sources = Self.snapshots.map { fixturesRoot.appendingPathComponent("runs/\($0)") }
+            + ["encodings", "hash-zipmap", "list-quicklist"].map { redisTestAsset("\($0).rdb") }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cost-rdb-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -83,12 +83,13 @@ import Testing
         #expect(truth["0"]?[KeyText.hexString(Array("before:big".utf8))] == KeyTruth(type: "set", size: 2499, hasTTL: false), "2500 members, one moved by SMOVE")
     }
 
-    static let corpusRuns = ["redis-7.0.15-seed1", "redis-8.2.3-seed3", "valkey-9.1.2-seed2", "rq-redis-8.2.3"]
+    /// The runs under Tests/Fixtures/runs/ (Tests/tools/gen_workload.py on each server).
+    static let runs = ["redis-7.0.15", "redis-8.2.3", "valkey-9.1.2"]
 
-    @Test("a corpus run's appendonlydir (RDB base + incr) replays to its final state", arguments: corpusRuns)
-    func corpusAppendOnlyDirReplaysExactly(run: String) throws {
-        let (state, approximate, result) = try replayState(corpusRoot.appendingPathComponent("\(run)/appendonlydir").path)
-        let truth = try loadTruth(corpusRoot.appendingPathComponent("\(run)/final-state.json"))
+    @Test("a generated run's appendonlydir (RDB base + incr) replays to its final state", arguments: runs)
+    func runAppendOnlyDirReplaysExactly(run: String) throws {
+        let (state, approximate, result) = try replayState(runFolder(run).appendingPathComponent("appendonlydir").path)
+        let truth = try loadTruth(runFolder(run).appendingPathComponent("final-state.json"))
         #expect(result.snapshots.count == 1)
         #expect(differences(state, truth) == [:])
         #expect(approximate == [])

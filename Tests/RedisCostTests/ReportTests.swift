@@ -2,19 +2,21 @@ import Foundation
 import Testing
 @testable import RedisCost
 
-/// The report a person reads: pinned as a golden file for one corpus run, and the flags
+/// The report a person reads: pinned as a golden file for one generated run, and the flags
 /// that shape it.
 @Suite struct ReportTests {
-    static let golden = packageRoot.appendingPathComponent("Tests/Fixtures/golden/redis-7.0.15-seed1-capture.md")
+    static let golden = packageRoot.appendingPathComponent("Tests/Fixtures/golden/redis-7.0.15-capture.md")
+    /// The capture, relative to the package root (so the report's input line is the same on every machine).
+    static let capture = "Tests/Fixtures/runs/redis-7.0.15/monitor.txt"
 
     /// The report without the one line that changes from run to run (time and memory taken).
     static func stable(_ report: String) -> String {
         report.split(separator: "\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("- Replay model memory:") }.joined(separator: "\n")
     }
 
-    @Test("the full report of a corpus capture is exactly the golden file (REDIS_COST_UPDATE_GOLDEN=1 rewrites it)")
+    @Test("the full report of a generated run's capture is exactly the golden file (REDIS_COST_UPDATE_GOLDEN=1 rewrites it)")
     func goldenReport() throws {
-        let run = try runCLI(["analyze", "../shared/corpus/redis-7.0.15-seed1/monitor.txt", "--baseline", "empty"], directory: packageRoot)
+        let run = try runCLI(["analyze", Self.capture, "--baseline", "empty"], directory: packageRoot)
         #expect(run.status == 0, "\(run.stderr)")
         let report = Self.stable(run.stdout)
         if ProcessInfo.processInfo.environment["REDIS_COST_UPDATE_GOLDEN"] == "1" {
@@ -27,17 +29,17 @@ import Testing
         #expect(report == expected, "first difference at line \((firstDifference?.offset ?? min(ours.count, theirs.count)) + 1): \(firstDifference.map { "\($0.element.0) ≠ \($0.element.1)" } ?? "lengths differ")")
     }
 
-    @Test("the corpus capture shows each planted problem with its evidence")
+    @Test("the generated capture shows each planted problem with its evidence")
     func plantedProblems() throws {
-        let run = try runCLI(["analyze", corpusRoot.appendingPathComponent("redis-7.0.15-seed1/monitor.txt").path, "--baseline", "empty", "--format", "json"])
+        let run = try runCLI(["analyze", Self.capture, "--baseline", "empty", "--format", "json"], directory: packageRoot)
         let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
         let findings = try #require(report["findings"] as? [[String: Any]])
         func finding(_ rule: String, _ severity: String = "warning") -> [String: Any]? {
             findings.first { $0["rule"] as? String == rule && $0["severity"] as? String == severity }
         }
         func evidenceKeys(_ f: [String: Any]?) -> [String] { (f?["evidence"] as? [[String: Any]] ?? []).compactMap { ($0["keys"] as? [String])?.first } }
-        // gen_corpus.py: KEYS user:1*, HGETALL/HKEYS/HVALS of big hashes, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1,
-        // SINTER/SUNION/SDIFF(+STORE) of big sets, LINDEX 2500 / LSET 3000 / LREM of long lists, SORT … STORE,
+        // gen_workload.py: KEYS user:1*, HGETALL/HKEYS/HVALS of big hashes, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1,
+        // SINTER/SUNION/SDIFF(+STORE) of big sets, LINDEX 1250 / LSET 1375 / LREM / LPOS of long lists, SORT … STORE,
         // SORT without STORE, DEL of a big hash, SCAN MATCH user:2* then one DEL per key, EXISTS then GET/DEL.
         #expect(finding("keys")?["count"] as? Int == 1)
         #expect(Set(evidenceKeys(finding("full-read"))) == ["big:set:1", "rank:0", "big:hash:2", "queue:0", "big:hash:1"])
@@ -66,7 +68,7 @@ import Testing
 
     @Test("--fail-on sets exit code 3, --threshold and --target-version are checked, --redact-keys hides names")
     func flags() throws {
-        let capture = corpusRoot.appendingPathComponent("redis-7.0.15-seed1/monitor.txt").path
+        let capture = packageRoot.appendingPathComponent(Self.capture).path
         let failing = try runCLI(["analyze", capture, "--baseline", "empty", "--fail-on", "warning", "-o", "/dev/null"])
         #expect(failing.status == 3)
         #expect(failing.stderr.hasPrefix("redis-cost: findings at or above warning: set-algebra, full-read"), "\(failing.stderr)")
@@ -108,7 +110,7 @@ import Testing
         // Only the user's key is left.
         #expect(try db3.require(["DBSIZE"]).int == 1)
         #expect(try server.connect().require(["DBSIZE"]).int == 0)
-        let report = try runCLI(["analyze", "../shared/corpus/redis-7.0.15-seed1/monitor.txt", "--baseline", "empty", "--constants", constants],
+        let report = try runCLI(["analyze", ReportTests.capture, "--baseline", "empty", "--constants", constants],
                                 directory: packageRoot)
         #expect(report.stdout.contains("(calibrated on 127.0.0.1:\(server.port) (redis-7.0.15) with 2,000-element keys, 3 calls each (from \(constants)))"))
         let unnamed = try runCLI(["calibrate", "-p", String(server.port)])

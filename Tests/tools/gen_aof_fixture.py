@@ -6,7 +6,7 @@ usage: gen_aof_fixture.py SERVER_BINARY OUTDIR SEED [SCALE]
 
 OUTDIR gets appendonlydir/ (an AOF base written by BGREWRITEAOF halfway, then the incr
 file), final-state.json (every key of db 0..15: type, size, has_ttl — the shape of
-../shared/corpus/*/final-state.json) and server.json. Needs the PyPI redis client.
+the final-state.json that gen_workload.py writes) and server.json. Needs the PyPI redis client.
 """
 import json, os, random, shutil, sys, time
 import redis

@@ -19,6 +19,9 @@ public struct AnalysisResult: Sendable {
         /// Of `cost`, what the calls a wrapper ran (MULTI…EXEC, scripts) touched: a wrapper's
         /// row includes them, as INFO commandstats does; totals count them once, in their own rows.
         public var nestedCost = 0.0
+        /// What its calls added to the elements-touched totals: `cost` less `nestedCost`, or 0
+        /// for bytes of script compiled, which are priced in time only.
+        public var elementsInTotals = 0.0
         public var isWrite = false
         /// MONITOR only: the sum and the largest of the gaps to the next line (an upper bound
         /// of the time each call took).

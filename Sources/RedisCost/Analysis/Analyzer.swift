@@ -301,6 +301,7 @@ public final class Analyzer {
             call.ownMicroseconds = ownMicroseconds
             commandStats[index].cost += value
             commandStats[index].nestedCost += nestedElements
+            commandStats[index].elementsInTotals += call.ownElements!
             commandStats[index].maxCost = max(commandStats[index].maxCost, value)
             commandStats[index].estimatedMicroseconds += call.microseconds!
             result.totalCost += call.ownElements!
@@ -322,7 +323,7 @@ public final class Analyzer {
             }
             if let k {
                 hotKeys[k].calls += 1
-                if table.traits[index].isWrite { hotKeys[k].writes += 1 } else { hotKeys[k].reads += 1 }
+                if table.traits[index].isWrite { hotKeys[k].writes += 1 } else if table.traits[index].isRead { hotKeys[k].reads += 1 }
             }
         }
 
@@ -344,7 +345,7 @@ public final class Analyzer {
             p = intern(0, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: Array("(other patterns)".utf8)) }
         }
         patternStats[p].calls += 1
-        if table.traits[index].isWrite { patternStats[p].writes += 1 } else { patternStats[p].reads += 1 }
+        if table.traits[index].isWrite { patternStats[p].writes += 1 } else if table.traits[index].isRead { patternStats[p].reads += 1 }
         if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
 
         if let time, let value {

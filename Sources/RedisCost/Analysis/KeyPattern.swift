@@ -16,6 +16,8 @@ public enum KeyPattern {
              UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""),
              UInt8(ascii: "\t"):
             true
+        // Control bytes separate too: kombu names its priority queues `celery\x06\x163`.
+        case 0..<0x20, 0x7F: true
         default: false
         }
     }

@@ -66,7 +66,7 @@ public enum AnalysisReport {
         out += "- Calls: \(number(Double(r.calls))) in \(r.commands.count) commands"
         out += r.transactions > 0 ? ", \(number(Double(r.transactions))) transactions (MULTI/EXEC)\n" : "\n"
         out += "- Total cost: \(number(r.totalCost)) elements touched"
-        out += r.unknownCostCalls > 0 ? "; \(number(Double(r.unknownCostCalls))) calls of unknown cost (not counted)\n" : "\n"
+        out += r.unknownCostCalls > 0 ? "; \(counted(r.unknownCostCalls, "call")) of unknown cost (not counted)\n" : "\n"
         if r.calls > 0 {
             out += "- Estimated server time of those calls: \(duration(r.estimatedMicroseconds)) (\(r.timeModelSource))\n"
         }
@@ -78,7 +78,7 @@ public enum AnalysisReport {
             : "- Keys the calls touched, at the end: \(number(Double(keys))) in \(r.keysPerDatabase.count) database(s) (other keys of the data set were not seen)"
         out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
         if !r.minimumVersions.isEmpty {
-            out += "- Needs " + r.minimumVersions.map(\.text).joined(separator: " or ") + " (the commands that need it)\n"
+            out += "- Needs " + r.minimumVersions.map(\.text).joined(separator: " or ") + "\n"
         }
         out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
         if r.calls == 0, !r.snapshots.isEmpty {
@@ -141,8 +141,9 @@ public enum AnalysisReport {
         out += "\n## Cost by command\n\n"
         let commandRows = r.commands.prefix(40).map { c -> [String] in
             let known = c.calls - c.unknownCalls
-            var row = [c.name + (c.nestedCost > 0 ? " ¹" : ""), number(Double(c.calls)), known > 0 ? number(c.cost) : "unknown",
-                       known > 0 ? percent(c.cost - c.nestedCost, of: r.totalCost) : "–",
+            let compiles = known > 0 && c.elementsInTotals == 0 && c.cost > c.nestedCost
+            var row = [c.name + (c.nestedCost > 0 ? " ¹" : compiles ? " ²" : ""), number(Double(c.calls)), known > 0 ? number(c.cost) : "unknown",
+                       known > 0 && !compiles ? percent(c.elementsInTotals, of: r.totalCost) : "–",
                        known > 0 ? number(c.cost / Double(known)) : "–", known > 0 ? number(c.maxCost) : "–",
                        c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : "", known > 0 ? duration(c.estimatedMicroseconds) : "unknown"]
             if r.isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
@@ -153,6 +154,9 @@ public enum AnalysisReport {
             rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9])
         if r.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
             out += "\n¹ Includes the calls it ran (MULTI…EXEC, a script's calls), as INFO commandstats counts it; those calls have their own rows, and the share and the totals count each call once.\n"
+        }
+        if r.commands.prefix(40).contains(where: { $0.calls > $0.unknownCalls && $0.elementsInTotals == 0 && $0.cost > $0.nestedCost }) {
+            out += "\n² Bytes of script compiled (SCRIPT LOAD, FUNCTION LOAD): priced in time by their own constant, not counted as elements touched.\n"
         }
         if r.isMonitor && !r.hotKeys.isEmpty {
             out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
@@ -278,7 +282,8 @@ public enum AnalysisReport {
             ["name": c.name, "calls": c.calls, "cost": c.cost, "unknownCostCalls": c.unknownCalls,
              "upperBoundCalls": c.upperBoundCalls, "maxCost": c.maxCost, "write": c.isWrite,
              "observedMicroseconds": c.observedMicroseconds, "maxObservedMicroseconds": c.maxObservedMicroseconds,
-             "estimatedMicroseconds": c.calls > c.unknownCalls ? c.estimatedMicroseconds : NSNull(), "nestedCost": c.nestedCost]
+             "estimatedMicroseconds": c.calls > c.unknownCalls ? c.estimatedMicroseconds : NSNull(), "nestedCost": c.nestedCost,
+             "elementsInTotals": c.elementsInTotals]
         }
         object["unknownCommands"] = r.unknownCommands
         object["topCalls"] = r.topCalls.map { call -> [String: Any] in

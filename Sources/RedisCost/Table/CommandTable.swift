@@ -87,6 +87,9 @@ public struct CommandTable: Sendable {
 /// The facts about an entry that a replay consults on every call, decided once.
 struct EntryTraits: Sendable {
     let isWrite: Bool
+    /// Flagged `readonly`: counted as a read in the per-key and per-pattern tables (MULTI,
+    /// PUBLISH, EVALSHA are neither reads nor writes of data).
+    let isRead: Bool
     let hasKeySpecs: Bool
     /// Most commands name their keys at fixed indices (`GET key`, `LMOVE src dst …`): the
     /// positions, valid whenever the call has at least `minimumArgc` arguments.
@@ -95,6 +98,7 @@ struct EntryTraits: Sendable {
 
     init(_ entry: CommandEntry) {
         isWrite = entry.isWrite
+        isRead = entry.hasFlag("readonly")
         hasKeySpecs = !entry.keySpecs.isEmpty
         var positions: [Int] = []
         var fixed = true

@@ -153,9 +153,16 @@ func freeLoopbackPort() -> Int {
     return Int(UInt16(bigEndian: address.sin_port))
 }
 
-/// The package's root folder (for Data/, the corpus beside it, and the built binary).
+/// The package's root folder (for Data/, Tests/Fixtures/ and the built binary).
 let packageRoot: URL = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
-/// `../shared/corpus` beside the project.
-let corpusRoot: URL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/corpus")
+/// The committed inputs: `Tests/Fixtures/runs/<server>/` (workloads real servers ran, written by
+/// Tests/tools/gen_workload.py) and `Tests/Fixtures/redis-tests-assets/` (Redis's own test files).
+let fixturesRoot: URL = packageRoot.appendingPathComponent("Tests/Fixtures")
+
+/// One generated run's folder: appendonlydir/, dump.rdb, monitor.txt, commandstats.json, final-state.json.
+func runFolder(_ run: String) -> URL { fixturesRoot.appendingPathComponent("runs/\(run)") }
+
+/// One of Redis's test assets.
+func redisTestAsset(_ name: String) -> URL { fixturesRoot.appendingPathComponent("redis-tests-assets/\(name)") }
