@@ -162,7 +162,8 @@ public struct AnalysisResult: Sendable {
     public var slowestCalls: [SlowCall] = []
     public var scripts = 0
     public var malformedLines = 0
-    public var firstMalformed: [(line: Int, reason: String)] = []
+    /// Lines or calls that could not be analysed: where (`capture:line`, `file@offset`) and why.
+    public var firstMalformed: [(location: String, reason: String)] = []
     /// Calls whose cost is unknown because a key they touch existed before the capture.
     public var callsOnKeysOfUnknownSize = 0
     public var isMonitor = false

@@ -93,6 +93,10 @@ extension Analyzer {
             if role == .incremental { countUnknownCommand(argv) }
             return
         }
+        guard table.traits[index].accepts(argumentCount: argv.count) else {
+            countMalformed(at: "\((file as NSString).lastPathComponent)@\(offset)", wrongArity(index, argv))
+            return
+        }
         let positions = table.keyPositions(of: index, in: argv)
         if role == .incremental {
             cost(argv, index: index, positions: positions, file: file, offset: offset)

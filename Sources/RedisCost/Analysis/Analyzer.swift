@@ -214,6 +214,18 @@ public final class Analyzer {
         return index
     }
 
+    /// A line or call that cannot be analysed (cut, damaged): counted and reported, never
+    /// costed or replayed.
+    func countMalformed(at location: String, _ reason: String) {
+        result.malformedLines += 1
+        if result.firstMalformed.count < 5 { result.firstMalformed.append((location, reason)) }
+    }
+
+    func wrongArity(_ index: Int, _ argv: Argv) -> String {
+        let arity = table.traits[index].arity ?? 0
+        return "\(table.entries[index].name) with \(argv.count - 1) arguments (the server takes \(arity < 0 ? "at least \(-arity - 1)" : "exactly \(arity - 1)"))"
+    }
+
     /// A call whose command the table does not know: counted, with an unknown cost.
     func countUnknownCommand(_ argv: Argv) {
         result.calls += 1
@@ -512,7 +524,7 @@ struct RawCallInput: FormulaInput {
         return list.count
     }
     func integerArgument(at index: Int) -> Int? { argv.int(index).map(Int.init) }
-    func argumentLength(at index: Int) -> Int? { index < argv.count ? argv[index].count : nil }
+    func argumentLength(at index: Int) -> Int? { index >= 0 && index < argv.count ? argv[index].count : nil }
     func argument(at index: Int, isToken token: String) -> Bool { argv.equalsToken(index, token) }
     func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
 }

@@ -31,6 +31,7 @@ public final class MonitorSession {
 
     let analyzer: Analyzer
     let file: String
+    private var fileName: String { (file as NSString).lastPathComponent }
     let started = Date()
     private var reader: MonitorReader?
     private var prescanReader: MonitorReader?
@@ -95,8 +96,7 @@ public final class MonitorSession {
             case .end: break loop
             case .skipped: continue
             case .malformed(let line, let reason):
-                analyzer.result.malformedLines += 1
-                if analyzer.result.firstMalformed.count < 5 { analyzer.result.firstMalformed.append((line, reason)) }
+                analyzer.countMalformed(at: "\(fileName):\(line)", reason)
             case .call(let line):
                 if let ownCall, ownCall(line, reader.client(of: line), argv) { continue }
                 captureSink?(UnsafeRawBufferPointer(rebasing: bytes[line.lineStart..<line.lineEnd]))
@@ -155,6 +155,11 @@ public final class MonitorSession {
             analyzer.countUnknownCommand(argv)
             clientStates[clientIndex].stats.calls += 1
             clientStates[clientIndex].stats.unknownCalls += 1
+            previous = nil
+            return
+        }
+        guard analyzer.table.traits[index].accepts(argumentCount: argv.count) else {
+            analyzer.countMalformed(at: "\(fileName):\(line.lineNumber)", analyzer.wrongArity(index, argv))
             previous = nil
             return
         }

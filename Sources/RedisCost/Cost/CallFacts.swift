@@ -21,10 +21,10 @@ public struct CallFacts: FormulaInput, Sendable {
     }
 
     public var argumentCount: Int { argv.count }
-    public func integerArgument(at index: Int) -> Int? { index < argv.count ? Int(argv[index]) : nil }
-    public func argumentLength(at index: Int) -> Int? { index < argv.count ? argv[index].utf8.count : nil }
+    public func integerArgument(at index: Int) -> Int? { index >= 0 && index < argv.count ? Int(argv[index]) : nil }
+    public func argumentLength(at index: Int) -> Int? { index >= 0 && index < argv.count ? argv[index].utf8.count : nil }
     public func argument(at index: Int, isToken token: String) -> Bool {
-        index < argv.count && argv[index].caseInsensitiveCompare(token) == .orderedSame
+        index >= 0 && index < argv.count && argv[index].caseInsensitiveCompare(token) == .orderedSame
     }
     public func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
 }

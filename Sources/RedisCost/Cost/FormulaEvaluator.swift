@@ -137,22 +137,30 @@ struct FormulaEvaluator<Input: FormulaInput> {
         return Double(n)
     }
 
+    /// A formula's value used as an argv or key index: formulas compute indices from the
+    /// call's own numbers (`arg(2) + 3`), which input may make huge or not finite.
+    mutating func index(_ node: Formula.Node) throws(FormulaUnknown) -> Int {
+        let v = try value(node)
+        guard v.isFinite, Swift.abs(v) < 1e15 else { throw FormulaUnknown(reason: "an argument position out of range") }
+        return Int(v)
+    }
+
     mutating func call(_ function: Formula.Function, _ arguments: [Formula.Node]) throws(FormulaUnknown) -> Double {
         switch function {
-        case .size: return try size(ofKey: Int(try value(arguments[0])) - 1)
-        case .items: return try items(ofKey: Int(try value(arguments[0])) - 1)
-        case .total: return try sizes(from: Int(try value(arguments[0])) - 1).reduce(0, +)
-        case .smallest: return try sizes(from: Int(try value(arguments[0])) - 1).min() ?? 0
-        case .largest: return try sizes(from: Int(try value(arguments[0])) - 1).max() ?? 0
+        case .size: return try size(ofKey: (try index(arguments[0])) - 1)
+        case .items: return try items(ofKey: (try index(arguments[0])) - 1)
+        case .total: return try sizes(from: (try index(arguments[0])) - 1).reduce(0, +)
+        case .smallest: return try sizes(from: (try index(arguments[0])) - 1).min() ?? 0
+        case .largest: return try sizes(from: (try index(arguments[0])) - 1).max() ?? 0
         case .arg:
-            let index = Int(try value(arguments[0]))
+            let index = (try index(arguments[0]))
             return try integer(at: index, what: "argument \(index)")
         case .num:
-            let index = Int(try value(arguments[0]))
+            let index = (try index(arguments[0]))
             if index < input.argumentCount, let n = input.integerArgument(at: index) { return Double(n) }
             return try value(arguments[1])
         case .len:
-            let index = Int(try value(arguments[0]))
+            let index = (try index(arguments[0]))
             guard let n = input.argumentLength(at: index) else { throw FormulaUnknown(reason: "argument \(index) is missing") }
             return Double(n)
         case .opt:
@@ -162,7 +170,7 @@ struct FormulaEvaluator<Input: FormulaInput> {
             if at + 1 < input.argumentCount, input.argument(at: at + 1, isToken: "~") || input.argument(at: at + 1, isToken: "=") {
                 at += 1
             }
-            let offset = arguments.count > 2 ? Int(try value(arguments[2])) : 1
+            let offset = arguments.count > 2 ? (try index(arguments[2])) : 1
             return try integer(at: at + offset, what: "the value after \(token)")
         case .has: return position(ofToken: text(arguments[0])) == nil ? 0 : 1
         case .count:
@@ -218,16 +226,16 @@ struct FormulaEvaluator<Input: FormulaInput> {
         case .find:
             // Elements walked from the head to an element of list key i (LINSERT's pivot,
             // LPOS's match): known when the replay holds the list's elements in order.
-            let key = Int(try value(arguments[0])) - 1
-            let argument = Int(try value(arguments[1]))
+            let key = (try index(arguments[0])) - 1
+            let argument = (try index(arguments[1]))
             guard let walked = input.listWalk(key: key, toArgument: argument) else {
                 throw FormulaUnknown(reason: "the list's elements are not known")
             }
             return Double(walked)
         case .subscribers, .shardsubscribers:
-            let argument = try value(arguments[0])
-            guard argument >= 0, argument < Double(input.argumentCount) else { throw FormulaUnknown(reason: "the channel is missing") }
-            guard let n = input.subscribers(ofChannelAt: Int(argument), shard: function == .shardsubscribers) else {
+            let argument = try index(arguments[0])
+            guard argument >= 0, argument < input.argumentCount else { throw FormulaUnknown(reason: "the channel is missing") }
+            guard let n = input.subscribers(ofChannelAt: argument, shard: function == .shardsubscribers) else {
                 throw FormulaUnknown(reason: Self.subscribersUnknown)
             }
             isUpperBound = true

@@ -286,7 +286,7 @@ func scoreBound(_ bytes: UnsafeRawBufferPointer) -> (value: Double, exclusive: B
 extension Argv {
     /// Whether argv[index] is `token`, ignoring ASCII case.
     public func equalsToken(_ index: Int, _ token: String) -> Bool {
-        guard index < count else { return false }
+        guard index >= 0, index < count else { return false }
         let bytes = self[index]
         var i = 0
         for t in token.utf8 {
@@ -298,7 +298,7 @@ extension Argv {
         return i == bytes.count
     }
 
-    func int(_ index: Int) -> Int64? { index < count ? integerValue(self[index]) : nil }
+    func int(_ index: Int) -> Int64? { index >= 0 && index < count ? integerValue(self[index]) : nil }
     func hash(_ index: Int) -> UInt64 { elementHash(self[index]) }
-    func token(_ index: Int, _ token: StaticString) -> Bool { index < count && isToken(self[index], token) }
+    func token(_ index: Int, _ token: StaticString) -> Bool { index >= 0 && index < count && isToken(self[index], token) }
 }

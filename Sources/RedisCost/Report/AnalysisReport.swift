@@ -70,6 +70,10 @@ public enum AnalysisReport {
         if r.calls > 0 {
             out += "- Estimated server time of those calls: \(duration(r.estimatedMicroseconds)) (\(r.timeModelSource))\n"
         }
+        if r.malformedLines > 0 {
+            out += "- **\(counted(r.malformedLines, "malformed call")) skipped** (cut or damaged: not costed, not replayed); the first: "
+                + r.firstMalformed.map { "`\(Markdown.cell($0.location))`: \(Markdown.cell($0.reason))" }.joined(separator: "; ") + "\n"
+        }
         if let truncated = r.truncatedAt {
             out += "- **Truncated:** `\((truncated.file as NSString).lastPathComponent)` ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
         }
@@ -97,9 +101,7 @@ public enum AnalysisReport {
             } else if r.callsOnKeysOfUnknownSize > 0 {
                 out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys the capture did not create, which may have existed before it began: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture began, `--baseline empty` if the server was empty then, or `--sample` with the server's address)\n"
             }
-            if r.malformedLines > 0 {
-                out += "- \(r.malformedLines) malformed lines skipped; the first: " + r.firstMalformed.map { "line \($0.line): \($0.reason)" }.joined(separator: "; ") + "\n"
-            }
+
             out += "\n> Observed time is the gap between a line and the next one in the capture: an upper bound of how long that call took (the server may have been idle or serving others).\n"
         } else {
         out += "\n> An AOF holds only the writes. Reads — `KEYS`, `HGETALL`, `SMEMBERS`, `LRANGE 0 -1`, `SINTER` — never reach it: capture them with `redis-cli monitor > capture.txt` and analyze that.\n"
@@ -276,6 +278,8 @@ public enum AnalysisReport {
         ] as [String: Any]
         object["totals"] = [
             "calls": r.calls, "cost": r.totalCost, "unknownCostCalls": r.unknownCostCalls, "transactions": r.transactions,
+            "malformedCalls": r.malformedLines,
+            "firstMalformed": r.firstMalformed.map { ["location": $0.location, "reason": $0.reason] },
             "estimatedMicroseconds": r.estimatedMicroseconds, "timeModel": r.timeModelSource,
         ] as [String: Any]
         object["commands"] = r.commands.map { c -> [String: Any] in

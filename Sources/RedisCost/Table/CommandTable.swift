@@ -86,10 +86,19 @@ public struct CommandTable: Sendable {
 
 /// The facts about an entry that a replay consults on every call, decided once.
 struct EntryTraits: Sendable {
+    func accepts(argumentCount n: Int) -> Bool {
+        guard let arity else { return true }
+        return arity >= 0 ? n == arity : n >= -arity
+    }
+
     let isWrite: Bool
     /// Flagged `readonly`: counted as a read in the per-key and per-pattern tables (MULTI,
     /// PUBLISH, EVALSHA are neither reads nor writes of data).
     let isRead: Bool
+    /// `COMMAND INFO` arity: N > 0 exactly N arguments (the name included), -N at least N.
+    /// The server refuses other calls before running them, so they never reach an AOF or a
+    /// MONITOR stream: one in the input is a cut or damaged call.
+    let arity: Int?
     let hasKeySpecs: Bool
     /// Most commands name their keys at fixed indices (`GET key`, `LMOVE src dst …`): the
     /// positions, valid whenever the call has at least `minimumArgc` arguments.
@@ -99,6 +108,7 @@ struct EntryTraits: Sendable {
     init(_ entry: CommandEntry) {
         isWrite = entry.isWrite
         isRead = entry.hasFlag("readonly")
+        arity = entry.arity
         hasKeySpecs = !entry.keySpecs.isEmpty
         var positions: [Int] = []
         var fixed = true

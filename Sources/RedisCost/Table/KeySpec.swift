@@ -90,7 +90,8 @@ public func keyPositions(
         case .keyNum(let keyNumIndex, let firstKey, let keyStep):
             step = keyStep
             let numberAt = first + keyNumIndex
-            guard numberAt < argc, let count = integerAt(numberAt), count >= 0 else { continue }
+            // A count beyond the arguments there are names no key (and must not overflow).
+            guard numberAt < argc, let count = integerAt(numberAt), count >= 0, count <= argc else { continue }
             first += firstKey
             last = first + count - 1
         case .unknown:

@@ -105,7 +105,8 @@ let stringEffects: [String: Replayer.Effect] = [
         changeString(r, a[1], length: { $0 + a[2].count }, bytes: { $0 + Array(a[2]) })
     },
     "SETRANGE": { r, a in
-        guard let offset = a.int(2), offset >= 0 else { return }
+        // Redis refuses a string past proto-max-bulk-len (512 MB by default: checkStringLength).
+        guard let offset = a.int(2), offset >= 0, offset <= maximumStringLength - Int64(a[3].count) else { return }
         if a[3].isEmpty { return }
         let end = Int(offset) + a[3].count
         changeString(r, a[1], length: { max($0, end) }, bytes: { old in
@@ -244,6 +245,12 @@ func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
 
 /// Changes a string: through its bytes when the model knows them (a missing key, or an
 /// integer value), so the value stays known; otherwise through its length alone.
+let maximumStringLength: Int64 = 512 << 20
+
+/// The model keeps a string's length and, when it is an integer, its value (INCR needs it):
+/// a longer result than any integer's text is only a length, never its bytes.
+let longestIntegerText = 20
+
 func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength: (Int) -> Int,
                   bytes transform: (([UInt8]) -> [UInt8])? = nil) {
     var known: [UInt8]? = []
@@ -258,7 +265,7 @@ func changeString(_ r: Replayer, _ key: UnsafeRawBufferPointer, length newLength
         length = oldLength
         known = integer.map { Array(String($0).utf8) }
     }
-    if let transform, let known {
+    if let transform, let known, newLength(length) <= longestIntegerText {
         _ = transform(known).withUnsafeBytes { r.store(key, stringValue($0), keepTTL: true) }
     } else {
         r.store(key, .string(length: newLength(length), integer: nil), keepTTL: true)

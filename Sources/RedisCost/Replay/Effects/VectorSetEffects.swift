@@ -6,7 +6,7 @@ let vectorSetEffects: [String: Replayer.Effect] = [
         if a.token(i, "REDUCE") { i += 2 }
         if a.token(i, "FP32") {
             i += 2
-        } else if a.token(i, "VALUES"), let n = a.int(i + 1) {
+        } else if a.token(i, "VALUES"), let n = a.int(i + 1), n >= 0, n < a.count {
             i += 2 + Int(n)
         } else {
             return
@@ -16,6 +16,8 @@ let vectorSetEffects: [String: Replayer.Effect] = [
         r.editVectorSet(a[1], create: true) { set in set.insert(element) }
     },
     "VREM": { r, a in
+        // Module commands report arity -1: the call's own length is checked here.
+        guard a.count > 2 else { return }
         r.editVectorSet(a[1], create: false) { set in set.remove(a.hash(2)) }
     },
 ]
