@@ -151,6 +151,8 @@ public struct AnalysisResult: Sendable {
         public var time: Int64
         public var line: Int
         public var client: String
+        /// A blocking command (BRPOP, XREAD BLOCK…): its gap includes the wait for data.
+        public var blocking = false
     }
 
     public var input: String

@@ -122,8 +122,10 @@ public final class MonitorSession {
         analyzer.result.firstTime = analyzer.result.firstTime ?? seconds
         analyzer.result.lastTime = seconds
         analyzer.replayer.database = line.database
-        // The gap since the previous line bounds how long that call took.
-        if let prev = previous {
+        // The gap since the previous line bounds how long that call took. A script's calls run
+        // inside its EVAL/FCALL: the script's time runs from its line to the first line after
+        // its calls, and is the script's.
+        if !line.isScript, let prev = previous {
             let gap = max(0, line.microseconds - prev.line.microseconds)
             analyzer.commandStats[prev.index].observedMicroseconds += gap
             analyzer.commandStats[prev.index].maxObservedMicroseconds = max(analyzer.commandStats[prev.index].maxObservedMicroseconds, gap)
@@ -163,7 +165,7 @@ public final class MonitorSession {
             previous = nil
             return
         }
-        previous = PreviousCall(index: index, line: line, client: clientIndex)
+        if !line.isScript { previous = PreviousCall(index: index, line: line, client: clientIndex) }
         if analyzer.findingsEngine != nil {
             analyzer.currentClient = clientStates[clientIndex].stats.client
             analyzer.currentMicroseconds = line.microseconds
@@ -263,7 +265,7 @@ public final class MonitorSession {
             }
             return .init(command: analyzer.table.entries[call.index].name, keys: keys, microseconds: gap,
                          time: call.line.microseconds / 1_000_000, line: call.line.lineNumber,
-                         client: clientStates[call.client].stats.client)
+                         client: clientStates[call.client].stats.client, blocking: analyzer.table.entries[call.index].isBlocking)
         }
         if let copied = call.copiedLine { return copied.withUnsafeBytes(build) }
         return build(UnsafeRawBufferPointer(rebasing: chunk[call.line.lineStart..<call.line.lineEnd]))

@@ -135,7 +135,7 @@ public enum AnalysisReport {
             out += Markdown.table(
                 header: ["Command", "Keys", "Observed (µs, ≤)", "Client", "Time", "Line"],
                 rows: r.slowestCalls.prefix(15).map { call in
-                    [call.command, call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " "),
+                    [call.command + (call.blocking ? " (blocking: includes its wait)" : ""), call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " "),
                      number(Double(call.microseconds)), Markdown.code(call.client), time(call.time), String(call.line)]
                 }, alignRight: [2, 5])
         }
@@ -328,7 +328,7 @@ public enum AnalysisReport {
         object["clients"] = r.clients.map { ["client": $0.client, "calls": $0.calls, "cost": $0.cost, "unknownCostCalls": $0.unknownCalls] }
         object["slowestCalls"] = r.slowestCalls.map { c -> [String: Any] in
             ["command": c.command, "keys": c.keys.map(options.key), "observedMicroseconds": c.microseconds, "time": c.time,
-             "line": c.line, "client": c.client]
+             "line": c.line, "client": c.client, "blocking": c.blocking]
         }
         object["findings"] = FindingsReport.json(r.findings, options: options)
         // `minimumVersion` (Redis) is kept for scripts that read it; `minimumVersions` has every family.
