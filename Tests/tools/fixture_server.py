@@ -1,7 +1,7 @@
 """What the fixture generators share: a throwaway server on a free loopback port that writes a
 multi-part AOF without an RDB preamble, and the truth files read back from it.
 
-Imported by gen_aof_fixture.py and gen_app_workload.py (they sit beside it). Needs the PyPI
+Imported by gen_aof_fixture.py, gen_app_workload.py and gen_workload.py (they sit beside it). Needs the PyPI
 redis client.
 """
 import json, os, re, socket, subprocess, time
@@ -52,7 +52,7 @@ def final_state(port, databases=range(16)):
             t = rd.type(k)
             state.setdefault(str(db), {})[k.hex()] = {
                 "key": k.decode("utf-8", "backslashreplace"), "type": t.decode(),
-                "size": rd.execute_command(SIZER[t], k), "has_ttl": rd.pttl(k) > 0}
+                "size": rd.execute_command(SIZER[t], k) if t in SIZER else None, "has_ttl": rd.pttl(k) > 0}
         rd.close()
     return state
 

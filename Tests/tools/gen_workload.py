@@ -34,19 +34,11 @@ import json, os, random, shutil, signal, socket, subprocess, sys, tempfile, time
 
 import redis
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fixture_server import final_state, free_port  # noqa: E402
+
 NEUTRAL_SOCKET = "/var/run/redis/redis.sock"
 END_MARKER = "gen_workload:end"
-SIZER = {b"string": "STRLEN", b"list": "LLEN", b"set": "SCARD", b"zset": "ZCARD", b"hash": "HLEN", b"stream": "XLEN"}
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def wait_ready(client, process, log):
     for _ in range(200):
         if process.poll() is not None:
@@ -61,20 +53,8 @@ def wait_ready(client, process, log):
 
 
 def state_of(port):
-    """Every key of db 0..15 with its type, O(1) size and whether it has a TTL. A first SCAN
-    pass lets the server expire what is due, so the second one sees only live keys."""
-    state = {}
-    for db in range(16):
-        rd = redis.Redis(port=port, db=db)
-        for _ in rd.scan_iter(count=1000):
-            pass
-        for k in rd.scan_iter(count=1000):
-            t = rd.type(k)
-            state.setdefault(str(db), {})[k.hex()] = {
-                "key": k.decode("utf-8", "backslashreplace"), "type": t.decode(),
-                "size": rd.execute_command(SIZER[t], k) if t in SIZER else None, "has_ttl": rd.pttl(k) > 0}
-        rd.close()
-    return state
+    """Every key of db 0..15 with its type, O(1) size and whether it has a TTL."""
+    return final_state(port)
 
 
 def write_state(state, path):
