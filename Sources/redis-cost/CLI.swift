@@ -92,8 +92,10 @@ enum CLI {
         }
     }
 
+    /// One line on stderr. Messages quote paths, names and what servers said: their control
+    /// characters are escaped, so nothing in an input can drive the terminal.
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("\(program): \(message)\n".utf8))
+        FileHandle.standardError.write(Data("\(program): \(KeyText.printable(message))\n".utf8))
     }
 }
 

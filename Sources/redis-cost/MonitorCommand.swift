@@ -66,7 +66,7 @@ enum MonitorCommand: Subcommand {
         options.stopDescriptor = stop.descriptor
         let progress = isatty(2) == 1 ? { (p: LiveMonitor.Progress) in
             let buffer = p.monitorOutputBytes.map { ", monitor output buffer \($0) B" } ?? ""
-            FileHandle.standardError.write(Data("\rmonitoring \(connection.serverName): \(p.calls) calls in \(Int(p.seconds)) s\(buffer)   ".utf8))
+            FileHandle.standardError.write(Data("\rmonitoring \(KeyText.printable(connection.serverName)): \(p.calls) calls in \(Int(p.seconds)) s\(buffer)   ".utf8))
         } : nil
         let failOn = try FindingsFlags.failLevel(arguments)
         let table = try loadTable()

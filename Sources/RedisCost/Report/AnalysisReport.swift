@@ -39,6 +39,9 @@ public enum AnalysisReport {
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 
+    /// The last part of a path, for a line or a cell.
+    static func fileName(_ path: String) -> String { (path as NSString).lastPathComponent }
+
     static func percent(_ part: Double, of whole: Double) -> String {
         whole > 0 ? String(format: "%.1f%%", part * 100 / whole) : "–"
     }
@@ -50,9 +53,9 @@ public enum AnalysisReport {
         out += "- Input: \(Markdown.cell(r.input)), \(number(Double(r.bytesRead))) bytes\n"
         for segment in r.segments {
             let role = segment.role == .base ? "base (a snapshot: sets the sizes, not counted as calls)" : "workload"
-            out += "  - `\((segment.path as NSString).lastPathComponent)`: \(role), \(number(Double(segment.bytes))) bytes"
+            out += "  - \(Markdown.code(fileName(segment.path))): \(role), \(number(Double(segment.bytes))) bytes"
             if let snapshot = r.snapshots.first(where: { $0.file == segment.path }) {
-                out += ", RDB snapshot `\(snapshot.magic)` with \(number(Double(snapshot.keys))) keys"
+                out += ", RDB snapshot \(Markdown.code(snapshot.magic)) with \(number(Double(snapshot.keys))) keys"
                 out += snapshot.checksumVerified ? " (checksum verified)" : " (no checksum)"
                 if segment.commands > 0 { out += ", then \(number(Double(segment.commands))) AOF commands" }
             } else {
@@ -71,7 +74,7 @@ public enum AnalysisReport {
             out += "- Estimated server time of those calls: \(duration(r.estimatedMicroseconds)) (\(r.timeModelSource))\n"
         }
         if let truncated = r.truncatedAt {
-            out += "- **Truncated:** `\((truncated.file as NSString).lastPathComponent)` ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
+            out += "- **Truncated:** \(Markdown.code(fileName(truncated.file))) ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
         }
         let keys = r.keysPerDatabase.values.reduce(0, +)
         out += r.knowsWholeDataSet ? "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
@@ -88,7 +91,7 @@ public enum AnalysisReport {
         }
         if let live = r.live { out += liveSummary(live) }
         if let server = r.sampledFrom {
-            out += "- Sizes of \(number(Double(r.sampledKeys))) keys from before the capture were read from `\(server)` during the analysis (O(1) commands): the server's sizes now, taken as their sizes when the capture began\n"
+            out += "- Sizes of \(number(Double(r.sampledKeys))) keys from before the capture were read from \(Markdown.code(server)) during the analysis (O(1) commands): the server's sizes now, taken as their sizes when the capture began\n"
         }
         if r.isMonitor {
             out += "- Clients: \(r.clients.count); scripts: \(r.scripts) (their calls count in their cost)\n"
@@ -119,7 +122,7 @@ public enum AnalysisReport {
                 var cost = costText(call.cost)
                 if let nested = call.nestedCost, nested > 0 { cost += " (\(number(nested)) by its calls)" }
                 return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, cost,
-                        duration(call.estimatedMicroseconds), time(call.time), "\((call.file as NSString).lastPathComponent)\(r.isMonitor ? ":" : "@")\(call.offset)"]
+                        duration(call.estimatedMicroseconds), time(call.time), "\(fileName(call.file))\(r.isMonitor ? ":" : "@")\(call.offset)"]
             }
             out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Est. time", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4, 5])
             if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
@@ -215,10 +218,10 @@ public enum AnalysisReport {
     }
 
     static func liveSummary(_ live: AnalysisResult.LiveSession) -> String {
-        var out = "- Live session on `\(live.server)`" + (live.serverVersion.map { " (\($0))" } ?? "")
-        out += ": \(String(format: "%.1f", live.seconds)) s, ended: \(live.endReason)\n"
+        var out = "- Live session on \(Markdown.code(live.server))" + (live.serverVersion.map { " (\(Markdown.cell($0)))" } ?? "")
+        out += ": \(String(format: "%.1f", live.seconds)) s, ended: \(Markdown.cell(live.endReason))\n"
         if let reason = live.samplingDisabled {
-            out += "- **Size sampling stopped:** \(reason)\n"
+            out += "- **Size sampling stopped:** \(Markdown.cell(reason))\n"
         }
         out += "- Sizes of keys from before the session: \(number(Double(live.keysSampled))) keys sampled with O(1) commands"
         out += " (at most \(number(live.samplesPerSecond)) a second); \(number(Double(live.samplerCommands))) sampler commands left out of the analysis"
@@ -231,10 +234,12 @@ public enum AnalysisReport {
 
     /// The data set a snapshot held: by type, by encoding, the biggest keys, the patterns.
     static func profile(_ p: AnalysisResult.SnapshotProfile, options: ReportOptions) -> String {
-        var out = "\n## Data set in the snapshot `\((p.file as NSString).lastPathComponent)`\n\n"
+        var out = "\n## Data set in the snapshot \(Markdown.code(fileName(p.file)))\n\n"
         out += "- \(number(Double(p.keys))) keys, \(number(Double(p.expiringKeys))) with an expiry"
         out += p.emptyKeysSkipped > 0 ? "; \(p.emptyKeysSkipped) empty keys skipped, as the server skips them\n" : "\n"
-        if let version = p.aux["redis-ver"] ?? p.aux["valkey-ver"] { out += "- Written by \(p.aux["valkey-ver"] != nil ? "Valkey" : "Redis") \(version) (`\(p.magic)`)\n" }
+        if let version = p.aux["redis-ver"] ?? p.aux["valkey-ver"] {
+            out += "- Written by \(p.aux["valkey-ver"] != nil ? "Valkey" : "Redis") \(Markdown.cell(version)) (\(Markdown.code(p.magic)))\n"
+        }
         out += "\n" + Markdown.table(
             header: ["Type", "Keys", "Elements", "Bytes in the file"],
             rows: p.byType.sorted { ($0.value.bytes, $1.key) > ($1.value.bytes, $0.key) }.map { [$0.key, number(Double($0.value.keys)), number(Double($0.value.elements)), number(Double($0.value.bytes))] },
