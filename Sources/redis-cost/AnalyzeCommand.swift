@@ -134,16 +134,19 @@ enum StateCommand: Subcommand {
     static let spec = CommandSpec(
         name: "state",
         summary: "Print the data set an AOF, snapshot or capture replays to: type and size of every key, as JSON.",
-        usage: ["state PATH [--baseline PATH | --sample -u URL] [--format json] [-o FILE]"],
+        usage: ["state PATH [--baseline PATH | --sample -u URL] [--format json] [-o FILE] [--redact-keys]"],
         discussion: """
             The shape is {"<db>": {"<key bytes as lowercase hex>": {"type", "size", "key",
             "has_ttl"}}}; size is what STRLEN / LLEN / SCARD / ZCARD / HLEN / XLEN would say,
             null when unknown; "approximate": true marks a key the model could not follow exactly.
+            With --redact-keys, "key" is the redacted name and keys are named by the 64-bit hash
+            of their name in hex (whose first 8 digits end the redacted name).
             """,
         options: [
             OptionSpec(["--format"], value: "FORMAT", help: "json (the only format)."),
             OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started."),
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write to FILE instead of stdout."),
+            FindingsFlags.redactKeys,
         ] + AnalyzeCommand.sampleOptions,
         positionals: 1...1,
         examples: ["redis-cost state appendonlydir > state.json"])
@@ -154,7 +157,7 @@ enum StateCommand: Subcommand {
         options.top = 0
         let (result, analyzer) = try AnalyzeCommand.analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"),
                                                             sample: try AnalyzeCommand.sampleOption(arguments))
-        try emit(StateReport.json(analyzer.replayer.keyspace), to: arguments.string("--output"))
+        try emit(StateReport.json(analyzer.replayer.keyspace, options: FindingsFlags.reportOptions(arguments)), to: arguments.string("--output"))
         if let truncated = result.truncatedAt {
             CLI.printError("\(truncated.file): truncated at byte \(truncated.offset) (an incomplete command); the complete part was replayed")
         }

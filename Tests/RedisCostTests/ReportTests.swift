@@ -84,8 +84,8 @@ import Testing
         #expect(target.stdout.contains("\"title\" : \"Commands a 6.2 server does not have\""))
         let redacted = try runCLI(["analyze", capture, "--baseline", "empty", "--redact-keys"])
         #expect(redacted.status == 0)
-        #expect(!redacted.stdout.contains("big:hash:2`") && !redacted.stdout.contains("user:200:name"))
-        #expect(redacted.stdout.contains("`big:hash:*#"))
+        #expect(!redacted.stdout.contains("big:hash") && !redacted.stdout.contains("user:200:name"))
+        #expect(redacted.stdout.contains("`\(KeyText.redacted(Array("big:hash:2".utf8)))`"))
         // Stable: the same key gets the same hash in every run.
         let again = try runCLI(["analyze", capture, "--baseline", "empty", "--redact-keys"])
         #expect(Self.stable(again.stdout) == Self.stable(redacted.stdout))

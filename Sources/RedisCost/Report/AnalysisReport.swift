@@ -360,7 +360,9 @@ public enum AnalysisReport {
 
 /// `redis-cost state`: the replayed data set in the shape of the corpus's final-state.json.
 public enum StateReport {
-    public static func json(_ keyspace: Keyspace) -> String {
+    /// Keys are named by their bytes in hex; under `--redact-keys`, by the 64-bit hash of the
+    /// name in hex instead (whose first 8 digits end the redacted name).
+    public static func json(_ keyspace: Keyspace, options: ReportOptions = .init()) -> String {
         var object: [String: Any] = [:]
         for db in keyspace.databaseNumbers {
             var keys: [String: Any] = [:]
@@ -368,9 +370,9 @@ public enum StateReport {
                 let record = keyspace[id]
                 let name = keyspace.nameBytes(of: id)
                 var item: [String: Any] = ["type": record.value.typeName, "size": AnalysisReport.sizeJSON(record.value.size),
-                                           "key": KeyText.display(name), "has_ttl": keyspace.expireAt(id) != 0]
+                                           "key": options.key(name), "has_ttl": keyspace.expireAt(id) != 0]
                 if record.approximate { item["approximate"] = true }
-                keys[KeyText.hexString(name)] = item
+                keys[options.redactKeys ? KeyText.hashText(elementHash(name), digits: 16) : KeyText.hexString(name)] = item
             }
             object[String(db)] = keys
         }

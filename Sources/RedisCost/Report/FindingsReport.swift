@@ -33,14 +33,14 @@ enum FindingsReport {
             }
             // Facts read from a server (audit) are lines; calls are a table.
             for fact in f.evidence where fact.command.isEmpty && fact.keys.isEmpty && fact.client == nil {
-                out += "- \(Markdown.cell(fact.note ?? ""))\n"
+                out += "- \(Markdown.cell(fact.note.map(options.note) ?? ""))\n"
             }
             let calls = f.evidence.filter { !($0.command.isEmpty && $0.keys.isEmpty && $0.client == nil) }
             let rows = calls.map { e -> [String] in
                 [e.command, e.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ") + (e.keys.count > 3 ? " …" : ""),
                  e.sizes.prefix(3).map(AnalysisReport.size).joined(separator: ", "), e.cost.map(grouped) ?? "",
                  e.cost.map { $0 > 0 ? AnalysisReport.duration(e.estimatedMicroseconds) : "" } ?? "",
-                 e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note ?? ""]
+                 e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note.map(options.note) ?? ""]
             }
             if !rows.isEmpty {
                 out += "\n" + Markdown.table(header: ["Command", "Keys", "Sizes", "Cost", "Est. time", "Client", "Time", "Where", "Note"], rows: rows, alignRight: [3, 4])
@@ -59,7 +59,7 @@ enum FindingsReport {
                 "evidence": f.evidence.map { e -> [String: Any] in
                     ["command": e.command, "keys": e.keys.map(options.key), "sizes": e.sizes.map(AnalysisReport.sizeJSON),
                      "cost": JSONText.orNull(e.cost), "time": JSONText.orNull(e.time), "client": JSONText.orNull(e.client),
-                     "location": e.location, "note": JSONText.orNull(e.note), "estimatedMicroseconds": JSONText.orNull(e.estimatedMicroseconds)]
+                     "location": e.location, "note": JSONText.orNull(e.note.map(options.note)), "estimatedMicroseconds": JSONText.orNull(e.estimatedMicroseconds)]
                 },
             ]
         }

@@ -70,7 +70,7 @@ struct SlowlogRule: AuditRule {
                 let sizes = keys.map { s.keySizes[$0]?.size ?? .unknown }
                 let cost = index.flatMap { costNow(entry.argv, index: $0, sizes: sizes, server: s, table: table) }
                 var evidence = Finding.Evidence(command: g.command, keys: keys, sizes: sizes, cost: cost, time: entry.time,
-                                                client: entry.client.isEmpty ? nil : entry.client, location: "\(kind) #\(entry.id)", note: note)
+                                                client: entry.client.isEmpty ? nil : entry.client, location: "\(kind) #\(entry.id)", note: Note(note))
                 evidence.elementClass = TimeModel.elementClass(ofGroup: index.map { table.entries[$0].group } ?? "")
                 return evidence
             }
