@@ -5,7 +5,7 @@ import Testing
 import Glibc
 #endif
 
-/// What a report may hold: text from the input is escaped.
+/// What a report may hold: text from the input is escaped; a chart stays small.
 @Suite struct OutputTests {
     /// A fresh folder for one test's files (never the machine's own /dev entries).
     static func folder() throws -> URL {
@@ -36,5 +36,31 @@ import Glibc
         let missing = try runCLI(["analyze", folder.appendingPathComponent("no\u{1B}[2Jsuch").path])
         #expect(missing.status == 1)
         #expect(!missing.stderr.utf8.contains(0x1B) && missing.stderr.contains(#"no\x1b[2Jsuch"#), "\(missing.stderr)")
+    }
+
+    @Test("two timestamps years apart make a chart of about 30 bars, not millions (a 110-byte AOF, a capture)")
+    func farApartTimestamps() throws {
+        let folder = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let aof = folder.appendingPathComponent("far.aof").path
+        let text = "#TS:1\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n#TS:9000000000000\r\n*3\r\n$4\r\nSADD\r\n$1\r\ns\r\n$12\r\nabcdefghijkl\r\n"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: aof))
+        #expect(text.utf8.count <= 110)
+        let capture = folder.appendingPathComponent("far.txt").path
+        try Data("""
+            1.000000 [0 127.0.0.1:5000] "SET" "a" "1"
+            9000000000000.000000 [0 127.0.0.1:5000] "SADD" "s" "m"
+
+            """.utf8).write(to: URL(fileURLWithPath: capture))
+        for input in [[aof], [capture, "--baseline", "empty"]] {
+            for format in ["markdown", "json"] {
+                let run = try runCLI(["analyze"] + input + ["--format", format])
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout.utf8.count < 20_000, "\(input) \(format): \(run.stdout.utf8.count) bytes")
+            }
+            let markdown = try runCLI(["analyze"] + input).stdout
+            let bars = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("    bar [") })
+            #expect((2...32).contains(bars.split(separator: ",").count), "\(bars)")
+        }
     }
 }

@@ -80,20 +80,24 @@ enum Charts {
         return out + "```\n"
     }
 
-    /// Elements touched per time bucket, as bars; buckets are chosen so there are at most 30.
+    /// Elements touched per time bucket, as bars: about 30 whatever the span, the bucket
+    /// growing with it (a second up to a week, then as many days as it takes), so that two
+    /// timestamps years apart make a chart of 30 bars, not millions.
     static func costOverTime(_ r: AnalysisResult) -> String {
         guard let first = r.costOverTime.first?.second, let last = r.costOverTime.last?.second, last > first else { return "" }
-        let sizes: [Int64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
-        let bucket = sizes.first { (last - first) / $0 < 30 } ?? 30 * 86400
-        let start = first / bucket * bucket
-        var bars = [Double](repeating: 0, count: Int((last - start) / bucket) + 1)
-        for (second, cost) in r.costOverTime { bars[Int((second - start) / bucket)] += cost }
+        // Unsigned: the span of any two timestamps fits, whatever the input held.
+        let span = UInt64(bitPattern: last &- first)
+        let sizes: [UInt64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
+        let bucket = Int64(sizes.first { span / $0 < 30 } ?? (span / (30 * 86400) + 1) * 86400)
+        let start = first &- (first % bucket + bucket) % bucket
+        var bars = [Double](repeating: 0, count: Int(UInt64(bitPattern: last &- start) / UInt64(bucket)) + 1)
+        for (second, cost) in r.costOverTime { bars[Int(UInt64(bitPattern: second &- start) / UInt64(bucket))] += cost }
         guard bars.count >= 2 else { return "" }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = bucket >= 86400 ? "MM-dd" : bucket >= 60 ? "HH:mm" : "HH:mm:ss"
-        let labels = bars.indices.map { "\"" + formatter.string(from: Date(timeIntervalSince1970: TimeInterval(start + Int64($0) * bucket))) + "\"" }
+        formatter.dateFormat = bucket >= 86400 ? (span >= 365 * 86400 ? "yyyy-MM-dd" : "MM-dd") : bucket >= 60 ? "HH:mm" : "HH:mm:ss"
+        let labels = bars.indices.map { "\"" + formatter.string(from: Date(timeIntervalSince1970: Double(start) + Double($0) * Double(bucket))) + "\"" }
         let unit = bucket == 1 ? "second" : bucket < 60 ? "\(bucket) s" : bucket < 3600 ? "\(bucket / 60) min" : bucket < 86400 ? "\(bucket / 3600) h" : "\(bucket / 86400) d"
         var out = "\n## Cost over time\n\n```mermaid\nxychart-beta\n    title \"Elements touched per \(unit) (UTC)\"\n"
         out += "    x-axis [\(labels.joined(separator: ", "))]\n    y-axis \"elements\"\n"
