@@ -16,6 +16,11 @@ enum FindingsFlags {
     /// Shared by every command that prints key names.
     static let redactKeys = OptionSpec(["--redact-keys"], help: "Print no key name, key pattern, channel or script of the input: names become their shape (separators and *) with stable hashes.")
 
+    /// Files these flags read, which a report must not overwrite.
+    static func inputs(_ parsed: ParsedArguments) -> [String] {
+        parsed.string("--constants").map { [$0] } ?? []
+    }
+
     static func timeModel(_ parsed: ParsedArguments) throws -> TimeModel {
         guard let path = parsed.string("--constants") else { return .defaults }
         do {
