@@ -124,6 +124,15 @@ import Testing
         #expect(entry["type"] as? String == plain[KeyText.hexString(name)]?["type"] as? String)
     }
 
+    @Test("a script Redis 5 and 6 kept in an RDB's lua aux field is left out too")
+    func scriptInAnRDB() throws {
+        var result = AnalysisResult(input: "RDB file dump.rdb")
+        result.snapshots = [.init(file: "dump.rdb", magic: "REDIS0009", checksumVerified: true, aux: ["redis-ver": "6.2.14", "lua": Self.script])]
+        let redacted = AnalysisReport.json(result, options: .init(redactKeys: true))
+        #expect(Self.leaks(redacted) == [] && redacted.contains("6.2.14"))
+        #expect(Self.leaks(AnalysisReport.json(result)) != [])
+    }
+
     @Test("a redacted name keeps only separators and *: every word becomes a hash, digits or not")
     func theRule() {
         for (key, shape) in [("secret-customer-4242", #"^w[0-9a-f]{6}-w[0-9a-f]{6}-\*#[0-9a-f]{8}$"#),

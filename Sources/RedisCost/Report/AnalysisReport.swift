@@ -314,8 +314,11 @@ public enum AnalysisReport {
             func big(_ k: AnalysisResult.SnapshotProfile.BigKey) -> [String: Any] {
                 ["key": options.key(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "bytes": k.bytes]
             }
+            // Redis 5 and 6 keep their scripts in `lua` aux fields: a script's text, shown as any other.
+            var aux = p.aux
+            aux["lua"] = p.aux["lua"].map { options.note("\(excerpt: Array($0.utf8))") }
             return [
-                "file": p.file, "magic": p.magic, "checksumVerified": p.checksumVerified, "aux": p.aux, "keys": p.keys,
+                "file": p.file, "magic": p.magic, "checksumVerified": p.checksumVerified, "aux": aux, "keys": p.keys,
                 "expiringKeys": p.expiringKeys, "emptyKeysSkipped": p.emptyKeysSkipped,
                 "byType": p.byType.mapValues { ["keys": $0.keys, "elements": $0.elements, "bytes": $0.bytes] },
                 "byEncoding": p.byEncoding, "biggestByElements": p.biggestByElements.map(big),
