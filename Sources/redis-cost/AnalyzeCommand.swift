@@ -49,11 +49,11 @@ enum AnalyzeCommand: Subcommand {
         let sample = try sampleOption(arguments)
         let failOn = try FindingsFlags.failLevel(arguments)
         let engine = try FindingsFlags.engine(arguments, table: try loadTable())
-        let (result, _) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"), sample: sample,
-                                      findings: engine)
+        let (result, _, files) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"), sample: sample,
+                                             findings: engine)
         let report = FindingsFlags.reportOptions(arguments)
         try emit(format == "json" ? AnalysisReport.json(result, options: report) : AnalysisReport.markdown(result, options: report),
-                 to: arguments.string("--output"))
+                 to: arguments.string("--output"), inputs: files + FindingsFlags.inputs(arguments))
         if let truncated = result.truncatedAt {
             CLI.printError("\(truncated.file): truncated at byte \(truncated.offset) (an incomplete command); the complete part was analyzed")
         }
@@ -79,9 +79,10 @@ enum AnalyzeCommand: Subcommand {
         return (try ConnectionFlags.connectionOptions(arguments), Double(try arguments.integer("--sample-rate", in: 1...1_000_000) ?? 1000))
     }
 
-    /// Shared by `analyze` and `state`.
+    /// Shared by `analyze` and `state`; `files` are every file read, for `emit` to spare.
     static func analyze(_ path: String, options: Analyzer.Options = .init(), baseline: String? = nil,
-                        sample: (ConnectionOptions, Double)? = nil, findings: FindingsEngine? = nil) throws -> (AnalysisResult, Analyzer) {
+                        sample: (ConnectionOptions, Double)? = nil, findings: FindingsEngine? = nil)
+        throws -> (result: AnalysisResult, analyzer: Analyzer, files: [String]) {
         let table = try loadTable()
         if InputKind.detect(path) == .monitorCapture {
             let analyzer = Analyzer(table: table, options: options)
@@ -103,7 +104,7 @@ enum AnalyzeCommand: Subcommand {
                 let base = try baseline.flatMap { (p) throws(InputError) -> AOFInput? in p == "empty" ? nil : try AOFInput(path: p) }
                 var result = try analyzer.run(monitor: path, options: .init(baseline: base, startsEmpty: baseline == "empty"))
                 result.sampledFrom = sample?.0.serverName
-                return (result, analyzer)
+                return (result, analyzer, [path] + (base?.files ?? []))
             } catch {
                 throw CLIError(description: error.description)
             }
@@ -122,7 +123,7 @@ enum AnalyzeCommand: Subcommand {
         do {
             let result = try analyzer.run(input, progress: progress?.update)
             progress?.finish()
-            return (result, analyzer)
+            return (result, analyzer, input.files)
         } catch {
             progress?.finish()
             throw CLIError(description: error.description)
@@ -134,16 +135,19 @@ enum StateCommand: Subcommand {
     static let spec = CommandSpec(
         name: "state",
         summary: "Print the data set an AOF, snapshot or capture replays to: type and size of every key, as JSON.",
-        usage: ["state PATH [--baseline PATH | --sample -u URL] [--format json] [-o FILE]"],
+        usage: ["state PATH [--baseline PATH | --sample -u URL] [--format json] [-o FILE] [--redact-keys]"],
         discussion: """
             The shape is {"<db>": {"<key bytes as lowercase hex>": {"type", "size", "key",
             "has_ttl"}}}; size is what STRLEN / LLEN / SCARD / ZCARD / HLEN / XLEN would say,
             null when unknown; "approximate": true marks a key the model could not follow exactly.
+            With --redact-keys, "key" is the redacted name and keys are named by the 64-bit hash
+            of their name in hex (whose first 8 digits end the redacted name).
             """,
         options: [
             OptionSpec(["--format"], value: "FORMAT", help: "json (the only format)."),
             OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started."),
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write to FILE instead of stdout."),
+            FindingsFlags.redactKeys,
         ] + AnalyzeCommand.sampleOptions,
         positionals: 1...1,
         examples: ["redis-cost state appendonlydir > state.json"])
@@ -152,9 +156,10 @@ enum StateCommand: Subcommand {
         _ = try arguments.choice("--format", of: ["json"])
         var options = Analyzer.Options()
         options.top = 0
-        let (result, analyzer) = try AnalyzeCommand.analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"),
-                                                            sample: try AnalyzeCommand.sampleOption(arguments))
-        try emit(StateReport.json(analyzer.replayer.keyspace), to: arguments.string("--output"))
+        let (result, analyzer, files) = try AnalyzeCommand.analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"),
+                                                                   sample: try AnalyzeCommand.sampleOption(arguments))
+        try emit(StateReport.json(analyzer.replayer.keyspace, options: FindingsFlags.reportOptions(arguments)), to: arguments.string("--output"),
+                 inputs: files)
         if let truncated = result.truncatedAt {
             CLI.printError("\(truncated.file): truncated at byte \(truncated.offset) (an incomplete command); the complete part was replayed")
         }

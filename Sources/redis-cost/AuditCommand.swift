@@ -20,7 +20,7 @@ enum AuditCommand: Subcommand {
             OptionSpec(["--format"], value: "FORMAT", help: "markdown (default) or json."),
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write the report to FILE instead of stdout."),
             OptionSpec(["--fail-on"], value: "LEVEL", help: "Exit with 3 when a finding of this severity or worse fires: warning or critical."),
-            OptionSpec(["--redact-keys"], help: "Print key names as their pattern and a stable hash."),
+            FindingsFlags.redactKeys,
         ],
         examples: ["redis-cost audit -h 10.0.0.5 -p 6379 -o audit.md",
                    "REDISCLI_AUTH=secret redis-cost audit --user monitor -u redis://db1:6379 --format json --fail-on critical"])

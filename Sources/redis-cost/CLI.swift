@@ -92,21 +92,67 @@ enum CLI {
         }
     }
 
+    /// One line on stderr. Messages quote paths, names and what servers said: their control
+    /// characters are escaped, so nothing in an input can drive the terminal.
     static func printError(_ message: String) {
-        FileHandle.standardError.write(Data("\(program): \(message)\n".utf8))
+        _ = try? write("\(program): \(KeyText.printable(message))\n", to: 2, name: "standard error")
     }
 }
 
-/// Writes a report to stdout or to `-o FILE`.
-func emit(_ text: String, to path: String?) throws {
-    guard let path else {
-        FileHandle.standardOutput.write(Data(text.utf8))
+/// Writes a report to stdout (no path, or `-`) or through `path` as a shell's `>` does: a file
+/// is created or emptied, a symlink is followed, a FIFO or a device gets the bytes as they are.
+/// `inputs` are the files the run reads: the report never goes over one of them, whatever the
+/// name it is given by (a symlink, a hard link, /dev/stdout). A write or close that fails (a
+/// full disk, EIO) is an error, never a short report.
+func emit(_ text: String, to path: String?, inputs: [String] = []) throws {
+    guard let path, path != "-" else {
+        try refuseInputs(1, name: "standard output", inputs: inputs)
+        try write(text, to: 1, name: "standard output")
         return
     }
+    // Not O_TRUNC yet: the file may be an input, to be refused whole.
+    let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o666)
+    guard fd >= 0 else { throw CLIError(description: "\(path): cannot write: \(String(cString: strerror(errno)))") }
     do {
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        try refuseInputs(fd, name: path, inputs: inputs)
+        var target = stat()
+        // A FIFO or a device has nothing to truncate (`>` does not fail on them either).
+        if fstat(fd, &target) == 0, target.st_mode & S_IFMT == S_IFREG, ftruncate(fd, 0) != 0 {
+            throw CLIError(description: "\(path): cannot write: \(String(cString: strerror(errno)))")
+        }
+        try write(text, to: fd, name: path)
     } catch {
-        throw CLIError(description: "\(path): cannot write: \(error.localizedDescription)")
+        close(fd)
+        throw error
+    }
+    // NFS and some devices report a failed write only here.
+    guard close(fd) == 0 else { throw CLIError(description: "\(path): cannot write: \(String(cString: strerror(errno)))") }
+}
+
+/// Refuses a destination that is one of the run's input files (same device and inode). Only
+/// a regular file holds what writing would destroy: a terminal may be both stdin and stdout.
+private func refuseInputs(_ fd: Int32, name: String, inputs: [String]) throws {
+    var target = stat()
+    guard fstat(fd, &target) == 0, target.st_mode & S_IFMT == S_IFREG else { return }
+    for input in inputs {
+        var file = stat()
+        if stat(input, &file) == 0, file.st_dev == target.st_dev, file.st_ino == target.st_ino {
+            throw CLIError(description: "\(name) is the input \(input): write the report elsewhere")
+        }
+    }
+}
+
+/// All of `text`, or an error: write(2) may write less than asked, or be interrupted.
+private func write(_ text: String, to fd: Int32, name: String) throws {
+    let bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if written < 0 {
+            if errno == EINTR { continue }
+            throw CLIError(description: "\(name): cannot write: \(String(cString: strerror(errno)))")
+        }
+        offset += written
     }
 }
 

@@ -6,7 +6,7 @@ enum ExplainCommand: Subcommand {
     static let spec = CommandSpec(
         name: "explain",
         summary: "Explain what one call costs: documented complexity, formula, and with a server the exact estimate.",
-        usage: ["explain COMMAND [ARG…] [-u URL | -h HOST -p PORT | -s SOCKET] [--format markdown|json]"],
+        usage: ["explain COMMAND [ARG…] [-u URL | -h HOST -p PORT | -s SOCKET] [--format markdown|json] [--redact-keys]"],
         discussion: """
             Without a server, key sizes are unknown and so is the cost. With one, the size of
             each key is read with O(1) commands only (TYPE, then STRLEN/LLEN/SCARD/ZCARD/HLEN/
@@ -15,6 +15,7 @@ enum ExplainCommand: Subcommand {
             """,
         options: ConnectionFlags.options + [
             OptionSpec(["--format"], value: "FORMAT", help: "markdown (default) or json."),
+            FindingsFlags.redactKeys,
         ],
         positionals: 1...100_000,
         examples: ["redis-cost explain SINTER users:a users:b -u redis://127.0.0.1:6379",
@@ -42,7 +43,8 @@ enum ExplainCommand: Subcommand {
                 throw CLIError(description: error.description)
             }
         }
-        print(format == "json" ? ExplainReport.json(explanation) : ExplainReport.markdown(explanation), terminator: "")
+        let options = FindingsFlags.reportOptions(arguments)
+        try emit(format == "json" ? ExplainReport.json(explanation, options: options) : ExplainReport.markdown(explanation, options: options), to: nil)
         return ExitCode.success
     }
 }

@@ -9,9 +9,17 @@ enum FindingsFlags {
         OptionSpec(["--threshold"], value: "RULE=N", help: "Set a rule's threshold, e.g. full-read=5000 (repeatable; 'redis-cost rules' lists them).", repeatable: true),
         OptionSpec(["--target-version"], value: "VERSION", help: "List the commands a server of this version (e.g. 6.2) does not have."),
         OptionSpec(["--fail-on"], value: "LEVEL", help: "Exit with 3 when a finding of this severity or worse fires: warning or critical."),
-        OptionSpec(["--redact-keys"], help: "Print key names as their pattern and a stable hash (values are never printed)."),
+        redactKeys,
         OptionSpec(["--constants"], value: "FILE", help: "Time constants from 'redis-cost calibrate -o FILE' (default: measured on Redis 7.0.15)."),
     ]
+
+    /// Shared by every command that prints key names.
+    static let redactKeys = OptionSpec(["--redact-keys"], help: "Print no key name, key pattern, channel or script of the input: names become their shape (separators and *) with stable hashes.")
+
+    /// Files these flags read, which a report must not overwrite.
+    static func inputs(_ parsed: ParsedArguments) -> [String] {
+        parsed.string("--constants").map { [$0] } ?? []
+    }
 
     static func timeModel(_ parsed: ParsedArguments) throws -> TimeModel {
         guard let path = parsed.string("--constants") else { return .defaults }

@@ -49,8 +49,9 @@ enum MonitorCommand: Subcommand {
         options.samplesPerSecond = Double(try arguments.integer("--sample-rate", in: 0...1_000_000) ?? 1000)
         options.cacheSeconds = try arguments.seconds("--sample-ttl") ?? 10
 
+        let capturePath = arguments.string("--save-capture")
         var capture: UnsafeMutablePointer<FILE>?
-        if let path = arguments.string("--save-capture") {
+        if let path = capturePath {
             guard let file = fopen(path, "w") else {
                 throw CLIError(description: "\(path): cannot write: \(String(cString: strerror(errno)))")
             }
@@ -66,7 +67,7 @@ enum MonitorCommand: Subcommand {
         options.stopDescriptor = stop.descriptor
         let progress = isatty(2) == 1 ? { (p: LiveMonitor.Progress) in
             let buffer = p.monitorOutputBytes.map { ", monitor output buffer \($0) B" } ?? ""
-            FileHandle.standardError.write(Data("\rmonitoring \(connection.serverName): \(p.calls) calls in \(Int(p.seconds)) s\(buffer)   ".utf8))
+            FileHandle.standardError.write(Data("\rmonitoring \(KeyText.printable(connection.serverName)): \(p.calls) calls in \(Int(p.seconds)) s\(buffer)   ".utf8))
         } : nil
         let failOn = try FindingsFlags.failLevel(arguments)
         let table = try loadTable()
@@ -79,13 +80,24 @@ enum MonitorCommand: Subcommand {
             throw CLIError(description: error.description)
         }
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        // A capture that could not be written whole (a full disk) is said, after the report.
+        var captureFailed = false
+        if let file = capture, let path = capturePath {
+            capture = nil
+            let failedWrite = ferror(file) != 0
+            if fclose(file) != 0 || failedWrite {
+                captureFailed = true
+                CLI.printError("\(path): cannot write the capture: \(String(cString: strerror(errno))); it is incomplete")
+            }
+        }
         let report = FindingsFlags.reportOptions(arguments)
         try emit(format == "json" ? AnalysisReport.json(result, options: report) : AnalysisReport.markdown(result, options: report),
-                 to: arguments.string("--output"))
+                 to: arguments.string("--output"), inputs: FindingsFlags.inputs(arguments) + (capturePath.map { [$0] } ?? []))
         if let live = result.live, live.connectionLost {
             CLI.printError("\(live.server): \(live.endReason); the report covers the \(result.calls) calls seen before")
             return ExitCode.failure
         }
+        if captureFailed { return ExitCode.failure }
         return FindingsFlags.exitCode(result.findings, failOn: failOn, otherwise: ExitCode.success)
     }
 }

@@ -100,7 +100,13 @@ enum TableRefreshCommand: Subcommand {
         let (merged, summary) = TableRefresh.merge(docs, into: entries, onlyNewCommands: onlyNew)
         // Parse every formula before writing, so a broken table is never saved.
         _ = try CommandTable(entries: merged)
-        try emit(CommandTableJSON.encode(merged), to: path)
+        // The table is updated, not reported: a new file renamed over it, so that a failed
+        // write leaves the old table whole.
+        do {
+            try CommandTableJSON.encode(merged).write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw CLIError(description: "\(path): cannot write: \(error.localizedDescription)")
+        }
         var report = "\(path): \(merged.count) entries; \(docs.server) reported \(docs.commands.count); added \(summary.added.count)"
         report += summary.changedComplexity.isEmpty ? "" : "; complexity changed for \(summary.changedComplexity.joined(separator: ", "))"
         report += "\n"

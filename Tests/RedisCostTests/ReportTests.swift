@@ -78,15 +78,18 @@ import Testing
         let bad = try runCLI(["analyze", capture, "--threshold", "nope=3"])
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--threshold takes RULE=N with RULE one of keys, flush-sync"))
-        let constants = try runCLI(["analyze", capture, "--constants", "/dev/null"])
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("constants-\(UUID().uuidString).json").path
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        let constants = try runCLI(["analyze", capture, "--constants", empty])
         #expect(constants.status == 1)
-        #expect(constants.stderr == "redis-cost: /dev/null: not a constants file written by redis-cost calibrate (perCallMicroseconds, perElementMicroseconds)\n")
+        #expect(constants.stderr == "redis-cost: \(empty): not a constants file written by redis-cost calibrate (perCallMicroseconds, perElementMicroseconds)\n")
         let target = try runCLI(["analyze", capture, "--baseline", "empty", "--target-version", "6.2", "--format", "json"])
         #expect(target.stdout.contains("\"title\" : \"Commands a 6.2 server does not have\""))
         let redacted = try runCLI(["analyze", capture, "--baseline", "empty", "--redact-keys"])
         #expect(redacted.status == 0)
-        #expect(!redacted.stdout.contains("big:hash:2`") && !redacted.stdout.contains("user:200:name"))
-        #expect(redacted.stdout.contains("`big:hash:*#"))
+        #expect(!redacted.stdout.contains("big:hash") && !redacted.stdout.contains("user:200:name"))
+        #expect(redacted.stdout.contains("`\(KeyText.redacted(Array("big:hash:2".utf8)))`"))
         // Stable: the same key gets the same hash in every run.
         let again = try runCLI(["analyze", capture, "--baseline", "empty", "--redact-keys"])
         #expect(Self.stable(again.stdout) == Self.stable(redacted.stdout))

@@ -230,7 +230,7 @@ public final class Analyzer {
     func countUnknownCommand(_ argv: Argv) {
         result.calls += 1
         result.unknownCostCalls += 1
-        unknownCommands[String(decoding: argv[0], as: UTF8.self).uppercased(), default: 0] += 1
+        unknownCommands[KeyText.commandName(argv.bytes(0)), default: 0] += 1
     }
 
     func sizeOfAbsentKey(_ key: UnsafeRawBufferPointer, database: Int) -> KeySize {

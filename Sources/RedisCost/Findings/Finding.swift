@@ -29,8 +29,8 @@ public struct Finding: Sendable {
         public var client: String?
         /// `file@byte` (AOF) or `capture:line`.
         public var location: String
-        /// What about this call matters (`index 2,500 of 5,002`, `body sha1 …`).
-        public var note: String?
+        /// What about this call matters (`index 2,500 of 5,002`, `after SCAN MATCH …`).
+        public var note: Note?
         /// The time model's class of the command, and the server time by that model.
         var elementClass = "keyspace"
         public var estimatedMicroseconds: Double? = nil
@@ -76,7 +76,7 @@ struct FindingBuilder {
     private var patternCounts: [[UInt8]: Int] = [:]
     private var microseconds = 0.0
 
-    mutating func add(_ call: ObservedCall, cost: Double? = nil, note: String? = nil) {
+    mutating func add(_ call: ObservedCall, cost: Double? = nil, note: Note? = nil) {
         let value = cost ?? call.cost.value ?? 0
         count += 1
         self.cost += value

@@ -82,7 +82,7 @@ public struct ObservedCall {
     /// The key bytes of the n-th key.
     func key(_ n: Int) -> [UInt8] { argv.bytes(positions[n]) }
 
-    func evidence(cost: Double? = nil, note: String? = nil) -> Finding.Evidence {
+    func evidence(cost: Double? = nil, note: Note? = nil) -> Finding.Evidence {
         Finding.Evidence(command: command, keys: positions.map { argv.bytes($0) }, sizes: sizes, cost: cost ?? self.cost.value,
                          time: microseconds.map { $0 / 1_000_000 }, client: client, location: location, note: note,
                          estimatedMicroseconds: estimatedMicroseconds)

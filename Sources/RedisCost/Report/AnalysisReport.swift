@@ -39,6 +39,9 @@ public enum AnalysisReport {
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 
+    /// The last part of a path, for a line or a cell.
+    static func fileName(_ path: String) -> String { (path as NSString).lastPathComponent }
+
     static func percent(_ part: Double, of whole: Double) -> String {
         whole > 0 ? String(format: "%.1f%%", part * 100 / whole) : "–"
     }
@@ -50,9 +53,9 @@ public enum AnalysisReport {
         out += "- Input: \(Markdown.cell(r.input)), \(number(Double(r.bytesRead))) bytes\n"
         for segment in r.segments {
             let role = segment.role == .base ? "base (a snapshot: sets the sizes, not counted as calls)" : "workload"
-            out += "  - `\((segment.path as NSString).lastPathComponent)`: \(role), \(number(Double(segment.bytes))) bytes"
+            out += "  - \(Markdown.code(fileName(segment.path))): \(role), \(number(Double(segment.bytes))) bytes"
             if let snapshot = r.snapshots.first(where: { $0.file == segment.path }) {
-                out += ", RDB snapshot `\(snapshot.magic)` with \(number(Double(snapshot.keys))) keys"
+                out += ", RDB snapshot \(Markdown.code(snapshot.magic)) with \(number(Double(snapshot.keys))) keys"
                 out += snapshot.checksumVerified ? " (checksum verified)" : " (no checksum)"
                 if segment.commands > 0 { out += ", then \(number(Double(segment.commands))) AOF commands" }
             } else {
@@ -75,7 +78,7 @@ public enum AnalysisReport {
                 + r.firstMalformed.map { "`\(Markdown.cell($0.location))`: \(Markdown.cell($0.reason))" }.joined(separator: "; ") + "\n"
         }
         if let truncated = r.truncatedAt {
-            out += "- **Truncated:** `\((truncated.file as NSString).lastPathComponent)` ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
+            out += "- **Truncated:** \(Markdown.code(fileName(truncated.file))) ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
         }
         let keys = r.keysPerDatabase.values.reduce(0, +)
         out += r.knowsWholeDataSet ? "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
@@ -92,7 +95,7 @@ public enum AnalysisReport {
         }
         if let live = r.live { out += liveSummary(live) }
         if let server = r.sampledFrom {
-            out += "- Sizes of \(number(Double(r.sampledKeys))) keys from before the capture were read from `\(server)` during the analysis (O(1) commands): the server's sizes now, taken as their sizes when the capture began\n"
+            out += "- Sizes of \(number(Double(r.sampledKeys))) keys from before the capture were read from \(Markdown.code(server)) during the analysis (O(1) commands): the server's sizes now, taken as their sizes when the capture began\n"
         }
         if r.isMonitor {
             out += "- Clients: \(r.clients.count); scripts: \(r.scripts) (their calls count in their cost)\n"
@@ -121,7 +124,7 @@ public enum AnalysisReport {
                 var cost = costText(call.cost)
                 if let nested = call.nestedCost, nested > 0 { cost += " (\(number(nested)) by its calls)" }
                 return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, cost,
-                        duration(call.estimatedMicroseconds), time(call.time), "\((call.file as NSString).lastPathComponent)\(r.isMonitor ? ":" : "@")\(call.offset)"]
+                        duration(call.estimatedMicroseconds), time(call.time), "\(fileName(call.file))\(r.isMonitor ? ":" : "@")\(call.offset)"]
             }
             out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Est. time", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4, 5])
             if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
@@ -217,10 +220,10 @@ public enum AnalysisReport {
     }
 
     static func liveSummary(_ live: AnalysisResult.LiveSession) -> String {
-        var out = "- Live session on `\(live.server)`" + (live.serverVersion.map { " (\($0))" } ?? "")
-        out += ": \(String(format: "%.1f", live.seconds)) s, ended: \(live.endReason)\n"
+        var out = "- Live session on \(Markdown.code(live.server))" + (live.serverVersion.map { " (\(Markdown.cell($0)))" } ?? "")
+        out += ": \(String(format: "%.1f", live.seconds)) s, ended: \(Markdown.cell(live.endReason))\n"
         if let reason = live.samplingDisabled {
-            out += "- **Size sampling stopped:** \(reason)\n"
+            out += "- **Size sampling stopped:** \(Markdown.cell(reason))\n"
         }
         out += "- Sizes of keys from before the session: \(number(Double(live.keysSampled))) keys sampled with O(1) commands"
         out += " (at most \(number(live.samplesPerSecond)) a second); \(number(Double(live.samplerCommands))) sampler commands left out of the analysis"
@@ -233,10 +236,12 @@ public enum AnalysisReport {
 
     /// The data set a snapshot held: by type, by encoding, the biggest keys, the patterns.
     static func profile(_ p: AnalysisResult.SnapshotProfile, options: ReportOptions) -> String {
-        var out = "\n## Data set in the snapshot `\((p.file as NSString).lastPathComponent)`\n\n"
+        var out = "\n## Data set in the snapshot \(Markdown.code(fileName(p.file)))\n\n"
         out += "- \(number(Double(p.keys))) keys, \(number(Double(p.expiringKeys))) with an expiry"
         out += p.emptyKeysSkipped > 0 ? "; \(p.emptyKeysSkipped) empty keys skipped, as the server skips them\n" : "\n"
-        if let version = p.aux["redis-ver"] ?? p.aux["valkey-ver"] { out += "- Written by \(p.aux["valkey-ver"] != nil ? "Valkey" : "Redis") \(version) (`\(p.magic)`)\n" }
+        if let version = p.aux["redis-ver"] ?? p.aux["valkey-ver"] {
+            out += "- Written by \(p.aux["valkey-ver"] != nil ? "Valkey" : "Redis") \(Markdown.cell(version)) (\(Markdown.code(p.magic)))\n"
+        }
         out += "\n" + Markdown.table(
             header: ["Type", "Keys", "Elements", "Bytes in the file"],
             rows: p.byType.sorted { ($0.value.bytes, $1.key) > ($1.value.bytes, $0.key) }.map { [$0.key, number(Double($0.value.keys)), number(Double($0.value.elements)), number(Double($0.value.bytes))] },
@@ -313,8 +318,11 @@ public enum AnalysisReport {
             func big(_ k: AnalysisResult.SnapshotProfile.BigKey) -> [String: Any] {
                 ["key": options.key(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "bytes": k.bytes]
             }
+            // Redis 5 and 6 keep their scripts in `lua` aux fields: a script's text, shown as any other.
+            var aux = p.aux
+            aux["lua"] = p.aux["lua"].map { options.note("\(excerpt: Array($0.utf8))") }
             return [
-                "file": p.file, "magic": p.magic, "checksumVerified": p.checksumVerified, "aux": p.aux, "keys": p.keys,
+                "file": p.file, "magic": p.magic, "checksumVerified": p.checksumVerified, "aux": aux, "keys": p.keys,
                 "expiringKeys": p.expiringKeys, "emptyKeysSkipped": p.emptyKeysSkipped,
                 "byType": p.byType.mapValues { ["keys": $0.keys, "elements": $0.elements, "bytes": $0.bytes] },
                 "byEncoding": p.byEncoding, "biggestByElements": p.biggestByElements.map(big),
@@ -359,7 +367,9 @@ public enum AnalysisReport {
 
 /// `redis-cost state`: the replayed data set in the shape of the corpus's final-state.json.
 public enum StateReport {
-    public static func json(_ keyspace: Keyspace) -> String {
+    /// Keys are named by their bytes in hex; under `--redact-keys`, by the 64-bit hash of the
+    /// name in hex instead (whose first 8 digits end the redacted name).
+    public static func json(_ keyspace: Keyspace, options: ReportOptions = .init()) -> String {
         var object: [String: Any] = [:]
         for db in keyspace.databaseNumbers {
             var keys: [String: Any] = [:]
@@ -367,9 +377,9 @@ public enum StateReport {
                 let record = keyspace[id]
                 let name = keyspace.nameBytes(of: id)
                 var item: [String: Any] = ["type": record.value.typeName, "size": AnalysisReport.sizeJSON(record.value.size),
-                                           "key": KeyText.display(name), "has_ttl": keyspace.expireAt(id) != 0]
+                                           "key": options.key(name), "has_ttl": keyspace.expireAt(id) != 0]
                 if record.approximate { item["approximate"] = true }
-                keys[KeyText.hexString(name)] = item
+                keys[options.redactKeys ? KeyText.hashText(elementHash(name), digits: 16) : KeyText.hexString(name)] = item
             }
             object[String(db)] = keys
         }

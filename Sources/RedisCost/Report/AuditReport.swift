@@ -3,15 +3,15 @@ import Foundation
 /// `redis-cost audit`: what to change on the server, with the evidence read from it.
 public enum AuditReport {
     public static func markdown(_ s: ServerSnapshot, findings: [Finding], options: ReportOptions = .init()) -> String {
-        var out = "# redis-cost audit of \(s.server) (\(s.version))\n\n"
+        var out = "# redis-cost audit of \(Markdown.cell(s.server)) (\(Markdown.cell(s.version)))\n\n"
         out += FindingsReport.fixFirst(findings) + "\n## Server\n\n"
-        out += "- \(s.version), role \(s.info["role"] ?? "unknown"), up \(s.info["uptime_in_days"] ?? "?") days\n"
+        out += Markdown.cell("- \(s.version), role \(s.info["role"] ?? "unknown"), up \(s.info["uptime_in_days"] ?? "?") days") + "\n"
         if let used = s.number("used_memory") {
             out += "- Memory: used \(Audit.bytes(used)), RSS \(Audit.bytes(s.number("used_memory_rss") ?? 0)), maxmemory \(s.config?["maxmemory"].flatMap(Double.init).map { $0 > 0 ? Audit.bytes($0) : "none" } ?? "unknown")\n"
         }
         let keyspace = s.info.filter { $0.key.hasPrefix("db") && $0.key.dropFirst(2).allSatisfy(\.isNumber) }.sorted { $0.key < $1.key }
-        if !keyspace.isEmpty { out += "- Keys: " + keyspace.map { "\($0.key) \($0.value)" }.joined(separator: "; ") + "\n" }
-        out += "- Clients: \(s.info["connected_clients"] ?? "?") connected, \(s.info["instantaneous_ops_per_sec"] ?? "?") ops/s now\n"
+        if !keyspace.isEmpty { out += "- Keys: " + Markdown.cell(keyspace.map { "\($0.key) \($0.value)" }.joined(separator: "; ")) + "\n" }
+        out += Markdown.cell("- Clients: \(s.info["connected_clients"] ?? "?") connected, \(s.info["instantaneous_ops_per_sec"] ?? "?") ops/s now") + "\n"
         var read = ["INFO"]
         if s.config != nil { read.append("CONFIG GET") }
         if let log = s.slowlog { read.append("SLOWLOG (\(log.count) entries)") }

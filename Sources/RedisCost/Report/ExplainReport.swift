@@ -1,8 +1,16 @@
 /// `redis-cost explain`: the documented complexity, the formula and the cost of one call.
 public enum ExplainReport {
-    public static func markdown(_ e: Explanation) -> String {
+    /// The call as typed; under `--redact-keys`, the command's name and each argument as a
+    /// redacted name (a value or a pattern may name what a key does).
+    static func call(_ e: Explanation, options: ReportOptions) -> [String] {
+        guard options.redactKeys else { return e.argv }
+        let words = e.entry.name.split(separator: " ").count
+        return e.entry.name.split(separator: " ").map(String.init) + e.argv.dropFirst(words).map { options.key(Array($0.utf8)) }
+    }
+
+    public static func markdown(_ e: Explanation, options: ReportOptions = .init()) -> String {
         var out = "# \(e.entry.name)\n\n"
-        out += "- Call: \(Markdown.code(e.argv.joined(separator: " ")))\n"
+        out += "- Call: \(Markdown.code(call(e, options: options).joined(separator: " ")))\n"
         out += "- Group: \(e.entry.group)" + (e.entry.since.map { ", since \($0)" } ?? "") + "\n"
         out += "- Documented complexity: \(e.entry.complexity ?? "(the server documents none)")\n"
         for (server, variant) in e.entry.complexityVariants.sorted(by: { $0.key < $1.key }) {
@@ -23,7 +31,7 @@ public enum ExplainReport {
                     case .elements(let n), .bytes(let n): String(n)
                     case .unknown: "unknown"
                     }
-                    return [Markdown.code(key), e.keyTypes[index] ?? "", text]
+                    return [Markdown.code(options.key(Array(key.utf8))), e.keyTypes[index] ?? "", text]
                 }, alignRight: [2])
         }
         if let n = e.facts.databaseSize { out += "\n- Keys in the database: \(n)\n" }
@@ -36,12 +44,12 @@ public enum ExplainReport {
         return out
     }
 
-    public static func json(_ e: Explanation) -> String {
+    public static func json(_ e: Explanation, options: ReportOptions = .init()) -> String {
         var cost: [String: Any] = ["value": JSONText.orNull(e.cost.value), "upperBound": e.cost.isUpperBound]
         if case .unknown(let reason) = e.cost { cost["unknownReason"] = reason }
         return JSONText.render([
-            "command": e.entry.name, "argv": e.argv, "complexity": JSONText.orNull(e.entry.complexity),
-            "formula": JSONText.orNull(e.formula?.source), "keys": e.keys,
+            "command": e.entry.name, "argv": call(e, options: options), "complexity": JSONText.orNull(e.entry.complexity),
+            "formula": JSONText.orNull(e.formula?.source), "keys": e.keys.map { options.key(Array($0.utf8)) },
             "sizes": e.facts.sizes.map { JSONText.orNull($0.count) },
             "types": e.keyTypes.map { JSONText.orNull($0) },
             "databaseSize": JSONText.orNull(e.facts.databaseSize), "cost": cost, "sizeSource": e.sizeSource,

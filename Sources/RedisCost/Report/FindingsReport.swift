@@ -33,14 +33,14 @@ enum FindingsReport {
             }
             // Facts read from a server (audit) are lines; calls are a table.
             for fact in f.evidence where fact.command.isEmpty && fact.keys.isEmpty && fact.client == nil {
-                out += "- \(Markdown.cell(fact.note ?? ""))\n"
+                out += "- \(Markdown.cell(fact.note.map(options.note) ?? ""))\n"
             }
             let calls = f.evidence.filter { !($0.command.isEmpty && $0.keys.isEmpty && $0.client == nil) }
             let rows = calls.map { e -> [String] in
                 [e.command, e.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ") + (e.keys.count > 3 ? " …" : ""),
                  e.sizes.prefix(3).map(AnalysisReport.size).joined(separator: ", "), e.cost.map(grouped) ?? "",
                  e.cost.map { $0 > 0 ? AnalysisReport.duration(e.estimatedMicroseconds) : "" } ?? "",
-                 e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note ?? ""]
+                 e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note.map(options.note) ?? ""]
             }
             if !rows.isEmpty {
                 out += "\n" + Markdown.table(header: ["Command", "Keys", "Sizes", "Cost", "Est. time", "Client", "Time", "Where", "Note"], rows: rows, alignRight: [3, 4])
@@ -59,7 +59,7 @@ enum FindingsReport {
                 "evidence": f.evidence.map { e -> [String: Any] in
                     ["command": e.command, "keys": e.keys.map(options.key), "sizes": e.sizes.map(AnalysisReport.sizeJSON),
                      "cost": JSONText.orNull(e.cost), "time": JSONText.orNull(e.time), "client": JSONText.orNull(e.client),
-                     "location": e.location, "note": JSONText.orNull(e.note), "estimatedMicroseconds": JSONText.orNull(e.estimatedMicroseconds)]
+                     "location": e.location, "note": JSONText.orNull(e.note.map(options.note)), "estimatedMicroseconds": JSONText.orNull(e.estimatedMicroseconds)]
                 },
             ]
         }
@@ -80,20 +80,24 @@ enum Charts {
         return out + "```\n"
     }
 
-    /// Elements touched per time bucket, as bars; buckets are chosen so there are at most 30.
+    /// Elements touched per time bucket, as bars: about 30 whatever the span, the bucket
+    /// growing with it (a second up to a week, then as many days as it takes), so that two
+    /// timestamps years apart make a chart of 30 bars, not millions.
     static func costOverTime(_ r: AnalysisResult) -> String {
         guard let first = r.costOverTime.first?.second, let last = r.costOverTime.last?.second, last > first else { return "" }
-        let sizes: [Int64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
-        let bucket = sizes.first { (last - first) / $0 < 30 } ?? 30 * 86400
-        let start = first / bucket * bucket
-        var bars = [Double](repeating: 0, count: Int((last - start) / bucket) + 1)
-        for (second, cost) in r.costOverTime { bars[Int((second - start) / bucket)] += cost }
+        // Unsigned: the span of any two timestamps fits, whatever the input held.
+        let span = UInt64(bitPattern: last &- first)
+        let sizes: [UInt64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
+        let bucket = Int64(sizes.first { span / $0 < 30 } ?? (span / (30 * 86400) + 1) * 86400)
+        let start = first &- (first % bucket + bucket) % bucket
+        var bars = [Double](repeating: 0, count: Int(UInt64(bitPattern: last &- start) / UInt64(bucket)) + 1)
+        for (second, cost) in r.costOverTime { bars[Int(UInt64(bitPattern: second &- start) / UInt64(bucket))] += cost }
         guard bars.count >= 2 else { return "" }
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = bucket >= 86400 ? "MM-dd" : bucket >= 60 ? "HH:mm" : "HH:mm:ss"
-        let labels = bars.indices.map { "\"" + formatter.string(from: Date(timeIntervalSince1970: TimeInterval(start + Int64($0) * bucket))) + "\"" }
+        formatter.dateFormat = bucket >= 86400 ? (span >= 365 * 86400 ? "yyyy-MM-dd" : "MM-dd") : bucket >= 60 ? "HH:mm" : "HH:mm:ss"
+        let labels = bars.indices.map { "\"" + formatter.string(from: Date(timeIntervalSince1970: Double(start) + Double($0) * Double(bucket))) + "\"" }
         let unit = bucket == 1 ? "second" : bucket < 60 ? "\(bucket) s" : bucket < 3600 ? "\(bucket / 60) min" : bucket < 86400 ? "\(bucket / 3600) h" : "\(bucket / 86400) d"
         var out = "\n## Cost over time\n\n```mermaid\nxychart-beta\n    title \"Elements touched per \(unit) (UTC)\"\n"
         out += "    x-axis [\(labels.joined(separator: ", "))]\n    y-axis \"elements\"\n"

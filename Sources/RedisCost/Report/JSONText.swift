@@ -73,21 +73,40 @@ enum JSONText {
         return String(format: "%.15g", n)
     }
 
+    /// Control characters are written as escapes, DEL and C1 (U+0080…U+009F) too: JSON allows
+    /// them raw, but a terminal showing the file would obey them.
     private static func string(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
+        var afterC2 = false
         for byte in text.utf8 {
+            if afterC2 {
+                // A valid string's 0xC2 is always followed by the byte that says which character it is.
+                afterC2 = false
+                if byte < 0xA0 {
+                    escape(byte, into: &out)
+                } else {
+                    out.append(0xC2)
+                    out.append(byte)
+                }
+                continue
+            }
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
             case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
             case 10: out.append(contentsOf: "\\n".utf8)
             case 13: out.append(contentsOf: "\\r".utf8)
             case 9: out.append(contentsOf: "\\t".utf8)
-            case 0..<32:
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(contentsOf: String(byte, radix: 16).leftPadded(2).utf8)
+            case 0..<32, 0x7F: escape(byte, into: &out)
+            case 0xC2: afterC2 = true
             default: out.append(byte)
             }
         }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// `\u00XX` for the character U+00XX.
+    private static func escape(_ byte: UInt8, into out: inout [UInt8]) {
+        out.append(contentsOf: "\\u00".utf8)
+        out.append(contentsOf: String(byte, radix: 16).leftPadded(2).utf8)
     }
 }

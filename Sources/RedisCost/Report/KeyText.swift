@@ -1,29 +1,48 @@
-/// Key names as text for reports: valid UTF-8 stays as it is (Korean keys stay readable);
-/// each byte that is not valid UTF-8 or is a control character becomes `\xHH`.
+/// Text from the input as a report or a terminal may show it. Valid UTF-8 stays as it is
+/// (Korean keys stay readable); control characters (C0, DEL and C1: ESC[2J clears a terminal,
+/// a NUL cuts a line short) and bytes that are not valid UTF-8 become `\xHH`.
 public enum KeyText {
-    public static func display(_ bytes: [UInt8]) -> String {
+    /// A name's bytes (a key, a command, a client): `\` becomes `\\` too, so the text tells
+    /// which bytes the name has.
+    public static func display(_ bytes: [UInt8]) -> String { escaped(bytes, backslash: true) }
+
+    /// A command name the table does not know, as servers spell names: in upper case.
+    public static func commandName(_ bytes: [UInt8]) -> String {
+        display(bytes.map { $0 >= 97 && $0 <= 122 ? $0 - 32 : $0 })
+    }
+
+    /// Text already decoded (a message, a path, a field a server sent), on its way to a
+    /// terminal or a markdown file: only its control characters are escaped.
+    public static func printable(_ text: String) -> String {
+        // Most text has none: C0 and DEL are single bytes, C1 characters start with 0xC2.
+        guard text.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F || $0 == 0xC2 }) else { return text }
+        return escaped(Array(text.utf8), backslash: false)
+    }
+
+    static func escaped(_ bytes: [UInt8], backslash: Bool) -> String {
         var out = ""
         var i = 0
         while i < bytes.count {
             let length = sequenceLength(bytes, at: i)
-            if length == 0 {
-                out += hex(bytes[i])
-                i += 1
+            if length == 0 || isControl(bytes, at: i, length: length) {
+                for byte in bytes[i..<(i + max(length, 1))] { out += hex(byte) }
+                i += max(length, 1)
                 continue
             }
             if length == 1 {
                 let b = bytes[i]
-                if b < 0x20 || b == 0x7F || b == UInt8(ascii: "\\") {
-                    out += b == UInt8(ascii: "\\") ? "\\\\" : hex(b)
-                } else {
-                    out.unicodeScalars.append(Unicode.Scalar(b))
-                }
+                out += backslash && b == UInt8(ascii: "\\") ? "\\\\" : String(Unicode.Scalar(b))
             } else {
                 out += String(decoding: bytes[i..<(i + length)], as: UTF8.self)
             }
             i += length
         }
         return out
+    }
+
+    /// C0 (below 0x20), DEL, and C1 (U+0080…U+009F, which some terminals obey as ESC sequences).
+    static func isControl(_ b: [UInt8], at i: Int, length: Int) -> Bool {
+        length == 1 ? b[i] < 0x20 || b[i] == 0x7F : length == 2 && b[i] == 0xC2 && b[i + 1] < 0xA0
     }
 
     static func hex(_ byte: UInt8) -> String {

@@ -1,18 +1,19 @@
 import Foundation
 
-/// Small helpers for markdown output; every cell goes through `cell` so that a `|` or a
-/// newline in a key name or a complexity string never breaks a table.
+/// Small helpers for markdown output. Every text that did not come from the tool itself goes
+/// through `cell` (or `code`): a `|` or a line break never breaks a table or a list, and no
+/// control character reaches the file or a terminal (`KeyText.printable`).
 enum Markdown {
     static func cell(_ text: String) -> String {
         var out = ""
         for character in text {
             switch character {
             case "|": out += "\\|"
-            case "\n", "\r": out += " "
+            case "\n", "\r", "\r\n": out += " "
             default: out.append(character)
             }
         }
-        return out
+        return KeyText.printable(out)
     }
 
     static func code(_ text: String) -> String {

@@ -1,48 +1,56 @@
 /// How a report shows what it found.
 public struct ReportOptions: Sendable {
-    /// `--redact-keys`: key names become their pattern and a stable hash.
+    /// `--redact-keys`: no name from the input is printed — keys, key patterns, SCAN MATCH
+    /// patterns, channels, functions, scripts — only their shape and hashes.
     public var redactKeys = false
     public init(redactKeys: Bool = false) { self.redactKeys = redactKeys }
 
+    /// A key, or any other name from the input (a pattern a call gave, a channel, a function).
     public func key(_ bytes: [UInt8]) -> String {
         redactKeys ? KeyText.redacted(bytes) : KeyText.display(bytes)
     }
 
+    /// A key pattern (`KeyPattern.fold`): names of one kind have one pattern, redacted or not.
     public func pattern(_ bytes: [UInt8]) -> String {
         redactKeys ? KeyText.redactedPattern(bytes) : KeyText.display(bytes)
+    }
+
+    public func note(_ note: Note) -> String {
+        note.parts.map { part in
+            switch part {
+            case .text(let text): text
+            case .name(let bytes): key(bytes)
+            case .excerpt(let bytes): redactKeys ? "(not shown: --redact-keys)" : KeyText.display(bytes)
+            }
+        }.joined()
     }
 }
 
 extension KeyText {
-    /// `user:1234:john@example.com` → `user:*:*#5c1e09a2`: the key's pattern, with only parts
-    /// that look like names (letters, digits after a letter, `_`, `-`; at most 24 characters)
-    /// kept, and a hash of the whole key that is the same in every report.
+    /// `user:1234:sessions` → `wd398a2:*:w7d2408#54c1fe0c`: the key's pattern with every word
+    /// replaced (`redactedPattern`), and the first 8 hex digits of a 64-bit hash of the whole
+    /// name, the same in every report, so one key can be followed across reports.
     public static func redacted(_ bytes: [UInt8]) -> String {
-        let hash = bytes.withUnsafeBytes { elementHash($0) }
-        let short = String(hash >> 32, radix: 16).leftPadded(8)
-        return redactedPattern(bytes.withUnsafeBytes { KeyPattern.fold($0) }) + "#" + short
+        redactedPattern(bytes.withUnsafeBytes { KeyPattern.fold($0) }) + "#" + hashText(elementHash(bytes), digits: 8)
     }
 
-    /// A pattern with every part that is not name-like replaced by `*`.
+    /// A pattern with only its separators and `*` kept: each part between them becomes `w`
+    /// and 6 hex digits of its hash, whatever it holds (`secret`, `acct4242`, `john`), so no
+    /// text of the name is left while keys of one pattern still show one pattern.
     public static func redactedPattern(_ pattern: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var part: [UInt8] = []
-        func flush() {
-            let nameLike = !part.isEmpty && part.count <= 24 && part.allSatisfy { b in
-                (b >= 97 && b <= 122) || (b >= 65 && b <= 90) || (b >= 48 && b <= 57) || b == 95 || b == 45 || b == 42
-            } && part.first.map { !($0 >= 48 && $0 <= 57) } ?? false
-            out += nameLike ? part : (part.isEmpty ? [] : [UInt8(ascii: "*")])
-            part.removeAll()
+        var out = ""
+        var start = 0
+        for i in 0...pattern.count {
+            guard i == pattern.count || pattern[i] == UInt8(ascii: "*") || KeyPattern.isSeparator(pattern[i]) else { continue }
+            if i > start { out += "w" + hashText(elementHash(Array(pattern[start..<i])), digits: 6) }
+            if i < pattern.count { out += display([pattern[i]]) }
+            start = i + 1
         }
-        for b in pattern {
-            if KeyPattern.isSeparator(b) {
-                flush()
-                out.append(b)
-            } else {
-                part.append(b)
-            }
-        }
-        flush()
-        return String(decoding: out, as: UTF8.self)
+        return out
+    }
+
+    /// The top `digits` hex digits of a hash.
+    static func hashText(_ hash: UInt64, digits: Int) -> String {
+        String(hash >> UInt64(64 - 4 * digits), radix: 16).leftPadded(digits)
     }
 }

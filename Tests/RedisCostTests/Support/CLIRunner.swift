@@ -27,19 +27,20 @@ var builtBinary: URL {
     }
 }
 
+/// `stdout`: a file for the child's standard output instead of one read back (then `stdout` is empty).
 func runCLI(_ arguments: [String], environment: [String: String] = [:], binary: URL? = nil,
-            directory: URL? = nil) throws -> CLIResult {
+            directory: URL? = nil, stdout: String? = nil) throws -> CLIResult {
     var env = ProcessInfo.processInfo.environment
     env.removeValue(forKey: "REDISCLI_AUTH")
     for (key, value) in environment { env[key] = value }
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cost-cli-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: scratch) }
-    let out = scratch.appendingPathComponent("stdout").path
+    let out = stdout ?? scratch.appendingPathComponent("stdout").path
     let err = scratch.appendingPathComponent("stderr").path
     let child = try Spawned(try (binary ?? builtBinary).path, arguments, environment: env, directory: directory?.path,
                             stdout: out, stderr: err)
     let status = child.wait()
-    return CLIResult(status: status, stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+    return CLIResult(status: status, stdout: stdout != nil ? "" : (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                      stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
 }

@@ -16,7 +16,7 @@ extension AuditRule {
     static func finding(_ summary: String, facts: [String], severity: Finding.Severity? = nil, title: String? = nil, count: Int = 1) -> Finding {
         Finding(rule: id, title: title ?? Self.title, severity: severity ?? Self.severity, why: why, fix: fix, summary: summary,
                 count: count, cost: 0,
-                evidence: facts.map { .init(command: "", keys: [], sizes: [], cost: nil, time: nil, client: nil, location: "", note: $0) },
+                evidence: facts.map { .init(command: "", keys: [], sizes: [], cost: nil, time: nil, client: nil, location: "", note: Note($0)) },
                 patterns: [], threshold: nil)
     }
 }

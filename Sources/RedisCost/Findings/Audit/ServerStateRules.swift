@@ -20,13 +20,14 @@ struct SlowlogRule: AuditRule {
     }
 
     static func groups(_ entries: [ServerSnapshot.LogEntry], table: CommandTable) -> [Group] {
-        var groups: [String: Group] = [:]
+        var groups: [[UInt8]: Group] = [:]
         for entry in entries where !entry.argv.isEmpty {
             let resolved = table.resolve(entry.argv)
-            let name = resolved.map { table.entries[$0.index].name } ?? String(decoding: entry.argv[0], as: UTF8.self).uppercased()
+            let name = resolved.map { table.entries[$0.index].name } ?? KeyText.commandName(entry.argv[0])
             let keys = resolved?.keyPositions.map { entry.argv[$0] } ?? []
             let pattern = keys.first.map { k in k.withUnsafeBytes { KeyPattern.fold($0) } } ?? []
-            let id = name + " " + String(decoding: pattern, as: UTF8.self)
+            // By bytes: patterns that are not UTF-8 stay apart.
+            let id = Array(name.utf8) + [0] + pattern
             var group = groups[id] ?? Group(command: name, index: resolved?.index, pattern: pattern)
             group.count += 1
             group.total += entry.value
@@ -69,7 +70,7 @@ struct SlowlogRule: AuditRule {
                 let sizes = keys.map { s.keySizes[$0]?.size ?? .unknown }
                 let cost = index.flatMap { costNow(entry.argv, index: $0, sizes: sizes, server: s, table: table) }
                 var evidence = Finding.Evidence(command: g.command, keys: keys, sizes: sizes, cost: cost, time: entry.time,
-                                                client: entry.client.isEmpty ? nil : entry.client, location: "\(kind) #\(entry.id)", note: note)
+                                                client: entry.client.isEmpty ? nil : entry.client, location: "\(kind) #\(entry.id)", note: Note(note))
                 evidence.elementClass = TimeModel.elementClass(ofGroup: index.map { table.entries[$0].group } ?? "")
                 return evidence
             }

@@ -18,33 +18,35 @@ struct HeavyScriptRule: FindingRule {
 
     let limit: Double
     var found = FindingBuilder()
-    /// Script bodies by SHA-1 (from EVAL and SCRIPT LOAD), to name EVALSHA calls.
-    var bodies: [String: String] = [:]
+    /// Script bodies by SHA-1 (from EVAL and SCRIPT LOAD), to show EVALSHA calls' scripts.
+    var bodies: [[UInt8]: [UInt8]] = [:]
     init(threshold: Double) { limit = threshold }
 
     mutating func observe(_ call: ObservedCall) {
-        var sha: String?
+        var sha: [UInt8]?
         switch call.command {
         case "SCRIPT LOAD", "EVAL", "EVAL_RO":
             let at = call.command == "SCRIPT LOAD" ? 2 : 1
             guard at < call.argv.count else { return }
             let body = call.argv.bytes(at)
-            let digest = SHA1.hex(body)
-            if bodies.count < 10_000 { bodies[digest] = String(decoding: body.prefix(120), as: UTF8.self) }
+            let digest = Array(SHA1.hex(body).utf8)
+            // One line in a table cell: the script's line breaks become spaces.
+            if bodies.count < 10_000 { bodies[digest] = body.prefix(120).map { $0 == 10 ? 32 : $0 } }
             if call.command == "SCRIPT LOAD" { return }
             sha = digest
         case "EVALSHA", "EVALSHA_RO":
-            sha = call.argv.count > 1 ? String(decoding: call.argv[1], as: UTF8.self).lowercased() : nil
+            // Servers take the digest in either case.
+            sha = call.argv.count > 1 ? call.argv.bytes(1).map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } : nil
         default:
             break
         }
         guard let cost = call.cost.value, cost >= limit else { return }
-        var note = "\(grouped(cost)) elements in its calls"
+        var note: Note = "\(grouped(cost)) elements in its calls"
         if let sha {
-            note += "; sha1 \(sha.prefix(12))…"
-            if let body = bodies[sha] { note += ": `\(body.replacingOccurrences(of: "\n", with: " "))`" }
+            note += "; script sha1 \(name: Array(sha.prefix(12)))"
+            if let body = bodies[sha] { note += ": `\(excerpt: body)`" }
         } else if call.argv.count > 1 {
-            note += "; function \(String(decoding: call.argv[1], as: UTF8.self))"
+            note += "; function \(name: call.argv.bytes(1))"
         }
         found.add(call, note: note)
     }

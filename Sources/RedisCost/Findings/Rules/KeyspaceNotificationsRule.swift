@@ -27,7 +27,7 @@ struct KeyspaceNotificationsRule: FindingRule {
             for i in 1..<call.argv.count {
                 let channel = call.argv[i]
                 if channel.starts(with: "__keyevent@".utf8) || channel.starts(with: "__keyspace@".utf8) {
-                    subscriptions.add(call, cost: 0, note: "channel \(String(decoding: channel, as: UTF8.self))")
+                    subscriptions.add(call, cost: 0, note: "channel \(name: call.argv.bytes(i))")
                     break
                 }
             }

@@ -40,7 +40,7 @@ struct ScanDeleteRule: FindingRule {
         let key = call.argv[call.positions[0]]
         for scan in patterns.reversed() where scan.database == call.database && at - scan.at <= Self.window {
             if scan.pattern.withUnsafeBytes({ GlobPattern.matches($0, key) }) {
-                found.add(call, cost: 0, note: "after SCAN MATCH \(String(decoding: scan.pattern, as: UTF8.self))")
+                found.add(call, cost: 0, note: "after SCAN MATCH \(name: scan.pattern)")
                 return
             }
         }

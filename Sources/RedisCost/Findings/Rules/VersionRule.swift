@@ -75,7 +75,7 @@ struct VersionRule: FindingRule {
             guard let entry = table.entry(named: command.name), let since = entry.deprecatedSince else { continue }
             calls += command.calls
             deprecated.append(.init(command: command.name, keys: [], sizes: [], cost: nil, time: nil, client: nil, location: "",
-                                    note: "\(counted(command.calls, "call")); deprecated since \(since)" + (entry.replacedBy.map { "; use \($0)" } ?? "")))
+                                    note: "\(counted(command.calls, "call")); deprecated since \(since)\(entry.replacedBy.map { "; use \($0)" } ?? "")"))
         }
         if !deprecated.isEmpty {
             out.append(Finding(rule: Self.id, title: "Deprecated commands", severity: .info, why: Self.why, fix: Self.fix,

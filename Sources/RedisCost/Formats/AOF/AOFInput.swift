@@ -25,6 +25,10 @@ public struct AOFInput: Sendable {
 
     public var description: String
     public var segments: [Segment]
+    /// The manifest of a multi-part AOF.
+    public var manifest: String?
+    /// Every file the input is read from.
+    public var files: [String] { (manifest.map { [$0] } ?? []) + segments.map(\.path) }
 
     /// Detects a Redis 7+ `appendonlydir/` (or its manifest), a single `.aof` (with or
     /// without an RDB preamble), or an `.rdb` file.
@@ -41,8 +45,11 @@ public struct AOFInput: Sendable {
                     ? "a directory without an AOF manifest (expected an appendonlydir/ with *.manifest)"
                     : "more than one manifest: \(manifests.joined(separator: ", "))")
             }
-            (description, segments) = try Self.fromManifest((path as NSString).appendingPathComponent(manifests[0]))
+            let manifest = (path as NSString).appendingPathComponent(manifests[0])
+            self.manifest = manifest
+            (description, segments) = try Self.fromManifest(manifest)
         } else if path.hasSuffix(".manifest") {
+            manifest = path
             (description, segments) = try Self.fromManifest(path)
         } else {
             let format = try Self.format(of: path)
