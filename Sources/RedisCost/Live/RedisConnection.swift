@@ -292,6 +292,17 @@ public final class RedisConnection {
         return replies
     }
 
+    /// How errors name a pipeline: its commands, `TYPE` or `SELECT/STRLEN/HLEN`.
+    static func label(of commands: [[[UInt8]]]) -> String {
+        var names: [String] = []
+        for argv in commands {
+            guard let first = argv.first else { continue }
+            let name = String(decoding: first, as: UTF8.self).uppercased()
+            if !names.contains(name) { names.append(name) }
+        }
+        return names.joined(separator: "/")
+    }
+
     /// One command and its reply (which may be a server error value: callers decide).
     public func command(_ argv: [String], label: String? = nil) throws(ServerError) -> RESPValue {
         try pipeline([argv], label: label ?? argv.prefix(2).joined(separator: " "))[0]
