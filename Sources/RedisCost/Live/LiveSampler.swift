@@ -224,7 +224,8 @@ public final class LiveSampler {
     public func sendEndMarker() -> Bool {
         guard isEnabled else { return false }
         do {
-            _ = try send(["ECHO", "redis-cost-end-\(UInt64.random(in: 0...UInt64.max))"], action: .endMarker)
+            // Refused (an ACL), the marker never shows: nothing to wait for.
+            if case .error = try send(["ECHO", "redis-cost-end-\(UInt64.random(in: 0...UInt64.max))"], action: .endMarker) { return false }
             return true
         } catch {
             disable(error.description)
@@ -252,8 +253,14 @@ public final class LiveSampler {
 
     /// `omem` (bytes in the output buffer) of a client, from `CLIENT LIST ID` (Redis 6.2+).
     public func outputBufferBytes(ofClient id: Int) -> Int? {
-        guard isEnabled, let reply = try? send(["CLIENT", "LIST", "ID", String(id)]), let text = reply.text else { return nil }
-        return clientFields(text)["omem"].flatMap { Int($0) }
+        guard isEnabled else { return nil }
+        do {
+            // A refusal (no +client) is a reply without text; a failure leaves the connection unusable.
+            return try send(["CLIENT", "LIST", "ID", String(id)]).text.flatMap { clientFields($0)["omem"] }.flatMap { Int($0) }
+        } catch {
+            disable(error.description)
+            return nil
+        }
     }
 }
 
