@@ -234,6 +234,6 @@ import Testing
         defer { server.stop() }
         let result = try runCLI(["explain", "HGETALL", "h", "-p", String(server.port), "--timeout", "1"])
         #expect(result.status == 1)
-        #expect(result.stderr == "redis-cost: \(server.name): HLEN: expected a size from 0 to 2^48, got -5\n")
+        #expect(result.stderr == "redis-cost: \(server.name): HLEN: expected a size from 0 to 2^48, got the integer -5\n")
     }
 }

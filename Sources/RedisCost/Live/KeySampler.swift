@@ -27,7 +27,7 @@ func sampleSizes(_ keys: [[UInt8]], server: String,
     guard !keys.isEmpty else { return [] }
     func failure(_ command: String, _ reply: RESPValue, expected: String) -> ServerError {
         if case .error(let message) = reply { return ServerError(server: server, command: command, detail: message) }
-        if case .integer(let n) = reply { return ServerError(server: server, command: command, detail: "expected \(expected), got \(n)") }
+        if case .integer(let n) = reply { return ServerError(server: server, command: command, detail: "expected \(expected), got the integer \(n)") }
         return ServerError(server: server, command: command, detail: "expected \(expected), got \(reply.kind)")
     }
     let types = try pipeline(0, keys.map { [Array("TYPE".utf8), $0] })
