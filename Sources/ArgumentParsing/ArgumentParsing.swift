@@ -93,15 +93,20 @@ public struct ParsedArguments: Sendable {
         return value
     }
 
-    /// A duration: `30` or `30s`, `500ms`, `5m`, `1h`, in seconds; more than zero.
+    /// A duration: `30` or `30s`, `500ms`, `5m`, `1h`, in seconds; more than zero and at most
+    /// a year (a longer one is a typo, and would not survive conversion to a clock's integers).
     public func seconds(_ name: String) throws(UsageError) -> Double? {
         guard let text = string(name) else { return nil }
         let units: [(suffix: String, scale: Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("", 1)]
         for unit in units where text.hasSuffix(unit.suffix) {
-            if let number = Double(text.dropLast(unit.suffix.count)), number > 0, number.isFinite { return number * unit.scale }
+            if let number = Double(text.dropLast(unit.suffix.count)), number > 0, number * unit.scale <= Self.longestDuration {
+                return number * unit.scale
+            }
         }
-        throw UsageError(command: command, message: "\(name) takes a duration such as 30s, 500ms, 5m or 1h, not \"\(text)\"")
+        throw UsageError(command: command, message: "\(name) takes a duration such as 30s, 500ms, 5m or 1h, up to 8760h, not \"\(text)\"")
     }
+
+    static let longestDuration = 8760.0 * 3600
 
     public func choice(_ name: String, of choices: [String]) throws(UsageError) -> String? {
         guard let text = string(name) else { return nil }

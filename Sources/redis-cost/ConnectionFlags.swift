@@ -12,7 +12,7 @@ enum ConnectionFlags {
         OptionSpec(["-a", "--pass"], value: "PASSWORD", help: "Password; prefer the REDISCLI_AUTH environment variable, which is not visible in ps."),
         OptionSpec(["--user"], value: "USER", help: "ACL user name (with -a or REDISCLI_AUTH)."),
         OptionSpec(["-n", "--db"], value: "DB", help: "Database number (default 0)."),
-        OptionSpec(["--timeout"], value: "SECONDS", help: "Connect and reply timeout (default 5)."),
+        OptionSpec(["--timeout"], value: "SECONDS", help: "Seconds a connect, and each command's whole reply, may take (default 5)."),
     ]
 
     /// Whether any connection flag was given at all.
@@ -42,8 +42,9 @@ enum ConnectionFlags {
         }
         if let db = try parsed.integer("--db", in: 0...1_000_000) { options.database = db }
         if let timeout = parsed.string("--timeout") {
-            guard let seconds = Double(timeout), seconds > 0 else {
-                throw UsageError(command: parsed.command, message: "--timeout takes a number of seconds, not \"\(timeout)\"")
+            // Bounded: a day is longer than any reply may take, and the deadline arithmetic stays exact.
+            guard let seconds = Double(timeout), seconds >= 0.001, seconds <= 86_400 else {
+                throw UsageError(command: parsed.command, message: "--timeout takes a number of seconds from 0.001 to 86400, not \"\(timeout)\"")
             }
             options.timeout = seconds
         }

@@ -17,8 +17,9 @@ enum MonitorCommand: Subcommand {
             the analysis.
 
             Ctrl-C or SIGTERM ends the session and writes the report of what was seen; calls the
-            server ran before the stop are still read (until the stream is quiet). A lost connection writes the
-            report too, says so, and exits with 1. MONITOR costs the server: every call is copied
+            server ran before the stop are still read (for at most a second). A lost connection writes the
+            report too, says so, and exits with 1; so does a stream that is not MONITOR output (a
+            line that is not a +status line, or one longer than 64 MB). MONITOR costs the server: every call is copied
             to the monitor client's output buffer; the report shows the largest that buffer got
             (CLIENT LIST omem). Needs the +monitor ACL permission; without +client the sampler
             runs unnamed and the buffer is not watched.

@@ -56,7 +56,12 @@ import Testing
         #expect(try seconds("5m") == 300)
         #expect(try seconds("1.5h") == 5400)
         #expect(try spec.parse(["x"]).seconds("--top") == nil)
-        #expect(throws: UsageError(command: "demo", message: "--top takes a duration such as 30s, 500ms, 5m or 1h, not \"0s\"")) { _ = try seconds("0s") }
-        #expect(throws: UsageError(command: "demo", message: "--top takes a duration such as 30s, 500ms, 5m or 1h, not \"soon\"")) { _ = try seconds("soon") }
+        #expect(throws: UsageError(command: "demo", message: "--top takes a duration such as 30s, 500ms, 5m or 1h, up to 8760h, not \"0s\"")) { _ = try seconds("0s") }
+        #expect(throws: UsageError(command: "demo", message: "--top takes a duration such as 30s, 500ms, 5m or 1h, up to 8760h, not \"soon\"")) { _ = try seconds("soon") }
+        // Beyond a year, infinite or not a number: a usage error, never a trap downstream.
+        #expect(try seconds("8760h") == 8760 * 3600)
+        for text in ["99999999999h", "1e19", "1e400s", "inf", "nan", "-5s"] {
+            #expect(throws: UsageError.self, "\(text)") { _ = try seconds(text) }
+        }
     }
 }

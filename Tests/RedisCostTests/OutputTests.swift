@@ -182,7 +182,7 @@ import Glibc
         let capture = folder.appendingPathComponent("far.txt").path
         try Data("""
             1.000000 [0 127.0.0.1:5000] "SET" "a" "1"
-            9000000000000.000000 [0 127.0.0.1:5000] "SADD" "s" "m"
+            999999999999.000000 [0 127.0.0.1:5000] "SADD" "s" "m"
 
             """.utf8).write(to: URL(fileURLWithPath: capture))
         for input in [[aof], [capture, "--baseline", "empty"]] {

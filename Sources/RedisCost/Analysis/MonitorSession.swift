@@ -127,7 +127,10 @@ public final class MonitorSession {
         // its calls, and is the script's.
         if !line.isScript, let prev = previous {
             let gap = max(0, line.microseconds - prev.line.microseconds)
-            analyzer.commandStats[prev.index].observedMicroseconds += gap
+            // Saturating: a clock that jumps back and forth (a broken or hostile server) would
+            // otherwise add up past 64 bits.
+            let (sum, overflow) = analyzer.commandStats[prev.index].observedMicroseconds.addingReportingOverflow(gap)
+            analyzer.commandStats[prev.index].observedMicroseconds = overflow ? .max : sum
             analyzer.commandStats[prev.index].maxObservedMicroseconds = max(analyzer.commandStats[prev.index].maxObservedMicroseconds, gap)
             if slowest.admits(gap) {
                 slowest.insert(describe(prev, chunk: chunk, gap: gap), gap: gap)

@@ -66,7 +66,8 @@ public enum Calibration {
                     let reply = try connection.command(probe.call(key))
                     if case .error(let message) = reply { throw ServerError(server: server, command: probe.call(key).first, detail: message) }
                     let after = try usec(probe.statName)
-                    if after.calls - before.calls != 1 { clean = false }
+                    // Compared, not subtracted: counters from a hostile server could overflow a difference.
+                    if before.calls == .max || after.calls != before.calls + 1 { clean = false }
                     total += after.usec - before.usec
                 }
                 if clean { return total / Double(repeats) }

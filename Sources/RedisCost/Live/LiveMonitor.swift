@@ -22,10 +22,14 @@ public enum LiveMonitor {
         public var stopDescriptor: Int32?
         /// Receives each analysed call's line, as `redis-cli monitor` prints it, without the newline.
         public var captureSink: ((UnsafeRawBufferPointer) -> Void)?
-        /// After a stop, the calls the server ran before it are still read: until the stream has
-        /// been silent this long, and at most `maxDrainSeconds`.
-        public var drainSeconds = 2.0
-        public var maxDrainSeconds = 30.0
+        /// After a stop, the calls the server ran before it are still read until the sampler's
+        /// end marker shows in the stream, for at most this long: a stop is a stop, even when
+        /// the server streams without pause or never shows the marker.
+        public var drainSeconds = 1.0
+        /// A MONITOR line longer than this (a call whose arguments print longer, or a stream
+        /// that never sends a newline) ends the session like a lost connection: the stream
+        /// buffer holds one line and must not grow without bound.
+        public var maxLineBytes = 64 << 20
         public init() {}
     }
 
@@ -45,9 +49,12 @@ public enum LiveMonitor {
 
         let monitor = try RedisConnection(connection)
         let monitorID = try monitor.command(["CLIENT", "ID"]).int
-        let reply = try monitor.command(["MONITOR"])
-        if case .error(let message) = reply {
+        switch try monitor.command(["MONITOR"]) {
+        case .simple("OK"): break
+        case .error(let message):
             throw ServerError(server: connection.serverName, command: "MONITOR", detail: RedisConnection.explain(message))
+        case let other:
+            throw ServerError(server: connection.serverName, command: "MONITOR", detail: "expected +OK, got \(other.kind)")
         }
         let session: MonitorSession
         do {
@@ -72,23 +79,21 @@ public enum LiveMonitor {
             return true
         }
 
-        var stream = StreamBuffer(initial: monitor.takeBufferedBytes())
+        var stream = StreamBuffer(initial: monitor.takeBufferedBytes(), lineLimit: options.maxLineBytes)
         defer { stream.deallocate() }
         let started = monotonicSeconds()
+        // The sampler's round trips end with the session: a server that stalls them cannot hold it past its end.
+        sampler.connection.notAfter = options.duration.map { started + $0 + options.drainSeconds }
         var stopReason: String?
         var drainDeadline = 0.0
-        var drainLimit = 0.0
         var endReason: String?
         var lastWatch = started
         func requestStop(_ reason: String) {
             guard stopReason == nil else { return }
             stopReason = reason
-            if sampler.sendEndMarker() {
-                drainDeadline = monotonicSeconds() + options.drainSeconds
-                drainLimit = monotonicSeconds() + options.maxDrainSeconds
-            } else {
-                endReason = reason
-            }
+            drainDeadline = monotonicSeconds() + options.drainSeconds
+            sampler.connection.notAfter = drainDeadline
+            if !sampler.sendEndMarker() { endReason = reason }
         }
         func analyseWholeLines() {
             guard let chunk = stream.wholeLines else { return }
@@ -107,13 +112,26 @@ public enum LiveMonitor {
             session.consume(chunk, framing: .resp)
             stream.consumed(chunk.count)
         }
+        /// What is wrong with the stream, once its whole lines are analysed.
+        func streamFault() -> String? {
+            if stream.foreignLine { return "the server sent a line that is not MONITOR output (not a +status line)" }
+            if stream.unfinishedLineIsTooLong { return "a MONITOR line longer than \(options.maxLineBytes >> 20) MB" }
+            return nil
+        }
 
         analyseWholeLines()
         while endReason == nil {
+            if let fault = streamFault() {
+                live.connectionLost = true
+                endReason = "the MONITOR connection failed: \(fault)"
+                break
+            }
+            // The clock is read on every pass, busy or idle: a stream that never pauses does
+            // not hold the session past --duration.
             let now = monotonicSeconds()
             if markerSeen { endReason = stopReason; break }
             if session.isFull { endReason = "--count reached"; break }
-            if stopReason != nil, now > min(drainDeadline, drainLimit) { endReason = (stopReason ?? "") + " (calls still arriving after the stop were left out)"; break }
+            if stopReason != nil, now > drainDeadline { endReason = (stopReason ?? "") + " (calls still arriving after the stop were left out)"; break }
             if let duration = options.duration, now - started >= duration { requestStop("--duration reached") }
             if now - lastWatch >= 1 {
                 lastWatch = now
@@ -138,11 +156,10 @@ public enum LiveMonitor {
                 if count == 0 {
                     analyseWholeLines()
                     live.connectionLost = true
-                    endReason = "the server closed the MONITOR connection"
+                    endReason = streamFault().map { "the MONITOR connection failed: \($0)" } ?? "the server closed the MONITOR connection"
                     break
                 }
                 stream.received(count)
-                if stopReason != nil { drainDeadline = monotonicSeconds() + options.drainSeconds }
                 analyseWholeLines()
             } catch {
                 analyseWholeLines()
@@ -150,6 +167,8 @@ public enum LiveMonitor {
                 endReason = "the MONITOR connection failed: \(error.detail)"
             }
         }
+        // The last reads get the ordinary timeout again.
+        sampler.connection.notAfter = nil
         var result = session.finish()
         live.seconds = monotonicSeconds() - started
         live.endReason = endReason ?? "ended"
@@ -169,39 +188,49 @@ public enum LiveMonitor {
 }
 
 /// The bytes read from the MONITOR socket: whole lines are analysed, a partial last line waits
-/// for the rest. Grows when a single line (a big value) does not fit.
+/// for the rest. Grows when a single line (a big value) does not fit, up to `lineLimit`.
+/// Every line must be a status reply (`+…`); the first that is not ends the whole lines before it.
 struct StreamBuffer {
     private var storage: UnsafeMutableRawBufferPointer
     private var filled = 0
+    /// Just past the last newline (of the lines before a foreign one), 0 when none is buffered.
+    private var wholeEnd = 0
+    /// Where the next line begins: its first byte is checked when it arrives.
+    private var lineStart = 0
+    /// A line that is not a status reply was received: nothing from it on is analysed.
+    private(set) var foreignLine = false
+    let lineLimit: Int
 
-    init(initial: [UInt8]) {
-        storage = .allocate(byteCount: max(4 << 20, initial.count * 2), alignment: 8)
+    init(initial: [UInt8], lineLimit: Int) {
+        self.lineLimit = lineLimit
+        storage = .allocate(byteCount: max(initial.count, min(4 << 20, lineLimit + 1)), alignment: 8)
         initial.withUnsafeBytes { storage.copyMemory(from: $0) }
-        filled = initial.count
+        received(initial.count)
     }
 
     func deallocate() { storage.deallocate() }
 
     /// Everything up to and including the last newline, or nil.
     var wholeLines: UnsafeRawBufferPointer? {
-        var i = filled
-        while i > 0 {
-            if storage[i - 1] == 10 { return UnsafeRawBufferPointer(rebasing: storage[0..<i]) }
-            i -= 1
-        }
-        return nil
+        wholeEnd > 0 ? UnsafeRawBufferPointer(rebasing: storage[0..<wholeEnd]) : nil
     }
+
+    /// The bytes after the last newline are more than a line may be.
+    var unfinishedLineIsTooLong: Bool { !foreignLine && filled - wholeEnd > lineLimit }
 
     mutating func consumed(_ count: Int) {
         let rest = filled - count
         if rest > 0, let base = storage.baseAddress { memmove(base, base + count, rest) }
         filled = rest
+        wholeEnd -= count
+        lineStart -= count
     }
 
-    /// Room for the next read: doubles when the buffer is full of one unfinished line.
+    /// Room for the next read: doubles when the buffer is full of one unfinished line, up to
+    /// one byte more than a line may be (which is then too long).
     mutating func reserveSpace() {
-        guard filled == storage.count else { return }
-        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: storage.count * 2, alignment: 8)
+        guard filled == storage.count, storage.count <= lineLimit else { return }
+        let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: min(storage.count * 2, lineLimit + 1), alignment: 8)
         larger.copyMemory(from: UnsafeRawBufferPointer(storage))
         storage.deallocate()
         storage = larger
@@ -209,5 +238,23 @@ struct StreamBuffer {
 
     var freeSpace: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(rebasing: storage[filled...]) }
 
-    mutating func received(_ count: Int) { filled += count }
+    /// Takes `count` bytes written into `freeSpace`: finds the newlines among them (memchr)
+    /// and checks the first byte of each line.
+    mutating func received(_ count: Int) {
+        guard let base = storage.baseAddress else { return }
+        var i = filled
+        filled += count
+        while !foreignLine {
+            if lineStart >= i, lineStart < filled {
+                guard storage[lineStart] == UInt8(ascii: "+") else {
+                    foreignLine = true
+                    return
+                }
+            }
+            guard i < filled, let hit = memchr(base + i, 10, filled - i) else { return }
+            i = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit)) + 1
+            wholeEnd = i
+            lineStart = i
+        }
+    }
 }

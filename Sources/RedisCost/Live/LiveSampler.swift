@@ -131,7 +131,7 @@ public final class LiveSampler {
                 switch request {
                 case .key(let db, let name): keysByDatabase[db, default: []].append(name)
                 case .databaseSize(let db):
-                    if let n = try run([["DBSIZE"]], in: db)[0].int { found.append(.keyCount(n, database: db)) }
+                    if let n = try run([["DBSIZE"]], in: db)[0].int, (0...largestSize).contains(n) { found.append(.keyCount(n, database: db)) }
                 case .allKeys:
                     found.append(.keyCount(keyCount(infoKeyspace: try run([["INFO", "keyspace"]], in: nil)[0].text ?? ""), database: nil))
                 }
@@ -177,7 +177,7 @@ public final class LiveSampler {
             expected.append(Expected(argv: argv, action: .none, epoch: epoch))
             entries.append(expected.count - 1)
         }
-        var replies = try connection.pipelineBytes(batch, label: "size sampling")
+        var replies = try connection.pipelineBytes(batch, label: RedisConnection.label(of: batch))
         if selected {
             if case .error(let message) = replies[0] { throw ServerError(server: connection.serverName, command: "SELECT", detail: message) }
             self.database = database!
@@ -188,9 +188,10 @@ public final class LiveSampler {
     }
 
     private func run(_ commands: [[String]], in database: Int?) throws(ServerError) -> [RESPValue] {
-        let replies = try runRecording(commands.map { $0.map { Array($0.utf8) } }, in: database).0
+        let argv = commands.map { $0.map { Array($0.utf8) } }
+        let replies = try runRecording(argv, in: database).0
         for reply in replies {
-            if case .error(let message) = reply { throw ServerError(server: connection.serverName, command: "size sampling", detail: message) }
+            if case .error(let message) = reply { throw ServerError(server: connection.serverName, command: RedisConnection.label(of: argv), detail: message) }
         }
         return replies
     }
@@ -201,7 +202,7 @@ public final class LiveSampler {
         if let text = try? run([["INFO", "keyspace"]], in: nil)[0].text {
             let counts = keyCounts(infoKeyspace: text)
             for (db, n) in counts { analyzer.receiveDatabaseSize(n, database: db) }
-            analyzer.receiveDatabaseSize(counts.values.reduce(0, +), database: nil)
+            analyzer.receiveDatabaseSize(keyCount(infoKeyspace: text), database: nil)
         }
         return { key, database in
             let request = SizeRequest.key(database: database, name: Array(key))
@@ -223,7 +224,8 @@ public final class LiveSampler {
     public func sendEndMarker() -> Bool {
         guard isEnabled else { return false }
         do {
-            _ = try send(["ECHO", "redis-cost-end-\(UInt64.random(in: 0...UInt64.max))"], action: .endMarker)
+            // Refused (an ACL), the marker never shows: nothing to wait for.
+            if case .error = try send(["ECHO", "redis-cost-end-\(UInt64.random(in: 0...UInt64.max))"], action: .endMarker) { return false }
             return true
         } catch {
             disable(error.description)
@@ -251,8 +253,14 @@ public final class LiveSampler {
 
     /// `omem` (bytes in the output buffer) of a client, from `CLIENT LIST ID` (Redis 6.2+).
     public func outputBufferBytes(ofClient id: Int) -> Int? {
-        guard isEnabled, let reply = try? send(["CLIENT", "LIST", "ID", String(id)]), let text = reply.text else { return nil }
-        return clientFields(text)["omem"].flatMap { Int($0) }
+        guard isEnabled else { return nil }
+        do {
+            // A refusal (no +client) is a reply without text; a failure leaves the connection unusable.
+            return try send(["CLIENT", "LIST", "ID", String(id)]).text.flatMap { clientFields($0)["omem"] }.flatMap { Int($0) }
+        } catch {
+            disable(error.description)
+            return nil
+        }
     }
 }
 

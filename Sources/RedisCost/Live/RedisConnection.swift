@@ -13,6 +13,33 @@ public struct ServerError: Error, CustomStringConvertible, Equatable {
         if let command { return "\(server): \(command): \(detail)" }
         return "\(server): \(detail)"
     }
+
+    /// The detail may be the server's own words (an error reply): it is made one printable
+    /// line of bounded length, whatever the server sent.
+    public init(server: String, command: String?, detail: String) {
+        self.server = server
+        self.command = command
+        self.detail = Self.oneLine(detail)
+    }
+
+    static func oneLine(_ text: String, limit: Int = 400) -> String {
+        var out = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            count += 1
+            if count > limit {
+                out += "…"
+                break
+            }
+            // C0 and C1 controls: a newline would break the line, an escape would drive the terminal.
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                out += "\\x" + (scalar.value < 0x10 ? "0" : "") + String(scalar.value, radix: 16)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
 }
 
 /// One blocking connection to a Redis or Valkey server over TCP or a unix socket.
@@ -22,6 +49,12 @@ public final class RedisConnection {
     private var descriptor: Int32 = -1
     private var reader = RESPReader()
     private var readChunk = [UInt8](repeating: 0, count: 64 * 1024)
+    /// Why the connection cannot be used any more: after a timeout or a malformed reply, the
+    /// next bytes would be taken for the next command's reply.
+    private var broken: String?
+    /// No reply is awaited past this moment (`monotonicSeconds`), whatever the timeout: a
+    /// live session's end.
+    public var notAfter: Double?
 
     /// Connects, authenticates (`AUTH [user] password`) and selects the database.
     public init(_ options: ConnectionOptions) throws(ServerError) {
@@ -113,11 +146,52 @@ public final class RedisConnection {
         throw ServerError(server: name, command: nil, detail: "cannot connect: \(lastError)")
     }
 
+    /// Bounds `connect` (SO_SNDTIMEO bounds it on Linux); replies have their own deadline.
     private static func setTimeouts(_ fd: Int32, _ seconds: Double) {
-        guard seconds > 0 else { return }
-        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+        // Clamped: a timeval of zero would mean no timeout at all, a huge one would not convert.
+        let bounded = min(max(seconds, 0.001), 1_000_000)
+        let whole = bounded.rounded(.down)
+        var tv = timeval(tv_sec: Int(whole), tv_usec: Int((bounded - whole) * 1_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    /// `--timeout` as the user wrote it: `5 s`, `0.5 s`.
+    var timeoutText: String {
+        let t = options.timeout
+        return (t == t.rounded() && t < 1e15 ? String(Int(t)) : String(t)) + " s"
+    }
+
+    /// When a round trip that starts now must be over: the timeout covers the whole exchange,
+    /// not only the gaps between bytes, so a server that trickles or never ends a reply is cut off.
+    private func roundTripDeadline() -> Deadline {
+        let timeout = monotonicSeconds() + options.timeout
+        if let notAfter, notAfter < timeout { return Deadline(at: notAfter, reason: "no complete reply before the session's end") }
+        return Deadline(at: timeout, reason: "no complete reply within \(timeoutText)")
+    }
+
+    /// A moment (`monotonicSeconds`) and what to say when it passes.
+    private struct Deadline {
+        var at: Double
+        var reason: String
+    }
+
+    /// Waits until the socket is ready for `events` or the deadline passes.
+    private func wait(for events: Int32, until deadline: Deadline, label: String) throws(ServerError) {
+        while true {
+            let remaining = deadline.at - monotonicSeconds()
+            guard remaining > 0 else { throw breaking(label, deadline.reason) }
+            var fd = pollfd(fd: descriptor, events: Int16(events), revents: 0)
+            let ready = poll(&fd, 1, Int32(min(remaining * 1000, 60_000).rounded(.up)))
+            if ready > 0 { return }
+            if ready < 0, errno != EINTR { throw breaking(label, "poll failed: \(Self.errnoText())") }
+        }
+    }
+
+    /// Marks the connection unusable and says why.
+    private func breaking(_ label: String, _ detail: String) -> ServerError {
+        broken = detail
+        return fail(label, detail)
     }
 
     /// Commands this connection sent, by the name the server counts them under in `INFO
@@ -125,7 +199,13 @@ public final class RedisConnection {
     public private(set) var sentCommands: [String: Int] = [:]
     static let containers: Set<String> = ["CLIENT", "CONFIG", "COMMAND", "SLOWLOG", "LATENCY", "COMMANDLOG", "MEMORY", "ACL"]
 
+    /// Sends without reading the replies (a client that never reads, in tests).
     public func send(_ commands: [[[UInt8]]], label: String) throws(ServerError) {
+        try send(commands, label: label, deadline: roundTripDeadline())
+    }
+
+    private func send(_ commands: [[[UInt8]]], label: String, deadline: Deadline) throws(ServerError) {
+        if let broken { throw fail(label, "the connection failed earlier: \(broken)") }
         var buffer: [UInt8] = []
         for argv in commands {
             encodeCommand(argv, into: &buffer)
@@ -137,37 +217,44 @@ public final class RedisConnection {
         var offset = 0
         while offset < buffer.count {
             let written = buffer[offset...].withUnsafeBytes { raw in
-                Glibc.send(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL))
+                Glibc.send(descriptor, raw.baseAddress, raw.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw fail(label, "write failed: \(Self.errnoText())")
+            if written >= 0 {
+                offset += written
+            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+                // A server that does not read: wait for room, until the deadline.
+                try wait(for: Int32(POLLOUT), until: deadline, label: label)
+            } else if errno != EINTR {
+                throw breaking(label, "write failed: \(Self.errnoText())")
             }
-            offset += written
         }
     }
 
-    /// The next reply; throws on a timeout or a closed connection.
+    /// The next reply without sending anything (a MONITOR line read as a reply), within the timeout.
     public func reply(label: String) throws(ServerError) -> RESPValue {
+        try reply(label: label, deadline: roundTripDeadline())
+    }
+
+    /// The next reply; throws when it is not whole by the deadline, the connection closes, or
+    /// the bytes are not RESP.
+    private func reply(label: String, deadline: Deadline) throws(ServerError) -> RESPValue {
+        if let broken { throw fail(label, "the connection failed earlier: \(broken)") }
         while true {
             do {
                 if let value = try reader.next() { return value }
             } catch {
-                throw fail(label, error.description)
+                throw breaking(label, error.description)
             }
+            try wait(for: Int32(POLLIN), until: deadline, label: label)
             let count = readChunk.withUnsafeMutableBytes { raw in
-                recv(descriptor, raw.baseAddress, raw.count, 0)
+                recv(descriptor, raw.baseAddress, raw.count, Int32(MSG_DONTWAIT))
             }
             if count > 0 {
                 readChunk.withUnsafeBytes { reader.append(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }
             } else if count == 0 {
-                throw fail(label, "the server closed the connection")
-            } else if errno == EINTR {
-                continue
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
-                throw fail(label, "no reply within \(options.timeout) s")
-            } else {
-                throw fail(label, "read failed: \(Self.errnoText())")
+                throw breaking(label, "the server closed the connection")
+            } else if errno != EINTR, errno != EAGAIN, errno != EWOULDBLOCK {
+                throw breaking(label, "read failed: \(Self.errnoText())")
             }
         }
     }
@@ -185,26 +272,35 @@ public final class RedisConnection {
             let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
             if count >= 0 { return count }
             if errno == EINTR { continue }
-            if errno == EAGAIN || errno == EWOULDBLOCK { throw fail(label, "no data within \(options.timeout) s") }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw fail(label, "no data within \(timeoutText)") }
             throw fail(label, "read failed: \(Self.errnoText())")
         }
     }
 
-    /// Sends all commands at once, then reads one reply per command (pipelining).
+    /// Sends all commands at once, then reads one reply per command (pipelining). The timeout
+    /// covers the whole round trip.
     public func pipeline(_ commands: [[String]], label: String? = nil) throws(ServerError) -> [RESPValue] {
-        let name = label ?? commands.first?.first ?? "pipeline"
-        try send(commands.map { $0.map { Array($0.utf8) } }, label: name)
-        var replies: [RESPValue] = []
-        replies.reserveCapacity(commands.count)
-        for _ in commands { replies.append(try reply(label: name)) }
-        return replies
+        try pipelineBytes(commands.map { $0.map { Array($0.utf8) } }, label: label ?? commands.first?.first ?? "pipeline")
     }
 
     public func pipelineBytes(_ commands: [[[UInt8]]], label: String) throws(ServerError) -> [RESPValue] {
-        try send(commands, label: label)
+        let deadline = roundTripDeadline()
+        try send(commands, label: label, deadline: deadline)
         var replies: [RESPValue] = []
-        for _ in commands { replies.append(try reply(label: label)) }
+        replies.reserveCapacity(commands.count)
+        for _ in commands { replies.append(try reply(label: label, deadline: deadline)) }
         return replies
+    }
+
+    /// How errors name a pipeline: its commands, `TYPE` or `SELECT/STRLEN/HLEN`.
+    static func label(of commands: [[[UInt8]]]) -> String {
+        var names: [String] = []
+        for argv in commands {
+            guard let first = argv.first else { continue }
+            let name = String(decoding: first, as: UTF8.self).uppercased()
+            if !names.contains(name) { names.append(name) }
+        }
+        return names.joined(separator: "/")
     }
 
     /// One command and its reply (which may be a server error value: callers decide).

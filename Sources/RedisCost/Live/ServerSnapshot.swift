@@ -35,40 +35,75 @@ public struct ServerSnapshot: Sendable {
     public var keySizes: [[UInt8]: SampledKey] = [:]
     public var database: Int
 
-    public func number(_ field: String) -> Double? { info[field].flatMap { Double($0) } }
+    /// An INFO field as a number; nil when it is none, or none a server could report (not
+    /// finite, beyond 2^53): the rules' arithmetic and integer conversions stay exact.
+    public func number(_ field: String) -> Double? {
+        info[field].flatMap { Double($0) }.flatMap { abs($0) <= 9_007_199_254_740_992 ? $0 : nil }
+    }
+
+    /// What a command's reply must be; anything else (but an error reply, a denial) means
+    /// the server is not what it claims to be.
+    enum Shape {
+        case text, integer, list
+
+        func admits(_ reply: RESPValue) -> Bool {
+            switch (self, reply) {
+            case (.text, .simple), (.text, .bulk), (.integer, .integer), (.list, .array), (.list, .map): true
+            default: false
+            }
+        }
+
+        var name: String {
+            switch self {
+            case .text: "a string"
+            case .integer: "an integer"
+            case .list: "an array"
+            }
+        }
+    }
 
     /// Reads the server. Throws only when the server cannot be talked to at all.
     public static func read(_ connection: RedisConnection) throws(ServerError) -> ServerSnapshot {
         var denied: [String] = []
+        func label(_ argv: [String]) -> String { argv.prefix(argv.first == "COMMANDLOG" ? 3 : 2).joined(separator: " ") }
+        /// A reply of the expected shape, or an error reply.
+        func fetch(_ argv: [String], _ shape: Shape) throws(ServerError) -> RESPValue {
+            let reply = try connection.command(argv, label: label(argv))
+            if case .error = reply { return reply }
+            guard shape.admits(reply) else {
+                throw ServerError(server: connection.serverName, command: label(argv), detail: "expected \(shape.name), got \(reply.kind)")
+            }
+            return reply
+        }
         /// A reply, or nil (and a line in `denied`) when the server refused the command.
-        func attempt(_ argv: [String]) throws(ServerError) -> RESPValue? {
-            let reply = try connection.command(argv)
+        func attempt(_ argv: [String], _ shape: Shape) throws(ServerError) -> RESPValue? {
+            let reply = try fetch(argv, shape)
             if case .error(let message) = reply {
-                denied.append("\(argv.prefix(argv.first == "COMMANDLOG" ? 3 : 2).joined(separator: " ")): \(message)")
+                denied.append("\(label(argv)): \(message)")
                 return nil
             }
             return reply
         }
         // The logs first: the audit's own INFO and CONFIG GET must not fill them. Entries from
         // this connection (its address, from CLIENT INFO) are left out all the same.
-        let slowlog = try attempt(["SLOWLOG", "GET", "128"]).map(entries)
-        let slowlogLength = try attempt(["SLOWLOG", "LEN"])?.int
+        let slowlog = try attempt(["SLOWLOG", "GET", "128"], .list).map(entries)
+        let slowlogLength = try attempt(["SLOWLOG", "LEN"], .integer)?.int
         var largeRequests: [LogEntry]?
         var largeReplies: [LogEntry]?
         // COMMANDLOG (Valkey 8.1+): servers without it answer "unknown command", which is no denial.
-        let commandlog = try connection.command(["COMMANDLOG", "GET", "128", "large-request"])
+        let commandlog = try fetch(["COMMANDLOG", "GET", "128", "large-request"], .list)
         if case .error(let message) = commandlog {
             if !message.lowercased().contains("unknown command") { denied.append("COMMANDLOG GET: \(message)") }
         } else {
             largeRequests = entries(commandlog)
-            largeReplies = try attempt(["COMMANDLOG", "GET", "128", "large-reply"]).map(entries)
+            largeReplies = try attempt(["COMMANDLOG", "GET", "128", "large-reply"], .list).map(entries)
         }
-        let ownAddress = try connection.command(["CLIENT", "INFO"]).text.flatMap { clientFields($0)["addr"] }
+        let ownAddress = try fetch(["CLIENT", "INFO"], .text).text.flatMap { clientFields($0)["addr"] }
         func others(_ list: [LogEntry]?) -> [LogEntry]? { list.map { $0.filter { $0.client != ownAddress } } }
-        let infoText = try attempt(["INFO", "everything"])?.text ?? ""
+        let infoText = try attempt(["INFO", "everything"], .text)?.text ?? ""
         let info = parseInfo(infoText)
         var config: [String: String]?
-        if let reply = try attempt(["CONFIG", "GET", "*"]) {
+        if let reply = try attempt(["CONFIG", "GET", "*"], .list) {
             config = pairs(reply)
         }
         var snapshot = ServerSnapshot(server: connection.serverName, version: ServerCommandDocs.serverID(infoServer: infoText), config: config,
@@ -77,10 +112,10 @@ public struct ServerSnapshot: Sendable {
         snapshot.slowlogLength = slowlogLength
         snapshot.largeRequests = others(largeRequests)
         snapshot.largeReplies = others(largeReplies)
-        snapshot.clients = try attempt(["CLIENT", "LIST"])?.text.map { text in
+        snapshot.clients = try attempt(["CLIENT", "LIST"], .text)?.text.map { text in
             text.split(whereSeparator: \.isNewline).map(clientFields)
         }
-        snapshot.latency = try attempt(["LATENCY", "LATEST"])?.array?.compactMap { item in
+        snapshot.latency = try attempt(["LATENCY", "LATEST"], .list)?.array?.compactMap { item in
             guard let fields = item.array, fields.count >= 4, let event = fields[0].text else { return nil }
             return (event, Int64(fields[1].int ?? 0), fields[2].int ?? 0, fields[3].int ?? 0)
         }
@@ -117,14 +152,17 @@ public struct ServerSnapshot: Sendable {
         return out
     }
 
+    /// The log's entries; one that is not an entry (fields missing, numbers out of range) is
+    /// left out, and no more are read than the 128 asked for, so their sums cannot overflow.
     static func entries(_ reply: RESPValue) -> [LogEntry] {
-        (reply.array ?? []).compactMap { item in
-            guard let f = item.array, f.count >= 4 else { return nil }
+        (reply.array ?? []).prefix(128).compactMap { item in
+            guard let f = item.array, f.count >= 4, let id = f[0].int, let time = f[1].int, let value = f[2].int,
+                  id >= 0, time >= 0, (0...largestSize).contains(value) else { return nil }
             let argv = (f[3].array ?? []).map { value -> [UInt8] in
                 if case .bulk(let b) = value { return b }
                 return Array((value.text ?? "").utf8)
             }
-            return LogEntry(id: f[0].int ?? 0, time: Int64(f[1].int ?? 0), value: f[2].int ?? 0, argv: argv,
+            return LogEntry(id: id, time: Int64(time), value: value, argv: argv,
                             client: f.count > 4 ? (f[4].text ?? "") : "")
         }
     }

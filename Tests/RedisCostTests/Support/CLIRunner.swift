@@ -5,6 +5,10 @@ struct CLIResult {
     var status: Int32
     var stdout: String
     var stderr: String
+    /// The process's peak resident set.
+    var maxResidentBytes: Int
+    /// Wall-clock seconds from start to exit.
+    var seconds: Double
 }
 
 /// The executable `swift build`/`swift test` built beside the test bundle.
@@ -38,9 +42,11 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:], binary: 
     defer { try? FileManager.default.removeItem(at: scratch) }
     let out = stdout ?? scratch.appendingPathComponent("stdout").path
     let err = scratch.appendingPathComponent("stderr").path
+    let started = Date()
     let child = try Spawned(try (binary ?? builtBinary).path, arguments, environment: env, directory: directory?.path,
                             stdout: out, stderr: err)
-    let status = child.wait()
+    let (status, resident) = child.waitMeasured()
     return CLIResult(status: status, stdout: stdout != nil ? "" : (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
-                     stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+                     stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "",
+                     maxResidentBytes: resident, seconds: Date().timeIntervalSince(started))
 }

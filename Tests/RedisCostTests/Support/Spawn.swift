@@ -54,11 +54,16 @@ struct Spawned {
 
     /// Waits for the exit and returns the exit status (128 + signal if killed).
     @discardableResult
-    func wait() -> Int32 {
+    func wait() -> Int32 { waitMeasured().status }
+
+    /// The exit status, and the most memory the process ever held (its peak resident set).
+    func waitMeasured() -> (status: Int32, maxResidentBytes: Int) {
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0, errno == EINTR {}
-        if status & 0x7f == 0 { return (status >> 8) & 0xff }
-        return 128 + (status & 0x7f)
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0, errno == EINTR {}
+        let resident = usage.ru_maxrss * 1024
+        if status & 0x7f == 0 { return ((status >> 8) & 0xff, resident) }
+        return (128 + (status & 0x7f), resident)
     }
 
     func stop() {

@@ -44,6 +44,12 @@ public enum Audit {
         if value >= 1_073_741_824 { return String(format: "%.1f GB", value / 1_073_741_824) }
         if value >= 1_048_576 { return String(format: "%.1f MB", value / 1_048_576) }
         if value >= 1024 { return String(format: "%.1f KB", value / 1024) }
-        return "\(Int(value)) B"
+        return "\(whole(value)) B"
+    }
+
+    /// A number read from the server as a whole number, as `Int(value)` would print it, but
+    /// without trapping on values no integer holds (a server's `1e300`, `nan`).
+    static func whole(_ value: Double) -> String {
+        String(format: "%.0f", value.rounded(.towardZero) + 0)
     }
 }

@@ -14,7 +14,7 @@ struct MaxmemoryPolicyRule: AuditRule {
         let policy = config["maxmemory-policy"] ?? ""
         if limit > 0, policy == "noeviction" {
             return [finding("maxmemory is \(Audit.bytes(limit)) with maxmemory-policy noeviction: writes fail with OOM at the limit (\(String(format: "%.0f", used / limit * 100))% used now).",
-                            facts: ["maxmemory \(Int(limit)) (\(Audit.bytes(limit)))", "maxmemory-policy noeviction",
+                            facts: ["maxmemory \(Audit.whole(limit)) (\(Audit.bytes(limit)))", "maxmemory-policy noeviction",
                                     "used_memory \(Int(used)) (\(Audit.bytes(used)))"])]
         }
         if limit == 0, let total = s.number("total_system_memory"), total > 0, used > 0.75 * total {
@@ -91,7 +91,7 @@ struct AOFRewriteRule: AuditRule {
         let rate = writes / max(1, s.number("uptime_in_seconds") ?? 1)
         if config["appendfsync"] == "always", rate >= 100 {
             out.append(finding("appendfsync always on a server doing \(String(format: "%.0f", rate)) writes/s on average: every write waits for the disk.",
-                               facts: ["appendfsync always", "\(Int(writes)) writes in \(Int(s.number("uptime_in_seconds") ?? 0)) s of uptime"]))
+                               facts: ["appendfsync always", "\(Audit.whole(writes)) writes in \(Int(s.number("uptime_in_seconds") ?? 0)) s of uptime"]))
         }
         let percentage = Double(config["auto-aof-rewrite-percentage"] ?? "") ?? 100
         let minimum = Double(config["auto-aof-rewrite-min-size"] ?? "") ?? 0
@@ -103,7 +103,7 @@ struct AOFRewriteRule: AuditRule {
         } else if base > 0, current > max(minimum, base * (1 + percentage / 100)) * 2 {
             out.append(finding("The AOF is \(Audit.bytes(current)), more than twice its rewrite point: rewrites do not keep up or keep failing.",
                                facts: ["aof_current_size \(Audit.bytes(current))", "aof_base_size \(Audit.bytes(base))",
-                                       "auto-aof-rewrite-percentage \(Int(percentage))", "auto-aof-rewrite-min-size \(Audit.bytes(minimum))",
+                                       "auto-aof-rewrite-percentage \(Audit.whole(percentage))", "auto-aof-rewrite-min-size \(Audit.bytes(minimum))",
                                        "aof_last_bgrewrite_status \(s.info["aof_last_bgrewrite_status"] ?? "unknown")"], title: "AOF past its rewrite point"))
         }
         return out

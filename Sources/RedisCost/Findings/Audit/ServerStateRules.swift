@@ -146,11 +146,11 @@ struct ConnectionsRule: AuditRule {
         let uptime = max(1, s.number("uptime_in_seconds") ?? 1)
         let maxClients = Double(s.config?["maxclients"] ?? "") ?? 10_000
         var problems: [String] = []
-        if connected >= 0.8 * maxClients { problems.append("\(Int(connected)) of maxclients \(Int(maxClients)) connected") }
+        if connected >= 0.8 * maxClients { problems.append("\(Int(connected)) of maxclients \(Audit.whole(maxClients)) connected") }
         if rejected > 0 { problems.append("\(Int(rejected)) connections rejected (rejected_connections)") }
         if received / uptime >= 50, uptime >= 60 { problems.append(String(format: "%.0f new connections a second on average", received / uptime)) }
         guard !problems.isEmpty else { return [] }
-        return [finding(problems.joined(separator: "; ") + ".", facts: ["connected_clients \(Int(connected))", "maxclients \(Int(maxClients))",
+        return [finding(problems.joined(separator: "; ") + ".", facts: ["connected_clients \(Int(connected))", "maxclients \(Audit.whole(maxClients))",
                                                                        "rejected_connections \(Int(rejected))", "total_connections_received \(Int(received)) in \(Int(uptime)) s"])]
     }
 }
@@ -173,11 +173,13 @@ struct ReplicationRule: AuditRule {
             if link != "up" { problems.append("the link to the primary is \(link)") }
         } else if let replicas = s.number("connected_slaves"), replicas > 0 {
             let offset = s.number("master_repl_offset") ?? 0
-            for i in 0..<Int(replicas) {
+            // The replicas listed (slave0, slave1…), not a count from the server to loop up to.
+            let listed = s.info.keys.compactMap { $0.hasPrefix("slave") ? Int($0.dropFirst(5)) : nil }.filter { Double($0) < replicas }.sorted()
+            for i in listed {
                 guard let line = s.info["slave\(i)"] else { continue }
                 let fields = infoFields(line)
                 let behind = offset - (Double(fields["offset"] ?? "") ?? offset)
-                facts.append("replica \(fields["ip"] ?? "?"):\(fields["port"] ?? "?") state \(fields["state"] ?? "?"), \(Int(behind)) bytes behind, lag \(fields["lag"] ?? "?") s")
+                facts.append("replica \(fields["ip"] ?? "?"):\(fields["port"] ?? "?") state \(fields["state"] ?? "?"), \(Audit.whole(behind)) bytes behind, lag \(fields["lag"] ?? "?") s")
                 if behind > 1_048_576 || (Int(fields["lag"] ?? "") ?? 0) > 10 || fields["state"] != "online" {
                     problems.append("replica \(fields["ip"] ?? "?"):\(fields["port"] ?? "?") is behind (\(Audit.bytes(behind)), lag \(fields["lag"] ?? "?") s, \(fields["state"] ?? "?"))")
                 }

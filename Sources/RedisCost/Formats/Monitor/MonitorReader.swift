@@ -95,7 +95,8 @@ public final class MonitorReader {
             digits += 1
             i += 1
         }
-        guard digits > 0, digits < 16, i < end, bytes[i] == UInt8(ascii: ".") else { return malformed("expected a timestamp") }
+        // At most 12 digits (the year 33658): the microseconds below must fit in 64 bits.
+        guard digits > 0, digits <= 12, i < end, bytes[i] == UInt8(ascii: ".") else { return malformed("expected a timestamp") }
         i += 1
         var micros: Int64 = 0
         var fraction = 0

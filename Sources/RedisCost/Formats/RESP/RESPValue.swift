@@ -25,6 +25,21 @@ public enum RESPValue: Sendable, Equatable {
         }
     }
 
+    /// What kind of reply this is, for messages about a reply of the wrong kind.
+    public var kind: String {
+        switch self {
+        case .simple: "a status reply"
+        case .error: "an error reply"
+        case .integer: "an integer"
+        case .bulk: "a bulk string"
+        case .null: "a null"
+        case .array: "an array"
+        case .map: "a map"
+        case .double: "a double"
+        case .boolean: "a boolean"
+        }
+    }
+
     /// Text of a simple or bulk string (lossy for invalid UTF-8).
     public var text: String? {
         switch self {
