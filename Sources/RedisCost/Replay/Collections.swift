@@ -96,6 +96,17 @@ public enum IdentitySet: Sendable {
     }
 }
 
+/// The positions Redis's `start stop` indexes select in a collection of `count` (LRANGE,
+/// LTRIM, ZRANGE, ZREMRANGEBYRANK): negative ones count from the end and the range is clamped
+/// to the collection, as the server does; nil when it selects nothing. Any Int64 is accepted.
+func indexRange(start: Int64, stop: Int64, count: Int) -> Range<Int>? {
+    let n = Int64(count)
+    let first = max(start < 0 ? start + n : start, 0)
+    let last = stop < 0 ? stop + n : stop
+    guard first <= last, first < n else { return nil }
+    return Int(first)..<Int(min(last, n - 1) + 1)
+}
+
 /// A list's elements in order, as identities: a ring buffer so pushes and pops at both
 /// ends are O(1) like Redis's quicklist.
 public struct IdentityList: Sendable {
@@ -144,21 +155,43 @@ public struct IdentityList: Sendable {
     public mutating func popFront() -> UInt64? {
         guard count > 0 else { return nil }
         let element = storage[head]
-        head = physical(1)
-        count -= 1
+        removeFirst(1)
         return element
     }
 
     @discardableResult
     public mutating func popBack() -> UInt64? {
         guard count > 0 else { return nil }
-        count -= 1
-        return storage[physical(count)]
+        let element = storage[physical(count - 1)]
+        removeLast(1)
+        return element
+    }
+
+    /// Drops the first `k` elements (0...count) in O(1): LTRIM cuts from the ends.
+    public mutating func removeFirst(_ k: Int) {
+        head = physical(k)
+        count -= k
+        shrinkIfSparse()
+    }
+
+    /// Drops the last `k` elements (0...count) in O(1).
+    public mutating func removeLast(_ k: Int) {
+        count -= k
+        shrinkIfSparse()
+    }
+
+    /// A list that was long once gives its buffer back when three quarters of it are unused;
+    /// the copy is paid for by the removals that emptied it.
+    @inline(__always)
+    private mutating func shrinkIfSparse() {
+        guard count &* 4 < storage.count, storage.count > 64 else { return }
+        storage = elements
+        head = 0
     }
 
     public var elements: [UInt64] { (0..<count).map { self[$0] } }
 
-    /// Replaces the contents (for the rare O(N) edits: LREM, LINSERT, LTRIM).
+    /// Replaces the contents (for the O(N) edits, O(N) on the server too: LREM, LINSERT).
     public mutating func replace(with items: [UInt64]) {
         storage = items
         head = 0
