@@ -201,29 +201,325 @@ public struct IdentityList: Sendable {
     var heapBytes: Int { storage.capacity * 8 }
 }
 
-/// A sorted set's members with their scores. Ties in score are ordered by the member's
-/// bytes in Redis, which identities do not keep: rank operations that cut through a tie are
-/// marked approximate by the caller.
+/// A sorted set's members with their scores, in rank order: by score, and within one score
+/// by identity. Redis orders equal scores by the member's bytes, which identities do not keep:
+/// rank operations that cut through a tie are marked approximate by the caller.
+///
+/// The order is a chunked sorted list: sorted runs of at most `runLimit` entries, the last
+/// entry of each run for a binary search, and a Fenwick tree over the runs' counts for ranks.
+/// Finding, inserting and removing by score or by rank then cost O(log n) plus a move inside
+/// one run, as the skiplist's O(log n), and a range of m entries O(log n + m). Splitting or
+/// merging a run, once per hundreds of changes to it, re-indexes the runs in O(n / runLimit).
+/// A member's score is found by scanning while the set is small (as Redis scans a listpack)
+/// and in a dictionary beyond `smallLimit` members.
 public struct ScoredMembers: Sendable {
-    public private(set) var scores: [UInt64: Double] = [:]
+    public struct Entry: Sendable, Comparable {
+        public var score: Double
+        public var member: UInt64
+
+        public init(score: Double, member: UInt64) {
+            self.score = score
+            self.member = member
+        }
+
+        @inline(__always)
+        public static func < (a: Entry, b: Entry) -> Bool {
+            a.score < b.score || (a.score == b.score && a.member < b.member)
+        }
+    }
+
+    static let smallLimit = 128
+    static let runLimit = 512
+    /// A run this short joins a neighbour, so that runs stay few (and the index small).
+    static let runMinimum = 128
+
+    /// Sorted runs, none empty; no runs when the set is empty.
+    private var runs: [[Entry]] = []
+    /// The last entry of each run, searched to find a run; empty while there is one run.
+    private var lasts: [Entry] = []
+    /// A Fenwick tree over the runs' counts (tree[k] sums runs k - lowbit(k) ..< k); empty
+    /// while there is one run.
+    private var tree: [Int] = []
+    /// member → score beyond `smallLimit` members; empty below (the runs are scanned).
+    private var scoreOf: [UInt64: Double] = [:]
+    public private(set) var count = 0
 
     public init() {}
 
-    public var count: Int { scores.count }
+    /// A set of `entries`, whose members must be distinct, in any order (ZUNIONSTORE, ZRANGESTORE).
+    public init(_ entries: [Entry]) {
+        let sorted = entries.sorted()
+        count = sorted.count
+        let runCount = (count + Self.runLimit / 2 - 1) / (Self.runLimit / 2)
+        runs = (0..<runCount).map { Array(sorted[($0 * count / runCount)..<(($0 + 1) * count / runCount)]) }
+        if count > Self.smallLimit { indexMembers() }
+        reindex()
+    }
 
     public subscript(member: UInt64) -> Double? {
-        get { scores[member] }
-        set { scores[member] = newValue }
+        get {
+            if !scoreOf.isEmpty { return scoreOf[member] }
+            for run in runs {
+                for entry in run where entry.member == member { return entry.score }
+            }
+            return nil
+        }
+        set {
+            if let old = self[member] {
+                if newValue == old { return }
+                remove(Entry(score: old, member: member))
+                if newValue == nil { scoreOf[member] = nil }
+            }
+            guard let newValue else { return }
+            insert(Entry(score: newValue, member: member))
+            if !scoreOf.isEmpty {
+                scoreOf[member] = newValue
+            } else if count > Self.smallLimit {
+                indexMembers()
+            }
+        }
     }
 
-    /// Members by ascending score.
-    public var ranked: [(member: UInt64, score: Double)] {
-        scores.map { ($0.key, $0.value) }.sorted { $0.score < $1.score || ($0.score == $1.score && $0.member < $1.member) }
+    @discardableResult
+    public mutating func removeValue(forKey member: UInt64) -> Double? {
+        guard let score = self[member] else { return nil }
+        self[member] = nil
+        return score
     }
 
-    public mutating func removeValue(forKey member: UInt64) -> Double? { scores.removeValue(forKey: member) }
+    /// member → score, for the operations that read every member (ZUNIONSTORE and friends).
+    public var scores: [UInt64: Double] {
+        if !scoreOf.isEmpty { return scoreOf }
+        var scores = [UInt64: Double](minimumCapacity: count)
+        for run in runs {
+            for entry in run { scores[entry.member] = entry.score }
+        }
+        return scores
+    }
 
-    var heapBytes: Int { scores.capacity * 17 }
+    /// Every entry in rank order.
+    public var entries: [Entry] { runs.flatMap { $0 } }
+
+    /// The entry at an ascending rank (0..<count).
+    public func entry(atRank rank: Int) -> Entry {
+        let at = position(ofRank: rank)
+        return runs[at.run][at.offset]
+    }
+
+    /// The rank of the first entry for which `isBefore` is false; `isBefore` must hold for a
+    /// prefix of the order only (`score < x`).
+    public func rank(after isBefore: (Entry) -> Bool) -> Int {
+        guard runs.count > 1 else { return runs.first.map { partitionPoint($0, isBefore) } ?? 0 }
+        let run = partitionPoint(lasts, isBefore)
+        return run == runs.count ? count : prefixCount(run) + partitionPoint(runs[run], isBefore)
+    }
+
+    /// The ascending ranks of the scores from `low` to `high` (ZREMRANGEBYSCORE, BYSCORE).
+    public func ranks(from low: (value: Double, exclusive: Bool), to high: (value: Double, exclusive: Bool)) -> Range<Int> {
+        let lower = rank { low.exclusive ? $0.score <= low.value : $0.score < low.value }
+        let upper = rank { high.exclusive ? $0.score < high.value : $0.score <= high.value }
+        return lower..<max(lower, upper)
+    }
+
+    /// The entries at ascending ranks `ranks` (within 0..<count), in O(log n + ranks.count).
+    public func entries(inRanks ranks: Range<Int>) -> [Entry] {
+        guard !ranks.isEmpty else { return [] }
+        var result: [Entry] = []
+        result.reserveCapacity(ranks.count)
+        var (run, offset) = position(ofRank: ranks.lowerBound)
+        while result.count < ranks.count {
+            let end = min(runs[run].count, offset + ranks.count - result.count)
+            result.append(contentsOf: runs[run][offset..<end])
+            run += 1
+            offset = 0
+        }
+        return result
+    }
+
+    /// Whether `ranks` begins or ends inside a group of equal scores, whose order in Redis
+    /// depends on member bytes the model does not keep.
+    public func cutsTie(_ ranks: Range<Int>) -> Bool {
+        guard !ranks.isEmpty else { return false }
+        if ranks.lowerBound > 0, entry(atRank: ranks.lowerBound - 1).score == entry(atRank: ranks.lowerBound).score { return true }
+        if ranks.upperBound < count, entry(atRank: ranks.upperBound - 1).score == entry(atRank: ranks.upperBound).score { return true }
+        return false
+    }
+
+    /// Removes the entries at ascending ranks `ranks` (within 0..<count), in O(log n + ranks.count).
+    public mutating func removeRanks(_ ranks: Range<Int>) {
+        guard !ranks.isEmpty else { return }
+        let first = position(ofRank: ranks.lowerBound)
+        let last = position(ofRank: ranks.upperBound - 1)
+        if !scoreOf.isEmpty {
+            for run in first.run...last.run {
+                let lower = run == first.run ? first.offset : 0
+                let upper = run == last.run ? last.offset + 1 : runs[run].count
+                for offset in lower..<upper { scoreOf[runs[run][offset].member] = nil }
+            }
+        }
+        count -= ranks.count
+        if first.run == last.run {
+            runs[first.run].removeSubrange(first.offset...last.offset)
+            settle(first.run, removed: ranks.count)
+            return
+        }
+        // Whole runs in between go at once; the two partial runs at the ends may then be short.
+        runs[last.run].removeSubrange(0...last.offset)
+        runs[first.run].removeSubrange(first.offset...)
+        runs.removeSubrange((first.run + 1)..<last.run)
+        mergeIfShort(first.run + 1)
+        mergeIfShort(first.run)
+        reindex()
+    }
+
+    // MARK: - runs
+
+    private mutating func insert(_ entry: Entry) {
+        guard !runs.isEmpty else {
+            runs = [[entry]]
+            count = 1
+            return
+        }
+        let run = runs.count == 1 ? 0 : min(partitionPoint(lasts) { $0 < entry }, runs.count - 1)
+        let offset = partitionPoint(runs[run]) { $0 < entry }
+        runs[run].insert(entry, at: offset)
+        count += 1
+        if runs[run].count > Self.runLimit {
+            split(run)
+            reindex()
+        } else if runs.count > 1 {
+            if offset == runs[run].count - 1 { lasts[run] = entry }
+            addToTree(run: run, 1)
+        }
+    }
+
+    private mutating func remove(_ entry: Entry) {
+        let run = runs.count == 1 ? 0 : partitionPoint(lasts) { $0 < entry }
+        guard run < runs.count else { return }
+        let offset = partitionPoint(runs[run]) { $0 < entry }
+        guard offset < runs[run].count, runs[run][offset] == entry else { return }
+        runs[run].remove(at: offset)
+        count -= 1
+        settle(run, removed: 1)
+    }
+
+    /// After `removed` entries left one run: the cheap path while the run stays long enough,
+    /// else it joins a neighbour and the runs are re-indexed.
+    private mutating func settle(_ run: Int, removed: Int) {
+        if runs.count == 1 {
+            if count == 0 { runs = [] }
+            return
+        }
+        if runs[run].count >= Self.runMinimum {
+            lasts[run] = runs[run][runs[run].count - 1]
+            addToTree(run: run, -removed)
+            return
+        }
+        mergeIfShort(run)
+        reindex()
+    }
+
+    /// Joins a short (or empty) run to a neighbour, splitting the result if it is too long.
+    /// The caller re-indexes.
+    private mutating func mergeIfShort(_ run: Int) {
+        guard run < runs.count, runs[run].count < Self.runMinimum else { return }
+        if runs[run].isEmpty {
+            runs.remove(at: run)
+            return
+        }
+        guard runs.count > 1 else { return }
+        let left = run + 1 < runs.count ? run : run - 1
+        let right = runs.remove(at: left + 1)
+        runs[left].append(contentsOf: right)
+        if runs[left].count > Self.runLimit { split(left) }
+    }
+
+    /// Splits a run in halves, each a fresh array so that neither keeps the whole run's capacity.
+    /// The caller re-indexes.
+    private mutating func split(_ run: Int) {
+        let half = runs[run].count / 2
+        let upper = Array(runs[run][half...])
+        runs[run] = Array(runs[run][..<half])
+        runs.insert(upper, at: run + 1)
+    }
+
+    private mutating func indexMembers() {
+        scoreOf.reserveCapacity(count)
+        for run in runs {
+            for entry in run { scoreOf[entry.member] = entry.score }
+        }
+    }
+
+    /// Rebuilds `lasts` and the tree after the runs changed shape, in O(runs).
+    private mutating func reindex() {
+        lasts.removeAll(keepingCapacity: true)
+        tree.removeAll(keepingCapacity: true)
+        guard runs.count > 1 else { return }
+        tree.append(0)
+        for run in runs.indices {
+            lasts.append(runs[run][runs[run].count - 1])
+            tree.append(runs[run].count)
+        }
+        for k in 1..<tree.count {
+            let parent = k + (k & -k)
+            if parent < tree.count { tree[parent] += tree[k] }
+        }
+    }
+
+    private mutating func addToTree(run: Int, _ delta: Int) {
+        var k = run + 1
+        while k < tree.count {
+            tree[k] += delta
+            k += k & -k
+        }
+    }
+
+    /// The number of entries in the runs before `run`.
+    private func prefixCount(_ run: Int) -> Int {
+        var sum = 0
+        var k = run
+        while k > 0 {
+            sum += tree[k]
+            k &= k - 1
+        }
+        return sum
+    }
+
+    /// The run and offset of an ascending rank (0..<count), by descending the tree.
+    private func position(ofRank rank: Int) -> (run: Int, offset: Int) {
+        guard runs.count > 1 else { return (0, rank) }
+        if rank < runs[0].count { return (0, rank) }
+        var run = 0
+        var remaining = rank
+        var step = 1 << (Int.bitWidth - 1 - runs.count.leadingZeroBitCount)
+        while step > 0 {
+            let next = run + step
+            if next < tree.count, tree[next] <= remaining {
+                run = next
+                remaining -= tree[next]
+            }
+            step >>= 1
+        }
+        return (run, remaining)
+    }
+
+    var heapBytes: Int {
+        var bytes = runs.capacity * 8 + lasts.capacity * 16 + tree.capacity * 8 + scoreOf.capacity * 17
+        for run in runs { bytes += 32 + run.capacity * 16 }
+        return bytes
+    }
+}
+
+/// The index of the first entry for which `isBefore` is false (it holds for a prefix only).
+@inline(__always)
+private func partitionPoint(_ entries: [ScoredMembers.Entry], _ isBefore: (ScoredMembers.Entry) -> Bool) -> Int {
+    var low = 0
+    var high = entries.count
+    while low < high {
+        let mid = (low + high) / 2
+        if isBefore(entries[mid]) { low = mid + 1 } else { high = mid }
+    }
+    return low
 }
 
 /// A stream entry ID: milliseconds and sequence.
