@@ -563,26 +563,50 @@ public struct StreamID: Sendable, Comparable, Hashable {
     }
 }
 
-/// A stream's entry IDs in order (XLEN is their count).
+/// A stream's entry IDs in order (XLEN is their count). XDEL marks an entry deleted, as the
+/// server's listpacks do, rather than closing the gap: the array is compacted once half of it
+/// is trimmed or deleted, so every removal is O(log n) amortised.
 public struct StreamEntries: Sendable {
-    public private(set) var ids: [StreamID] = []
+    private var ids: [StreamID] = []
+    /// One bit per position of `ids`: set when XDEL deleted it (empty while none was).
+    private var deleted: [UInt64] = []
+    /// Positions before `head` were trimmed.
     private var head = 0
+    /// Deleted positions at or after `head`.
+    private var deletedCount = 0
     public var lastID = StreamID(milliseconds: 0, sequence: 0)
 
     public init() {}
 
-    public var count: Int { ids.count - head }
+    public var count: Int { ids.count - head - deletedCount }
 
-    public mutating func append(_ id: StreamID) {
+    /// Adds an entry after the others. An ID not above them (or 0-0) is refused, as the server
+    /// refuses it: the order is what lets XDEL find an entry by binary search.
+    @discardableResult
+    public mutating func append(_ id: StreamID) -> Bool {
+        guard id > (ids.last ?? StreamID(milliseconds: 0, sequence: 0)) else { return false }
         ids.append(id)
         if id > lastID { lastID = id }
+        return true
     }
 
-    /// Drops the oldest entries until `maxLength` remain; returns how many were dropped.
+    /// The IDs of the entries, oldest first.
+    public var entryIDs: [StreamID] { (head..<ids.count).filter { !isDeleted($0) }.map { ids[$0] } }
+
+    @inline(__always)
+    private func isDeleted(_ position: Int) -> Bool {
+        position >> 6 < deleted.count && deleted[position >> 6] & (1 << (position & 63)) != 0
+    }
+
+    /// Drops the oldest entries until `maxLength` (≥ 0) remain; returns how many were dropped.
     @discardableResult
     public mutating func trim(maxLength: Int) -> Int {
         let drop = Swift.max(0, count - maxLength)
-        head += drop
+        var dropped = 0
+        while dropped < drop {
+            if isDeleted(head) { deletedCount -= 1 } else { dropped += 1 }
+            head += 1
+        }
         compact()
         return drop
     }
@@ -590,11 +614,13 @@ public struct StreamEntries: Sendable {
     /// Drops entries with an ID below `minID`.
     @discardableResult
     public mutating func trim(minID: StreamID) -> Int {
-        var drop = 0
-        while head + drop < ids.count, ids[head + drop] < minID { drop += 1 }
-        head += drop
+        var dropped = 0
+        while head < ids.count, ids[head] < minID {
+            if isDeleted(head) { deletedCount -= 1 } else { dropped += 1 }
+            head += 1
+        }
         compact()
-        return drop
+        return dropped
     }
 
     @discardableResult
@@ -605,17 +631,23 @@ public struct StreamEntries: Sendable {
             let mid = (low + high) / 2
             if ids[mid] < id { low = mid + 1 } else { high = mid }
         }
-        guard low < ids.count, ids[low] == id else { return false }
-        ids.remove(at: low)
+        guard low < ids.count, ids[low] == id, !isDeleted(low) else { return false }
+        if low >> 6 >= deleted.count { deleted += repeatElement(0, count: (low >> 6) - deleted.count + 1) }
+        deleted[low >> 6] |= 1 << (low & 63)
+        deletedCount += 1
+        compact()
         return true
     }
 
+    /// Keeps only the live entries once at least half of the array (and 1024 positions) is not.
     private mutating func compact() {
-        if head > 1024, head * 2 > ids.count {
-            ids.removeFirst(head)
-            head = 0
-        }
+        let dead = head + deletedCount
+        guard dead > 1024, dead * 2 > ids.count else { return }
+        ids = entryIDs
+        deleted = []
+        head = 0
+        deletedCount = 0
     }
 
-    var heapBytes: Int { ids.capacity * 16 }
+    var heapBytes: Int { ids.capacity * 16 + deleted.capacity * 8 }
 }
