@@ -24,9 +24,13 @@ import Testing
         var mismatches = 0
         for step in 0..<40_000 {
             let member = rng.next() % 8000
-            // Ranges are removed only from a large set, so that it stays large (many runs).
+            // Ranges are removed only from a large set, so that it stays large (many runs). In
+            // every other stretch of 8000 steps nothing asks for a rank: the order is dropped,
+            // then rebuilt by the first rank operation after.
             var operation = rng.next() % 16
             if operation >= 10, operation < 14, reference.count < 2500 { operation = 0 }
+            let quiet = step / 8000 % 2 == 1
+            if quiet, operation >= 10, operation < 14 { operation = 15 }
             switch operation {
             case 0..<7:
                 let score = randomScore()
@@ -66,7 +70,7 @@ import Testing
             if step % 500 == 0 {
                 let all = sorted()
                 if zset.entries != all || zset.scores != reference { mismatches += 1 }
-                for _ in 0..<20 where !all.isEmpty {
+                for _ in 0..<20 where !all.isEmpty && !quiet {
                     let rank = Int(rng.next() % UInt64(all.count))
                     if zset.entry(atRank: rank) != all[rank] { mismatches += 1 }
                 }
@@ -75,6 +79,22 @@ import Testing
         #expect(mismatches == 0)
         #expect(zset.entries == sorted())
         #expect(reference.count > 1000, "the set stayed large enough to need many runs")
+    }
+
+    @Test("a large set's order goes after count changes with no rank asked, and comes back when one is")
+    func aLargeSetKeepsItsOrderOnlyWhileRanked() {
+        var zset = ScoredMembers()
+        for i in 0..<1000 { zset[UInt64(i)] = Double(1000 - i) }
+        #expect(zset.entry(atRank: 0) == Entry(score: 1, member: 999))
+        let ordered = zset.heapBytes
+        for round in 1...2 {
+            for i in 0..<1000 { zset[UInt64(i)] = Double(i * round) }
+        }
+        let dropped = zset.heapBytes
+        #expect(dropped < ordered - 1000 * 16, "2000 changes to 1000 members and no rank: the runs are gone")
+        #expect(zset.entry(atRank: 1) == Entry(score: 2, member: 1))
+        #expect(zset.entries(inRanks: 998..<1000) == [Entry(score: 1996, member: 998), Entry(score: 1998, member: 999)])
+        #expect(zset.heapBytes > dropped + 1000 * 16, "rebuilt by the rank asked")
     }
 
     @Test func aSortedSetEmptiedByRankHoldsNothing() {

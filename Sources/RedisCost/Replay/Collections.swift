@@ -201,17 +201,23 @@ public struct IdentityList: Sendable {
     var heapBytes: Int { storage.capacity * 8 }
 }
 
-/// A sorted set's members with their scores, in rank order: by score, and within one score
-/// by identity. Redis orders equal scores by the member's bytes, which identities do not keep:
-/// rank operations that cut through a tie are marked approximate by the caller.
+/// A sorted set's members with their scores, and their rank order: by score, and within one
+/// score by identity. Redis orders equal scores by the member's bytes, which identities do not
+/// keep: rank operations that cut through a tie are marked approximate by the caller.
 ///
 /// The order is a chunked sorted list: sorted runs of at most `runLimit` entries, the last
-/// entry of each run for a binary search, and a Fenwick tree over the runs' counts for ranks.
-/// Finding, inserting and removing by score or by rank then cost O(log n) plus a move inside
-/// one run, as the skiplist's O(log n), and a range of m entries O(log n + m). Splitting or
-/// merging a run, once per hundreds of changes to it, re-indexes the runs in O(n / runLimit).
+/// entry and the count of each run in flat arrays for a binary search, and a Fenwick tree over
+/// the counts for ranks. Finding, inserting and removing by score or by rank then cost
+/// O(log n) plus a move inside one run, as the skiplist's O(log n), and a range of m entries
+/// O(log n + m). Splitting or merging a run, once per tens of changes to it, re-indexes the
+/// runs in O(n / runLimit) sequential steps.
+///
 /// A member's score is found by scanning while the set is small (as Redis scans a listpack)
-/// and in a dictionary beyond `smallLimit` members.
+/// and in a dictionary beyond `smallLimit` members. A large set keeps its order only while
+/// ranks are asked for: after `count` changes with no rank operation it is dropped, and rebuilt
+/// in O(n log n) by the next one. Sets only added to and removed from by member (most) then
+/// cost a dictionary probe per change, as before the order existed, and the rebuild is paid
+/// for by the changes that came before it.
 public struct ScoredMembers: Sendable {
     public struct Entry: Sendable, Comparable {
         public var score: Double
@@ -229,31 +235,42 @@ public struct ScoredMembers: Sendable {
     }
 
     static let smallLimit = 128
-    static let runLimit = 512
+    /// Short runs keep the move of an insertion small (4 KB at most, on memory the search has
+    /// just brought in); the index grows with their number.
+    static let runLimit = 256
     /// A run this short joins a neighbour, so that runs stay few (and the index small).
-    static let runMinimum = 128
+    static let runMinimum = 64
 
-    /// Sorted runs, none empty; no runs when the set is empty.
+    /// The order: sorted runs, none empty. None when the set is empty or a large set's order
+    /// was dropped.
     private var runs: [[Entry]] = []
-    /// The last entry of each run, searched to find a run; empty while there is one run.
+    /// The last entry and the count of each run, beside the runs so that finding a run and
+    /// re-indexing never visit them; empty while there is one run.
     private var lasts: [Entry] = []
-    /// A Fenwick tree over the runs' counts (tree[k] sums runs k - lowbit(k) ..< k); empty
-    /// while there is one run.
+    private var counts: [Int32] = []
+    /// A Fenwick tree over `counts` (tree[k] sums counts k - lowbit(k) ..< k); empty while
+    /// there is one run.
     private var tree: [Int] = []
-    /// member → score beyond `smallLimit` members; empty below (the runs are scanned).
+    /// member → score beyond `smallLimit` members (all of them); empty below, where the runs
+    /// are the set.
     private var scoreOf: [UInt64: Double] = [:]
+    /// Changes to a large set's kept order since a rank operation.
+    private var changesSinceRanked = 0
     public private(set) var count = 0
 
     public init() {}
 
-    /// A set of `entries`, whose members must be distinct, in any order (ZUNIONSTORE, ZRANGESTORE).
+    /// A set of `entries`, whose members must be distinct, in any order (ZUNIONSTORE, ZRANGESTORE,
+    /// an RDB file). A large one is ordered when a rank is first asked for.
     public init(_ entries: [Entry]) {
-        let sorted = entries.sorted()
-        count = sorted.count
-        let runCount = (count + Self.runLimit / 2 - 1) / (Self.runLimit / 2)
-        runs = (0..<runCount).map { Array(sorted[($0 * count / runCount)..<(($0 + 1) * count / runCount)]) }
-        if count > Self.smallLimit { indexMembers() }
-        reindex()
+        guard entries.count > Self.smallLimit else {
+            if !entries.isEmpty { runs = [entries.sorted()] }
+            count = entries.count
+            return
+        }
+        scoreOf.reserveCapacity(entries.count)
+        for entry in entries { scoreOf[entry.member] = entry.score }
+        count = scoreOf.count
     }
 
     public subscript(member: UInt64) -> Double? {
@@ -265,18 +282,34 @@ public struct ScoredMembers: Sendable {
             return nil
         }
         set {
-            if let old = self[member] {
-                if newValue == old { return }
-                remove(Entry(score: old, member: member))
-                if newValue == nil { scoreOf[member] = nil }
+            guard !scoreOf.isEmpty else {
+                // Small: the runs are the set.
+                let old = self[member]
+                if let old {
+                    if newValue == old { return }
+                    remove(Entry(score: old, member: member))
+                    count -= 1
+                }
+                guard let newValue else { return }
+                insert(Entry(score: newValue, member: member))
+                count += 1
+                if count > Self.smallLimit { indexMembers() }
+                return
             }
-            guard let newValue else { return }
-            insert(Entry(score: newValue, member: member))
-            if !scoreOf.isEmpty {
-                scoreOf[member] = newValue
-            } else if count > Self.smallLimit {
-                indexMembers()
+            // Large: one dictionary probe (the update returns the old score), then the order
+            // if it is kept.
+            let old: Double?
+            if let newValue {
+                old = scoreOf.updateValue(newValue, forKey: member)
+            } else {
+                old = scoreOf.removeValue(forKey: member)
             }
+            count = scoreOf.count
+            guard !runs.isEmpty, old != newValue else { return }
+            if let old { remove(Entry(score: old, member: member)) }
+            if let newValue { insert(Entry(score: newValue, member: member)) }
+            changesSinceRanked += 1
+            if changesSinceRanked > count { dropOrder() }
         }
     }
 
@@ -298,32 +331,39 @@ public struct ScoredMembers: Sendable {
     }
 
     /// Every entry in rank order.
-    public var entries: [Entry] { runs.flatMap { $0 } }
+    public var entries: [Entry] {
+        runs.isEmpty ? scoreOf.map { Entry(score: $0.value, member: $0.key) }.sorted() : runs.flatMap { $0 }
+    }
+
+    // MARK: - ranks (each builds the order first if it was dropped)
 
     /// The entry at an ascending rank (0..<count).
-    public func entry(atRank rank: Int) -> Entry {
+    public mutating func entry(atRank rank: Int) -> Entry {
+        prepareRanks()
         let at = position(ofRank: rank)
         return runs[at.run][at.offset]
     }
 
     /// The rank of the first entry for which `isBefore` is false; `isBefore` must hold for a
     /// prefix of the order only (`score < x`).
-    public func rank(after isBefore: (Entry) -> Bool) -> Int {
+    public mutating func rank(after isBefore: (Entry) -> Bool) -> Int {
+        prepareRanks()
         guard runs.count > 1 else { return runs.first.map { partitionPoint($0, isBefore) } ?? 0 }
         let run = partitionPoint(lasts, isBefore)
         return run == runs.count ? count : prefixCount(run) + partitionPoint(runs[run], isBefore)
     }
 
     /// The ascending ranks of the scores from `low` to `high` (ZREMRANGEBYSCORE, BYSCORE).
-    public func ranks(from low: (value: Double, exclusive: Bool), to high: (value: Double, exclusive: Bool)) -> Range<Int> {
+    public mutating func ranks(from low: (value: Double, exclusive: Bool), to high: (value: Double, exclusive: Bool)) -> Range<Int> {
         let lower = rank { low.exclusive ? $0.score <= low.value : $0.score < low.value }
         let upper = rank { high.exclusive ? $0.score < high.value : $0.score <= high.value }
         return lower..<max(lower, upper)
     }
 
     /// The entries at ascending ranks `ranks` (within 0..<count), in O(log n + ranks.count).
-    public func entries(inRanks ranks: Range<Int>) -> [Entry] {
+    public mutating func entries(inRanks ranks: Range<Int>) -> [Entry] {
         guard !ranks.isEmpty else { return [] }
+        prepareRanks()
         var result: [Entry] = []
         result.reserveCapacity(ranks.count)
         var (run, offset) = position(ofRank: ranks.lowerBound)
@@ -338,7 +378,7 @@ public struct ScoredMembers: Sendable {
 
     /// Whether `ranks` begins or ends inside a group of equal scores, whose order in Redis
     /// depends on member bytes the model does not keep.
-    public func cutsTie(_ ranks: Range<Int>) -> Bool {
+    public mutating func cutsTie(_ ranks: Range<Int>) -> Bool {
         guard !ranks.isEmpty else { return false }
         if ranks.lowerBound > 0, entry(atRank: ranks.lowerBound - 1).score == entry(atRank: ranks.lowerBound).score { return true }
         if ranks.upperBound < count, entry(atRank: ranks.upperBound - 1).score == entry(atRank: ranks.upperBound).score { return true }
@@ -348,6 +388,7 @@ public struct ScoredMembers: Sendable {
     /// Removes the entries at ascending ranks `ranks` (within 0..<count), in O(log n + ranks.count).
     public mutating func removeRanks(_ ranks: Range<Int>) {
         guard !ranks.isEmpty else { return }
+        prepareRanks()
         let first = position(ofRank: ranks.lowerBound)
         let last = position(ofRank: ranks.upperBound - 1)
         if !scoreOf.isEmpty {
@@ -363,106 +404,122 @@ public struct ScoredMembers: Sendable {
             settle(first.run, removed: ranks.count)
             return
         }
-        // Whole runs in between go at once; the two partial runs at the ends may then be short.
-        runs[last.run].removeSubrange(0...last.offset)
-        runs[first.run].removeSubrange(first.offset...)
-        runs.removeSubrange((first.run + 1)..<last.run)
-        mergeIfShort(first.run + 1)
-        mergeIfShort(first.run)
-        reindex()
+        // The runs from first to last become what is left of the two at the ends, which may
+        // then be short.
+        let kept = [Array(runs[first.run][..<first.offset]), Array(runs[last.run][(last.offset + 1)...])].filter { !$0.isEmpty }
+        replaceRuns(first.run..<(last.run + 1), with: kept)
+        for run in (first.run..<(first.run + kept.count)).reversed() { rejoinIfShort(run) }
+    }
+
+    /// Builds a large set's order if it was dropped (O(n log n)), and counts changes afresh.
+    private mutating func prepareRanks() {
+        changesSinceRanked = 0
+        guard runs.isEmpty, count > 0 else { return }
+        let sorted = entries
+        let runCount = (count + Self.runLimit / 2 - 1) / (Self.runLimit / 2)
+        replaceRuns(0..<0, with: (0..<runCount).map { Array(sorted[($0 * count / runCount)..<(($0 + 1) * count / runCount)]) })
+    }
+
+    /// Forgets a large set's order (the dictionary holds the set).
+    private mutating func dropOrder() {
+        runs = []
+        lasts = []
+        counts = []
+        tree = []
     }
 
     // MARK: - runs
 
+    /// Puts an entry in the order (the caller keeps `count`).
     private mutating func insert(_ entry: Entry) {
         guard !runs.isEmpty else {
             runs = [[entry]]
-            count = 1
             return
         }
         let run = runs.count == 1 ? 0 : min(partitionPoint(lasts) { $0 < entry }, runs.count - 1)
         let offset = partitionPoint(runs[run]) { $0 < entry }
         runs[run].insert(entry, at: offset)
-        count += 1
         if runs[run].count > Self.runLimit {
-            split(run)
-            reindex()
+            // Halves in fresh arrays, so that neither keeps the whole run's capacity.
+            let half = runs[run].count / 2
+            replaceRuns(run..<(run + 1), with: [Array(runs[run][..<half]), Array(runs[run][half...])])
         } else if runs.count > 1 {
             if offset == runs[run].count - 1 { lasts[run] = entry }
+            counts[run] += 1
             addToTree(run: run, 1)
         }
     }
 
+    /// Takes an entry out of the order (the caller keeps `count`).
     private mutating func remove(_ entry: Entry) {
         let run = runs.count == 1 ? 0 : partitionPoint(lasts) { $0 < entry }
         guard run < runs.count else { return }
         let offset = partitionPoint(runs[run]) { $0 < entry }
         guard offset < runs[run].count, runs[run][offset] == entry else { return }
         runs[run].remove(at: offset)
-        count -= 1
         settle(run, removed: 1)
     }
 
     /// After `removed` entries left one run: the cheap path while the run stays long enough,
-    /// else it joins a neighbour and the runs are re-indexed.
+    /// else it joins a neighbour.
     private mutating func settle(_ run: Int, removed: Int) {
         if runs.count == 1 {
-            if count == 0 { runs = [] }
+            if runs[0].isEmpty { runs = [] }
             return
         }
         if runs[run].count >= Self.runMinimum {
             lasts[run] = runs[run][runs[run].count - 1]
+            counts[run] -= Int32(removed)
             addToTree(run: run, -removed)
-            return
+        } else {
+            rejoinIfShort(run)
         }
-        mergeIfShort(run)
-        reindex()
     }
 
-    /// Joins a short (or empty) run to a neighbour, splitting the result if it is too long.
-    /// The caller re-indexes.
-    private mutating func mergeIfShort(_ run: Int) {
-        guard run < runs.count, runs[run].count < Self.runMinimum else { return }
-        if runs[run].isEmpty {
-            runs.remove(at: run)
-            return
-        }
-        guard runs.count > 1 else { return }
+    /// Joins a run shorter than `runMinimum` (or empty) to a neighbour, in halves if the
+    /// result is longer than `runLimit`.
+    private mutating func rejoinIfShort(_ run: Int) {
+        guard run < runs.count, runs.count > 1, runs[run].count < Self.runMinimum else { return }
         let left = run + 1 < runs.count ? run : run - 1
-        let right = runs.remove(at: left + 1)
-        runs[left].append(contentsOf: right)
-        if runs[left].count > Self.runLimit { split(left) }
+        let joined = runs[left] + runs[left + 1]
+        let half = joined.count / 2
+        replaceRuns(left..<(left + 2), with: joined.count > Self.runLimit ? [Array(joined[..<half]), Array(joined[half...])] : [joined])
     }
 
-    /// Splits a run in halves, each a fresh array so that neither keeps the whole run's capacity.
-    /// The caller re-indexes.
-    private mutating func split(_ run: Int) {
-        let half = runs[run].count / 2
-        let upper = Array(runs[run][half...])
-        runs[run] = Array(runs[run][..<half])
-        runs.insert(upper, at: run + 1)
-    }
-
-    private mutating func indexMembers() {
-        scoreOf.reserveCapacity(count)
-        for run in runs {
-            for entry in run { scoreOf[entry.member] = entry.score }
+    /// Replaces runs `range` with `replacement` (none empty), with `lasts`, `counts` and the
+    /// tree following: O(runs) sequential steps that never visit the other runs.
+    private mutating func replaceRuns(_ range: Range<Int>, with replacement: [[Entry]]) {
+        let wasIndexed = runs.count > 1
+        runs.replaceSubrange(range, with: replacement)
+        guard runs.count > 1 else {
+            lasts = []
+            counts = []
+            tree = []
+            return
         }
-    }
-
-    /// Rebuilds `lasts` and the tree after the runs changed shape, in O(runs).
-    private mutating func reindex() {
-        lasts.removeAll(keepingCapacity: true)
+        if wasIndexed {
+            lasts.replaceSubrange(range, with: replacement.map { $0[$0.count - 1] })
+            counts.replaceSubrange(range, with: replacement.map { Int32($0.count) })
+        } else {
+            lasts = runs.map { $0[$0.count - 1] }
+            counts = runs.map { Int32($0.count) }
+        }
         tree.removeAll(keepingCapacity: true)
-        guard runs.count > 1 else { return }
         tree.append(0)
-        for run in runs.indices {
-            lasts.append(runs[run][runs[run].count - 1])
-            tree.append(runs[run].count)
-        }
+        for count in counts { tree.append(Int(count)) }
         for k in 1..<tree.count {
             let parent = k + (k & -k)
             if parent < tree.count { tree[parent] += tree[k] }
+        }
+    }
+
+    /// A small set becomes large: its members go into the dictionary, and its order is kept
+    /// until `count` changes pass with no rank operation.
+    private mutating func indexMembers() {
+        changesSinceRanked = 0
+        scoreOf.reserveCapacity(count)
+        for run in runs {
+            for entry in run { scoreOf[entry.member] = entry.score }
         }
     }
 
@@ -504,7 +561,7 @@ public struct ScoredMembers: Sendable {
     }
 
     var heapBytes: Int {
-        var bytes = runs.capacity * 8 + lasts.capacity * 16 + tree.capacity * 8 + scoreOf.capacity * 17
+        var bytes = runs.capacity * 8 + lasts.capacity * 16 + counts.capacity * 4 + tree.capacity * 8 + scoreOf.capacity * 17
         for run in runs { bytes += 32 + run.capacity * 16 }
         return bytes
     }

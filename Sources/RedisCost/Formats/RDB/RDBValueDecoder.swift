@@ -78,8 +78,8 @@ enum RDBValueDecoder {
 
     static func rawSortedSet(_ c: inout ByteCursor, binaryScores: Bool) throws(InputError) -> Decoded {
         let n = try c.length("a sorted set's size")
-        // Built at once: the file lists the members from the highest score down, which one by
-        // one would all go to the front.
+        // Built at once: one by one, the members (listed from the highest score down) would all
+        // go to the front of the order.
         var entries: [ScoredMembers.Entry] = []
         for _ in 0..<n {
             let member = try c.string("a sorted set member") { (raw) throws(InputError) -> UInt64 in elementHash(raw) }

@@ -39,7 +39,8 @@ let sortedSetEffects: [String: Replayer.Effect] = [
     "ZREMRANGEBYSCORE": { r, a in
         guard let low = scoreBound(a[2]), let high = scoreBound(a[3]) else { return }
         r.editSortedSet(a[1], create: false) { zset in
-            zset.removeRanks(zset.ranks(from: low, to: high))
+            let ranks = zset.ranks(from: low, to: high)
+            zset.removeRanks(ranks)
         }
     },
     "ZREMRANGEBYRANK": { r, a in
@@ -257,18 +258,25 @@ func rangeStore(_ r: Replayer, _ a: Argv) {
         indexes = (start, stop)
     }
     guard let source = r.lookup(a[2]) else { _ = r.delete(a[1]); return }
-    guard case .zset(let zset) = r.keyspace[source].value else { return }
     let sourceApproximate = r.keyspace[source].approximate
-    if byLex { unknownStore(r, a[1]); return }
-    var ranks = 0..<0
-    if let scoreRange {
-        ranks = limited(zset.ranks(from: scoreRange.low, to: scoreRange.high), offset: offset, limit: limit, fromTop: reverse)
-    } else if let indexes, let selected = ascendingRanks(start: indexes.start, stop: indexes.stop, count: zset.count, fromTop: reverse) {
-        ranks = selected
+    if byLex {
+        if case .zset = r.keyspace[source].value { unknownStore(r, a[1]) }
+        return
     }
-    guard !ranks.isEmpty else { _ = r.delete(a[1]); return }
-    let id = r.store(a[1], .zset(ScoredMembers(zset.entries(inRanks: ranks))))
-    r.keyspace[id].approximate = sourceApproximate || zset.cutsTie(ranks)
+    // Read through an edit: the source's order may have to be built first.
+    let taken = r.editSortedSet(a[2], create: false) { zset -> (entries: [ScoredMembers.Entry], tie: Bool) in
+        var ranks = 0..<0
+        if let scoreRange {
+            ranks = limited(zset.ranks(from: scoreRange.low, to: scoreRange.high), offset: offset, limit: limit, fromTop: reverse)
+        } else if let indexes, let selected = ascendingRanks(start: indexes.start, stop: indexes.stop, count: zset.count, fromTop: reverse) {
+            ranks = selected
+        }
+        return (zset.entries(inRanks: ranks), zset.cutsTie(ranks))
+    }
+    guard let taken else { return }  // another type: the server's error
+    guard !taken.entries.isEmpty else { _ = r.delete(a[1]); return }
+    let id = r.store(a[1], .zset(ScoredMembers(taken.entries)))
+    r.keyspace[id].approximate = sourceApproximate || taken.tie
 }
 
 /// The part of `matching` that LIMIT offset count keeps, walking from the top with REV. A
