@@ -78,12 +78,14 @@ enum RDBValueDecoder {
 
     static func rawSortedSet(_ c: inout ByteCursor, binaryScores: Bool) throws(InputError) -> Decoded {
         let n = try c.length("a sorted set's size")
-        var zset = ScoredMembers()
+        // Built at once: one by one, the members (listed from the highest score down) would all
+        // go to the front of the order.
+        var entries: [ScoredMembers.Entry] = []
         for _ in 0..<n {
             let member = try c.string("a sorted set member") { (raw) throws(InputError) -> UInt64 in elementHash(raw) }
-            zset[member] = binaryScores ? try c.binaryDouble() : try c.textDouble()
+            entries.append(ScoredMembers.Entry(score: binaryScores ? try c.binaryDouble() : try c.textDouble(), member: member))
         }
-        return Decoded(value: .zset(zset), encoding: "skiplist")
+        return Decoded(value: .zset(ScoredMembers(entries)), encoding: "skiplist")
     }
 
     static func rawHash(_ c: inout ByteCursor) throws(InputError) -> Decoded {

@@ -40,40 +40,24 @@ let listEffects: [String: Replayer.Effect] = [
         guard let count = a.int(2) else { return }
         let element = a.hash(3)
         r.editList(a[1], create: false) { list in
-            var items = list.elements
-            var remaining = count == 0 ? Int.max : Int(count.magnitude)
-            if count >= 0 {
-                items.removeAll { item in
-                    guard remaining > 0, item == element else { return false }
-                    remaining -= 1
-                    return true
-                }
-            } else {
-                var i = items.count - 1
-                while i >= 0, remaining > 0 {
-                    if items[i] == element {
-                        items.remove(at: i)
-                        remaining -= 1
-                    }
-                    i -= 1
-                }
+            // One pass, from the head (count ≥ 0) or the tail (count < 0), as the server walks.
+            var items: [UInt64] = count >= 0 ? list.elements : list.elements.reversed()
+            var remaining = count == 0 ? UInt64.max : count.magnitude
+            items.removeAll { item in
+                guard remaining > 0, item == element else { return false }
+                remaining -= 1
+                return true
             }
-            list.replace(with: items)
+            list.replace(with: count >= 0 ? items : items.reversed())
         }
     },
     "LTRIM": { r, a in
         guard let start = a.int(2), let stop = a.int(3) else { return }
         r.editList(a[1], create: false) { list in
-            let n = list.count
-            var s = start < 0 ? Int(start) + n : Int(start)
-            var e = stop < 0 ? Int(stop) + n : Int(stop)
-            s = max(s, 0)
-            if s > e || s >= n {
-                list.replace(with: [])
-            } else {
-                e = min(e, n - 1)
-                list.replace(with: Array(list.elements[s...e]))
-            }
+            // Cutting the ends is O(1), whatever is cut (the server frees each cut element).
+            let kept = indexRange(start: start, stop: stop, count: list.count) ?? 0..<0
+            list.removeLast(list.count - kept.upperBound)
+            list.removeFirst(kept.lowerBound)
         }
     },
 ]
@@ -104,12 +88,15 @@ func popFirstNonEmpty(_ r: Replayer, _ a: Argv, keys: Range<Int>, front: Bool, c
 
 func multiPop(_ r: Replayer, _ a: Argv, numKeysAt: Int) {
     // [B]LMPOP [timeout] numkeys key… LEFT|RIGHT [COUNT n]
-    guard let numKeys = a.int(numKeysAt), numKeys > 0, numKeysAt + Int(numKeys) + 1 < a.count + 1 else { return }
+    guard let numKeys = a.int(numKeysAt), numKeys > 0, numKeys < a.count - numKeysAt - 1 else { return }
     let keys = (numKeysAt + 1)..<(numKeysAt + 1 + Int(numKeys))
-    guard keys.upperBound < a.count else { return }
-    let front = a.token(keys.upperBound, "LEFT") || a.token(keys.upperBound, "MIN")
+    let front = a.token(keys.upperBound, "LEFT")
+    guard front || a.token(keys.upperBound, "RIGHT") else { return }
     var count = 1
-    if a.token(keys.upperBound + 1, "COUNT"), let n = a.int(keys.upperBound + 2) { count = Int(n) }
+    if a.token(keys.upperBound + 1, "COUNT") {
+        guard let n = a.int(keys.upperBound + 2), n > 0 else { return }
+        count = Int(n)
+    }
     popFirstNonEmpty(r, a, keys: keys, front: front, count: count)
 }
 

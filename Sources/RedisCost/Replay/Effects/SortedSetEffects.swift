@@ -23,10 +23,12 @@ let sortedSetEffects: [String: Replayer.Effect] = [
         }
     },
     "ZINCRBY": { r, a in
-        guard let delta = doubleValue(a[2]) else { return }
+        guard let delta = doubleValue(a[2]), !delta.isNaN else { return }
         let member = a.hash(3)
         r.editSortedSet(a[1], create: true) { zset in
-            zset[member] = (zset[member] ?? 0) + delta
+            // inf + -inf: the server refuses a NaN score and changes nothing.
+            let score = (zset[member] ?? 0) + delta
+            if !score.isNaN { zset[member] = score }
         }
     },
     "ZREM": { r, a in
@@ -37,12 +39,13 @@ let sortedSetEffects: [String: Replayer.Effect] = [
     "ZREMRANGEBYSCORE": { r, a in
         guard let low = scoreBound(a[2]), let high = scoreBound(a[3]) else { return }
         r.editSortedSet(a[1], create: false) { zset in
-            for (member, score) in zset.scores where inRange(score, low, high) { _ = zset.removeValue(forKey: member) }
+            let ranks = zset.ranks(from: low, to: high)
+            zset.removeRanks(ranks)
         }
     },
     "ZREMRANGEBYRANK": { r, a in
         guard let start = a.int(2), let stop = a.int(3) else { return }
-        removeByRank(r, a[1], start: Int(start), stop: Int(stop), fromTop: false)
+        removeByRank(r, a[1], start: start, stop: stop, fromTop: false)
     },
     "ZREMRANGEBYLEX": { r, a in
         // Lexicographic ranges need the members' bytes, which identities do not keep; only
@@ -53,8 +56,8 @@ let sortedSetEffects: [String: Replayer.Effect] = [
             r.markApproximate(a[1])
         }
     },
-    "ZPOPMIN": { r, a in removeByRank(r, a[1], start: 0, stop: Int(a.count > 2 ? (a.int(2) ?? 1) : 1) - 1, fromTop: false) },
-    "ZPOPMAX": { r, a in removeByRank(r, a[1], start: 0, stop: Int(a.count > 2 ? (a.int(2) ?? 1) : 1) - 1, fromTop: true) },
+    "ZPOPMIN": { r, a in popSortedSet(r, a, fromTop: false) },
+    "ZPOPMAX": { r, a in popSortedSet(r, a, fromTop: true) },
     "BZPOPMIN": { r, a in popFirstSortedSet(r, a, keys: 1..<(a.count - 1), fromTop: false, count: 1) },
     "BZPOPMAX": { r, a in popFirstSortedSet(r, a, keys: 1..<(a.count - 1), fromTop: true, count: 1) },
     "ZMPOP": { r, a in multiPopSortedSet(r, a, numKeysAt: 1) },
@@ -68,10 +71,6 @@ let sortedSetEffects: [String: Replayer.Effect] = [
     "GEORADIUSBYMEMBER": { r, a in storeOption(r, a) },
 ]
 
-func inRange(_ score: Double, _ low: (value: Double, exclusive: Bool), _ high: (value: Double, exclusive: Bool)) -> Bool {
-    (low.exclusive ? score > low.value : score >= low.value) && (high.exclusive ? score < high.value : score <= high.value)
-}
-
 func zadd(_ r: Replayer, _ a: Argv) {
     // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member…
     var i = 2
@@ -84,61 +83,81 @@ func zadd(_ r: Replayer, _ a: Argv) {
         if a.token(i, "INCR") { incr = true }
         i += 1
     }
-    guard (a.count - i) % 2 == 0, a.count > i else { return }
+    guard (a.count - i) % 2 == 0, a.count > i, !(nx && (xx || gt || lt)), !(gt && lt), !incr || a.count - i == 2 else { return }
+    // The server reads every score before it changes anything, and NaN is not a score.
+    var scores: [Double] = []
+    scores.reserveCapacity((a.count - i) / 2)
+    for at in stride(from: i, to: a.count, by: 2) {
+        guard let score = doubleValue(a[at]), !score.isNaN else { return }
+        scores.append(score)
+    }
     r.editSortedSet(a[1], create: !xx) { zset in
-        while i + 1 < a.count {
-            guard let score = doubleValue(a[i]) else { break }
-            let member = a.hash(i + 1)
+        for (k, score) in scores.enumerated() {
+            let member = a.hash(i + 2 * k + 1)
             if let old = zset[member] {
                 if !nx {
                     let new = incr ? old + score : score
-                    if !(gt && new <= old) && !(lt && new >= old) { zset[member] = new }
+                    if !new.isNaN, !(gt && new <= old), !(lt && new >= old) { zset[member] = new }
                 }
             } else if !xx {
                 zset[member] = score
             }
-            i += 2
         }
     }
 }
 
-/// Removes ranks `start…stop` (from the lowest score, or the highest with `fromTop`).
-/// If the cut falls between members of equal score, which ones go depends on their bytes:
-/// the key is then marked approximate (its size is still exact).
-func removeByRank(_ r: Replayer, _ key: UnsafeRawBufferPointer, start: Int, stop: Int, fromTop: Bool) {
-    var tie = false
-    r.editSortedSet(key, create: false) { zset in
-        var ranked = zset.ranked
-        if fromTop { ranked.reverse() }
-        let n = ranked.count
-        var s = start < 0 ? start + n : start
-        var e = stop < 0 ? stop + n : stop
-        s = max(s, 0)
-        e = min(e, n - 1)
-        guard s <= e, s < n else { return }
-        for item in ranked[s...e] { _ = zset.removeValue(forKey: item.member) }
-        if s > 0, ranked[s - 1].score == ranked[s].score { tie = true }
-        if e + 1 < n, ranked[e + 1].score == ranked[e].score { tie = true }
+/// ZPOPMIN / ZPOPMAX key [count]: a negative count is an error, 0 pops nothing.
+func popSortedSet(_ r: Replayer, _ a: Argv, fromTop: Bool) {
+    var count: Int64 = 1
+    if a.count > 2 {
+        guard let n = a.int(2), n >= 0 else { return }
+        count = n
     }
-    if tie { r.markApproximate(key) }
+    guard count > 0 else { return }
+    removeByRank(r, a[1], start: 0, stop: count - 1, fromTop: fromTop)
 }
 
-func popFirstSortedSet(_ r: Replayer, _ a: Argv, keys: Range<Int>, fromTop: Bool, count: Int) {
-    for i in keys {
-        if let id = r.lookup(a[i]), case .zset(let zset) = r.keyspace[id].value, zset.count > 0 {
-            removeByRank(r, a[i], start: 0, stop: count - 1, fromTop: fromTop)
-            return
-        }
+/// Removes what Redis's indexes `start…stop` select (from the lowest score, or the highest
+/// with `fromTop`), in O(log n + removed). If the cut falls between members of equal score,
+/// which ones go depends on their bytes: the key is then marked approximate (its size is still
+/// exact).
+func removeByRank(_ r: Replayer, _ key: UnsafeRawBufferPointer, start: Int64, stop: Int64, fromTop: Bool) {
+    let tie = r.editSortedSet(key, create: false) { zset -> Bool in
+        guard let ranks = ascendingRanks(start: start, stop: stop, count: zset.count, fromTop: fromTop) else { return false }
+        let tie = zset.cutsTie(ranks)
+        zset.removeRanks(ranks)
+        return tie
+    }
+    if tie == true { r.markApproximate(key) }
+}
+
+/// The ascending ranks that `start stop` select, counted from the top with `fromTop` (REV, ZPOPMAX).
+func ascendingRanks(start: Int64, stop: Int64, count: Int, fromTop: Bool) -> Range<Int>? {
+    guard let ranks = indexRange(start: start, stop: stop, count: count) else { return nil }
+    return fromTop ? (count - ranks.upperBound)..<(count - ranks.lowerBound) : ranks
+}
+
+/// BZPOPMIN, ZMPOP: pops from the first of `keys` that exists; one of another type is an
+/// error that ends the call.
+func popFirstSortedSet(_ r: Replayer, _ a: Argv, keys: Range<Int>, fromTop: Bool, count: Int64) {
+    for i in keys where r.lookup(a[i]) != nil {
+        removeByRank(r, a[i], start: 0, stop: count - 1, fromTop: fromTop)
+        return
     }
 }
 
 func multiPopSortedSet(_ r: Replayer, _ a: Argv, numKeysAt: Int) {
-    guard let numKeys = a.int(numKeysAt), numKeys > 0 else { return }
+    // [B]ZMPOP [timeout] numkeys key… MIN|MAX [COUNT count]
+    guard let numKeys = a.int(numKeysAt), numKeys > 0, numKeys < a.count - numKeysAt - 1 else { return }
     let keys = (numKeysAt + 1)..<(numKeysAt + 1 + Int(numKeys))
-    guard keys.upperBound < a.count else { return }
-    var count = 1
-    if a.token(keys.upperBound + 1, "COUNT"), let n = a.int(keys.upperBound + 2) { count = Int(n) }
-    popFirstSortedSet(r, a, keys: keys, fromTop: a.token(keys.upperBound, "MAX"), count: count)
+    let fromTop = a.token(keys.upperBound, "MAX")
+    guard fromTop || a.token(keys.upperBound, "MIN") else { return }
+    var count: Int64 = 1
+    if a.token(keys.upperBound + 1, "COUNT") {
+        guard let n = a.int(keys.upperBound + 2), n > 0 else { return }
+        count = n
+    }
+    popFirstSortedSet(r, a, keys: keys, fromTop: fromTop, count: count)
 }
 
 enum SortedSetOperation { case union, intersection, difference }
@@ -146,7 +165,7 @@ enum SortedSetOperation { case union, intersection, difference }
 /// ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE destination numkeys key… [WEIGHTS w…] [AGGREGATE SUM|MIN|MAX]
 /// Sets count as sorted sets with score 1.
 func combineStore(_ r: Replayer, _ a: Argv, operation: SortedSetOperation) {
-    guard let numKeys = a.int(2), numKeys > 0, 3 + Int(numKeys) <= a.count else { return }
+    guard let numKeys = a.int(2), numKeys > 0, numKeys <= a.count - 3 else { return }
     var inputs: [[UInt64: Double]] = []
     var approximate = false
     for i in 3..<(3 + Int(numKeys)) {
@@ -174,6 +193,11 @@ func combineStore(_ r: Replayer, _ a: Argv, operation: SortedSetOperation) {
         }
         i += 1
     }
+    // inf × 0 is NaN, which the server counts as 0.
+    func weigh(_ score: Double, _ weight: Double) -> Double {
+        let weighted = score * weight
+        return weighted.isNaN ? 0 : weighted
+    }
     func combine(_ x: Double, _ y: Double) -> Double {
         switch aggregate {
         case "MIN": min(x, y)
@@ -186,7 +210,7 @@ func combineStore(_ r: Replayer, _ a: Argv, operation: SortedSetOperation) {
     case .union:
         for (k, input) in inputs.enumerated() {
             for (member, score) in input {
-                let weighted = score * weights[k]
+                let weighted = weigh(score, weights[k])
                 result[member] = result[member].map { combine($0, weighted) } ?? weighted
             }
         }
@@ -195,7 +219,7 @@ func combineStore(_ r: Replayer, _ a: Argv, operation: SortedSetOperation) {
         for (member, _) in inputs[smallest] where inputs.allSatisfy({ $0[member] != nil }) {
             var score: Double?
             for (k, input) in inputs.enumerated() {
-                let weighted = input[member]! * weights[k]
+                let weighted = weigh(input[member]!, weights[k])
                 score = score.map { combine($0, weighted) } ?? weighted
             }
             result[member] = score
@@ -205,52 +229,64 @@ func combineStore(_ r: Replayer, _ a: Argv, operation: SortedSetOperation) {
         for (member, score) in first where !inputs.dropFirst().contains(where: { $0[member] != nil }) { result[member] = score }
     }
     guard !result.isEmpty else { _ = r.delete(a[1]); return }
-    var zset = ScoredMembers()
-    for (member, score) in result { zset[member] = score }
-    let id = r.store(a[1], .zset(zset))
+    let id = r.store(a[1], .zset(ScoredMembers(result.map { ScoredMembers.Entry(score: $0.value, member: $0.key) })))
     r.keyspace[id].approximate = approximate
 }
 
-/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count]
+/// ZRANGESTORE dst src min max [BYSCORE|BYLEX] [REV] [LIMIT offset count], in
+/// O(log n + stored) like the server.
 func rangeStore(_ r: Replayer, _ a: Argv) {
     let byScore = (5..<a.count).contains { a.token($0, "BYSCORE") }
     let byLex = (5..<a.count).contains { a.token($0, "BYLEX") }
     let reverse = (5..<a.count).contains { a.token($0, "REV") }
-    var offset = 0
-    var limit = -1
-    if let at = (5..<a.count).first(where: { a.token($0, "LIMIT") }), let o = a.int(at + 1), let c = a.int(at + 2) {
-        offset = Int(o)
-        limit = Int(c)
+    var offset: Int64 = 0
+    var limit: Int64 = -1
+    if let at = (5..<a.count).first(where: { a.token($0, "LIMIT") }) {
+        // The server refuses LIMIT on a range by rank.
+        guard byScore || byLex, let o = a.int(at + 1), let c = a.int(at + 2) else { return }
+        offset = o
+        limit = c
     }
-    guard let source = r.read(a[2], .zset), case .zset(let zset) = source else {
-        if r.lookup(a[2]) == nil { _ = r.delete(a[1]) }
+    // The range is read before the source: a bad one is an error even when the source is missing.
+    var scoreRange: (low: (value: Double, exclusive: Bool), high: (value: Double, exclusive: Bool))?
+    var indexes: (start: Int64, stop: Int64)?
+    if byScore {
+        guard let min = scoreBound(a[3]), let max = scoreBound(a[4]) else { return }
+        scoreRange = reverse ? (max, min) : (min, max)
+    } else if !byLex {
+        guard let start = a.int(3), let stop = a.int(4) else { return }
+        indexes = (start, stop)
+    }
+    guard let source = r.lookup(a[2]) else { _ = r.delete(a[1]); return }
+    let sourceApproximate = r.keyspace[source].approximate
+    if byLex {
+        if case .zset = r.keyspace[source].value { unknownStore(r, a[1]) }
         return
     }
-    if byLex { unknownStore(r, a[1]); return }
-    var ranked = zset.ranked
-    if reverse { ranked.reverse() }
-    var chosen: [(member: UInt64, score: Double)]
-    if byScore {
-        guard var low = scoreBound(a[3]), var high = scoreBound(a[4]) else { return }
-        if reverse { swap(&low, &high) }
-        chosen = ranked.filter { inRange($0.score, low, high) }
-    } else {
-        guard let start = a.int(3), let stop = a.int(4) else { return }
-        let n = ranked.count
-        var s = start < 0 ? Int(start) + n : Int(start)
-        var e = stop < 0 ? Int(stop) + n : Int(stop)
-        s = max(s, 0)
-        e = min(e, n - 1)
-        chosen = s <= e && s < n ? Array(ranked[s...e]) : []
+    // Read through an edit: the source's order may have to be built first.
+    let taken = r.editSortedSet(a[2], create: false) { zset -> (entries: [ScoredMembers.Entry], tie: Bool) in
+        var ranks = 0..<0
+        if let scoreRange {
+            ranks = limited(zset.ranks(from: scoreRange.low, to: scoreRange.high), offset: offset, limit: limit, fromTop: reverse)
+        } else if let indexes, let selected = ascendingRanks(start: indexes.start, stop: indexes.stop, count: zset.count, fromTop: reverse) {
+            ranks = selected
+        }
+        return (zset.entries(inRanks: ranks), zset.cutsTie(ranks))
     }
-    if offset > 0 || limit >= 0 {
-        chosen = Array(chosen.dropFirst(offset))
-        if limit >= 0 { chosen = Array(chosen.prefix(limit)) }
-    }
-    guard !chosen.isEmpty else { _ = r.delete(a[1]); return }
-    var result = ScoredMembers()
-    for item in chosen { result[item.member] = item.score }
-    r.store(a[1], .zset(result))
+    guard let taken else { return }  // another type: the server's error
+    guard !taken.entries.isEmpty else { _ = r.delete(a[1]); return }
+    let id = r.store(a[1], .zset(ScoredMembers(taken.entries)))
+    r.keyspace[id].approximate = sourceApproximate || taken.tie
+}
+
+/// The part of `matching` that LIMIT offset count keeps, walking from the top with REV. A
+/// negative offset keeps nothing (the server skips to the end), a negative count the rest.
+func limited(_ matching: Range<Int>, offset: Int64, limit: Int64, fromTop: Bool) -> Range<Int> {
+    guard offset >= 0 else { return matching.lowerBound..<matching.lowerBound }
+    let skip = Int(min(offset, Int64(matching.count)))
+    let take = limit < 0 ? matching.count - skip : Int(min(limit, Int64(matching.count - skip)))
+    return fromTop ? (matching.upperBound - skip - take)..<(matching.upperBound - skip)
+        : (matching.lowerBound + skip)..<(matching.lowerBound + skip + take)
 }
 
 /// A destination whose contents the model cannot compute (geo searches, lex ranges).

@@ -10,6 +10,7 @@ let streamEffects: [String: Replayer.Effect] = [
             if a.token(i, "NOMKSTREAM") { create = false; i += 1; continue }
             if a.token(i, "MAXLEN") || a.token(i, "MINID") {
                 let (rule, next) = trimRule(a, at: i)
+                guard let rule else { return }  // a bad threshold: the server adds nothing
                 trim = rule
                 i = next
                 continue
@@ -31,7 +32,7 @@ let streamEffects: [String: Replayer.Effect] = [
             } else {
                 return
             }
-            stream.append(id)
+            guard stream.append(id) else { return }
             if let trim { approximateTrim = apply(trim, to: &stream) }
         }
         if approximateTrim { r.markApproximate(a[1]) }
@@ -78,7 +79,8 @@ func trimRule(_ a: Argv, at start: Int) -> (TrimRule?, Int) {
     guard i < a.count else { return (nil, i) }
     let rule: TrimRule?
     if a.token(start, "MAXLEN") {
-        rule = a.int(i).map { .maxLength(Int($0), approximate: approximate) }
+        // A negative MAXLEN is an error.
+        rule = a.int(i).flatMap { $0 >= 0 ? .maxLength(Int($0), approximate: approximate) : nil }
     } else {
         rule = StreamID(a[i]).map { .minID($0, approximate: approximate) }
     }
@@ -113,6 +115,6 @@ func deleteEntries(_ r: Replayer, _ a: Argv, optionsFrom start: Int) {
 func idsClause(_ a: Argv, from start: Int) -> Range<Int>? {
     var i = start
     while i < a.count, !a.token(i, "IDS") { i += 1 }
-    guard let count = a.int(i + 1), count > 0, i + 2 + Int(count) <= a.count else { return nil }
+    guard let count = a.int(i + 1), count > 0, count <= a.count - i - 2 else { return nil }
     return (i + 2)..<(i + 2 + Int(count))
 }
