@@ -259,9 +259,9 @@ import Testing
         let replayer = Replayer()
         for command in commands {
             let effect = try #require(Replayer.effect(for: command[0]))
-            Argv.with(command.map { Array($0.utf8) }) { effect(replayer, $0) }
+            Argv.with(command.map { Array($0.utf8) }) { replayer.run(effect, $0) }
         }
-        #expect(differences(modelState(replayer.keyspace), try serverState(server)) == [:])
+        #expect(differences(modelState(replayer.keyspace).state, try serverState(server)) == [:])
     }
 
     // MARK: - an AOF written by a real server
@@ -400,16 +400,4 @@ import Testing
 private func bulkBytes(_ value: RESPValue) -> [UInt8] {
     if case .bulk(let bytes) = value { return bytes }
     return []
-}
-
-/// Every key of the model as `serverState` describes the server's.
-func modelState(_ keyspace: Keyspace) -> [String: [String: KeyTruth]] {
-    var state: [String: [String: KeyTruth]] = [:]
-    for db in keyspace.databaseNumbers {
-        for id in keyspace.keys(in: db) {
-            state[String(db), default: [:]][KeyText.hexString(keyspace.nameBytes(of: id))] = KeyTruth(
-                type: keyspace[id].value.typeName, size: keyspace.size(of: id).count, hasTTL: keyspace.expireAt(id) != 0)
-        }
-    }
-    return state
 }

@@ -114,7 +114,8 @@ struct FindingBuilder {
 
 /// `12,345`: counts in findings and reports.
 public func grouped(_ value: Double) -> String {
-    if value >= 1e15 { return String(format: "%.3g", value) }
+    guard value.isFinite else { return "–" }
+    if abs(value) >= 1e15 { return String(format: "%.3g", value) }
     let rounded = Int64(value.rounded())
     var digits = String(abs(rounded))
     var out = ""

@@ -68,15 +68,22 @@ enum FindingsReport {
 
 /// Mermaid charts, which GitHub renders from a fenced `mermaid` block.
 enum Charts {
+    /// A whole number for a chart, whatever its size (a cost past Int64.max trapped here).
+    static func chartNumber(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        return abs(value) < 1e15 ? String(Int64(value.rounded())) : String(format: "%.0f", value)
+    }
+
     /// Cost share of the costliest commands, the rest as "other".
     static func costShare(_ r: AnalysisResult) -> String {
-        let known = r.commands.filter { $0.cost > 0 }
+        // Each call's elements once: a wrapper's slice is its own part, not the calls it ran.
+        let known = r.commands.filter { $0.elementsInTotals > 0 }.sorted { $0.elementsInTotals > $1.elementsInTotals }
         guard known.count >= 2 else { return "" }
-        var slices = known.prefix(7).map { ($0.name, $0.cost) }
-        let rest = known.dropFirst(7).reduce(0) { $0 + $1.cost }
+        var slices = known.prefix(7).map { ($0.name, $0.elementsInTotals) }
+        let rest = known.dropFirst(7).reduce(0) { $0 + $1.elementsInTotals }
         if rest > 0 { slices.append(("other", rest)) }
         var out = "\n## Cost share by command\n\n```mermaid\npie showData\n    title Elements touched, by command\n"
-        for (name, cost) in slices { out += "    \"\(name.replacingOccurrences(of: "\"", with: "'"))\" : \(Int64(cost.rounded()))\n" }
+        for (name, cost) in slices { out += "    \"\(name.replacingOccurrences(of: "\"", with: "'"))\" : \(chartNumber(cost))\n" }
         return out + "```\n"
     }
 
@@ -101,7 +108,7 @@ enum Charts {
         let unit = bucket == 1 ? "second" : bucket < 60 ? "\(bucket) s" : bucket < 3600 ? "\(bucket / 60) min" : bucket < 86400 ? "\(bucket / 3600) h" : "\(bucket / 86400) d"
         var out = "\n## Cost over time\n\n```mermaid\nxychart-beta\n    title \"Elements touched per \(unit) (UTC)\"\n"
         out += "    x-axis [\(labels.joined(separator: ", "))]\n    y-axis \"elements\"\n"
-        out += "    bar [\(bars.map { String(Int64($0.rounded())) }.joined(separator: ", "))]\n```\n"
+        out += "    bar [\(bars.map(chartNumber).joined(separator: ", "))]\n```\n"
         return out
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+@testable import RedisCost
+
+/// Every command of the table, with too few arguments and with extreme numbers in every
+/// argument, through the whole analysis (cost, findings, replay): a report, never a trap.
+/// A call the server would refuse for its arity is counted as malformed, not costed.
+@Suite struct ShortAndExtremeCallsTests {
+    static let values = ["k", "0", "-1", "1", "9223372036854775807", "-9223372036854775808", "18446744073709551616",
+                         "1e400", "-inf", "nan", "(1", "LIMIT", "COUNT", "FIELDS", "STORE", "$", ">", "+", "-"]
+
+    /// A capture line: `<time> [0 127.0.0.1:1] "a" "b"`.
+    static func line(_ n: Int, _ argv: [String]) -> String {
+        "1700000000.\(String(format: "%06d", n % 1_000_000)) [0 127.0.0.1:\(1000 + n % 50)] " + argv.map { "\"\($0)\"" }.joined(separator: " ")
+    }
+
+    static func calls(_ table: CommandTable) -> [[String]] {
+        var out: [[String]] = []
+        for entry in table.entries {
+            let name = entry.name.split(separator: " ").map(String.init)
+            let arity = entry.arity ?? -2
+            let needed = abs(arity) - name.count
+            for count in 0...max(0, needed + 3) {
+                // The first argument is a key name; the others take every value in turn.
+                for v in values.indices { out.append(name + (0..<count).map { $0 == 0 ? "k" : values[($0 + v) % values.count] }) }
+            }
+        }
+        return out
+    }
+
+    @Test("every command with too few arguments and extreme numbers: a report, the cut calls counted")
+    func everyCommandSurvives() throws {
+        let table = try CommandTable.embedded()
+        let all = Self.calls(table)
+        var text = "OK\n"
+        for (n, argv) in all.enumerated() { text += Self.line(n, argv) + "\n" }
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("extreme-\(UUID().uuidString).txt").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for startsEmpty in [true, false] {
+            let analyzer = Analyzer(table: table)
+            analyzer.findingsEngine = FindingsEngine(table: table)
+            let result = try analyzer.run(monitor: path, options: .init(startsEmpty: startsEmpty))
+            // Every line is a call or a counted malformed one; none vanished.
+            #expect(result.calls + result.malformedLines + result.unknownCommands.values.reduce(0, +) >= all.count - 1)
+            #expect(result.malformedLines > 0)
+            _ = AnalysisReport.markdown(result)
+        }
+        // The same calls as an AOF (RESP), through the AOF driver.
+        var aof = [UInt8]()
+        for argv in all {
+            aof += Array("*\(argv.count)\r\n".utf8)
+            for a in argv { aof += Array("$\(a.utf8.count)\r\n\(a)\r\n".utf8) }
+        }
+        let aofPath = FileManager.default.temporaryDirectory.appendingPathComponent("extreme-\(UUID().uuidString).aof").path
+        try Data(aof).write(to: URL(fileURLWithPath: aofPath))
+        defer { try? FileManager.default.removeItem(atPath: aofPath) }
+        let analyzer = Analyzer(table: table)
+        analyzer.findingsEngine = FindingsEngine(table: table)
+        let result = try analyzer.run(try AOFInput(path: aofPath))
+        #expect(result.malformedLines > 0)
+        _ = AnalysisReport.markdown(result)
+    }
+
+    @Test("a cut SET is one malformed call naming where it is; the rest is analysed")
+    func cutCallIsCounted() throws {
+        let text = "OK\n" + Self.line(1, ["SET", "user:1:name", "v"]) + "\n" + Self.line(2, ["SET", "user:98:name"]) + "\n"
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cut-\(UUID().uuidString).txt").path
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let result = try Analyzer(table: try CommandTable.embedded()).run(monitor: path, options: .init(startsEmpty: true))
+        #expect(result.calls == 1)
+        #expect(result.malformedLines == 1)
+        #expect(result.firstMalformed.first?.location.hasSuffix(":3") == true)
+        #expect(result.firstMalformed.first?.reason == "SET with 1 arguments (the server takes at least 2)")
+    }
+}
