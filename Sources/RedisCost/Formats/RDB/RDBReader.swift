@@ -69,7 +69,11 @@ public struct RDBReader {
                 }
                 summary.endOffset = c.offset
                 return summary
-            case 0xFE: database = try c.length("a database number")
+            case 0xFE:
+                // rdbLoad refuses a database the server was not configured with.
+                let number = try c.length("a database number")
+                guard number < Keyspace.databaseLimit else { throw c.fail("database \(number), beyond the \(Keyspace.databaseLimit) a server may have", at: at) }
+                database = number
             case 0xFD: expireAt = Int64(try c.littleEndian(UInt32.self, "an expiry in seconds")) * 1000
             case 0xFC: expireAt = try c.milliseconds("an expiry in milliseconds")
             case 0xFB:
