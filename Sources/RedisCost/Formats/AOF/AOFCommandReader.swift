@@ -51,6 +51,11 @@ public struct Argv {
     public func bytes(_ index: Int) -> [UInt8] { Array(self[index]) }
 }
 
+/// The latest Unix second an input's clock may show (an AOF's `#TS:`, which Redis writes
+/// in seconds, aof.c genAofTimestampAnnotationIfNeeded; a capture's `seconds.micro`): the
+/// analysis works in microseconds, which a later one would overflow.
+let latestUnixSecond: Int64 = (Int64.max - 999_999) / 1_000_000
+
 /// Reads RESP commands (`*N\r\n$len\r\n…\r\n`) and `#TS:` annotations from AOF bytes, the
 /// way Redis's loadSingleAppendOnlyFile does, one command at a time.
 public struct AOFCommandReader {
@@ -108,20 +113,28 @@ public struct AOFCommandReader {
 
     public mutating func next(into argv: inout Argv) throws(InputError) -> Item {
         let count = bytes.count
-        guard position < count else { return .end }
-        let start = position
-        let first = bytes[start]
-        if first == UInt8(ascii: "#") {
-            // Annotations are whole lines; an unfinished one at the very end is a truncated tail.
+        // Annotations are whole lines that Redis skips when it loads the file
+        // (loadSingleAppendOnlyFile); a loop, not a call per line: a file of nothing but
+        // annotations must not grow the stack.
+        while position < count, bytes[position] == UInt8(ascii: "#") {
+            let start = position
+            // An unfinished annotation at the very end is a truncated tail.
             guard let end = try lineEnd(from: start, limit: 4096) else { return .truncated(offset: start) }
             position = end + 2
             let ts = Array("#TS:".utf8)
             if end - start > 4, (0..<4).allSatisfy({ bytes[start + $0] == ts[$0] }) {
-                return .timestamp(Int64(try number(start + 4, end, what: "a #TS: timestamp")))
+                let seconds = try number(start + 4, end, what: "a #TS: timestamp")
+                guard seconds <= latestUnixSecond else {
+                    throw fail(start + 4, "expected a #TS: timestamp in Unix seconds, found \(seconds), beyond what a clock in microseconds holds")
+                }
+                return .timestamp(Int64(seconds))
             }
-            return try next(into: &argv)
         }
+        guard position < count else { return .end }
+        let start = position
+        let first = bytes[start]
         guard first == UInt8(ascii: "*") else {
+            if start == 0 { throw fail(0, Self.unrecognised(bytes)) }
             throw fail(start, "expected '*' (a RESP array) or '#' (an annotation), found byte 0x\(String(first, radix: 16))")
         }
         guard let headerEnd = try lineEnd(from: start + 1) else { return .truncated(offset: start) }
@@ -147,5 +160,14 @@ public struct AOFCommandReader {
         commandOffset = start
         position = cursor
         return .command
+    }
+
+    /// What to say of a file that none of the readers recognises: it is read as an AOF
+    /// because it is neither an RDB file nor a capture, so "expected '*'" alone would
+    /// mislead (a damaged RDB magic, a capture whose first line is garbage).
+    static func unrecognised(_ bytes: UnsafeRawBufferPointer) -> String {
+        let head = bytes.prefix(32).prefix { $0 != 10 && $0 != 13 }
+        return "not an AOF, RDB file or MONITOR capture: it starts with \"\(InputError.excerpt(head, limit: 32))\""
+            + " (an AOF starts with '*', an RDB file with \"REDIS\" or \"VALKEY\", a capture with \"<seconds>.<microseconds> [\")"
     }
 }
