@@ -26,26 +26,44 @@ public struct Argv {
         lengths.append(length)
     }
 
-    /// Builds an argv over bytes the caller keeps alive (tests, MONITOR lines).
-    public mutating func set(base: UnsafeRawPointer?, ranges: [(start: Int, length: Int)]) {
-        reset(base: base)
-        for range in ranges { append(start: range.start, length: range.length) }
+    /// An argv over copies of the arguments, valid inside `body` (a SLOWLOG entry, tests).
+    public static func with<R>(_ arguments: [[UInt8]], _ body: (Argv) throws -> R) rethrows -> R {
+        try Copy(bytes: arguments.flatMap { $0 }, ends: arguments.reduce(into: []) { $0.append(($0.last ?? 0) + $1.count) }).with(body)
     }
 
-    /// An argv over copies of the arguments, valid inside `body` (a script call kept until its
-    /// nested calls end, a SLOWLOG entry, tests).
-    public static func with<R>(_ arguments: [[UInt8]], _ body: (Argv) throws -> R) rethrows -> R {
-        var ranges: [(start: Int, length: Int)] = []
-        var at = 0
-        for argument in arguments {
-            ranges.append((at, argument.count))
-            at += argument.count
+    /// The arguments copied out of the buffer they point into, all in one array: a call
+    /// kept after its line is gone (a script call waiting for its nested calls) costs its
+    /// bytes once, not an array per argument.
+    public struct Copy {
+        let bytes: [UInt8]
+        /// Where each argument ends in `bytes`; it starts where the one before ends.
+        let ends: [Int]
+
+        /// An argv over the copy, valid inside `body`.
+        public func with<R>(_ body: (Argv) throws -> R) rethrows -> R {
+            try bytes.withUnsafeBytes { raw in
+                var argv = Argv()
+                argv.reset(base: raw.baseAddress)
+                var start = 0
+                for end in ends {
+                    argv.append(start: start, length: end - start)
+                    start = end
+                }
+                return try body(argv)
+            }
         }
-        return try arguments.flatMap { $0 }.withUnsafeBytes { raw in
-            var argv = Argv()
-            argv.set(base: raw.baseAddress, ranges: ranges)
-            return try body(argv)
+    }
+
+    public func copy() -> Copy {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lengths.reduce(0, +))
+        var ends: [Int] = []
+        ends.reserveCapacity(count)
+        for index in 0..<count {
+            bytes.append(contentsOf: self[index])
+            ends.append(bytes.count)
         }
+        return Copy(bytes: bytes, ends: ends)
     }
 
     public func bytes(_ index: Int) -> [UInt8] { Array(self[index]) }
