@@ -83,8 +83,10 @@ enum Charts {
     /// Elements touched per time bucket, as bars; buckets are chosen so there are at most 30.
     static func costOverTime(_ r: AnalysisResult) -> String {
         guard let first = r.costOverTime.first?.second, let last = r.costOverTime.last?.second, last > first else { return "" }
-        let sizes: [Int64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
-        let bucket = sizes.first { (last - first) / $0 < 30 } ?? 30 * 86400
+        let sizes: [Int64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400, 30 * 86400]
+        // Beyond 30 months (a clock that jumped by ages), a 30th of the span: months made
+        // millions of bars, one label each.
+        let bucket = sizes.first { (last - first) / $0 < 30 } ?? (last - first) / 30 + 1
         let start = first / bucket * bucket
         var bars = [Double](repeating: 0, count: Int((last - start) / bucket) + 1)
         for (second, cost) in r.costOverTime { bars[Int((second - start) / bucket)] += cost }
