@@ -126,7 +126,7 @@ public final class MonitorReader {
             i += 1
         }
         guard digits > 0, i < end, bytes[i] == UInt8(ascii: " ") else { return malformed("expected a database number") }
-        guard database < Keyspace.databaseLimit else { return malformed("database \(database), beyond the \(Keyspace.databaseLimit) a server may have") }
+        guard database < Keyspace.databaseLimit else { return malformed("database \(database), beyond the last a server may have (\(Keyspace.databaseLimit - 1))") }
         i += 1
         // The client runs to the first `] "` (a unix socket path may hold spaces or brackets).
         let clientStart = i

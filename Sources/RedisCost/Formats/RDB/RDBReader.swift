@@ -72,7 +72,7 @@ public struct RDBReader {
             case 0xFE:
                 // rdbLoad refuses a database the server was not configured with.
                 let number = try c.length("a database number")
-                guard number < Keyspace.databaseLimit else { throw c.fail("database \(number), beyond the \(Keyspace.databaseLimit) a server may have", at: at) }
+                guard number < Keyspace.databaseLimit else { throw c.fail("database \(number), beyond the last a server may have (\(Keyspace.databaseLimit - 1))", at: at) }
                 database = number
             case 0xFD: expireAt = Int64(try c.littleEndian(UInt32.self, "an expiry in seconds")) * 1000
             case 0xFC: expireAt = try c.milliseconds("an expiry in milliseconds")
