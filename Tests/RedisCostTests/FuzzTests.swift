@@ -300,6 +300,18 @@ import Testing
         #expect(throws: InputError(file: file.path, offset: 12, detail: "corrupt LZF data in a string value")) { try Fuzz.analyze(file) }
     }
 
+    @Test("a snapshot holding a key twice names the second and a 200-byte excerpt of the name")
+    func duplicateKeys() throws {
+        let name = [UInt8](repeating: UInt8(ascii: "k"), count: 300)
+        let entry: [UInt8] = [0x00, 0x41, 0x2C] + name + [0x01, UInt8(ascii: "v")]
+        let folder = try Fuzz.folder("duplicate")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("x.rdb")
+        try Fuzz.save(Array("REDIS0011".utf8) + entry + entry + [0xFF] + [UInt8](repeating: 0, count: 8), to: file)
+        let detail = "duplicate key \"\(String(repeating: "k", count: 200))…\" in database 0"
+        #expect(throws: InputError(file: file.path, offset: 9 + entry.count, detail: detail)) { try Fuzz.analyze(file) }
+    }
+
     static func read(_ url: URL) throws -> [UInt8] { [UInt8](try Data(contentsOf: url)) }
 }
 

@@ -11,6 +11,8 @@ public struct RDBReader {
         public var encoding: String
         /// Bytes the value takes in the file.
         public var serializedBytes: Int
+        /// Where the key's entry (its type byte) starts in the file.
+        public var offset: Int
     }
 
     public struct Summary: Sendable {
@@ -103,7 +105,7 @@ public struct RDBReader {
                 let size = c.offset - valueStart
                 try nameCursor.string("a key name") { (name) throws(InputError) -> Void in
                     try onKey(Key(database: database, name: name, value: decoded.value, expireAt: expireAt,
-                                  encoding: decoded.encoding, serializedBytes: size))
+                                  encoding: decoded.encoding, serializedBytes: size, offset: at))
                 }
                 summary.keys += 1
                 expireAt = 0
