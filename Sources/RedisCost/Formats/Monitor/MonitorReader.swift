@@ -44,9 +44,10 @@ public final class MonitorReader {
     /// The longest line read as a call: Redis's own limit on one argument
     /// (proto-max-bulk-len, 512 MB); a line beyond it is malformed, not a buffer as large.
     static let maxLine = 512 << 20
-    /// The most arguments of one call: each costs the argv 16 bytes, as much as five times
-    /// the shortest argument's `"" ` in the line, so a line of millions of empty arguments
-    /// would cost gigabytes; no client sends a million arguments in one call.
+    /// The most arguments of one call: each costs the argv 16 bytes, five times the shortest
+    /// argument's `"" ` in the line, and the analysis more (key positions, sizes, the keys of
+    /// the costliest calls), so a line of millions of empty arguments would cost gigabytes.
+    /// A call of more is a malformed line, which the report counts.
     static let maxArguments = 1 << 20
 
     public init(bytes: UnsafeRawBufferPointer, file: String, framing: Framing = .plain) {
