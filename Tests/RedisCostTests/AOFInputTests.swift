@@ -63,9 +63,9 @@ import Testing
         let spans = try commandSpans(data)
         let folder = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var random = SystemRandomNumberGenerator()
+        var random = SeededRandom(seed: FuzzTests.seed)
         var cuts = [1, data.count - 1, spans[10].start + 1, spans[10].end - 2, spans[200].start + 3]
-        for _ in 0..<30 { cuts.append(Int.random(in: 1..<data.count, using: &random)) }
+        for _ in 0..<30 { cuts.append(1 + Int(random.next() % UInt64(data.count - 1))) }
         for cut in cuts {
             let file = folder.appendingPathComponent("cut.aof")
             try data.prefix(cut).write(to: file)
@@ -109,54 +109,37 @@ import Testing
         }
     }
 
-    /// SQLite's habit: real files, mutated at random, must give a result or a clean error.
-    @Test func randomMutationsOfRealFilesNeverCrash() throws {
-        let sources = [incr, packageRoot.appendingPathComponent("Tests/Fixtures/aof-valkey-9.1.2/appendonlydir/appendonly.aof.2.base.aof"),
-                       runFolder("redis-8.2.3").appendingPathComponent("appendonlydir/appendonly.aof.2.incr.aof")]
+    @Test("a FIFO, named or listed in a manifest, is a one-line error, never an open that waits for a writer")
+    func onlyRegularFilesAreRead() throws {
         let folder = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var rng = SeededRandom(seed: 42)
-        var outcomes = (results: 0, errors: 0)
-        for round in 0..<240 {
-            var bytes = [UInt8](try Data(contentsOf: sources[round % sources.count]))
-            let edits = 1 + Int(rng.next() % 8)
-            for _ in 0..<edits {
-                let at = Int(rng.next() % UInt64(bytes.count))
-                switch rng.next() % 4 {
-                case 0: bytes[at] = UInt8(truncatingIfNeeded: rng.next())
-                case 1: bytes.removeSubrange(at..<min(bytes.count, at + Int(rng.next() % 64)))
-                case 2: bytes.insert(contentsOf: Array("\r\n*9\r\n$".utf8), at: at)
-                default: bytes = Array(bytes.prefix(at + 1))
-                }
-            }
-            let file = folder.appendingPathComponent("mutated.aof")
-            try Data(bytes).write(to: file)
-            do {
-                let analyzer = Analyzer(table: try CommandTable.embedded())
-                let result = try analyzer.run(try AOFInput(path: file.path))
-                _ = AnalysisReport.markdown(result)
-                _ = AnalysisReport.json(result)
-                outcomes.results += 1
-            } catch let error as InputError {
-                #expect(error.file == file.path)
-                #expect(!error.description.contains("\n"))
-                outcomes.errors += 1
-            }
-        }
-        #expect(outcomes.results + outcomes.errors == 240)
-        #expect(outcomes.errors > 0)
+        let fifo = folder.appendingPathComponent("appendonly.aof.1.incr.aof")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        #expect(InputKind.detect(fifo.path) == .aofOrRDB)
+        #expect(throws: InputError(file: fifo.path, offset: 0, detail: "a FIFO, not a regular file")) { _ = try AOFInput(path: fifo.path) }
+        try Data("file appendonly.aof.1.incr.aof seq 1 type i\n".utf8).write(to: folder.appendingPathComponent("appendonly.aof.manifest"))
+        #expect(throws: InputError(file: fifo.path, offset: 0, detail: "a FIFO, not a regular file")) { _ = try AOFInput(path: folder.path) }
+        #expect(throws: InputError(file: "/dev/zero", offset: 0, detail: "a character device, not a regular file")) { _ = try AOFInput(path: "/dev/zero") }
     }
-}
 
-/// A small deterministic generator (SplitMix64) so a failing mutation can be reproduced.
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
+    @Test("a manifest listing a file twice, a manifest line longer than Redis reads, a long missing name: one short line each")
+    func hostileManifests() throws {
+        let folder = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("*1\r\n$4\r\nPING\r\n".utf8).write(to: folder.appendingPathComponent("a.aof"))
+        let manifest = folder.appendingPathComponent("appendonly.aof.manifest")
+        try Data("file a.aof seq 1 type i\nfile a.aof seq 1 type i\nfile a.aof seq 1 type i\n".utf8).write(to: manifest)
+        #expect(throws: InputError(file: manifest.path, offset: 24, detail: "line 2 lists a.aof again (line 1 did): a manifest names each file once")) {
+            _ = try AOFInput(path: folder.path)
+        }
+        try Data(("file " + String(repeating: "x", count: 50 << 20) + " seq 1 type i\n").utf8).write(to: manifest)
+        #expect(throws: InputError(file: manifest.path, offset: 0, detail: "line 1 is longer than the 1024 bytes Redis reads of a manifest line")) {
+            _ = try AOFInput(path: folder.path)
+        }
+        let name = String(repeating: "n", count: 1000)
+        try Data("file \(name) seq 1 type i\n".utf8).write(to: manifest)
+        #expect(throws: InputError(file: manifest.path, offset: 0, detail: "the manifest lists \(name.prefix(200))…, which is missing")) {
+            _ = try AOFInput(path: folder.path)
+        }
     }
 }

@@ -48,7 +48,8 @@ import Testing
         }
         // The same calls as an AOF (RESP), through the AOF driver.
         var aof = [UInt8]()
-        for argv in all {
+        // SELECT is the AOF's own framing: a damaged one is an input error at its offset.
+        for argv in all where argv[0] != "SELECT" {
             aof += Array("*\(argv.count)\r\n".utf8)
             for a in argv { aof += Array("$\(a.utf8.count)\r\n\(a)\r\n".utf8) }
         }

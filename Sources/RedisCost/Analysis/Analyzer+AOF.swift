@@ -51,7 +51,7 @@ extension Analyzer {
                     }
                 case .command:
                     record.commands += 1
-                    handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset)
+                    try handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset)
                     if reader.position - lastReport > 4 << 20 {
                         // Pages already read are not needed again: give them back, so the
                         // mapping of a many-gigabyte file does not grow the resident set.
@@ -77,10 +77,14 @@ extension Analyzer {
     }
 
 
-    func handle(_ argv: Argv, role: AOFInput.Role, file: String, offset: Int) {
+    func handle(_ argv: Argv, role: AOFInput.Role, file: String, offset: Int) throws(InputError) {
         // The AOF's own framing: database switches and transaction brackets are not calls.
         if argv.equalsToken(0, "SELECT") {
-            if let db = argv.int(1) { replayer.database = Int(db) }
+            // The server writes a SELECT only for a database it has: another is no AOF it wrote.
+            guard argv.count == 2, let db = argv.int(1).flatMap(Keyspace.databaseNumber) else {
+                throw InputError(file: file, offset: offset, detail: "expected SELECT and a database number from 0 to \(Keyspace.databaseLimit - 1)")
+            }
+            replayer.database = db
             return
         }
         if argv.equalsToken(0, "MULTI") { inTransaction = true; return }

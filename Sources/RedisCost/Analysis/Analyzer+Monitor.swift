@@ -25,8 +25,11 @@ extension Analyzer {
         } catch {
             throw InputError(file: path, offset: 0, detail: error.detail)
         }
+        // redis-cli writes whole lines, but a capture stopped with ^C ends where its output
+        // buffer did, anywhere in a line: the lines read are those with their line end.
+        let complete = file.bytes.lastIndex(of: 10).map { $0 + 1 } ?? 0
         var lastRelease = 0
-        session.consume(file.bytes, framing: .plain) { position in
+        session.consume(UnsafeRawBufferPointer(rebasing: file.bytes[..<complete]), framing: .plain) { position in
             // Lines already analysed go back to the kernel: the resident set stays the model's.
             if position - lastRelease > 4 << 20 {
                 file.release(upTo: position)
@@ -34,6 +37,7 @@ extension Analyzer {
                 progress?(position, file.bytes.count)
             }
         }
+        if complete < file.bytes.count { session.cutOff(bytes: file.bytes.count - complete) }
         return session.finish()
     }
 

@@ -143,7 +143,7 @@ public final class Analyzer {
                 return
             }
             guard let id = keyspace.createUnique(key.name, in: key.database, value: key.value) else {
-                throw InputError(file: path, offset: 0, detail: "duplicate key \"\(KeyText.display(Array(key.name)))\" in database \(key.database)")
+                throw InputError(file: path, offset: key.offset, detail: "duplicate key \"\(InputError.excerpt(key.name))\" in database \(key.database)")
             }
             if key.expireAt != 0 {
                 keyspace.setExpireAt(id, key.expireAt)

@@ -7,7 +7,7 @@ import Foundation
 public final class MonitorSession {
     /// A script call waiting for its nested calls to end.
     struct PendingScript {
-        var argv: [[UInt8]]
+        var argv: Argv.Copy
         var index: Int
         var line: MonitorReader.MonitorLine
         var client: Int
@@ -42,6 +42,8 @@ public final class MonitorSession {
     private var lastClient: (hash: UInt64, index: Int) = (0, -1)
     private var pending: PendingScript?
     private var previous: PreviousCall?
+    /// The latest timestamp seen, from which the next gap is measured.
+    private var clock: Int64?
     private var slowest = SlowestCalls(limit: 25)
 
     /// Calls analysed so far (lines the `ownCall` filter kept).
@@ -96,7 +98,7 @@ public final class MonitorSession {
             case .end: break loop
             case .skipped: continue
             case .malformed(let line, let reason):
-                analyzer.countMalformed(at: "\(fileName):\(line)", reason)
+                countMalformed(line: line, reason: reason)
             case .call(let line):
                 if let ownCall, ownCall(line, reader.client(of: line), argv) { continue }
                 captureSink?(UnsafeRawBufferPointer(rebasing: bytes[line.lineStart..<line.lineEnd]))
@@ -112,6 +114,17 @@ public final class MonitorSession {
         }
     }
 
+    private func countMalformed(line: Int, reason: String) {
+        analyzer.countMalformed(at: "\(fileName):\(line)", reason)
+    }
+
+    /// Notes the `bytes` of a last line that the capture cut off before its line end, which
+    /// are not read: cut between two arguments, they would read as a call with fewer arguments.
+    func cutOff(bytes: Int) {
+        segment.bytes += bytes
+        countMalformed(line: (reader?.lineNumber ?? 0) + 1, reason: "the capture ends inside this line (cut off before its line end)")
+    }
+
     private func analyze(_ line: MonitorReader.MonitorLine, reader: MonitorReader, chunk: UnsafeRawBufferPointer) {
         let analyzer = self.analyzer
         calls += 1
@@ -122,13 +135,17 @@ public final class MonitorSession {
         analyzer.result.firstTime = analyzer.result.firstTime ?? seconds
         analyzer.result.lastTime = seconds
         analyzer.replayer.database = line.database
-        // The gap since the previous line bounds how long that call took. A script's calls run
-        // inside its EVAL/FCALL: the script's time runs from its line to the first line after
-        // its calls, and is the script's.
+        // The gap since the previous line bounds how long that call took. It is measured
+        // from the latest time seen: after a clock step back, the calls until it catches
+        // up have no gap, and the gaps of a capture add up to its span at most (a capture
+        // whose clock jumped back and forth by ages overflowed their sum). A script's calls
+        // run inside its EVAL/FCALL: the script's time runs from its line to the first line
+        // after its calls, and is the script's.
+        let latest = clock ?? line.microseconds
+        if !line.isScript { clock = max(latest, line.microseconds) }
         if !line.isScript, let prev = previous {
-            let gap = max(0, line.microseconds - prev.line.microseconds)
-            // Saturating: a clock that jumps back and forth (a broken or hostile server) would
-            // otherwise add up past 64 bits.
+            let gap = max(0, line.microseconds - latest)
+            // Saturating all the same: a live session may run for years of a hostile clock.
             let (sum, overflow) = analyzer.commandStats[prev.index].observedMicroseconds.addingReportingOverflow(gap)
             analyzer.commandStats[prev.index].observedMicroseconds = overflow ? .max : sum
             analyzer.commandStats[prev.index].maxObservedMicroseconds = max(analyzer.commandStats[prev.index].maxObservedMicroseconds, gap)
@@ -178,7 +195,7 @@ public final class MonitorSession {
         analyzer.inTransaction = clientStates[clientIndex].inTransaction
         let role = roles[index]
         if role == .script {
-            pending = PendingScript(argv: (0..<argv.count).map { argv.bytes($0) }, index: index, line: line, client: clientIndex)
+            pending = PendingScript(argv: argv.copy(), index: index, line: line, client: clientIndex)
             analyzer.result.scripts += 1
             return
         }
@@ -237,7 +254,7 @@ public final class MonitorSession {
     private func finishScript() {
         guard let script = pending else { return }
         pending = nil
-        Argv.with(script.argv) { copy in
+        script.argv.with { copy in
             let positions = analyzer.table.keyPositions(of: script.index, in: copy)
             let saved = analyzer.replayer.database
             analyzer.replayer.database = script.line.database

@@ -1,5 +1,3 @@
-import Foundation
-
 /// What a path holds, decided from its content: a MONITOR capture, or the AOF/RDB family
 /// (an appendonlydir, a manifest, an AOF with or without an RDB preamble, an .rdb), which
 /// `AOFInput` tells apart.
@@ -11,11 +9,8 @@ public enum InputKind: Sendable, Equatable {
     /// an idle server is only "OK", or nothing at all: a capture of 0 calls, not an error
     /// (an empty file named `.aof` is an AOF of 0 commands, as Redis makes for a new incr file).
     public static func detect(_ path: String) -> InputKind {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue,
-              let handle = FileHandle(forReadingAtPath: path) else { return .aofOrRDB }
-        defer { try? handle.close() }
-        let head = [UInt8]((try? handle.read(upToCount: 64)) ?? Data())
+        // A directory, a missing file, a FIFO or a device: AOFInput says what is wrong with it.
+        guard let head = try? MappedFile.head(of: path, count: 64) else { return .aofOrRDB }
         var rest = head[...]
         if rest.starts(with: Array("OK".utf8)) {
             rest = rest.dropFirst(2)

@@ -20,8 +20,9 @@ public final class Keyspace {
     static let emptySlot: UInt64 = .max
     static let deletedSlot: UInt64 = .max - 1
 
+    /// An empty database has no slots: one that SWAPDB or a flush leaves empty costs nothing.
     struct Database {
-        var slots: [UInt64] = [UInt64](repeating: Keyspace.emptySlot, count: 16)
+        var slots: [UInt64] = []
         var used = 0
         var tombstones = 0
         var count = 0
@@ -36,7 +37,23 @@ public final class Keyspace {
     private var freeRecords: [Int32] = []
     static let nameChunkSize = 1 << 20  // offsets are 20 bits
     private var nameChunks: [[UInt8]] = []
+    /// Databases by number: the low numbers in an array (a server has 16 by default and a
+    /// `databases` setting of thousands at most in practice), the others in a dictionary,
+    /// so that `SELECT 2000000000` costs one entry, not two billion.
     private var databases: [Database] = []
+    private var sparseDatabases: [Int: Database] = [:]
+    static let denseDatabases = 1024
+    public private(set) var totalKeyCount = 0
+
+    /// Database numbers run from 0 to `databases` - 1, whose largest setting is INT_MAX
+    /// (config.c); SELECT, MOVE, COPY … DB and SWAPDB refuse the others ("DB index is out
+    /// of range"), and an RDB file with a larger one does not load.
+    public static let databaseLimit = Int(Int32.max)
+
+    /// `number` as a database number, or nil when no server has that database.
+    public static func databaseNumber(_ number: Int64) -> Int? {
+        number >= 0 && number < Int64(databaseLimit) ? Int(number) : nil
+    }
     /// Absolute expiry in Unix milliseconds of the keys that have one (most have none).
     private var expiries: [Int32: Int64] = [:]
     /// Bytes of names that belong to deleted or renamed keys.
@@ -113,20 +130,54 @@ public final class Keyspace {
     // MARK: - lookup
 
     public func find(_ key: UnsafeRawBufferPointer, in db: Int) -> Int32? {
-        guard db >= 0, db < databases.count, databases[db].count > 0 else { return nil }
+        if db >= 0, db < databases.count {
+            guard databases[db].count > 0 else { return nil }
+            return databases[db].slots.withUnsafeBufferPointer { probe($0, key) }
+        }
+        guard let database = sparseDatabases[db], database.count > 0 else { return nil }
+        return database.slots.withUnsafeBufferPointer { probe($0, key) }
+    }
+
+    /// The record id of `key` in a database's index, or nil.
+    @inline(__always)
+    private func probe(_ slots: UnsafeBufferPointer<UInt64>, _ key: UnsafeRawBufferPointer) -> Int32? {
         let tag = UInt64(truncatingIfNeeded: elementHash(key) >> 32)
-        return databases[db].slots.withUnsafeBufferPointer { slots in
-            let mask = slots.count - 1
-            var slot = Int(tag) & mask
-            while true {
-                let entry = slots[slot]
-                if entry == Self.emptySlot { return nil }
-                if entry >> 32 == tag, entry != Self.deletedSlot {
-                    let id = Int32(truncatingIfNeeded: entry)
-                    if nameEquals(id, key) { return id }
-                }
-                slot = (slot + 1) & mask
+        let mask = slots.count - 1
+        var slot = Int(tag) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == Self.emptySlot { return nil }
+            if entry >> 32 == tag, entry != Self.deletedSlot {
+                let id = Int32(truncatingIfNeeded: entry)
+                if nameEquals(id, key) { return id }
             }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Database `db`, if it has an entry.
+    private func database(_ db: Int) -> Database? {
+        if db >= 0, db < Self.denseDatabases { return db < databases.count ? databases[db] : nil }
+        return sparseDatabases[db]
+    }
+
+    /// Edits database `db` in place (its slots stay uniquely referenced), creating it.
+    @inline(__always)
+    private func withDatabase<R>(_ db: Int, _ body: (inout Database) -> R) -> R {
+        if db >= 0, db < Self.denseDatabases {
+            if db >= databases.count { databases.append(contentsOf: repeatElement(Database(), count: db + 1 - databases.count)) }
+            return body(&databases[db])
+        }
+        return body(&sparseDatabases[db, default: Database()])
+    }
+
+    /// Replaces database `db`; nil empties it.
+    private func setDatabase(_ db: Int, _ database: Database?) {
+        if db >= 0, db < Self.denseDatabases {
+            guard database != nil || db < databases.count else { return }
+            withDatabase(db) { $0 = database ?? Database() }
+        } else {
+            sparseDatabases[db] = database
         }
     }
 
@@ -187,42 +238,26 @@ public final class Keyspace {
         key.withUnsafeBytes { create($0, in: db, value: value) }
     }
 
-    /// Creates a key unless the database has it already (a snapshot must not repeat a key):
-    /// one probe does both.
+    /// Creates a key unless the database has it already (a snapshot must not repeat a key).
     public func createUnique(_ key: UnsafeRawBufferPointer, in db: Int, value: KeyValue) -> Int32? {
-        if db < databases.count, databases[db].count > 0 {
-            let tag = UInt64(truncatingIfNeeded: elementHash(key) >> 32)
-            let found: Bool = databases[db].slots.withUnsafeBufferPointer { slots in
-                let mask = slots.count - 1
-                var slot = Int(tag) & mask
-                while true {
-                    let entry = slots[slot]
-                    if entry == Self.emptySlot { return false }
-                    if entry >> 32 == tag, entry != Self.deletedSlot, nameEquals(Int32(truncatingIfNeeded: entry), key) { return true }
-                    slot = (slot + 1) & mask
-                }
-            }
-            if found { return nil }
-        }
-        return create(key, in: db, value: value)
+        find(key, in: db) == nil ? create(key, in: db, value: value) : nil
     }
 
     private func insert(_ id: Int32, hash: UInt64, in db: Int) {
-        while databases.count <= db { databases.append(Database()) }
-        var database = databases[db]
-        databases[db] = Database(slots: [])  // keep the slots array uniquely referenced while editing
-        if (database.used + 1) * 10 > database.slots.count * 7 { rehash(&database) }
-        let mask = database.slots.count - 1
-        let tag = hash >> 32
-        var slot = Int(tag) & mask
-        while database.slots[slot] < Self.deletedSlot { slot = (slot + 1) & mask }
-        if database.slots[slot] == Self.emptySlot { database.used += 1 } else { database.tombstones -= 1 }
-        database.slots[slot] = tag << 32 | UInt64(UInt32(bitPattern: id))
-        database.count += 1
-        databases[db] = database
+        withDatabase(db) { database in
+            if (database.used + 1) * 10 > database.slots.count * 7 { Self.rehash(&database) }
+            let mask = database.slots.count - 1
+            let tag = hash >> 32
+            var slot = Int(tag) & mask
+            while database.slots[slot] < Self.deletedSlot { slot = (slot + 1) & mask }
+            if database.slots[slot] == Self.emptySlot { database.used += 1 } else { database.tombstones -= 1 }
+            database.slots[slot] = tag << 32 | UInt64(UInt32(bitPattern: id))
+            database.count += 1
+        }
+        totalKeyCount += 1
     }
 
-    private func rehash(_ database: inout Database) {
+    private static func rehash(_ database: inout Database) {
         let live = database.count
         var capacity = 16
         while capacity * 7 < (live + 1) * 20 { capacity *= 2 }
@@ -240,23 +275,24 @@ public final class Keyspace {
 
     /// Removes a key from its database's index; the record id may be reused.
     public func delete(_ id: Int32, in db: Int) {
-        guard db < databases.count else { return }
+        guard let existing = database(db), !existing.slots.isEmpty else { return }
         let tag = elementHash(name(of: id)) >> 32
         let wanted = tag << 32 | UInt64(UInt32(bitPattern: id))
-        var database = databases[db]
-        databases[db] = Database(slots: [])
-        let mask = database.slots.count - 1
-        var slot = Int(tag) & mask
-        while database.slots[slot] != Self.emptySlot {
-            if database.slots[slot] == wanted {
-                database.slots[slot] = Self.deletedSlot
-                database.tombstones += 1
-                database.count -= 1
-                break
+        let removed = withDatabase(db) { database -> Bool in
+            let mask = database.slots.count - 1
+            var slot = Int(tag) & mask
+            while database.slots[slot] != Self.emptySlot {
+                if database.slots[slot] == wanted {
+                    database.slots[slot] = Self.deletedSlot
+                    database.tombstones += 1
+                    database.count -= 1
+                    return true
+                }
+                slot = (slot + 1) & mask
             }
-            slot = (slot + 1) & mask
+            return false
         }
-        databases[db] = database
+        if removed { totalKeyCount -= 1 }
         deadNameBytes += Int(records[Int(id)].nameLength)
         records[Int(id)].live = false
         records[Int(id)].value = .placeholder
@@ -276,8 +312,8 @@ public final class Keyspace {
     }
 
     public func flush(_ db: Int) {
-        guard db < databases.count else { return }
-        for entry in databases[db].slots where entry < Self.deletedSlot {
+        guard let database = database(db) else { return }
+        for entry in database.slots where entry < Self.deletedSlot {
             let id = Int32(truncatingIfNeeded: entry)
             deadNameBytes += Int(records[Int(id)].nameLength)
             records[Int(id)].live = false
@@ -285,7 +321,8 @@ public final class Keyspace {
             expiries.removeValue(forKey: id)
             freeRecords.append(id)
         }
-        databases[db] = Database()
+        totalKeyCount -= database.count
+        setDatabase(db, nil)
     }
 
     public func flushAll() {
@@ -294,14 +331,16 @@ public final class Keyspace {
         freeRecords = []
         nameChunks = []
         databases = []
+        sparseDatabases = [:]
+        totalKeyCount = 0
         expiries = [:]
         deadNameBytes = 0
     }
 
     public func swap(_ a: Int, _ b: Int) {
-        guard a >= 0, b >= 0 else { return }
-        while databases.count <= max(a, b) { databases.append(Database()) }
-        databases.swapAt(a, b)
+        let first = database(a)
+        setDatabase(a, database(b))
+        setDatabase(b, first)
     }
 
     private func compactNames() {
@@ -319,23 +358,23 @@ public final class Keyspace {
 
     // MARK: - reading the whole data set
 
-    public var databaseNumbers: [Int] { databases.indices.filter { databases[$0].count > 0 } }
+    public var databaseNumbers: [Int] {
+        databases.indices.filter { databases[$0].count > 0 } + sparseDatabases.filter { $0.value.count > 0 }.keys.sorted()
+    }
 
     @inline(__always)
-    public func keyCount(in db: Int) -> Int { db >= 0 && db < databases.count ? databases[db].count : 0 }
-
-    public var totalKeyCount: Int { databases.reduce(0) { $0 + $1.count } }
+    public func keyCount(in db: Int) -> Int { database(db)?.count ?? 0 }
 
     /// Visits the keys of one database without building a list of them.
     public func forEachKey(in db: Int, _ body: (Int32) -> Void) {
-        guard db < databases.count else { return }
-        for entry in databases[db].slots where entry < Self.deletedSlot { body(Int32(truncatingIfNeeded: entry)) }
+        guard let database = database(db) else { return }
+        for entry in database.slots where entry < Self.deletedSlot { body(Int32(truncatingIfNeeded: entry)) }
     }
 
     /// Record ids of the keys of one database.
     public func keys(in db: Int) -> [Int32] {
-        guard db < databases.count else { return [] }
-        return databases[db].slots.filter { $0 < Self.deletedSlot }.map { Int32(truncatingIfNeeded: $0) }
+        guard let database = database(db) else { return [] }
+        return database.slots.filter { $0 < Self.deletedSlot }.map { Int32(truncatingIfNeeded: $0) }
     }
 
     /// Approximate bytes the model holds, for the report.
@@ -343,6 +382,7 @@ public final class Keyspace {
         var total = nameChunks.reduce(0) { $0 + $1.capacity } + recordChunks.count * (1 << Self.chunkBits) * MemoryLayout<Record>.stride
         total += expiries.capacity * 17
         for database in databases { total += database.slots.capacity * 8 }
+        for database in sparseDatabases.values { total += database.slots.capacity * 8 }
         for i in 0..<recordCount where records[i].live { total += records[i].value.heapBytes }
         return total
     }

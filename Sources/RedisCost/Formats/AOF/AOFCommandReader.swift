@@ -26,30 +26,53 @@ public struct Argv {
         lengths.append(length)
     }
 
-    /// Builds an argv over bytes the caller keeps alive (tests, MONITOR lines).
-    public mutating func set(base: UnsafeRawPointer?, ranges: [(start: Int, length: Int)]) {
-        reset(base: base)
-        for range in ranges { append(start: range.start, length: range.length) }
+    /// An argv over copies of the arguments, valid inside `body` (a SLOWLOG entry, tests).
+    public static func with<R>(_ arguments: [[UInt8]], _ body: (Argv) throws -> R) rethrows -> R {
+        try Copy(bytes: arguments.flatMap { $0 }, ends: arguments.reduce(into: []) { $0.append(($0.last ?? 0) + $1.count) }).with(body)
     }
 
-    /// An argv over copies of the arguments, valid inside `body` (a script call kept until its
-    /// nested calls end, a SLOWLOG entry, tests).
-    public static func with<R>(_ arguments: [[UInt8]], _ body: (Argv) throws -> R) rethrows -> R {
-        var ranges: [(start: Int, length: Int)] = []
-        var at = 0
-        for argument in arguments {
-            ranges.append((at, argument.count))
-            at += argument.count
+    /// The arguments copied out of the buffer they point into, all in one array: a call
+    /// kept after its line is gone (a script call waiting for its nested calls) costs its
+    /// bytes once, not an array per argument.
+    public struct Copy {
+        let bytes: [UInt8]
+        /// Where each argument ends in `bytes`; it starts where the one before ends.
+        let ends: [Int]
+
+        /// An argv over the copy, valid inside `body`.
+        public func with<R>(_ body: (Argv) throws -> R) rethrows -> R {
+            try bytes.withUnsafeBytes { raw in
+                var argv = Argv()
+                argv.reset(base: raw.baseAddress)
+                var start = 0
+                for end in ends {
+                    argv.append(start: start, length: end - start)
+                    start = end
+                }
+                return try body(argv)
+            }
         }
-        return try arguments.flatMap { $0 }.withUnsafeBytes { raw in
-            var argv = Argv()
-            argv.set(base: raw.baseAddress, ranges: ranges)
-            return try body(argv)
+    }
+
+    public func copy() -> Copy {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lengths.reduce(0, +))
+        var ends: [Int] = []
+        ends.reserveCapacity(count)
+        for index in 0..<count {
+            bytes.append(contentsOf: self[index])
+            ends.append(bytes.count)
         }
+        return Copy(bytes: bytes, ends: ends)
     }
 
     public func bytes(_ index: Int) -> [UInt8] { Array(self[index]) }
 }
+
+/// The latest Unix second an input's clock may show (an AOF's `#TS:`, which Redis writes
+/// in seconds, aof.c genAofTimestampAnnotationIfNeeded; a capture's `seconds.micro`): the
+/// analysis works in microseconds, which a later one would overflow.
+let latestUnixSecond: Int64 = (Int64.max - 999_999) / 1_000_000
 
 /// Reads RESP commands (`*N\r\n$len\r\n…\r\n`) and `#TS:` annotations from AOF bytes, the
 /// way Redis's loadSingleAppendOnlyFile does, one command at a time.
@@ -108,20 +131,28 @@ public struct AOFCommandReader {
 
     public mutating func next(into argv: inout Argv) throws(InputError) -> Item {
         let count = bytes.count
-        guard position < count else { return .end }
-        let start = position
-        let first = bytes[start]
-        if first == UInt8(ascii: "#") {
-            // Annotations are whole lines; an unfinished one at the very end is a truncated tail.
+        // Annotations are whole lines that Redis skips when it loads the file
+        // (loadSingleAppendOnlyFile); a loop, not a call per line: a file of nothing but
+        // annotations must not grow the stack.
+        while position < count, bytes[position] == UInt8(ascii: "#") {
+            let start = position
+            // An unfinished annotation at the very end is a truncated tail.
             guard let end = try lineEnd(from: start, limit: 4096) else { return .truncated(offset: start) }
             position = end + 2
             let ts = Array("#TS:".utf8)
             if end - start > 4, (0..<4).allSatisfy({ bytes[start + $0] == ts[$0] }) {
-                return .timestamp(Int64(try number(start + 4, end, what: "a #TS: timestamp")))
+                let seconds = try number(start + 4, end, what: "a #TS: timestamp")
+                guard seconds <= latestUnixSecond else {
+                    throw fail(start + 4, "expected a #TS: timestamp in Unix seconds, found \(seconds), beyond what a clock in microseconds holds")
+                }
+                return .timestamp(Int64(seconds))
             }
-            return try next(into: &argv)
         }
+        guard position < count else { return .end }
+        let start = position
+        let first = bytes[start]
         guard first == UInt8(ascii: "*") else {
+            if start == 0 { throw fail(0, Self.unrecognised(bytes)) }
             throw fail(start, "expected '*' (a RESP array) or '#' (an annotation), found byte 0x\(String(first, radix: 16))")
         }
         guard let headerEnd = try lineEnd(from: start + 1) else { return .truncated(offset: start) }
@@ -147,5 +178,14 @@ public struct AOFCommandReader {
         commandOffset = start
         position = cursor
         return .command
+    }
+
+    /// What to say of a file that none of the readers recognises: it is read as an AOF
+    /// because it is neither an RDB file nor a capture, so "expected '*'" alone would
+    /// mislead (a damaged RDB magic, a capture whose first line is garbage).
+    static func unrecognised(_ bytes: UnsafeRawBufferPointer) -> String {
+        let head = bytes.prefix(32).prefix { $0 != 10 && $0 != 13 }
+        return "not an AOF, RDB file or MONITOR capture: it starts with \"\(InputError.excerpt(head, limit: 32))\""
+            + " (an AOF starts with '*', an RDB file with \"REDIS\" or \"VALKEY\", a capture with \"<seconds>.<microseconds> [\")"
     }
 }

@@ -62,19 +62,19 @@ public struct AOFInput: Sendable {
     }
 
     static func fromManifest(_ path: String) throws(InputError) -> (String, [Segment]) {
-        let text: String
+        let file: MappedFile
         do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
+            file = try MappedFile(path: path)
         } catch {
-            throw InputError(file: path, offset: 0, detail: "cannot read the manifest: \(error.localizedDescription)")
+            throw InputError(file: path, offset: 0, detail: "cannot read the manifest: \(error.detail)")
         }
-        let manifest = try AOFManifest(text: text, path: path)
+        let manifest = try AOFManifest(bytes: file.bytes, path: path)
         let directory = (path as NSString).deletingLastPathComponent
         var segments: [Segment] = []
         for entry in manifest.loadOrder {
             let file = (directory as NSString).appendingPathComponent(entry.name)
             guard FileManager.default.fileExists(atPath: file) else {
-                throw InputError(file: path, offset: 0, detail: "the manifest lists \(entry.name), which is missing")
+                throw InputError(file: path, offset: entry.offset, detail: "the manifest lists \(InputError.excerpt(entry.name.utf8)), which is missing")
             }
             segments.append(Segment(path: file, role: entry.type == .base ? .base : .incremental, format: try Self.format(of: file)))
         }
@@ -83,11 +83,12 @@ public struct AOFInput: Sendable {
 
     /// RDB files start with "REDIS" and a four-digit version, Valkey 9's with "VALKEY".
     static func format(of path: String) throws(InputError) -> Format {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw InputError(file: path, offset: 0, detail: "cannot open")
+        let head: [UInt8]
+        do {
+            head = try MappedFile.head(of: path, count: 9)
+        } catch {
+            throw InputError(file: path, offset: 0, detail: error.detail)
         }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 9)) ?? Data()
         if head.starts(with: Array("REDIS".utf8)) || head.starts(with: Array("VALKEY".utf8)) { return .rdb }
         return .aof
     }

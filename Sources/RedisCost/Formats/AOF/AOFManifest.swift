@@ -10,6 +10,8 @@ public struct AOFManifest: Sendable, Equatable {
         public var name: String
         public var sequence: Int
         public var type: FileType
+        /// Where its line starts in the manifest, for messages.
+        public var offset: Int
     }
 
     public var entries: [Entry]
@@ -20,14 +22,32 @@ public struct AOFManifest: Sendable, Equatable {
         entries.filter { $0.type == .base } + entries.filter { $0.type == .incremental }.sorted { $0.sequence < $1.sequence }
     }
 
+    /// Redis reads a manifest line into a buffer of this size and refuses a longer line
+    /// (aof.c, MANIFEST_MAX_LINE): a line that long is no manifest Redis wrote.
+    static let maxLine = 1024
+
     public init(text: String, path: String) throws(InputError) {
+        self = try withBytes(Array(text.utf8)) { (raw) throws(InputError) -> AOFManifest in try AOFManifest(bytes: raw, path: path) }
+    }
+
+    /// Reads the lines as Redis does (aof.c, aofLoadManifestFromFile), from the bytes: a
+    /// file of any size costs its entries, never a copy of itself.
+    public init(bytes: UnsafeRawBufferPointer, path: String) throws(InputError) {
         var entries: [Entry] = []
+        var lineOfName: [String: Int] = [:]
         var offset = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            defer { offset += rawLine.utf8.count + 1 }
-            let line = rawLine.hasSuffix("\r") ? rawLine.dropLast() : rawLine
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let words = Self.split(String(line))
+        var lineNumber = 0
+        while offset < bytes.count {
+            lineNumber += 1
+            let end = bytes[offset...].firstIndex(of: 10) ?? bytes.count
+            defer { offset = end + 1 }
+            guard end - offset <= Self.maxLine else {
+                throw InputError(file: path, offset: offset, detail: "line \(lineNumber) is longer than the \(Self.maxLine) bytes Redis reads of a manifest line")
+            }
+            var line = UnsafeRawBufferPointer(rebasing: bytes[offset..<end])
+            if line.last == 13 { line = UnsafeRawBufferPointer(rebasing: line.dropLast()) }
+            if line.isEmpty || line.first == UInt8(ascii: "#") { continue }
+            let words = Self.split(String(decoding: line, as: UTF8.self))
             var fields: [String: String] = [:]
             var i = 0
             while i + 1 < words.count {
@@ -36,12 +56,18 @@ public struct AOFManifest: Sendable, Equatable {
             }
             guard let name = fields["file"], let seqText = fields["seq"], let sequence = Int(seqText),
                   let typeText = fields["type"], let type = FileType(rawValue: typeText) else {
-                throw InputError(file: path, offset: offset, detail: "expected \"file NAME seq N type b|h|i\", found \"\(line.prefix(80))\"")
+                throw InputError(file: path, offset: offset, detail: "expected \"file NAME seq N type b|h|i\", found \"\(InputError.excerpt(line, limit: 80))\"")
             }
             guard !name.contains("/") else {
-                throw InputError(file: path, offset: offset, detail: "a manifest file name may not contain '/': \(name)")
+                throw InputError(file: path, offset: offset, detail: "a manifest file name may not contain '/': \(InputError.excerpt(name.utf8))")
             }
-            entries.append(Entry(name: name, sequence: sequence, type: type))
+            // Redis refuses incr files out of sequence ("Found a non-monotonic sequence
+            // number") and a second base; a name listed twice would be loaded twice.
+            if let first = lineOfName[name] {
+                throw InputError(file: path, offset: offset, detail: "line \(lineNumber) lists \(InputError.excerpt(name.utf8)) again (line \(first) did): a manifest names each file once")
+            }
+            lineOfName[name] = lineNumber
+            entries.append(Entry(name: name, sequence: sequence, type: type, offset: offset))
         }
         guard entries.contains(where: { $0.type != .history }) else {
             throw InputError(file: path, offset: 0, detail: "the manifest lists no base or incr file")
@@ -91,5 +117,18 @@ public struct InputError: Error, CustomStringConvertible, Equatable {
         self.offset = offset
         self.detail = detail
     }
-    public var description: String { "\(file): at byte \(offset): \(detail)" }
+    public var description: String { "\(Self.shown(file)): at byte \(offset): \(detail)" }
+
+    /// At most `limit` bytes of a name or of a file's content, for a message: control bytes
+    /// escaped so that it stays one line, "…" where it is cut (a manifest once echoed a
+    /// 50 MB file name whole).
+    static func excerpt(_ bytes: some Collection<UInt8>, limit: Int = 200) -> String {
+        KeyText.display(Array(bytes.prefix(limit))) + (bytes.count > limit ? "…" : "")
+    }
+
+    /// A path as given, unless it holds a control byte or is longer than any path the
+    /// system opens (PATH_MAX): then an excerpt, so the message stays one short line.
+    static func shown(_ path: String) -> String {
+        path.utf8.count <= 4096 && !path.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F }) ? path : excerpt(path.utf8)
+    }
 }

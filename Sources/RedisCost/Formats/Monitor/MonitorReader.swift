@@ -38,9 +38,17 @@ public final class MonitorReader {
     public let file: String
     public private(set) var position = 0
     public private(set) var lineNumber = 0
-    /// Unescaped arguments of the current line; grows as needed, never shrinks.
+    /// Unescaped arguments of the current line.
     private var scratch: UnsafeMutableRawBufferPointer
-    private var ranges: [(start: Int, length: Int)] = []
+
+    /// The longest line read as a call: Redis's own limit on one argument
+    /// (proto-max-bulk-len, 512 MB); a line beyond it is malformed, not a buffer as large.
+    static let maxLine = 512 << 20
+    /// The most arguments of one call: each costs the argv 16 bytes, five times the shortest
+    /// argument's `"" ` in the line, and the analysis more (key positions, sizes, the keys of
+    /// the costliest calls), so a line of millions of empty arguments would cost gigabytes.
+    /// A call of more is a malformed line, which the report counts.
+    static let maxArguments = 1 << 20
 
     public init(bytes: UnsafeRawBufferPointer, file: String, framing: Framing = .plain) {
         self.bytes = bytes
@@ -80,6 +88,9 @@ public final class MonitorReader {
             start += 1
         }
         if lineEnd == start { return .skipped }
+        guard lineEnd - start <= Self.maxLine else {
+            return .malformed(line: lineNumber, reason: "a line of \(lineEnd - start) bytes, longer than the \(Self.maxLine >> 20) MiB a call may take")
+        }
         if lineEnd - start == 2, bytes[start] == UInt8(ascii: "O"), bytes[start + 1] == UInt8(ascii: "K") { return .skipped }
         return parse(start, lineEnd, into: &argv)
     }
@@ -95,8 +106,8 @@ public final class MonitorReader {
             digits += 1
             i += 1
         }
-        // At most 12 digits (the year 33658): the microseconds below must fit in 64 bits.
-        guard digits > 0, digits <= 12, i < end, bytes[i] == UInt8(ascii: ".") else { return malformed("expected a timestamp") }
+        guard digits > 0, digits < 16, i < end, bytes[i] == UInt8(ascii: ".") else { return malformed("expected a timestamp") }
+        guard seconds <= latestUnixSecond else { return malformed("a timestamp beyond what a clock in microseconds holds") }
         i += 1
         var micros: Int64 = 0
         var fraction = 0
@@ -110,12 +121,13 @@ public final class MonitorReader {
         i += 2
         var database = 0
         digits = 0
-        while i < end, bytes[i] &- 48 < 10, digits < 9 {
+        while i < end, bytes[i] &- 48 < 10, digits < 10 {
             database = database * 10 + Int(bytes[i] &- 48)
             digits += 1
             i += 1
         }
         guard digits > 0, i < end, bytes[i] == UInt8(ascii: " ") else { return malformed("expected a database number") }
+        guard database < Keyspace.databaseLimit else { return malformed("database \(database), beyond the last a server may have (\(Keyspace.databaseLimit - 1))") }
         i += 1
         // The client runs to the first `] "` (a unix socket path may hold spaces or brackets).
         let clientStart = i
@@ -123,13 +135,15 @@ public final class MonitorReader {
         guard i + 2 < end else { return malformed("expected '] \"' after the client") }
         let clientLength = i - clientStart
         i += 2
-        // Arguments: "…" separated by single spaces. The unescaped text is never longer.
+        // Arguments: "…" separated by single spaces, unescaped into the scratch buffer, which
+        // the argv points into (the unescaped text is never longer than the line). A buffer
+        // a huge line grew is given back at the next line that needs far less.
         let needed = end - i
-        if needed > scratch.count {
+        if needed > scratch.count || (scratch.count > 1 << 20 && needed < scratch.count / 4) {
             scratch.deallocate()
-            scratch = .allocate(byteCount: needed * 2, alignment: 8)
+            scratch = .allocate(byteCount: max(needed, 64 * 1024), alignment: 8)
         }
-        ranges.removeAll(keepingCapacity: true)
+        argv.reset(base: UnsafeRawPointer(scratch.baseAddress))
         var out = 0
         while i < end {
             guard bytes[i] == UInt8(ascii: "\"") else { return malformed("expected '\"' at column \(i - start + 1)") }
@@ -164,14 +178,14 @@ public final class MonitorReader {
                 i += 1
             }
             guard closed else { return malformed("an unterminated argument") }
-            ranges.append((argStart, out - argStart))
+            guard argv.count < Self.maxArguments else { return malformed("more than \(Self.maxArguments) arguments") }
+            argv.append(start: argStart, length: out - argStart)
             if i < end {
                 guard bytes[i] == UInt8(ascii: " ") else { return malformed("expected a space between arguments at column \(i - start + 1)") }
                 i += 1
             }
         }
-        guard !ranges.isEmpty else { return malformed("no command") }
-        argv.set(base: UnsafeRawPointer(scratch.baseAddress), ranges: ranges)
+        guard argv.count > 0 else { return malformed("no command") }
         let client = UnsafeRawBufferPointer(rebasing: bytes[clientStart..<(clientStart + clientLength)])
         let isScript = client.count == 3 && client.elementsEqual("lua".utf8)
         return .call(MonitorLine(microseconds: seconds * 1_000_000 + micros, database: database, clientStart: clientStart,

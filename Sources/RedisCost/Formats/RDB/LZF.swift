@@ -3,7 +3,9 @@
 /// (7 means "plus the next byte") and the rest with the next byte a back reference.
 enum LZF {
     static func decompress(_ input: UnsafeRawBufferPointer, expectedLength: Int) -> [UInt8]? {
-        guard expectedLength >= 0, expectedLength <= 512 << 20 else { return nil }
+        // Three input bytes (a long back reference) make at most 264 output bytes: a longer
+        // claim is corrupt, and is refused before it is allocated.
+        guard expectedLength >= 0, expectedLength <= 512 << 20, expectedLength <= input.count * 88 else { return nil }
         var out = [UInt8]()
         out.reserveCapacity(expectedLength)
         var i = 0

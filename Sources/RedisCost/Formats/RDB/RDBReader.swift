@@ -11,6 +11,8 @@ public struct RDBReader {
         public var encoding: String
         /// Bytes the value takes in the file.
         public var serializedBytes: Int
+        /// Where the key's entry (its type byte) starts in the file.
+        public var offset: Int
     }
 
     public struct Summary: Sendable {
@@ -69,7 +71,11 @@ public struct RDBReader {
                 }
                 summary.endOffset = c.offset
                 return summary
-            case 0xFE: database = try c.length("a database number")
+            case 0xFE:
+                // rdbLoad refuses a database the server was not configured with.
+                let number = try c.length("a database number")
+                guard number < Keyspace.databaseLimit else { throw c.fail("database \(number), beyond the last a server may have (\(Keyspace.databaseLimit - 1))", at: at) }
+                database = number
             case 0xFD: expireAt = Int64(try c.littleEndian(UInt32.self, "an expiry in seconds")) * 1000
             case 0xFC: expireAt = try c.milliseconds("an expiry in milliseconds")
             case 0xFB:
@@ -99,7 +105,7 @@ public struct RDBReader {
                 let size = c.offset - valueStart
                 try nameCursor.string("a key name") { (name) throws(InputError) -> Void in
                     try onKey(Key(database: database, name: name, value: decoded.value, expireAt: expireAt,
-                                  encoding: decoded.encoding, serializedBytes: size))
+                                  encoding: decoded.encoding, serializedBytes: size, offset: at))
                 }
                 summary.keys += 1
                 expireAt = 0

@@ -16,7 +16,13 @@ let keyEffects: [String: Replayer.Effect] = [
         var replace = false
         var i = 3
         while i < a.count {
-            if a.token(i, "DB"), let db = a.int(i + 1) { targetDB = Int(db); i += 2; continue }
+            if a.token(i, "DB") {
+                // A database the server does not have refuses the call.
+                guard let db = a.int(i + 1).flatMap(Keyspace.databaseNumber) else { return }
+                targetDB = db
+                i += 2
+                continue
+            }
             if a.token(i, "REPLACE") { replace = true }
             i += 1
         }
@@ -31,12 +37,13 @@ let keyEffects: [String: Replayer.Effect] = [
         r.keyspace[copy].approximate = record.approximate
     },
     "MOVE": { r, a in
-        guard let db = a.int(2), let id = r.lookup(a[1]), r.lookup(a[1], in: Int(db)) == nil, Int(db) != r.database else { return }
-        r.keyspace.rename(id, from: r.database, to: a[1], in: Int(db))
+        // A database the server does not have refuses the call ("DB index is out of range").
+        guard let db = a.int(2).flatMap(Keyspace.databaseNumber), let id = r.lookup(a[1]), r.lookup(a[1], in: db) == nil, db != r.database else { return }
+        r.keyspace.rename(id, from: r.database, to: a[1], in: db)
     },
     "SWAPDB": { r, a in
-        guard let x = a.int(1), let y = a.int(2) else { return }
-        r.keyspace.swap(Int(x), Int(y))
+        guard let x = a.int(1).flatMap(Keyspace.databaseNumber), let y = a.int(2).flatMap(Keyspace.databaseNumber) else { return }
+        r.keyspace.swap(x, y)
     },
     "FLUSHDB": { r, _ in r.keyspace.flush(r.database) },
     "FLUSHALL": { r, _ in r.keyspace.flushAll() },
