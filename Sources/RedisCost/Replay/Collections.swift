@@ -214,10 +214,9 @@ public struct IdentityList: Sendable {
 ///
 /// A member's score is found by scanning while the set is small (as Redis scans a listpack)
 /// and in a dictionary beyond `smallLimit` members. A large set keeps its order only while
-/// ranks are asked for: after `count` changes with no rank operation it is dropped, and rebuilt
-/// in O(n log n) by the next one. Sets only added to and removed from by member (most) then
-/// cost a dictionary probe per change, as before the order existed, and the rebuild is paid
-/// for by the changes that came before it.
+/// ranks are asked for: after as many changes with no rank operation as it had members at the
+/// last one, the order is dropped, and rebuilt in O(n log n) by the next one. Sets only added to and removed from by member (most) then
+/// cost one dictionary probe per change, and a rebuild is paid for by the changes before it.
 public struct ScoredMembers: Sendable {
     public struct Entry: Sendable, Comparable {
         public var score: Double
@@ -254,8 +253,8 @@ public struct ScoredMembers: Sendable {
     /// member → score beyond `smallLimit` members (all of them); empty below, where the runs
     /// are the set.
     private var scoreOf: [UInt64: Double] = [:]
-    /// Changes to a large set's kept order since a rank operation.
-    private var changesSinceRanked = 0
+    /// How many more changes a large set's order is kept for without a rank operation.
+    private var changesLeftOrdered = 0
     public private(set) var count = 0
 
     public init() {}
@@ -308,8 +307,8 @@ public struct ScoredMembers: Sendable {
             guard !runs.isEmpty, old != newValue else { return }
             if let old { remove(Entry(score: old, member: member)) }
             if let newValue { insert(Entry(score: newValue, member: member)) }
-            changesSinceRanked += 1
-            if changesSinceRanked > count { dropOrder() }
+            changesLeftOrdered -= 1
+            if changesLeftOrdered < 0 { dropOrder() }
         }
     }
 
@@ -332,7 +331,11 @@ public struct ScoredMembers: Sendable {
 
     /// Every entry in rank order.
     public var entries: [Entry] {
-        runs.isEmpty ? scoreOf.map { Entry(score: $0.value, member: $0.key) }.sorted() : runs.flatMap { $0 }
+        guard runs.isEmpty else { return runs.flatMap { $0 } }
+        // Sorted in place: a large set's entries are one copy at a time, not two.
+        var entries = scoreOf.map { Entry(score: $0.value, member: $0.key) }
+        entries.sort()
+        return entries
     }
 
     // MARK: - ranks (each builds the order first if it was dropped)
@@ -411,9 +414,10 @@ public struct ScoredMembers: Sendable {
         for run in (first.run..<(first.run + kept.count)).reversed() { rejoinIfShort(run) }
     }
 
-    /// Builds a large set's order if it was dropped (O(n log n)), and counts changes afresh.
+    /// Builds a large set's order if it was dropped (O(n log n)), and keeps it for `count`
+    /// more changes.
     private mutating func prepareRanks() {
-        changesSinceRanked = 0
+        changesLeftOrdered = count
         guard runs.isEmpty, count > 0 else { return }
         let sorted = entries
         let runCount = (count + Self.runLimit / 2 - 1) / (Self.runLimit / 2)
@@ -514,9 +518,9 @@ public struct ScoredMembers: Sendable {
     }
 
     /// A small set becomes large: its members go into the dictionary, and its order is kept
-    /// until `count` changes pass with no rank operation.
+    /// for `count` more changes unless a rank operation asks for it.
     private mutating func indexMembers() {
-        changesSinceRanked = 0
+        changesLeftOrdered = count
         scoreOf.reserveCapacity(count)
         for run in runs {
             for entry in run { scoreOf[entry.member] = entry.score }
