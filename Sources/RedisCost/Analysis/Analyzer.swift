@@ -30,8 +30,10 @@ public final class Analyzer {
     let writes: [Write]
     /// Per entry, for captures (see Analyzer+Monitor.swift).
     let captureWrites: [CaptureWrite]
-    /// Per entry, the time model's class.
-    let elementClasses: [String]
+    /// Per entry, the time model's µs per element of its class, and whether its N counts as
+    /// elements touched (bytes of a script compiled do not): looked up once, not per call.
+    let microsecondsPerElement: [Double]
+    let countsElements: [Bool]
 
     // Aggregation state.
     /// Per table index; `calls == 0` means the command was not seen.
@@ -88,7 +90,9 @@ public final class Analyzer {
             return .none
         }
         captureWrites = table.entries.map { CaptureWrite($0.name) }
-        elementClasses = table.entries.map { TimeModel.elementClass(ofGroup: $0.group) }
+        let classes = table.entries.map { TimeModel.elementClass(ofGroup: $0.group) }
+        microsecondsPerElement = classes.map { options.timeModel.microseconds(calls: 0, elements: 1, elementClass: $0) }
+        countsElements = classes.map(TimeModel.countsElements)
         resetAggregation()
     }
 
@@ -297,7 +301,7 @@ public final class Analyzer {
             databaseSize: absentKeysAreKnown ? replayer.keyspace.keyCount(in: replayer.database) : sampledDatabaseSizes[replayer.database],
             allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : sampledAllKeys,
             nestedCost: nested.map { $0.cost(unknownReason: nestedUnknownReason) }, replayer: replayer,
-            subscriptions: subscriptions)
+            subscriptions: table.needs[index].contains(.subscribers) ? subscriptions : nil)
         let cost = table.formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
         if cost.value == nil, sizesBuffer.contains(.unknown) { result.callsOnKeysOfUnknownSize += 1 }
         result.calls += 1
@@ -306,10 +310,10 @@ public final class Analyzer {
         if let value = cost.value {
             let nestedElements = nested?.elements ?? 0
             let own = max(0, value - nestedElements)
-            let ownMicroseconds = options.timeModel.microseconds(calls: 1, elements: own, elementClass: elementClasses[index])
+            let ownMicroseconds = options.timeModel.perCall + own * microsecondsPerElement[index]
             call.microseconds = ownMicroseconds + (nested?.microseconds ?? 0)
             // Compiling a script is not a walk over data: it is priced in time only.
-            call.ownElements = TimeModel.countsElements(elementClasses[index]) ? own : 0
+            call.ownElements = countsElements[index] ? own : 0
             call.ownMicroseconds = ownMicroseconds
             commandStats[index].cost += value
             commandStats[index].nestedCost += nestedElements

@@ -77,6 +77,8 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
         public static let keySizes = Needs(rawValue: 1)
         public static let databaseSize = Needs(rawValue: 2)
         public static let allKeys = Needs(rawValue: 4)
+        /// Subscribers of a channel, pattern subscriptions (PUBLISH).
+        public static let subscribers = Needs(rawValue: 8)
     }
 
     public var needs: Needs {
@@ -88,12 +90,14 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
                 case .size, .sizes, .items: return .keySizes
                 case .dbsize: return .databaseSize
                 case .allkeys: return .allKeys
-                case .argc, .keys, .nested, .patterns: return []
+                case .patterns: return .subscribers
+                case .argc, .keys, .nested: return []
                 }
             case .call(let function, let arguments):
                 var needs = arguments.reduce(into: Needs()) { $0.formUnion(walk($1)) }
                 switch function {
                 case .size, .items, .total, .smallest, .largest, .find: needs.insert(.keySizes)
+                case .subscribers, .shardsubscribers: needs.insert(.subscribers)
                 default: break
                 }
                 return needs
