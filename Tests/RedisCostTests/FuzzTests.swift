@@ -300,6 +300,18 @@ import Testing
         #expect(throws: InputError(file: file.path, offset: 12, detail: "corrupt LZF data in a string value")) { try Fuzz.analyze(file) }
     }
 
+    @Test("the rules that look past a command's first argument on SCAN, SORT, SET and GETEX alone")
+    func rulesOnCallsWithoutArguments() throws {
+        let result = try Fuzz.analyzeCapture(text: """
+            1795566245.000001 [0 127.0.0.1:1] "SUBSCRIBE" "__keyevent@0__:expired"
+            1795566245.000002 [0 127.0.0.1:1] "SCAN"
+            1795566245.000003 [0 127.0.0.1:1] "SORT"
+            1795566245.000004 [0 127.0.0.1:1] "GETEX"
+
+            """)
+        #expect(result.calls == 4)
+    }
+
     @Test("a snapshot holding a key twice names the second and a 200-byte excerpt of the name")
     func duplicateKeys() throws {
         let name = [UInt8](repeating: UInt8(ascii: "k"), count: 300)
@@ -338,10 +350,11 @@ enum Fuzz {
         return url
     }
 
-    /// An AOF directory, an AOF or an RDB file through the analysis and both reports.
+    /// An AOF directory, an AOF or an RDB file through the analysis, its findings and both reports.
     @discardableResult
     static func analyze(_ url: URL) throws -> AnalysisResult {
         let analyzer = Analyzer(table: FuzzTests.table)
+        analyzer.findingsEngine = FindingsEngine(table: FuzzTests.table)
         let result = try analyzer.run(try AOFInput(path: url.path))
         _ = AnalysisReport.markdown(result)
         _ = AnalysisReport.json(result)
@@ -351,6 +364,7 @@ enum Fuzz {
     @discardableResult
     static func analyzeCapture(_ url: URL) throws -> AnalysisResult {
         let analyzer = Analyzer(table: FuzzTests.table)
+        analyzer.findingsEngine = FindingsEngine(table: FuzzTests.table)
         let result = try analyzer.run(monitor: url.path, options: .init(startsEmpty: true))
         _ = AnalysisReport.markdown(result)
         _ = AnalysisReport.json(result)

@@ -34,7 +34,7 @@ struct KeyspaceNotificationsRule: FindingRule {
         default:
             guard subscriptions.count > 0 else { return }
             if call.command == "SET" || call.command == "GETEX" {
-                let ttl = (2..<call.argv.count).contains { i in ["EX", "PX", "EXAT", "PXAT"].contains { call.argv.equalsToken(i, $0) } }
+                let ttl = (2..<max(call.argv.count, 2)).contains { i in ["EX", "PX", "EXAT", "PXAT"].contains { call.argv.equalsToken(i, $0) } }
                 guard ttl else { return }
             }
             expiringKeys += 1

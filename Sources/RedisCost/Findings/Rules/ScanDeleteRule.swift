@@ -29,7 +29,7 @@ struct ScanDeleteRule: FindingRule {
     mutating func observe(_ call: ObservedCall) {
         let at = call.microseconds ?? 0
         if call.command == "SCAN" {
-            guard let m = (2..<call.argv.count).first(where: { call.argv.equalsToken($0, "MATCH") }), m + 1 < call.argv.count else { return }
+            guard let m = (2..<max(call.argv.count, 2)).first(where: { call.argv.equalsToken($0, "MATCH") }), m + 1 < call.argv.count else { return }
             let pattern = call.argv.bytes(m + 1)
             patterns.removeAll { ($0.database == call.database && $0.pattern == pattern) || at - $0.at > Self.window }
             patterns.append((call.database, pattern, at))

@@ -20,7 +20,7 @@ struct SortRule: FindingRule {
 
     mutating func observe(_ call: ObservedCall) {
         if let size = call.sizes.first?.count, Double(size) >= limit { big.add(call, note: "\(grouped(size)) elements") }
-        if call.command == "SORT", !(2..<call.argv.count).contains(where: { call.argv.equalsToken($0, "STORE") }) {
+        if call.command == "SORT", !(2..<max(call.argv.count, 2)).contains(where: { call.argv.equalsToken($0, "STORE") }) {
             readOnly.add(call)
         }
     }
