@@ -97,6 +97,20 @@ import Testing
         #expect(zset.heapBytes > dropped + 1000 * 16, "rebuilt by the rank asked")
     }
 
+    @Test("a sorted set is a value: changing a copy leaves the original as it was")
+    func aSortedSetIsAValue() {
+        for size in [10, 1000] {
+            let original = ScoredMembers((0..<size).map { Entry(score: Double($0), member: UInt64($0)) })
+            var copy = original
+            copy[UInt64(size)] = -1
+            copy.removeRanks(0..<3)
+            _ = copy.entry(atRank: 0)
+            #expect(original.count == size && copy.count == size - 2)
+            #expect(original.entries == (0..<size).map { Entry(score: Double($0), member: UInt64($0)) })
+            #expect(original[UInt64(size)] == nil && copy[UInt64(size)] == nil && copy[2] == 2)
+        }
+    }
+
     @Test func aSortedSetEmptiedByRankHoldsNothing() {
         var zset = ScoredMembers((0..<5000).map { Entry(score: Double($0), member: UInt64($0)) })
         zset.removeRanks(1000..<4000)

@@ -240,50 +240,127 @@ public struct ScoredMembers: Sendable {
     /// A run this short joins a neighbour, so that runs stay few (and the index small).
     static let runMinimum = 64
 
-    /// The order: sorted runs, none empty. None when the set is empty or a large set's order
-    /// was dropped.
-    private var runs: [[Entry]] = []
-    /// The last entry and the count of each run, beside the runs so that finding a run and
-    /// re-indexing never visit them; empty while there is one run.
-    private var lasts: [Entry] = []
-    private var counts: [Int32] = []
-    /// A Fenwick tree over `counts` (tree[k] sums counts k - lowbit(k) ..< k); empty while
-    /// there is one run.
-    private var tree: [Int] = []
-    /// member → score beyond `smallLimit` members (all of them); empty below, where the runs
-    /// are the set.
-    private var scoreOf: [UInt64: Double] = [:]
-    /// How many more changes a large set's order is kept for without a rank operation.
-    private var changesLeftOrdered = 0
-    public private(set) var count = 0
+    private var storage: Storage
 
-    public init() {}
+    public init() { storage = Storage() }
 
     /// A set of `entries`, whose members must be distinct, in any order (ZUNIONSTORE, ZRANGESTORE,
     /// an RDB file). A large one is ordered when a rank is first asked for.
-    public init(_ entries: [Entry]) {
-        guard entries.count > Self.smallLimit else {
-            if !entries.isEmpty { runs = [entries.sorted()] }
-            count = entries.count
-            return
-        }
-        scoreOf.reserveCapacity(entries.count)
-        for entry in entries { scoreOf[entry.member] = entry.score }
-        count = scoreOf.count
-    }
+    public init(_ entries: [Entry]) { storage = Storage(entries) }
+
+    public var count: Int { storage.count }
 
     public subscript(member: UInt64) -> Double? {
-        get {
-            if !scoreOf.isEmpty { return scoreOf[member] }
-            for run in runs {
-                for entry in run where entry.member == member { return entry.score }
-            }
-            return nil
-        }
+        get { storage.score(of: member) }
         set {
+            makeUnique()
+            storage.setScore(newValue, of: member)
+        }
+    }
+
+    @discardableResult
+    public mutating func removeValue(forKey member: UInt64) -> Double? {
+        guard let score = self[member] else { return nil }
+        self[member] = nil
+        return score
+    }
+
+    /// member → score, for the operations that read every member (ZUNIONSTORE and friends).
+    public var scores: [UInt64: Double] { storage.scores }
+
+    /// Every entry in rank order.
+    public var entries: [Entry] { storage.entries }
+
+    // Rank operations build a large set's order first if it was dropped.
+
+    /// The entry at an ascending rank (0..<count).
+    public mutating func entry(atRank rank: Int) -> Entry {
+        makeUnique()
+        return storage.entry(atRank: rank)
+    }
+
+    /// The rank of the first entry for which `isBefore` is false; `isBefore` must hold for a
+    /// prefix of the order only (`score < x`).
+    public mutating func rank(after isBefore: (Entry) -> Bool) -> Int {
+        makeUnique()
+        return storage.rank(after: isBefore)
+    }
+
+    /// The ascending ranks of the scores from `low` to `high` (ZREMRANGEBYSCORE, BYSCORE).
+    public mutating func ranks(from low: (value: Double, exclusive: Bool), to high: (value: Double, exclusive: Bool)) -> Range<Int> {
+        makeUnique()
+        return storage.ranks(from: low, to: high)
+    }
+
+    /// The entries at ascending ranks `ranks` (within 0..<count), in O(log n + ranks.count).
+    public mutating func entries(inRanks ranks: Range<Int>) -> [Entry] {
+        makeUnique()
+        return storage.entries(inRanks: ranks)
+    }
+
+    /// Whether `ranks` begins or ends inside a group of equal scores, whose order in Redis
+    /// depends on member bytes the model does not keep.
+    public mutating func cutsTie(_ ranks: Range<Int>) -> Bool {
+        makeUnique()
+        return storage.cutsTie(ranks)
+    }
+
+    /// Removes the entries at ascending ranks `ranks` (within 0..<count), in O(log n + ranks.count).
+    public mutating func removeRanks(_ ranks: Range<Int>) {
+        makeUnique()
+        storage.removeRanks(ranks)
+    }
+
+    var heapBytes: Int { storage.heapBytes }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    }
+
+    /// The set's state in one object, copied on write: a set is a single reference wherever it
+    /// goes (a key's value is moved out and back on every edit, and read for its size before
+    /// every call), not six, and a `KeyValue` holds it without a box.
+    private final class Storage: @unchecked Sendable {
+        /// The order: sorted runs, none empty. None when the set is empty or a large set's order
+        /// was dropped.
+        private var runs: [[Entry]] = []
+        /// The last entry and the count of each run, beside the runs so that finding a run and
+        /// re-indexing never visit them; empty while there is one run.
+        private var lasts: [Entry] = []
+        private var counts: [Int32] = []
+        /// A Fenwick tree over `counts` (tree[k] sums counts k - lowbit(k) ..< k); empty while
+        /// there is one run.
+        private var tree: [Int] = []
+        /// member → score beyond `smallLimit` members (all of them); empty below, where the runs
+        /// are the set.
+        private var scoreOf: [UInt64: Double] = [:]
+        /// How many more changes a large set's order is kept for without a rank operation.
+        private var changesLeftOrdered = 0
+        var count = 0
+
+        init() {}
+
+        init(_ entries: [Entry]) {
+            guard entries.count > ScoredMembers.smallLimit else {
+                if !entries.isEmpty { runs = [entries.sorted()] }
+                count = entries.count
+                return
+            }
+            scoreOf.reserveCapacity(entries.count)
+            for entry in entries { scoreOf[entry.member] = entry.score }
+            count = scoreOf.count
+        }
+
+        func score(of member: UInt64) -> Double? {
+            if !scoreOf.isEmpty { return scoreOf[member] }
+            // A small set is one run at most (it would be large long before a run splits).
+            return runs.first?.first { $0.member == member }?.score
+        }
+
+        func setScore(_ newValue: Double?, of member: UInt64) {
             guard !scoreOf.isEmpty else {
                 // Small: the runs are the set.
-                let old = self[member]
+                let old = score(of: member)
                 if let old {
                     if newValue == old { return }
                     remove(Entry(score: old, member: member))
@@ -292,7 +369,7 @@ public struct ScoredMembers: Sendable {
                 guard let newValue else { return }
                 insert(Entry(score: newValue, member: member))
                 count += 1
-                if count > Self.smallLimit { indexMembers() }
+                if count > ScoredMembers.smallLimit { indexMembers() }
                 return
             }
             // Large: one dictionary probe (the update returns the old score), then the order
@@ -310,264 +387,261 @@ public struct ScoredMembers: Sendable {
             changesLeftOrdered -= 1
             if changesLeftOrdered < 0 { dropOrder() }
         }
-    }
 
-    @discardableResult
-    public mutating func removeValue(forKey member: UInt64) -> Double? {
-        guard let score = self[member] else { return nil }
-        self[member] = nil
-        return score
-    }
-
-    /// member → score, for the operations that read every member (ZUNIONSTORE and friends).
-    public var scores: [UInt64: Double] {
-        if !scoreOf.isEmpty { return scoreOf }
-        var scores = [UInt64: Double](minimumCapacity: count)
-        for run in runs {
-            for entry in run { scores[entry.member] = entry.score }
-        }
-        return scores
-    }
-
-    /// Every entry in rank order.
-    public var entries: [Entry] {
-        guard runs.isEmpty else { return runs.flatMap { $0 } }
-        // Sorted in place: a large set's entries are one copy at a time, not two.
-        var entries = scoreOf.map { Entry(score: $0.value, member: $0.key) }
-        entries.sort()
-        return entries
-    }
-
-    // MARK: - ranks (each builds the order first if it was dropped)
-
-    /// The entry at an ascending rank (0..<count).
-    public mutating func entry(atRank rank: Int) -> Entry {
-        prepareRanks()
-        let at = position(ofRank: rank)
-        return runs[at.run][at.offset]
-    }
-
-    /// The rank of the first entry for which `isBefore` is false; `isBefore` must hold for a
-    /// prefix of the order only (`score < x`).
-    public mutating func rank(after isBefore: (Entry) -> Bool) -> Int {
-        prepareRanks()
-        guard runs.count > 1 else { return runs.first.map { partitionPoint($0, isBefore) } ?? 0 }
-        let run = partitionPoint(lasts, isBefore)
-        return run == runs.count ? count : prefixCount(run) + partitionPoint(runs[run], isBefore)
-    }
-
-    /// The ascending ranks of the scores from `low` to `high` (ZREMRANGEBYSCORE, BYSCORE).
-    public mutating func ranks(from low: (value: Double, exclusive: Bool), to high: (value: Double, exclusive: Bool)) -> Range<Int> {
-        let lower = rank { low.exclusive ? $0.score <= low.value : $0.score < low.value }
-        let upper = rank { high.exclusive ? $0.score < high.value : $0.score <= high.value }
-        return lower..<max(lower, upper)
-    }
-
-    /// The entries at ascending ranks `ranks` (within 0..<count), in O(log n + ranks.count).
-    public mutating func entries(inRanks ranks: Range<Int>) -> [Entry] {
-        guard !ranks.isEmpty else { return [] }
-        prepareRanks()
-        var result: [Entry] = []
-        result.reserveCapacity(ranks.count)
-        var (run, offset) = position(ofRank: ranks.lowerBound)
-        while result.count < ranks.count {
-            let end = min(runs[run].count, offset + ranks.count - result.count)
-            result.append(contentsOf: runs[run][offset..<end])
-            run += 1
-            offset = 0
-        }
-        return result
-    }
-
-    /// Whether `ranks` begins or ends inside a group of equal scores, whose order in Redis
-    /// depends on member bytes the model does not keep.
-    public mutating func cutsTie(_ ranks: Range<Int>) -> Bool {
-        guard !ranks.isEmpty else { return false }
-        if ranks.lowerBound > 0, entry(atRank: ranks.lowerBound - 1).score == entry(atRank: ranks.lowerBound).score { return true }
-        if ranks.upperBound < count, entry(atRank: ranks.upperBound - 1).score == entry(atRank: ranks.upperBound).score { return true }
-        return false
-    }
-
-    /// Removes the entries at ascending ranks `ranks` (within 0..<count), in O(log n + ranks.count).
-    public mutating func removeRanks(_ ranks: Range<Int>) {
-        guard !ranks.isEmpty else { return }
-        prepareRanks()
-        let first = position(ofRank: ranks.lowerBound)
-        let last = position(ofRank: ranks.upperBound - 1)
-        if !scoreOf.isEmpty {
-            for run in first.run...last.run {
-                let lower = run == first.run ? first.offset : 0
-                let upper = run == last.run ? last.offset + 1 : runs[run].count
-                for offset in lower..<upper { scoreOf[runs[run][offset].member] = nil }
+        var scores: [UInt64: Double] {
+            if !scoreOf.isEmpty { return scoreOf }
+            var scores = [UInt64: Double](minimumCapacity: count)
+            for run in runs {
+                for entry in run { scores[entry.member] = entry.score }
             }
+            return scores
         }
-        count -= ranks.count
-        if first.run == last.run {
-            runs[first.run].removeSubrange(first.offset...last.offset)
-            settle(first.run, removed: ranks.count)
-            return
+
+        var entries: [Entry] {
+            guard runs.isEmpty else { return runs.flatMap { $0 } }
+            // Sorted in place: a large set's entries are one copy at a time, not two.
+            var entries = scoreOf.map { Entry(score: $0.value, member: $0.key) }
+            entries.sort()
+            return entries
         }
-        // The runs from first to last become what is left of the two at the ends, which may
-        // then be short.
-        let kept = [Array(runs[first.run][..<first.offset]), Array(runs[last.run][(last.offset + 1)...])].filter { !$0.isEmpty }
-        replaceRuns(first.run..<(last.run + 1), with: kept)
-        for run in (first.run..<(first.run + kept.count)).reversed() { rejoinIfShort(run) }
-    }
 
-    /// Builds a large set's order if it was dropped (O(n log n)), and keeps it for `count`
-    /// more changes.
-    private mutating func prepareRanks() {
-        changesLeftOrdered = count
-        guard runs.isEmpty, count > 0 else { return }
-        let sorted = entries
-        let runCount = (count + Self.runLimit / 2 - 1) / (Self.runLimit / 2)
-        replaceRuns(0..<0, with: (0..<runCount).map { Array(sorted[($0 * count / runCount)..<(($0 + 1) * count / runCount)]) })
-    }
+        // MARK: - ranks
 
-    /// Forgets a large set's order (the dictionary holds the set).
-    private mutating func dropOrder() {
-        runs = []
-        lasts = []
-        counts = []
-        tree = []
-    }
-
-    // MARK: - runs
-
-    /// Puts an entry in the order (the caller keeps `count`).
-    private mutating func insert(_ entry: Entry) {
-        guard !runs.isEmpty else {
-            runs = [[entry]]
-            return
+        func entry(atRank rank: Int) -> Entry {
+            prepareRanks()
+            let at = position(ofRank: rank)
+            return runs[at.run][at.offset]
         }
-        let run = runs.count == 1 ? 0 : min(partitionPoint(lasts) { $0 < entry }, runs.count - 1)
-        let offset = partitionPoint(runs[run]) { $0 < entry }
-        runs[run].insert(entry, at: offset)
-        if runs[run].count > Self.runLimit {
-            // Halves in fresh arrays, so that neither keeps the whole run's capacity.
-            let half = runs[run].count / 2
-            replaceRuns(run..<(run + 1), with: [Array(runs[run][..<half]), Array(runs[run][half...])])
-        } else if runs.count > 1 {
-            if offset == runs[run].count - 1 { lasts[run] = entry }
-            counts[run] += 1
-            addToTree(run: run, 1)
+
+        func rank(after isBefore: (Entry) -> Bool) -> Int {
+            prepareRanks()
+            guard runs.count > 1 else { return runs.first.map { partitionPoint($0, isBefore) } ?? 0 }
+            let run = partitionPoint(lasts, isBefore)
+            return run == runs.count ? count : prefixCount(run) + partitionPoint(runs[run], isBefore)
         }
-    }
 
-    /// Takes an entry out of the order (the caller keeps `count`).
-    private mutating func remove(_ entry: Entry) {
-        let run = runs.count == 1 ? 0 : partitionPoint(lasts) { $0 < entry }
-        guard run < runs.count else { return }
-        let offset = partitionPoint(runs[run]) { $0 < entry }
-        guard offset < runs[run].count, runs[run][offset] == entry else { return }
-        runs[run].remove(at: offset)
-        settle(run, removed: 1)
-    }
-
-    /// After `removed` entries left one run: the cheap path while the run stays long enough,
-    /// else it joins a neighbour.
-    private mutating func settle(_ run: Int, removed: Int) {
-        if runs.count == 1 {
-            if runs[0].isEmpty { runs = [] }
-            return
+        func ranks(from low: (value: Double, exclusive: Bool), to high: (value: Double, exclusive: Bool)) -> Range<Int> {
+            let lower = rank { low.exclusive ? $0.score <= low.value : $0.score < low.value }
+            let upper = rank { high.exclusive ? $0.score < high.value : $0.score <= high.value }
+            return lower..<max(lower, upper)
         }
-        if runs[run].count >= Self.runMinimum {
-            lasts[run] = runs[run][runs[run].count - 1]
-            counts[run] -= Int32(removed)
-            addToTree(run: run, -removed)
-        } else {
-            rejoinIfShort(run)
+
+        func entries(inRanks ranks: Range<Int>) -> [Entry] {
+            guard !ranks.isEmpty else { return [] }
+            prepareRanks()
+            var result: [Entry] = []
+            result.reserveCapacity(ranks.count)
+            var (run, offset) = position(ofRank: ranks.lowerBound)
+            while result.count < ranks.count {
+                let end = min(runs[run].count, offset + ranks.count - result.count)
+                result.append(contentsOf: runs[run][offset..<end])
+                run += 1
+                offset = 0
+            }
+            return result
         }
-    }
 
-    /// Joins a run shorter than `runMinimum` (or empty) to a neighbour, in halves if the
-    /// result is longer than `runLimit`.
-    private mutating func rejoinIfShort(_ run: Int) {
-        guard run < runs.count, runs.count > 1, runs[run].count < Self.runMinimum else { return }
-        let left = run + 1 < runs.count ? run : run - 1
-        let joined = runs[left] + runs[left + 1]
-        let half = joined.count / 2
-        replaceRuns(left..<(left + 2), with: joined.count > Self.runLimit ? [Array(joined[..<half]), Array(joined[half...])] : [joined])
-    }
+        func cutsTie(_ ranks: Range<Int>) -> Bool {
+            guard !ranks.isEmpty else { return false }
+            if ranks.lowerBound > 0, entry(atRank: ranks.lowerBound - 1).score == entry(atRank: ranks.lowerBound).score { return true }
+            if ranks.upperBound < count, entry(atRank: ranks.upperBound - 1).score == entry(atRank: ranks.upperBound).score { return true }
+            return false
+        }
 
-    /// Replaces runs `range` with `replacement` (none empty), with `lasts`, `counts` and the
-    /// tree following: O(runs) sequential steps that never visit the other runs.
-    private mutating func replaceRuns(_ range: Range<Int>, with replacement: [[Entry]]) {
-        let wasIndexed = runs.count > 1
-        runs.replaceSubrange(range, with: replacement)
-        guard runs.count > 1 else {
+        func removeRanks(_ ranks: Range<Int>) {
+            guard !ranks.isEmpty else { return }
+            prepareRanks()
+            let first = position(ofRank: ranks.lowerBound)
+            let last = position(ofRank: ranks.upperBound - 1)
+            if !scoreOf.isEmpty {
+                for run in first.run...last.run {
+                    let lower = run == first.run ? first.offset : 0
+                    let upper = run == last.run ? last.offset + 1 : runs[run].count
+                    for offset in lower..<upper { scoreOf[runs[run][offset].member] = nil }
+                }
+            }
+            count -= ranks.count
+            if first.run == last.run {
+                runs[first.run].removeSubrange(first.offset...last.offset)
+                settle(first.run, removed: ranks.count)
+                return
+            }
+            // The runs from first to last become what is left of the two at the ends, which may
+            // then be short.
+            let kept = [Array(runs[first.run][..<first.offset]), Array(runs[last.run][(last.offset + 1)...])].filter { !$0.isEmpty }
+            replaceRuns(first.run..<(last.run + 1), with: kept)
+            for run in (first.run..<(first.run + kept.count)).reversed() { rejoinIfShort(run) }
+        }
+
+        /// Builds a large set's order if it was dropped (O(n log n)), and keeps it for `count`
+        /// more changes.
+        private func prepareRanks() {
+            changesLeftOrdered = count
+            guard runs.isEmpty, count > 0 else { return }
+            let sorted = entries
+            let runCount = (count + ScoredMembers.runLimit / 2 - 1) / (ScoredMembers.runLimit / 2)
+            replaceRuns(0..<0, with: (0..<runCount).map { Array(sorted[($0 * count / runCount)..<(($0 + 1) * count / runCount)]) })
+        }
+
+        /// Forgets a large set's order (the dictionary holds the set).
+        private func dropOrder() {
+            runs = []
             lasts = []
             counts = []
             tree = []
-            return
         }
-        if wasIndexed {
-            lasts.replaceSubrange(range, with: replacement.map { $0[$0.count - 1] })
-            counts.replaceSubrange(range, with: replacement.map { Int32($0.count) })
-        } else {
-            lasts = runs.map { $0[$0.count - 1] }
-            counts = runs.map { Int32($0.count) }
-        }
-        tree.removeAll(keepingCapacity: true)
-        tree.append(0)
-        for count in counts { tree.append(Int(count)) }
-        for k in 1..<tree.count {
-            let parent = k + (k & -k)
-            if parent < tree.count { tree[parent] += tree[k] }
-        }
-    }
 
-    /// A small set becomes large: its members go into the dictionary, and its order is kept
-    /// for `count` more changes unless a rank operation asks for it.
-    private mutating func indexMembers() {
-        changesLeftOrdered = count
-        scoreOf.reserveCapacity(count)
-        for run in runs {
-            for entry in run { scoreOf[entry.member] = entry.score }
-        }
-    }
+        // MARK: - runs
 
-    private mutating func addToTree(run: Int, _ delta: Int) {
-        var k = run + 1
-        while k < tree.count {
-            tree[k] += delta
-            k += k & -k
-        }
-    }
-
-    /// The number of entries in the runs before `run`.
-    private func prefixCount(_ run: Int) -> Int {
-        var sum = 0
-        var k = run
-        while k > 0 {
-            sum += tree[k]
-            k &= k - 1
-        }
-        return sum
-    }
-
-    /// The run and offset of an ascending rank (0..<count), by descending the tree.
-    private func position(ofRank rank: Int) -> (run: Int, offset: Int) {
-        guard runs.count > 1 else { return (0, rank) }
-        if rank < runs[0].count { return (0, rank) }
-        var run = 0
-        var remaining = rank
-        var step = 1 << (Int.bitWidth - 1 - runs.count.leadingZeroBitCount)
-        while step > 0 {
-            let next = run + step
-            if next < tree.count, tree[next] <= remaining {
-                run = next
-                remaining -= tree[next]
+        /// Puts an entry in the order (the caller keeps `count`).
+        private func insert(_ entry: Entry) {
+            guard !runs.isEmpty else {
+                runs = [[entry]]
+                return
             }
-            step >>= 1
+            let run = runs.count == 1 ? 0 : min(partitionPoint(lasts) { $0 < entry }, runs.count - 1)
+            let offset = partitionPoint(runs[run]) { $0 < entry }
+            runs[run].insert(entry, at: offset)
+            if runs[run].count > ScoredMembers.runLimit {
+                // Halves in fresh arrays, so that neither keeps the whole run's capacity.
+                let half = runs[run].count / 2
+                replaceRuns(run..<(run + 1), with: [Array(runs[run][..<half]), Array(runs[run][half...])])
+            } else if runs.count > 1 {
+                if offset == runs[run].count - 1 { lasts[run] = entry }
+                counts[run] += 1
+                addToTree(run: run, 1)
+            }
         }
-        return (run, remaining)
-    }
 
-    var heapBytes: Int {
-        var bytes = runs.capacity * 8 + lasts.capacity * 16 + counts.capacity * 4 + tree.capacity * 8 + scoreOf.capacity * 17
-        for run in runs { bytes += 32 + run.capacity * 16 }
-        return bytes
+        /// Takes an entry out of the order (the caller keeps `count`).
+        private func remove(_ entry: Entry) {
+            let run = runs.count == 1 ? 0 : partitionPoint(lasts) { $0 < entry }
+            guard run < runs.count else { return }
+            let offset = partitionPoint(runs[run]) { $0 < entry }
+            guard offset < runs[run].count, runs[run][offset] == entry else { return }
+            runs[run].remove(at: offset)
+            settle(run, removed: 1)
+        }
+
+        /// After `removed` entries left one run: the cheap path while the run stays long enough,
+        /// else it joins a neighbour.
+        private func settle(_ run: Int, removed: Int) {
+            if runs.count == 1 {
+                if runs[0].isEmpty { runs = [] }
+                return
+            }
+            if runs[run].count >= ScoredMembers.runMinimum {
+                lasts[run] = runs[run][runs[run].count - 1]
+                counts[run] -= Int32(removed)
+                addToTree(run: run, -removed)
+            } else {
+                rejoinIfShort(run)
+            }
+        }
+
+        /// Joins a run shorter than `runMinimum` (or empty) to a neighbour, in halves if the
+        /// result is longer than `runLimit`.
+        private func rejoinIfShort(_ run: Int) {
+            guard run < runs.count, runs.count > 1, runs[run].count < ScoredMembers.runMinimum else { return }
+            let left = run + 1 < runs.count ? run : run - 1
+            let joined = runs[left] + runs[left + 1]
+            let half = joined.count / 2
+            replaceRuns(left..<(left + 2), with: joined.count > ScoredMembers.runLimit ? [Array(joined[..<half]), Array(joined[half...])] : [joined])
+        }
+
+        /// Replaces runs `range` with `replacement` (none empty), with `lasts`, `counts` and the
+        /// tree following: O(runs) sequential steps that never visit the other runs.
+        private func replaceRuns(_ range: Range<Int>, with replacement: [[Entry]]) {
+            let wasIndexed = runs.count > 1
+            runs.replaceSubrange(range, with: replacement)
+            guard runs.count > 1 else {
+                lasts = []
+                counts = []
+                tree = []
+                return
+            }
+            if wasIndexed {
+                lasts.replaceSubrange(range, with: replacement.map { $0[$0.count - 1] })
+                counts.replaceSubrange(range, with: replacement.map { Int32($0.count) })
+            } else {
+                lasts = runs.map { $0[$0.count - 1] }
+                counts = runs.map { Int32($0.count) }
+            }
+            tree.removeAll(keepingCapacity: true)
+            tree.append(0)
+            for count in counts { tree.append(Int(count)) }
+            for k in 1..<tree.count {
+                let parent = k + (k & -k)
+                if parent < tree.count { tree[parent] += tree[k] }
+            }
+        }
+
+        /// A small set becomes large: its members go into the dictionary, and its order is kept
+        /// for `count` more changes unless a rank operation asks for it.
+        private func indexMembers() {
+            changesLeftOrdered = count
+            scoreOf.reserveCapacity(count)
+            for run in runs {
+                for entry in run { scoreOf[entry.member] = entry.score }
+            }
+        }
+
+        private func addToTree(run: Int, _ delta: Int) {
+            var k = run + 1
+            while k < tree.count {
+                tree[k] += delta
+                k += k & -k
+            }
+        }
+
+        /// The number of entries in the runs before `run`.
+        private func prefixCount(_ run: Int) -> Int {
+            var sum = 0
+            var k = run
+            while k > 0 {
+                sum += tree[k]
+                k &= k - 1
+            }
+            return sum
+        }
+
+        /// The run and offset of an ascending rank (0..<count), by descending the tree.
+        private func position(ofRank rank: Int) -> (run: Int, offset: Int) {
+            guard runs.count > 1 else { return (0, rank) }
+            if rank < runs[0].count { return (0, rank) }
+            var run = 0
+            var remaining = rank
+            var step = 1 << (Int.bitWidth - 1 - runs.count.leadingZeroBitCount)
+            while step > 0 {
+                let next = run + step
+                if next < tree.count, tree[next] <= remaining {
+                    run = next
+                    remaining -= tree[next]
+                }
+                step >>= 1
+            }
+            return (run, remaining)
+        }
+
+        var heapBytes: Int {
+            var bytes = runs.capacity * 8 + lasts.capacity * 16 + counts.capacity * 4 + tree.capacity * 8 + scoreOf.capacity * 17
+            for run in runs { bytes += 32 + run.capacity * 16 }
+            return bytes
+        }
+
+        /// A copy for a set about to change while another value shares this one: the arrays
+        /// and the dictionary are themselves copied on write, so this is O(1).
+        func copy() -> Storage {
+            let copy = Storage()
+            copy.runs = runs
+            copy.lasts = lasts
+            copy.counts = counts
+            copy.tree = tree
+            copy.scoreOf = scoreOf
+            copy.changesLeftOrdered = changesLeftOrdered
+            copy.count = count
+            return copy
+        }
     }
 }
 

@@ -6,7 +6,7 @@ public enum KeyValue: Sendable {
     indirect case list(IdentityList)
     case set(IdentitySet)
     case hash(IdentitySet)
-    indirect case zset(ScoredMembers)
+    case zset(ScoredMembers)
     /// Redis 8 vector sets: the model keeps element identities (VCARD), not the vectors.
     case vectorset(IdentitySet)
     indirect case stream(StreamEntries)
