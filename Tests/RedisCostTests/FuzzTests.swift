@@ -309,7 +309,9 @@ import Testing
             1795566245.000004 [0 127.0.0.1:1] "GETEX"
 
             """)
-        #expect(result.calls == 4)
+        // A server refuses them for their arity: malformed calls, counted, never handed to a rule.
+        #expect(result.calls == 1)
+        #expect(result.malformedLines == 3)
     }
 
     @Test("a snapshot holding a key twice names the second and a 200-byte excerpt of the name")
