@@ -24,7 +24,7 @@ let hashEffects: [String: Replayer.Effect] = [
             i += 1
         }
         if expiry == .invalid { return }
-        guard let count = a.int(i + 1), count > 0, i + 2 + Int(count) * 2 <= a.count else { return }
+        guard let count = a.int(i + 1), count > 0, count <= Int64(a.count) / 2, i + 2 + Int(count) * 2 <= a.count else { return }
         let pairs = (i + 2)..<(i + 2 + Int(count) * 2)
         if onlyNew || onlyExisting {
             let existing = r.read(a[1], .hash)
@@ -112,6 +112,6 @@ func removeFields(_ r: Replayer, _ key: UnsafeRawBufferPointer, _ a: Argv, from 
 func fieldsClause(_ a: Argv, from: Int) -> Range<Int>? {
     var i = from
     while i < a.count, !a.token(i, "FIELDS") { i += 1 }
-    guard let count = a.int(i + 1), count > 0, i + 2 + Int(count) <= a.count else { return nil }
+    guard let count = a.int(i + 1), count > 0, count <= Int64(a.count), i + 2 + Int(count) <= a.count else { return nil }
     return (i + 2)..<(i + 2 + Int(count))
 }

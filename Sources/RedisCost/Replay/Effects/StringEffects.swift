@@ -64,7 +64,7 @@ let stringEffects: [String: Replayer.Effect] = [
     },
     "MSETEX": { r, a in
         // MSETEX numkeys key value [key value …] [NX|XX] [EX s|PX ms|EXAT s|PXAT ms|KEEPTTL] (Valkey 9)
-        guard let numKeys = a.int(1), numKeys > 0, 2 + Int(numKeys) * 2 <= a.count else { return }
+        guard let numKeys = a.int(1), numKeys > 0, numKeys <= Int64(a.count) / 2, 2 + Int(numKeys) * 2 <= a.count else { return }
         let pairs = stride(from: 2, to: 2 + Int(numKeys) * 2, by: 2)
         var keepTTL = false
         var expireAt: Int64 = 0
@@ -148,9 +148,10 @@ let stringEffects: [String: Replayer.Effect] = [
                 var offsetText = Array(a[i + 2])
                 let multiply = offsetText.first == UInt8(ascii: "#")
                 if multiply { offsetText.removeFirst() }
-                if let raw = Int(String(decoding: offsetText, as: UTF8.self)) {
+                // Redis refuses offsets past 2^32 bits (512 MB) and widths past 64: so does the model.
+                if let raw = Int(String(decoding: offsetText, as: UTF8.self)), raw >= 0, raw < 1 << 32, (1...64).contains(width) {
                     let bitOffset = multiply ? raw * width : raw
-                    needed = max(needed, (bitOffset + width + 7) / 8)
+                    if bitOffset + width <= 1 << 32 { needed = max(needed, (bitOffset + width + 7) / 8) }
                 }
                 i += 4
                 continue
