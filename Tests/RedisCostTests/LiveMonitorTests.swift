@@ -172,6 +172,61 @@ import Glibc
         #expect(calls.first { $0["command"] as? String == "LRANGE" }.flatMap { ($0["sizes"] as? [Any])?.first as? Int } == 300)
     }
 
+    @Test("PUBLISH in a live session costs the subscribers the server counts (PUBSUB NUMSUB/NUMPAT) plus those the stream shows",
+          arguments: TestServer.Kind.allCases)
+    func publishCountsSubscribersFromTheServer(kind: TestServer.Kind) throws {
+        let server = try TestServer(kind)
+        let setup = try server.connect()
+        var subscribers: [RedisConnection] = []
+        /// Subscribes a new client and waits until the server counts it.
+        func subscribe(_ command: [String], until count: (RedisConnection) throws -> Bool) throws {
+            let s = try server.connect()
+            _ = try s.command(command)
+            subscribers.append(s)
+            for _ in 0..<200 where try !count(setup) { usleep(10_000) }
+        }
+        func numsub(_ channel: String, shard: Bool = false) throws -> Int? {
+            try setup.command(["PUBSUB", shard ? "SHARDNUMSUB" : "NUMSUB", channel]).array?.last?.int
+        }
+        /// Waits until the sampler has run `PUBSUB <subcommand>` `n` times (the counts are read
+        /// after the calls that need them arrive; the test must not subscribe before that).
+        func awaitSampler(_ subcommand: String, _ n: Int) throws {
+            for _ in 0..<300 where (try Self.commandStats(setup)["pubsub|\(subcommand)"] ?? 0) < n { usleep(10_000) }
+        }
+        // From before the session: 2 subscribers of news, 1 pattern, 1 shard subscriber of sh.
+        try subscribe(["SUBSCRIBE", "news"]) { _ in try numsub("news") == 1 }
+        try subscribe(["SUBSCRIBE", "news", "other"]) { _ in try numsub("news") == 2 }
+        try subscribe(["PSUBSCRIBE", "n*"]) { try $0.command(["PUBSUB", "NUMPAT"]).int == 1 }
+        try subscribe(["SSUBSCRIBE", "sh"]) { _ in try numsub("sh", shard: true) == 1 }
+        let session = try Session(server)
+        let work = try server.connect()
+        _ = try work.command(["PUBLISH", "news", "a"])  // 2 + 1 pattern
+        try awaitSampler("numsub", 1)
+        try awaitSampler("numpat", 1)
+        // A subscriber the stream shows: counted on top of the server's count.
+        try subscribe(["SUBSCRIBE", "news"]) { _ in try numsub("news") == 3 }
+        _ = try work.command(["PUBLISH", "news", "b"])  // 3 + 1
+        _ = try work.command(["PUBLISH", "nobody", "c"])  // 0 + 1
+        _ = try work.command(["SPUBLISH", "sh", "d"])  // 1
+        try awaitSampler("numsub", 2)
+        try awaitSampler("shardnumsub", 1)
+        _ = try work.command(["PING"])
+        #expect(session.stop() == 0, "\(session.errors)")
+        let report = try session.json
+        let commands = try #require(report["commands"] as? [[String: Any]])
+        let publish = try #require(commands.first { $0["name"] as? String == "PUBLISH" })
+        #expect(publish["calls"] as? Int == 3)
+        #expect(publish["unknownCostCalls"] as? Int == 0)
+        #expect(publish["cost"] as? Double == 8)  // 3 + 4 + 1
+        let spublish = try #require(commands.first { $0["name"] as? String == "SPUBLISH" })
+        #expect(spublish["cost"] as? Double == 1)
+        #expect(spublish["unknownCostCalls"] as? Int == 0)
+        let live = try #require(report["live"] as? [String: Any])
+        #expect(live["subscriberCountsRead"] as? Int ?? 0 >= 3)
+        #expect(live["subscriberCountsDenied"] is NSNull)
+        withExtendedLifetime(subscribers) {}
+    }
+
     @Test("under redis-benchmark at full speed the session loses no call and its output buffer stays as small as redis-cli monitor's")
     func keepsUpWithRedisBenchmark() throws {
         let server = try TestServer(.redis7)

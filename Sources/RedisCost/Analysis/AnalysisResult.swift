@@ -135,6 +135,10 @@ public struct AnalysisResult: Sendable {
         public var keysDeferred = 0
         public var samplesPerSecond = 0.0
         public var samplingDisabled: String?
+        /// Subscriber counts read (PUBSUB NUMSUB/SHARDNUMSUB per channel, NUMPAT), for PUBLISH's cost.
+        public var subscriberCountsRead = 0
+        /// Why they could not be read (PUBSUB refused), or nil.
+        public var subscriberCountsDenied: String?
         /// The MONITOR client's output buffer on the server (`omem` of `CLIENT LIST`), bytes.
         public var maxMonitorOutputBytes: Int?
         public var lastMonitorOutputBytes: Int?

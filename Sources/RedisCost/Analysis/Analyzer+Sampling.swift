@@ -62,6 +62,21 @@ extension Analyzer {
         return sample.size
     }
 
+    /// The server counted a channel's subscribers (the stream has not reached the count yet).
+    public func receive(_ count: SubscriberCount) {
+        count.channel.withUnsafeBytes { subscriptions?.receive(count.count, channel: $0, count.shard ? .shard : .channel) }
+    }
+
+    /// The stream has reached the point where the server counted these channels' subscribers.
+    public func resync(_ counts: [SubscriberCount]) {
+        for count in counts {
+            count.channel.withUnsafeBytes { subscriptions?.resync(count.count, channel: $0, count.shard ? .shard : .channel) }
+        }
+    }
+
+    public func receivePatternSubscriptions(_ n: Int) { subscriptions?.receivePatterns(n) }
+    public func resyncPatternSubscriptions(_ n: Int) { subscriptions?.resyncPatterns(n) }
+
     /// `DBSIZE` of a database (or the keys of all databases, `database` nil) at a point of the session.
     public func receiveDatabaseSize(_ keys: Int, database: Int?) {
         if let database { sampledDatabaseSizes[database] = keys } else { sampledAllKeys = keys }

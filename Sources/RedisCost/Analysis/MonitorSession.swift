@@ -320,6 +320,17 @@ public final class MonitorSession {
                     requests.append(.databaseSize(line.database))
                 }
                 if needs.contains(.allKeys), !analyzer.absentKeysAreKnown, admit(.allKeys) { requests.append(.allKeys) }
+                if needs.contains(.subscribers), let subscriptions = analyzer.subscriptions {
+                    let reads = analyzer.table.subscriptionReads[index]
+                    for (position, shard) in reads.channels where position < argv.count
+                        && subscriptions.needsCount(argv[position], shard ? .shard : .channel) {
+                        let request = SizeRequest.subscribers(channel: argv.bytes(position), shard: shard)
+                        if admit(request) { requests.append(request) }
+                    }
+                    if reads.patterns, subscriptions.needsPatternCount, admit(.patternSubscriptions) {
+                        requests.append(.patternSubscriptions)
+                    }
+                }
             }
         }
     }

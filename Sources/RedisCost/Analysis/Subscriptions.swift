@@ -3,7 +3,8 @@
 /// SPUBLISH O(N) over the shard channel's. A capture shows SUBSCRIBE, UNSUBSCRIBE, RESET … but
 /// not a client that disconnects, so counts from a capture are upper bounds; subscriptions made
 /// before the capture started are not seen at all, so the counts are only known when the
-/// capture began with the server (`knownFromStart`).
+/// capture began with the server (`knownFromStart`), or, in a live session, read from the
+/// server (`receive`, `resync`).
 struct Subscriptions {
     enum Space: Int { case channel = 0, pattern = 1, shard = 2 }
 
@@ -82,10 +83,59 @@ struct Subscriptions {
     /// Subscribers of the channel (or shard channel) named by `name`: nil when the capture
     /// cannot know them.
     func count(_ name: UnsafeRawBufferPointer, _ space: Space) -> Int? {
-        guard knownFromStart, !overflowed else { return nil }
-        return subscribers[Self.identity(name, space)] ?? 0
+        guard !overflowed else { return nil }
+        let id = Self.identity(name, space)
+        if knownFromStart { return subscribers[id] ?? 0 }
+        if let offset = offsets[id] { return max(0, offset + (subscribers[id] ?? 0)) }
+        return waiting[id]
     }
 
     /// Pattern subscriptions of all clients, which every PUBLISH matches against.
-    var patterns: Int? { knownFromStart && !overflowed ? patternCount : nil }
+    var patterns: Int? {
+        guard !overflowed else { return nil }
+        if knownFromStart { return patternCount }
+        if let patternOffset { return max(0, patternOffset + patternCount) }
+        return waitingPatterns
+    }
+
+    // MARK: Counts read from a live server
+
+    /// A live session reads the counts of subscriptions made before it began (PUBSUB NUMSUB,
+    /// SHARDNUMSUB, NUMPAT). A count arrives before the stream reaches the point where the
+    /// server measured it (`waiting`, used by the calls in between); at that point it becomes
+    /// an offset to the subscriptions the stream shows from then on. Unsubscriptions of a
+    /// client subscribed before the session, like disconnects, are not seen: the count stays
+    /// an upper bound until it is read again.
+    private var offsets: [UInt64: Int] = [:]
+    private var waiting: [UInt64: Int] = [:]
+    private var patternOffset: Int?
+    private var waitingPatterns: Int?
+
+    /// Whether a live session should ask the server for this channel's subscribers.
+    func needsCount(_ name: UnsafeRawBufferPointer, _ space: Space) -> Bool {
+        !knownFromStart && !overflowed && waiting[Self.identity(name, space)] == nil
+    }
+    var needsPatternCount: Bool { !knownFromStart && !overflowed && waitingPatterns == nil }
+
+    /// The server counted `n` subscribers of the channel (the stream has not reached the count yet).
+    mutating func receive(_ n: Int, channel: UnsafeRawBufferPointer, _ space: Space) {
+        let id = Self.identity(channel, space)
+        guard waiting.count < Self.limit || waiting[id] != nil else { return }
+        waiting[id] = n
+    }
+
+    /// The stream has reached the point where the server counted the channel's subscribers.
+    mutating func resync(_ n: Int, channel: UnsafeRawBufferPointer, _ space: Space) {
+        let id = Self.identity(channel, space)
+        waiting[id] = nil
+        guard offsets.count < Self.limit || offsets[id] != nil else { return }
+        offsets[id] = n - (subscribers[id] ?? 0)
+    }
+
+    mutating func receivePatterns(_ n: Int) { waitingPatterns = n }
+
+    mutating func resyncPatterns(_ n: Int) {
+        waitingPatterns = nil
+        patternOffset = n - patternCount
+    }
 }

@@ -108,6 +108,38 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
         return walk(root)
     }
 
+    /// What a formula counts subscribers of: channels named by a constant argument index
+    /// (`subscribers(1)`; `shard` for `shardsubscribers`) and whether it reads the pattern
+    /// subscriptions. A live session asks the server for these (PUBSUB NUMSUB/NUMPAT).
+    public struct SubscriptionReads: Sendable, Equatable {
+        public var channels: [(argument: Int, shard: Bool)] = []
+        public var patterns = false
+        public var isEmpty: Bool { channels.isEmpty && !patterns }
+        public static func == (a: Self, b: Self) -> Bool {
+            a.patterns == b.patterns && a.channels.elementsEqual(b.channels) { $0 == $1 }
+        }
+    }
+
+    public var subscriptionReads: SubscriptionReads {
+        var reads = SubscriptionReads()
+        func walk(_ node: Node) {
+            switch node {
+            case .number, .text: break
+            case .variable(let variable): if variable == .patterns { reads.patterns = true }
+            case .call(let function, let arguments):
+                if function == .subscribers || function == .shardsubscribers, case .number(let n)? = arguments.first,
+                   n >= 0, n < 1_000_000, n == n.rounded() {
+                    reads.channels.append((Int(n), function == .shardsubscribers))
+                }
+                arguments.forEach(walk)
+            case .negate(let inner): walk(inner)
+            case .binary(_, let a, let b): walk(a); walk(b)
+            }
+        }
+        walk(root)
+        return reads
+    }
+
     /// The reason of a formula that is `unknown("…")` at its top, else nil.
     public var unknownReason: String? {
         if case .call(.unknown, let arguments) = root, case .text(let reason)? = arguments.first { return reason }

@@ -70,6 +70,8 @@ public enum LiveMonitor {
             switch action {
             case .none: break
             case .resync(let sample, let key, let database): analyzer.resync(sample, key: key, database: database)
+            case .resyncSubscribers(let counts): analyzer.resync(counts)
+            case .resyncPatterns(let n): analyzer.resyncPatternSubscriptions(n)
             case .endMarker:
                 // Everything the server ran before the stop has been seen: end here exactly.
                 markerSeen = true
@@ -106,6 +108,8 @@ public enum LiveMonitor {
                     switch sampled {
                     case .key(let sample, let key, let database): analyzer.receive(sample, key: key, database: database)
                     case .keyCount(let n, let database): analyzer.receiveDatabaseSize(n, database: database)
+                    case .subscribers(let count): analyzer.receive(count)
+                    case .patternSubscriptions(let n): analyzer.receivePatternSubscriptions(n)
                     }
                 }
             }
@@ -175,6 +179,8 @@ public enum LiveMonitor {
         live.keysSampled = sampler.keysSampled
         live.keysDeferred = sampler.keysDeferred
         live.samplingDisabled = sampler.disabledReason
+        live.subscriberCountsRead = sampler.subscriberCountsRead
+        live.subscriberCountsDenied = sampler.subscriptionsDeniedReason
         if sampler.isEnabled { live.keySizesAtEnd = keySizes(sampler.connection) }
         live.toolCommands = sampler.connection.sentCommands.merging(monitor.sentCommands, uniquingKeysWith: +)
         result.live = live

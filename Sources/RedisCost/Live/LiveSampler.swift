@@ -1,11 +1,22 @@
 import Foundation
 
-/// What a live session asks the server: the size of one key, or the key count of a database
-/// (`DBSIZE`) or of all databases (`INFO keyspace`). All O(1) for the server.
+/// What a live session asks the server: the size of one key, the key count of a database
+/// (`DBSIZE`) or of all databases (`INFO keyspace`), the subscribers of a channel (`PUBSUB
+/// NUMSUB`/`SHARDNUMSUB`) or the pattern subscriptions (`PUBSUB NUMPAT`). All O(1) for the
+/// server per key or channel.
 public enum SizeRequest: Hashable, Sendable {
     case key(database: Int, name: [UInt8])
     case databaseSize(Int)
     case allKeys
+    case subscribers(channel: [UInt8], shard: Bool)
+    case patternSubscriptions
+}
+
+/// Subscribers of a channel (or shard channel) as the server counted them.
+public struct SubscriberCount: Sendable {
+    public var channel: [UInt8]
+    public var shard: Bool
+    public var count: Int
 }
 
 /// The sampler's own connection (`CLIENT SETNAME redis-cost-sampler`): it reads the sizes of
@@ -18,6 +29,10 @@ public final class LiveSampler {
         case none
         /// The server measured this key here.
         case resync(SampledKey, key: [UInt8], database: Int)
+        /// The server counted these channels' subscribers here.
+        case resyncSubscribers([SubscriberCount])
+        /// The server counted the pattern subscriptions here.
+        case resyncPatterns(Int)
         /// The marker sent when the session stops: every call before it has been seen.
         case endMarker
     }
@@ -55,6 +70,8 @@ public final class LiveSampler {
     private var sampledAt: [SizeRequest: Double] = [:]
 
     public private(set) var keysSampled = 0
+    /// Channels whose subscribers were counted, and pattern-subscription counts read.
+    public private(set) var subscriberCountsRead = 0
     /// Keys that needed a sample while the rate limit was spent (their sizes stay unknown).
     public private(set) var keysDeferred = 0
     /// Why sampling stopped (an ACL refusal, a lost connection), or nil.
@@ -117,7 +134,12 @@ public final class LiveSampler {
         case key(SampledKey, key: [UInt8], database: Int)
         /// Keys in a database (`DBSIZE`), or in all of them (`database` nil).
         case keyCount(Int, database: Int?)
+        case subscribers(SubscriberCount)
+        case patternSubscriptions(Int)
     }
+
+    /// Why subscriber counts are not read (PUBSUB refused by an ACL), or nil; keys are still sampled.
+    public private(set) var subscriptionsDeniedReason: String?
 
     /// Samples the requests (per database: two pipelined round trips, types then sizes) and
     /// notes where each key was measured in the stream. A failure disables sampling and
@@ -127,8 +149,12 @@ public final class LiveSampler {
         var found: [Sampled] = []
         do {
             var keysByDatabase: [Int: [[UInt8]]] = [:]
+            var channels: [[SubscriberCount]] = [[], []]
+            var patterns = false
             for request in requests {
                 switch request {
+                case .subscribers(let channel, let shard): channels[shard ? 1 : 0].append(.init(channel: channel, shard: shard, count: 0))
+                case .patternSubscriptions: patterns = true
                 case .key(let db, let name): keysByDatabase[db, default: []].append(name)
                 case .databaseSize(let db):
                     if let n = try run([["DBSIZE"]], in: db)[0].int, (0...largestSize).contains(n) { found.append(.keyCount(n, database: db)) }
@@ -136,6 +162,7 @@ public final class LiveSampler {
                     found.append(.keyCount(keyCount(infoKeyspace: try run([["INFO", "keyspace"]], in: nil)[0].text ?? ""), database: nil))
                 }
             }
+            found += try sampleSubscriptions(channels: channels[0] + channels[1], patterns: patterns)
             for (db, names) in keysByDatabase.sorted(by: { $0.key < $1.key }) {
                 var entries: [[Int]] = [[], []]
                 let results = try sampleSizes(names, server: connection.serverName) { (round, commands) throws(ServerError) in
@@ -153,6 +180,49 @@ public final class LiveSampler {
             }
         } catch {
             disable(error.description)
+        }
+        return found
+    }
+
+    /// Counts subscribers with `PUBSUB NUMSUB` / `SHARDNUMSUB` (one command per 1,000
+    /// channels) and `PUBSUB NUMPAT`, pipelined; each count is taken where its command shows
+    /// in the stream. A refusal stops these reads only.
+    private func sampleSubscriptions(channels: [SubscriberCount], patterns: Bool) throws(ServerError) -> [Sampled] {
+        guard subscriptionsDeniedReason == nil, !channels.isEmpty || patterns else { return [] }
+        var commands: [[[UInt8]]] = []
+        var batches: [[SubscriberCount]] = []
+        for shard in [false, true] {
+            let ofKind = channels.filter { $0.shard == shard }
+            for start in stride(from: 0, to: ofKind.count, by: 1000) {
+                let batch = Array(ofKind[start..<min(ofKind.count, start + 1000)])
+                commands.append([Array("PUBSUB".utf8), Array((shard ? "SHARDNUMSUB" : "NUMSUB").utf8)] + batch.map(\.channel))
+                batches.append(batch)
+            }
+        }
+        if patterns { commands.append([Array("PUBSUB".utf8), Array("NUMPAT".utf8)]) }
+        let (replies, entries) = try runRecording(commands, in: nil)
+        var found: [Sampled] = []
+        for (i, reply) in replies.enumerated() {
+            if case .error(let message) = reply {
+                subscriptionsDeniedReason = "\(connection.serverName): PUBSUB: \(message)"
+                return found
+            }
+            if i < batches.count {
+                // [channel, count, channel, count, …] in the order asked.
+                guard case .array(let items) = reply, items.count == batches[i].count * 2 else { continue }
+                var counts: [SubscriberCount] = []
+                for (j, asked) in batches[i].enumerated() {
+                    guard let n = items[2 * j + 1].int, (0...largestSize).contains(n) else { continue }
+                    counts.append(.init(channel: asked.channel, shard: asked.shard, count: n))
+                    found.append(.subscribers(counts[counts.count - 1]))
+                    subscriberCountsRead += 1
+                }
+                if watchedByMonitor, i < entries.count { expected[entries[i]].action = .resyncSubscribers(counts) }
+            } else if let n = reply.int, (0...largestSize).contains(n) {
+                found.append(.patternSubscriptions(n))
+                subscriberCountsRead += 1
+                if watchedByMonitor, i < entries.count { expected[entries[i]].action = .resyncPatterns(n) }
+            }
         }
         return found
     }

@@ -228,6 +228,12 @@ public enum AnalysisReport {
         out += "- Sizes of keys from before the session: \(number(Double(live.keysSampled))) keys sampled with O(1) commands"
         out += " (at most \(number(live.samplesPerSecond)) a second); \(number(Double(live.samplerCommands))) sampler commands left out of the analysis"
         out += live.keysDeferred > 0 ? "; \(number(Double(live.keysDeferred))) samples deferred by the rate limit\n" : "\n"
+        if live.subscriberCountsRead > 0 {
+            out += "- Subscribers from before the session: \(number(Double(live.subscriberCountsRead))) counts read with `PUBSUB NUMSUB`/`SHARDNUMSUB`/`NUMPAT` (upper bounds until read again: disconnects are not in the stream)\n"
+        }
+        if let reason = live.subscriberCountsDenied {
+            out += "- **Subscriber counts not read:** \(Markdown.cell(reason)); PUBLISH costs are unknown\n"
+        }
         if let omem = live.maxMonitorOutputBytes {
             out += "- MONITOR's output buffer on the server (`omem`): at most \(number(Double(omem))) bytes while watched (once a second)\n"
         }
@@ -355,6 +361,7 @@ public enum AnalysisReport {
                 "toolCommands": live.toolCommands,
                 "keysSampled": live.keysSampled, "keysResynced": r.sampledKeys, "keysDeferred": live.keysDeferred,
                 "samplesPerSecond": live.samplesPerSecond, "samplingDisabled": JSONText.orNull(live.samplingDisabled),
+                "subscriberCountsRead": live.subscriberCountsRead, "subscriberCountsDenied": JSONText.orNull(live.subscriberCountsDenied),
                 "maxMonitorOutputBytes": JSONText.orNull(live.maxMonitorOutputBytes),
                 "keySizesAtStart": fields(live.keySizesAtStart), "keySizesAtEnd": fields(live.keySizesAtEnd),
             ] as [String: Any]

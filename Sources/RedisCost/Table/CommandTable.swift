@@ -15,6 +15,8 @@ public struct CommandTable: Sendable {
     public let formulas: [Formula?]
     /// What each formula reads from the data set (parallel to `entries`).
     public let needs: [Formula.Needs]
+    /// Which channels' subscribers each formula counts (parallel to `entries`).
+    public let subscriptionReads: [Formula.SubscriptionReads]
     /// What every call of an entry needs, decided once (parallel to `entries`).
     let traits: [EntryTraits]
     let indexByName: [String: Int]
@@ -46,6 +48,7 @@ public struct CommandTable: Sendable {
         }
         self.formulas = formulas
         self.needs = formulas.map { $0?.needs ?? [] }
+        self.subscriptionReads = formulas.map { $0?.subscriptionReads ?? .init() }
         self.traits = entries.map(EntryTraits.init)
         self.indexByName = index
         self.containers = containers
