@@ -165,6 +165,40 @@ import Testing
         #expect(long.heapBytes < 1000)
     }
 
+    @Test("a set agrees with Set under inserts, removes and pops of any member (SPOP from a capture)", arguments: [UInt64(3), 4])
+    func identitySetAgreesWithBruteForce(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        var set = IdentitySet()
+        var reference = Set<UInt64>()
+        var mismatches = 0
+        var largest = 0
+        for step in 0..<60_000 {
+            // Members from a small range, so removes and re-inserts hit members that are there.
+            let value = rng.next() % 5_000
+            // Inserts win for the first half, pops for the second: the set grows past its
+            // small form and is emptied again.
+            switch (rng.next() % 6, step < 30_000) {
+            case (0, _), (1, _), (2, true):
+                if set.insert(value) != reference.insert(value).inserted { mismatches += 1 }
+            case (3, _):
+                if set.remove(value) != (reference.remove(value) != nil) { mismatches += 1 }
+            default:
+                // A popped member was there, and is gone; none is popped from an empty set.
+                if let popped = set.removeAny() {
+                    if reference.remove(popped) == nil { mismatches += 1 }
+                } else if !reference.isEmpty {
+                    mismatches += 1
+                }
+            }
+            if set.count != reference.count { mismatches += 1 }
+            if step % 1000 == 0, Set(set.elements) != reference { mismatches += 1 }
+            largest = max(largest, reference.count)
+        }
+        #expect(mismatches == 0)
+        #expect(largest > 1_000)  // the large form was exercised
+        #expect(reference.count < largest / 2)
+    }
+
     @Test("a stream agrees with an array under XADD, XDEL and both trims")
     func streamEntriesAgreeWithBruteForce() {
         var rng = SeededRandom(seed: 9)

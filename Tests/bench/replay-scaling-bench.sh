@@ -11,7 +11,9 @@
 # of k and d after loading with the replay's.
 # usage: Tests/bench/replay-scaling-bench.sh [N] [WORKDIR] [FAMILY…]
 source "$(dirname "$0")/common.sh" 20000 "$@"
-families=(ZPOPMIN ZPOPMAX ZREMRANGEBYRANK ZRANGESTORE ZREMRANGEBYSCORE ZREM ZADD-MOVE LTRIM LPOP RPOP XDEL XTRIM-MINID SPOP HDEL)
+# A family ending in -MONITOR is the same workload read by redis-cost from a MONITOR capture
+# recorded while it ran (the AOF holds SPOP as SREM of the members it took; a capture does not).
+families=(ZPOPMIN ZPOPMAX ZREMRANGEBYRANK ZRANGESTORE ZREMRANGEBYSCORE ZREM ZADD-MOVE LTRIM LPOP RPOP XDEL XTRIM-MINID SPOP SPOP-MONITOR HDEL)
 [ $# -gt 2 ] && families=("${@:3}")
 # A process's user + system CPU seconds so far.
 cpu_seconds() { python3 -c "import os; f = open('/proc/$1/stat').read().rsplit(')', 1)[1].split(); print((int(f[11]) + int(f[12])) / os.sysconf('SC_CLK_TCK'))"; }
@@ -22,7 +24,7 @@ generate() {
     "$REDIS_COST_PYTHON" - "$@" <<'PY'
 import random, sys
 import redis
-port, family, n = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+port, family, n = int(sys.argv[1]), sys.argv[2].removesuffix("-MONITOR"), int(sys.argv[3])
 r = redis.Redis(port=port)
 rng = random.Random(1)
 order = list(range(n))
@@ -86,7 +88,15 @@ for family in "${families[@]}"; do
                 --aof-use-rdb-preamble no --auto-aof-rewrite-percentage 0 --daemonize no --logfile "$work/gen.log" &
             pid=$!
             for _ in $(seq 400); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
+            if [[ "$family" == *-MONITOR ]]; then
+                redis-cli -p "$p" monitor > "$data/capture.txt" &
+                monitor=$!
+                sleep 0.5
+            fi
             generate "$p" "$family" "$size"
+            if [[ "$family" == *-MONITOR ]]; then
+                redis-cli -p "$p" ping >/dev/null; sleep 0.5; kill "$monitor"; wait "$monitor" 2>/dev/null || true
+            fi
             redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true
             wait "$pid" 2>/dev/null || true
             touch "$data/generated"
@@ -115,7 +125,9 @@ for family in "${families[@]}"; do
         wait "$pid" 2>/dev/null || true
 
         # redis-cost: wall time and peak RSS (GNU time's maximum resident set size, KB).
-        /usr/bin/time -f "%e %U %S %M" -o "$work/cost.time" "$bin" analyze "$data/appendonlydir" --format json -o "$work/report.json"
+        input=("$data/appendonlydir")
+        [[ "$family" == *-MONITOR ]] && input=("$data/capture.txt" --baseline empty)
+        /usr/bin/time -f "%e %U %S %M" -o "$work/cost.time" "$bin" analyze "${input[@]}" --format json -o "$work/report.json"
         read -r cost_seconds cost_user cost_system cost_kb < "$work/cost.time"
         cost_cpu="$(python3 -c "print($cost_user + $cost_system)")"
         "$REDIS_COST_PYTHON" - "$work/report.json" "$family" "$size" "$load_seconds" "$load_cpu" "$cost_seconds" "$cost_cpu" "$cost_kb" "$truth" <<'PY' | tee -a "$rows" >&2

@@ -1,9 +1,10 @@
 /// The members of a set or the fields of a hash, as identities. Small collections (most
-/// keys) are a plain array; beyond `smallLimit` a hash set.
+/// keys) are a plain array; beyond `smallLimit` a hash set, with the members SPOP may still
+/// take when a capture does not say which (`popOrder`, filled on the first such pop).
 public enum IdentitySet: Sendable {
     static let smallLimit = 24
     case small([UInt64])
-    case large(Set<UInt64>)
+    case large(Set<UInt64>, popOrder: [UInt64])
 
     public init() { self = .small([]) }
 
@@ -15,14 +16,14 @@ public enum IdentitySet: Sendable {
     public var count: Int {
         switch self {
         case .small(let items): items.count
-        case .large(let set): set.count
+        case .large(let set, _): set.count
         }
     }
 
     public func contains(_ element: UInt64) -> Bool {
         switch self {
         case .small(let items): items.contains(element)
-        case .large(let set): set.contains(element)
+        case .large(let set, _): set.contains(element)
         }
     }
 
@@ -30,16 +31,16 @@ public enum IdentitySet: Sendable {
     @discardableResult
     public mutating func insert(_ element: UInt64) -> Bool {
         switch self {
-        case .large(var set):
+        case .large(var set, let order):
             self = .small([])  // hand the set over uniquely referenced
             let inserted = set.insert(element).inserted
-            self = .large(set)
+            self = .large(set, popOrder: order)
             return inserted
         case .small(var items):
             if items.contains(element) { return false }
             self = .small([])
             items.append(element)
-            self = items.count > Self.smallLimit ? .large(Set(items)) : .small(items)
+            self = items.count > Self.smallLimit ? .large(Set(items), popOrder: []) : .small(items)
             return true
         }
     }
@@ -48,10 +49,10 @@ public enum IdentitySet: Sendable {
     @discardableResult
     public mutating func remove(_ element: UInt64) -> Bool {
         switch self {
-        case .large(var set):
+        case .large(var set, let order):
             self = .small([])
             let removed = set.remove(element) != nil
-            self = .large(set)
+            self = .large(set, popOrder: order)
             return removed
         case .small(var items):
             guard let index = items.firstIndex(of: element) else { return false }
@@ -66,19 +67,28 @@ public enum IdentitySet: Sendable {
     public var elements: [UInt64] {
         switch self {
         case .small(let items): items
-        case .large(let set): Array(set)
+        case .large(let set, _): Array(set)
         }
     }
 
-    /// Removes some element, in O(1) (SPOP when the capture does not say which).
+    /// Removes some element (SPOP when the capture does not say which), in amortised O(1):
+    /// a large set pops from a copy of its members taken when the copy runs out, skipping the
+    /// ones gone since. (`Set.popFirst` rescans the emptied front of the table on every call.)
+    /// Each member enters at most one copy per insertion, so the copies cost O(inserts).
     @discardableResult
     public mutating func removeAny() -> UInt64? {
         switch self {
-        case .large(var set):
+        case .large(var set, var order):
             self = .small([])
-            let element = set.popFirst()
-            self = .large(set)
-            return element
+            defer { self = .large(set, popOrder: order) }
+            while true {
+                if order.isEmpty {
+                    if set.isEmpty { return nil }
+                    order = Array(set)
+                }
+                let candidate = order.removeLast()
+                if set.remove(candidate) != nil { return candidate }
+            }
         case .small(var items):
             self = .small([])
             let element = items.popLast()
@@ -91,7 +101,7 @@ public enum IdentitySet: Sendable {
     var heapBytes: Int {
         switch self {
         case .small(let items): items.capacity * 8
-        case .large(let set): set.capacity * 9
+        case .large(let set, let order): set.capacity * 9 + order.capacity * 8
         }
     }
 }
