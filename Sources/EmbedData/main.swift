@@ -14,7 +14,7 @@ var delimiter = "#"
 while input.contains("\"\"\"" + delimiter) { delimiter += "#" }
 let source = """
     // Generated at build time from \(URL(fileURLWithPath: arguments[1]).lastPathComponent). Do not edit.
-    let \(arguments[3]): String = \(delimiter)\"\"\"
+    package let \(arguments[3]): String = \(delimiter)\"\"\"
     \(input)
     \"\"\"\(delimiter)
 

@@ -1,6 +1,13 @@
 import ArgumentParsing
 import Foundation
-import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// redis-cli's connection flags, shared by every command that talks to a server.
 enum ConnectionFlags {

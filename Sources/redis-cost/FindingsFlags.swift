@@ -1,6 +1,13 @@
 import ArgumentParsing
 import Foundation
-import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// The flags of every command that reports findings: thresholds, a target version, key
 /// redaction and the exit code for CI pipelines.

@@ -1,6 +1,13 @@
 import ArgumentParsing
 import Foundation
-import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 enum RulesCommand: Subcommand {
     static let spec = CommandSpec(

@@ -1,6 +1,13 @@
 import ArgumentParsing
 import Foundation
-import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 // The thin executable: parse flags, call the library, print. Exit codes: 0 success,
 // 1 an error in the input or from the server, 2 a usage error.

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// Workloads of real applications nobody here wrote (job queues from PyPI, run against real
 /// servers by Tests/tools/gen_app_workload.py; Tests/Fixtures/apps/README.md says how): their

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// `redis-cost audit` against real servers started with risky and with safe settings.
 @Suite struct AuditTests {

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// How calls are counted in a capture taken from a real server: each call's elements once in
 /// the totals (a wrapper's row shows what it ran, as commandstats does), one time estimate

@@ -1,5 +1,12 @@
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 @Suite struct ConnectionOptionsTests {
     func options(_ url: String) throws -> ConnectionOptions {

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// Every write's effect on a key's expiry, checked on real servers: a family's writes run on
 /// keys with TTLs no test outlives, then every key's type, size and whether it has a TTL

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// Seeded fuzzing, SQLite's habit: the real files under Tests/Fixtures (the runs' AOF
 /// directories, snapshots and captures, the AOF fixtures, Redis's RDB test assets) and the

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// `monitor`, `audit` and `explain` against a server that misbehaves (see HostileServer).
 /// Whatever it sends, the tool ends with one line naming the server and the command and exit

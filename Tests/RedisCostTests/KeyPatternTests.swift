@@ -1,5 +1,12 @@
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// Key names as real libraries write them fold to one pattern per kind of key, whatever the
 /// separator; words stay.

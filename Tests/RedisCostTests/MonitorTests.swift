@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// MONITOR captures: parsing every shape a server prints, and replaying real captures.
 @Suite struct MonitorTests {

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// `--redact-keys` on inputs a real server wrote while a workload used secret names — in keys,
 /// a SCAN MATCH pattern, a keyspace channel, a script and a function: no report of any command

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// Every command of the table, with too few arguments and with extreme numbers in every
 /// argument, through the whole analysis (cost, findings, replay): a report, never a trap.

@@ -1,6 +1,13 @@
 import Foundation
 import Testing
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// The collections behind the replay (a sorted set's ranked order, a list's ends, a stream's
 /// deletions) agree with brute force under random edits, with what a real server holds, and

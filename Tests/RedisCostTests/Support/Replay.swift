@@ -1,5 +1,12 @@
 import Foundation
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// A key as a truth file or a server describes it.
 struct KeyTruth: Equatable, CustomStringConvertible {

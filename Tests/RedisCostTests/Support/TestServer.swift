@@ -1,5 +1,12 @@
 import Foundation
-@testable import RedisCost
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,0 +1,116 @@
+import Foundation
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+
+/// The AOF driver: the base file (or an RDB snapshot or preamble) sets the sizes, the incr
+/// files are the workload. `SELECT` and the `MULTI`/`EXEC` brackets are the AOF's framing.
+extension Analyzer {
+    /// Analyzes an input; `progress` is told the bytes done and the total.
+    public func run(_ input: AOFInput, progress: ((Int, Int) -> Void)? = nil) throws(InputError) -> AnalysisResult {
+        let started = Date()
+        result = AnalysisResult(input: input.description)
+        result.top = options.top
+        var argv = Argv()
+        var done = 0
+        let total = input.segments.reduce(0) { total, segment in
+            total + ((try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0)
+        }
+        for segment in input.segments {
+            var record = AnalysisResult.Segment(path: segment.path, role: segment.role, format: segment.format, bytes: 0, commands: 0)
+            let file: MappedFile
+            do {
+                file = try MappedFile(path: segment.path)
+            } catch {
+                throw InputError(file: segment.path, offset: 0, detail: error.detail)
+            }
+            record.bytes = file.bytes.count
+            var start = 0
+            if segment.format == .rdb {
+                // An RDB file, an RDB base, or the RDB preamble of an AOF: a snapshot that sets
+                // the sizes. Its keys are not calls.
+                let (profile, end) = try loadSnapshot(file, path: segment.path)
+                result.snapshots.append(profile)
+                record.commands = 0
+                start = end
+            }
+            // After an RDB preamble, the rest of the file is AOF: the workload of a single AOF.
+            var reader = AOFCommandReader(bytes: file.bytes, file: segment.path, startingAt: start)
+            var lastReport = 0
+            inTransaction = false
+            loop: while true {
+                switch try reader.next(into: &argv) {
+                case .end:
+                    break loop
+                case .truncated(let offset):
+                    result.truncatedAt = (segment.path, offset)
+                    break loop
+                case .timestamp(let seconds):
+                    time = seconds
+                    replayer.nowMilliseconds = seconds * 1000
+                    if segment.role == .incremental {
+                        result.firstTime = result.firstTime ?? seconds
+                        result.lastTime = seconds
+                    }
+                case .command:
+                    record.commands += 1
+                    try handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset)
+                    if reader.position - lastReport > 4 << 20 {
+                        // Pages already read are not needed again: give them back, so the
+                        // mapping of a many-gigabyte file does not grow the resident set.
+                        file.release(upTo: reader.commandOffset)
+                        lastReport = reader.position
+                        progress?(done + reader.position, total)
+                    }
+                }
+            }
+            done += file.bytes.count
+            result.segments.append(record)
+            if replayer.keyspace.namesOverflowed {
+                throw InputError(file: segment.path, offset: reader.position,
+                                 detail: "the key names of this data set exceed 4 GiB, more than this version can replay")
+            }
+            // Redis loads an AOF that ends inside MULTI as truncated too.
+            if result.truncatedAt != nil { break }
+        }
+        progress?(total, total)
+        finish()
+        result.elapsedSeconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+
+    package func handle(_ argv: Argv, role: AOFInput.Role, file: String, offset: Int) throws(InputError) {
+        // The AOF's own framing: database switches and transaction brackets are not calls.
+        if argv.equalsToken(0, "SELECT") {
+            // The server writes a SELECT only for a database it has: another is no AOF it wrote.
+            guard argv.count == 2, let db = argv.int(1).flatMap(Keyspace.databaseNumber) else {
+                throw InputError(file: file, offset: offset, detail: "expected SELECT and a database number from 0 to \(Keyspace.databaseLimit - 1)")
+            }
+            replayer.database = db
+            return
+        }
+        if argv.equalsToken(0, "MULTI") { inTransaction = true; return }
+        if argv.equalsToken(0, "EXEC") {
+            if inTransaction, role == .incremental { result.transactions += 1 }
+            inTransaction = false
+            return
+        }
+        guard let index = resolve(argv) else {
+            if role == .incremental { countUnknownCommand(argv) }
+            return
+        }
+        guard table.traits[index].accepts(argumentCount: argv.count) else {
+            countMalformed(at: "\((file as NSString).lastPathComponent)@\(offset)", wrongArity(index, argv))
+            return
+        }
+        let positions = table.keyPositions(of: index, in: argv)
+        if role == .incremental {
+            cost(argv, index: index, positions: positions, file: file, offset: offset)
+        }
+        applyEffect(argv, index: index, positions: positions)
+    }
+
+}

@@ -1,0 +1,152 @@
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+
+/// A rule that turns evidence into advice. Like a SwiftLint rule, it declares its id, what it
+/// is about, why it matters, the fix, its threshold, and examples that must and must not fire
+/// (RuleExamplesTests runs them all). Adding a rule is adding one file in `Rules/` and its
+/// name to `FindingsEngine.ruleTypes`.
+public protocol FindingRule: Sendable {
+    /// The JSON `rule` field; scripts match on it.
+    static var id: String { get }
+    static var title: String { get }
+    static var severity: Finding.Severity { get }
+    static var why: String { get }
+    static var fix: String { get }
+    /// Table names of the calls it watches; empty when it reads only the finished result.
+    static var commands: Set<String> { get }
+    /// Whether it watches calls of this entry: by default, those named in `commands`; a rule
+    /// may decide by what the table says of the command instead (its flags).
+    static func watches(_ entry: CommandEntry) -> Bool
+    /// Commands that matter only after one of `commands` armed the rule (the GET after an
+    /// EXISTS, the DEL after a SCAN): the engine does not even build them a call while
+    /// `isArmed` is false, so common commands cost nothing until then.
+    static var followers: Set<String> { get }
+    var isArmed: Bool { get }
+    static var threshold: RuleThreshold? { get }
+    static var examples: [RuleExample] { get }
+
+    /// `threshold`: the configured value of `Self.threshold` (its default unless set).
+    init(threshold: Double)
+    /// Takes the run's other settings (`--target-version`); most rules need none.
+    mutating func configure(_ options: FindingsEngine.Options)
+    mutating func observe(_ call: ObservedCall)
+    /// The findings, once every call has been seen.
+    func findings(in result: AnalysisResult, table: CommandTable) -> [Finding]
+}
+
+extension FindingRule {
+    public static var threshold: RuleThreshold? { nil }
+    public static var followers: Set<String> { [] }
+    public static func watches(_ entry: CommandEntry) -> Bool { commands.contains(entry.name) }
+    public mutating func configure(_ options: FindingsEngine.Options) {}
+    public var isArmed: Bool { true }
+    public mutating func observe(_ call: ObservedCall) {}
+}
+
+/// A rule's one tunable number: `--threshold full-read=5000`.
+public struct RuleThreshold: Sendable {
+    public var value: Double
+    /// What it counts: "elements", "keys in the database", "occurrences".
+    public var unit: String
+    public init(_ value: Double, _ unit: String) {
+        self.value = value
+        self.unit = unit
+    }
+}
+
+/// A call as a rule sees it: valid only during `observe` (its arguments are borrowed).
+public struct ObservedCall {
+    public let index: Int
+    public let command: String
+    public let argv: Argv
+    public let positions: [Int]
+    public let sizes: [KeySize]
+    public let cost: Cost
+    /// The call's estimated server time, made once when it was costed (inclusive of the
+    /// calls a wrapper ran).
+    public let estimatedMicroseconds: Double?
+    public let database: Int
+    /// Unix microseconds (a capture's timestamps; an AOF's `#TS` seconds), when known.
+    public let microseconds: Int64?
+    /// The client address (MONITOR), nil for an AOF.
+    public let client: String?
+    public let inTransaction: Bool
+    public let inScript: Bool
+    package let file: String
+    /// Byte offset (AOF) or line number (capture).
+    package let offset: Int
+    package let isCapture: Bool
+    /// `file@byte` or `capture:line`, built only for the few calls kept as evidence.
+    public var location: String {
+        let name = file.split(separator: "/").last.map(String.init) ?? file
+        return isCapture ? "\(name):\(offset)" : "\(name)@\(offset)"
+    }
+
+    /// The key bytes of the n-th key.
+    package func key(_ n: Int) -> [UInt8] { argv.bytes(positions[n]) }
+
+    package func evidence(cost: Double? = nil, note: Note? = nil) -> Finding.Evidence {
+        Finding.Evidence(command: command, keys: positions.map { argv.bytes($0) }, sizes: sizes, cost: cost ?? self.cost.value,
+                         time: microseconds.map { $0 / 1_000_000 }, client: client, location: location, note: note,
+                         estimatedMicroseconds: estimatedMicroseconds)
+    }
+}
+
+/// Runs the rules: each call goes only to the rules that watch its command.
+public final class FindingsEngine {
+    public static let ruleTypes: [any FindingRule.Type] = [
+        KeysRule.self, FlushSyncRule.self, DeleteBigRule.self, FullReadRule.self, SetAlgebraRule.self,
+        DeepListRule.self, SortRule.self, HeavyTransactionRule.self, HeavyScriptRule.self, CheckThenActRule.self,
+        ScanDeleteRule.self, KeyspaceNotificationsRule.self, VersionRule.self, ConnectionChurnRule.self,
+    ]
+
+    public struct Options: Sendable {
+        /// Rule id → threshold, for the rules whose defaults are overridden.
+        public var thresholds: [String: Double] = [:]
+        /// `--target-version`: what would break on that server version.
+        public var targetVersion: String?
+        public init() {}
+    }
+
+    private var rules: [any FindingRule]
+    /// Per table entry, the rules that watch it, and whether only while armed.
+    private let watchers: [[(rule: Int, followerOnly: Bool)]]
+    package let options: Options
+    package let table: CommandTable
+
+    public init(table: CommandTable, options: Options = .init()) {
+        self.options = options
+        self.table = table
+        rules = Self.ruleTypes.map { type in
+            type.init(threshold: options.thresholds[type.id] ?? type.threshold?.value ?? 0)
+        }
+        watchers = table.entries.map { entry in
+            Self.ruleTypes.enumerated().compactMap { r, type in
+                type.watches(entry) ? (r, false) : type.followers.contains(entry.name) ? (r, true) : nil
+            }
+        }
+        for r in rules.indices { rules[r].configure(options) }
+    }
+
+    @inline(__always)
+    package func watches(_ index: Int) -> Bool {
+        for w in watchers[index] where !w.followerOnly || rules[w.rule].isArmed { return true }
+        return false
+    }
+
+    package func observe(_ call: ObservedCall) {
+        for w in watchers[call.index] where !w.followerOnly || rules[w.rule].isArmed { rules[w.rule].observe(call) }
+    }
+
+    /// Every finding, the most severe and costliest first.
+    public func findings(in result: AnalysisResult) -> [Finding] {
+        rules.flatMap { $0.findings(in: result, table: table) }
+            .sorted { ($0.severity, $0.cost, $0.count) > ($1.severity, $1.cost, $1.count) }
+    }
+
+    /// A rule type by id.
+    public static func rule(_ id: String) -> (any FindingRule.Type)? { ruleTypes.first { $0.id == id } }
+}

@@ -1,0 +1,356 @@
+import Foundation
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+
+/// One MONITOR analysis, fed whole lines: a capture file all at once, or a live stream chunk
+/// by chunk. Every line is a call with its database and client. A script's calls (client
+/// `lua`) follow their EVAL/EVALSHA/FCALL and make up its cost; the calls between one
+/// client's MULTI and EXEC make up the EXEC's. Writes replay on the analyzer's model.
+public final class MonitorSession {
+    /// A script call waiting for its nested calls to end.
+    package struct PendingScript {
+        package var argv: Argv.Copy
+        package var index: Int
+        package var line: MonitorReader.MonitorLine
+        package var client: Int
+        package var nested = Analyzer.NestedCalls()
+    }
+
+    package struct ClientState {
+        package var stats: AnalysisResult.ClientStats
+        package var inTransaction = false
+        package var transaction = Analyzer.NestedCalls()
+    }
+
+    /// The last call, whose duration the next line's timestamp bounds. Its line is copied out
+    /// when a chunk ends (a live stream reuses its buffer).
+    package struct PreviousCall {
+        package var index: Int
+        package var line: MonitorReader.MonitorLine
+        package var client: Int
+        package var copiedLine: [UInt8]?
+    }
+
+    package let analyzer: Analyzer
+    package let file: String
+    private var fileName: String { (file as NSString).lastPathComponent }
+    package let started = Date()
+    private var reader: MonitorReader?
+    private var prescanReader: MonitorReader?
+    private var argv = Argv()
+    private var segment: AnalysisResult.Segment
+    private var clients = IdentityMap()
+    private var clientStates: [ClientState] = []
+    private var lastClient: (hash: UInt64, index: Int) = (0, -1)
+    private var pending: PendingScript?
+    private var previous: PreviousCall?
+    /// The latest timestamp seen, from which the next gap is measured.
+    private var clock: Int64?
+    private var slowest = SlowestCalls(limit: 25)
+
+    /// Calls analysed so far (lines the `ownCall` filter kept).
+    public private(set) var calls = 0
+    /// Stop after this many calls (`--count`); later lines are ignored.
+    public var callLimit: Int?
+    public var isFull: Bool { callLimit.map { calls >= $0 } ?? false }
+    /// Lines of the tool's own connection (its sampler): told to the owner, left out of the analysis.
+    public var ownCall: ((MonitorReader.MonitorLine, UnsafeRawBufferPointer, Argv) -> Bool)?
+    /// Receives every analysed call's line, without its framing (`--save-capture`).
+    public var captureSink: ((UnsafeRawBufferPointer) -> Void)?
+
+    /// Prepares the analyzer: loads the baseline, then starts counting afresh (the baseline's
+    /// own calls, if it is an AOF, are not part of this capture's analysis).
+    public init(analyzer: Analyzer, source: String, file: String, options: Analyzer.MonitorOptions) throws(InputError) {
+        self.analyzer = analyzer
+        self.file = file
+        roles = analyzer.table.entries.map { Role($0.name) }
+        subscriptionChanges = analyzer.table.entries.map { Subscriptions.Change(command: $0.name) }
+        if let baseline = options.baseline {
+            _ = try analyzer.run(baseline)
+        }
+        analyzer.resetAggregation()
+        analyzer.result = AnalysisResult(input: source)
+        analyzer.result.isMonitor = true
+        analyzer.result.top = analyzer.options.top
+        analyzer.absentKeysAreKnown = options.baseline != nil || options.startsEmpty
+        analyzer.result.knowsWholeDataSet = analyzer.absentKeysAreKnown
+        analyzer.trackHotKeys = true
+        analyzer.replayer.expiresByClock = true
+        // Subscriptions from before a capture are not in it; one that began with the server
+        // (`--baseline empty`) shows them all.
+        analyzer.subscriptions = Subscriptions(knownFromStart: options.startsEmpty)
+        segment = AnalysisResult.Segment(path: file, role: .incremental, format: .monitor, bytes: 0, commands: 0)
+    }
+
+    /// Analyses every line of `bytes`, which must end at a line end (a live stream keeps its
+    /// partial last line for the next chunk). `checkpoint` is told the offset reached now and then.
+    public func consume(_ bytes: UnsafeRawBufferPointer, framing: MonitorReader.Framing, checkpoint: ((Int) -> Void)? = nil) {
+        let reader: MonitorReader
+        if let existing = self.reader {
+            existing.reset(bytes: bytes)
+            reader = existing
+        } else {
+            reader = MonitorReader(bytes: bytes, file: file, framing: framing)
+            self.reader = reader
+        }
+        segment.bytes += bytes.count
+        var lastCheckpoint = 0
+        loop: while !isFull {
+            switch reader.next(into: &argv) {
+            case .end: break loop
+            case .skipped: continue
+            case .malformed(let line, let reason):
+                countMalformed(line: line, reason: reason)
+            case .call(let line):
+                if let ownCall, ownCall(line, reader.client(of: line), argv) { continue }
+                captureSink?(UnsafeRawBufferPointer(rebasing: bytes[line.lineStart..<line.lineEnd]))
+                analyze(line, reader: reader, chunk: bytes)
+                if reader.position - lastCheckpoint > 1 << 20 {
+                    lastCheckpoint = reader.position
+                    checkpoint?(reader.position)
+                }
+            }
+        }
+        if previous != nil, previous!.copiedLine == nil {
+            previous!.copiedLine = Array(bytes[previous!.line.lineStart..<previous!.line.lineEnd])
+        }
+    }
+
+    private func countMalformed(line: Int, reason: String) {
+        analyzer.countMalformed(at: "\(fileName):\(line)", reason)
+    }
+
+    /// Notes the `bytes` of a last line that the capture cut off before its line end, which
+    /// are not read: cut between two arguments, they would read as a call with fewer arguments.
+    package func cutOff(bytes: Int) {
+        segment.bytes += bytes
+        countMalformed(line: (reader?.lineNumber ?? 0) + 1, reason: "the capture ends inside this line (cut off before its line end)")
+    }
+
+    private func analyze(_ line: MonitorReader.MonitorLine, reader: MonitorReader, chunk: UnsafeRawBufferPointer) {
+        let analyzer = self.analyzer
+        calls += 1
+        segment.commands += 1
+        let seconds = line.microseconds / 1_000_000
+        analyzer.time = seconds
+        analyzer.replayer.nowMilliseconds = line.microseconds / 1000
+        analyzer.result.firstTime = analyzer.result.firstTime ?? seconds
+        analyzer.result.lastTime = seconds
+        analyzer.replayer.database = line.database
+        // The gap since the previous line bounds how long that call took. It is measured
+        // from the latest time seen: after a clock step back, the calls until it catches
+        // up have no gap, and the gaps of a capture add up to its span at most (a capture
+        // whose clock jumped back and forth by ages overflowed their sum). A script's calls
+        // run inside its EVAL/FCALL: the script's time runs from its line to the first line
+        // after its calls, and is the script's.
+        let latest = clock ?? line.microseconds
+        if !line.isScript { clock = max(latest, line.microseconds) }
+        if !line.isScript, let prev = previous {
+            let gap = max(0, line.microseconds - latest)
+            // Saturating all the same: a live session may run for years of a hostile clock.
+            let (sum, overflow) = analyzer.commandStats[prev.index].observedMicroseconds.addingReportingOverflow(gap)
+            analyzer.commandStats[prev.index].observedMicroseconds = overflow ? .max : sum
+            analyzer.commandStats[prev.index].maxObservedMicroseconds = max(analyzer.commandStats[prev.index].maxObservedMicroseconds, gap)
+            if slowest.admits(gap) {
+                slowest.insert(describe(prev, chunk: chunk, gap: gap), gap: gap)
+            }
+        }
+        // Consecutive lines mostly come from the same client: one comparison instead of a lookup.
+        let clientHash = elementHash(reader.client(of: line))
+        let clientIndex: Int
+        if clientHash == lastClient.hash, lastClient.index >= 0 {
+            clientIndex = lastClient.index
+        } else {
+            if let known = clients[clientHash] {
+                clientIndex = known
+            } else if clientStates.count < Self.clientLimit {
+                clientIndex = intern(clientHash, in: &clients, &clientStates) {
+                    ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
+                }
+            } else {
+                // Days of connection churn must not grow the session without bound: later
+                // new addresses share one entry (their transactions are not followed apart).
+                clientIndex = intern(0, in: &clients, &clientStates) { ClientState(stats: .init(client: "(other clients)")) }
+            }
+            lastClient = (clientHash, clientIndex)
+        }
+        if !line.isScript { finishScript() }
+        guard let index = analyzer.resolve(argv) else {
+            analyzer.countUnknownCommand(argv)
+            clientStates[clientIndex].stats.calls += 1
+            clientStates[clientIndex].stats.unknownCalls += 1
+            previous = nil
+            return
+        }
+        guard analyzer.table.traits[index].accepts(argumentCount: argv.count) else {
+            analyzer.countMalformed(at: "\(fileName):\(line.lineNumber)", analyzer.wrongArity(index, argv))
+            previous = nil
+            return
+        }
+        if !line.isScript { previous = PreviousCall(index: index, line: line, client: clientIndex) }
+        if analyzer.findingsEngine != nil {
+            analyzer.currentClient = clientStates[clientIndex].stats.client
+            analyzer.currentMicroseconds = line.microseconds
+            analyzer.inScript = line.isScript
+        }
+        let positions = analyzer.table.keyPositions(of: index, in: argv)
+        analyzer.inTransaction = clientStates[clientIndex].inTransaction
+        let role = roles[index]
+        if role == .script {
+            pending = PendingScript(argv: argv.copy(), index: index, line: line, client: clientIndex)
+            analyzer.result.scripts += 1
+            return
+        }
+        let cost: Analyzer.CallCost
+        if role == .exec && clientStates[clientIndex].inTransaction {
+            let nested = clientStates[clientIndex].transaction
+            clientStates[clientIndex].inTransaction = false
+            analyzer.inTransaction = false
+            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber,
+                                 nested: nested, nestedUnknownReason: "a call in the transaction has an unknown cost")
+            analyzer.result.transactions += 1
+        } else {
+            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber)
+            if role == .multi {
+                clientStates[clientIndex].inTransaction = true
+                clientStates[clientIndex].transaction = Analyzer.NestedCalls()
+            } else if role == .discard {
+                clientStates[clientIndex].inTransaction = false
+            }
+        }
+        if line.isScript, pending != nil {
+            pending!.nested.add(cost)
+        } else if clientStates[clientIndex].inTransaction, role != .multi {
+            clientStates[clientIndex].transaction.add(cost)
+        }
+        account(cost, client: clientIndex)
+        if let change = subscriptionChanges[index] {
+            analyzer.subscriptions?.apply(change, argv, client: clientHash)
+        }
+        if analyzer.changesModel(index) { analyzer.applyWrite(argv, index: index, positions: positions) }
+    }
+
+    /// What a command means for the bracketing of calls: scripts own the `lua` calls after
+    /// them, MULTI…EXEC (or DISCARD) own the calls between them.
+    package enum Role {
+        case script, multi, exec, discard, other
+
+        package init(_ name: String) {
+            switch name {
+            case "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO": self = .script
+            case "MULTI": self = .multi
+            case "EXEC": self = .exec
+            case "DISCARD": self = .discard
+            default: self = .other
+            }
+        }
+    }
+
+    /// Per table entry.
+    private let roles: [Role]
+    private let subscriptionChanges: [Subscriptions.Change?]
+    /// Client addresses followed one by one; later ones share an entry.
+    package static let clientLimit = 100_000
+
+    /// Costs the script call waiting for its nested calls, now that they have all been seen.
+    private func finishScript() {
+        guard let script = pending else { return }
+        pending = nil
+        script.argv.with { copy in
+            let positions = analyzer.table.keyPositions(of: script.index, in: copy)
+            let saved = analyzer.replayer.database
+            analyzer.replayer.database = script.line.database
+            analyzer.currentClient = clientStates[script.client].stats.client
+            analyzer.currentMicroseconds = script.line.microseconds
+            analyzer.inScript = false
+            let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineNumber,
+                                     nested: script.nested, nestedUnknownReason: "a call the script made has an unknown cost")
+            analyzer.replayer.database = saved
+            account(cost, client: script.client)
+        }
+    }
+
+    /// A client's cost counts each call once: a wrapper adds only its own part.
+    private func account(_ cost: Analyzer.CallCost, client: Int) {
+        clientStates[client].stats.calls += 1
+        if let v = cost.ownElements { clientStates[client].stats.cost += v } else { clientStates[client].stats.unknownCalls += 1 }
+    }
+
+    /// Builds the record of a slow call by reading its line again (only for the few admitted).
+    private func describe(_ call: PreviousCall, chunk: UnsafeRawBufferPointer, gap: Int64) -> AnalysisResult.SlowCall {
+        func build(_ slice: UnsafeRawBufferPointer) -> AnalysisResult.SlowCall {
+            let again = MonitorReader(bytes: slice, file: file)
+            var argv = Argv()
+            var keys: [[UInt8]] = []
+            if case .call = again.next(into: &argv) {
+                keys = analyzer.table.keyPositions(of: call.index, in: argv).map { argv.bytes($0) }
+            }
+            return .init(command: analyzer.table.entries[call.index].name, keys: keys, microseconds: gap,
+                         time: call.line.microseconds / 1_000_000, line: call.line.lineNumber,
+                         client: clientStates[call.client].stats.client, blocking: analyzer.table.entries[call.index].isBlocking)
+        }
+        if let copied = call.copiedLine { return copied.withUnsafeBytes(build) }
+        return build(UnsafeRawBufferPointer(rebasing: chunk[call.line.lineStart..<call.line.lineEnd]))
+    }
+
+    /// The sizes a live session should read before analysing `bytes`: keys whose size the
+    /// calls' costs depend on and the model cannot know, and key counts for whole-keyspace
+    /// commands. `admit` applies the sampler's cache and rate limit.
+    public func sizeRequests(in bytes: UnsafeRawBufferPointer, framing: MonitorReader.Framing,
+                             skip: (UnsafeRawBufferPointer) -> Bool, admit: (SizeRequest) -> Bool) -> [SizeRequest] {
+        let reader = prescanReader ?? MonitorReader(bytes: bytes, file: file, framing: framing)
+        prescanReader = reader
+        reader.reset(bytes: bytes)
+        var requests: [SizeRequest] = []
+        var argv = Argv()
+        while true {
+            switch reader.next(into: &argv) {
+            case .end: return requests
+            case .skipped, .malformed: continue
+            case .call(let line):
+                guard !skip(reader.client(of: line)), let index = analyzer.resolve(argv) else { continue }
+                let needs = analyzer.table.needs[index]
+                if needs.isEmpty { continue }
+                if needs.contains(.keySizes) {
+                    for position in analyzer.table.keyPositions(of: index, in: argv)
+                    where analyzer.needsSample(argv[position], database: line.database) {
+                        let request = SizeRequest.key(database: line.database, name: argv.bytes(position))
+                        if admit(request) { requests.append(request) }
+                    }
+                }
+                if needs.contains(.databaseSize), !analyzer.absentKeysAreKnown, admit(.databaseSize(line.database)) {
+                    requests.append(.databaseSize(line.database))
+                }
+                if needs.contains(.allKeys), !analyzer.absentKeysAreKnown, admit(.allKeys) { requests.append(.allKeys) }
+                if needs.contains(.subscribers), let subscriptions = analyzer.subscriptions {
+                    let reads = analyzer.table.subscriptionReads[index]
+                    for (position, shard) in reads.channels where position < argv.count
+                        && subscriptions.needsCount(argv[position], shard ? .shard : .channel) {
+                        let request = SizeRequest.subscribers(channel: argv.bytes(position), shard: shard)
+                        if admit(request) { requests.append(request) }
+                    }
+                    if reads.patterns, subscriptions.needsPatternCount, admit(.patternSubscriptions) {
+                        requests.append(.patternSubscriptions)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the analysis: the last script is costed, keys past their TTL expire, results are sorted.
+    public func finish() -> AnalysisResult {
+        finishScript()
+        analyzer.replayer.expireKeys()
+        analyzer.result.segments = [segment]
+        analyzer.result.clients = clientStates.map(\.stats).filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
+        analyzer.result.slowestCalls = slowest.sorted
+        analyzer.result.hotKeysTracked = analyzer.hotKeys.count
+        analyzer.result.hotKeys = Array(analyzer.hotKeys.sorted { ($0.calls, $1.name.count) > ($1.calls, $0.name.count) }.prefix(30))
+        analyzer.finish()
+        analyzer.result.elapsedSeconds = Date().timeIntervalSince(started)
+        return analyzer.result
+    }
+}

@@ -1,0 +1,70 @@
+/// One command's argv as ranges into the mapped file: no copy, no String.
+public struct Argv {
+    public private(set) var base: UnsafeRawPointer?
+    public private(set) var starts: [Int] = []
+    public private(set) var lengths: [Int] = []
+
+    public init() {
+        starts.reserveCapacity(64)
+        lengths.reserveCapacity(64)
+    }
+
+    public var count: Int { starts.count }
+
+    public subscript(index: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: base.map { $0 + starts[index] }, count: lengths[index])
+    }
+
+    package mutating func reset(base: UnsafeRawPointer?) {
+        self.base = base
+        starts.removeAll(keepingCapacity: true)
+        lengths.removeAll(keepingCapacity: true)
+    }
+
+    package mutating func append(start: Int, length: Int) {
+        starts.append(start)
+        lengths.append(length)
+    }
+
+    /// An argv over copies of the arguments, valid inside `body` (a SLOWLOG entry, tests).
+    public static func with<R>(_ arguments: [[UInt8]], _ body: (Argv) throws -> R) rethrows -> R {
+        try Copy(bytes: arguments.flatMap { $0 }, ends: arguments.reduce(into: []) { $0.append(($0.last ?? 0) + $1.count) }).with(body)
+    }
+
+    /// The arguments copied out of the buffer they point into, all in one array: a call
+    /// kept after its line is gone (a script call waiting for its nested calls) costs its
+    /// bytes once, not an array per argument.
+    public struct Copy {
+        package let bytes: [UInt8]
+        /// Where each argument ends in `bytes`; it starts where the one before ends.
+        package let ends: [Int]
+
+        /// An argv over the copy, valid inside `body`.
+        public func with<R>(_ body: (Argv) throws -> R) rethrows -> R {
+            try bytes.withUnsafeBytes { raw in
+                var argv = Argv()
+                argv.reset(base: raw.baseAddress)
+                var start = 0
+                for end in ends {
+                    argv.append(start: start, length: end - start)
+                    start = end
+                }
+                return try body(argv)
+            }
+        }
+    }
+
+    public func copy() -> Copy {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(lengths.reduce(0, +))
+        var ends: [Int] = []
+        ends.reserveCapacity(count)
+        for index in 0..<count {
+            bytes.append(contentsOf: self[index])
+            ends.append(bytes.count)
+        }
+        return Copy(bytes: bytes, ends: ends)
+    }
+
+    public func bytes(_ index: Int) -> [UInt8] { Array(self[index]) }
+}

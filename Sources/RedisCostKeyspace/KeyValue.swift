@@ -1,0 +1,79 @@
+import RedisCostCore
+
+/// What the model knows about one key's value: its type and enough of its contents for
+/// every later write to change its size exactly.
+public enum KeyValue: Sendable {
+    /// Most keys are strings: 16 bytes, no allocation.
+    case string(StringValue)
+    indirect case list(IdentityList)
+    case set(IdentitySet)
+    case hash(IdentitySet)
+    case zset(ScoredMembers)
+    /// Redis 8 vector sets: the model keeps element identities (VCARD), not the vectors.
+    case vectorset(IdentitySet)
+    indirect case stream(StreamEntries)
+    /// A type the model does not track (module types, vector sets); size as far as known.
+    indirect case opaque(type: String, size: Int?)
+    /// Stands in while an effect holds the real value (see Replayer.editList).
+    case placeholder
+
+    /// `length` nil: unknown (an HLL after PFADD, a value from a payload we cannot read).
+    /// `integer`: the value when it is a canonical integer, so INCR/APPEND/SETRANGE stay exact.
+    public static func string(length: Int?, integer: Int64?) -> KeyValue {
+        .string(StringValue(length: length, integer: integer))
+    }
+
+    public var typeName: String {
+        switch self {
+        case .string: "string"
+        case .placeholder: "none"
+        case .list: "list"
+        case .set: "set"
+        case .hash: "hash"
+        case .zset: "zset"
+        case .vectorset: "vectorset"
+        case .stream: "stream"
+        case .opaque(let type, _): type
+        }
+    }
+
+    /// The size a server reports: STRLEN, LLEN, SCARD, HLEN, ZCARD, XLEN.
+    public var size: KeySize {
+        switch self {
+        case .string(let string): string.length.map { .bytes($0) } ?? .unknown
+        case .placeholder: .unknown
+        case .list(let list): .elements(list.count)
+        case .set(let set), .hash(let set), .vectorset(let set): .elements(set.count)
+        case .zset(let zset): .elements(zset.count)
+        case .stream(let stream): .elements(stream.count)
+        case .opaque(_, let size): size.map { .elements($0) } ?? .unknown
+        }
+    }
+
+    package var heapBytes: Int {
+        switch self {
+        case .string, .opaque, .placeholder: 0
+        case .list(let list): list.heapBytes
+        case .set(let set), .hash(let set), .vectorset(let set): set.heapBytes
+        case .zset(let zset): zset.heapBytes
+        case .stream(let stream): stream.heapBytes
+        }
+    }
+}
+
+/// A string's length, and its value when that is a canonical integer, in 16 bytes.
+public struct StringValue: Sendable, Equatable {
+    private var integerValue: Int64
+    private var storedLength: Int32
+    private var hasInteger: Bool
+
+    public init(length: Int?, integer: Int64?) {
+        integerValue = integer ?? 0
+        hasInteger = integer != nil
+        // Redis strings are at most 512 MB; -1 means unknown.
+        storedLength = length.map { Int32(clamping: $0) } ?? -1
+    }
+
+    public var length: Int? { storedLength < 0 ? nil : Int(storedLength) }
+    public var integer: Int64? { hasInteger ? integerValue : nil }
+}

@@ -1,0 +1,395 @@
+import RedisCostCore
+
+/// The replayed data set: every key of every database with its value as far as the model
+/// knows it. Key names live in one byte arena; each database has an open-addressing index
+/// from name to record, so a million keys cost tens of megabytes, not hundreds.
+///
+/// A class: it is one large mutable state that the replay updates in place.
+public final class Keyspace {
+    /// 24 bytes per key: most keys are small strings, and there may be many millions.
+    public struct Record: Sendable {
+        /// Name chunk in the high 12 bits, offset in the low 20 (1 MiB chunks, 4 GiB in all).
+        package var nameStart: UInt32
+        package var nameLength: UInt32
+        public var value: KeyValue
+        /// The model could not follow every change: its size may be off (and says so).
+        public var approximate = false
+        package var live = true
+    }
+
+    /// An index slot: a 32-bit tag of the name's hash in the high half, the record id in the
+    /// low half. Probing compares tags without touching the records (no cache miss per probe).
+    package static let emptySlot: UInt64 = .max
+    package static let deletedSlot: UInt64 = .max - 1
+
+    /// An empty database has no slots: one that SWAPDB or a flush leaves empty costs nothing.
+    package struct Database {
+        package var slots: [UInt64] = []
+        package var used = 0
+        package var tombstones = 0
+        package var count = 0
+    }
+
+    /// Records and names live in fixed-size chunks: growing never copies what is there,
+    /// so the peak memory of a large replay is what it holds, not twice that.
+    package static let chunkBits = 16
+    package static let chunkMask = (1 << chunkBits) - 1
+    private var recordChunks: [[Record]] = []
+    private var recordCount = 0
+    private var freeRecords: [Int32] = []
+    package static let nameChunkSize = 1 << 20  // offsets are 20 bits
+    private var nameChunks: [[UInt8]] = []
+    /// Databases by number: the low numbers in an array (a server has 16 by default and a
+    /// `databases` setting of thousands at most in practice), the others in a dictionary,
+    /// so that `SELECT 2000000000` costs one entry, not two billion.
+    private var databases: [Database] = []
+    private var sparseDatabases: [Int: Database] = [:]
+    package static let denseDatabases = 1024
+    public private(set) var totalKeyCount = 0
+
+    /// Database numbers run from 0 to `databases` - 1, whose largest setting is INT_MAX
+    /// (config.c); SELECT, MOVE, COPY … DB and SWAPDB refuse the others ("DB index is out
+    /// of range"), and an RDB file with a larger one does not load.
+    public static let databaseLimit = Int(Int32.max)
+
+    /// `number` as a database number, or nil when no server has that database.
+    public static func databaseNumber(_ number: Int64) -> Int? {
+        number >= 0 && number < Int64(databaseLimit) ? Int(number) : nil
+    }
+    /// Absolute expiry in Unix milliseconds of the keys that have one (most have none).
+    private var expiries: [Int32: Int64] = [:]
+    /// Bytes of names that belong to deleted or renamed keys.
+    private var deadNameBytes = 0
+
+    public init() {}
+
+    // MARK: - names
+
+    /// The record of a key id (ids index the chunks).
+    @inline(__always)
+    package var records: RecordAccess { RecordAccess(keyspace: self) }
+
+    public struct RecordAccess {
+        package let keyspace: Keyspace
+        public subscript(index: Int) -> Record {
+            get { keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
+            nonmutating _modify { yield &keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
+        }
+    }
+
+    @inline(__always)
+    private func nameLocation(_ record: Record) -> (chunk: Int, offset: Int) {
+        (Int(record.nameStart >> 20), Int(record.nameStart & 0xF_FFFF))
+    }
+
+    /// Set when the key names of the data set outgrow the 4 GiB the records can address.
+    public private(set) var namesOverflowed = false
+
+    public func name(of id: Int32) -> UnsafeRawBufferPointer {
+        let record = records[Int(id)]
+        let (chunk, offset) = nameLocation(record)
+        return nameChunks[chunk].withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Int(record.nameLength))]) }
+    }
+
+    public func nameBytes(of id: Int32) -> [UInt8] {
+        let record = records[Int(id)]
+        let (chunk, offset) = nameLocation(record)
+        return Array(nameChunks[chunk][offset..<(offset + Int(record.nameLength))])
+    }
+
+    @inline(__always)
+    private func nameEquals(_ id: Int32, _ key: UnsafeRawBufferPointer) -> Bool {
+        let record = records[Int(id)]
+        guard record.nameLength == key.count else { return false }
+        let (chunk, offset) = nameLocation(record)
+        return nameChunks[chunk].withUnsafeBytes { all in
+            key.count == 0 || memcmp(all.baseAddress! + offset, key.baseAddress!, key.count) == 0
+        }
+    }
+
+    /// Appends a name to the arena and returns its location. A name longer than a chunk gets
+    /// a chunk of its own (offset 0).
+    private func storeName(_ key: UnsafeRawBufferPointer) -> UInt32 {
+        // The fill limit is the fixed chunk size, never `capacity` (which may be larger and
+        // would let an offset overflow its 20 bits). A long name fills a chunk of its own.
+        let last = nameChunks.count - 1
+        if nameChunks.isEmpty || nameChunks[last].count + key.count > Self.nameChunkSize
+            || (nameChunks[last].count > 0 && nameChunks[last].count >= Self.nameChunkSize) {
+            if nameChunks.count >= 4096 {
+                namesOverflowed = true
+                return 0
+            }
+            var chunk: [UInt8] = []
+            chunk.reserveCapacity(max(Self.nameChunkSize, key.count))
+            nameChunks.append(chunk)
+        }
+        let chunk = nameChunks.count - 1
+        let offset = nameChunks[chunk].count
+        nameChunks[chunk].append(contentsOf: key)
+        return UInt32(chunk << 20 | offset)
+    }
+
+    // MARK: - lookup
+
+    public func find(_ key: UnsafeRawBufferPointer, in db: Int) -> Int32? {
+        if db >= 0, db < databases.count {
+            guard databases[db].count > 0 else { return nil }
+            return databases[db].slots.withUnsafeBufferPointer { probe($0, key) }
+        }
+        guard let database = sparseDatabases[db], database.count > 0 else { return nil }
+        return database.slots.withUnsafeBufferPointer { probe($0, key) }
+    }
+
+    /// The record id of `key` in a database's index, or nil.
+    @inline(__always)
+    private func probe(_ slots: UnsafeBufferPointer<UInt64>, _ key: UnsafeRawBufferPointer) -> Int32? {
+        let tag = UInt64(truncatingIfNeeded: elementHash(key) >> 32)
+        let mask = slots.count - 1
+        var slot = Int(tag) & mask
+        while true {
+            let entry = slots[slot]
+            if entry == Self.emptySlot { return nil }
+            if entry >> 32 == tag, entry != Self.deletedSlot {
+                let id = Int32(truncatingIfNeeded: entry)
+                if nameEquals(id, key) { return id }
+            }
+            slot = (slot + 1) & mask
+        }
+    }
+
+    /// Database `db`, if it has an entry.
+    private func database(_ db: Int) -> Database? {
+        if db >= 0, db < Self.denseDatabases { return db < databases.count ? databases[db] : nil }
+        return sparseDatabases[db]
+    }
+
+    /// Edits database `db` in place (its slots stay uniquely referenced), creating it.
+    @inline(__always)
+    private func withDatabase<R>(_ db: Int, _ body: (inout Database) -> R) -> R {
+        if db >= 0, db < Self.denseDatabases {
+            if db >= databases.count { databases.append(contentsOf: repeatElement(Database(), count: db + 1 - databases.count)) }
+            return body(&databases[db])
+        }
+        return body(&sparseDatabases[db, default: Database()])
+    }
+
+    /// Replaces database `db`; nil empties it.
+    private func setDatabase(_ db: Int, _ database: Database?) {
+        if db >= 0, db < Self.denseDatabases {
+            guard database != nil || db < databases.count else { return }
+            withDatabase(db) { $0 = database ?? Database() }
+        } else {
+            sparseDatabases[db] = database
+        }
+    }
+
+    /// A key's size, read in place.
+    @inline(__always)
+    public func size(of id: Int32) -> KeySize { records[Int(id)].value.size }
+
+    public func expireAt(_ id: Int32) -> Int64 { expiries[id] ?? 0 }
+
+    public func setExpireAt(_ id: Int32, _ when: Int64) {
+        if when == 0 { expiries.removeValue(forKey: id) } else { expiries[id] = when }
+    }
+
+    public func find(_ key: [UInt8], in db: Int) -> Int32? { key.withUnsafeBytes { find($0, in: db) } }
+
+    public subscript(id: Int32) -> Record {
+        get { records[Int(id)] }
+        _modify { yield &recordChunks[Int(id) >> Self.chunkBits][Int(id) & Self.chunkMask] }
+    }
+
+    /// Edits a key's value in place. The value is moved out while `body` runs so that a
+    /// large collection is never copied (copy-on-write would copy it).
+    @inline(__always)
+    public func modify<R>(_ id: Int32, _ body: (inout KeyValue) -> R) -> R {
+        var value = records[Int(id)].value
+        records[Int(id)].value = .placeholder
+        defer { records[Int(id)].value = value }
+        return body(&value)
+    }
+
+    // MARK: - changes
+
+    /// Creates a key that must not exist yet.
+    @discardableResult
+    public func create(_ key: UnsafeRawBufferPointer, in db: Int, value: KeyValue) -> Int32 {
+        let hash = elementHash(key)
+        let record = Record(nameStart: storeName(key), nameLength: UInt32(key.count), value: value)
+        let id: Int32
+        if let reused = freeRecords.popLast() {
+            id = reused
+            records[Int(id)] = record
+        } else {
+            id = Int32(recordCount)
+            if recordCount & Self.chunkMask == 0 {
+                var chunk: [Record] = []
+                chunk.reserveCapacity(1 << Self.chunkBits)
+                recordChunks.append(chunk)
+            }
+            recordChunks[recordChunks.count - 1].append(record)
+            recordCount += 1
+        }
+        insert(id, hash: hash, in: db)
+        return id
+    }
+
+    @discardableResult
+    public func create(_ key: [UInt8], in db: Int, value: KeyValue) -> Int32 {
+        key.withUnsafeBytes { create($0, in: db, value: value) }
+    }
+
+    /// Creates a key unless the database has it already (a snapshot must not repeat a key).
+    public func createUnique(_ key: UnsafeRawBufferPointer, in db: Int, value: KeyValue) -> Int32? {
+        find(key, in: db) == nil ? create(key, in: db, value: value) : nil
+    }
+
+    private func insert(_ id: Int32, hash: UInt64, in db: Int) {
+        withDatabase(db) { database in
+            if (database.used + 1) * 10 > database.slots.count * 7 { Self.rehash(&database) }
+            let mask = database.slots.count - 1
+            let tag = hash >> 32
+            var slot = Int(tag) & mask
+            while database.slots[slot] < Self.deletedSlot { slot = (slot + 1) & mask }
+            if database.slots[slot] == Self.emptySlot { database.used += 1 } else { database.tombstones -= 1 }
+            database.slots[slot] = tag << 32 | UInt64(UInt32(bitPattern: id))
+            database.count += 1
+        }
+        totalKeyCount += 1
+    }
+
+    private static func rehash(_ database: inout Database) {
+        let live = database.count
+        var capacity = 16
+        while capacity * 7 < (live + 1) * 20 { capacity *= 2 }
+        var slots = [UInt64](repeating: Self.emptySlot, count: capacity)
+        let mask = capacity - 1
+        for entry in database.slots where entry < Self.deletedSlot {
+            var slot = Int(entry >> 32) & mask
+            while slots[slot] != Self.emptySlot { slot = (slot + 1) & mask }
+            slots[slot] = entry
+        }
+        database.slots = slots
+        database.used = live
+        database.tombstones = 0
+    }
+
+    /// Removes a key from its database's index; the record id may be reused.
+    public func delete(_ id: Int32, in db: Int) {
+        guard let existing = database(db), !existing.slots.isEmpty else { return }
+        let tag = elementHash(name(of: id)) >> 32
+        let wanted = tag << 32 | UInt64(UInt32(bitPattern: id))
+        let removed = withDatabase(db) { database -> Bool in
+            let mask = database.slots.count - 1
+            var slot = Int(tag) & mask
+            while database.slots[slot] != Self.emptySlot {
+                if database.slots[slot] == wanted {
+                    database.slots[slot] = Self.deletedSlot
+                    database.tombstones += 1
+                    database.count -= 1
+                    return true
+                }
+                slot = (slot + 1) & mask
+            }
+            return false
+        }
+        if removed { totalKeyCount -= 1 }
+        deadNameBytes += Int(records[Int(id)].nameLength)
+        records[Int(id)].live = false
+        records[Int(id)].value = .placeholder
+        expiries.removeValue(forKey: id)
+        freeRecords.append(id)
+        if deadNameBytes > 64 << 20, deadNameBytes * 2 > nameChunks.count * Self.nameChunkSize { compactNames() }
+    }
+
+    /// Moves a key to another name and/or database (RENAME, MOVE), keeping its value.
+    public func rename(_ id: Int32, from db: Int, to newKey: UnsafeRawBufferPointer, in newDB: Int) {
+        let record = records[Int(id)]
+        let expiry = expireAt(id)
+        delete(id, in: db)
+        let newID = create(newKey, in: newDB, value: record.value)
+        setExpireAt(newID, expiry)
+        records[Int(newID)].approximate = record.approximate
+    }
+
+    public func flush(_ db: Int) {
+        guard let database = database(db) else { return }
+        for entry in database.slots where entry < Self.deletedSlot {
+            let id = Int32(truncatingIfNeeded: entry)
+            deadNameBytes += Int(records[Int(id)].nameLength)
+            records[Int(id)].live = false
+            records[Int(id)].value = .placeholder
+            expiries.removeValue(forKey: id)
+            freeRecords.append(id)
+        }
+        totalKeyCount -= database.count
+        setDatabase(db, nil)
+    }
+
+    public func flushAll() {
+        recordChunks = []
+        recordCount = 0
+        freeRecords = []
+        nameChunks = []
+        databases = []
+        sparseDatabases = [:]
+        totalKeyCount = 0
+        expiries = [:]
+        deadNameBytes = 0
+    }
+
+    public func swap(_ a: Int, _ b: Int) {
+        let first = database(a)
+        setDatabase(a, database(b))
+        setDatabase(b, first)
+    }
+
+    private func compactNames() {
+        let old = nameChunks
+        nameChunks = []
+        for i in 0..<recordCount where records[i].live {
+            let (chunk, offset) = nameLocation(records[i])
+            let location = old[chunk].withUnsafeBytes {
+                storeName(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Int(records[i].nameLength))]))
+            }
+            records[i].nameStart = location
+        }
+        deadNameBytes = 0
+    }
+
+    // MARK: - reading the whole data set
+
+    public var databaseNumbers: [Int] {
+        databases.indices.filter { databases[$0].count > 0 } + sparseDatabases.filter { $0.value.count > 0 }.keys.sorted()
+    }
+
+    @inline(__always)
+    public func keyCount(in db: Int) -> Int { database(db)?.count ?? 0 }
+
+    /// Visits the keys of one database without building a list of them.
+    public func forEachKey(in db: Int, _ body: (Int32) -> Void) {
+        guard let database = database(db) else { return }
+        for entry in database.slots where entry < Self.deletedSlot { body(Int32(truncatingIfNeeded: entry)) }
+    }
+
+    /// Record ids of the keys of one database.
+    public func keys(in db: Int) -> [Int32] {
+        guard let database = database(db) else { return [] }
+        return database.slots.filter { $0 < Self.deletedSlot }.map { Int32(truncatingIfNeeded: $0) }
+    }
+
+    /// Approximate bytes the model holds, for the report.
+    public var memoryBytes: Int {
+        var total = nameChunks.reduce(0) { $0 + $1.capacity } + recordChunks.count * (1 << Self.chunkBits) * MemoryLayout<Record>.stride
+        total += expiries.capacity * 17
+        for database in databases { total += database.slots.capacity * 8 }
+        for database in sparseDatabases.values { total += database.slots.capacity * 8 }
+        for i in 0..<recordCount where records[i].live { total += records[i].value.heapBytes }
+        return total
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

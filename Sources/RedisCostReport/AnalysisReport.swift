@@ -1,0 +1,400 @@
+import Foundation
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostTable
+import RedisCostAnalysis
+import RedisCostLive
+
+/// `redis-cost analyze`: the markdown an on-call engineer reads and the JSON a script reads.
+public enum AnalysisReport {
+    package static func size(_ size: KeySize) -> String {
+        switch size {
+        case .missing: "0 (no key)"
+        case .elements(let n): String(n)
+        case .bytes(let n): "\(n) B"
+        case .unknown: "unknown"
+        }
+    }
+
+    package static func number(_ value: Double) -> String { grouped(value) }
+
+    /// `850 µs`, `12.3 ms`, `4.2 s`.
+    package static func duration(_ microseconds: Double?) -> String {
+        guard let us = microseconds else { return "" }
+        if us < 1 { return "< 1 µs" }
+        if us < 1000 { return String(format: "%.0f µs", us) }
+        if us < 1_000_000 { return String(format: "%.1f ms", us / 1000) }
+        return String(format: "%.1f s", us / 1_000_000)
+    }
+
+    package static func costText(_ cost: Cost) -> String {
+        switch cost {
+        case .exact(let v): number(v)
+        case .atMost(let v): "≤ " + number(v)
+        case .unknown(let reason): "unknown (\(reason))"
+        }
+    }
+
+    package static func time(_ seconds: Int64?) -> String {
+        guard let seconds else { return "" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss 'UTC'"
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+
+    /// The last part of a path, for a line or a cell.
+    package static func fileName(_ path: String) -> String { (path as NSString).lastPathComponent }
+
+    package static func percent(_ part: Double, of whole: Double) -> String {
+        whole > 0 ? String(format: "%.1f%%", part * 100 / whole) : "–"
+    }
+
+    public static func markdown(_ r: AnalysisResult, options: ReportOptions = .init()) -> String {
+        var out = "# redis-cost report\n\n"
+        if r.calls > 0 || !r.findings.isEmpty { out += FindingsReport.fixFirst(r.findings) + "\n" }
+        out += "## Summary\n\n"
+        out += "- Input: \(Markdown.cell(r.input)), \(number(Double(r.bytesRead))) bytes\n"
+        for segment in r.segments {
+            let role = segment.role == .base ? "base (a snapshot: sets the sizes, not counted as calls)" : "workload"
+            out += "  - \(Markdown.code(fileName(segment.path))): \(role), \(number(Double(segment.bytes))) bytes"
+            if let snapshot = r.snapshots.first(where: { $0.file == segment.path }) {
+                out += ", RDB snapshot \(Markdown.code(snapshot.magic)) with \(number(Double(snapshot.keys))) keys"
+                out += snapshot.checksumVerified ? " (checksum verified)" : " (no checksum)"
+                if segment.commands > 0 { out += ", then \(number(Double(segment.commands))) AOF commands" }
+            } else {
+                out += ", \(number(Double(segment.commands))) commands"
+            }
+            out += "\n"
+        }
+        if let first = r.firstTime, let last = r.lastTime {
+            out += "- Time span: \(time(first)) to \(time(last)) (\(r.isMonitor ? "the capture's timestamps" : "the AOF's `#TS` annotations"))\n"
+        }
+        out += "- Calls: \(number(Double(r.calls))) in \(r.commands.count) commands"
+        out += r.transactions > 0 ? ", \(number(Double(r.transactions))) transactions (MULTI/EXEC)\n" : "\n"
+        out += "- Total cost: \(number(r.totalCost)) elements touched"
+        out += r.unknownCostCalls > 0 ? "; \(counted(r.unknownCostCalls, "call")) of unknown cost (not counted)\n" : "\n"
+        if r.calls > 0 {
+            out += "- Estimated server time of those calls: \(duration(r.estimatedMicroseconds)) (\(r.timeModelSource))\n"
+        }
+        if r.malformedLines > 0 {
+            out += "- **\(counted(r.malformedLines, "malformed call")) skipped** (cut or damaged: not costed, not replayed); the first: "
+                + r.firstMalformed.map { "`\(Markdown.cell($0.location))`: \(Markdown.cell($0.reason))" }.joined(separator: "; ") + "\n"
+        }
+        if let truncated = r.truncatedAt {
+            out += "- **Truncated:** \(Markdown.code(fileName(truncated.file))) ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
+        }
+        let keys = r.keysPerDatabase.values.reduce(0, +)
+        out += r.knowsWholeDataSet ? "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
+            : "- Keys the calls touched, at the end: \(number(Double(keys))) in \(r.keysPerDatabase.count) database(s) (other keys of the data set were not seen)"
+        out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
+        if !r.minimumVersions.isEmpty {
+            out += "- Needs " + r.minimumVersions.map(\.text).joined(separator: " or ") + "\n"
+        }
+        out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
+        if r.calls == 0, !r.snapshots.isEmpty {
+            out += "\n> A snapshot holds the data, not the calls: this is a profile of the data set. Analyze an AOF for writes, or a MONITOR capture for reads.\n"
+            for snapshot in r.snapshots { out += profile(snapshot, options: options) }
+            return out
+        }
+        if let live = r.live { out += liveSummary(live) }
+        if let server = r.sampledFrom {
+            out += "- Sizes of \(number(Double(r.sampledKeys))) keys from before the capture were read from \(Markdown.code(server)) during the analysis (O(1) commands): the server's sizes now, taken as their sizes when the capture began\n"
+        }
+        if r.isMonitor {
+            out += "- Clients: \(r.clients.count); scripts: \(r.scripts) (their calls count in their cost)\n"
+            if r.callsOnKeysOfUnknownSize > 0, r.live != nil || r.sampledFrom != nil {
+                out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys whose size was not sampled (yet): their cost is unknown**\n"
+            } else if r.callsOnKeysOfUnknownSize > 0 {
+                out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys the capture did not create, which may have existed before it began: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture began, `--baseline empty` if the server was empty then, or `--sample` with the server's address)\n"
+            }
+
+            out += "\n> Observed time is the gap between a line and the next one in the capture: an upper bound of how long that call took (the server may have been idle or serving others).\n"
+        } else {
+        out += "\n> An AOF holds only the writes. Reads — `KEYS`, `HGETALL`, `SMEMBERS`, `LRANGE 0 -1`, `SINTER` — never reach it: capture them with `redis-cli monitor > capture.txt` and analyze that.\n"
+        out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
+        }
+
+        out += FindingsReport.markdown(r.findings, options: options)
+        out += Charts.costShare(r) + Charts.costOverTime(r)
+        out += "\n## Costliest calls (by estimated server time)\n\n"
+        if r.topCalls.isEmpty {
+            out += "No call with a known cost.\n"
+        } else {
+            let rows = r.topCalls.prefix(25).enumerated().map { index, call -> [String] in
+                let keys = call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ")
+                    + (call.keys.count > 3 ? " … (\(call.keys.count) keys)" : "")
+                let sizes = call.sizes.prefix(3).map(size).joined(separator: ", ") + (call.sizes.count > 3 ? ", …" : "")
+                var cost = costText(call.cost)
+                if let nested = call.nestedCost, nested > 0 { cost += " (\(number(nested)) by its calls)" }
+                return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, cost,
+                        duration(call.estimatedMicroseconds), time(call.time), "\(fileName(call.file))\(r.isMonitor ? ":" : "@")\(call.offset)"]
+            }
+            out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Est. time", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4, 5])
+            if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
+            if r.topCalls.prefix(25).contains(where: { ($0.nestedCost ?? 0) > 0 }) {
+                out += "\nA transaction's or script's cost and time include the calls it ran, which are also listed on their own.\n"
+            }
+        }
+
+        if r.isMonitor && !r.slowestCalls.isEmpty {
+            out += "\n## Slowest calls (observed time, an upper bound)\n\n"
+            out += Markdown.table(
+                header: ["Command", "Keys", "Observed (µs, ≤)", "Client", "Time", "Line"],
+                rows: r.slowestCalls.prefix(15).map { call in
+                    [call.command + (call.blocking ? " (blocking: includes its wait)" : ""), call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " "),
+                     number(Double(call.microseconds)), Markdown.code(call.client), time(call.time), String(call.line)]
+                }, alignRight: [2, 5])
+        }
+
+        out += "\n## Cost by command\n\n"
+        let commandRows = r.commands.prefix(40).map { c -> [String] in
+            let known = c.calls - c.unknownCalls
+            let compiles = known > 0 && c.elementsInTotals == 0 && c.cost > c.nestedCost
+            var row = [c.name + (c.nestedCost > 0 ? " ¹" : compiles ? " ²" : ""), number(Double(c.calls)), known > 0 ? number(c.cost) : "unknown",
+                       known > 0 && !compiles ? percent(c.elementsInTotals, of: r.totalCost) : "–",
+                       known > 0 ? number(c.cost / Double(known)) : "–", known > 0 ? number(c.maxCost) : "–",
+                       c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : "", known > 0 ? duration(c.estimatedMicroseconds) : "unknown"]
+            if r.isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
+            return row
+        }
+        out += Markdown.table(
+            header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost", "Est. time"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
+            rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9])
+        if r.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
+            out += "\n¹ Includes the calls it ran (MULTI…EXEC, a script's calls), as INFO commandstats counts it; those calls have their own rows, and the share and the totals count each call once.\n"
+        }
+        if r.commands.prefix(40).contains(where: { $0.calls > $0.unknownCalls && $0.elementsInTotals == 0 && $0.cost > $0.nestedCost }) {
+            out += "\n² Bytes of script compiled (SCRIPT LOAD, FUNCTION LOAD): priced in time by their own constant, not counted as elements touched.\n"
+        }
+        if r.isMonitor && !r.hotKeys.isEmpty {
+            out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
+                header: ["Key", "DB", "Calls", "Reads", "Writes"],
+                rows: r.hotKeys.prefix(20).map { [Markdown.code(options.key($0.name)), String($0.database), number(Double($0.calls)),
+                                                   number(Double($0.reads)), number(Double($0.writes))] },
+                alignRight: [1, 2, 3, 4])
+            if r.hotKeysCapped {
+                out += "\nCounted for the first \(number(Double(r.hotKeysTracked))) distinct keys of the capture; later new keys are in the patterns only.\n"
+            }
+        }
+        if r.isMonitor {
+            out += "\n## Cost by client\n\n" + Markdown.table(
+                header: ["Client", "Calls", "Cost", "Unknown cost"],
+                rows: r.clients.prefix(20).map { [Markdown.code($0.client), number(Double($0.calls)), $0.calls > $0.unknownCalls ? number($0.cost) : "unknown",
+                                                   $0.unknownCalls > 0 ? number(Double($0.unknownCalls)) : ""] },
+                alignRight: [1, 2, 3])
+        }
+        if !r.unknownCommands.isEmpty {
+            out += "\nCommands not in the command table (cost unknown): "
+            out += r.unknownCommands.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\(Markdown.code($0.key)) × \($0.value)" }.joined(separator: ", ") + "\n"
+        }
+
+        out += "\n## Cost by key pattern\n\n"
+        let patternRows = r.patterns.prefix(20).map { p -> [String] in
+            [Markdown.code(options.pattern(p.pattern)), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
+             p.calls > p.unknownCalls ? number(p.cost) : "unknown", p.calls > p.unknownCalls ? percent(p.cost, of: r.totalCost) : "–"]
+        }
+        out += Markdown.table(header: ["Pattern (first key)", "Calls", "Reads", "Writes", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3, 4, 5])
+
+        out += "\n## Biggest keys at the end\n\n"
+        if r.biggestKeys.isEmpty {
+            out += "No collections.\n"
+        } else {
+            let keyRows = r.biggestKeys.map { k -> [String] in
+                [Markdown.code(options.key(k.name)), String(k.database), k.type, (k.approximate ? "≈ " : "") + size(k.size)]
+            }
+            out += Markdown.table(header: ["Key", "DB", "Type", "Elements"], rows: keyRows, alignRight: [1, 3])
+        }
+        for snapshot in r.snapshots where snapshot.keys > 0 { out += profile(snapshot, options: options) }
+        if let live = r.live, !live.keySizesAtStart.isEmpty || !live.keySizesAtEnd.isEmpty {
+            out += "\n## Key sizes on the server (`INFO keysizes`)\n\n"
+            out += "Histograms the server keeps of its keys' sizes (power-of-two bins: `bin=keys`), at the start and the end of the session.\n\n"
+            let end = Dictionary(live.keySizesAtEnd.map { ($0.field, $0.value) }, uniquingKeysWith: { a, _ in a })
+            var fields = live.keySizesAtStart.map(\.field)
+            fields += live.keySizesAtEnd.map(\.field).filter { !fields.contains($0) }
+            let start = Dictionary(live.keySizesAtStart.map { ($0.field, $0.value) }, uniquingKeysWith: { a, _ in a })
+            out += Markdown.table(header: ["Field", "At the start", "At the end"],
+                                  rows: fields.map { [$0, Markdown.code(start[$0] ?? ""), Markdown.code(end[$0] ?? "")] })
+        }
+        if !r.unmodelledWrites.isEmpty {
+            out += "\nWrites the replay model does not follow (their keys are marked approximate): "
+            out += r.unmodelledWrites.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+
+    package static func liveSummary(_ live: AnalysisResult.LiveSession) -> String {
+        var out = "- Live session on \(Markdown.code(live.server))" + (live.serverVersion.map { " (\(Markdown.cell($0)))" } ?? "")
+        out += ": \(String(format: "%.1f", live.seconds)) s, ended: \(Markdown.cell(live.endReason))\n"
+        if let reason = live.samplingDisabled {
+            out += "- **Size sampling stopped:** \(Markdown.cell(reason))\n"
+        }
+        out += "- Sizes of keys from before the session: \(number(Double(live.keysSampled))) keys sampled with O(1) commands"
+        out += " (at most \(number(live.samplesPerSecond)) a second); \(number(Double(live.samplerCommands))) sampler commands left out of the analysis"
+        out += live.keysDeferred > 0 ? "; \(number(Double(live.keysDeferred))) samples deferred by the rate limit\n" : "\n"
+        if live.subscriberCountsRead > 0 {
+            out += "- Subscribers from before the session: \(number(Double(live.subscriberCountsRead))) counts read with `PUBSUB NUMSUB`/`SHARDNUMSUB`/`NUMPAT` (upper bounds until read again: disconnects are not in the stream)\n"
+        }
+        if let reason = live.subscriberCountsDenied {
+            out += "- **Subscriber counts not read:** \(Markdown.cell(reason)); PUBLISH costs are unknown\n"
+        }
+        if let omem = live.maxMonitorOutputBytes {
+            out += "- MONITOR's output buffer on the server (`omem`): at most \(number(Double(omem))) bytes while watched (once a second)\n"
+        }
+        return out
+    }
+
+    /// The data set a snapshot held: by type, by encoding, the biggest keys, the patterns.
+    package static func profile(_ p: AnalysisResult.SnapshotProfile, options: ReportOptions) -> String {
+        var out = "\n## Data set in the snapshot \(Markdown.code(fileName(p.file)))\n\n"
+        out += "- \(number(Double(p.keys))) keys, \(number(Double(p.expiringKeys))) with an expiry"
+        out += p.emptyKeysSkipped > 0 ? "; \(p.emptyKeysSkipped) empty keys skipped, as the server skips them\n" : "\n"
+        if let version = p.aux["redis-ver"] ?? p.aux["valkey-ver"] {
+            out += "- Written by \(p.aux["valkey-ver"] != nil ? "Valkey" : "Redis") \(Markdown.cell(version)) (\(Markdown.code(p.magic)))\n"
+        }
+        out += "\n" + Markdown.table(
+            header: ["Type", "Keys", "Elements", "Bytes in the file"],
+            rows: p.byType.sorted { ($0.value.bytes, $1.key) > ($1.value.bytes, $0.key) }.map { [$0.key, number(Double($0.value.keys)), number(Double($0.value.elements)), number(Double($0.value.bytes))] },
+            alignRight: [1, 2, 3])
+        out += "\n" + Markdown.table(header: ["Encoding", "Keys"],
+                                     rows: p.byEncoding.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { [$0.key, number(Double($0.value))] }, alignRight: [1])
+        if !p.biggestByElements.isEmpty {
+            out += "\n### Biggest keys by elements\n\n" + Markdown.table(
+                header: ["Key", "DB", "Type", "Elements"],
+                rows: p.biggestByElements.map { [Markdown.code(options.key($0.name)), String($0.database), $0.type, size($0.size)] },
+                alignRight: [1, 3])
+        }
+        out += "\n### Biggest keys by bytes\n\n" + Markdown.table(
+            header: ["Key", "DB", "Type", "Bytes in the file"],
+            rows: p.biggestByBytes.map { [Markdown.code(options.key($0.name)), String($0.database), $0.type, number(Double($0.bytes))] },
+            alignRight: [1, 3])
+        out += "\n### Key patterns\n\n" + Markdown.table(
+            header: ["Pattern", "Keys", "Bytes in the file"],
+            rows: p.patterns.prefix(20).map { [Markdown.code(options.pattern($0.pattern)), number(Double($0.keys)), number(Double($0.bytes))] },
+            alignRight: [1, 2])
+        return out
+    }
+
+    package static func sizeJSON(_ size: KeySize) -> Any {
+        size.count.map { $0 as Any } ?? NSNull()
+    }
+
+    public static func jsonObject(_ r: AnalysisResult, options: ReportOptions = .init()) -> [String: Any] {
+        var object: [String: Any] = [:]
+        object["input"] = [
+            "description": r.input,
+            "bytes": r.bytesRead,
+            "files": r.segments.map { s -> [String: Any] in
+                ["path": s.path, "role": s.role == .base ? "base" : "workload", "format": s.format.rawValue,
+                 "bytes": s.bytes, "commands": s.commands]
+            },
+            "truncatedAt": r.truncatedAt.map { ["file": $0.file, "offset": $0.offset] as Any } ?? NSNull(),
+            "firstTime": JSONText.orNull(r.firstTime), "lastTime": JSONText.orNull(r.lastTime),
+        ] as [String: Any]
+        object["totals"] = [
+            "calls": r.calls, "cost": r.totalCost, "unknownCostCalls": r.unknownCostCalls, "transactions": r.transactions,
+            "malformedCalls": r.malformedLines,
+            "firstMalformed": r.firstMalformed.map { ["location": $0.location, "reason": $0.reason] },
+            "estimatedMicroseconds": r.estimatedMicroseconds, "timeModel": r.timeModelSource,
+        ] as [String: Any]
+        object["commands"] = r.commands.map { c -> [String: Any] in
+            ["name": c.name, "calls": c.calls, "cost": c.cost, "unknownCostCalls": c.unknownCalls,
+             "upperBoundCalls": c.upperBoundCalls, "maxCost": c.maxCost, "write": c.isWrite,
+             "observedMicroseconds": c.observedMicroseconds, "maxObservedMicroseconds": c.maxObservedMicroseconds,
+             "estimatedMicroseconds": c.calls > c.unknownCalls ? c.estimatedMicroseconds : NSNull(), "nestedCost": c.nestedCost,
+             "elementsInTotals": c.elementsInTotals]
+        }
+        object["unknownCommands"] = r.unknownCommands
+        object["topCalls"] = r.topCalls.map { call -> [String: Any] in
+            ["command": call.command, "keys": call.keys.map(options.key), "sizes": call.sizes.map(sizeJSON),
+             "cost": call.cost.value ?? NSNull(), "upperBound": call.cost.isUpperBound,
+             "time": JSONText.orNull(call.time), "file": call.file, r.isMonitor ? "line" : "offset": call.offset,
+             "inTransaction": call.inTransaction, "db": call.database, "estimatedMicroseconds": JSONText.orNull(call.estimatedMicroseconds),
+             "nestedCost": JSONText.orNull(call.nestedCost)]
+        }
+        object["patterns"] = r.patterns.map { p -> [String: Any] in
+            ["pattern": options.pattern(p.pattern), "calls": p.calls, "reads": p.reads, "writes": p.writes, "cost": p.cost,
+             "unknownCostCalls": p.unknownCalls]
+        }
+        object["biggestKeys"] = r.biggestKeys.map { k -> [String: Any] in
+            ["key": options.key(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "approximate": k.approximate]
+        }
+        object["dataset"] = [
+            "keysPerDatabase": Dictionary(uniqueKeysWithValues: r.keysPerDatabase.map { (String($0.key), $0.value) }),
+            "approximateKeys": r.approximateKeys, "modelBytes": r.modelBytes, "wholeDataSet": r.knowsWholeDataSet,
+        ] as [String: Any]
+        object["unmodelledWrites"] = r.unmodelledWrites
+        object["snapshots"] = r.snapshots.map { p -> [String: Any] in
+            func big(_ k: AnalysisResult.SnapshotProfile.BigKey) -> [String: Any] {
+                ["key": options.key(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "bytes": k.bytes]
+            }
+            // Redis 5 and 6 keep their scripts in `lua` aux fields: a script's text, shown as any other.
+            var aux = p.aux
+            aux["lua"] = p.aux["lua"].map { options.note("\(excerpt: Array($0.utf8))") }
+            return [
+                "file": p.file, "magic": p.magic, "checksumVerified": p.checksumVerified, "aux": aux, "keys": p.keys,
+                "expiringKeys": p.expiringKeys, "emptyKeysSkipped": p.emptyKeysSkipped,
+                "byType": p.byType.mapValues { ["keys": $0.keys, "elements": $0.elements, "bytes": $0.bytes] },
+                "byEncoding": p.byEncoding, "biggestByElements": p.biggestByElements.map(big),
+                "biggestByBytes": p.biggestByBytes.map(big),
+                "patterns": p.patterns.map { ["pattern": options.pattern($0.pattern), "keys": $0.keys, "bytes": $0.bytes] },
+            ] as [String: Any]
+        }
+        object["note"] = r.isMonitor ? "Observed times are upper bounds: the gap to the next line of the capture."
+            : "An AOF holds writes only; reads need a MONITOR capture."
+        object["hotKeys"] = r.hotKeys.map { ["key": options.key($0.name), "db": $0.database, "calls": $0.calls, "reads": $0.reads, "writes": $0.writes] }
+        object["clients"] = r.clients.map { ["client": $0.client, "calls": $0.calls, "cost": $0.cost, "unknownCostCalls": $0.unknownCalls] }
+        object["slowestCalls"] = r.slowestCalls.map { c -> [String: Any] in
+            ["command": c.command, "keys": c.keys.map(options.key), "observedMicroseconds": c.microseconds, "time": c.time,
+             "line": c.line, "client": c.client, "blocking": c.blocking]
+        }
+        object["findings"] = FindingsReport.json(r.findings, options: options)
+        // `minimumVersion` (Redis) is kept for scripts that read it; `minimumVersions` has every family.
+        object["minimumVersion"] = r.minimumVersions.first { $0.family == "Redis" }.map { ["version": $0.version, "commands": $0.commands] as [String: Any] } ?? NSNull()
+        object["minimumVersions"] = r.minimumVersions.map {
+            ["family": $0.family, "version": $0.version, "commands": $0.commands, "unavailable": $0.unavailable] as [String: Any]
+        }
+        object["monitor"] = ["scripts": r.scripts, "malformedLines": r.malformedLines,
+                             "callsOnKeysOfUnknownSize": r.callsOnKeysOfUnknownSize,
+                             "sampledKeys": r.sampledKeys, "sampledFrom": JSONText.orNull(r.sampledFrom)] as [String: Any]
+        if let live = r.live {
+            func fields(_ list: [(field: String, value: String)]) -> [[String: String]] { list.map { ["field": $0.field, "value": $0.value] } }
+            object["live"] = [
+                "server": live.server, "serverVersion": JSONText.orNull(live.serverVersion), "seconds": live.seconds,
+                "endReason": live.endReason, "connectionLost": live.connectionLost, "samplerCommands": live.samplerCommands,
+                "toolCommands": live.toolCommands,
+                "keysSampled": live.keysSampled, "keysResynced": r.sampledKeys, "keysDeferred": live.keysDeferred,
+                "samplesPerSecond": live.samplesPerSecond, "samplingDisabled": JSONText.orNull(live.samplingDisabled),
+                "subscriberCountsRead": live.subscriberCountsRead, "subscriberCountsDenied": JSONText.orNull(live.subscriberCountsDenied),
+                "maxMonitorOutputBytes": JSONText.orNull(live.maxMonitorOutputBytes),
+                "keySizesAtStart": fields(live.keySizesAtStart), "keySizesAtEnd": fields(live.keySizesAtEnd),
+            ] as [String: Any]
+        }
+        return object
+    }
+
+    public static func json(_ r: AnalysisResult, options: ReportOptions = .init()) -> String { JSONText.render(jsonObject(r, options: options)) }
+}
+
+/// `redis-cost state`: the replayed data set in the shape of the corpus's final-state.json.
+public enum StateReport {
+    /// Keys are named by their bytes in hex; under `--redact-keys`, by the 64-bit hash of the
+    /// name in hex instead (whose first 8 digits end the redacted name).
+    public static func json(_ keyspace: Keyspace, options: ReportOptions = .init()) -> String {
+        var object: [String: Any] = [:]
+        for db in keyspace.databaseNumbers {
+            var keys: [String: Any] = [:]
+            for id in keyspace.keys(in: db) {
+                let record = keyspace[id]
+                let name = keyspace.nameBytes(of: id)
+                var item: [String: Any] = ["type": record.value.typeName, "size": AnalysisReport.sizeJSON(record.value.size),
+                                           "key": options.key(name), "has_ttl": keyspace.expireAt(id) != 0]
+                if record.approximate { item["approximate"] = true }
+                keys[options.redactKeys ? KeyText.hashText(elementHash(name), digits: 16) : KeyText.hexString(name)] = item
+            }
+            object[String(db)] = keys
+        }
+        return JSONText.render(object)
+    }
+}

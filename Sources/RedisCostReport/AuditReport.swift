@@ -1,0 +1,50 @@
+import Foundation
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostTable
+import RedisCostAnalysis
+import RedisCostLive
+
+/// `redis-cost audit`: what to change on the server, with the evidence read from it.
+public enum AuditReport {
+    public static func markdown(_ s: ServerSnapshot, findings: [Finding], options: ReportOptions = .init()) -> String {
+        var out = "# redis-cost audit of \(Markdown.cell(s.server)) (\(Markdown.cell(s.version)))\n\n"
+        out += FindingsReport.fixFirst(findings) + "\n## Server\n\n"
+        out += Markdown.cell("- \(s.version), role \(s.info["role"] ?? "unknown"), up \(s.info["uptime_in_days"] ?? "?") days") + "\n"
+        if let used = s.number("used_memory") {
+            out += "- Memory: used \(Audit.bytes(used)), RSS \(Audit.bytes(s.number("used_memory_rss") ?? 0)), maxmemory \(s.config?["maxmemory"].flatMap(Double.init).map { $0 > 0 ? Audit.bytes($0) : "none" } ?? "unknown")\n"
+        }
+        let keyspace = s.info.filter { $0.key.hasPrefix("db") && $0.key.dropFirst(2).allSatisfy(\.isNumber) }.sorted { $0.key < $1.key }
+        if !keyspace.isEmpty { out += "- Keys: " + Markdown.cell(keyspace.map { "\($0.key) \($0.value)" }.joined(separator: "; ")) + "\n" }
+        out += Markdown.cell("- Clients: \(s.info["connected_clients"] ?? "?") connected, \(s.info["instantaneous_ops_per_sec"] ?? "?") ops/s now") + "\n"
+        var read = ["INFO"]
+        if s.config != nil { read.append("CONFIG GET") }
+        if let log = s.slowlog { read.append("SLOWLOG (\(log.count) entries)") }
+        if s.largeRequests != nil { read.append("COMMANDLOG") }
+        if let clients = s.clients { read.append("CLIENT LIST (\(clients.count) clients)") }
+        if s.latency != nil { read.append("LATENCY LATEST") }
+        out += "- Read (read-only commands): \(read.joined(separator: ", ")); key sizes in the logs from database \(s.database) with O(1) commands\n"
+        if !s.denied.isEmpty {
+            out += "- **Could not read** (the user lacks the permission; the rules that need it were skipped): " + s.denied.map(Markdown.cell).joined(separator: "; ") + "\n"
+        }
+        out += FindingsReport.markdown(findings, options: options)
+        if let latency = s.latency, !latency.isEmpty {
+            out += "\n## Latency events (`LATENCY LATEST`)\n\n" + Markdown.table(
+                header: ["Event", "Latest (ms)", "Max (ms)", "When"],
+                rows: latency.map { [$0.event, String($0.latest), String($0.max), AnalysisReport.time($0.time)] }, alignRight: [1, 2])
+        }
+        return out
+    }
+
+    public static func json(_ s: ServerSnapshot, findings: [Finding], options: ReportOptions = .init()) -> String {
+        let object: [String: Any] = [
+            "server": s.server, "version": s.version, "database": s.database, "denied": s.denied,
+            "findings": FindingsReport.json(findings, options: options),
+            "read": ["config": s.config != nil, "slowlog": s.slowlog?.count ?? NSNull(), "commandlog": s.largeRequests != nil,
+                     "clients": s.clients?.count ?? NSNull(), "latency": s.latency != nil] as [String: Any],
+            "info": ["role": JSONText.orNull(s.info["role"]), "used_memory": JSONText.orNull(s.number("used_memory")),
+                     "connected_clients": JSONText.orNull(s.number("connected_clients"))] as [String: Any],
+        ]
+        return JSONText.render(object)
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostTable
+import RedisCostAnalysis
+import RedisCostLive
+
+/// The part of the report a person acts on: what to fix first, then each finding with its
+/// evidence.
+package enum FindingsReport {
+    /// The few things to fix first: the most severe and costliest findings, one line each.
+    package static func fixFirst(_ findings: [Finding], limit: Int = 5) -> String {
+        var out = "## Fix first\n\n"
+        let actionable = findings.filter { $0.severity > .info }
+        guard !actionable.isEmpty else {
+            out += findings.isEmpty ? "No rule fired: nothing in this input calls for a change.\n" : "Nothing severe; see the notes under Findings.\n"
+            return out
+        }
+        for (n, f) in actionable.prefix(limit).enumerated() {
+            out += "\(n + 1). **\(f.title)** (`\(f.rule)`, \(f.severity)) — \(Markdown.cell(f.summary)) **Fix:** \(Markdown.cell(f.fix))\n"
+        }
+        if actionable.count > limit { out += "\n\(actionable.count - limit) more below.\n" }
+        return out
+    }
+
+    package static func markdown(_ findings: [Finding], options: ReportOptions) -> String {
+        guard !findings.isEmpty else { return "" }
+        var out = "\n## Findings\n\n"
+        for (n, f) in findings.enumerated() {
+            out += "### \(n + 1). \(f.title) (`\(f.rule)`, \(f.severity))\n\n"
+            out += Markdown.cell(f.summary)
+            out += f.estimatedMicroseconds > 0 ? " Estimated server time: \(AnalysisReport.duration(f.estimatedMicroseconds)).\n\n" : "\n\n"
+            out += "- **Why:** \(Markdown.cell(f.why))\n"
+            out += "- **Fix:** \(Markdown.cell(f.fix))\n"
+            if let threshold = f.threshold { out += "- Threshold: \(threshold) (`--threshold \(f.rule)=N`)\n" }
+            if !f.patterns.isEmpty {
+                out += "- Key patterns: " + f.patterns.map { "\(Markdown.code(options.pattern($0.pattern))) × \(grouped($0.count))" }.joined(separator: ", ") + "\n"
+            }
+            // Facts read from a server (audit) are lines; calls are a table.
+            for fact in f.evidence where fact.command.isEmpty && fact.keys.isEmpty && fact.client == nil {
+                out += "- \(Markdown.cell(fact.note.map(options.note) ?? ""))\n"
+            }
+            let calls = f.evidence.filter { !($0.command.isEmpty && $0.keys.isEmpty && $0.client == nil) }
+            let rows = calls.map { e -> [String] in
+                [e.command, e.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ") + (e.keys.count > 3 ? " …" : ""),
+                 e.sizes.prefix(3).map(AnalysisReport.size).joined(separator: ", "), e.cost.map(grouped) ?? "",
+                 e.cost.map { $0 > 0 ? AnalysisReport.duration(e.estimatedMicroseconds) : "" } ?? "",
+                 e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note.map(options.note) ?? ""]
+            }
+            if !rows.isEmpty {
+                out += "\n" + Markdown.table(header: ["Command", "Keys", "Sizes", "Cost", "Est. time", "Client", "Time", "Where", "Note"], rows: rows, alignRight: [3, 4])
+            }
+            out += "\n"
+        }
+        return out
+    }
+
+    package static func json(_ findings: [Finding], options: ReportOptions) -> [[String: Any]] {
+        findings.map { f in
+            [
+                "rule": f.rule, "severity": f.severity.description, "title": f.title, "summary": f.summary, "why": f.why, "fix": f.fix,
+                "count": f.count, "cost": f.cost, "threshold": JSONText.orNull(f.threshold), "estimatedMicroseconds": f.estimatedMicroseconds,
+                "patterns": f.patterns.map { ["pattern": options.pattern($0.pattern), "count": $0.count] },
+                "evidence": f.evidence.map { e -> [String: Any] in
+                    ["command": e.command, "keys": e.keys.map(options.key), "sizes": e.sizes.map(AnalysisReport.sizeJSON),
+                     "cost": JSONText.orNull(e.cost), "time": JSONText.orNull(e.time), "client": JSONText.orNull(e.client),
+                     "location": e.location, "note": JSONText.orNull(e.note.map(options.note)), "estimatedMicroseconds": JSONText.orNull(e.estimatedMicroseconds)]
+                },
+            ]
+        }
+    }
+}
+
+/// Mermaid charts, which GitHub renders from a fenced `mermaid` block.
+package enum Charts {
+    /// A whole number for a chart, whatever its size (a cost past Int64.max trapped here).
+    package static func chartNumber(_ value: Double) -> String {
+        guard value.isFinite else { return "0" }
+        return abs(value) < 1e15 ? String(Int64(value.rounded())) : String(format: "%.0f", value)
+    }
+
+    /// Cost share of the costliest commands, the rest as "other".
+    package static func costShare(_ r: AnalysisResult) -> String {
+        // Each call's elements once: a wrapper's slice is its own part, not the calls it ran.
+        let known = r.commands.filter { $0.elementsInTotals > 0 }.sorted { $0.elementsInTotals > $1.elementsInTotals }
+        guard known.count >= 2 else { return "" }
+        var slices = known.prefix(7).map { ($0.name, $0.elementsInTotals) }
+        let rest = known.dropFirst(7).reduce(0) { $0 + $1.elementsInTotals }
+        if rest > 0 { slices.append(("other", rest)) }
+        var out = "\n## Cost share by command\n\n```mermaid\npie showData\n    title Elements touched, by command\n"
+        for (name, cost) in slices { out += "    \"\(name.replacingOccurrences(of: "\"", with: "'"))\" : \(chartNumber(cost))\n" }
+        return out + "```\n"
+    }
+
+    /// Elements touched per time bucket, as bars: about 30 whatever the span, the bucket
+    /// growing with it (a second up to a week, then as many days as it takes), so that two
+    /// timestamps years apart make a chart of 30 bars, not millions.
+    package static func costOverTime(_ r: AnalysisResult) -> String {
+        guard let first = r.costOverTime.first?.second, let last = r.costOverTime.last?.second, last > first else { return "" }
+        // Unsigned: the span of any two timestamps fits, whatever the input held.
+        let span = UInt64(bitPattern: last &- first)
+        let sizes: [UInt64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
+        let bucket = Int64(sizes.first { span / $0 < 30 } ?? (span / (30 * 86400) + 1) * 86400)
+        let start = first &- (first % bucket + bucket) % bucket
+        var bars = [Double](repeating: 0, count: Int(UInt64(bitPattern: last &- start) / UInt64(bucket)) + 1)
+        for (second, cost) in r.costOverTime { bars[Int(UInt64(bitPattern: second &- start) / UInt64(bucket))] += cost }
+        guard bars.count >= 2 else { return "" }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = bucket >= 86400 ? (span >= 365 * 86400 ? "yyyy-MM-dd" : "MM-dd") : bucket >= 60 ? "HH:mm" : "HH:mm:ss"
+        let labels = bars.indices.map { "\"" + formatter.string(from: Date(timeIntervalSince1970: Double(start) + Double($0) * Double(bucket))) + "\"" }
+        let unit = bucket == 1 ? "second" : bucket < 60 ? "\(bucket) s" : bucket < 3600 ? "\(bucket / 60) min" : bucket < 86400 ? "\(bucket / 3600) h" : "\(bucket / 86400) d"
+        var out = "\n## Cost over time\n\n```mermaid\nxychart-beta\n    title \"Elements touched per \(unit) (UTC)\"\n"
+        out += "    x-axis [\(labels.joined(separator: ", "))]\n    y-axis \"elements\"\n"
+        out += "    bar [\(bars.map(chartNumber).joined(separator: ", "))]\n```\n"
+        return out
+    }
+}

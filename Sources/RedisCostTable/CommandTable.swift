@@ -1,0 +1,169 @@
+import Foundation
+import RedisCostCore
+import RedisCostFormats
+
+/// The command table: every command and subcommand with its documented complexity, key
+/// positions and parsed cost formula. Built from `Data/commands.json`, which is embedded in
+/// the binary at build time.
+public struct CommandTable: Sendable {
+    public struct FormulaError: Error, CustomStringConvertible {
+        public var command: String
+        public var syntax: FormulaSyntaxError
+        public var description: String { "\(command): \(syntax)" }
+    }
+
+    public let entries: [CommandEntry]
+    /// Parsed formulas, parallel to `entries` (`nil` where an entry has none yet).
+    public let formulas: [Formula?]
+    /// What each formula reads from the data set (parallel to `entries`).
+    public let needs: [Formula.Needs]
+    /// Which channels' subscribers each formula counts (parallel to `entries`).
+    public let subscriptionReads: [Formula.SubscriptionReads]
+    /// What every call of an entry needs, decided once (parallel to `entries`).
+    package let traits: [EntryTraits]
+    package let indexByName: [String: Int]
+    /// Containers (`CLIENT`, `CONFIG`, …) whose second argument names a subcommand.
+    package let containers: Set<String>
+
+    /// The table this binary was built with.
+    public static func embedded() throws -> CommandTable {
+        try CommandTable(entries: CommandTableJSON.decode(embeddedCommandTableJSON, source: "Data/commands.json (embedded)"))
+    }
+
+    public init(entries: [CommandEntry]) throws {
+        self.entries = entries
+        var formulas: [Formula?] = []
+        var index: [String: Int] = [:]
+        var containers: Set<String> = []
+        for (i, entry) in entries.enumerated() {
+            index[entry.name] = i
+            if let container = entry.container { containers.insert(container) }
+            if let source = entry.formula {
+                do {
+                    formulas.append(try Formula(source))
+                } catch {
+                    throw FormulaError(command: entry.name, syntax: error)
+                }
+            } else {
+                formulas.append(nil)
+            }
+        }
+        self.formulas = formulas
+        self.needs = formulas.map { $0?.needs ?? [] }
+        self.subscriptionReads = formulas.map { $0?.subscriptionReads ?? .init() }
+        self.traits = entries.map(EntryTraits.init)
+        self.indexByName = index
+        self.containers = containers
+    }
+
+    public func entry(named name: String) -> CommandEntry? {
+        indexByName[name.uppercased()].map { entries[$0] }
+    }
+
+    public func formula(named name: String) -> Formula? {
+        indexByName[name.uppercased()].flatMap { formulas[$0] }
+    }
+
+    /// The entry a call runs: `CLIENT LIST` for `client list`, `GET` for `get k`.
+    public func index(forCommand command: String, subcommand: String?) -> Int? {
+        let upper = command.uppercased()
+        if containers.contains(upper), let sub = subcommand, let i = indexByName[upper + " " + sub.uppercased()] {
+            return i
+        }
+        return indexByName[upper]
+    }
+
+    public func entry(forArguments argv: [String]) -> CommandEntry? {
+        guard let first = argv.first else { return nil }
+        return index(forCommand: first, subcommand: argv.count > 1 ? argv[1] : nil).map { entries[$0] }
+    }
+
+    /// Entries with no formula yet: a person has to write these.
+    public var entriesWithoutFormula: [CommandEntry] { entries.filter { $0.formula == nil } }
+
+    /// Entries whose formula says the cost cannot be known, with the reason.
+    public var unknownFormulas: [(name: String, reason: String)] {
+        zip(entries, formulas).compactMap { entry, formula in
+            formula?.unknownReason.map { (entry.name, $0) }
+        }
+    }
+}
+
+/// The facts about an entry that a replay consults on every call, decided once.
+package struct EntryTraits: Sendable {
+    package func accepts(argumentCount n: Int) -> Bool {
+        guard let arity else { return true }
+        return arity >= 0 ? n == arity : n >= -arity
+    }
+
+    package let isWrite: Bool
+    /// Flagged `readonly`: counted as a read in the per-key and per-pattern tables (MULTI,
+    /// PUBLISH, EVALSHA are neither reads nor writes of data).
+    package let isRead: Bool
+    /// `COMMAND INFO` arity: N > 0 exactly N arguments (the name included), -N at least N.
+    /// The server refuses other calls before running them, so they never reach an AOF or a
+    /// MONITOR stream: one in the input is a cut or damaged call.
+    package let arity: Int?
+    package let hasKeySpecs: Bool
+    /// Most commands name their keys at fixed indices (`GET key`, `LMOVE src dst …`): the
+    /// positions, valid whenever the call has at least `minimumArgc` arguments.
+    package let fixedKeys: [Int]?
+    package let minimumArgc: Int
+
+    package init(_ entry: CommandEntry) {
+        isWrite = entry.isWrite
+        isRead = entry.hasFlag("readonly")
+        arity = entry.arity
+        hasKeySpecs = !entry.keySpecs.isEmpty
+        var positions: [Int] = []
+        var fixed = true
+        for spec in entry.keySpecs where !spec.isNotKey {
+            guard case .index(let first) = spec.begin, case .range(let lastKey, let step, let limit) = spec.find,
+                  lastKey >= 0, step > 0, limit == 0 else {
+                fixed = false
+                break
+            }
+            positions += Array(stride(from: first, through: first + lastKey, by: step))
+        }
+        fixedKeys = fixed ? positions : nil
+        minimumArgc = (positions.max() ?? 0) + 1
+    }
+}
+
+extension CommandTable {
+    /// The entry and key positions of a call given as its arguments (a SLOWLOG entry), or nil
+    /// when the table does not know the command.
+    public func resolve(_ arguments: [[UInt8]]) -> (index: Int, keyPositions: [Int])? {
+        guard let first = arguments.first else { return nil }
+        let sub = arguments.count > 1 ? String(decoding: arguments[1], as: UTF8.self) : nil
+        guard let index = index(forCommand: String(decoding: first, as: UTF8.self), subcommand: sub) else { return nil }
+        return (index, Argv.with(arguments) { keyPositions(of: index, in: $0) })
+    }
+
+    /// argv indices of a call's keys, by the entry's fixed positions when it has them.
+    @inline(__always)
+    package func keyPositions(of index: Int, in argv: Argv) -> [Int] {
+        let traits = self.traits[index]
+        guard traits.hasKeySpecs else { return [] }
+        if let fixed = traits.fixedKeys, argv.count >= traits.minimumArgc { return fixed }
+        return entries[index].keyPositions(in: argv)
+    }
+}
+
+extension CommandEntry {
+    /// argv indices of this call's keys (text arguments).
+    public func keyPositions(in argv: [String]) -> [Int] {
+        RedisCostTable.keyPositions(
+            specs: keySpecs, argumentCount: argv.count,
+            isKeyword: { argv[$0].caseInsensitiveCompare($1) == .orderedSame },
+            integerAt: { Int(argv[$0]) }, isEmptyAt: { argv[$0].isEmpty })
+    }
+
+    /// argv indices of this call's keys (bytes).
+    public func keyPositions(in argv: Argv) -> [Int] {
+        RedisCostTable.keyPositions(
+            specs: keySpecs, argumentCount: argv.count,
+            isKeyword: { argv.equalsToken($0, $1) },
+            integerAt: { argv.int($0).map(Int.init) }, isEmptyAt: { argv[$0].isEmpty })
+    }
+}

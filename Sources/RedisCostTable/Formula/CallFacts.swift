@@ -1,0 +1,32 @@
+import Foundation
+import RedisCostCore
+import RedisCostFormats
+
+/// A call's arguments as text, with the sizes of its keys: what `explain` and tests give a
+/// formula. (The analyzer's hot path has its own byte-based `FormulaInput`.)
+public struct CallFacts: FormulaInput, Sendable {
+    public var argv: [String]
+    public var keyPositions: [Int]
+    public var sizes: [KeySize]
+    public var databaseSize: Int?
+    public var allDatabasesSize: Int?
+    public var nestedCost: Cost?
+
+    public init(argv: [String], keyPositions: [Int], sizes: [KeySize] = [], databaseSize: Int? = nil,
+                allDatabasesSize: Int? = nil, nestedCost: Cost? = nil) {
+        self.argv = argv
+        self.keyPositions = keyPositions
+        self.sizes = sizes
+        self.databaseSize = databaseSize
+        self.allDatabasesSize = allDatabasesSize
+        self.nestedCost = nestedCost
+    }
+
+    public var argumentCount: Int { argv.count }
+    public func integerArgument(at index: Int) -> Int? { index >= 0 && index < argv.count ? Int(argv[index]) : nil }
+    public func argumentLength(at index: Int) -> Int? { index >= 0 && index < argv.count ? argv[index].utf8.count : nil }
+    public func argument(at index: Int, isToken token: String) -> Bool {
+        index >= 0 && index < argv.count && argv[index].caseInsensitiveCompare(token) == .orderedSame
+    }
+    public func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
+}
