@@ -20,6 +20,13 @@ extension Analyzer {
             self.baseline = baseline
             self.startsEmpty = startsEmpty
         }
+        public init(_ baseline: Analyzer.Baseline) {
+            switch baseline {
+            case .unknown: self.init()
+            case .empty: self.init(startsEmpty: true)
+            case .files(let files): self.init(baseline: files)
+            }
+        }
     }
 
     public func run(monitor path: String, options: MonitorOptions = .init(), progress: ((Int, Int) -> Void)? = nil) throws(InputError) -> AnalysisResult {

@@ -91,48 +91,39 @@ enum AnalyzeCommand: Subcommand {
                         sample: (ConnectionOptions, Double)? = nil, findings: FindingsEngine? = nil)
         throws -> (result: AnalysisResult, analyzer: Analyzer, files: [String]) {
         let table = try loadTable()
-        if InputKind.detect(path) == .monitorCapture {
-            let analyzer = Analyzer(table: table, options: options)
-            analyzer.findingsEngine = findings
-            var sampler: LiveSampler?
-            if let (server, rate) = sample {
-                do {
-                    sampler = try LiveSampler(server, samplesPerSecond: rate, cacheSeconds: .infinity, watchedByMonitor: false)
-                    analyzer.sizeSource = sampler?.sizeSource(for: analyzer)
-                } catch {
-                    throw CLIError(description: error.description)
-                }
-            }
-            defer {
-                if let reason = sampler?.disabledReason { CLI.printError("size sampling stopped: \(reason); later keys from before the capture have unknown sizes") }
-            }
-            do {
-                // "--baseline empty": the capture started on an empty server.
-                let base = try baseline.flatMap { (p) throws(InputError) -> AOFInput? in p == "empty" ? nil : try AOFInput(path: p) }
-                var result = try analyzer.run(monitor: path, options: .init(baseline: base, startsEmpty: baseline == "empty"))
-                result.sampledFrom = sample?.0.serverName
-                return (result, analyzer, [path] + (base?.files ?? []))
-            } catch {
-                throw CLIError(description: error.description)
-            }
-        }
-        if baseline != nil { throw UsageError(command: "analyze", message: "--baseline is for MONITOR captures") }
-        if sample != nil { throw UsageError(command: "analyze", message: "--sample is for MONITOR captures") }
-        let input: AOFInput
+        let input: Input
+        let base: Analyzer.Baseline
         do {
-            input = try AOFInput(path: path)
-        } catch {
+            input = try Input.open(path)
+            if !input.isMonitorCapture {
+                if baseline != nil { throw UsageError(command: "analyze", message: "--baseline is for MONITOR captures") }
+                if sample != nil { throw UsageError(command: "analyze", message: "--sample is for MONITOR captures") }
+            }
+            base = try Analyzer.Baseline.open(baseline)
+        } catch let error as InputError {
             throw CLIError(description: error.description)
         }
         let analyzer = Analyzer(table: table, options: options)
         analyzer.findingsEngine = findings
-        let progress = Progress.onTerminal(label: "replaying")
+        var sampler: LiveSampler?
+        if let (server, rate) = sample {
+            do {
+                sampler = try LiveSampler(server, samplesPerSecond: rate, cacheSeconds: .infinity, watchedByMonitor: false)
+                analyzer.sizeSource = sampler?.sizeSource(for: analyzer)
+            } catch {
+                throw CLIError(description: error.description)
+            }
+        }
+        defer {
+            if let reason = sampler?.disabledReason { CLI.printError("size sampling stopped: \(reason); later keys from before the capture have unknown sizes") }
+        }
+        let progress = input.isMonitorCapture ? nil : Progress.onTerminal(label: "replaying")
+        defer { progress?.finish() }
         do {
-            let result = try analyzer.run(input, progress: progress?.update)
-            progress?.finish()
-            return (result, analyzer, input.files)
+            var result = try analyzer.run(input, baseline: base, progress: progress?.update)
+            result.sampledFrom = sample?.0.serverName
+            return (result, analyzer, input.files + base.files)
         } catch {
-            progress?.finish()
             throw CLIError(description: error.description)
         }
     }
