@@ -17,6 +17,9 @@ public struct CommandTable: Sendable {
     public let needs: [Formula.Needs]
     /// Which channels' subscribers each formula counts (parallel to `entries`).
     public let subscriptionReads: [Formula.SubscriptionReads]
+    /// Entries that run a script: the scripting group's commands whose cost is the calls they
+    /// made (`nested`), EVAL… and FCALL…, not SCRIPT LOAD (parallel to `entries`).
+    public let runsScript: [Bool]
     /// What every call of an entry needs, decided once (parallel to `entries`).
     let traits: [EntryTraits]
     let indexByName: [String: Int]
@@ -49,6 +52,9 @@ public struct CommandTable: Sendable {
         self.formulas = formulas
         self.needs = formulas.map { $0?.needs ?? [] }
         self.subscriptionReads = formulas.map { $0?.subscriptionReads ?? .init() }
+        self.runsScript = zip(entries, formulas).map { entry, formula in
+            entry.group == "scripting" && formula?.countsNestedCalls == true
+        }
         self.traits = entries.map(EntryTraits.init)
         self.indexByName = index
         self.containers = containers

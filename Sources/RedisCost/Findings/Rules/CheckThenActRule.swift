@@ -5,9 +5,10 @@ struct CheckThenActRule: FindingRule {
     static let severity = Finding.Severity.info
     static let why = "EXISTS then GET/DEL/… costs two round trips where one does, and the key can change between them (another client deletes or sets it): a race."
     static let fix = "Act directly and use the reply: GET returns nil for a missing key, DEL/UNLINK return 0, SET NX/XX and HSETNX make the condition part of the write."
-    static let acts: Set<String> = ["GET", "DEL", "UNLINK", "GETDEL", "HGETALL", "HGET", "SMEMBERS", "LRANGE", "ZRANGE", "SET", "EXPIRE", "TYPE", "TTL", "INCR", "HSET", "SADD", "RENAME"]
     static let commands: Set<String> = ["EXISTS"]
-    static let followers: Set<String> = acts
+    /// Any command on a key (the table gives it key specs): its reply already says whether the
+    /// key was there (GET's nil, DEL's 0, TTL's -2), or it creates the key anyway (SET, INCR).
+    static func follows(_ entry: CommandEntry) -> Bool { !entry.keySpecs.isEmpty }
     static let threshold: RuleThreshold? = RuleThreshold(5, "occurrences")
     /// How soon the action must follow the check.
     static let window: Int64 = 1_000_000

@@ -5,7 +5,6 @@ struct ConnectionChurnRule: FindingRule {
     static let severity = Finding.Severity.warning
     static let why = "A new connection per request costs a TCP handshake (and AUTH/HELLO/SELECT) per command, fills the server's accept queue and client table, and leaves sockets in TIME_WAIT."
     static let fix = "Use a connection pool (or one multiplexed connection) per process, and keep connections open between requests."
-    static let commands: Set<String> = []
     static let threshold: RuleThreshold? = RuleThreshold(100, "client addresses with at most 2 calls")
     static let examples: [RuleExample] = [
         .fires("150 connections with one GET each", (1...150).map { ExampleCall("GET", "k", client: $0) }),

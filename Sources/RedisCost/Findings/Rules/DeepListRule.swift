@@ -5,7 +5,8 @@ struct DeepListRule: FindingRule {
     static let severity = Finding.Severity.warning
     static let why = "A list is a chain of nodes: LINDEX, LSET, LINSERT, LPOS and LREM walk from the nearer end to the element, so their cost grows with the distance from both ends."
     static let fix = "Keep lists for queue-like access at the ends (LPUSH/RPOP, LMOVE); for access by position or value use a hash, a sorted set, or a smaller list per bucket."
-    static let commands: Set<String> = ["LINDEX", "LSET", "LINSERT", "LPOS", "LREM"]
+    /// Entries whose semantics say they walk a list to a position or a value (`reads: walk`).
+    static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.reads == .walk }
     static let threshold: RuleThreshold? = RuleThreshold(1000, "elements walked")
     static let examples: [RuleExample] = [
         .fires("LINDEX in the middle of a 5,000-element list", [.fill("list", "q", 5000), ExampleCall("LINDEX", "q", "2500")]),

@@ -5,7 +5,11 @@ struct DeleteBigRule: FindingRule {
     static let severity = Finding.Severity.warning
     static let why = "DEL frees a collection element by element inside the call; UNLINK detaches the key and frees it in a background thread (above 64 elements)."
     static let fix = "Use UNLINK for collections that can be large, or set lazyfree-lazy-user-del yes so that DEL behaves like UNLINK."
-    static let commands: Set<String> = ["DEL", "GETDEL"]
+    /// Entries that delete their keys (`write: deletes`) and free the values inside the call:
+    /// DEL, GETDEL; not UNLINK (`frees: background`).
+    static func watches(_ entry: CommandEntry) -> Bool {
+        entry.semantics.write == .deletes && !entry.semantics.freesInBackground
+    }
     static let threshold: RuleThreshold? = RuleThreshold(1000, "elements in one key")
     static let examples: [RuleExample] = [
         .fires("DEL of a 5,000-field hash", [.fill("hash", "big", 5000), ExampleCall("DEL", "big")]),

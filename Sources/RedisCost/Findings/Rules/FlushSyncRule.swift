@@ -5,7 +5,8 @@ struct FlushSyncRule: FindingRule {
     static let severity = Finding.Severity.warning
     static let why = "A synchronous flush frees every key before it returns: on a non-trivial data set the server answers nobody until the memory is released."
     static let fix = "Add ASYNC (FLUSHDB ASYNC, FLUSHALL ASYNC), or set lazyfree-lazy-user-flush yes so that plain flushes are asynchronous."
-    static let commands: Set<String> = ["FLUSHALL", "FLUSHDB"]
+    /// Entries that flush a database or all of them (`flushes`).
+    static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.flushes != nil }
     static let threshold: RuleThreshold? = RuleThreshold(1000, "keys flushed")
     static let examples: [RuleExample] = [
         .fires("FLUSHDB of 5,000 keys", [.strings("k", 5000), ExampleCall("FLUSHDB")]),
