@@ -26,6 +26,10 @@ public struct CommandTable: Sendable {
     /// Containers (`CLIENT`, `CONFIG`, …) whose second argument names a subcommand.
     let containers: Set<String>
 
+    /// The containers of the table this binary was built with, for code that names commands
+    /// without holding a table (a connection counting what it sent).
+    public static let embeddedContainers: Set<String> = (try? embedded())?.containers ?? []
+
     /// The table this binary was built with.
     public static func embedded() throws -> CommandTable {
         try CommandTable(entries: CommandTableJSON.decode(embeddedCommandTableJSON, source: "Data/commands.json (embedded)"))
