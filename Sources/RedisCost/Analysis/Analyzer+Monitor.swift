@@ -87,7 +87,7 @@ extension Analyzer {
             case (.deletes, _): self = .deletes
             case (nil, .all): self = .flushAll
             case (nil, .database): self = .flushDatabase
-            case (nil, nil): self = .other
+            case (.keepsSizes, _), (nil, nil): self = .other
             }
         }
     }

@@ -86,7 +86,7 @@ public final class Analyzer {
         self.result = AnalysisResult(input: "")
         writes = table.entries.map { entry in
             if let effect = Replayer.effect(for: entry.name) { return .effect(effect) }
-            if entry.isWrite && !Replayer.writesWithoutSizeEffect.contains(entry.name) { return .unmodelled }
+            if entry.isWrite && entry.semantics.write != .keepsSizes { return .unmodelled }
             return .none
         }
         captureWrites = table.entries.map { CaptureWrite($0.semantics) }

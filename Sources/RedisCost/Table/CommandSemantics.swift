@@ -24,6 +24,9 @@ public struct CommandSemantics: Sendable, Equatable {
         case replaces
         /// Removes its keys.
         case deletes
+        /// Changes no key's size or type (stream consumer groups, hash-field TTLs, vector-set
+        /// attributes, the function library): a replay has nothing to apply.
+        case keepsSizes
     }
 
     public enum Flush: String, Sendable, CaseIterable { case all, database }
