@@ -174,8 +174,9 @@ extension CommandSemantics {
         }
     }
 
-    /// One line, fields in a fixed order, as the table file holds it.
-    var json: String {
+    /// One line, fields in a fixed order, as the table file holds it (`table --format json`
+    /// shows it too).
+    public var json: String {
         var fields: [String] = []
         let quote = CommandTableJSON.quote
         if let reads { fields.append("\"reads\": \(quote(reads.rawValue))") }
