@@ -1,5 +1,8 @@
 import RedisCostCore
 import RedisCostFormats
+import RedisCostKeyspace
+import RedisCostTable
+import RedisCostReplay
 
 /// One entry point for any input: the reader is chosen by what the input is.
 extension Analyzer {

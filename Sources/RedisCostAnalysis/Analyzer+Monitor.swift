@@ -91,17 +91,15 @@ extension Analyzer {
         case flushAll, flushDatabase
         case other
 
-        package init(_ name: String) {
-            switch name {
-            case "SETNX", "INCR", "INCRBY", "INCRBYFLOAT", "DECR", "DECRBY", "APPEND", "SETRANGE", "SETBIT", "LPUSH", "RPUSH",
-                 "LPUSHX", "RPUSHX", "LINSERT", "LSET", "SADD", "HSET", "HSETNX", "HMSET", "HINCRBY", "HINCRBYFLOAT", "ZADD",
-                 "ZINCRBY", "XADD", "PFADD", "PERSIST": self = .adds
-            case "SET", "SETEX", "PSETEX", "GETSET", "MSET", "MSETEX", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE",
-                 "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZRANGESTORE", "RESTORE", "BITOP": self = .replaces
-            case "DEL", "UNLINK", "GETDEL": self = .deletes
-            case "FLUSHALL": self = .flushAll
-            case "FLUSHDB": self = .flushDatabase
-            default: self = .other
+        /// From the entry's `write` and `flushes` semantics in the table.
+        package init(_ semantics: CommandSemantics) {
+            switch (semantics.write, semantics.flushes) {
+            case (.adds, _): self = .adds
+            case (.replaces, _): self = .replaces
+            case (.deletes, _): self = .deletes
+            case (nil, .all): self = .flushAll
+            case (nil, .database): self = .flushDatabase
+            case (.keepsSizes, _), (nil, nil): self = .other
             }
         }
     }

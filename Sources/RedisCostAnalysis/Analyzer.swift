@@ -91,10 +91,10 @@ public final class Analyzer {
         self.result = AnalysisResult(input: "")
         writes = table.entries.map { entry in
             if let effect = Replayer.effect(for: entry.name) { return .effect(effect) }
-            if entry.isWrite && !Replayer.writesWithoutSizeEffect.contains(entry.name) { return .unmodelled }
+            if entry.isWrite && entry.semantics.write != .keepsSizes { return .unmodelled }
             return .none
         }
-        captureWrites = table.entries.map { CaptureWrite($0.name) }
+        captureWrites = table.entries.map { CaptureWrite($0.semantics) }
         let classes = table.entries.map { TimeModel.elementClass(ofGroup: $0.group) }
         microsecondsPerElement = classes.map { options.timeModel.microseconds(calls: 0, elements: 1, elementClass: $0) }
         countsElements = classes.map(TimeModel.countsElements)
@@ -380,7 +380,8 @@ public final class Analyzer {
         }
         if let engine = findingsEngine, engine.watches(index) {
             engine.observe(ObservedCall(
-                index: index, command: table.entries[index].name, argv: argv, positions: positions, sizes: sizesBuffer, cost: cost,
+                index: index, command: table.entries[index].name, semantics: table.entries[index].semantics,
+                argv: argv, positions: positions, sizes: sizesBuffer, cost: cost,
                 estimatedMicroseconds: call.microseconds,
                 database: replayer.database, microseconds: currentMicroseconds ?? time.map { $0 * 1_000_000 }, client: currentClient,
                 inTransaction: inTransaction, inScript: inScript,

@@ -66,8 +66,8 @@ public final class MonitorSession {
     public init(analyzer: Analyzer, source: String, file: String, options: Analyzer.MonitorOptions) throws(InputError) {
         self.analyzer = analyzer
         self.file = file
-        roles = analyzer.table.entries.map { Role($0.name) }
-        subscriptionChanges = analyzer.table.entries.map { Subscriptions.Change(command: $0.name) }
+        roles = zip(analyzer.table.entries, analyzer.table.runsScript).map(Role.init)
+        subscriptionChanges = analyzer.table.entries.map { Subscriptions.Change($0.semantics) }
         if let baseline = options.baseline {
             _ = try analyzer.run(baseline)
         }
@@ -238,13 +238,13 @@ public final class MonitorSession {
     package enum Role {
         case script, multi, exec, discard, other
 
-        package init(_ name: String) {
-            switch name {
-            case "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO": self = .script
-            case "MULTI": self = .multi
-            case "EXEC": self = .exec
-            case "DISCARD": self = .discard
-            default: self = .other
+        /// From the table: the entry's `transaction` semantics, or whether it runs a script.
+        package init(_ entry: CommandEntry, runsScript: Bool) {
+            switch entry.semantics.transaction {
+            case .begin: self = .multi
+            case .run: self = .exec
+            case .discard: self = .discard
+            case nil: self = runsScript ? .script : .other
             }
         }
     }

@@ -1,3 +1,9 @@
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+
 /// What a live session asks the server: the size of one key, the key count of a database
 /// (`DBSIZE`) or of all databases (`INFO keyspace`), the subscribers of a channel (`PUBSUB
 /// NUMSUB`/`SHARDNUMSUB`) or the pattern subscriptions (`PUBSUB NUMPAT`). All O(1) for the

@@ -18,17 +18,18 @@ package struct Subscriptions {
     package enum Change {
         case subscribe(Space), unsubscribe(Space), resetClient
 
-        /// Subscription semantics are fixed by the protocol (pubsub.c), not per server.
-        package init?(command name: String) {
-            switch name {
-            case "SUBSCRIBE": self = .subscribe(.channel)
-            case "PSUBSCRIBE": self = .subscribe(.pattern)
-            case "SSUBSCRIBE": self = .subscribe(.shard)
-            case "UNSUBSCRIBE": self = .unsubscribe(.channel)
-            case "PUNSUBSCRIBE": self = .unsubscribe(.pattern)
-            case "SUNSUBSCRIBE": self = .unsubscribe(.shard)
-            case "RESET": self = .resetClient
-            default: return nil
+        /// From the entry's `subscription` and `space` semantics in the table.
+        package init?(_ semantics: CommandSemantics) {
+            guard let change = semantics.subscription else { return nil }
+            let space: Space = switch semantics.space {
+            case .pattern: .pattern
+            case .shard: .shard
+            case .channel, nil: .channel
+            }
+            switch change {
+            case .subscribe: self = .subscribe(space)
+            case .unsubscribe: self = .unsubscribe(space)
+            case .reset: self = .resetClient
             }
         }
     }

@@ -1,4 +1,5 @@
 import RedisCostCore
+import RedisCostKeyspace
 
 /// A path to analyse, opened as what its content says it is: a MONITOR capture, or files
 /// Redis persists (an appendonlydir or its manifest, a single AOF with or without an RDB

@@ -202,7 +202,8 @@ public final class RedisConnection {
     /// Commands this connection sent, by the name the server counts them under in `INFO
     /// commandstats` (`TYPE`, `CLIENT|LIST`), so a session can say exactly what it cost.
     public private(set) var sentCommands: [String: Int] = [:]
-    package static let containers: Set<String> = ["CLIENT", "CONFIG", "COMMAND", "SLOWLOG", "LATENCY", "COMMANDLOG", "MEMORY", "ACL"]
+    /// Commands whose second argument names the subcommand (`CLIENT`, `SCRIPT`, …): the table's.
+    package static let containers = CommandTable.embeddedContainers
 
     /// Sends without reading the replies (a client that never reads, in tests).
     public func send(_ commands: [[[UInt8]]], label: String) throws(ServerError) {

@@ -36,6 +36,8 @@ public enum TableReport {
         object["complexityByServer"] = Dictionary(uniqueKeysWithValues: entry.servers.map {
             ($0, JSONText.orNull(entry.complexity(on: $0)))
         })
+        // The table file's own form of it (Data/README.md), read back as a JSON object.
+        object["semantics"] = (try? JSONSerialization.jsonObject(with: Data(entry.semantics.json.utf8))) ?? [String: Any]()
         object["keySpecs"] = entry.keySpecs.map { spec -> [String: Any] in
             var item: [String: Any] = ["flags": spec.flags]
             switch spec.begin {

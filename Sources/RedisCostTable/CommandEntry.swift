@@ -27,12 +27,16 @@ public struct CommandEntry: Sendable, Equatable {
     public var replacedBy: String?
     /// The cost formula (see Data/README.md); `nil` until a person writes one.
     public var formula: String?
+    /// What the command means to rules and the analysis beyond its flags and key specs
+    /// (`CommandSemantics`); hand-written, kept by every refresh.
+    public var semantics: CommandSemantics
 
     public init(
         name: String, group: String, since: String? = nil, sinceVariants: [String: String] = [:], summary: String? = nil,
         complexity: String? = nil, complexityVariants: [String: String?] = [:], servers: [String] = [],
         arity: Int? = nil, flags: [String] = [], aclCategories: [String] = [], keySpecs: [KeySpec] = [],
-        deprecatedSince: String? = nil, replacedBy: String? = nil, formula: String? = nil
+        deprecatedSince: String? = nil, replacedBy: String? = nil, formula: String? = nil,
+        semantics: CommandSemantics = CommandSemantics()
     ) {
         self.name = name
         self.group = group
@@ -49,6 +53,7 @@ public struct CommandEntry: Sendable, Equatable {
         self.deprecatedSince = deprecatedSince
         self.replacedBy = replacedBy
         self.formula = formula
+        self.semantics = semantics
     }
 
     /// The complexity string `server` reports, or `nil` if it reports none / lacks the command.

@@ -19,11 +19,18 @@ public struct CommandTable: Sendable {
     public let needs: [Formula.Needs]
     /// Which channels' subscribers each formula counts (parallel to `entries`).
     public let subscriptionReads: [Formula.SubscriptionReads]
+    /// Entries that run a script: the scripting group's commands whose cost is the calls they
+    /// made (`nested`), EVAL… and FCALL…, not SCRIPT LOAD (parallel to `entries`).
+    public let runsScript: [Bool]
     /// What every call of an entry needs, decided once (parallel to `entries`).
     package let traits: [EntryTraits]
     package let indexByName: [String: Int]
     /// Containers (`CLIENT`, `CONFIG`, …) whose second argument names a subcommand.
     package let containers: Set<String>
+
+    /// The containers of the table this binary was built with, for code that names commands
+    /// without holding a table (a connection counting what it sent).
+    public static let embeddedContainers: Set<String> = (try? embedded())?.containers ?? []
 
     /// The table this binary was built with.
     public static func embedded() throws -> CommandTable {
@@ -51,6 +58,9 @@ public struct CommandTable: Sendable {
         self.formulas = formulas
         self.needs = formulas.map { $0?.needs ?? [] }
         self.subscriptionReads = formulas.map { $0?.subscriptionReads ?? .init() }
+        self.runsScript = zip(entries, formulas).map { entry, formula in
+            entry.group == "scripting" && formula?.countsNestedCalls == true
+        }
         self.traits = entries.map(EntryTraits.init)
         self.indexByName = index
         self.containers = containers

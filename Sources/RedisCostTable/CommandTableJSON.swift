@@ -37,6 +37,13 @@ public enum CommandTableJSON {
         let specs = try (item["keySpecs"] as? [[String: Any]] ?? []).map {
             try keySpec(from: $0, where: "\(location) (\(name))")
         }
+        var semantics = CommandSemantics()
+        if let value = item["semantics"] {
+            guard let object = value as? [String: Any] else {
+                throw FormatError(source: "\(location) (\(name))", detail: "semantics is an object")
+            }
+            semantics = try CommandSemantics(json: object, where: "\(location) (\(name))")
+        }
         return CommandEntry(
             name: name, group: group, since: item["since"] as? String,
             sinceVariants: item["sinceVariants"] as? [String: String] ?? [:], summary: item["summary"] as? String,
@@ -44,7 +51,7 @@ public enum CommandTableJSON {
             servers: item["servers"] as? [String] ?? [], arity: item["arity"] as? Int,
             flags: item["flags"] as? [String] ?? [], aclCategories: item["acl"] as? [String] ?? [],
             keySpecs: specs, deprecatedSince: item["deprecatedSince"] as? String,
-            replacedBy: item["replacedBy"] as? String, formula: item["formula"] as? String)
+            replacedBy: item["replacedBy"] as? String, formula: item["formula"] as? String, semantics: semantics)
     }
 
     package static func keySpec(from item: [String: Any], where location: String) throws -> KeySpec {
@@ -95,6 +102,7 @@ public enum CommandTableJSON {
             fields.append(("complexityVariants", "{" + parts.joined(separator: ", ") + "}"))
         }
         fields.append(("formula", e.formula.map(quote) ?? "null"))
+        if !e.semantics.isEmpty { fields.append(("semantics", e.semantics.json)) }
         fields.append(("servers", list(e.servers)))
         if let arity = e.arity { fields.append(("arity", String(arity))) }
         fields.append(("flags", list(e.flags)))

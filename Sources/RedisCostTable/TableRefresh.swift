@@ -20,7 +20,7 @@ public struct RefreshSummary: Sendable {
     public var missingFormula: [String] = []
 }
 
-/// Merges servers' documentation into a table, keeping hand-written formulas.
+/// Merges servers' documentation into a table, keeping hand-written formulas and semantics.
 ///
 /// The result does not depend on the order servers are refreshed in: each entry keeps every
 /// server's own complexity string, `complexity` is the preferred server's (newest Redis, then
@@ -53,9 +53,9 @@ public enum TableRefresh {
             let servers = strings.keys.sorted(by: serverOrder)
             let preferred = servers.first { strings[$0]! != nil } ?? servers[0]
             if preferred == docs.server {
-                let kept = (entry.formula, entry.name)
+                let kept = (entry.formula, entry.semantics, entry.name)
                 entry = incoming
-                (entry.formula, entry.name) = kept
+                (entry.formula, entry.semantics, entry.name) = kept
             }
             entry.servers = servers
             entry.complexity = strings[preferred]!

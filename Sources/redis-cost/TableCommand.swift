@@ -70,9 +70,9 @@ enum TableRefreshCommand: Subcommand {
                 "table refresh --source-json DIR --source-name redis-source [--file …]"],
         discussion: """
             Adds the server's commands (module commands too) and records its complexity string
-            for every command, keeping every hand-written formula. A new command documented as
-            exactly O(1) gets the formula 1; every other new command is listed so a person can
-            write its formula. With --source-json, the command JSON files of a source tree
+            for every command, keeping every hand-written formula and semantics. A new command
+            documented as exactly O(1) gets the formula 1; every other new command is listed so a
+            person can write its formula. With --source-json, the command JSON files of a source tree
             (src/commands/) fill in only commands that no server reported. Rebuild the binary
             afterwards: the table is embedded at build time.
             """,

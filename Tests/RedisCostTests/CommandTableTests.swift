@@ -73,6 +73,25 @@ import RedisCostReport
         #expect(entry.complexity(on: "valkey-9.1.2") == "O(1)")
     }
 
+    @Test("semantics are read strictly, written back exactly, and kept by a refresh from the preferred server")
+    func semanticsRoundTripAndSurviveRefresh() throws {
+        let written = CommandTableJSON.encode(table.entries)
+        #expect(written == embeddedCommandTableJSON || written == embeddedCommandTableJSON + "\n")
+        let zrange = try #require(table.entry(named: "ZRANGE")).semantics
+        #expect(zrange.reads == .all && zrange.range?.start == 2 && zrange.range?.stop == 3 && zrange.pagedBy == ["BYSCORE", "BYLEX"])
+        #expect(try #require(table.entry(named: "SET")).semantics.expires == .withOption(["EX", "PX", "EXAT", "PXAT"]))
+        #expect(try #require(table.entry(named: "EVALSHA")).semantics.script == .sha1(1))
+        for bad in [#"{"reads": "everything"}"#, #"{"raeds": "all"}"#, #"{"subscription": "subscribe"}"#, #"{"script": {"text": 1}}"#] {
+            let json = #"{"commands": [{"name": "X", "group": "generic", "semantics": "# + bad + #"}]}"#
+            #expect(throws: CommandTableJSON.FormatError.self) { try CommandTableJSON.decode(json, source: "test") }
+        }
+        var start = try #require(table.entry(named: "HGETALL"))
+        start.servers = ["redis-7.0.15"]
+        let docs = ServerCommandDocs(server: "redis-9.0.0", commands: [CommandEntry(name: "HGETALL", group: "hash", complexity: "O(N)")])
+        let merged = try #require(TableRefresh.merge(docs, into: [start]).entries.first)
+        #expect(merged.servers.first == "redis-9.0.0" && merged.semantics.reads == .all && merged.formula == start.formula)
+    }
+
     @Test func newCommandsGetAFormulaOnlyWhenExactlyO1() {
         let docs = ServerCommandDocs(server: "redis-9.0.0", commands: [
             CommandEntry(name: "NEWGET", group: "string", complexity: "O(1)"),

@@ -15,7 +15,7 @@ import RedisCostReport
     static let table = try! CommandTable.embedded()
 
     /// Runs calls as a capture from an empty data set, with the rules on.
-    static func findings(_ example: RuleExample, options: FindingsEngine.Options = .init()) throws -> [Finding] {
+    static func findings(_ example: RuleExample, options: FindingsEngine.Options = .init(), table: CommandTable = table) throws -> [Finding] {
         let analyzer = Analyzer(table: table)
         analyzer.findingsEngine = FindingsEngine(table: table, options: options)
         let session = try MonitorSession(analyzer: analyzer, source: "example", file: "example.txt", options: .init(startsEmpty: true))
@@ -49,6 +49,56 @@ import RedisCostReport
         #expect(Set(FindingsEngine.ruleTypes.map { $0.id }) == ["keys", "flush-sync", "del-big", "full-read", "set-algebra", "deep-list", "sort",
                                                            "heavy-transaction", "heavy-script", "check-then-act", "scan-del",
                                                            "keyspace-notifications", "version", "connection-churn"])
+    }
+
+    @Test("the table decides which calls each rule watches: its semantics, flags and formulas, not names in the rules")
+    func watchedEntries() {
+        func watched(_ rule: any FindingRule.Type) -> Set<String> { Set(Self.table.entries.filter { rule.watches($0) }.map(\.name)) }
+        func followed(_ rule: any FindingRule.Type) -> Set<String> { Set(Self.table.entries.filter { rule.follows($0) }.map(\.name)) }
+        #expect(watched(FullReadRule.self) == ["HGETALL", "HKEYS", "HVALS", "SMEMBERS", "LRANGE", "ZRANGE", "ZREVRANGE", "XRANGE", "XREVRANGE"])
+        #expect(watched(DeepListRule.self) == ["LINDEX", "LSET", "LINSERT", "LPOS", "LREM"])
+        #expect(watched(SetAlgebraRule.self) == ["SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE", "SINTERCARD",
+                                                 "ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZINTERCARD"])
+        #expect(watched(DeleteBigRule.self) == ["DEL", "GETDEL"])
+        #expect(followed(ScanDeleteRule.self) == ["DEL", "UNLINK", "GETDEL"])
+        #expect(watched(FlushSyncRule.self) == ["FLUSHALL", "FLUSHDB"])
+        #expect(watched(KeysRule.self) == ["KEYS"])
+        #expect(watched(HeavyScriptRule.self) == ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "SCRIPT LOAD"])
+        #expect(watched(HeavyTransactionRule.self).filter { Self.table.entry(named: $0)?.isBlocking == false } == ["EXEC"])
+        #expect(watched(HeavyTransactionRule.self).isSuperset(of: ["BLPOP", "BLMOVE", "XREAD", "WAIT"]))
+        #expect(watched(KeyspaceNotificationsRule.self) == ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"])
+        #expect(followed(KeyspaceNotificationsRule.self) == ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "SETEX", "PSETEX", "SET", "GETEX"])
+        #expect(followed(CheckThenActRule.self).isSuperset(of: ["GET", "DEL", "HGETALL", "SET", "TYPE", "TTL", "RENAME"]))
+        // What brackets the calls of a capture: scripts (scripting commands costing `nested`) and transactions.
+        let scripts = zip(Self.table.entries, Self.table.runsScript).filter(\.1).map(\.0.name)
+        #expect(Set(scripts) == ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO"])
+        let transactions = Self.table.entries.compactMap { e in e.semantics.transaction.map { (e.name, $0) } }
+        #expect(transactions.map(\.0) == ["DISCARD", "EXEC", "MULTI"] && transactions.map(\.1) == [.discard, .run, .begin])
+        let subscriptionChanges = Self.table.entries.filter { Subscriptions.Change($0.semantics) != nil }.map(\.name)
+        #expect(Set(subscriptionChanges) == ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE", "RESET"])
+    }
+
+    @Test("a table entry's semantics change what a rule does")
+    func semanticsDriveRules() throws {
+        let window = RuleExample.fires("LRANGE of a window", [.fill("list", "l", 2000), ExampleCall("LRANGE", "l", "100", "200")])
+        let hash = RuleExample.fires("HGETALL of 3,000 fields", [.fill("hash", "h", 3000), ExampleCall("HGETALL", "h")])
+        let random = RuleExample.fires("HRANDFIELD -3000", [.fill("hash", "h", 3000), ExampleCall("HRANDFIELD", "h", "-3000")])
+        #expect(try !Self.findings(window).contains { $0.rule == "full-read" })
+        #expect(try Self.findings(hash).contains { $0.rule == "full-read" })
+        #expect(try !Self.findings(random).contains { $0.rule == "full-read" })
+        var entries = Self.table.entries
+        func edit(_ name: String, _ change: (inout CommandSemantics) -> Void) throws {
+            change(&entries[try #require(entries.firstIndex { $0.name == name })].semantics)
+        }
+        // LRANGE without its range reads everything whatever the window; HGETALL that no longer
+        // says so is not a full read; HRANDFIELD that says so is one.
+        try edit("LRANGE") { $0.range = nil }
+        try edit("HGETALL") { $0 = CommandSemantics() }
+        try edit("HRANDFIELD") { $0.reads = .all }
+        let edited = try CommandTable(entries: entries)
+        #expect(try Self.findings(window, table: edited).contains { $0.rule == "full-read" })
+        #expect(try !Self.findings(hash, table: edited).contains { $0.rule == "full-read" })
+        #expect(try Self.findings(random, table: edited).contains { $0.rule == "full-read" })
     }
 
     @Test("a threshold set on the command line changes when a rule fires")

@@ -15,15 +15,18 @@ public protocol FindingRule: Sendable {
     static var severity: Finding.Severity { get }
     static var why: String { get }
     static var fix: String { get }
-    /// Table names of the calls it watches; empty when it reads only the finished result.
+    /// Table names of the calls it watches, for a rule whose subject is one command by nature
+    /// (EXISTS, SCAN, SORT); empty (the default) when it chooses by what the table says, or reads
+    /// only the finished result.
     static var commands: Set<String> { get }
     /// Whether it watches calls of this entry: by default, those named in `commands`; a rule
-    /// may decide by what the table says of the command instead (its flags).
+    /// about a kind of command decides by what the table says of it instead (its flags, key
+    /// specs, formula, `semantics`).
     static func watches(_ entry: CommandEntry) -> Bool
-    /// Commands that matter only after one of `commands` armed the rule (the GET after an
-    /// EXISTS, the DEL after a SCAN): the engine does not even build them a call while
+    /// Whether calls of this entry matter only after a watched call armed the rule (the GET
+    /// after an EXISTS, the DEL after a SCAN): the engine does not even build them a call while
     /// `isArmed` is false, so common commands cost nothing until then.
-    static var followers: Set<String> { get }
+    static func follows(_ entry: CommandEntry) -> Bool
     var isArmed: Bool { get }
     static var threshold: RuleThreshold? { get }
     static var examples: [RuleExample] { get }
@@ -38,8 +41,9 @@ public protocol FindingRule: Sendable {
 }
 
 extension FindingRule {
+    public static var commands: Set<String> { [] }
     public static var threshold: RuleThreshold? { nil }
-    public static var followers: Set<String> { [] }
+    public static func follows(_ entry: CommandEntry) -> Bool { false }
     public static func watches(_ entry: CommandEntry) -> Bool { commands.contains(entry.name) }
     public mutating func configure(_ options: FindingsEngine.Options) {}
     public var isArmed: Bool { true }
@@ -61,6 +65,8 @@ public struct RuleThreshold: Sendable {
 public struct ObservedCall {
     public let index: Int
     public let command: String
+    /// The entry's semantics from the table (what it reads, writes, begins…).
+    public let semantics: CommandSemantics
     public let argv: Argv
     public let positions: [Int]
     public let sizes: [KeySize]
@@ -125,7 +131,7 @@ public final class FindingsEngine {
         }
         watchers = table.entries.map { entry in
             Self.ruleTypes.enumerated().compactMap { r, type in
-                type.watches(entry) ? (r, false) : type.followers.contains(entry.name) ? (r, true) : nil
+                type.watches(entry) ? (r, false) : type.follows(entry) ? (r, true) : nil
             }
         }
         for r in rules.indices { rules[r].configure(options) }

@@ -143,6 +143,20 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
         return reads
     }
 
+    /// Whether the cost includes `nested`: the calls a script or a transaction ran.
+    public var countsNestedCalls: Bool {
+        func walk(_ node: Node) -> Bool {
+            switch node {
+            case .number, .text: false
+            case .variable(let variable): variable == .nested
+            case .call(_, let arguments): arguments.contains(where: walk)
+            case .negate(let inner): walk(inner)
+            case .binary(_, let a, let b): walk(a) || walk(b)
+            }
+        }
+        return walk(root)
+    }
+
     /// The reason of a formula that is `unknown("…")` at its top, else nil.
     public var unknownReason: String? {
         if case .call(.unknown, let arguments) = root, case .text(let reason)? = arguments.first { return reason }

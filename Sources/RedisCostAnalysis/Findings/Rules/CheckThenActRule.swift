@@ -11,9 +11,10 @@ package struct CheckThenActRule: FindingRule {
     package static let severity = Finding.Severity.info
     package static let why = "EXISTS then GET/DEL/… costs two round trips where one does, and the key can change between them (another client deletes or sets it): a race."
     package static let fix = "Act directly and use the reply: GET returns nil for a missing key, DEL/UNLINK return 0, SET NX/XX and HSETNX make the condition part of the write."
-    package static let acts: Set<String> = ["GET", "DEL", "UNLINK", "GETDEL", "HGETALL", "HGET", "SMEMBERS", "LRANGE", "ZRANGE", "SET", "EXPIRE", "TYPE", "TTL", "INCR", "HSET", "SADD", "RENAME"]
     package static let commands: Set<String> = ["EXISTS"]
-    package static let followers: Set<String> = acts
+    /// Any command on a key (the table gives it key specs): its reply already says whether the
+    /// key was there (GET's nil, DEL's 0, TTL's -2), or it creates the key anyway (SET, INCR).
+    package static func follows(_ entry: CommandEntry) -> Bool { !entry.keySpecs.isEmpty }
     package static let threshold: RuleThreshold? = RuleThreshold(5, "occurrences")
     /// How soon the action must follow the check.
     package static let window: Int64 = 1_000_000

@@ -11,7 +11,6 @@ package struct ConnectionChurnRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "A new connection per request costs a TCP handshake (and AUTH/HELLO/SELECT) per command, fills the server's accept queue and client table, and leaves sockets in TIME_WAIT."
     package static let fix = "Use a connection pool (or one multiplexed connection) per process, and keep connections open between requests."
-    package static let commands: Set<String> = []
     package static let threshold: RuleThreshold? = RuleThreshold(100, "client addresses with at most 2 calls")
     package static let examples: [RuleExample] = [
         .fires("150 connections with one GET each", (1...150).map { ExampleCall("GET", "k", client: $0) }),

@@ -11,7 +11,8 @@ package struct DeepListRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "A list is a chain of nodes: LINDEX, LSET, LINSERT, LPOS and LREM walk from the nearer end to the element, so their cost grows with the distance from both ends."
     package static let fix = "Keep lists for queue-like access at the ends (LPUSH/RPOP, LMOVE); for access by position or value use a hash, a sorted set, or a smaller list per bucket."
-    package static let commands: Set<String> = ["LINDEX", "LSET", "LINSERT", "LPOS", "LREM"]
+    /// Entries whose semantics say they walk a list to a position or a value (`reads: walk`).
+    package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.reads == .walk }
     package static let threshold: RuleThreshold? = RuleThreshold(1000, "elements walked")
     package static let examples: [RuleExample] = [
         .fires("LINDEX in the middle of a 5,000-element list", [.fill("list", "q", 5000), ExampleCall("LINDEX", "q", "2500")]),

@@ -11,7 +11,11 @@ package struct DeleteBigRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "DEL frees a collection element by element inside the call; UNLINK detaches the key and frees it in a background thread (above 64 elements)."
     package static let fix = "Use UNLINK for collections that can be large, or set lazyfree-lazy-user-del yes so that DEL behaves like UNLINK."
-    package static let commands: Set<String> = ["DEL", "GETDEL"]
+    /// Entries that delete their keys (`write: deletes`) and free the values inside the call:
+    /// DEL, GETDEL; not UNLINK (`frees: background`).
+    package static func watches(_ entry: CommandEntry) -> Bool {
+        entry.semantics.write == .deletes && !entry.semantics.freesInBackground
+    }
     package static let threshold: RuleThreshold? = RuleThreshold(1000, "elements in one key")
     package static let examples: [RuleExample] = [
         .fires("DEL of a 5,000-field hash", [.fill("hash", "big", 5000), ExampleCall("DEL", "big")]),

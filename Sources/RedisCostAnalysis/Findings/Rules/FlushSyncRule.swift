@@ -11,7 +11,8 @@ package struct FlushSyncRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "A synchronous flush frees every key before it returns: on a non-trivial data set the server answers nobody until the memory is released."
     package static let fix = "Add ASYNC (FLUSHDB ASYNC, FLUSHALL ASYNC), or set lazyfree-lazy-user-flush yes so that plain flushes are asynchronous."
-    package static let commands: Set<String> = ["FLUSHALL", "FLUSHDB"]
+    /// Entries that flush a database or all of them (`flushes`).
+    package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.flushes != nil }
     package static let threshold: RuleThreshold? = RuleThreshold(1000, "keys flushed")
     package static let examples: [RuleExample] = [
         .fires("FLUSHDB of 5,000 keys", [.strings("k", 5000), ExampleCall("FLUSHDB")]),

@@ -11,7 +11,9 @@ package struct FullReadRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "HGETALL, HKEYS, HVALS, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1 and XRANGE - + return every element in one reply: the server builds it in one go and the client waits for all of it."
     package static let fix = "Page through it (HSCAN / SSCAN / ZSCAN with COUNT, LRANGE and ZRANGE in windows, XRANGE with COUNT), read only the fields you need (HMGET), or split the collection."
-    package static let commands: Set<String> = ["HGETALL", "HKEYS", "HVALS", "SMEMBERS", "LRANGE", "ZRANGE", "ZREVRANGE", "XRANGE", "XREVRANGE"]
+    /// Entries whose semantics say they read a whole collection (`reads: all`), possibly only
+    /// over an index range or without a paging option.
+    package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.reads == .all }
     package static let threshold: RuleThreshold? = RuleThreshold(1000, "elements read")
     package static let examples: [RuleExample] = [
         .fires("HGETALL of a 3,000-field hash", [.fill("hash", "h", 3000), ExampleCall("HGETALL", "h")]),
@@ -31,23 +33,19 @@ package struct FullReadRule: FindingRule {
         found.add(call, cost: Double(size), note: "\(grouped(size)) elements")
     }
 
-    /// Whether the call's range covers the whole collection.
+    /// Whether the call reads the whole collection: no paging option (ZRANGE … BYSCORE/BYLEX,
+    /// XRANGE … COUNT) and, for a range read, an index range that covers it (0 -1).
     private func readsEverything(_ call: ObservedCall, size: Int) -> Bool {
-        switch call.command {
-        case "LRANGE", "ZRANGE", "ZREVRANGE":
-            // ZRANGE … BYSCORE/BYLEX with LIMIT is a page; its index form is 0 -1.
-            guard let start = call.argv.int(2), let stop = call.argv.int(3) else { return false }
-            if call.command == "ZRANGE", (4..<call.argv.count).contains(where: { call.argv.equalsToken($0, "BYSCORE") || call.argv.equalsToken($0, "BYLEX") }) {
-                return false
-            }
-            let first = start < 0 ? max(0, Int64(size) + start) : start
-            let last = stop < 0 ? Int64(size) + stop : stop
-            return first == 0 && last >= Int64(size) - 1
-        case "XRANGE", "XREVRANGE":
-            return !(4..<call.argv.count).contains { call.argv.equalsToken($0, "COUNT") }
-        default:
-            return true
+        let semantics = call.semantics
+        if !semantics.pagedBy.isEmpty, let key = call.positions.first,
+           (key + 1..<max(call.argv.count, key + 1)).contains(where: { i in semantics.pagedBy.contains { call.argv.equalsToken(i, $0) } }) {
+            return false
         }
+        guard let range = semantics.range else { return true }
+        guard let start = call.argv.int(range.start), let stop = call.argv.int(range.stop) else { return false }
+        let first = start < 0 ? max(0, Int64(size) + start) : start
+        let last = stop < 0 ? Int64(size) + stop : stop
+        return first == 0 && last >= Int64(size) - 1
     }
 
     package func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {

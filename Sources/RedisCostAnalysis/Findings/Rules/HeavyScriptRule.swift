@@ -11,7 +11,9 @@ package struct HeavyScriptRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "A script runs to its end without interruption: the calls it makes add up to one long call during which the server serves nobody else."
     package static let fix = "Move big reads out of the script, bound its loops (SCAN with COUNT, LIMIT), or split the work across several calls."
-    package static let commands: Set<String> = ["EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO", "SCRIPT LOAD"]
+    /// Entries that name a script (`script` semantics): the calls that run one, and SCRIPT
+    /// LOAD, whose body names the digest later EVALSHA calls use.
+    package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.script != nil }
     package static let threshold: RuleThreshold? = RuleThreshold(10_000, "elements in one script call")
     package static let examples: [RuleExample] = [
         .fires("EVALSHA of a loaded script that reads a 20,000-member set", [
@@ -30,20 +32,22 @@ package struct HeavyScriptRule: FindingRule {
 
     package mutating func observe(_ call: ObservedCall) {
         var sha: [UInt8]?
-        switch call.command {
-        case "SCRIPT LOAD", "EVAL", "EVAL_RO":
-            let at = call.command == "SCRIPT LOAD" ? 2 : 1
+        var function: Int?
+        switch call.semantics.script {
+        case .body(let at), .load(let at):
             guard at < call.argv.count else { return }
             let body = call.argv.bytes(at)
             let digest = Array(SHA1.hex(body).utf8)
             // One line in a table cell: the script's line breaks become spaces.
             if bodies.count < 10_000 { bodies[digest] = body.prefix(120).map { $0 == 10 ? 32 : $0 } }
-            if call.command == "SCRIPT LOAD" { return }
+            if case .load = call.semantics.script { return }
             sha = digest
-        case "EVALSHA", "EVALSHA_RO":
+        case .sha1(let at):
             // Servers take the digest in either case.
-            sha = call.argv.count > 1 ? call.argv.bytes(1).map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } : nil
-        default:
+            sha = at < call.argv.count ? call.argv.bytes(at).map { $0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0 } : nil
+        case .function(let at):
+            function = at
+        case nil:
             break
         }
         guard let cost = call.cost.value, cost >= limit else { return }
@@ -51,8 +55,8 @@ package struct HeavyScriptRule: FindingRule {
         if let sha {
             note += "; script sha1 \(name: Array(sha.prefix(12)))"
             if let body = bodies[sha] { note += ": `\(excerpt: body)`" }
-        } else if call.argv.count > 1 {
-            note += "; function \(name: call.argv.bytes(1))"
+        } else if let function, function < call.argv.count {
+            note += "; function \(name: call.argv.bytes(function))"
         }
         found.add(call, note: note)
     }

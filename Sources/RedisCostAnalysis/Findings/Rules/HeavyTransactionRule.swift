@@ -11,9 +11,9 @@ package struct HeavyTransactionRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "EXEC runs every queued call back to back: the server serves nobody else until the last one ends. A blocking command (BLPOP, BLMOVE, XREAD BLOCK…) inside MULTI or a script never blocks: it answers at once as if it had timed out."
     package static let fix = "Keep transactions to the few calls that must be atomic and move big reads out of them; call blocking commands on their own connection, outside MULTI and scripts."
-    package static let commands: Set<String> = ["EXEC"]
-    /// EXEC, and every command the table flags `blocking` (BLPOP, BLMOVE, XREAD, WAIT…).
-    package static func watches(_ entry: CommandEntry) -> Bool { commands.contains(entry.name) || entry.isBlocking }
+    /// The entry that runs a transaction (`transaction: run`, EXEC), and every command the
+    /// table flags `blocking` (BLPOP, BLMOVE, XREAD, WAIT…).
+    package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.transaction == .run || entry.isBlocking }
     package static let threshold: RuleThreshold? = RuleThreshold(10_000, "elements in one EXEC")
     package static let examples: [RuleExample] = [
         .fires("a transaction that reads a 20,000-field hash", [
@@ -29,7 +29,7 @@ package struct HeavyTransactionRule: FindingRule {
     package init(threshold: Double) { limit = threshold }
 
     package mutating func observe(_ call: ObservedCall) {
-        if call.command == "EXEC" {
+        if call.semantics.transaction == .run {
             if let cost = call.cost.value, cost >= limit { heavy.add(call, note: "\(grouped(cost)) elements in the transaction") }
         } else if call.inTransaction || call.inScript {
             misplaced.add(call, cost: 0, note: call.inScript ? "inside a script" : "inside MULTI")

@@ -11,7 +11,12 @@ package struct KeysRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "KEYS is O(N) in the keys of the database and runs to the end in one call: on a large data set it blocks every other client for as long as the scan takes."
     package static let fix = "Iterate with SCAN cursor MATCH pattern COUNT 100…1000, or keep the keys you need in a set or sorted set that you can read directly."
-    package static let commands: Set<String> = ["KEYS"]
+    /// A read whose cost is the size of the keyspace (formula `dbsize` or `allkeys`): KEYS. The
+    /// flushes and SAVE cost as much but are writes or administration, with rules of their own.
+    package static func watches(_ entry: CommandEntry) -> Bool {
+        guard entry.hasFlag("readonly"), let source = entry.formula, let formula = try? Formula(source) else { return false }
+        return !formula.needs.isDisjoint(with: [.databaseSize, .allKeys])
+    }
     package static let threshold: RuleThreshold? = RuleThreshold(1000, "keys in the database (critical at or above)")
     package static let examples: [RuleExample] = [
         .fires("KEYS on a database of 2,000 keys", [.strings("user:", 2000), ExampleCall("KEYS", "user:1*")]),

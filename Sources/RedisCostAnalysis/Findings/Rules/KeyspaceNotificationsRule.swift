@@ -11,9 +11,10 @@ package struct KeyspaceNotificationsRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "With notify-keyspace-events on, every expiry (and every write of the enabled classes) publishes a message to each subscriber; a burst of expiries fills the subscribers' output buffers, and the server disconnects a subscriber that passes client-output-buffer-limit pubsub (32 MB / 8 MB for 60 s by default)."
     package static let fix = "Size client-output-buffer-limit pubsub for the expiry rate, enable only the event classes you consume (e.g. Ex), and make subscribers read fast; spread TTLs so keys do not expire together."
-    package static let expiring: Set<String> = ["EXPIRE", "PEXPIRE", "EXPIREAT", "PEXPIREAT", "SETEX", "PSETEX", "SET", "GETEX"]
-    package static let commands: Set<String> = ["SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE"]
-    package static let followers: Set<String> = expiring
+    /// Subscribes, in any space (`subscription: subscribe`).
+    package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.subscription == .subscribe }
+    /// Once armed, every command that can give its key a TTL (`expires`).
+    package static func follows(_ entry: CommandEntry) -> Bool { entry.semantics.expires != nil }
     package static let threshold: RuleThreshold? = RuleThreshold(1000, "keys given a TTL while subscribed")
     package static let examples: [RuleExample] = [
         .fires("a subscriber to expired events, then 1,200 keys with a TTL", [ExampleCall("PSUBSCRIBE", "__keyevent@*__:expired", client: 2)]
@@ -28,8 +29,7 @@ package struct KeyspaceNotificationsRule: FindingRule {
     package var isArmed: Bool { subscriptions.count > 0 }
 
     package mutating func observe(_ call: ObservedCall) {
-        switch call.command {
-        case "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE":
+        if call.semantics.subscription == .subscribe {
             for i in 1..<call.argv.count {
                 let channel = call.argv[i]
                 if channel.starts(with: "__keyevent@".utf8) || channel.starts(with: "__keyspace@".utf8) {
@@ -37,12 +37,17 @@ package struct KeyspaceNotificationsRule: FindingRule {
                     break
                 }
             }
-        default:
+            return
+        }
+        switch call.semantics.expires {
+        case nil:
+            break
+        case .always?:
             guard subscriptions.count > 0 else { return }
-            if call.command == "SET" || call.command == "GETEX" {
-                let ttl = (2..<max(call.argv.count, 2)).contains { i in ["EX", "PX", "EXAT", "PXAT"].contains { call.argv.equalsToken(i, $0) } }
-                guard ttl else { return }
-            }
+            expiringKeys += 1
+        case .withOption(let options)?:
+            guard subscriptions.count > 0,
+                  (2..<max(call.argv.count, 2)).contains(where: { i in options.contains { call.argv.equalsToken(i, $0) } }) else { return }
             expiringKeys += 1
         }
     }

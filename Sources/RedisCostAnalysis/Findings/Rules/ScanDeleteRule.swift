@@ -12,7 +12,8 @@ package struct ScanDeleteRule: FindingRule {
     package static let why = "Deleting the keys a SCAN MATCH found with one DEL each costs a round trip per key (and DEL frees each value in the call); the deletes often come from other connections of the same pool."
     package static let fix = "Delete in batches: UNLINK with many keys per call (one per SCAN page), or a script that UNLINKs a page of matches server-side."
     package static let commands: Set<String> = ["SCAN"]
-    package static let followers: Set<String> = ["DEL", "UNLINK"]
+    /// Every command that deletes its keys (`write: deletes`): DEL, UNLINK, GETDEL.
+    package static func follows(_ entry: CommandEntry) -> Bool { entry.semantics.write == .deletes }
     package static let threshold: RuleThreshold? = RuleThreshold(20, "single-key deletes matching a SCAN pattern")
     /// How long after its SCAN a pattern's deletes are counted.
     package static let window: Int64 = 60_000_000

@@ -11,8 +11,8 @@ package struct SetAlgebraRule: FindingRule {
     package static let severity = Finding.Severity.warning
     package static let why = "SINTER/SUNION/SDIFF and their ZSET forms walk their inputs inside one call (SINTER: the smallest set times the number of sets; SUNION/SDIFF: every element), and the STORE forms also build the result."
     package static let fix = "Intersect with the smallest set first and with fewer inputs, use SINTERCARD/ZINTERCARD with LIMIT when only a count is needed, or precompute the result when the inputs change."
-    package static let commands: Set<String> = ["SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE", "SINTERCARD",
-                                        "ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZINTERCARD"]
+    /// Entries whose semantics say they combine several collections (`reads: combine`).
+    package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.reads == .combine }
     package static let threshold: RuleThreshold? = RuleThreshold(1000, "elements touched")
     package static let examples: [RuleExample] = [
         .fires("SUNION of two 2,000-member sets", [.fill("set", "a", 2000), .fill("set", "b", 2000), ExampleCall("SUNION", "a", "b")]),

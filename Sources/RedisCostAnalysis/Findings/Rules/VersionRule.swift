@@ -12,7 +12,6 @@ package struct VersionRule: FindingRule {
     package static let severity = Finding.Severity.info
     package static let why = "Deprecated commands keep working but have replacements that newer clients and servers favour; a command newer than a server fails there with ERR unknown command, so upgrades and downgrades must know the newest command the workload uses."
     package static let fix = "Move to the replacements the table names; before moving the workload to another server version, check the commands that version lacks."
-    package static let commands: Set<String> = []
     package static let examples: [RuleExample] = [
         .fires("ZREVRANGE is deprecated since 6.2", [.fill("zset", "z", 3), ExampleCall("ZREVRANGE", "z", "0", "-1")]),
         .quiet("ZRANGE … REV", [.fill("zset", "z", 3), ExampleCall("ZRANGE", "z", "0", "-1", "REV")]),

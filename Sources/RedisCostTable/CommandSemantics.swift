@@ -1,0 +1,208 @@
+import RedisCostCore
+import RedisCostFormats
+
+/// What a command means to the analysis that neither `COMMAND INFO` (flags, key specs) nor
+/// `COMMAND DOCS` (group) says: that it reads a whole collection, begins a transaction, changes
+/// its client's subscriptions… Hand-written in `Data/commands.json` as an entry's `"semantics"`
+/// object and kept by every refresh, like the formula; Data/README.md lists the vocabulary.
+/// Rules and the analysis choose the calls they act on by these properties, decided once per
+/// table entry, never by command names.
+public struct CommandSemantics: Sendable, Equatable {
+    /// How the call reads the collections at its keys.
+    public enum Reads: String, Sendable, CaseIterable {
+        /// Returns every element of its key (HGETALL, SMEMBERS; LRANGE 0 -1 with `range`).
+        case all
+        /// Walks a list from the nearer end to a position or a value (LINDEX, LINSERT, LREM).
+        case walk
+        /// Walks several collections to combine them: intersection, union, difference.
+        case combine
+    }
+
+    /// How a write relates to the previous values of its keys (what a capture without a
+    /// baseline can still conclude about them).
+    public enum Write: String, Sendable, CaseIterable {
+        /// Adds to or changes a key and never removes it (pushes, adds, increments).
+        case adds
+        /// The result does not depend on the previous value.
+        case replaces
+        /// Removes its keys.
+        case deletes
+        /// Changes no key's size or type (stream consumer groups, hash-field TTLs, vector-set
+        /// attributes, the function library): a replay has nothing to apply.
+        case keepsSizes
+    }
+
+    public enum Flush: String, Sendable, CaseIterable { case all, database }
+
+    /// When a call gives its key a time to live.
+    public enum Expiry: Sendable, Equatable {
+        case always
+        /// Only with one of these options (`SET k v EX 60`).
+        case withOption([String])
+    }
+
+    public enum Transaction: String, Sendable, CaseIterable {
+        /// MULTI: the calls that follow are queued.
+        case begin
+        /// EXEC: runs the queued calls; its cost is theirs.
+        case run
+        /// DISCARD: drops them.
+        case discard
+    }
+
+    public enum SubscriptionChange: String, Sendable, CaseIterable {
+        case subscribe, unsubscribe
+        /// Drops every subscription of the client (RESET).
+        case reset
+    }
+
+    public enum SubscriptionSpace: String, Sendable, CaseIterable { case channel, pattern, shard }
+
+    /// Where a script call names its script.
+    public enum Script: Sendable, Equatable {
+        /// The source of the script it runs, at this argument (EVAL).
+        case body(Int)
+        /// The source of a script it compiles and stores without running it (SCRIPT LOAD).
+        case load(Int)
+        /// The SHA-1 digest of a loaded script (EVALSHA).
+        case sha1(Int)
+        /// A library function's name (FCALL).
+        case function(Int)
+    }
+
+    public var reads: Reads?
+    /// With `reads: all`: the call reads everything only when the inclusive index range
+    /// argv[start]…argv[stop] (negative indices from the end) covers the collection.
+    public var range: (start: Int, stop: Int)?
+    /// With `reads: all`: options that make the read a page (`XRANGE … COUNT n`), searched
+    /// after the first key.
+    public var pagedBy: [String]
+    public var write: Write?
+    /// Frees the values it removes in a background thread (UNLINK), not inside the call.
+    public var freesInBackground: Bool
+    public var flushes: Flush?
+    public var expires: Expiry?
+    public var transaction: Transaction?
+    public var subscription: SubscriptionChange?
+    /// The space a subscribe or unsubscribe changes.
+    public var space: SubscriptionSpace?
+    public var script: Script?
+
+    public init(
+        reads: Reads? = nil, range: (start: Int, stop: Int)? = nil, pagedBy: [String] = [], write: Write? = nil,
+        freesInBackground: Bool = false, flushes: Flush? = nil, expires: Expiry? = nil, transaction: Transaction? = nil,
+        subscription: SubscriptionChange? = nil, space: SubscriptionSpace? = nil, script: Script? = nil
+    ) {
+        self.reads = reads
+        self.range = range
+        self.pagedBy = pagedBy
+        self.write = write
+        self.freesInBackground = freesInBackground
+        self.flushes = flushes
+        self.expires = expires
+        self.transaction = transaction
+        self.subscription = subscription
+        self.space = space
+        self.script = script
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.reads == b.reads && a.range?.start == b.range?.start && a.range?.stop == b.range?.stop && a.pagedBy == b.pagedBy
+            && a.write == b.write && a.freesInBackground == b.freesInBackground && a.flushes == b.flushes
+            && a.expires == b.expires && a.transaction == b.transaction && a.subscription == b.subscription
+            && a.space == b.space && a.script == b.script
+    }
+
+    public var isEmpty: Bool { self == CommandSemantics() }
+}
+
+extension CommandSemantics {
+    /// Reads the `"semantics"` object of an entry; an unknown field or value is an error, so a
+    /// typo in the table cannot silently switch a rule off.
+    package init(json: [String: Any], where location: String) throws(CommandTableJSON.FormatError) {
+        func fail(_ detail: String) -> CommandTableJSON.FormatError {
+            CommandTableJSON.FormatError(source: location, detail: "semantics: \(detail)")
+        }
+        func word<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(CommandTableJSON.FormatError) -> T?
+        where T.RawValue == String {
+            guard let value = json[key] else { return nil }
+            guard let text = value as? String, let word = T(rawValue: text) else {
+                throw fail("\(key) is one of \(T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
+            }
+            return word
+        }
+        let known: Set<String> = ["reads", "range", "pagedBy", "write", "frees", "flushes", "expires", "transaction",
+                                  "subscription", "space", "script"]
+        if let unknown = json.keys.sorted().first(where: { !known.contains($0) }) { throw fail("unknown field \"\(unknown)\"") }
+        self.init()
+        reads = try word("reads", Reads.self)
+        if let value = json["range"] {
+            guard let pair = value as? [Int], pair.count == 2 else { throw fail("range is two argument indices [start, stop]") }
+            range = (pair[0], pair[1])
+        }
+        if let value = json["pagedBy"] {
+            guard let tokens = value as? [String] else { throw fail("pagedBy is a list of option names") }
+            pagedBy = tokens
+        }
+        write = try word("write", Write.self)
+        if let value = json["frees"] {
+            guard value as? String == "background" else { throw fail("frees is \"background\"") }
+            freesInBackground = true
+        }
+        flushes = try word("flushes", Flush.self)
+        if let value = json["expires"] {
+            if let always = value as? Bool, always {
+                expires = .always
+            } else if let tokens = value as? [String], !tokens.isEmpty {
+                expires = .withOption(tokens)
+            } else {
+                throw fail("expires is true or a list of option names")
+            }
+        }
+        transaction = try word("transaction", Transaction.self)
+        subscription = try word("subscription", SubscriptionChange.self)
+        space = try word("space", SubscriptionSpace.self)
+        if subscription != nil, subscription != .reset, space == nil { throw fail("a subscribe or unsubscribe needs a space") }
+        if let value = json["script"] {
+            guard let object = value as? [String: Int], object.count == 1, case let (kind, at)? = object.first else {
+                throw fail("script is {\"body\": i}, {\"load\": i}, {\"sha1\": i} or {\"function\": i}")
+            }
+            switch kind {
+            case "body": script = .body(at)
+            case "load": script = .load(at)
+            case "sha1": script = .sha1(at)
+            case "function": script = .function(at)
+            default: throw fail("script is {\"body\": i}, {\"load\": i}, {\"sha1\": i} or {\"function\": i}")
+            }
+        }
+    }
+
+    /// One line, fields in a fixed order, as the table file holds it (`table --format json`
+    /// shows it too).
+    public var json: String {
+        var fields: [String] = []
+        let quote = CommandTableJSON.quote
+        if let reads { fields.append("\"reads\": \(quote(reads.rawValue))") }
+        if let range { fields.append("\"range\": [\(range.start), \(range.stop)]") }
+        if !pagedBy.isEmpty { fields.append("\"pagedBy\": \(CommandTableJSON.list(pagedBy))") }
+        if let write { fields.append("\"write\": \(quote(write.rawValue))") }
+        if freesInBackground { fields.append("\"frees\": \"background\"") }
+        if let flushes { fields.append("\"flushes\": \(quote(flushes.rawValue))") }
+        switch expires {
+        case .always: fields.append("\"expires\": true")
+        case .withOption(let tokens): fields.append("\"expires\": \(CommandTableJSON.list(tokens))")
+        case nil: break
+        }
+        if let transaction { fields.append("\"transaction\": \(quote(transaction.rawValue))") }
+        if let subscription { fields.append("\"subscription\": \(quote(subscription.rawValue))") }
+        if let space { fields.append("\"space\": \(quote(space.rawValue))") }
+        switch script {
+        case .body(let at): fields.append("\"script\": {\"body\": \(at)}")
+        case .load(let at): fields.append("\"script\": {\"load\": \(at)}")
+        case .sha1(let at): fields.append("\"script\": {\"sha1\": \(at)}")
+        case .function(let at): fields.append("\"script\": {\"function\": \(at)}")
+        case nil: break
+        }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+}
