@@ -39,7 +39,7 @@ extension Analyzer {
             // After an RDB preamble, the rest of the file is AOF: the workload of a single AOF.
             var reader = AOFCommandReader(bytes: file.bytes, file: segment.path, startingAt: start)
             var lastReport = 0
-            inTransaction = false
+            var framing = Framing()
             loop: while true {
                 switch try reader.next(into: &argv) {
                 case .end:
@@ -48,7 +48,7 @@ extension Analyzer {
                     result.truncatedAt = (segment.path, offset)
                     break loop
                 case .timestamp(let seconds):
-                    time = seconds
+                    framing.seconds = seconds
                     replayer.nowMilliseconds = seconds * 1000
                     if segment.role == .incremental {
                         result.firstTime = result.firstTime ?? seconds
@@ -56,7 +56,7 @@ extension Analyzer {
                     }
                 case .command:
                     record.commands += 1
-                    try handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset)
+                    try handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset, framing: &framing)
                     if reader.position - lastReport > 4 << 20 {
                         // Pages already read are not needed again: give them back, so the
                         // mapping of a many-gigabyte file does not grow the resident set.
@@ -82,7 +82,14 @@ extension Analyzer {
     }
 
 
-    package func handle(_ argv: Argv, role: AOFInput.Role, file: String, offset: Int) throws(InputError) {
+    /// What the AOF's own framing says about the calls that follow: the latest `#TS:`
+    /// annotation, and whether they sit between a MULTI and its EXEC.
+    package struct Framing {
+        package var seconds: Int64?
+        package var inTransaction = false
+    }
+
+    package func handle(_ argv: Argv, role: AOFInput.Role, file: String, offset: Int, framing: inout Framing) throws(InputError) {
         // The AOF's own framing: database switches and transaction brackets are not calls.
         if argv.equalsToken(0, "SELECT") {
             // The server writes a SELECT only for a database it has: another is no AOF it wrote.
@@ -92,25 +99,29 @@ extension Analyzer {
             replayer.database = db
             return
         }
-        if argv.equalsToken(0, "MULTI") { inTransaction = true; return }
+        if argv.equalsToken(0, "MULTI") { framing.inTransaction = true; return }
         if argv.equalsToken(0, "EXEC") {
-            if inTransaction, role == .incremental { result.transactions += 1 }
-            inTransaction = false
+            if framing.inTransaction, role == .incremental { result.transactions += 1 }
+            framing.inTransaction = false
             return
         }
-        guard let index = resolve(argv) else {
-            if role == .incremental { countUnknownCommand(argv) }
+        let resolved: CallResolver.Resolved
+        switch resolver.resolve(argv) {
+        case .unknownCommand:
+            if role == .incremental { aggregation.addUnknownCommand(argv) }
             return
-        }
-        guard table.traits[index].accepts(argumentCount: argv.count) else {
-            countMalformed(at: "\((file as NSString).lastPathComponent)@\(offset)", wrongArity(index, argv))
+        case .wrongArity(_, let reason):
+            countMalformed(at: "\((file as NSString).lastPathComponent)@\(offset)", reason)
             return
+        case .resolved(let found):
+            resolved = found
         }
-        let positions = table.keyPositions(of: index, in: argv)
         if role == .incremental {
-            cost(argv, index: index, positions: positions, file: file, offset: offset)
+            // `#TS:` seconds are bounded by the reader (latestUnixSecond): µs cannot overflow.
+            let call = Call(argv: argv, database: replayer.database, microseconds: framing.seconds.map { $0 * 1_000_000 },
+                            origin: .init(file: file, position: offset), context: framing.inTransaction ? .transaction : .topLevel)
+            cost(call, resolved)
         }
-        applyEffect(argv, index: index, positions: positions)
+        applyEffect(argv, index: resolved.index, positions: resolved.keyPositions)
     }
-
 }

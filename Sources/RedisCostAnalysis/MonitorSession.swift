@@ -13,16 +13,17 @@ public final class MonitorSession {
     /// A script call waiting for its nested calls to end.
     package struct PendingScript {
         package var argv: Argv.Copy
+        package var call: Call
         package var index: Int
         package var line: MonitorReader.MonitorLine
         package var client: Int
-        package var nested = Analyzer.NestedCalls()
+        package var nested = NestedCalls(unknownReason: "a call the script made has an unknown cost")
     }
 
     package struct ClientState {
         package var stats: AnalysisResult.ClientStats
         package var inTransaction = false
-        package var transaction = Analyzer.NestedCalls()
+        package var transaction = NestedCalls(unknownReason: MonitorSession.transactionUnknown)
     }
 
     /// The last call, whose duration the next line's timestamp bounds. Its line is copied out
@@ -77,7 +78,7 @@ public final class MonitorSession {
         analyzer.result.top = analyzer.options.top
         analyzer.absentKeysAreKnown = options.baseline != nil || options.startsEmpty
         analyzer.result.knowsWholeDataSet = analyzer.absentKeysAreKnown
-        analyzer.trackHotKeys = true
+        analyzer.aggregation.trackHotKeys = true
         analyzer.replayer.expiresByClock = true
         // Subscriptions from before a capture are not in it; one that began with the server
         // (`--baseline empty`) shows them all.
@@ -135,7 +136,6 @@ public final class MonitorSession {
         calls += 1
         segment.commands += 1
         let seconds = line.microseconds / 1_000_000
-        analyzer.time = seconds
         analyzer.replayer.nowMilliseconds = line.microseconds / 1000
         analyzer.result.firstTime = analyzer.result.firstTime ?? seconds
         analyzer.result.lastTime = seconds
@@ -150,10 +150,7 @@ public final class MonitorSession {
         if !line.isScript { clock = max(latest, line.microseconds) }
         if !line.isScript, let prev = previous {
             let gap = max(0, line.microseconds - latest)
-            // Saturating all the same: a live session may run for years of a hostile clock.
-            let (sum, overflow) = analyzer.commandStats[prev.index].observedMicroseconds.addingReportingOverflow(gap)
-            analyzer.commandStats[prev.index].observedMicroseconds = overflow ? .max : sum
-            analyzer.commandStats[prev.index].maxObservedMicroseconds = max(analyzer.commandStats[prev.index].maxObservedMicroseconds, gap)
+            analyzer.aggregation.observe(microseconds: gap, index: prev.index)
             if slowest.admits(gap) {
                 slowest.insert(describe(prev, chunk: chunk, gap: gap), gap: gap)
             }
@@ -178,45 +175,45 @@ public final class MonitorSession {
             lastClient = (clientHash, clientIndex)
         }
         if !line.isScript { finishScript() }
-        guard let index = analyzer.resolve(argv) else {
-            analyzer.countUnknownCommand(argv)
+        let resolved: CallResolver.Resolved
+        switch analyzer.resolver.resolve(argv) {
+        case .unknownCommand:
+            analyzer.aggregation.addUnknownCommand(argv)
             clientStates[clientIndex].stats.calls += 1
             clientStates[clientIndex].stats.unknownCalls += 1
             previous = nil
             return
-        }
-        guard analyzer.table.traits[index].accepts(argumentCount: argv.count) else {
-            analyzer.countMalformed(at: "\(fileName):\(line.lineNumber)", analyzer.wrongArity(index, argv))
+        case .wrongArity(_, let reason):
+            countMalformed(line: line.lineNumber, reason: reason)
             previous = nil
             return
+        case .resolved(let found):
+            resolved = found
         }
+        let index = resolved.index
         if !line.isScript { previous = PreviousCall(index: index, line: line, client: clientIndex) }
-        if analyzer.findingsEngine != nil {
-            analyzer.currentClient = clientStates[clientIndex].stats.client
-            analyzer.currentMicroseconds = line.microseconds
-            analyzer.inScript = line.isScript
-        }
-        let positions = analyzer.table.keyPositions(of: index, in: argv)
-        analyzer.inTransaction = clientStates[clientIndex].inTransaction
         let role = roles[index]
+        // A DISCARD is still inside its transaction; an EXEC runs it and is not.
+        let inTransaction = clientStates[clientIndex].inTransaction && role != .exec
+        let call = Call(argv: argv, database: line.database, microseconds: line.microseconds, client: clientStates[clientIndex].stats.client,
+                        origin: .init(file: file, position: line.lineNumber),
+                        context: line.isScript ? .script : inTransaction ? .transaction : .topLevel)
         if role == .script {
-            pending = PendingScript(argv: argv.copy(), index: index, line: line, client: clientIndex)
+            pending = PendingScript(argv: argv.copy(), call: call, index: index, line: line, client: clientIndex)
             analyzer.result.scripts += 1
             return
         }
-        let cost: Analyzer.CallCost
+        let cost: CallCost
         if role == .exec && clientStates[clientIndex].inTransaction {
             let nested = clientStates[clientIndex].transaction
             clientStates[clientIndex].inTransaction = false
-            analyzer.inTransaction = false
-            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber,
-                                 nested: nested, nestedUnknownReason: "a call in the transaction has an unknown cost")
+            cost = analyzer.cost(call, resolved, nested: nested)
             analyzer.result.transactions += 1
         } else {
-            cost = analyzer.cost(argv, index: index, positions: positions, file: file, offset: line.lineNumber)
+            cost = analyzer.cost(call, resolved)
             if role == .multi {
                 clientStates[clientIndex].inTransaction = true
-                clientStates[clientIndex].transaction = Analyzer.NestedCalls()
+                clientStates[clientIndex].transaction = NestedCalls(unknownReason: Self.transactionUnknown)
             } else if role == .discard {
                 clientStates[clientIndex].inTransaction = false
             }
@@ -230,8 +227,10 @@ public final class MonitorSession {
         if let change = subscriptionChanges[index] {
             analyzer.subscriptions?.apply(change, argv, client: clientHash)
         }
-        if analyzer.changesModel(index) { analyzer.applyWrite(argv, index: index, positions: positions) }
+        if analyzer.changesModel(index) { analyzer.applyWrite(argv, index: index, positions: resolved.keyPositions) }
     }
+
+    package static let transactionUnknown = "a call in the transaction has an unknown cost"
 
     /// What a command means for the bracketing of calls: scripts own the `lua` calls after
     /// them, MULTI…EXEC (or DISCARD) own the calls between them.
@@ -260,21 +259,19 @@ public final class MonitorSession {
         guard let script = pending else { return }
         pending = nil
         script.argv.with { copy in
-            let positions = analyzer.table.keyPositions(of: script.index, in: copy)
+            var call = script.call
+            call.argv = copy
+            let resolved = CallResolver.Resolved(index: script.index, keyPositions: analyzer.table.keyPositions(of: script.index, in: copy))
             let saved = analyzer.replayer.database
             analyzer.replayer.database = script.line.database
-            analyzer.currentClient = clientStates[script.client].stats.client
-            analyzer.currentMicroseconds = script.line.microseconds
-            analyzer.inScript = false
-            let cost = analyzer.cost(copy, index: script.index, positions: positions, file: file, offset: script.line.lineNumber,
-                                     nested: script.nested, nestedUnknownReason: "a call the script made has an unknown cost")
+            let cost = analyzer.cost(call, resolved, nested: script.nested)
             analyzer.replayer.database = saved
             account(cost, client: script.client)
         }
     }
 
     /// A client's cost counts each call once: a wrapper adds only its own part.
-    private func account(_ cost: Analyzer.CallCost, client: Int) {
+    private func account(_ cost: CallCost, client: Int) {
         clientStates[client].stats.calls += 1
         if let v = cost.ownElements { clientStates[client].stats.cost += v } else { clientStates[client].stats.unknownCalls += 1 }
     }
@@ -311,7 +308,7 @@ public final class MonitorSession {
             case .end: return requests
             case .skipped, .malformed: continue
             case .call(let line):
-                guard !skip(reader.client(of: line)), let index = analyzer.resolve(argv) else { continue }
+                guard !skip(reader.client(of: line)), let index = analyzer.resolver.index(of: argv) else { continue }
                 let needs = analyzer.table.needs[index]
                 if needs.isEmpty { continue }
                 if needs.contains(.keySizes) {
@@ -347,8 +344,6 @@ public final class MonitorSession {
         analyzer.result.segments = [segment]
         analyzer.result.clients = clientStates.map(\.stats).filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
         analyzer.result.slowestCalls = slowest.sorted
-        analyzer.result.hotKeysTracked = analyzer.hotKeys.count
-        analyzer.result.hotKeys = Array(analyzer.hotKeys.sorted { ($0.calls, $1.name.count) > ($1.calls, $0.name.count) }.prefix(30))
         analyzer.finish()
         analyzer.result.elapsedSeconds = Date().timeIntervalSince(started)
         return analyzer.result

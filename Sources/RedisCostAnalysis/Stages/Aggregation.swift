@@ -1,0 +1,210 @@
+import RedisCostCore
+import RedisCostTable
+
+/// Stage 4, aggregate: every costed call added up per command, per key pattern, per hot key,
+/// per second of the input's clock, into the totals, and among the costliest calls. Each
+/// call's elements count once in the totals (a wrapper adds only its own part); a wrapper's
+/// row includes what it ran, as INFO commandstats counts it.
+package struct Aggregation {
+    package let table: CommandTable
+    /// Per table index; `calls == 0` means the command was not seen.
+    package var commandStats: [AnalysisResult.CommandStats]
+    package var unknownCommands: [String: Int] = [:]
+    package var patternIndex = IdentityMap()
+    package var patternStats: [AnalysisResult.PatternStats] = []
+    private var patternBuffer: [UInt8] = []
+    package var topCalls: TopCalls
+    /// Cost per second of the input's clock (AOF `#TS`, capture timestamps), for the chart.
+    package var costBySecond: [Int64: Double] = [:]
+    private var currentSecond: Int64 = .min
+    private var currentSecondCost = 0.0
+    /// MONITOR: calls per key (the first key of each call), for the first `hotKeyLimit` keys.
+    package var trackHotKeys = false
+    package var hotKeyIndex = IdentityMap()
+    package var hotKeys: [AnalysisResult.HotKey] = []
+    package var hotKeysCapped = false
+    package static let hotKeyLimit = 500_000
+    /// Distinct key patterns followed one by one; later ones share an entry.
+    package static let patternLimit = 100_000
+
+    // Totals: each call's elements once.
+    package var calls = 0
+    package var totalCost = 0.0
+    package var unknownCostCalls = 0
+    package var estimatedMicroseconds = 0.0
+    package var callsOnKeysOfUnknownSize = 0
+
+    package init(table: CommandTable, top: Int) {
+        self.table = table
+        commandStats = table.entries.map { AnalysisResult.CommandStats(name: $0.name, isWrite: $0.isWrite) }
+        topCalls = TopCalls(limit: top)
+    }
+
+    /// A call whose command the table does not know: counted, with an unknown cost.
+    package mutating func addUnknownCommand(_ argv: Argv) {
+        calls += 1
+        unknownCostCalls += 1
+        unknownCommands[KeyText.commandName(argv.bytes(0)), default: 0] += 1
+    }
+
+    package mutating func add(_ call: Call, _ resolved: CallResolver.Resolved, sizes: [KeySize], cost: CallCost) {
+        let index = resolved.index
+        let argv = call.argv
+        if cost.cost.value == nil, sizes.contains(.unknown) { callsOnKeysOfUnknownSize += 1 }
+        calls += 1
+        commandStats[index].calls += 1
+        if let value = cost.cost.value, let own = cost.ownElements, let microseconds = cost.microseconds {
+            let nestedElements = cost.nestedElements ?? 0
+            commandStats[index].cost += value
+            commandStats[index].nestedCost += nestedElements
+            commandStats[index].elementsInTotals += own
+            commandStats[index].maxCost = max(commandStats[index].maxCost, value)
+            commandStats[index].estimatedMicroseconds += microseconds
+            totalCost += own
+            estimatedMicroseconds += cost.ownMicroseconds ?? 0
+            if cost.cost.isUpperBound { commandStats[index].upperBoundCalls += 1 }
+        } else {
+            commandStats[index].unknownCalls += 1
+            unknownCostCalls += 1
+        }
+        let value = cost.ownElements
+        let traits = table.traits[index]
+
+        if trackHotKeys, let first = resolved.keyPositions.first {
+            let identity = keyIdentity(argv[first], database: call.database)
+            var k = hotKeyIndex[identity]
+            if k == nil, hotKeys.count < Self.hotKeyLimit {
+                k = intern(identity, in: &hotKeyIndex, &hotKeys) { .init(database: call.database, name: argv.bytes(first)) }
+            } else if k == nil {
+                hotKeysCapped = true
+            }
+            if let k {
+                hotKeys[k].calls += 1
+                if traits.isWrite { hotKeys[k].writes += 1 } else if traits.isRead { hotKeys[k].reads += 1 }
+            }
+        }
+
+        // Cost by the pattern of the first key.
+        if let first = resolved.keyPositions.first {
+            KeyPattern.fold(argv[first], into: &patternBuffer)
+        } else {
+            patternBuffer.removeAll(keepingCapacity: true)
+            patternBuffer.append(contentsOf: "(no key)".utf8)
+        }
+        let patternHash = patternBuffer.withUnsafeBytes { elementHash($0) }
+        let p: Int
+        if let known = patternIndex[patternHash] {
+            p = known
+        } else if patternStats.count < Self.patternLimit {
+            p = intern(patternHash, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: patternBuffer) }
+        } else {
+            // Keys whose names do not fold (random words) would make one pattern per key.
+            p = intern(0, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: Array("(other patterns)".utf8)) }
+        }
+        patternStats[p].calls += 1
+        if traits.isWrite { patternStats[p].writes += 1 } else if traits.isRead { patternStats[p].reads += 1 }
+        if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
+
+        if let second = call.second, let value {
+            if second == currentSecond {
+                currentSecondCost += value
+            } else {
+                flushSecond()
+                currentSecond = second
+                currentSecondCost = value
+            }
+        }
+        if let microseconds = cost.microseconds, topCalls.admits(microseconds) {
+            topCalls.insert(AnalysisResult.Call(
+                estimatedMicroseconds: microseconds, command: table.entries[index].name,
+                keys: resolved.keyPositions.map { argv.bytes($0) }, sizes: sizes, cost: cost.cost, nestedCost: cost.nestedElements,
+                time: call.second, file: call.origin.file, offset: call.origin.position,
+                inTransaction: call.context == .transaction, database: call.database), microseconds: microseconds)
+        }
+    }
+
+    /// The time MONITOR shows a call took (the gap to the next line), for its command's row.
+    package mutating func observe(microseconds gap: Int64, index: Int) {
+        // Saturating: a live session may run for years of a hostile clock.
+        let (sum, overflow) = commandStats[index].observedMicroseconds.addingReportingOverflow(gap)
+        commandStats[index].observedMicroseconds = overflow ? .max : sum
+        commandStats[index].maxObservedMicroseconds = max(commandStats[index].maxObservedMicroseconds, gap)
+    }
+
+    private mutating func flushSecond() {
+        guard currentSecond != .min, costBySecond.count < 1_000_000 || costBySecond[currentSecond] != nil else { return }
+        costBySecond[currentSecond, default: 0] += currentSecondCost
+    }
+
+    /// Writes the aggregates into the result, sorted for the report.
+    package mutating func finish(into result: inout AnalysisResult, patterns: Int) {
+        flushSecond()
+        currentSecond = .min
+        result.calls = calls
+        result.totalCost = totalCost
+        result.unknownCostCalls = unknownCostCalls
+        result.estimatedMicroseconds = estimatedMicroseconds
+        result.callsOnKeysOfUnknownSize = callsOnKeysOfUnknownSize
+        result.costOverTime = costBySecond.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        result.commands = commandStats.filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls, $1.name) > ($1.cost, $1.calls, $0.name) }
+        result.unknownCommands = unknownCommands
+        result.topCalls = topCalls.sorted
+        result.patterns = Array(patternStats.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }.prefix(patterns))
+        if trackHotKeys {
+            result.hotKeysTracked = hotKeys.count
+            result.hotKeysCapped = hotKeysCapped
+            result.hotKeys = Array(hotKeys.sorted { ($0.calls, $1.name.count) > ($1.calls, $0.name.count) }.prefix(30))
+        }
+    }
+}
+
+/// The costliest calls by estimated server time, kept in a min-heap so each call costs O(1)
+/// unless it is among them. Times are ranked in tenths of a microsecond: calls whose times
+/// round the same are ties, and the first one seen stays (a growing sorted set's ZADDs,
+/// log(n) apart by fractions, would otherwise each push out the one before).
+package struct TopCalls {
+    package let limit: Int
+    private var heap: [(cost: Double, sequence: Int, call: AnalysisResult.Call)] = []
+    private var sequence = 0
+
+    package init(limit: Int) { self.limit = limit }
+
+    package func admits(_ microseconds: Double) -> Bool { limit > 0 && (heap.count < limit || Self.rank(microseconds) > heap[0].cost) }
+
+    package static func rank(_ microseconds: Double) -> Double { (microseconds * 10).rounded() }
+
+    package mutating func insert(_ call: AnalysisResult.Call, microseconds: Double) {
+        sequence += 1
+        let item = (Self.rank(microseconds), sequence, call)
+        if heap.count < limit {
+            heap.append(item)
+            var i = heap.count - 1
+            while i > 0, Self.less(heap[i], heap[(i - 1) / 2]) {
+                heap.swapAt(i, (i - 1) / 2)
+                i = (i - 1) / 2
+            }
+        } else {
+            heap[0] = item
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = 2 * i + 2
+                var smallest = i
+                if l < heap.count, Self.less(heap[l], heap[smallest]) { smallest = l }
+                if r < heap.count, Self.less(heap[r], heap[smallest]) { smallest = r }
+                if smallest == i { break }
+                heap.swapAt(i, smallest)
+                i = smallest
+            }
+        }
+    }
+
+    /// Lower cost first; among equal costs, the later call is "smaller" so the first one seen stays.
+    private static func less(_ a: (cost: Double, sequence: Int, call: AnalysisResult.Call), _ b: (cost: Double, sequence: Int, call: AnalysisResult.Call)) -> Bool {
+        a.cost < b.cost || (a.cost == b.cost && a.sequence > b.sequence)
+    }
+
+    /// Costliest first; ties in the order they happened.
+    package var sorted: [AnalysisResult.Call] {
+        heap.sorted { $0.cost > $1.cost || ($0.cost == $1.cost && $0.sequence < $1.sequence) }.map(\.call)
+    }
+}

@@ -1,0 +1,72 @@
+import RedisCostCore
+import RedisCostTable
+
+/// Stage 1, resolve: which table entry a call is (its command, or its subcommand for a
+/// container such as `CLIENT` or `XGROUP`), whether the server would run it (its arity), and
+/// which arguments are its keys. Each spelling of a name is resolved once, then cached by the
+/// hash of its bytes.
+package struct CallResolver {
+    /// A call the table knows and the server would run.
+    package struct Resolved {
+        package var index: Int
+        package var keyPositions: [Int]
+        package init(index: Int, keyPositions: [Int]) {
+            self.index = index
+            self.keyPositions = keyPositions
+        }
+    }
+
+    package enum Outcome {
+        case resolved(Resolved)
+        /// A command the table does not know (a module's, a newer server's).
+        case unknownCommand
+        /// The wrong number of arguments: the server refuses it before running it.
+        case wrongArity(index: Int, reason: String)
+    }
+
+    package let table: CommandTable
+    /// Table index per spelling of a command name (and subcommand); -1 unknown, -2 a container.
+    private var cache = IdentityMap()
+
+    package init(table: CommandTable) { self.table = table }
+
+    package mutating func resolve(_ argv: Argv) -> Outcome {
+        guard let index = index(of: argv) else { return .unknownCommand }
+        guard table.traits[index].accepts(argumentCount: argv.count) else {
+            let arity = table.traits[index].arity ?? 0
+            let takes = arity < 0 ? "at least \(-arity - 1)" : "exactly \(arity - 1)"
+            return .wrongArity(index: index, reason: "\(table.entries[index].name) with \(argv.count - 1) arguments (the server takes \(takes))")
+        }
+        return .resolved(Resolved(index: index, keyPositions: table.keyPositions(of: index, in: argv)))
+    }
+
+    /// The table index of a call's command, cached per spelling.
+    @inline(__always)
+    package mutating func index(of argv: Argv) -> Int? {
+        let nameHash = elementHash(argv[0])
+        var cacheKey = nameHash
+        if argv.count > 1, let plain = cache[nameHash], plain < 0 {
+            // A container (CLIENT, XGROUP…): the subcommand decides.
+            cacheKey = nameHash ^ (elementHash(argv[1]) &* 0x9E37_79B9_7F4A_7C15)
+        }
+        if let cached = cache[cacheKey] { return cached >= 0 ? cached : (cached == -1 ? nil : indexSlow(argv, cacheKey)) }
+        return indexSlow(argv, cacheKey)
+    }
+
+    private mutating func indexSlow(_ argv: Argv, _ cacheKey: UInt64) -> Int? {
+        let name = String(decoding: argv[0], as: UTF8.self)
+        let nameHash = elementHash(argv[0])
+        if table.containers.contains(name.uppercased()) {
+            // Mark the name as a container (-2) so the next lookup hashes the subcommand too.
+            cache[nameHash] = -2
+            let sub = argv.count > 1 ? String(decoding: argv[1], as: UTF8.self) : nil
+            let index = table.index(forCommand: name, subcommand: sub)
+            let key = argv.count > 1 ? nameHash ^ (elementHash(argv[1]) &* 0x9E37_79B9_7F4A_7C15) : nameHash
+            if argv.count > 1 { cache[key] = index ?? -1 }
+            return index
+        }
+        let index = table.index(forCommand: name, subcommand: nil)
+        cache[cacheKey] = index ?? -1
+        return index
+    }
+}

@@ -1,0 +1,85 @@
+import RedisCostCore
+import RedisCostTable
+
+/// Stage 3, cost: a call's elements touched (its table formula over the sizes its keys had
+/// just before it ran) and its estimated server time (the time model), made once per call
+/// and used everywhere after (totals, tables, findings). Pure: the same input, the same cost.
+package struct CostModel {
+    package let formulas: [Formula?]
+    package let timeModel: TimeModel
+    /// Per entry, the time model's µs per element of its class, and whether its N counts as
+    /// elements touched (bytes of a script compiled do not): looked up once, not per call.
+    package let microsecondsPerElement: [Double]
+    package let countsElements: [Bool]
+
+    package init(table: CommandTable, timeModel: TimeModel) {
+        formulas = table.formulas
+        self.timeModel = timeModel
+        let classes = table.entries.map { TimeModel.elementClass(ofGroup: $0.group) }
+        microsecondsPerElement = classes.map { timeModel.microseconds(calls: 0, elements: 1, elementClass: $0) }
+        countsElements = classes.map(TimeModel.countsElements)
+    }
+
+    /// The cost of call `index` as its formula reads `input`; a wrapper's (EXEC, EVAL, FCALL)
+    /// includes the calls it ran (`nested`), unknown when one of them is.
+    @inline(__always)
+    package func cost<Input: FormulaInput>(_ input: Input, index: Int, nested: NestedCalls?) -> CallCost {
+        let cost = formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
+        var call = CallCost(cost: cost)
+        guard let value = cost.value else { return call }
+        let nestedElements = nested?.elements ?? 0
+        let own = max(0, value - nestedElements)
+        let ownMicroseconds = timeModel.perCall + own * microsecondsPerElement[index]
+        call.microseconds = ownMicroseconds + (nested?.microseconds ?? 0)
+        // Compiling a script is not a walk over data: it is priced in time only.
+        call.ownElements = countsElements[index] ? own : 0
+        call.ownMicroseconds = ownMicroseconds
+        call.nestedElements = nested?.elements
+        return call
+    }
+}
+
+/// One call's cost and its estimated server time. A wrapper's are inclusive of what it ran,
+/// as INFO commandstats counts it; `ownElements`/`ownMicroseconds` are its own part, which
+/// totals, patterns, clients and the timeline add (its calls are counted there already).
+package struct CallCost {
+    package var cost: Cost
+    package var microseconds: Double?
+    package var ownElements: Double?
+    package var ownMicroseconds: Double?
+    /// What the calls it ran added up to (a wrapper), else nil.
+    package var nestedElements: Double?
+
+    package init(cost: Cost, microseconds: Double? = nil, ownElements: Double? = nil, ownMicroseconds: Double? = nil, nestedElements: Double? = nil) {
+        self.cost = cost
+        self.microseconds = microseconds
+        self.ownElements = ownElements
+        self.ownMicroseconds = ownMicroseconds
+        self.nestedElements = nestedElements
+    }
+}
+
+/// What the calls a wrapper ran (MULTI…EXEC, a script's calls) added up to, each costed and
+/// estimated once when it ran.
+package struct NestedCalls {
+    package var elements = 0.0
+    package var microseconds = 0.0
+    package var unknown = false
+    package var upperBound = false
+    /// Why the wrapper's cost is unknown when one of its calls' is.
+    package let unknownReason: String
+
+    package init(unknownReason: String) { self.unknownReason = unknownReason }
+
+    package mutating func add(_ call: CallCost) {
+        if let v = call.cost.value, let us = call.microseconds {
+            elements += v
+            microseconds += us
+        } else {
+            unknown = true
+        }
+        if call.cost.isUpperBound { upperBound = true }
+    }
+
+    package var cost: Cost { unknown ? .unknown(reason: unknownReason) : upperBound ? .atMost(elements) : .exact(elements) }
+}
