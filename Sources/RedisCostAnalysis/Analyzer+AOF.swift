@@ -13,7 +13,8 @@ extension Analyzer {
         let started = Date()
         result = AnalysisResult(input: input.description)
         result.top = options.top
-        var argv = Argv()
+        // One call, refilled by the reader for every command: no value is built per call.
+        var call = Call(argv: Argv(), database: 0, origin: .init(file: "", position: 0))
         var done = 0
         let total = input.segments.reduce(0) { total, segment in
             total + ((try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0)
@@ -40,8 +41,9 @@ extension Analyzer {
             var reader = AOFCommandReader(bytes: file.bytes, file: segment.path, startingAt: start)
             var lastReport = 0
             var framing = Framing()
+            call.origin.file = segment.path
             loop: while true {
-                switch try reader.next(into: &argv) {
+                switch try reader.next(into: &call.argv) {
                 case .end:
                     break loop
                 case .truncated(let offset):
@@ -56,7 +58,8 @@ extension Analyzer {
                     }
                 case .command:
                     record.commands += 1
-                    try handle(argv, role: segment.role, file: segment.path, offset: reader.commandOffset, framing: &framing)
+                    call.origin.position = reader.commandOffset
+                    try handle(&call, role: segment.role, framing: &framing)
                     if reader.position - lastReport > 4 << 20 {
                         // Pages already read are not needed again: give them back, so the
                         // mapping of a many-gigabyte file does not grow the resident set.
@@ -89,12 +92,15 @@ extension Analyzer {
         package var inTransaction = false
     }
 
-    package func handle(_ argv: Argv, role: AOFInput.Role, file: String, offset: Int, framing: inout Framing) throws(InputError) {
+    /// One command of an AOF: its framing, or a call (`call.argv` and `call.origin` are the
+    /// reader's; the rest is filled here).
+    package func handle(_ call: inout Call, role: AOFInput.Role, framing: inout Framing) throws(InputError) {
+        let argv = call.argv
         // The AOF's own framing: database switches and transaction brackets are not calls.
         if argv.equalsToken(0, "SELECT") {
             // The server writes a SELECT only for a database it has: another is no AOF it wrote.
             guard argv.count == 2, let db = argv.int(1).flatMap(Keyspace.databaseNumber) else {
-                throw InputError(file: file, offset: offset, detail: "expected SELECT and a database number from 0 to \(Keyspace.databaseLimit - 1)")
+                throw InputError(file: call.origin.file, offset: call.origin.position, detail: "expected SELECT and a database number from 0 to \(Keyspace.databaseLimit - 1)")
             }
             replayer.database = db
             return
@@ -111,15 +117,16 @@ extension Analyzer {
             if role == .incremental { aggregation.addUnknownCommand(argv) }
             return
         case .wrongArity(_, let reason):
-            countMalformed(at: "\((file as NSString).lastPathComponent)@\(offset)", reason)
+            countMalformed(at: "\((call.origin.file as NSString).lastPathComponent)@\(call.origin.position)", reason)
             return
         case .resolved(let found):
             resolved = found
         }
         if role == .incremental {
             // `#TS:` seconds are bounded by the reader (latestUnixSecond): µs cannot overflow.
-            let call = Call(argv: argv, database: replayer.database, microseconds: framing.seconds.map { $0 * 1_000_000 },
-                            origin: .init(file: file, position: offset), context: framing.inTransaction ? .transaction : .topLevel)
+            call.database = replayer.database
+            call.microseconds = framing.seconds.map { $0 * 1_000_000 }
+            call.context = framing.inTransaction ? .transaction : .topLevel
             cost(call, resolved)
         }
         applyEffect(argv, index: resolved.index, positions: resolved.keyPositions)

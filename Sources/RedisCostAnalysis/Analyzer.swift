@@ -196,12 +196,7 @@ public final class Analyzer {
                 sizesBuffer.append(size)
             }
         }
-        let input = RawCallInput(
-            argv: argv, keyPositions: resolved.keyPositions, sizes: sizesBuffer,
-            databaseSize: absentKeysAreKnown ? replayer.keyspace.keyCount(in: replayer.database) : sampledDatabaseSizes[replayer.database],
-            allDatabasesSize: absentKeysAreKnown ? replayer.keyspace.totalKeyCount : sampledAllKeys,
-            nestedCost: nested?.cost, replayer: replayer,
-            subscriptions: table.needs[index].contains(.subscribers) ? subscriptions : nil)
+        let input = ModelCallInput(analyzer: self, argv: argv, keyPositions: resolved.keyPositions, nestedCost: nested?.cost)
         let cost = costModel.cost(input, index: index, nested: nested)
         aggregation.add(call, resolved, sizes: sizesBuffer, cost: cost)
         if let engine = findingsEngine, engine.watches(index) {
@@ -262,48 +257,75 @@ package struct TopKeys {
     package var sorted: [(db: Int, id: Int32, size: Int)] { items.sorted { $0.size > $1.size } }
 }
 
-/// A call read from bytes, as a formula sees it.
-package struct RawCallInput: FormulaInput {
-    package init(argv: Argv, keyPositions: [Int], sizes: [KeySize], databaseSize: Int? = nil, allDatabasesSize: Int? = nil, nestedCost: Cost? = nil, replayer: Replayer? = nil, subscriptions: Subscriptions? = nil) {
+/// A formula's input whose arguments are an argv's bytes (never turned into text).
+package protocol ArgvFormulaInput: FormulaInput {
+    var argv: Argv { get }
+}
+
+extension ArgvFormulaInput {
+    package var argumentCount: Int { argv.count }
+    package func integerArgument(at index: Int) -> Int? { argv.int(index).map(Int.init) }
+    package func argumentLength(at index: Int) -> Int? { index >= 0 && index < argv.count ? argv[index].count : nil }
+    package func argument(at index: Int, isToken token: String) -> Bool { argv.equalsToken(index, token) }
+}
+
+/// The call being costed as a formula sees it, read from the analyzer's state: the sizes
+/// just looked up, the replay model, the subscriptions. It holds the analyzer unretained, so
+/// that handing it to a formula costs no reference counting per call (it lives only inside
+/// `Analyzer.cost`).
+package struct ModelCallInput: ArgvFormulaInput {
+    package unowned(unsafe) let analyzer: Analyzer
+    package let argv: Argv
+    package let keyPositions: [Int]
+    package let nestedCost: Cost?
+
+    package var databaseSize: Int? {
+        analyzer.absentKeysAreKnown ? analyzer.replayer.keyspace.keyCount(in: analyzer.replayer.database)
+            : analyzer.sampledDatabaseSizes[analyzer.replayer.database]
+    }
+    package var allDatabasesSize: Int? {
+        analyzer.absentKeysAreKnown ? analyzer.replayer.keyspace.totalKeyCount : analyzer.sampledAllKeys
+    }
+    package func subscribers(ofChannelAt index: Int, shard: Bool) -> Int? {
+        guard index < argv.count else { return nil }
+        return analyzer.subscriptions?.count(argv[index], shard ? .shard : .channel)
+    }
+    package var patternSubscriptions: Int? { analyzer.subscriptions?.patterns }
+    package func listWalk(key: Int, toArgument argument: Int) -> Int? {
+        listWalkInModel(analyzer.replayer, argv, keyPositions, key: key, toArgument: argument)
+    }
+    package func keySize(_ key: Int) -> KeySize { key < analyzer.sizesBuffer.count ? analyzer.sizesBuffer[key] : .unknown }
+}
+
+/// Elements walked from the head of list key `key` to the first element equal to argument
+/// `argument`, when the model holds the list's elements exactly.
+func listWalkInModel(_ replayer: Replayer, _ argv: Argv, _ keyPositions: [Int], key: Int, toArgument argument: Int) -> Int? {
+    guard key >= 0, key < keyPositions.count, argument < argv.count,
+          let id = replayer.lookup(argv[keyPositions[key]]), !replayer.keyspace[id].approximate,
+          case .list(let list) = replayer.keyspace[id].value else { return nil }
+    let target = argv.hash(argument)
+    for i in 0..<list.count where list[i] == target { return i + 1 }
+    return list.count
+}
+
+/// A call read from bytes with the sizes of its keys given, as a formula sees it (the
+/// audit's logged calls, tests).
+package struct RawCallInput: ArgvFormulaInput {
+    package init(argv: Argv, keyPositions: [Int], sizes: [KeySize], databaseSize: Int? = nil, allDatabasesSize: Int? = nil, nestedCost: Cost? = nil) {
         self.argv = argv
         self.keyPositions = keyPositions
         self.sizes = sizes
         self.databaseSize = databaseSize
         self.allDatabasesSize = allDatabasesSize
         self.nestedCost = nestedCost
-        self.replayer = replayer
-        self.subscriptions = subscriptions
     }
     package let argv: Argv
     package let keyPositions: [Int]
     package let sizes: [KeySize]
     package let databaseSize: Int?
     package let allDatabasesSize: Int?
-    package var nestedCost: Cost? = nil
-    /// The replay model, for what a formula reads from a list's elements.
-    package var replayer: Replayer? = nil
-    /// Who is subscribed to what (captures and live sessions).
-    package var subscriptions: Subscriptions? = nil
+    package let nestedCost: Cost?
 
-    package func subscribers(ofChannelAt index: Int, shard: Bool) -> Int? {
-        guard index < argv.count else { return nil }
-        return subscriptions?.count(argv[index], shard ? .shard : .channel)
-    }
-    package var patternSubscriptions: Int? { subscriptions?.patterns }
-
-    package var argumentCount: Int { argv.count }
-
-    package func listWalk(key: Int, toArgument argument: Int) -> Int? {
-        guard let replayer, key >= 0, key < keyPositions.count, argument < argv.count,
-              let id = replayer.lookup(argv[keyPositions[key]]), !replayer.keyspace[id].approximate,
-              case .list(let list) = replayer.keyspace[id].value else { return nil }
-        let target = argv.hash(argument)
-        for i in 0..<list.count where list[i] == target { return i + 1 }
-        return list.count
-    }
-    package func integerArgument(at index: Int) -> Int? { argv.int(index).map(Int.init) }
-    package func argumentLength(at index: Int) -> Int? { index >= 0 && index < argv.count ? argv[index].count : nil }
-    package func argument(at index: Int, isToken token: String) -> Bool { argv.equalsToken(index, token) }
     package func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
 }
 

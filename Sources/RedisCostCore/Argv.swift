@@ -1,29 +1,28 @@
 /// One command's argv as ranges into the mapped file: no copy, no String.
 public struct Argv {
     public private(set) var base: UnsafeRawPointer?
-    public private(set) var starts: [Int] = []
-    public private(set) var lengths: [Int] = []
+    /// Where each argument starts in `base` and how long it is: one array, so that a copy
+    /// of an argv (a `Call`, a formula's input) retains one buffer.
+    private var spans: [(start: Int, length: Int)] = []
 
     public init() {
-        starts.reserveCapacity(64)
-        lengths.reserveCapacity(64)
+        spans.reserveCapacity(64)
     }
 
-    public var count: Int { starts.count }
+    public var count: Int { spans.count }
 
     public subscript(index: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: base.map { $0 + starts[index] }, count: lengths[index])
+        let span = spans[index]
+        return UnsafeRawBufferPointer(start: base.map { $0 + span.start }, count: span.length)
     }
 
     package mutating func reset(base: UnsafeRawPointer?) {
         self.base = base
-        starts.removeAll(keepingCapacity: true)
-        lengths.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
     }
 
     package mutating func append(start: Int, length: Int) {
-        starts.append(start)
-        lengths.append(length)
+        spans.append((start, length))
     }
 
     /// An argv over copies of the arguments, valid inside `body` (a SLOWLOG entry, tests).
@@ -56,7 +55,7 @@ public struct Argv {
 
     public func copy() -> Copy {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(lengths.reduce(0, +))
+        bytes.reserveCapacity(spans.reduce(0) { $0 + $1.length })
         var ends: [Int] = []
         ends.reserveCapacity(count)
         for index in 0..<count {
