@@ -121,19 +121,35 @@ import Testing
     }
 }
 
-/// The hand-written JSON serializer: what Foundation's parser reads back, keys sorted.
+/// The report encoder and its writer: what Foundation's parser reads back, keys sorted, nil as null.
 @Suite struct JSONTextTests {
+    struct Sample: Codable {
+        struct Nested: Codable {
+            var z = 1
+            var y = ["k": "v"]
+        }
+        var b: [Double?] = [1, 2.5, -3, 1e20, nil]
+        var a = "quote \" back\\slash \n tab\t bell\u{07} 한글 /path"
+        var flags = [true, false]
+        var empty: [Int] = []
+        var none: [String: Int] = [:]
+        var nested = Nested()
+        var n = Int64(9_007_199_254_740_993)
+        var missing: String? = nil
+        var omitted: Omittable<Int>? = nil
+        var kept: Omittable<Int>? = Omittable(7)
+    }
+
     @Test func roundTripsThroughFoundation() throws {
-        let object: [String: Any] = [
-            "b": [1, 2.5, -3, 1e20, true, false, NSNull()] as [Any], "a": "quote \" back\\slash \n tab\t bell\u{07} 한글 /path",
-            "empty": [Any](), "none": [String: Any](), "nested": ["z": 1, "y": ["k": "v"]] as [String: Any], "n": Int64(9_007_199_254_740_993),
-        ]
+        let object = Sample()
         let text = JSONText.render(object)
         #expect(text.hasPrefix("{\n  \"a\" : \"quote \\\" back\\\\slash \\n tab\\t bell\\u0007 한글 /path\",\n  \"b\" : [\n    1,\n    2.5,"))
         #expect(text.contains("\"empty\" : [\n\n  ]") && text.contains("\"none\" : {\n\n  }"))
+        #expect(text.contains("\"missing\" : null") && !text.contains("omitted") && text.contains("\"kept\" : 7"))
+        #expect(text.contains("\"n\" : 9007199254740993"))
         let back = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(back["a"] as? String == object["a"] as? String)
-        #expect((back["b"] as? [Any])?.count == 7)
+        #expect(back["a"] as? String == object.a)
+        #expect((back["b"] as? [Any])?.count == 5)
         #expect(((back["nested"] as? [String: Any])?["y"] as? [String: String]) == ["k": "v"])
         #expect(JSONText.number(.infinity) == "null")
         #expect(JSONText.number(3294.6639999999998) == "3294.664")

@@ -50,18 +50,51 @@ enum FindingsReport {
         return out
     }
 
-    static func json(_ findings: [Finding], options: ReportOptions) -> [[String: Any]] {
+    /// A finding in a JSON report (`analyze`, `monitor` and `audit` alike).
+    struct Item: Codable, Sendable, JSONSchemaNamed {
+        static let schemaName = "finding"
+        enum Severity: String, Codable, Sendable, CaseIterable, JSONSchemaEnum {
+            case info, warning, critical
+        }
+        struct Pattern: Codable, Sendable {
+            var pattern: String
+            var count: Int
+        }
+        struct Evidence: Codable, Sendable {
+            var command: String
+            var keys: [String]
+            var sizes: [Int?]
+            var cost: Double?
+            var time: Int64?
+            var client: String?
+            var location: String
+            var note: String?
+            var estimatedMicroseconds: Double?
+        }
+        var rule: String
+        var severity: Severity
+        var title: String
+        var summary: String
+        var why: String
+        var fix: String
+        var count: Int
+        var cost: Double
+        var threshold: String?
+        var estimatedMicroseconds: Double
+        var patterns: [Pattern]
+        var evidence: [Evidence]
+    }
+
+    static func items(_ findings: [Finding], options: ReportOptions) -> [Item] {
         findings.map { f in
-            [
-                "rule": f.rule, "severity": f.severity.description, "title": f.title, "summary": f.summary, "why": f.why, "fix": f.fix,
-                "count": f.count, "cost": f.cost, "threshold": JSONText.orNull(f.threshold), "estimatedMicroseconds": f.estimatedMicroseconds,
-                "patterns": f.patterns.map { ["pattern": options.pattern($0.pattern), "count": $0.count] },
-                "evidence": f.evidence.map { e -> [String: Any] in
-                    ["command": e.command, "keys": e.keys.map(options.key), "sizes": e.sizes.map(AnalysisReport.sizeJSON),
-                     "cost": JSONText.orNull(e.cost), "time": JSONText.orNull(e.time), "client": JSONText.orNull(e.client),
-                     "location": e.location, "note": JSONText.orNull(e.note.map(options.note)), "estimatedMicroseconds": JSONText.orNull(e.estimatedMicroseconds)]
-                },
-            ]
+            Item(rule: f.rule, severity: Item.Severity(rawValue: f.severity.description) ?? .info, title: f.title, summary: f.summary,
+                 why: f.why, fix: f.fix, count: f.count, cost: f.cost, threshold: f.threshold, estimatedMicroseconds: f.estimatedMicroseconds,
+                 patterns: f.patterns.map { Item.Pattern(pattern: options.pattern($0.pattern), count: $0.count) },
+                 evidence: f.evidence.map { e in
+                     Item.Evidence(command: e.command, keys: e.keys.map(options.key), sizes: e.sizes.map(\.count), cost: e.cost, time: e.time,
+                                   client: e.client, location: e.location, note: e.note.map(options.note),
+                                   estimatedMicroseconds: e.estimatedMicroseconds)
+                 })
         }
     }
 }

@@ -12,10 +12,26 @@ public enum RulesReport {
         })
     }
 
-    public static func json() -> String {
-        JSONText.render(FindingsEngine.ruleTypes.map { rule -> [String: Any] in
-            ["rule": rule.id, "title": rule.title, "severity": rule.severity.description, "why": rule.why, "fix": rule.fix,
-             "threshold": rule.threshold.map { ["default": $0.value, "unit": $0.unit] as [String: Any] } ?? NSNull()]
-        })
+    public struct Rule: Codable, Sendable, JSONSchemaNamed {
+        static let schemaName = "rule"
+        struct Threshold: Codable, Sendable {
+            var `default`: Double
+            var unit: String
+        }
+        var rule: String
+        var title: String
+        var severity: FindingsReport.Item.Severity
+        var why: String
+        var fix: String
+        var threshold: Threshold?
     }
+
+    public static func rules() -> [Rule] {
+        FindingsEngine.ruleTypes.map { rule in
+            Rule(rule: rule.id, title: rule.title, severity: FindingsReport.Item.Severity(rawValue: rule.severity.description) ?? .info,
+                 why: rule.why, fix: rule.fix, threshold: rule.threshold.map { Rule.Threshold(default: $0.value, unit: $0.unit) })
+        }
+    }
+
+    public static func json() -> String { JSONText.render(rules()) }
 }

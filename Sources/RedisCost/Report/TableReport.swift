@@ -20,35 +20,94 @@ public enum TableReport {
         return out
     }
 
-    public static func jsonObject(_ entry: CommandEntry) -> [String: Any] {
-        var object: [String: Any] = [
-            "name": entry.name, "group": entry.group, "since": JSONText.orNull(entry.since),
-            "complexity": JSONText.orNull(entry.complexity), "formula": JSONText.orNull(entry.formula),
-            "flags": entry.flags, "acl": entry.aclCategories, "servers": entry.servers,
-            "arity": JSONText.orNull(entry.arity), "summary": JSONText.orNull(entry.summary),
-            "deprecatedSince": JSONText.orNull(entry.deprecatedSince), "replacedBy": JSONText.orNull(entry.replacedBy),
-        ]
-        object["complexityByServer"] = Dictionary(uniqueKeysWithValues: entry.servers.map {
-            ($0, JSONText.orNull(entry.complexity(on: $0)))
-        })
-        object["keySpecs"] = entry.keySpecs.map { spec -> [String: Any] in
-            var item: [String: Any] = ["flags": spec.flags]
-            switch spec.begin {
-            case .index(let i): item["beginSearch"] = ["index": i]
-            case .keyword(let word, let from): item["beginSearch"] = ["keyword": word, "startFrom": from]
-            case .unknown: item["beginSearch"] = "unknown"
+    public struct Entry: Codable, Sendable, JSONSchemaNamed {
+        static let schemaName = "tableEntry"
+        struct KeySpec: Codable, Sendable {
+            /// An object, or the string `unknown` when the server cannot say where the keys begin.
+            struct BeginSearch: Codable, Sendable, JSONSchemaOrConstant {
+                static let schemaConstant = "unknown"
+                var index: Omittable<Int>?
+                var keyword: Omittable<String>?
+                var startFrom: Omittable<Int>?
+                func encode(to encoder: any Encoder) throws {
+                    guard index != nil || keyword != nil else {
+                        var container = encoder.singleValueContainer()
+                        return try container.encode(Self.schemaConstant)
+                    }
+                    var container = encoder.container(keyedBy: CodingKeys.self)
+                    try container.encodeIfPresent(index, forKey: .index)
+                    try container.encodeIfPresent(keyword, forKey: .keyword)
+                    try container.encodeIfPresent(startFrom, forKey: .startFrom)
+                }
             }
-            switch spec.find {
-            case .range(let last, let step, let limit): item["findKeys"] = ["range": ["lastKey": last, "step": step, "limit": limit]]
-            case .keyNum(let index, let first, let step): item["findKeys"] = ["keyNum": ["keyNumIndex": index, "firstKey": first, "step": step]]
-            case .unknown: item["findKeys"] = "unknown"
+            /// `range` or `keyNum`, or the string `unknown`.
+            struct FindKeys: Codable, Sendable, JSONSchemaOrConstant {
+                static let schemaConstant = "unknown"
+                struct Range: Codable, Sendable {
+                    var lastKey: Int
+                    var step: Int
+                    var limit: Int
+                }
+                struct KeyNum: Codable, Sendable {
+                    var keyNumIndex: Int
+                    var firstKey: Int
+                    var step: Int
+                }
+                var range: Omittable<Range>?
+                var keyNum: Omittable<KeyNum>?
+                func encode(to encoder: any Encoder) throws {
+                    guard range != nil || keyNum != nil else {
+                        var container = encoder.singleValueContainer()
+                        return try container.encode(Self.schemaConstant)
+                    }
+                    var container = encoder.container(keyedBy: CodingKeys.self)
+                    try container.encodeIfPresent(range, forKey: .range)
+                    try container.encodeIfPresent(keyNum, forKey: .keyNum)
+                }
             }
-            return item
+            var flags: [String]
+            var beginSearch: BeginSearch
+            var findKeys: FindKeys
         }
-        return object
+        var name: String
+        var group: String
+        var since: String?
+        var complexity: String?
+        var formula: String?
+        var flags: [String]
+        var acl: [String]
+        var servers: [String]
+        var arity: Int?
+        var summary: String?
+        var deprecatedSince: String?
+        var replacedBy: String?
+        var complexityByServer: [String: String?]
+        var keySpecs: [KeySpec]
+    }
+
+    public static func entry(_ entry: CommandEntry) -> Entry {
+        Entry(name: entry.name, group: entry.group, since: entry.since, complexity: entry.complexity, formula: entry.formula,
+              flags: entry.flags, acl: entry.aclCategories, servers: entry.servers, arity: entry.arity, summary: entry.summary,
+              deprecatedSince: entry.deprecatedSince, replacedBy: entry.replacedBy,
+              complexityByServer: Dictionary(uniqueKeysWithValues: entry.servers.map { ($0, entry.complexity(on: $0)) }),
+              keySpecs: entry.keySpecs.map { spec in
+                  var begin = Entry.KeySpec.BeginSearch()
+                  switch spec.begin {
+                  case .index(let i): begin.index = Omittable(i)
+                  case .keyword(let word, let from): (begin.keyword, begin.startFrom) = (Omittable(word), Omittable(from))
+                  case .unknown: break
+                  }
+                  var find = Entry.KeySpec.FindKeys()
+                  switch spec.find {
+                  case .range(let last, let step, let limit): find.range = Omittable(.init(lastKey: last, step: step, limit: limit))
+                  case .keyNum(let index, let first, let step): find.keyNum = Omittable(.init(keyNumIndex: index, firstKey: first, step: step))
+                  case .unknown: break
+                  }
+                  return Entry.KeySpec(flags: spec.flags, beginSearch: begin, findKeys: find)
+              })
     }
 
     public static func json(_ entries: [CommandEntry]) -> String {
-        JSONText.render(entries.map(jsonObject))
+        JSONText.render(entries.map(entry))
     }
 }
