@@ -74,6 +74,7 @@ import Glibc
         var json: [String: Any] {
             get throws {
                 let data = try Data(contentsOf: URL(fileURLWithPath: report))
+                expectValidReport(String(decoding: data, as: UTF8.self), "redis-cost monitor --format json -o")
                 return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
             }
         }

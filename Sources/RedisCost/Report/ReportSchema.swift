@@ -19,7 +19,11 @@ public enum ReportSchema {
             roots.append((name, registry.shape(of: type, asDefinition: name)))
         }
         var defs = registry.definitions
-        for (name, shape) in roots { defs[name] = shape }
+        // A named report type is in `$defs` already, under its own name.
+        for (name, shape) in roots {
+            if case .reference(name) = shape { continue }
+            defs[name] = shape
+        }
         let document = JSONObject([
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
             ("$id", .string("https://github.com/redis-cost/redis-cost/Data/report.schema.json")),
