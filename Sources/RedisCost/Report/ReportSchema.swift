@@ -272,7 +272,7 @@ final class SchemaRecorder: Decoder {
             throw DecodingError.typeMismatch(type, .init(codingPath: [key], debugDescription: "report types use no nested containers"))
         }
         func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
-            throw DecodingError.typeMismatch([Any].self, .init(codingPath: [key], debugDescription: "report types use no nested containers"))
+            throw DecodingError.typeMismatch([String].self, .init(codingPath: [key], debugDescription: "report types use no nested containers"))
         }
         func superDecoder() throws -> any Decoder { recorder }
         func superDecoder(forKey key: Key) throws -> any Decoder { recorder }
@@ -314,7 +314,7 @@ final class SchemaRecorder: Decoder {
             throw DecodingError.typeMismatch(type, .init(codingPath: [], debugDescription: "report types use no nested containers"))
         }
         mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer {
-            throw DecodingError.typeMismatch([Any].self, .init(codingPath: [], debugDescription: "report types use no nested containers"))
+            throw DecodingError.typeMismatch([String].self, .init(codingPath: [], debugDescription: "report types use no nested containers"))
         }
         mutating func superDecoder() throws -> any Decoder { recorder }
     }

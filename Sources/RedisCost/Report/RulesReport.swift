@@ -2,13 +2,10 @@ import Foundation
 
 /// `redis-cost rules`: every findings rule with its id, severity, threshold and fix.
 public enum RulesReport {
-    static func threshold(_ rule: any FindingRule.Type) -> String {
-        rule.threshold.map { "\(grouped($0.value)) \($0.unit)" } ?? ""
-    }
-
+    /// The markdown table reads the same values as the JSON.
     public static func markdown() -> String {
-        Markdown.table(header: ["Rule", "Severity", "Threshold", "What", "Fix"], rows: FindingsEngine.ruleTypes.map { rule in
-            ["`\(rule.id)`", rule.severity.description, threshold(rule), rule.title, rule.fix]
+        Markdown.table(header: ["Rule", "Severity", "Threshold", "What", "Fix"], rows: rules().map { rule in
+            ["`\(rule.rule)`", rule.severity.rawValue, rule.threshold.map { "\(grouped($0.default)) \($0.unit)" } ?? "", rule.title, rule.fix]
         })
     }
 
