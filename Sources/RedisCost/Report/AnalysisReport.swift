@@ -111,6 +111,8 @@ public enum AnalysisReport {
         out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
         }
 
+        // The tables below read the values the JSON report is made of.
+        let doc = document(r, options: options)
         out += FindingsReport.markdown(r.findings, options: options)
         out += Charts.costShare(r) + Charts.costOverTime(r)
         out += "\n## Costliest calls (by estimated server time)\n\n"
@@ -137,36 +139,36 @@ public enum AnalysisReport {
             out += "\n## Slowest calls (observed time, an upper bound)\n\n"
             out += Markdown.table(
                 header: ["Command", "Keys", "Observed (µs, ≤)", "Client", "Time", "Line"],
-                rows: r.slowestCalls.prefix(15).map { call in
-                    [call.command + (call.blocking ? " (blocking: includes its wait)" : ""), call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " "),
-                     number(Double(call.microseconds)), Markdown.code(call.client), time(call.time), String(call.line)]
+                rows: doc.slowestCalls.prefix(15).map { call in
+                    [call.command + (call.blocking ? " (blocking: includes its wait)" : ""), call.keys.prefix(3).map(Markdown.code).joined(separator: " "),
+                     number(Double(call.observedMicroseconds)), Markdown.code(call.client), time(call.time), String(call.line)]
                 }, alignRight: [2, 5])
         }
 
         out += "\n## Cost by command\n\n"
-        let commandRows = r.commands.prefix(40).map { c -> [String] in
-            let known = c.calls - c.unknownCalls
+        let commandRows = doc.commands.prefix(40).map { c -> [String] in
+            let known = c.calls - c.unknownCostCalls
             let compiles = known > 0 && c.elementsInTotals == 0 && c.cost > c.nestedCost
             var row = [c.name + (c.nestedCost > 0 ? " ¹" : compiles ? " ²" : ""), number(Double(c.calls)), known > 0 ? number(c.cost) : "unknown",
                        known > 0 && !compiles ? percent(c.elementsInTotals, of: r.totalCost) : "–",
                        known > 0 ? number(c.cost / Double(known)) : "–", known > 0 ? number(c.maxCost) : "–",
-                       c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : "", known > 0 ? duration(c.estimatedMicroseconds) : "unknown"]
+                       c.unknownCostCalls > 0 ? number(Double(c.unknownCostCalls)) : "", c.estimatedMicroseconds.map { duration($0) } ?? "unknown"]
             if r.isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
             return row
         }
         out += Markdown.table(
             header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost", "Est. time"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
             rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9])
-        if r.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
+        if doc.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
             out += "\n¹ Includes the calls it ran (MULTI…EXEC, a script's calls), as INFO commandstats counts it; those calls have their own rows, and the share and the totals count each call once.\n"
         }
-        if r.commands.prefix(40).contains(where: { $0.calls > $0.unknownCalls && $0.elementsInTotals == 0 && $0.cost > $0.nestedCost }) {
+        if doc.commands.prefix(40).contains(where: { $0.calls > $0.unknownCostCalls && $0.elementsInTotals == 0 && $0.cost > $0.nestedCost }) {
             out += "\n² Bytes of script compiled (SCRIPT LOAD, FUNCTION LOAD): priced in time by their own constant, not counted as elements touched.\n"
         }
         if r.isMonitor && !r.hotKeys.isEmpty {
             out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
                 header: ["Key", "DB", "Calls", "Reads", "Writes"],
-                rows: r.hotKeys.prefix(20).map { [Markdown.code(options.key($0.name)), String($0.database), number(Double($0.calls)),
+                rows: doc.hotKeys.prefix(20).map { [Markdown.code($0.key), String($0.db), number(Double($0.calls)),
                                                    number(Double($0.reads)), number(Double($0.writes))] },
                 alignRight: [1, 2, 3, 4])
             if r.hotKeysCapped {
@@ -186,9 +188,9 @@ public enum AnalysisReport {
         }
 
         out += "\n## Cost by key pattern\n\n"
-        let patternRows = r.patterns.prefix(20).map { p -> [String] in
-            [Markdown.code(options.pattern(p.pattern)), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
-             p.calls > p.unknownCalls ? number(p.cost) : "unknown", p.calls > p.unknownCalls ? percent(p.cost, of: r.totalCost) : "–"]
+        let patternRows = doc.patterns.prefix(20).map { p -> [String] in
+            [Markdown.code(p.pattern), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
+             p.calls > p.unknownCostCalls ? number(p.cost) : "unknown", p.calls > p.unknownCostCalls ? percent(p.cost, of: r.totalCost) : "–"]
         }
         out += Markdown.table(header: ["Pattern (first key)", "Calls", "Reads", "Writes", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3, 4, 5])
 
