@@ -1,8 +1,15 @@
 /// The JSON report of `analyze` and `monitor`, one type per section. Field names are what
 /// scripts read: add fields, never rename or remove one without a new `schemaVersion`.
 extension AnalysisReport {
-    public struct Document: Codable, Sendable, JSONSchemaNamed {
+    public struct Document: Codable, Sendable, JSONSchemaNamed, JSONSchemaDescribed {
         static let schemaName = "analysis"
+        static let fieldDescriptions = [
+            "schemaVersion": "Raised only when a field is renamed, removed or changes meaning; fields are added without it.",
+            "minimumVersion": "The Redis version the calls need (null if any); minimumVersions has every server family.",
+            "live": "Only in a report of `monitor` (a live session).",
+            "unknownCommands": "Commands not in the command table → calls (their cost is unknown).",
+            "unmodelledWrites": "Writes the replay model does not follow → calls (their keys are marked approximate).",
+        ]
         var schemaVersion = ReportSchemaVersion()
         var input: Input
         var totals: Totals
@@ -62,7 +69,12 @@ extension AnalysisReport {
         var timeModel: String
     }
 
-    struct Command: Codable, Sendable {
+    struct Command: Codable, Sendable, JSONSchemaDescribed {
+        static let fieldDescriptions = [
+            "estimatedMicroseconds": "Estimated server time of its calls; null when no call of the command had a known cost.",
+            "nestedCost": "What the calls it ran touched (MULTI…EXEC, a script); counted in cost, once in the totals.",
+            "elementsInTotals": "Its part of totals.cost: each call's elements counted once.",
+        ]
         var name: String
         var calls: Int
         var cost: Double
@@ -78,7 +90,14 @@ extension AnalysisReport {
         var elementsInTotals: Double
     }
 
-    struct TopCall: Codable, Sendable {
+    struct TopCall: Codable, Sendable, JSONSchemaDescribed {
+        static let fieldDescriptions = [
+            "line": "The call's line in a MONITOR capture; a call from an AOF or RDB has offset instead.",
+            "offset": "The call's byte offset in its AOF file; a call from a MONITOR capture has line instead.",
+            "sizes": "Each key's size just before the call: elements, bytes for a string, null when unknown.",
+            "cost": "Elements touched (null when unknown); an upper bound when upperBound is true.",
+            "nestedCost": "What the calls it ran touched (MULTI…EXEC, a script), null for other calls.",
+        ]
         var command: String
         var keys: [String]
         var sizes: [Int?]

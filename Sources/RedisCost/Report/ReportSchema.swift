@@ -62,6 +62,9 @@ protocol JSONSchemaEnum: CaseIterable, RawRepresentable where RawValue == String
 /// An integer that is always the same (`schemaVersion`).
 protocol JSONSchemaConstant { static var schemaConstant: Int { get }; init() }
 
+/// A type whose fields the schema explains, for a field whose meaning its name and type do not say.
+protocol JSONSchemaDescribed { static var fieldDescriptions: [String: String] { get } }
+
 /// An object, or this one string in its place (a key spec's `unknown`).
 protocol JSONSchemaOrConstant { static var schemaConstant: String { get } }
 
@@ -72,6 +75,7 @@ indirect enum SchemaShape {
         var shape: SchemaShape
         /// Absent when nil (`OmittedWhenNil`) rather than written as null.
         var required: Bool
+        var description: String? = nil
     }
     case string, integer, number, boolean
     case constant(Int)
@@ -100,7 +104,13 @@ indirect enum SchemaShape {
         case .object(let properties):
             return object([
                 ("type", .string("object")),
-                ("properties", object(properties.map { ($0.name, $0.shape.node) })),
+                ("properties", object(properties.map { property in
+                    var node = property.shape.node
+                    if let text = property.description, case .object(let members) = node {
+                        node = .object(JSONObject(members.members + [("description", .string(text))]))
+                    }
+                    return (property.name, node)
+                })),
                 ("required", .array(JSONArray(properties.filter(\.required).map(\.name).sorted().map(JSONNode.string)))),
                 ("additionalProperties", .bool(false)),
             ])
@@ -142,6 +152,10 @@ final class SchemaRegistry {
         let recorder = SchemaRecorder(registry: self)
         let value = try T(from: recorder)
         var shape = recorder.shape
+        if let described = T.self as? any JSONSchemaDescribed.Type, case .object(var properties) = shape {
+            for index in properties.indices { properties[index].description = described.fieldDescriptions[properties[index].name] }
+            shape = .object(properties)
+        }
         if recorder.nullable { shape = .nullable(shape) }
         if let alternative = T.self as? any JSONSchemaOrConstant.Type { shape = .objectOrString(shape, alternative.schemaConstant) }
         if let named = T.self as? any JSONSchemaNamed.Type {
