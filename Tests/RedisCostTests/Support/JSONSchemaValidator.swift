@@ -147,6 +147,11 @@ struct JSONSchemaValidator: Sendable {
     }
 }
 
+/// A JSON report read back into the type it was written from.
+func decodeReport<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+    try JSONDecoder().decode(type, from: Data(text.utf8))
+}
+
 /// Data/report.schema.json, the schema the reports promise.
 let reportSchemaValidator: JSONSchemaValidator? = {
     guard let text = try? String(contentsOf: packageRoot.appendingPathComponent("Data/report.schema.json"), encoding: .utf8) else { return nil }
