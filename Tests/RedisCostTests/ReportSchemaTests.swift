@@ -50,6 +50,13 @@ import Testing
         // runCLI validated it; say so once more where the arguments show.
         expectValidReport(run.stdout, arguments.joined(separator: " "))
         if ["analyze", "explain"].contains(arguments[0]) { #expect(run.stdout.contains("\"schemaVersion\" : 1")) }
+        // And each reads back into the type it was written from, with the same text when written again.
+        switch arguments[0] {
+        case "analyze": #expect(JSONText.render(try decodeReport(AnalysisReport.Document.self, run.stdout)) == run.stdout)
+        case "explain": #expect(JSONText.render(try decodeReport(ExplainReport.Document.self, run.stdout)) == run.stdout)
+        case "table": #expect(JSONText.render(try decodeReport([TableReport.Entry].self, run.stdout)) == run.stdout)
+        default: #expect(JSONText.render(try decodeReport([RulesReport.Rule].self, run.stdout)) == run.stdout)
+        }
     }
 
     @Test("a real report with a field renamed, dropped or of another type breaks the schema")

@@ -29,6 +29,15 @@ public enum TableReport {
                 var index: Omittable<Int>?
                 var keyword: Omittable<String>?
                 var startFrom: Omittable<Int>?
+                enum CodingKeys: String, CodingKey { case index, keyword, startFrom }
+                init() {}
+                init(from decoder: any Decoder) throws {
+                    if let text = try? decoder.singleValueContainer().decode(String.self), text == Self.schemaConstant { return }
+                    let container = try decoder.container(keyedBy: CodingKeys.self)
+                    index = try container.decodeIfPresent(Omittable<Int>.self, forKey: .index)
+                    keyword = try container.decodeIfPresent(Omittable<String>.self, forKey: .keyword)
+                    startFrom = try container.decodeIfPresent(Omittable<Int>.self, forKey: .startFrom)
+                }
                 func encode(to encoder: any Encoder) throws {
                     guard index != nil || keyword != nil else {
                         var container = encoder.singleValueContainer()
@@ -55,6 +64,14 @@ public enum TableReport {
                 }
                 var range: Omittable<Range>?
                 var keyNum: Omittable<KeyNum>?
+                enum CodingKeys: String, CodingKey { case range, keyNum }
+                init() {}
+                init(from decoder: any Decoder) throws {
+                    if let text = try? decoder.singleValueContainer().decode(String.self), text == Self.schemaConstant { return }
+                    let container = try decoder.container(keyedBy: CodingKeys.self)
+                    range = try container.decodeIfPresent(Omittable<Range>.self, forKey: .range)
+                    keyNum = try container.decodeIfPresent(Omittable<KeyNum>.self, forKey: .keyNum)
+                }
                 func encode(to encoder: any Encoder) throws {
                     guard range != nil || keyNum != nil else {
                         var container = encoder.singleValueContainer()
