@@ -26,7 +26,6 @@ public enum ReportSchema {
         }
         let document = JSONObject([
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
-            ("$id", .string("https://github.com/redis-cost/redis-cost/Data/report.schema.json")),
             ("title", .string("redis-cost JSON report")),
             ("description", .string("What `redis-cost … --format json` writes: analyze and monitor (analysis), audit, explain, table, rules. "
                 + "Fields are added, never renamed or removed without a new schemaVersion.")),
