@@ -299,7 +299,7 @@ package struct ModelCallInput: ArgvFormulaInput {
 
 /// Elements walked from the head of list key `key` to the first element equal to argument
 /// `argument`, when the model holds the list's elements exactly.
-func listWalkInModel(_ replayer: Replayer, _ argv: Argv, _ keyPositions: [Int], key: Int, toArgument argument: Int) -> Int? {
+package func listWalkInModel(_ replayer: Replayer, _ argv: Argv, _ keyPositions: [Int], key: Int, toArgument argument: Int) -> Int? {
     guard key >= 0, key < keyPositions.count, argument < argv.count,
           let id = replayer.lookup(argv[keyPositions[key]]), !replayer.keyspace[id].approximate,
           case .list(let list) = replayer.keyspace[id].value else { return nil }

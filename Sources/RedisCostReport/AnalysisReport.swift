@@ -116,6 +116,8 @@ public enum AnalysisReport {
         out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
         }
 
+        // The tables below read the values the JSON report is made of.
+        let doc = document(r, options: options)
         out += FindingsReport.markdown(r.findings, options: options)
         out += Charts.costShare(r) + Charts.costOverTime(r)
         out += "\n## Costliest calls (by estimated server time)\n\n"
@@ -142,36 +144,36 @@ public enum AnalysisReport {
             out += "\n## Slowest calls (observed time, an upper bound)\n\n"
             out += Markdown.table(
                 header: ["Command", "Keys", "Observed (µs, ≤)", "Client", "Time", "Line"],
-                rows: r.slowestCalls.prefix(15).map { call in
-                    [call.command + (call.blocking ? " (blocking: includes its wait)" : ""), call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " "),
-                     number(Double(call.microseconds)), Markdown.code(call.client), time(call.time), String(call.line)]
+                rows: doc.slowestCalls.prefix(15).map { call in
+                    [call.command + (call.blocking ? " (blocking: includes its wait)" : ""), call.keys.prefix(3).map(Markdown.code).joined(separator: " "),
+                     number(Double(call.observedMicroseconds)), Markdown.code(call.client), time(call.time), String(call.line)]
                 }, alignRight: [2, 5])
         }
 
         out += "\n## Cost by command\n\n"
-        let commandRows = r.commands.prefix(40).map { c -> [String] in
-            let known = c.calls - c.unknownCalls
+        let commandRows = doc.commands.prefix(40).map { c -> [String] in
+            let known = c.calls - c.unknownCostCalls
             let compiles = known > 0 && c.elementsInTotals == 0 && c.cost > c.nestedCost
             var row = [c.name + (c.nestedCost > 0 ? " ¹" : compiles ? " ²" : ""), number(Double(c.calls)), known > 0 ? number(c.cost) : "unknown",
                        known > 0 && !compiles ? percent(c.elementsInTotals, of: r.totalCost) : "–",
                        known > 0 ? number(c.cost / Double(known)) : "–", known > 0 ? number(c.maxCost) : "–",
-                       c.unknownCalls > 0 ? number(Double(c.unknownCalls)) : "", known > 0 ? duration(c.estimatedMicroseconds) : "unknown"]
+                       c.unknownCostCalls > 0 ? number(Double(c.unknownCostCalls)) : "", c.estimatedMicroseconds.map { duration($0) } ?? "unknown"]
             if r.isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
             return row
         }
         out += Markdown.table(
             header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost", "Est. time"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
             rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9])
-        if r.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
+        if doc.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
             out += "\n¹ Includes the calls it ran (MULTI…EXEC, a script's calls), as INFO commandstats counts it; those calls have their own rows, and the share and the totals count each call once.\n"
         }
-        if r.commands.prefix(40).contains(where: { $0.calls > $0.unknownCalls && $0.elementsInTotals == 0 && $0.cost > $0.nestedCost }) {
+        if doc.commands.prefix(40).contains(where: { $0.calls > $0.unknownCostCalls && $0.elementsInTotals == 0 && $0.cost > $0.nestedCost }) {
             out += "\n² Bytes of script compiled (SCRIPT LOAD, FUNCTION LOAD): priced in time by their own constant, not counted as elements touched.\n"
         }
         if r.isMonitor && !r.hotKeys.isEmpty {
             out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
                 header: ["Key", "DB", "Calls", "Reads", "Writes"],
-                rows: r.hotKeys.prefix(20).map { [Markdown.code(options.key($0.name)), String($0.database), number(Double($0.calls)),
+                rows: doc.hotKeys.prefix(20).map { [Markdown.code($0.key), String($0.db), number(Double($0.calls)),
                                                    number(Double($0.reads)), number(Double($0.writes))] },
                 alignRight: [1, 2, 3, 4])
             if r.hotKeysCapped {
@@ -191,9 +193,9 @@ public enum AnalysisReport {
         }
 
         out += "\n## Cost by key pattern\n\n"
-        let patternRows = r.patterns.prefix(20).map { p -> [String] in
-            [Markdown.code(options.pattern(p.pattern)), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
-             p.calls > p.unknownCalls ? number(p.cost) : "unknown", p.calls > p.unknownCalls ? percent(p.cost, of: r.totalCost) : "–"]
+        let patternRows = doc.patterns.prefix(20).map { p -> [String] in
+            [Markdown.code(p.pattern), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
+             p.calls > p.unknownCostCalls ? number(p.cost) : "unknown", p.calls > p.unknownCostCalls ? percent(p.cost, of: r.totalCost) : "–"]
         }
         out += Markdown.table(header: ["Pattern (first key)", "Calls", "Reads", "Writes", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3, 4, 5])
 
@@ -276,125 +278,35 @@ public enum AnalysisReport {
         return out
     }
 
-    package static func sizeJSON(_ size: KeySize) -> Any {
-        size.count.map { $0 as Any } ?? NSNull()
-    }
-
-    public static func jsonObject(_ r: AnalysisResult, options: ReportOptions = .init()) -> [String: Any] {
-        var object: [String: Any] = [:]
-        object["input"] = [
-            "description": r.input,
-            "bytes": r.bytesRead,
-            "files": r.segments.map { s -> [String: Any] in
-                ["path": s.path, "role": s.role == .base ? "base" : "workload", "format": s.format.rawValue,
-                 "bytes": s.bytes, "commands": s.commands]
-            },
-            "truncatedAt": r.truncatedAt.map { ["file": $0.file, "offset": $0.offset] as Any } ?? NSNull(),
-            "firstTime": JSONText.orNull(r.firstTime), "lastTime": JSONText.orNull(r.lastTime),
-        ] as [String: Any]
-        object["totals"] = [
-            "calls": r.calls, "cost": r.totalCost, "unknownCostCalls": r.unknownCostCalls, "transactions": r.transactions,
-            "malformedCalls": r.malformedLines,
-            "firstMalformed": r.firstMalformed.map { ["location": $0.location, "reason": $0.reason] },
-            "estimatedMicroseconds": r.estimatedMicroseconds, "timeModel": r.timeModelSource,
-        ] as [String: Any]
-        object["commands"] = r.commands.map { c -> [String: Any] in
-            ["name": c.name, "calls": c.calls, "cost": c.cost, "unknownCostCalls": c.unknownCalls,
-             "upperBoundCalls": c.upperBoundCalls, "maxCost": c.maxCost, "write": c.isWrite,
-             "observedMicroseconds": c.observedMicroseconds, "maxObservedMicroseconds": c.maxObservedMicroseconds,
-             "estimatedMicroseconds": c.calls > c.unknownCalls ? c.estimatedMicroseconds : NSNull(), "nestedCost": c.nestedCost,
-             "elementsInTotals": c.elementsInTotals]
-        }
-        object["unknownCommands"] = r.unknownCommands
-        object["topCalls"] = r.topCalls.map { call -> [String: Any] in
-            ["command": call.command, "keys": call.keys.map(options.key), "sizes": call.sizes.map(sizeJSON),
-             "cost": call.cost.value ?? NSNull(), "upperBound": call.cost.isUpperBound,
-             "time": JSONText.orNull(call.time), "file": call.file, r.isMonitor ? "line" : "offset": call.offset,
-             "inTransaction": call.inTransaction, "db": call.database, "estimatedMicroseconds": JSONText.orNull(call.estimatedMicroseconds),
-             "nestedCost": JSONText.orNull(call.nestedCost)]
-        }
-        object["patterns"] = r.patterns.map { p -> [String: Any] in
-            ["pattern": options.pattern(p.pattern), "calls": p.calls, "reads": p.reads, "writes": p.writes, "cost": p.cost,
-             "unknownCostCalls": p.unknownCalls]
-        }
-        object["biggestKeys"] = r.biggestKeys.map { k -> [String: Any] in
-            ["key": options.key(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "approximate": k.approximate]
-        }
-        object["dataset"] = [
-            "keysPerDatabase": Dictionary(uniqueKeysWithValues: r.keysPerDatabase.map { (String($0.key), $0.value) }),
-            "approximateKeys": r.approximateKeys, "modelBytes": r.modelBytes, "wholeDataSet": r.knowsWholeDataSet,
-        ] as [String: Any]
-        object["unmodelledWrites"] = r.unmodelledWrites
-        object["snapshots"] = r.snapshots.map { p -> [String: Any] in
-            func big(_ k: AnalysisResult.SnapshotProfile.BigKey) -> [String: Any] {
-                ["key": options.key(k.name), "db": k.database, "type": k.type, "size": sizeJSON(k.size), "bytes": k.bytes]
-            }
-            // Redis 5 and 6 keep their scripts in `lua` aux fields: a script's text, shown as any other.
-            var aux = p.aux
-            aux["lua"] = p.aux["lua"].map { options.note("\(excerpt: Array($0.utf8))") }
-            return [
-                "file": p.file, "magic": p.magic, "checksumVerified": p.checksumVerified, "aux": aux, "keys": p.keys,
-                "expiringKeys": p.expiringKeys, "emptyKeysSkipped": p.emptyKeysSkipped,
-                "byType": p.byType.mapValues { ["keys": $0.keys, "elements": $0.elements, "bytes": $0.bytes] },
-                "byEncoding": p.byEncoding, "biggestByElements": p.biggestByElements.map(big),
-                "biggestByBytes": p.biggestByBytes.map(big),
-                "patterns": p.patterns.map { ["pattern": options.pattern($0.pattern), "keys": $0.keys, "bytes": $0.bytes] },
-            ] as [String: Any]
-        }
-        object["note"] = r.isMonitor ? "Observed times are upper bounds: the gap to the next line of the capture."
-            : "An AOF holds writes only; reads need a MONITOR capture."
-        object["hotKeys"] = r.hotKeys.map { ["key": options.key($0.name), "db": $0.database, "calls": $0.calls, "reads": $0.reads, "writes": $0.writes] }
-        object["clients"] = r.clients.map { ["client": $0.client, "calls": $0.calls, "cost": $0.cost, "unknownCostCalls": $0.unknownCalls] }
-        object["slowestCalls"] = r.slowestCalls.map { c -> [String: Any] in
-            ["command": c.command, "keys": c.keys.map(options.key), "observedMicroseconds": c.microseconds, "time": c.time,
-             "line": c.line, "client": c.client, "blocking": c.blocking]
-        }
-        object["findings"] = FindingsReport.json(r.findings, options: options)
-        // `minimumVersion` (Redis) is kept for scripts that read it; `minimumVersions` has every family.
-        object["minimumVersion"] = r.minimumVersions.first { $0.family == "Redis" }.map { ["version": $0.version, "commands": $0.commands] as [String: Any] } ?? NSNull()
-        object["minimumVersions"] = r.minimumVersions.map {
-            ["family": $0.family, "version": $0.version, "commands": $0.commands, "unavailable": $0.unavailable] as [String: Any]
-        }
-        object["monitor"] = ["scripts": r.scripts, "malformedLines": r.malformedLines,
-                             "callsOnKeysOfUnknownSize": r.callsOnKeysOfUnknownSize,
-                             "sampledKeys": r.sampledKeys, "sampledFrom": JSONText.orNull(r.sampledFrom)] as [String: Any]
-        if let live = r.live {
-            func fields(_ list: [(field: String, value: String)]) -> [[String: String]] { list.map { ["field": $0.field, "value": $0.value] } }
-            object["live"] = [
-                "server": live.server, "serverVersion": JSONText.orNull(live.serverVersion), "seconds": live.seconds,
-                "endReason": live.endReason, "connectionLost": live.connectionLost, "samplerCommands": live.samplerCommands,
-                "toolCommands": live.toolCommands,
-                "keysSampled": live.keysSampled, "keysResynced": r.sampledKeys, "keysDeferred": live.keysDeferred,
-                "samplesPerSecond": live.samplesPerSecond, "samplingDisabled": JSONText.orNull(live.samplingDisabled),
-                "subscriberCountsRead": live.subscriberCountsRead, "subscriberCountsDenied": JSONText.orNull(live.subscriberCountsDenied),
-                "maxMonitorOutputBytes": JSONText.orNull(live.maxMonitorOutputBytes),
-                "keySizesAtStart": fields(live.keySizesAtStart), "keySizesAtEnd": fields(live.keySizesAtEnd),
-            ] as [String: Any]
-        }
-        return object
-    }
-
-    public static func json(_ r: AnalysisResult, options: ReportOptions = .init()) -> String { JSONText.render(jsonObject(r, options: options)) }
+    public static func json(_ r: AnalysisResult, options: ReportOptions = .init()) -> String { JSONText.render(document(r, options: options)) }
 }
 
 /// `redis-cost state`: the replayed data set in the shape of the corpus's final-state.json.
 public enum StateReport {
     /// Keys are named by their bytes in hex; under `--redact-keys`, by the 64-bit hash of the
     /// name in hex instead (whose first 8 digits end the redacted name).
+    package struct Key: Codable, Sendable {
+        package var type: String
+        package var size: Int?
+        package var key: String
+        package var has_ttl: Bool
+        /// Only on a key whose size the replay could not follow.
+        package var approximate: Omittable<Bool>?
+    }
+
     public static func json(_ keyspace: Keyspace, options: ReportOptions = .init()) -> String {
-        var object: [String: Any] = [:]
+        var databases: [String: [String: Key]] = [:]
         for db in keyspace.databaseNumbers {
-            var keys: [String: Any] = [:]
+            var keys: [String: Key] = [:]
             for id in keyspace.keys(in: db) {
                 let record = keyspace[id]
                 let name = keyspace.nameBytes(of: id)
-                var item: [String: Any] = ["type": record.value.typeName, "size": AnalysisReport.sizeJSON(record.value.size),
-                                           "key": options.key(name), "has_ttl": keyspace.expireAt(id) != 0]
-                if record.approximate { item["approximate"] = true }
+                let item = Key(type: record.value.typeName, size: record.value.size.count, key: options.key(name),
+                               has_ttl: keyspace.expireAt(id) != 0, approximate: record.approximate ? Omittable(true) : nil)
                 keys[options.redactKeys ? KeyText.hashText(elementHash(name), digits: 16) : KeyText.hexString(name)] = item
             }
-            object[String(db)] = keys
+            databases[String(db)] = keys
         }
-        return JSONText.render(object)
+        return JSONText.render(databases)
     }
 }

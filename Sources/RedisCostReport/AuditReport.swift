@@ -36,15 +36,40 @@ public enum AuditReport {
         return out
     }
 
+    public struct Document: Codable, Sendable, JSONSchemaNamed {
+        package static let schemaName = "audit"
+        /// What could be read from the server: whether, or how many entries.
+        package struct Read: Codable, Sendable {
+            package var config: Bool
+            package var slowlog: Int?
+            package var commandlog: Bool
+            package var clients: Int?
+            package var latency: Bool
+        }
+        package struct Info: Codable, Sendable {
+            package var role: String?
+            package var used_memory: Double?
+            package var connected_clients: Double?
+        }
+        package var schemaVersion = ReportSchemaVersion()
+        package var server: String
+        package var version: String
+        package var database: Int
+        package var denied: [String]
+        package var findings: [FindingsReport.Item]
+        package var read: Read
+        package var info: Info
+    }
+
+    public static func document(_ s: ServerSnapshot, findings: [Finding], options: ReportOptions = .init()) -> Document {
+        Document(server: s.server, version: s.version, database: s.database, denied: s.denied,
+                 findings: FindingsReport.items(findings, options: options),
+                 read: .init(config: s.config != nil, slowlog: s.slowlog?.count, commandlog: s.largeRequests != nil,
+                             clients: s.clients?.count, latency: s.latency != nil),
+                 info: .init(role: s.info["role"], used_memory: s.number("used_memory"), connected_clients: s.number("connected_clients")))
+    }
+
     public static func json(_ s: ServerSnapshot, findings: [Finding], options: ReportOptions = .init()) -> String {
-        let object: [String: Any] = [
-            "server": s.server, "version": s.version, "database": s.database, "denied": s.denied,
-            "findings": FindingsReport.json(findings, options: options),
-            "read": ["config": s.config != nil, "slowlog": s.slowlog?.count ?? NSNull(), "commandlog": s.largeRequests != nil,
-                     "clients": s.clients?.count ?? NSNull(), "latency": s.latency != nil] as [String: Any],
-            "info": ["role": JSONText.orNull(s.info["role"]), "used_memory": JSONText.orNull(s.number("used_memory")),
-                     "connected_clients": JSONText.orNull(s.number("connected_clients"))] as [String: Any],
-        ]
-        return JSONText.render(object)
+        JSONText.render(document(s, findings: findings, options: options))
     }
 }

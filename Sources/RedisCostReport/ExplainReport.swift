@@ -50,15 +50,35 @@ public enum ExplainReport {
         return out
     }
 
-    public static func json(_ e: Explanation, options: ReportOptions = .init()) -> String {
-        var cost: [String: Any] = ["value": JSONText.orNull(e.cost.value), "upperBound": e.cost.isUpperBound]
-        if case .unknown(let reason) = e.cost { cost["unknownReason"] = reason }
-        return JSONText.render([
-            "command": e.entry.name, "argv": call(e, options: options), "complexity": JSONText.orNull(e.entry.complexity),
-            "formula": JSONText.orNull(e.formula?.source), "keys": e.keys.map { options.key(Array($0.utf8)) },
-            "sizes": e.facts.sizes.map { JSONText.orNull($0.count) },
-            "types": e.keyTypes.map { JSONText.orNull($0) },
-            "databaseSize": JSONText.orNull(e.facts.databaseSize), "cost": cost, "sizeSource": e.sizeSource,
-        ] as [String: Any])
+    public struct Document: Codable, Sendable, JSONSchemaNamed {
+        package static let schemaName = "explain"
+        package struct Cost: Codable, Sendable {
+            package var value: Double?
+            package var upperBound: Bool
+            /// Only when the cost is unknown.
+            package var unknownReason: Omittable<String>?
+        }
+        package var schemaVersion = ReportSchemaVersion()
+        package var command: String
+        package var argv: [String]
+        package var complexity: String?
+        package var formula: String?
+        package var keys: [String]
+        package var sizes: [Int?]
+        package var types: [String?]
+        package var databaseSize: Int?
+        package var cost: Cost
+        package var sizeSource: String
     }
+
+    public static func document(_ e: Explanation, options: ReportOptions = .init()) -> Document {
+        var reason: Omittable<String>?
+        if case .unknown(let text) = e.cost { reason = Omittable(text) }
+        return Document(command: e.entry.name, argv: call(e, options: options), complexity: e.entry.complexity, formula: e.formula?.source,
+                        keys: e.keys.map { options.key(Array($0.utf8)) }, sizes: e.facts.sizes.map(\.count), types: e.keyTypes,
+                        databaseSize: e.facts.databaseSize,
+                        cost: .init(value: e.cost.value, upperBound: e.cost.isUpperBound, unknownReason: reason), sizeSource: e.sizeSource)
+    }
+
+    public static func json(_ e: Explanation, options: ReportOptions = .init()) -> String { JSONText.render(document(e, options: options)) }
 }

@@ -55,18 +55,51 @@ package enum FindingsReport {
         return out
     }
 
-    package static func json(_ findings: [Finding], options: ReportOptions) -> [[String: Any]] {
+    /// A finding in a JSON report (`analyze`, `monitor` and `audit` alike).
+    package struct Item: Codable, Sendable, JSONSchemaNamed {
+        package static let schemaName = "finding"
+        package enum Severity: String, Codable, Sendable, CaseIterable, JSONSchemaEnum {
+            case info, warning, critical
+        }
+        package struct Pattern: Codable, Sendable {
+            package var pattern: String
+            package var count: Int
+        }
+        package struct Evidence: Codable, Sendable {
+            package var command: String
+            package var keys: [String]
+            package var sizes: [Int?]
+            package var cost: Double?
+            package var time: Int64?
+            package var client: String?
+            package var location: String
+            package var note: String?
+            package var estimatedMicroseconds: Double?
+        }
+        package var rule: String
+        package var severity: Severity
+        package var title: String
+        package var summary: String
+        package var why: String
+        package var fix: String
+        package var count: Int
+        package var cost: Double
+        package var threshold: String?
+        package var estimatedMicroseconds: Double
+        package var patterns: [Pattern]
+        package var evidence: [Evidence]
+    }
+
+    package static func items(_ findings: [Finding], options: ReportOptions) -> [Item] {
         findings.map { f in
-            [
-                "rule": f.rule, "severity": f.severity.description, "title": f.title, "summary": f.summary, "why": f.why, "fix": f.fix,
-                "count": f.count, "cost": f.cost, "threshold": JSONText.orNull(f.threshold), "estimatedMicroseconds": f.estimatedMicroseconds,
-                "patterns": f.patterns.map { ["pattern": options.pattern($0.pattern), "count": $0.count] },
-                "evidence": f.evidence.map { e -> [String: Any] in
-                    ["command": e.command, "keys": e.keys.map(options.key), "sizes": e.sizes.map(AnalysisReport.sizeJSON),
-                     "cost": JSONText.orNull(e.cost), "time": JSONText.orNull(e.time), "client": JSONText.orNull(e.client),
-                     "location": e.location, "note": JSONText.orNull(e.note.map(options.note)), "estimatedMicroseconds": JSONText.orNull(e.estimatedMicroseconds)]
-                },
-            ]
+            Item(rule: f.rule, severity: Item.Severity(rawValue: f.severity.description) ?? .info, title: f.title, summary: f.summary,
+                 why: f.why, fix: f.fix, count: f.count, cost: f.cost, threshold: f.threshold, estimatedMicroseconds: f.estimatedMicroseconds,
+                 patterns: f.patterns.map { Item.Pattern(pattern: options.pattern($0.pattern), count: $0.count) },
+                 evidence: f.evidence.map { e in
+                     Item.Evidence(command: e.command, keys: e.keys.map(options.key), sizes: e.sizes.map(\.count), cost: e.cost, time: e.time,
+                                   client: e.client, location: e.location, note: e.note.map(options.note),
+                                   estimatedMicroseconds: e.estimatedMicroseconds)
+                 })
         }
     }
 }

@@ -7,20 +7,33 @@ import RedisCostLive
 
 /// `redis-cost rules`: every findings rule with its id, severity, threshold and fix.
 public enum RulesReport {
-    package static func threshold(_ rule: any FindingRule.Type) -> String {
-        rule.threshold.map { "\(grouped($0.value)) \($0.unit)" } ?? ""
-    }
-
+    /// The markdown table reads the same values as the JSON.
     public static func markdown() -> String {
-        Markdown.table(header: ["Rule", "Severity", "Threshold", "What", "Fix"], rows: FindingsEngine.ruleTypes.map { rule in
-            ["`\(rule.id)`", rule.severity.description, threshold(rule), rule.title, rule.fix]
+        Markdown.table(header: ["Rule", "Severity", "Threshold", "What", "Fix"], rows: rules().map { rule in
+            ["`\(rule.rule)`", rule.severity.rawValue, rule.threshold.map { "\(grouped($0.default)) \($0.unit)" } ?? "", rule.title, rule.fix]
         })
     }
 
-    public static func json() -> String {
-        JSONText.render(FindingsEngine.ruleTypes.map { rule -> [String: Any] in
-            ["rule": rule.id, "title": rule.title, "severity": rule.severity.description, "why": rule.why, "fix": rule.fix,
-             "threshold": rule.threshold.map { ["default": $0.value, "unit": $0.unit] as [String: Any] } ?? NSNull()]
-        })
+    public struct Rule: Codable, Sendable, JSONSchemaNamed {
+        package static let schemaName = "rule"
+        package struct Threshold: Codable, Sendable {
+            package var `default`: Double
+            package var unit: String
+        }
+        package var rule: String
+        package var title: String
+        package var severity: FindingsReport.Item.Severity
+        package var why: String
+        package var fix: String
+        package var threshold: Threshold?
     }
+
+    public static func rules() -> [Rule] {
+        FindingsEngine.ruleTypes.map { rule in
+            Rule(rule: rule.id, title: rule.title, severity: FindingsReport.Item.Severity(rawValue: rule.severity.description) ?? .info,
+                 why: rule.why, fix: rule.fix, threshold: rule.threshold.map { Rule.Threshold(default: $0.value, unit: $0.unit) })
+        }
+    }
+
+    public static func json() -> String { JSONText.render(rules()) }
 }

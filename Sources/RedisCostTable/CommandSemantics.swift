@@ -117,54 +117,92 @@ public struct CommandSemantics: Sendable, Equatable {
 }
 
 extension CommandSemantics {
+    /// The `"semantics"` object of an entry as the table file holds it, read with `Decodable`:
+    /// `expires` is `true` or a list of options, `script` one `{kind: argument}` pair. The
+    /// names of all its fields are kept, so that an unknown one is refused.
+    package struct Document: Decodable, Sendable {
+        package enum ExpiresValue: Decodable, Sendable {
+            case flag(Bool)
+            case options([String])
+            package init(from decoder: any Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let flag = try? container.decode(Bool.self) { self = .flag(flag) } else { self = .options(try container.decode([String].self)) }
+            }
+        }
+        package var reads, write, frees, flushes, transaction, subscription, space: String?
+        package var range: [Int]?
+        package var pagedBy: [String]?
+        package var expires: ExpiresValue?
+        package var script: [String: Int]?
+        package var fieldNames: [String] = []
+
+        private struct AnyKey: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+
+        package init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: AnyKey.self)
+            func text(_ name: String) throws -> String? { try container.decodeIfPresent(String.self, forKey: AnyKey(stringValue: name)) }
+            fieldNames = container.allKeys.map(\.stringValue)
+            reads = try text("reads")
+            write = try text("write")
+            frees = try text("frees")
+            flushes = try text("flushes")
+            transaction = try text("transaction")
+            subscription = try text("subscription")
+            space = try text("space")
+            range = try container.decodeIfPresent([Int].self, forKey: AnyKey(stringValue: "range"))
+            pagedBy = try container.decodeIfPresent([String].self, forKey: AnyKey(stringValue: "pagedBy"))
+            expires = try container.decodeIfPresent(ExpiresValue.self, forKey: AnyKey(stringValue: "expires"))
+            script = try container.decodeIfPresent([String: Int].self, forKey: AnyKey(stringValue: "script"))
+        }
+    }
+
     /// Reads the `"semantics"` object of an entry; an unknown field or value is an error, so a
     /// typo in the table cannot silently switch a rule off.
-    package init(json: [String: Any], where location: String) throws(CommandTableJSON.FormatError) {
+    package init(_ document: Document, where location: String) throws(CommandTableJSON.FormatError) {
         func fail(_ detail: String) -> CommandTableJSON.FormatError {
             CommandTableJSON.FormatError(source: location, detail: "semantics: \(detail)")
         }
-        func word<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type) throws(CommandTableJSON.FormatError) -> T?
+        func word<T: RawRepresentable & CaseIterable>(_ key: String, _ value: String?, _: T.Type) throws(CommandTableJSON.FormatError) -> T?
         where T.RawValue == String {
-            guard let value = json[key] else { return nil }
-            guard let text = value as? String, let word = T(rawValue: text) else {
+            guard let value else { return nil }
+            guard let word = T(rawValue: value) else {
                 throw fail("\(key) is one of \(T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))")
             }
             return word
         }
         let known: Set<String> = ["reads", "range", "pagedBy", "write", "frees", "flushes", "expires", "transaction",
                                   "subscription", "space", "script"]
-        if let unknown = json.keys.sorted().first(where: { !known.contains($0) }) { throw fail("unknown field \"\(unknown)\"") }
+        if let unknown = document.fieldNames.sorted().first(where: { !known.contains($0) }) { throw fail("unknown field \"\(unknown)\"") }
         self.init()
-        reads = try word("reads", Reads.self)
-        if let value = json["range"] {
-            guard let pair = value as? [Int], pair.count == 2 else { throw fail("range is two argument indices [start, stop]") }
+        reads = try word("reads", document.reads, Reads.self)
+        if let pair = document.range {
+            guard pair.count == 2 else { throw fail("range is two argument indices [start, stop]") }
             range = (pair[0], pair[1])
         }
-        if let value = json["pagedBy"] {
-            guard let tokens = value as? [String] else { throw fail("pagedBy is a list of option names") }
-            pagedBy = tokens
-        }
-        write = try word("write", Write.self)
-        if let value = json["frees"] {
-            guard value as? String == "background" else { throw fail("frees is \"background\"") }
+        if let tokens = document.pagedBy { pagedBy = tokens }
+        write = try word("write", document.write, Write.self)
+        if let frees = document.frees {
+            guard frees == "background" else { throw fail("frees is \"background\"") }
             freesInBackground = true
         }
-        flushes = try word("flushes", Flush.self)
-        if let value = json["expires"] {
-            if let always = value as? Bool, always {
-                expires = .always
-            } else if let tokens = value as? [String], !tokens.isEmpty {
-                expires = .withOption(tokens)
-            } else {
-                throw fail("expires is true or a list of option names")
-            }
+        flushes = try word("flushes", document.flushes, Flush.self)
+        switch document.expires {
+        case nil: break
+        case .flag(true): expires = .always
+        case .options(let tokens) where !tokens.isEmpty: expires = .withOption(tokens)
+        default: throw fail("expires is true or a list of option names")
         }
-        transaction = try word("transaction", Transaction.self)
-        subscription = try word("subscription", SubscriptionChange.self)
-        space = try word("space", SubscriptionSpace.self)
+        transaction = try word("transaction", document.transaction, Transaction.self)
+        subscription = try word("subscription", document.subscription, SubscriptionChange.self)
+        space = try word("space", document.space, SubscriptionSpace.self)
         if subscription != nil, subscription != .reset, space == nil { throw fail("a subscribe or unsubscribe needs a space") }
-        if let value = json["script"] {
-            guard let object = value as? [String: Int], object.count == 1, case let (kind, at)? = object.first else {
+        if let object = document.script {
+            guard object.count == 1, case let (kind, at)? = object.first else {
                 throw fail("script is {\"body\": i}, {\"load\": i}, {\"sha1\": i} or {\"function\": i}")
             }
             switch kind {

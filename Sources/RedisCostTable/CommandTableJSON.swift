@@ -11,69 +11,104 @@ public enum CommandTableJSON {
         public var description: String { "\(source): not a valid command table: \(detail)" }
     }
 
+    /// `Data/commands.json` as written by `encode`: optional fields may be absent.
+    package struct File: Decodable {
+        package struct Entry: Decodable {
+            package struct KeySpec: Decodable {
+                package var flags: [String]?
+                package var index: Int?
+                package var keyword: String?
+                package var startFrom: Int?
+                package var range: [Int]?
+                package var keyNum: [Int]?
+            }
+            package var name: String?
+            package var group: String?
+            package var since: String?
+            package var sinceVariants: [String: String]?
+            package var summary: String?
+            package var complexity: String?
+            package var complexityVariants: [String: String?]?
+            package var servers: [String]?
+            package var arity: Int?
+            package var flags: [String]?
+            package var acl: [String]?
+            package var keySpecs: [KeySpec]?
+            package var deprecatedSince: String?
+            package var replacedBy: String?
+            package var formula: String?
+            package var semantics: CommandSemantics.Document?
+        }
+        package var commands: [Entry]
+    }
+
     public static func decode(_ text: String, source: String) throws -> [CommandEntry] {
-        let object: Any
+        let file: File
         do {
-            object = try JSONSerialization.jsonObject(with: Data(text.utf8))
+            file = try JSONDecoder().decode(File.self, from: Data(text.utf8))
+        } catch DecodingError.keyNotFound(let key, let context) where context.codingPath.isEmpty && key.stringValue == "commands" {
+            throw FormatError(source: source, detail: "expected {\"commands\": [...]}")
+        } catch let error as DecodingError {
+            throw FormatError(source: source, detail: Self.describe(error))
         } catch {
             throw FormatError(source: source, detail: "\(error.localizedDescription)")
         }
-        guard let root = object as? [String: Any], let list = root["commands"] as? [[String: Any]] else {
-            throw FormatError(source: source, detail: "expected {\"commands\": [...]}")
-        }
-        return try list.enumerated().map { index, item in
+        return try file.commands.enumerated().map { index, item in
             try entry(from: item, where: "\(source): commands[\(index)]")
         }
     }
 
-    package static func entry(from item: [String: Any], where location: String) throws -> CommandEntry {
-        guard let name = item["name"] as? String, let group = item["group"] as? String else {
-            throw FormatError(source: location, detail: "an entry needs a name and a group")
+    /// A decoding error as one line: where in the file, and what was wrong.
+    package static func describe(_ error: DecodingError) -> String {
+        func path(_ context: DecodingError.Context) -> String {
+            context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
         }
-        var variants: [String: String?] = [:]
-        for (server, value) in item["complexityVariants"] as? [String: Any] ?? [:] {
-            variants[server] = .some(value as? String)
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .keyNotFound(_, let context), .dataCorrupted(let context):
+            return (context.codingPath.isEmpty ? "" : "at \(path(context)): ") + context.debugDescription
+        @unknown default:
+            return "\(error)"
         }
-        let specs = try (item["keySpecs"] as? [[String: Any]] ?? []).map {
-            try keySpec(from: $0, where: "\(location) (\(name))")
-        }
-        var semantics = CommandSemantics()
-        if let value = item["semantics"] {
-            guard let object = value as? [String: Any] else {
-                throw FormatError(source: "\(location) (\(name))", detail: "semantics is an object")
-            }
-            semantics = try CommandSemantics(json: object, where: "\(location) (\(name))")
-        }
-        return CommandEntry(
-            name: name, group: group, since: item["since"] as? String,
-            sinceVariants: item["sinceVariants"] as? [String: String] ?? [:], summary: item["summary"] as? String,
-            complexity: item["complexity"] as? String, complexityVariants: variants,
-            servers: item["servers"] as? [String] ?? [], arity: item["arity"] as? Int,
-            flags: item["flags"] as? [String] ?? [], aclCategories: item["acl"] as? [String] ?? [],
-            keySpecs: specs, deprecatedSince: item["deprecatedSince"] as? String,
-            replacedBy: item["replacedBy"] as? String, formula: item["formula"] as? String, semantics: semantics)
     }
 
-    package static func keySpec(from item: [String: Any], where location: String) throws -> KeySpec {
+    package static func entry(from item: File.Entry, where location: String) throws -> CommandEntry {
+        guard let name = item.name, let group = item.group else {
+            throw FormatError(source: location, detail: "an entry needs a name and a group")
+        }
+        let specs = try (item.keySpecs ?? []).map {
+            try keySpec(from: $0, where: "\(location) (\(name))")
+        }
+        return CommandEntry(
+            name: name, group: group, since: item.since,
+            sinceVariants: item.sinceVariants ?? [:], summary: item.summary,
+            complexity: item.complexity, complexityVariants: item.complexityVariants ?? [:],
+            servers: item.servers ?? [], arity: item.arity,
+            flags: item.flags ?? [], aclCategories: item.acl ?? [],
+            keySpecs: specs, deprecatedSince: item.deprecatedSince,
+            replacedBy: item.replacedBy, formula: item.formula,
+            semantics: try item.semantics.map { try CommandSemantics($0, where: "\(location) (\(name))") } ?? CommandSemantics())
+    }
+
+    package static func keySpec(from item: File.Entry.KeySpec, where location: String) throws -> KeySpec {
         let begin: KeySpec.BeginSearch
-        if let index = item["index"] as? Int {
+        if let index = item.index {
             begin = .index(index)
-        } else if let keyword = item["keyword"] as? String {
-            begin = .keyword(keyword, startFrom: item["startFrom"] as? Int ?? 1)
+        } else if let keyword = item.keyword {
+            begin = .keyword(keyword, startFrom: item.startFrom ?? 1)
         } else {
             begin = .unknown
         }
         let find: KeySpec.FindKeys
-        if let range = item["range"] as? [Int], range.count == 3 {
+        if let range = item.range, range.count == 3 {
             find = .range(lastKey: range[0], step: range[1], limit: range[2])
-        } else if let keyNum = item["keyNum"] as? [Int], keyNum.count == 3 {
+        } else if let keyNum = item.keyNum, keyNum.count == 3 {
             find = .keyNum(keyNumIndex: keyNum[0], firstKey: keyNum[1], step: keyNum[2])
-        } else if item["range"] != nil || item["keyNum"] != nil {
+        } else if item.range != nil || item.keyNum != nil {
             throw FormatError(source: location, detail: "range and keyNum take three integers")
         } else {
             find = .unknown
         }
-        return KeySpec(flags: item["flags"] as? [String] ?? [], begin: begin, find: find)
+        return KeySpec(flags: item.flags ?? [], begin: begin, find: find)
     }
 
     public static func encode(_ entries: [CommandEntry]) -> String {

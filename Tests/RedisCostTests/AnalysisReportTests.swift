@@ -32,32 +32,29 @@ import RedisCostReport
         _ = server
         let cli = try runCLI(["analyze", path, "--format", "json", "--top", "3"])
         #expect(cli.status == 0, "\(cli.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
-        let totals = try #require(json["totals"] as? [String: Any])
-        #expect(totals["calls"] as? Int == 7)
+        let report = try decodeReport(AnalysisReport.Document.self, cli.stdout)
+        #expect(report.totals.calls == 7)
         // SADD 1000 + SADD 200 + SUNIONSTORE (1000 + 200) + SET 1 + DEL 1000 + SADD 1 + SADD 1
-        #expect(totals["cost"] as? Double == 3403)
-        #expect(totals["transactions"] as? Int == 1)
-        let commands = try #require(json["commands"] as? [[String: Any]])
-        #expect(commands.map { $0["name"] as! String } == ["SADD", "SUNIONSTORE", "DEL", "SET"])
-        #expect(commands.map { $0["calls"] as! Int } == [4, 1, 1, 1])
-        #expect(commands.map { $0["cost"] as! Double } == [1202, 1200, 1000, 1])
-        let top = try #require(json["topCalls"] as? [[String: Any]])
+        #expect(report.totals.cost == 3403)
+        #expect(report.totals.transactions == 1)
+        #expect(report.commands.map(\.name) == ["SADD", "SUNIONSTORE", "DEL", "SET"])
+        #expect(report.commands.map(\.calls) == [4, 1, 1, 1])
+        #expect(report.commands.map(\.cost) == [1202, 1200, 1000, 1])
+        let top = report.topCalls
         #expect(top.count == 3)
-        #expect(top.map { $0["command"] as! String } == ["SUNIONSTORE", "SADD", "DEL"])
-        #expect(top[0]["keys"] as? [String] == ["users:all", "users:1:tags", "users:2:tags"])
-        #expect(top[0]["sizes"] as? [Int] == [0, 1000, 200])
-        #expect(top[0]["cost"] as? Double == 1200)
-        #expect(top[2]["keys"] as? [String] == ["users:1:tags"])
-        #expect(top[2]["sizes"] as? [Int] == [1000])
-        #expect((top.map { $0["cost"] as! Double }) == [1200, 1000, 1000])
-        let patterns = try #require(json["patterns"] as? [[String: Any]])
-        #expect(patterns.first?["pattern"] as? String == "users:*:tags")
-        #expect(patterns.first?["calls"] as? Int == 5)
-        #expect(patterns.contains { $0["pattern"] as? String == "*:session" })
-        let biggest = try #require(json["biggestKeys"] as? [[String: Any]])
-        #expect(biggest.first?["key"] as? String == "users:all")
-        #expect(biggest.first?["size"] as? Int == 1000)
+        #expect(top.map(\.command) == ["SUNIONSTORE", "SADD", "DEL"])
+        #expect(top[0].keys == ["users:all", "users:1:tags", "users:2:tags"])
+        #expect(top[0].sizes == [0, 1000, 200])
+        #expect(top[0].cost == 1200)
+        #expect(top[0].offset != nil && top[0].line == nil)
+        #expect(top[2].keys == ["users:1:tags"])
+        #expect(top[2].sizes == [1000])
+        #expect(top.map(\.cost) == [1200, 1000, 1000])
+        #expect(report.patterns.first?.pattern == "users:*:tags")
+        #expect(report.patterns.first?.calls == 5)
+        #expect(report.patterns.contains { $0.pattern == "*:session" })
+        #expect(report.biggestKeys.first?.key == "users:all")
+        #expect(report.biggestKeys.first?.size == 1000)
     }
 
     @Test func markdownHasEverySectionAndTheRows() throws {
@@ -87,10 +84,10 @@ import RedisCostReport
         let (server, path) = try Self.workload()
         let cli = try runCLI(["state", path])
         #expect(cli.status == 0)
-        let ours = try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as! [String: [String: [String: Any]]]
+        let ours = try decodeReport([String: [String: StateReport.Key]].self, cli.stdout)
         let truth = try serverState(server)
         for (hex, item) in ours["0"]! {
-            #expect(truth["0"]?[hex] == KeyTruth(type: item["type"] as! String, size: item["size"] as? Int, hasTTL: item["has_ttl"] as! Bool))
+            #expect(truth["0"]?[hex] == KeyTruth(type: item.type, size: item.size, hasTTL: item.has_ttl))
         }
         #expect(ours["0"]!.count == truth["0"]!.count)
     }
@@ -98,23 +95,21 @@ import RedisCostReport
     @Test func snapshotProfile() throws {
         let cli = try runCLI(["analyze", runFolder("redis-8.2.3").appendingPathComponent("dump.rdb").path, "--format", "json"])
         #expect(cli.status == 0)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
-        let snapshot = try #require((json["snapshots"] as? [[String: Any]])?.first)
+        let report = try decodeReport(AnalysisReport.Document.self, cli.stdout)
+        let snapshot = try #require(report.snapshots.first)
         let truth = try loadTruth(runFolder("redis-8.2.3").appendingPathComponent("final-state.json"))
         let all = truth.values.flatMap(\.values)
-        #expect(snapshot["keys"] as? Int == all.count)
-        #expect(snapshot["expiringKeys"] as? Int == all.filter(\.hasTTL).count)
-        #expect(snapshot["checksumVerified"] as? Bool == true)
-        #expect(snapshot["magic"] as? String == "REDIS0012")
-        let byType = try #require(snapshot["byType"] as? [String: [String: Int]])
+        #expect(snapshot.keys == all.count)
+        #expect(snapshot.expiringKeys == all.filter(\.hasTTL).count)
+        #expect(snapshot.checksumVerified)
+        #expect(snapshot.magic == "REDIS0012")
         for type in ["set", "zset", "hash", "list", "stream", "string"] {
-            #expect(byType[type]?["keys"] == all.filter { $0.type == type }.count, "\(type)")
+            #expect(snapshot.byType[type]?.keys == all.filter { $0.type == type }.count, "\(type)")
         }
-        #expect(byType["set"]?["elements"] == all.filter { $0.type == "set" }.reduce(0) { $0 + ($1.size ?? 0) })
-        let biggest = try #require(snapshot["biggestByElements"] as? [[String: Any]])
+        #expect(snapshot.byType["set"]?.elements == all.filter { $0.type == "set" }.reduce(0) { $0 + ($1.size ?? 0) })
         let largest = all.filter { $0.type != "string" }.map { $0.size ?? 0 }.max()
-        #expect(biggest.first?["size"] as? Int == largest)
-        #expect((json["totals"] as? [String: Any])?["calls"] as? Int == 0)
+        #expect(snapshot.biggestByElements.first?.size == largest)
+        #expect(report.totals.calls == 0)
     }
 
     @Test func keyNamesAreShownSafely() {
@@ -128,20 +123,37 @@ import RedisCostReport
     }
 }
 
-/// The hand-written JSON serializer: what Foundation's parser reads back, keys sorted.
+/// The report encoder and its writer: what Foundation's decoder reads back, keys sorted, nil as null.
 @Suite struct JSONTextTests {
+    struct Sample: Codable {
+        struct Nested: Codable {
+            var z = 1
+            var y = ["k": "v"]
+        }
+        var b: [Double?] = [1, 2.5, -3, 1e20, nil]
+        var a = "quote \" back\\slash \n tab\t bell\u{07} 한글 /path"
+        var flags = [true, false]
+        var empty: [Int] = []
+        var none: [String: Int] = [:]
+        var nested = Nested()
+        var n = Int64(9_007_199_254_740_993)
+        var missing: String? = nil
+        var omitted: Omittable<Int>? = nil
+        var kept: Omittable<Int>? = Omittable(7)
+    }
+
     @Test func roundTripsThroughFoundation() throws {
-        let object: [String: Any] = [
-            "b": [1, 2.5, -3, 1e20, true, false, NSNull()] as [Any], "a": "quote \" back\\slash \n tab\t bell\u{07} 한글 /path",
-            "empty": [Any](), "none": [String: Any](), "nested": ["z": 1, "y": ["k": "v"]] as [String: Any], "n": Int64(9_007_199_254_740_993),
-        ]
+        let object = Sample()
         let text = JSONText.render(object)
         #expect(text.hasPrefix("{\n  \"a\" : \"quote \\\" back\\\\slash \\n tab\\t bell\\u0007 한글 /path\",\n  \"b\" : [\n    1,\n    2.5,"))
         #expect(text.contains("\"empty\" : [\n\n  ]") && text.contains("\"none\" : {\n\n  }"))
-        let back = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
-        #expect(back["a"] as? String == object["a"] as? String)
-        #expect((back["b"] as? [Any])?.count == 7)
-        #expect(((back["nested"] as? [String: Any])?["y"] as? [String: String]) == ["k": "v"])
+        #expect(text.contains("\"missing\" : null") && !text.contains("omitted") && text.contains("\"kept\" : 7"))
+        #expect(text.contains("\"n\" : 9007199254740993"))
+        // Foundation's decoder reads it back: another parser than ours agrees.
+        let back = try JSONDecoder().decode(Sample.self, from: Data(text.utf8))
+        #expect(back.a == object.a)
+        #expect(back.b.count == 5 && back.b[4] == nil && back.b[3] == 1e20)
+        #expect(back.nested.y == ["k": "v"] && back.n == object.n && back.kept?.value == 7 && back.omitted == nil)
         #expect(JSONText.number(.infinity) == "null")
         #expect(JSONText.number(3294.6639999999998) == "3294.664")
     }

@@ -78,19 +78,26 @@ import RedisCostReport
     /// MONITOR ran before the first snapshot, and the generator checked that its connection
     /// sent exactly these lines.
     static func callsInCapture(_ fixture: String) throws -> [String: Int] {
-        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: file(fixture, "commandstats.json")))
-        let json = try #require(object as? [String: Any])
+        struct Stat: Decodable { var calls: Int? }
+        struct Generator: Decodable {
+            var in_delta: [String: Int]
+            var in_capture: [String: Int]
+        }
+        struct Stats: Decodable {
+            var before: [String: Stat]
+            var after: [String: Stat]
+            var generator: Generator
+        }
+        let json = try JSONDecoder().decode(Stats.self, from: Data(contentsOf: file(fixture, "commandstats.json")))
         func calls(_ side: String) throws -> [String: Int] {
-            let stats = try #require(json[side] as? [String: [String: Any]], "commandstats.json has no \(side)")
             var out: [String: Int] = [:]
-            for (field, values) in stats where field.hasPrefix("cmdstat_") {
-                out[String(field.dropFirst("cmdstat_".count))] = try #require(values["calls"] as? Int)
+            for (field, values) in side == "after" ? json.after : json.before where field.hasPrefix("cmdstat_") {
+                out[String(field.dropFirst("cmdstat_".count))] = try #require(values.calls)
             }
             return out
         }
-        let generator = try #require(json["generator"] as? [String: Any])
-        let inDelta = try #require(generator["in_delta"] as? [String: Int])
-        let inCapture = try #require(generator["in_capture"] as? [String: Int])
+        let inDelta = json.generator.in_delta
+        let inCapture = json.generator.in_capture
         var expected = try calls("after")
         for (name, count) in try calls("before") { expected[name, default: 0] -= count }
         for (name, count) in inDelta { expected[name, default: 0] -= count }

@@ -11,16 +11,16 @@ import RedisCostReport
 
 /// `redis-cost audit` against real servers started with risky and with safe settings.
 @Suite struct AuditTests {
-    static func audit(_ server: TestServer, _ extra: [String] = [], environment: [String: String] = [:]) throws -> (CLIResult, [String: Any]) {
+    static func audit(_ server: TestServer, _ extra: [String] = [], environment: [String: String] = [:]) throws -> (CLIResult, AuditReport.Document?) {
         let run = try runCLI(["audit", "-p", String(server.port), "--format", "json"] + extra, environment: environment)
-        let report = (try? JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]) ?? [:]
+        let report = try? decodeReport(AuditReport.Document.self, run.stdout)
         return (run, report)
     }
 
-    static func findings(_ report: [String: Any]) -> [[String: Any]] { report["findings"] as? [[String: Any]] ?? [] }
-    static func rules(_ report: [String: Any]) -> Set<String> { Set(findings(report).compactMap { $0["rule"] as? String }) }
-    static func notes(_ report: [String: Any], _ rule: String) -> [String] {
-        findings(report).filter { $0["rule"] as? String == rule }.flatMap { ($0["evidence"] as? [[String: Any]] ?? []).compactMap { $0["note"] as? String } }
+    static func findings(_ report: AuditReport.Document?) -> [FindingsReport.Item] { report?.findings ?? [] }
+    static func rules(_ report: AuditReport.Document?) -> Set<String> { Set(findings(report).map(\.rule)) }
+    static func notes(_ report: AuditReport.Document?, _ rule: String) -> [String] {
+        findings(report).filter { $0.rule == rule }.flatMap { $0.evidence.compactMap(\.note) }
     }
 
     @Test("risky settings and a workload that fills the SLOWLOG: exactly the rules that apply, with their evidence",
@@ -43,17 +43,17 @@ import RedisCostReport
         #expect(Self.notes(report, "config-aof-rewrite").contains("appendfsync always"))
         #expect(Self.notes(report, "tcp-keepalive").contains("tcp-keepalive 0"))
         // The slow log, grouped, with the documented complexity and the key's size now; values never printed.
-        let slow = try #require(Self.findings(report).first { $0["rule"] as? String == "slowlog" })
-        let lrange = try #require((slow["evidence"] as? [[String: Any]])?.first { $0["command"] as? String == "LRANGE" })
-        #expect(lrange["keys"] as? [String] == ["big:list"])
-        let note = try #require(lrange["note"] as? String)
+        let slow = try #require(Self.findings(report).first { $0.rule == "slowlog" })
+        let lrange = try #require(slow.evidence.first { $0.command == "LRANGE" })
+        #expect(lrange.keys == ["big:list"])
+        let note = try #require(lrange.note)
         #expect(note.contains("documented: O(S+N)"))
         #expect(note.contains("the key now: list, 3,000 elements"))
-        #expect(lrange["cost"] as? Double == 3000)  // LRANGE 0 -1 of the 3,000 elements it has now
-        #expect(!(String(data: try JSONSerialization.data(withJSONObject: slow), encoding: .utf8) ?? "").contains("\"v\""))
-        #expect((slow["summary"] as? String)?.contains("slowlog-log-slower-than 0 µs") == true)
+        #expect(lrange.cost == 3000)  // LRANGE 0 -1 of the 3,000 elements it has now
+        #expect(!JSONText.render(slow).contains("\"v\""))
+        #expect(slow.summary.contains("slowlog-log-slower-than 0 µs"))
         // The audit's own INFO and CONFIG GET are not in the evidence.
-        #expect(!((slow["evidence"] as? [[String: Any]]) ?? []).contains { ["INFO", "CONFIG GET"].contains($0["command"] as? String) })
+        #expect(!slow.evidence.contains { ["INFO", "CONFIG GET"].contains($0.command) })
         let markdown = try runCLI(["audit", "-p", String(server.port)])
         #expect(markdown.stdout.hasPrefix("# redis-cost audit of 127.0.0.1:\(server.port) (\(kind.serverID))\n\n## Fix first\n\n1. "))
     }
@@ -76,7 +76,7 @@ import RedisCostReport
         // tcp-keepalive needs CONFIG: skipped; the rest is there.
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stderr == "redis-cost: 127.0.0.1:\(server.port): could not read CONFIG GET (permission denied); the report covers the rest\n")
-        #expect((report["denied"] as? [String])?.first?.hasPrefix("CONFIG GET: NOPERM") == true)
+        #expect(report?.denied.first?.hasPrefix("CONFIG GET: NOPERM") == true)
         #expect(Self.rules(report) == ["version"])
         let (full, _) = try Self.audit(server, ["--fail-on", "warning"])
         #expect(full.status == 3)
@@ -119,9 +119,9 @@ import RedisCostReport
             usleep(25_000)
         }
         let (_, orphan) = try Self.audit(replica)
-        let finding = try #require(Self.findings(orphan).first { $0["rule"] as? String == "replication-lag" })
-        #expect(finding["severity"] as? String == "warning")
-        #expect(finding["summary"] as? String == "the link to the primary is down.")
+        let finding = try #require(Self.findings(orphan).first { $0.rule == "replication-lag" })
+        #expect(finding.severity == .warning)
+        #expect(finding.summary == "the link to the primary is down.")
     }
 
     @Test("a MONITOR client that does not read, and connections refused at maxclients")
@@ -151,8 +151,8 @@ import RedisCostReport
         #expect(run.status == 0, "\(run.stderr)")
         let buffers = Self.notes(report, "output-buffers")
         #expect(buffers.contains { $0.contains("flags O") && $0.contains("cmd monitor") }, "\(buffers)")
-        let connections = try #require(Self.findings(report).first { $0["rule"] as? String == "connections" })
-        #expect((connections["summary"] as? String)?.contains("connections rejected (rejected_connections)") == true)
+        let connections = try #require(Self.findings(report).first { $0.rule == "connections" })
+        #expect(connections.summary.contains("connections rejected (rejected_connections)"))
         _ = stalled
     }
 }

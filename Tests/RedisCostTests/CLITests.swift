@@ -1,5 +1,13 @@
 import Foundation
 import Testing
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostReplay
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
 
 /// The executable as a user runs it.
 @Suite struct CLITests {
@@ -13,16 +21,16 @@ import Testing
         #expect(try Spawned("/bin/cp", [try builtBinary.path, copy.path]).wait() == 0)
         let result = try runCLI(["table", "SINTER", "client", "--format", "json"], binary: copy, directory: URL(fileURLWithPath: "/"))
         #expect(result.status == 0)
-        let array = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
-        let names = array.compactMap { $0["name"] as? String }
+        let entries = try decodeReport([TableReport.Entry].self, result.stdout)
+        let names = entries.map(\.name)
         #expect(names.first == "SINTER")
         #expect(names.contains("CLIENT LIST"))
-        let sinter = array[0]
-        #expect(sinter["group"] as? String == "set")
-        #expect(sinter["since"] as? String == "1.0.0")
-        #expect(sinter["complexity"] as? String == "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
-        #expect(sinter["formula"] as? String == "smallest(1) * keys")
-        #expect(sinter["flags"] as? [String] == ["readonly"])
+        let sinter = try #require(entries.first)
+        #expect(sinter.group == "set")
+        #expect(sinter.since == "1.0.0")
+        #expect(sinter.complexity == "O(N*M) worst case where N is the cardinality of the smallest set and M is the number of sets.")
+        #expect(sinter.formula == "smallest(1) * keys")
+        #expect(sinter.flags == ["readonly"])
     }
 
     @Test func markdownTableByGroup() throws {
@@ -59,9 +67,9 @@ import Testing
         let result = try runCLI(["explain", "LINDEX", "jobs", "2", "-s", server.socketPath, "--format", "json"],
                                 environment: ["REDISCLI_AUTH": "s3cret"])
         #expect(result.status == 0, "\(result.stderr)")
-        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect(object["sizes"] as? [Int] == [4])
-        #expect((object["cost"] as? [String: Any])?["value"] as? Double == 2)
+        let explained = try decodeReport(ExplainReport.Document.self, result.stdout)
+        #expect(explained.sizes == [4])
+        #expect(explained.cost.value == 2)
 
         let wrong = try runCLI(["explain", "GET", "k", "-p", String(server.port), "-a", "nope"])
         #expect(wrong.status == 1)

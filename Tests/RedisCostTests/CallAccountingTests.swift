@@ -31,19 +31,18 @@ import RedisCostReport
         return path
     }
 
-    static func analyze(_ path: String, _ extra: [String] = ["--baseline", "empty"]) throws -> [String: Any] {
+    static func analyze(_ path: String, _ extra: [String] = ["--baseline", "empty"]) throws -> AnalysisReport.Document {
         let run = try runCLI(["analyze", path, "--format", "json"] + extra)
         #expect(run.status == 0, "\(run.stderr)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        return try decodeReport(AnalysisReport.Document.self, run.stdout)
     }
 
-    static func totals(_ report: [String: Any]) -> (cost: Double, microseconds: Double) {
-        let totals = report["totals"] as? [String: Any] ?? [:]
-        return (totals["cost"] as? Double ?? -1, totals["estimatedMicroseconds"] as? Double ?? -1)
+    static func totals(_ report: AnalysisReport.Document) -> (cost: Double, microseconds: Double) {
+        (report.totals.cost, report.totals.estimatedMicroseconds)
     }
 
-    static func command(_ report: [String: Any], _ name: String) -> [String: Any]? {
-        (report["commands"] as? [[String: Any]])?.first { $0["name"] as? String == name }
+    static func command(_ report: AnalysisReport.Document, _ name: String) -> AnalysisReport.Command? {
+        report.commands.first { $0.name == name }
     }
 
     static let members = (1...1000).flatMap { [String($0), "m\($0)"] }
@@ -62,7 +61,7 @@ import RedisCostReport
         }
         let bareReport = try Self.analyze(bare)
         let zadd = try #require(Self.command(bareReport, "ZADD"))
-        let zaddCost = try #require(zadd["cost"] as? Double)
+        let zaddCost = zadd.cost
         #expect(zaddCost >= 1000)
         let perCall = TimeModel.defaults.perCall
 
@@ -70,33 +69,30 @@ import RedisCostReport
         let exec = try #require(Self.command(multi, "EXEC"))
         let multiRow = try #require(Self.command(multi, "MULTI"))
         // EXEC's row shows what it ran, as commandstats does (EXEC's own part touches nothing)…
-        #expect(exec["nestedCost"] as? Double == zaddCost)
-        #expect(exec["cost"] as? Double == zaddCost)
+        #expect(exec.nestedCost == zaddCost)
+        #expect(exec.cost == zaddCost)
         // …and the totals count the ZADD once: the bare capture's totals plus MULTI, plus
         // EXEC's own per-call time.
-        #expect(Self.totals(multi).cost == Self.totals(bareReport).cost + (multiRow["cost"] as! Double))
-        let multiTime = try #require(multiRow["estimatedMicroseconds"] as? Double)
+        #expect(Self.totals(multi).cost == Self.totals(bareReport).cost + multiRow.cost)
+        let multiTime = try #require(multiRow.estimatedMicroseconds)
         #expect(abs(Self.totals(multi).microseconds - Self.totals(bareReport).microseconds - multiTime - perCall) < 1e-6)
-        #expect(abs((exec["estimatedMicroseconds"] as! Double) - (zadd["estimatedMicroseconds"] as! Double) - perCall) < 1e-6)
+        #expect(abs(try #require(exec.estimatedMicroseconds) - (try #require(zadd.estimatedMicroseconds)) - perCall) < 1e-6)
         // Each client's cost counts the ZADD once too.
-        let clients = try #require(multi["clients"] as? [[String: Any]])
-        #expect(clients.reduce(0.0) { $0 + ($1["cost"] as? Double ?? 0) } == Self.totals(multi).cost)
-        let patterns = try #require(multi["patterns"] as? [[String: Any]])
-        #expect(patterns.reduce(0.0) { $0 + ($1["cost"] as? Double ?? 0) } == Self.totals(multi).cost)
+        #expect(multi.clients.reduce(0.0) { $0 + $1.cost } == Self.totals(multi).cost)
+        #expect(multi.patterns.reduce(0.0) { $0 + $1.cost } == Self.totals(multi).cost)
 
         let evalReport = try Self.analyze(script)
         let eval = try #require(Self.command(evalReport, "EVAL"))
-        #expect(eval["nestedCost"] as? Double == zaddCost)
-        #expect(eval["cost"] as? Double == zaddCost)
+        #expect(eval.nestedCost == zaddCost)
+        #expect(eval.cost == zaddCost)
         #expect(Self.totals(evalReport).cost == Self.totals(bareReport).cost)
         #expect(abs(Self.totals(evalReport).microseconds - Self.totals(bareReport).microseconds - perCall) < 1e-6)
-        let evalClients = try #require(evalReport["clients"] as? [[String: Any]])
-        #expect(evalClients.reduce(0.0) { $0 + ($1["cost"] as? Double ?? 0) } == Self.totals(evalReport).cost)
+        #expect(evalReport.clients.reduce(0.0) { $0 + $1.cost } == Self.totals(evalReport).cost)
         // The EVAL is the costliest call: its time is its own plus the ZADD's, shown once.
-        let top = try #require((evalReport["topCalls"] as? [[String: Any]])?.first)
-        #expect(top["command"] as? String == "EVAL")
-        #expect(top["nestedCost"] as? Double == zaddCost)
-        #expect(abs((top["estimatedMicroseconds"] as! Double) - (eval["estimatedMicroseconds"] as! Double)) < 1e-9)
+        let top = try #require(evalReport.topCalls.first)
+        #expect(top.command == "EVAL")
+        #expect(top.nestedCost == zaddCost)
+        #expect(abs(try #require(top.estimatedMicroseconds) - (try #require(eval.estimatedMicroseconds))) < 1e-9)
     }
 
     @Test("one call has one estimate: a finding's evidence shows the time the costliest calls show")
@@ -109,15 +105,15 @@ import RedisCostReport
         }
         let report = try Self.analyze(path)
         var topTimes: [String: Double] = [:]
-        for call in report["topCalls"] as? [[String: Any]] ?? [] {
-            topTimes["\(call["command"]!)@\(call["line"]!)"] = call["estimatedMicroseconds"] as? Double
+        for call in report.topCalls {
+            topTimes["\(call.command)@\(try #require(call.line).value)"] = call.estimatedMicroseconds
         }
         var compared = 0
-        for finding in report["findings"] as? [[String: Any]] ?? [] {
-            for evidence in finding["evidence"] as? [[String: Any]] ?? [] {
-                guard let location = evidence["location"] as? String, let line = location.split(separator: ":").last,
-                      let command = evidence["command"] as? String, let shown = topTimes["\(command)@\(line)"] else { continue }
-                #expect(evidence["estimatedMicroseconds"] as? Double == shown, "\(command) at line \(line)")
+        for finding in report.findings {
+            for evidence in finding.evidence {
+                guard let line = evidence.location.split(separator: ":").last,
+                      let shown = topTimes["\(evidence.command)@\(line)"] else { continue }
+                #expect(evidence.estimatedMicroseconds == shown, "\(evidence.command) at line \(line)")
                 compared += 1
             }
         }
@@ -145,14 +141,15 @@ import RedisCostReport
         let report = try Self.analyze(path)
         let publish = try #require(Self.command(report, "PUBLISH"))
         // news: 2 subscribers + 1 pattern; nobody: 0 + 1 pattern (a known cost is at least 1).
-        #expect(publish["cost"] as? Double == 4)
-        #expect(publish["calls"] as? Int == 2)
-        #expect(publish["unknownCostCalls"] as? Int == 0)
-        #expect(publish["upperBoundCalls"] as? Int == 2)  // disconnects are not in a capture
+        #expect(publish.cost == 4)
+        #expect(publish.calls == 2)
+        #expect(publish.unknownCostCalls == 0)
+        #expect(publish.upperBoundCalls == 2)  // disconnects are not in a capture
         // Without a baseline, subscriptions from before the capture may exist: unknown, never 0.
         let unknown = try #require(Self.command(try Self.analyze(path, []), "PUBLISH"))
-        #expect(unknown["unknownCostCalls"] as? Int == 2)
-        #expect(unknown["estimatedMicroseconds"] is NSNull)
+        #expect(unknown.unknownCostCalls == 2)
+        // null in the JSON (the schema, checked on every report, has it required).
+        #expect(unknown.estimatedMicroseconds == nil)
         let markdown = try runCLI(["analyze", path])
         #expect(markdown.stdout.contains("| PUBLISH | 2 | unknown |"))
         #expect(!markdown.stdout.contains("< 1 µs"))
@@ -168,9 +165,9 @@ import RedisCostReport
         }
         let report = try Self.analyze(path)
         let load = try #require(Self.command(report, "SCRIPT LOAD"))
-        #expect(load["cost"] as? Double == Double(body.utf8.count))
+        #expect(load.cost == Double(body.utf8.count))
         let expected = TimeModel.defaults.microseconds(calls: 1, elements: Double(body.utf8.count), elementClass: "script")
-        #expect(abs((load["estimatedMicroseconds"] as! Double) - expected) < 1e-9)
+        #expect(abs(try #require(load.estimatedMicroseconds) - expected) < 1e-9)
         // The totals count the SET's element and the ECHO marker's, not the script's bytes.
         #expect(Self.totals(report).cost == 2)
     }
@@ -185,10 +182,9 @@ import RedisCostReport
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
             let run = try runCLI(["analyze", path, "--format", "json"])
             #expect(run.status == 0, "\(name): \(run.stderr)")
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-            #expect((report["totals"] as? [String: Any])?["calls"] as? Int == 0)
-            let files = (report["input"] as? [String: Any])?["files"] as? [[String: Any]]
-            #expect(files?.first?["format"] as? String == "monitor", "\(name)")
+            let report = try decodeReport(AnalysisReport.Document.self, run.stdout)
+            #expect(report.totals.calls == 0)
+            #expect(report.input.files.first?.format == "monitor", "\(name)")
         }
     }
 }

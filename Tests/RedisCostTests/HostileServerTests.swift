@@ -104,8 +104,8 @@ import RedisCostReport
 
     static func call(_ time: String, _ argv: String = #""GET" "k""#) -> String { "+\(time) [0 127.0.0.1:5555] \(argv)\r\n" }
 
-    static func report(_ result: CLIResult) throws -> [String: Any] {
-        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    static func report(_ result: CLIResult) throws -> AnalysisReport.Document {
+        try decodeReport(AnalysisReport.Document.self, result.stdout)
     }
 
     @Test("a MONITOR line that never ends: the report of what was seen, one line, exit 1, bounded memory")
@@ -116,8 +116,8 @@ import RedisCostReport
         let result = try runCLI(["monitor", "-p", String(server.port), "--timeout", "1", "--format", "json"])
         Self.expectOneLine(result, server, command: "the MONITOR connection failed: a MONITOR line longer than 64 MB",
                            says: "the report covers the 1 calls seen before", seconds: 10)
-        let live = try #require(try Self.report(result)["live"] as? [String: Any])
-        #expect(live["connectionLost"] as? Bool == true)
+        let live = try #require(try Self.report(result).live)
+        #expect(live.connectionLost)
     }
 
     @Test("--duration against a stream that never pauses: it ends on time")
@@ -129,8 +129,8 @@ import RedisCostReport
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.seconds < 4.5)
         #expect(result.maxResidentBytes < 256 << 20, "peak \(result.maxResidentBytes >> 20) MB")
-        let live = try #require(try Self.report(result)["live"] as? [String: Any])
-        #expect(live["endReason"] as? String == "--duration reached (calls still arriving after the stop were left out)")
+        let live = try #require(try Self.report(result).live)
+        #expect(live.endReason == "--duration reached (calls still arriving after the stop were left out)")
     }
 
     @Test("--duration against a stream of status lines that are not calls: it ends on time, the lines counted as malformed")
@@ -140,8 +140,8 @@ import RedisCostReport
         let result = try runCLI(["monitor", "-p", String(server.port), "--timeout", "1", "--duration", "2s", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.seconds < 4.5)
-        let monitor = try #require(try Self.report(result)["monitor"] as? [String: Any])
-        #expect((monitor["malformedLines"] as? Int ?? 0) > 1000)
+        let monitor = try Self.report(result).monitor
+        #expect(monitor.malformedLines > 1000)
     }
 
     @Test("a MONITOR stream that is not MONITOR output ends the session at once")
@@ -165,8 +165,8 @@ import RedisCostReport
         let result = try runCLI(["monitor", "-p", String(server.port), "--timeout", "1", "--duration", "2s", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.seconds < 4.5)
-        let live = try #require(try Self.report(result)["live"] as? [String: Any])
-        #expect((live["samplingDisabled"] as? String ?? "").contains("TYPE: no complete reply within 1 s"), "\(live)")
+        let live = try #require(try Self.report(result).live)
+        #expect((live.samplingDisabled ?? "").contains("TYPE: no complete reply within 1 s"), "\(live)")
     }
 
     @Test("timestamps of 14 digits, and clocks that jump back and forth, arriving live")
@@ -177,8 +177,8 @@ import RedisCostReport
         defer { server.stop() }
         let result = try runCLI(["monitor", "-p", String(server.port), "--timeout", "1", "--format", "json"])
         Self.expectOneLine(result, server, command: "the server closed the MONITOR connection", says: "the report covers the 80 calls seen before")
-        let monitor = try #require(try Self.report(result)["monitor"] as? [String: Any])
-        #expect(monitor["malformedLines"] as? Int == 2)
+        let monitor = try Self.report(result).monitor
+        #expect(monitor.malformedLines == 2)
     }
 
     @Test("numbers no option can take are one usage line, never a trap", arguments: [

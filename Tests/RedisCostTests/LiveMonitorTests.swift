@@ -34,17 +34,17 @@ import Glibc
 
     /// Calls per command in the report = the server's commandstats delta, less what the tool
     /// itself sent (JSON `live.toolCommands`) and the test's own INFO and CLIENT LIST calls.
-    static func expectCallsMatchServer(_ report: [String: Any], before: [String: Int], after: [String: Int], testINFOCalls: Int,
+    static func expectCallsMatchServer(_ report: AnalysisReport.Document, before: [String: Int], after: [String: Int], testINFOCalls: Int,
                                        session: Session) throws {
-        let live = try #require(report["live"] as? [String: Any])
+        let live = try #require(report.live)
         var expected = after.merging(before.mapValues { -$0 }, uniquingKeysWith: +)
-        for (name, count) in try #require(live["toolCommands"] as? [String: Int]) { expected[name.lowercased(), default: 0] -= count }
+        for (name, count) in live.toolCommands { expected[name.lowercased(), default: 0] -= count }
         expected["info", default: 0] -= testINFOCalls
         expected["client|list", default: 0] -= session.polls
         expected = expected.filter { $0.value != 0 }
         var counted: [String: Int] = [:]
-        for command in try #require(report["commands"] as? [[String: Any]]) {
-            counted[(command["name"] as! String).lowercased().replacingOccurrences(of: " ", with: "|")] = command["calls"] as? Int
+        for command in report.commands {
+            counted[command.name.lowercased().replacingOccurrences(of: " ", with: "|")] = command.calls
         }
         #expect(counted == expected)
     }
@@ -78,10 +78,11 @@ import Glibc
             return process.wait()
         }
 
-        var json: [String: Any] {
+        var json: AnalysisReport.Document {
             get throws {
-                let data = try Data(contentsOf: URL(fileURLWithPath: report))
-                return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+                let text = try String(contentsOf: URL(fileURLWithPath: report), encoding: .utf8)
+                expectValidReport(text, "redis-cost monitor --format json -o")
+                return try decodeReport(AnalysisReport.Document.self, text)
             }
         }
 
@@ -124,21 +125,20 @@ import Glibc
         #expect(session.stop() == 0, "\(session.errors)")
         let after = try Self.commandStats(setup)
         let report = try session.json
-        let live = try #require(report["live"] as? [String: Any])
+        let live = try #require(report.live)
 
         try Self.expectCallsMatchServer(report, before: before, after: after, testINFOCalls: 2, session: session)
-        #expect((live["samplerCommands"] as? Int ?? 0) > 0)
+        #expect(live.samplerCommands > 0)
         // INFO keysizes (Redis 8+) at the start: what the server said just before.
-        let start = try #require(live["keySizesAtStart"] as? [[String: String]])
-        #expect(start.map { "\($0["field"]!):\($0["value"]!)" } == keySizes.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }.map(String.init))
-        if kind == .redis8 { #expect(start.contains { $0["field"] == "db0_distrib_lists_items" && $0["value"]!.contains("512=1") }) }
-        #expect(live["connectionLost"] as? Bool == false)
+        let start = live.keySizesAtStart
+        #expect(start.map { "\($0.field):\($0.value)" } == keySizes.split(whereSeparator: \.isNewline).filter { !$0.hasPrefix("#") }.map(String.init))
+        if kind == .redis8 { #expect(start.contains { $0.field == "db0_distrib_lists_items" && $0.value.contains("512=1") }) }
+        #expect(!live.connectionLost)
 
         // Exact sizes, sampled for keys from before the session and replayed for the others.
-        let calls = try #require(report["topCalls"] as? [[String: Any]])
+        let calls = report.topCalls
         func sizes(_ command: String, _ key: String) -> [Int?] {
-            calls.filter { $0["command"] as? String == command && ($0["keys"] as? [String])?.first == key }
-                .map { (($0["sizes"] as? [Any])?.first as? Int) }
+            calls.filter { $0.command == command && $0.keys.first == key }.map { $0.sizes.first ?? nil }
         }
         #expect(sizes("HGETALL", "big:hash") == [1000, 1000])
         #expect(sizes("LRANGE", "big:list") == [700])
@@ -148,13 +148,13 @@ import Glibc
         #expect(sizes("LINDEX", "big:list") == [700])
         #expect(sizes("SMEMBERS", "new:set") == [3])
         #expect(sizes("SCARD", "new:set").count == 1)
-        let keys = try #require(calls.first { $0["command"] as? String == "KEYS" })
+        let keys = try #require(calls.first { $0.command == "KEYS" })
         // big:*, greeting, new:set, script:key, counter, k:0…999 in db 0.
-        #expect(keys["cost"] as? Double == 1008)
-        let eval = try #require(calls.first { $0["command"] as? String == "EVAL" })
-        #expect(eval["cost"] as? Double == 2)  // SET 1 + HLEN 1
-        let exec = try #require(calls.first { $0["command"] as? String == "EXEC" })
-        #expect(exec["cost"] as? Double == 1001)  // INCR 1 + HGETALL 1000
+        #expect(keys.cost == 1008)
+        let eval = try #require(calls.first { $0.command == "EVAL" })
+        #expect(eval.cost == 2)  // SET 1 + HLEN 1
+        let exec = try #require(calls.first { $0.command == "EXEC" })
+        #expect(exec.cost == 1001)  // INCR 1 + HGETALL 1000
     }
 
     @Test("over a unix socket, where every client shows as the same address, the sampler's lines are still told apart")
@@ -174,9 +174,9 @@ import Glibc
         let after = try Self.commandStats(setup)
         let report = try session.json
         try Self.expectCallsMatchServer(report, before: before, after: after, testINFOCalls: 1, session: session)
-        let calls = try #require(report["topCalls"] as? [[String: Any]])
-        #expect(calls.filter { $0["command"] as? String == "SMEMBERS" }.map { ($0["sizes"] as? [Any])?.first as? Int } == [500, 500])
-        #expect(calls.first { $0["command"] as? String == "LRANGE" }.flatMap { ($0["sizes"] as? [Any])?.first as? Int } == 300)
+        let calls = report.topCalls
+        #expect(calls.filter { $0.command == "SMEMBERS" }.map { $0.sizes.first ?? nil } == [500, 500])
+        #expect(calls.first { $0.command == "LRANGE" }.flatMap { $0.sizes.first ?? nil } == 300)
     }
 
     @Test("PUBLISH in a live session costs the subscribers the server counts (PUBSUB NUMSUB/NUMPAT) plus those the stream shows",
@@ -220,17 +220,17 @@ import Glibc
         _ = try work.command(["PING"])
         #expect(session.stop() == 0, "\(session.errors)")
         let report = try session.json
-        let commands = try #require(report["commands"] as? [[String: Any]])
-        let publish = try #require(commands.first { $0["name"] as? String == "PUBLISH" })
-        #expect(publish["calls"] as? Int == 3)
-        #expect(publish["unknownCostCalls"] as? Int == 0)
-        #expect(publish["cost"] as? Double == 8)  // 3 + 4 + 1
-        let spublish = try #require(commands.first { $0["name"] as? String == "SPUBLISH" })
-        #expect(spublish["cost"] as? Double == 1)
-        #expect(spublish["unknownCostCalls"] as? Int == 0)
-        let live = try #require(report["live"] as? [String: Any])
-        #expect(live["subscriberCountsRead"] as? Int ?? 0 >= 3)
-        #expect(live["subscriberCountsDenied"] is NSNull)
+        let commands = report.commands
+        let publish = try #require(commands.first { $0.name == "PUBLISH" })
+        #expect(publish.calls == 3)
+        #expect(publish.unknownCostCalls == 0)
+        #expect(publish.cost == 8)  // 3 + 4 + 1
+        let spublish = try #require(commands.first { $0.name == "SPUBLISH" })
+        #expect(spublish.cost == 1)
+        #expect(spublish.unknownCostCalls == 0)
+        let live = try #require(report.live)
+        #expect(live.subscriberCountsRead >= 3)
+        #expect(live.subscriberCountsDenied == nil)
         withExtendedLifetime(subscribers) {}
     }
 
@@ -271,8 +271,8 @@ import Glibc
         let after = try Self.commandStats(control)
         let report = try session.json
         var counted: [String: Int] = [:]
-        for command in try #require(report["commands"] as? [[String: Any]]) {
-            counted[(command["name"] as! String).lowercased()] = command["calls"] as? Int
+        for command in report.commands {
+            counted[command.name.lowercased()] = command.calls
         }
         var total = 0
         for name in ["set", "get", "incr", "lpush", "sadd", "hset", "lrange"] {
@@ -281,12 +281,12 @@ import Glibc
             #expect(counted[name] == ran, "\(name)")
         }
         #expect(total == 60000 * 8)  // lrange_100 fills its list with LPUSH first
-        #expect((report["live"] as? [String: Any])?["endReason"] as? String == "stopped by a signal")
+        #expect(report.live?.endReason == "stopped by a signal")
         // A reader that fell behind would leave megabytes of the run's ~40 MB of MONITOR output
         // queued on the server. On an idle machine both stay far below 1 MiB; on a busy one both
         // queue more, so the bound is redis-cli's own under the same load.
-        let live = try #require(report["live"] as? [String: Any])
-        let watched = try #require(live["maxMonitorOutputBytes"] as? Int)
+        let live = try #require(report.live)
+        let watched = try #require(live.maxMonitorOutputBytes)
         #expect(polls > 0)
         // redis-cli only writes the stream to /dev/null, we parse and analyse it: on a machine
         // busy with other work we get less of the CPU we need, hence the factor.
@@ -302,15 +302,14 @@ import Glibc
         _ = try work.pipeline((0..<150).map { ["SET", "key:\($0)", String(repeating: "v", count: $0)] })
         #expect(session.process.wait() == 0, "\(session.errors)")
         let report = try session.json
-        #expect((report["totals"] as? [String: Any])?["calls"] as? Int == 120)
-        #expect((report["live"] as? [String: Any])?["endReason"] as? String == "--count reached")
+        #expect(report.totals.calls == 120)
+        #expect(report.live?.endReason == "--count reached")
         let lines = try String(contentsOfFile: capture, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 120)
         #expect(lines[0].hasSuffix(#""SET" "key:0" """#))
         let again = try runCLI(["analyze", capture, "--format", "json"])
         #expect(again.status == 0)
-        let reread = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
-        #expect((reread["totals"] as? [String: Any])?["calls"] as? Int == 120)
+        #expect(try decodeReport(AnalysisReport.Document.self, again.stdout).totals.calls == 120)
     }
 
     @Test("a lost connection writes the report, says so and exits 1")
@@ -326,8 +325,8 @@ import Glibc
         let errors = session.errors
         #expect(errors.contains("127.0.0.1:\(server.port): the server closed the MONITOR connection; the report covers the 10 calls seen before"),
                 "\(errors)")
-        let live = try #require(try session.json["live"] as? [String: Any])
-        #expect(live["connectionLost"] as? Bool == true)
+        let live = try #require(try session.json.live)
+        #expect(live.connectionLost)
     }
 
     @Test("--duration ends the session by itself")
@@ -335,8 +334,7 @@ import Glibc
         let server = try TestServer(.redis7)
         let result = try runCLI(["monitor", "-p", String(server.port), "--duration", "300ms", "--format", "json"])
         #expect(result.status == 0, "\(result.stderr)")
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        #expect((report["live"] as? [String: Any])?["endReason"] as? String == "--duration reached")
+        #expect(try decodeReport(AnalysisReport.Document.self, result.stdout).live?.endReason == "--duration reached")
     }
 
     @Test("MONITOR refused by an ACL, and a wrong password, are one clear line each")
@@ -374,10 +372,9 @@ import Glibc
         func sizes(_ arguments: [String]) throws -> [String: [Int?]] {
             let run = try runCLI(["analyze", capture, "--format", "json"] + arguments)
             #expect(run.status == 0, "\(run.stderr)")
-            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
             var out: [String: [Int?]] = [:]
-            for call in report["topCalls"] as? [[String: Any]] ?? [] {
-                out[call["command"] as! String] = (call["sizes"] as? [Any])?.map { $0 as? Int }
+            for call in try decodeReport(AnalysisReport.Document.self, run.stdout).topCalls {
+                out[call.command] = call.sizes
             }
             return out
         }
@@ -389,8 +386,8 @@ import Glibc
         #expect(unsampled["HGETALL"] == nil)  // unknown cost: not among the costliest calls
         // state takes --sample too: the pre-capture hash and list at their sampled sizes.
         let state = try runCLI(["state", capture, "--sample", "-p", String(server.port)])
-        let keys = try #require(try JSONSerialization.jsonObject(with: Data(state.stdout.utf8)) as? [String: [String: [String: Any]]])
-        let sized = Dictionary(uniqueKeysWithValues: (keys["0"] ?? [:]).values.map { ($0["key"] as! String, $0["size"] as? Int) })
+        let keys = try decodeReport([String: [String: StateReport.Key]].self, state.stdout)
+        let sized = Dictionary(uniqueKeysWithValues: (keys["0"] ?? [:]).values.map { ($0.key, $0.size) })
         #expect(sized["big:hash"] == 1000 && sized["big:list"] == 700 && sized["new:set"] == 2)
         let misuse = try runCLI(["analyze", capture, "--sample", "--baseline", "empty"])
         #expect(misuse.status == 2)

@@ -68,8 +68,10 @@ import RedisCostReport
         #expect(differences(state, truth) == [:])
         #expect(result.malformedLines == 0)
         // Every call the server counted (INFO commandstats) is a call here, per command.
-        let stats = try JSONSerialization.jsonObject(with: Data(contentsOf: runFolder(run).appendingPathComponent("commandstats.json"))) as! [String: [String: [String: Any]]]
-        func calls(_ side: String, _ name: String) -> Int { stats[side]?["cmdstat_" + name]?["calls"] as? Int ?? 0 }
+        struct Stat: Decodable { var calls: Int? }
+        let stats = try JSONDecoder().decode([String: [String: Stat]].self,
+                                             from: Data(contentsOf: runFolder(run).appendingPathComponent("commandstats.json")))
+        func calls(_ side: String, _ name: String) -> Int { stats[side]?["cmdstat_" + name]?.calls ?? 0 }
         for command in ["sadd", "hset", "zadd", "set", "get", "exec", "multi", "sinter", "keys", "scan", "del", "lrange"] {
             let ours = result.commands.first { $0.name == command.uppercased() }?.calls ?? 0
             // The capture starts after INFO commandstats of "before" and ends before "after".
@@ -81,31 +83,28 @@ import RedisCostReport
         let path = runFolder("redis-7.0.15").appendingPathComponent("monitor.txt").path
         let cli = try runCLI(["analyze", path, "--format", "json"])
         #expect(cli.status == 0)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(cli.stdout.utf8)) as? [String: Any])
-        let monitor = try #require(json["monitor"] as? [String: Any])
-        #expect((monitor["callsOnKeysOfUnknownSize"] as? Int ?? 0) > 0)
-        #expect(monitor["scripts"] as? Int == 6)
-        let top = try #require(json["topCalls"] as? [[String: Any]])
+        let report = try decodeReport(AnalysisReport.Document.self, cli.stdout)
+        #expect(report.monitor.callsOnKeysOfUnknownSize > 0)
+        #expect(report.monitor.scripts == 6)
         // A read that only MONITOR shows, with the exact size of the set it touched.
-        let smembers = try #require(top.first { $0["command"] as? String == "SMEMBERS" })
+        let smembers = try #require(report.topCalls.first { $0.command == "SMEMBERS" })
         let truthSize = try Self.sizeInFinalState(run: "redis-7.0.15", key: "big:set:1")
-        #expect(smembers["keys"] as? [String] == ["big:set:1"])
-        #expect((smembers["sizes"] as? [Int])?.first ?? 0 > 0)
+        #expect(smembers.keys == ["big:set:1"])
+        #expect((smembers.sizes.first ?? nil) ?? 0 > 0)
+        #expect(smembers.line != nil && smembers.offset == nil)
         _ = truthSize
-        let clients = try #require(json["clients"] as? [[String: Any]])
-        #expect(clients.contains { $0["client"] as? String == "lua" })
-        #expect(clients.contains { ($0["client"] as? String)?.hasPrefix("unix:") == true })
-        let slow = try #require(json["slowestCalls"] as? [[String: Any]])
-        #expect(!slow.isEmpty)
+        #expect(report.clients.contains { $0.client == "lua" })
+        #expect(report.clients.contains { $0.client.hasPrefix("unix:") })
+        #expect(!report.slowestCalls.isEmpty)
         // The workload's 500 SADDs to after:set make it the hottest key; counted from the file.
         let capture = try String(contentsOf: URL(fileURLWithPath: path), encoding: .utf8)
         let lines = capture.split(separator: "\n")
         let afterSetCalls = lines.filter { $0.contains("] \"SADD\" \"after:set\"") }.count
-        let hot = try #require(json["hotKeys"] as? [[String: Any]])
-        #expect(hot.first?["key"] as? String == "after:set")
-        #expect(hot.first?["calls"] as? Int == afterSetCalls)
-        #expect(hot.first?["writes"] as? Int == afterSetCalls)
-        #expect(hot.first?["reads"] as? Int == 0)
+        let hot = report.hotKeys
+        #expect(hot.first?.key == "after:set")
+        #expect(hot.first?.calls == afterSetCalls)
+        #expect(hot.first?.writes == afterSetCalls)
+        #expect(hot.first?.reads == 0)
     }
 
     static func sizeInFinalState(run: String, key: String) throws -> Int? {
@@ -130,14 +129,12 @@ import RedisCostReport
         try Data(text.utf8).write(to: capture)
         let withBaseline = try runCLI(["analyze", capture.path, "--baseline", server.directory.appendingPathComponent("dump.rdb").path, "--format", "json"])
         #expect(withBaseline.status == 0, "\(withBaseline.stderr)")
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(withBaseline.stdout.utf8)) as? [String: Any])
-        let totals = try #require(json["totals"] as? [String: Any])
-        #expect(totals["calls"] as? Int == 4)
-        #expect(totals["unknownCostCalls"] as? Int == 0)
+        let totals = try decodeReport(AnalysisReport.Document.self, withBaseline.stdout).totals
+        #expect(totals.calls == 4)
+        #expect(totals.unknownCostCalls == 0)
         // SMEMBERS 500 + LINDEX depth 150 of 300 (150) + SADD 1 + SCARD 1
-        #expect(totals["cost"] as? Double == 652)
+        #expect(totals.cost == 652)
         let without = try runCLI(["analyze", capture.path, "--format", "json"])
-        let json2 = try #require(try JSONSerialization.jsonObject(with: Data(without.stdout.utf8)) as? [String: Any])
-        #expect((json2["totals"] as? [String: Any])?["unknownCostCalls"] as? Int == 2)
+        #expect(try decodeReport(AnalysisReport.Document.self, without.stdout).totals.unknownCostCalls == 2)
     }
 }

@@ -62,9 +62,9 @@ import RedisCostReport
                 server.directory.appendingPathComponent("dump.rdb").path)
     }
 
-    static func json(_ run: CLIResult) throws -> [String: Any] {
+    static func json<T: Decodable>(_ type: T.Type, _ run: CLIResult) throws -> T {
         #expect(run.status == 0, "\(run.stderr)")
-        return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        return try decodeReport(type, run.stdout)
     }
 
     @Test("no secret name in any redacted report: analyze (capture, AOF, RDB), state, audit, explain; markdown and JSON")
@@ -88,8 +88,8 @@ import RedisCostReport
             }
         }
         // The rules that quote their input did fire, and quote it only in the plain report.
-        let report = try Self.json(try runCLI(["analyze", capture, "--baseline", "empty", "--format", "json", "--redact-keys"]))
-        let rules = Set((report["findings"] as? [[String: Any]] ?? []).compactMap { $0["rule"] as? String })
+        let report = try Self.json(AnalysisReport.Document.self, try runCLI(["analyze", capture, "--baseline", "empty", "--format", "json", "--redact-keys"]))
+        let rules = Set(report.findings.map(\.rule))
         #expect(rules.isSuperset(of: ["scan-del", "heavy-script", "keyspace-notifications", "keys", "full-read"]))
     }
 
@@ -99,36 +99,35 @@ import RedisCostReport
         // Its folder holds the inputs.
         defer { withExtendedLifetime(server) {} }
         for arguments in [["analyze", capture, "--baseline", "empty"], ["analyze", aof]] {
-            let plain = try Self.json(try runCLI(arguments + ["--format", "json"]))
-            let redacted = try Self.json(try runCLI(arguments + ["--format", "json", "--redact-keys"]))
-            #expect(JSONText.render(plain["totals"]!) == JSONText.render(redacted["totals"]!))
-            #expect(JSONText.render(plain["commands"]!) == JSONText.render(redacted["commands"]!))
-            let plainPatterns = try #require(plain["patterns"] as? [[String: Any]])
-            let redactedPatterns = try #require(redacted["patterns"] as? [[String: Any]])
+            let plain = try Self.json(AnalysisReport.Document.self, try runCLI(arguments + ["--format", "json"]))
+            let redacted = try Self.json(AnalysisReport.Document.self, try runCLI(arguments + ["--format", "json", "--redact-keys"]))
+            #expect(JSONText.render(plain.totals) == JSONText.render(redacted.totals))
+            #expect(JSONText.render(plain.commands) == JSONText.render(redacted.commands))
+            let plainPatterns = plain.patterns
+            let redactedPatterns = redacted.patterns
             #expect(plainPatterns.count == redactedPatterns.count)
             for (p, r) in zip(plainPatterns, redactedPatterns) {
-                #expect(r["pattern"] as? String == KeyText.redactedPattern(Array((p["pattern"] as! String).utf8)))
-                for field in ["calls", "reads", "writes", "cost"] { #expect("\(p[field]!)" == "\(r[field]!)", "\(field)") }
+                #expect(r.pattern == KeyText.redactedPattern(Array(p.pattern.utf8)))
+                let (plainNumbers, redactedNumbers): ([Double], [Double]) = ([Double(p.calls), Double(p.reads), Double(p.writes), p.cost],
+                                                                             [Double(r.calls), Double(r.reads), Double(r.writes), r.cost])
+                #expect(plainNumbers == redactedNumbers)
             }
             // 50 keys zanzibar:<n>:quetzal, one pattern: `w……:*:w……`.
             let zanzibar = KeyText.redactedPattern(Array("zanzibar:*:quetzal".utf8))
             #expect(zanzibar.range(of: #"^w[0-9a-f]{6}:\*:w[0-9a-f]{6}$"#, options: .regularExpression) != nil, "\(zanzibar)")
-            #expect(redactedPatterns.first { $0["pattern"] as? String == zanzibar }?["calls"] as? Int == 50)
-            let plainFindings = try #require(plain["findings"] as? [[String: Any]])
-            let redactedFindings = try #require(redacted["findings"] as? [[String: Any]])
-            #expect(plainFindings.map { "\($0["rule"]!) \($0["count"]!) \($0["cost"]!)" } == redactedFindings.map { "\($0["rule"]!) \($0["count"]!) \($0["cost"]!)" })
-            let plainTop = try #require(plain["topCalls"] as? [[String: Any]])
-            let redactedTop = try #require(redacted["topCalls"] as? [[String: Any]])
-            #expect(plainTop.map { ($0["keys"] as! [String]).map { KeyText.redacted(Array($0.utf8)) } } == redactedTop.map { $0["keys"] as! [String] })
+            #expect(redactedPatterns.first { $0.pattern == zanzibar }?.calls == 50)
+            #expect(plain.findings.map { "\($0.rule) \($0.count) \($0.cost)" } == redacted.findings.map { "\($0.rule) \($0.count) \($0.cost)" })
+            #expect(plain.topCalls.map { $0.keys.map { KeyText.redacted(Array($0.utf8)) } } == redacted.topCalls.map(\.keys))
         }
         // state: the same keys, named by the hash of their name.
-        let plain = try #require(try Self.json(try runCLI(["state", aof]))["0"] as? [String: [String: Any]])
-        let redacted = try #require(try Self.json(try runCLI(["state", aof, "--redact-keys"]))["0"] as? [String: [String: Any]])
+        typealias State = [String: [String: StateReport.Key]]
+        let plain = try #require(try Self.json(State.self, try runCLI(["state", aof]))["0"])
+        let redacted = try #require(try Self.json(State.self, try runCLI(["state", aof, "--redact-keys"]))["0"])
         #expect(plain.count == redacted.count)
         let name = Array("acct4242".utf8)
         let entry = try #require(redacted[KeyText.hashText(elementHash(name), digits: 16)])
-        #expect(entry["key"] as? String == KeyText.redacted(name))
-        #expect(entry["type"] as? String == plain[KeyText.hexString(name)]?["type"] as? String)
+        #expect(entry.key == KeyText.redacted(name))
+        #expect(entry.type == plain[KeyText.hexString(name)]?.type)
     }
 
     @Test("a script Redis 5 and 6 kept in an RDB's lua aux field is left out too")

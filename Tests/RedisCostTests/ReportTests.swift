@@ -39,38 +39,43 @@ import RedisCostReport
     @Test("the generated capture shows each planted problem with its evidence")
     func plantedProblems() throws {
         let run = try runCLI(["analyze", Self.capture, "--baseline", "empty", "--format", "json"], directory: packageRoot)
-        let report = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
-        let findings = try #require(report["findings"] as? [[String: Any]])
-        func finding(_ rule: String, _ severity: String = "warning") -> [String: Any]? {
-            findings.first { $0["rule"] as? String == rule && $0["severity"] as? String == severity }
+        let findings = try decodeReport(AnalysisReport.Document.self, run.stdout).findings
+        func finding(_ rule: String, _ severity: String = "warning") -> FindingsReport.Item? {
+            findings.first { $0.rule == rule && $0.severity.rawValue == severity }
         }
-        func evidenceKeys(_ f: [String: Any]?) -> [String] { (f?["evidence"] as? [[String: Any]] ?? []).compactMap { ($0["keys"] as? [String])?.first } }
+        func evidenceKeys(_ f: FindingsReport.Item?) -> [String] { (f?.evidence ?? []).compactMap(\.keys.first) }
         // gen_workload.py: KEYS user:1*, HGETALL/HKEYS/HVALS of big hashes, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1,
         // SINTER/SUNION/SDIFF(+STORE) of big sets, LINDEX 1250 / LSET 1375 / LREM / LPOS of long lists, SORT … STORE,
         // SORT without STORE, DEL of a big hash, SCAN MATCH user:2* then one DEL per key, EXISTS then GET/DEL.
-        #expect(finding("keys")?["count"] as? Int == 1)
+        #expect(finding("keys")?.count == 1)
         #expect(Set(evidenceKeys(finding("full-read"))) == ["big:set:1", "rank:0", "big:hash:2", "queue:0", "big:hash:1"])
-        #expect(finding("full-read")?["count"] as? Int == 6)
+        #expect(finding("full-read")?.count == 6)
         #expect(evidenceKeys(finding("del-big")) == ["big:hash:1"])
         #expect(evidenceKeys(finding("deep-list")).allSatisfy { $0.hasPrefix("queue:") })
         #expect(evidenceKeys(finding("sort")) == ["queue:1"])
         #expect(evidenceKeys(finding("sort", "info")) == ["small:set"])
-        #expect(finding("scan-del", "info")?["count"] as? Int == 111)
-        #expect((finding("check-then-act", "info")?["count"] as? Int ?? 0) >= 30)
+        #expect(finding("scan-del", "info")?.count == 111)
+        #expect((finding("check-then-act", "info")?.count ?? 0) >= 30)
         #expect(finding("set-algebra") != nil)
-        // The JSON shape the README documents.
-        for f in findings {
+        // The JSON shape the README documents: the field names in the text.
+        guard case .object(let raw) = try JSONValue.parse(run.stdout), case .array(let rawFindings)? = raw["findings"],
+              case .object(let totals)? = raw["totals"] else {
+            Issue.record("no findings or totals in the JSON")
+            return
+        }
+        for case .object(let f) in rawFindings {
             #expect(Set(f.keys) == ["rule", "severity", "title", "summary", "why", "fix", "count", "cost", "estimatedMicroseconds", "threshold", "patterns", "evidence"])
-            for e in f["evidence"] as? [[String: Any]] ?? [] {
+            guard case .array(let evidence)? = f["evidence"] else { continue }
+            for case .object(let e) in evidence {
                 #expect(Set(e.keys) == ["command", "keys", "sizes", "cost", "estimatedMicroseconds", "time", "client", "location", "note"])
             }
         }
-        #expect(Set(try #require(report["totals"] as? [String: Any]).keys) == ["calls", "cost", "unknownCostCalls", "transactions", "estimatedMicroseconds", "timeModel",
-                                                                              "malformedCalls", "firstMalformed"])
+        #expect(Set(totals.keys) == ["calls", "cost", "unknownCostCalls", "transactions", "estimatedMicroseconds", "timeModel",
+                                     "malformedCalls", "firstMalformed"])
         // Not there, not reported: no flush of a big data set, no heavy transaction or script,
         // no keyspace-event subscriber, no connection churn.
         for absent in ["flush-sync", "heavy-transaction", "heavy-script", "keyspace-notifications", "connection-churn"] {
-            #expect(!findings.contains { $0["rule"] as? String == absent }, "\(absent)")
+            #expect(!findings.contains { $0.rule == absent }, "\(absent)")
         }
     }
 

@@ -1,5 +1,8 @@
 import RedisCostCore
 import RedisCostTable
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostReplay
 
 /// Stage 4, aggregate: every costed call added up per command, per key pattern, per hot key,
 /// per second of the input's clock, into the totals, and among the costliest calls. Each

@@ -1,5 +1,8 @@
 import RedisCostCore
 import RedisCostTable
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostReplay
 
 /// Stage 1, resolve: which table entry a call is (its command, or its subcommand for a
 /// container such as `CLIENT` or `XGROUP`), whether the server would run it (its arity), and

@@ -1,5 +1,8 @@
 import RedisCostCore
 import RedisCostTable
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostReplay
 
 /// Stage 3, cost: a call's elements touched (its table formula over the sizes its keys had
 /// just before it ran) and its estimated server time (the time model), made once per call

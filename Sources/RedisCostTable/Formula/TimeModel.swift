@@ -66,19 +66,26 @@ public struct TimeModel: Sendable, Equatable {
         public var description: String
     }
 
+    /// What calibrate writes and `--constants` reads.
+    package struct File: Codable {
+        package var perCallMicroseconds: Double
+        package var perElementMicroseconds: [String: Double]
+        package var source: String?
+    }
+
     public func json() -> String {
-        let object: [String: Any] = ["perCallMicroseconds": perCall, "perElementMicroseconds": perElement, "source": source]
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = (try? encoder.encode(File(perCallMicroseconds: perCall, perElementMicroseconds: perElement, source: source))) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
     public init(file path: String) throws(FileError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw FileError(description: "\(path): cannot read the constants") }
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let perCall = object["perCallMicroseconds"] as? Double,
-              let perElement = object["perElementMicroseconds"] as? [String: Double] else {
+        guard let file = try? JSONDecoder().decode(File.self, from: data) else {
             throw FileError(description: "\(path): not a constants file written by redis-cost calibrate (perCallMicroseconds, perElementMicroseconds)")
         }
-        self.init(perCall: perCall, perElement: perElement, source: (object["source"] as? String ?? "constants") + " (from \(path))")
+        self.init(perCall: file.perCallMicroseconds, perElement: file.perElementMicroseconds,
+                  source: (file.source ?? "constants") + " (from \(path))")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// Runs the built `redis-cost` binary as a user would, and captures what it prints.
 struct CLIResult {
@@ -46,7 +47,12 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:], binary: 
     let child = try Spawned(try (binary ?? builtBinary).path, arguments, environment: env, directory: directory?.path,
                             stdout: out, stderr: err)
     let (status, resident) = child.waitMeasured()
-    return CLIResult(status: status, stdout: stdout != nil ? "" : (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+    let result = CLIResult(status: status, stdout: stdout != nil ? "" : (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                      stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "",
                      maxResidentBytes: resident, seconds: Date().timeIntervalSince(started))
+    // Every JSON report a test has written must be what Data/report.schema.json promises.
+    if stdout == nil, asksForJSONReport(arguments), !result.stdout.isEmpty {
+        expectValidReport(result.stdout, "redis-cost \(arguments.joined(separator: " "))")
+    }
+    return result
 }

@@ -18,12 +18,17 @@ struct KeyTruth: Equatable, CustomStringConvertible {
 
 /// `{db: {hexkey: truth}}` from a final-state.json (or the "state" of an RDB truth file).
 func loadTruth(_ url: URL) throws -> [String: [String: KeyTruth]] {
-    var object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
-    if let state = object["state"] as? [String: Any] { object = state }
-    return object.mapValues { keys in
-        (keys as! [String: [String: Any]]).mapValues {
-            KeyTruth(type: $0["type"] as! String, size: $0["size"] as? Int, hasTTL: $0["has_ttl"] as? Bool ?? false)
-        }
+    struct Key: Decodable {
+        var type: String
+        var size: Int?
+        var has_ttl: Bool?
+    }
+    struct Wrapped: Decodable { var state: [String: [String: Key]] }
+    let data = try Data(contentsOf: url)
+    let state = try (try? JSONDecoder().decode(Wrapped.self, from: data))?.state
+        ?? JSONDecoder().decode([String: [String: Key]].self, from: data)
+    return state.mapValues { keys in
+        keys.mapValues { KeyTruth(type: $0.type, size: $0.size, hasTTL: $0.has_ttl ?? false) }
     }
 }
 

@@ -1,0 +1,328 @@
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostTable
+import RedisCostAnalysis
+import RedisCostLive
+
+/// The JSON report of `analyze` and `monitor`, one type per section. Field names are what
+/// scripts read: add fields, never rename or remove one without a new `schemaVersion`.
+extension AnalysisReport {
+    public struct Document: Codable, Sendable, JSONSchemaNamed, JSONSchemaDescribed {
+        package static let schemaName = "analysis"
+        package static let fieldDescriptions = [
+            "schemaVersion": "Raised only when a field is renamed, removed or changes meaning; fields are added without it.",
+            "minimumVersion": "The Redis version the calls need (null if any); minimumVersions has every server family.",
+            "live": "Only in a report of `monitor` (a live session).",
+            "unknownCommands": "Commands not in the command table → calls (their cost is unknown).",
+            "unmodelledWrites": "Writes the replay model does not follow → calls (their keys are marked approximate).",
+        ]
+        package var schemaVersion = ReportSchemaVersion()
+        package var input: Input
+        package var totals: Totals
+        package var commands: [Command]
+        package var unknownCommands: [String: Int]
+        package var topCalls: [TopCall]
+        package var patterns: [Pattern]
+        package var biggestKeys: [BigKey]
+        package var dataset: Dataset
+        package var unmodelledWrites: [String: Int]
+        package var snapshots: [Snapshot]
+        package var note: String
+        package var hotKeys: [HotKey]
+        package var clients: [Client]
+        package var slowestCalls: [SlowCall]
+        package var findings: [FindingsReport.Item]
+        /// Redis's alone, kept for scripts that read it; `minimumVersions` has every family.
+        package var minimumVersion: MinimumVersion?
+        package var minimumVersions: [FamilyMinimumVersion]
+        package var monitor: Monitor
+        /// Only in a report of `monitor` (a live session).
+        package var live: Live?
+    }
+
+    package struct Input: Codable, Sendable {
+        package struct File: Codable, Sendable {
+            package var path: String
+            package var role: String
+            package var format: String
+            package var bytes: Int
+            package var commands: Int
+        }
+        package struct Truncation: Codable, Sendable {
+            package var file: String
+            package var offset: Int
+        }
+        package var description: String
+        package var bytes: Int
+        package var files: [File]
+        package var truncatedAt: Truncation?
+        package var firstTime: Int64?
+        package var lastTime: Int64?
+    }
+
+    package struct Totals: Codable, Sendable {
+        package struct Malformed: Codable, Sendable {
+            package var location: String
+            package var reason: String
+        }
+        package var calls: Int
+        package var cost: Double
+        package var unknownCostCalls: Int
+        package var transactions: Int
+        package var malformedCalls: Int
+        package var firstMalformed: [Malformed]
+        package var estimatedMicroseconds: Double
+        package var timeModel: String
+    }
+
+    package struct Command: Codable, Sendable, JSONSchemaDescribed {
+        package static let fieldDescriptions = [
+            "estimatedMicroseconds": "Estimated server time of its calls; null when no call of the command had a known cost.",
+            "nestedCost": "What the calls it ran touched (MULTI…EXEC, a script); counted in cost, once in the totals.",
+            "elementsInTotals": "Its part of totals.cost: each call's elements counted once.",
+        ]
+        package var name: String
+        package var calls: Int
+        package var cost: Double
+        package var unknownCostCalls: Int
+        package var upperBoundCalls: Int
+        package var maxCost: Double
+        package var write: Bool
+        package var observedMicroseconds: Int64
+        package var maxObservedMicroseconds: Int64
+        /// `null` when no call of the command had a known cost.
+        package var estimatedMicroseconds: Double?
+        package var nestedCost: Double
+        package var elementsInTotals: Double
+    }
+
+    package struct TopCall: Codable, Sendable, JSONSchemaDescribed {
+        package static let fieldDescriptions = [
+            "line": "The call's line in a MONITOR capture; a call from an AOF or RDB has offset instead.",
+            "offset": "The call's byte offset in its AOF file; a call from a MONITOR capture has line instead.",
+            "sizes": "Each key's size just before the call: elements, bytes for a string, null when unknown.",
+            "cost": "Elements touched (null when unknown); an upper bound when upperBound is true.",
+            "nestedCost": "What the calls it ran touched (MULTI…EXEC, a script), null for other calls.",
+        ]
+        package var command: String
+        package var keys: [String]
+        package var sizes: [Int?]
+        package var cost: Double?
+        package var upperBound: Bool
+        package var time: Int64?
+        package var file: String
+        /// Where the call is: `line` of a MONITOR capture, else `offset` (byte) in its file; one of the two.
+        package var line: Omittable<Int>?
+        package var offset: Omittable<Int>?
+        package var inTransaction: Bool
+        package var db: Int
+        package var estimatedMicroseconds: Double?
+        package var nestedCost: Double?
+    }
+
+    package struct Pattern: Codable, Sendable {
+        package var pattern: String
+        package var calls: Int
+        package var reads: Int
+        package var writes: Int
+        package var cost: Double
+        package var unknownCostCalls: Int
+    }
+
+    package struct BigKey: Codable, Sendable {
+        package var key: String
+        package var db: Int
+        package var type: String
+        package var size: Int?
+        package var approximate: Bool
+    }
+
+    package struct Dataset: Codable, Sendable {
+        package var keysPerDatabase: [String: Int]
+        package var approximateKeys: Int
+        package var modelBytes: Int
+        package var wholeDataSet: Bool
+    }
+
+    package struct Snapshot: Codable, Sendable {
+        package struct TypeStats: Codable, Sendable {
+            package var keys: Int
+            package var elements: Int
+            package var bytes: Int
+        }
+        package struct Key: Codable, Sendable {
+            package var key: String
+            package var db: Int
+            package var type: String
+            package var size: Int?
+            package var bytes: Int
+        }
+        package struct Pattern: Codable, Sendable {
+            package var pattern: String
+            package var keys: Int
+            package var bytes: Int
+        }
+        package var file: String
+        package var magic: String
+        package var checksumVerified: Bool
+        package var aux: [String: String]
+        package var keys: Int
+        package var expiringKeys: Int
+        package var emptyKeysSkipped: Int
+        package var byType: [String: TypeStats]
+        package var byEncoding: [String: Int]
+        package var biggestByElements: [Key]
+        package var biggestByBytes: [Key]
+        package var patterns: [Pattern]
+    }
+
+    package struct HotKey: Codable, Sendable {
+        package var key: String
+        package var db: Int
+        package var calls: Int
+        package var reads: Int
+        package var writes: Int
+    }
+
+    package struct Client: Codable, Sendable {
+        package var client: String
+        package var calls: Int
+        package var cost: Double
+        package var unknownCostCalls: Int
+    }
+
+    package struct SlowCall: Codable, Sendable {
+        package var command: String
+        package var keys: [String]
+        package var observedMicroseconds: Int64
+        package var time: Int64
+        package var line: Int
+        package var client: String
+        package var blocking: Bool
+    }
+
+    package struct MinimumVersion: Codable, Sendable {
+        package var version: String
+        package var commands: [String]
+    }
+
+    package struct FamilyMinimumVersion: Codable, Sendable {
+        package var family: String
+        package var version: String
+        package var commands: [String]
+        package var unavailable: [String]
+    }
+
+    package struct Monitor: Codable, Sendable {
+        package var scripts: Int
+        package var malformedLines: Int
+        package var callsOnKeysOfUnknownSize: Int
+        package var sampledKeys: Int
+        package var sampledFrom: String?
+    }
+
+    package struct Live: Codable, Sendable, OmittedWhenNil {
+        package struct Field: Codable, Sendable {
+            package var field: String
+            package var value: String
+        }
+        package var server: String
+        package var serverVersion: String?
+        package var seconds: Double
+        package var endReason: String
+        package var connectionLost: Bool
+        package var samplerCommands: Int
+        package var toolCommands: [String: Int]
+        package var keysSampled: Int
+        package var keysResynced: Int
+        package var keysDeferred: Int
+        package var samplesPerSecond: Double
+        package var samplingDisabled: String?
+        package var subscriberCountsRead: Int
+        package var subscriberCountsDenied: String?
+        package var maxMonitorOutputBytes: Int?
+        package var keySizesAtStart: [Field]
+        package var keySizesAtEnd: [Field]
+    }
+
+    /// The report's values, built once from the analysis.
+    public static func document(_ r: AnalysisResult, options: ReportOptions = .init()) -> Document {
+        func big(_ k: AnalysisResult.SnapshotProfile.BigKey) -> Snapshot.Key {
+            Snapshot.Key(key: options.key(k.name), db: k.database, type: k.type, size: k.size.count, bytes: k.bytes)
+        }
+        let input = Input(
+            description: r.input, bytes: r.bytesRead,
+            files: r.segments.map {
+                Input.File(path: $0.path, role: $0.role == .base ? "base" : "workload", format: $0.format.rawValue, bytes: $0.bytes, commands: $0.commands)
+            },
+            truncatedAt: r.truncatedAt.map { Input.Truncation(file: $0.file, offset: $0.offset) },
+            firstTime: r.firstTime, lastTime: r.lastTime)
+        let totals = Totals(
+            calls: r.calls, cost: r.totalCost, unknownCostCalls: r.unknownCostCalls, transactions: r.transactions,
+            malformedCalls: r.malformedLines, firstMalformed: r.firstMalformed.map { Totals.Malformed(location: $0.location, reason: $0.reason) },
+            estimatedMicroseconds: r.estimatedMicroseconds, timeModel: r.timeModelSource)
+        let commands = r.commands.map { c in
+            Command(name: c.name, calls: c.calls, cost: c.cost, unknownCostCalls: c.unknownCalls, upperBoundCalls: c.upperBoundCalls,
+                    maxCost: c.maxCost, write: c.isWrite, observedMicroseconds: c.observedMicroseconds,
+                    maxObservedMicroseconds: c.maxObservedMicroseconds,
+                    estimatedMicroseconds: c.calls > c.unknownCalls ? c.estimatedMicroseconds : nil, nestedCost: c.nestedCost,
+                    elementsInTotals: c.elementsInTotals)
+        }
+        let topCalls = r.topCalls.map { call in
+            TopCall(command: call.command, keys: call.keys.map(options.key), sizes: call.sizes.map(\.count), cost: call.cost.value,
+                    upperBound: call.cost.isUpperBound, time: call.time, file: call.file,
+                    line: r.isMonitor ? Omittable(call.offset) : nil, offset: r.isMonitor ? nil : Omittable(call.offset),
+                    inTransaction: call.inTransaction, db: call.database, estimatedMicroseconds: call.estimatedMicroseconds,
+                    nestedCost: call.nestedCost)
+        }
+        let snapshots = r.snapshots.map { p in
+            // Redis 5 and 6 keep their scripts in `lua` aux fields: a script's text, shown as any other.
+            var aux = p.aux
+            aux["lua"] = p.aux["lua"].map { options.note("\(excerpt: Array($0.utf8))") }
+            return Snapshot(
+                file: p.file, magic: p.magic, checksumVerified: p.checksumVerified, aux: aux, keys: p.keys,
+                expiringKeys: p.expiringKeys, emptyKeysSkipped: p.emptyKeysSkipped,
+                byType: p.byType.mapValues { Snapshot.TypeStats(keys: $0.keys, elements: $0.elements, bytes: $0.bytes) },
+                byEncoding: p.byEncoding, biggestByElements: p.biggestByElements.map(big), biggestByBytes: p.biggestByBytes.map(big),
+                patterns: p.patterns.map { Snapshot.Pattern(pattern: options.pattern($0.pattern), keys: $0.keys, bytes: $0.bytes) })
+        }
+        let live = r.live.map { live in
+            Live(server: live.server, serverVersion: live.serverVersion, seconds: live.seconds, endReason: live.endReason,
+                 connectionLost: live.connectionLost, samplerCommands: live.samplerCommands, toolCommands: live.toolCommands,
+                 keysSampled: live.keysSampled, keysResynced: r.sampledKeys, keysDeferred: live.keysDeferred,
+                 samplesPerSecond: live.samplesPerSecond, samplingDisabled: live.samplingDisabled,
+                 subscriberCountsRead: live.subscriberCountsRead, subscriberCountsDenied: live.subscriberCountsDenied,
+                 maxMonitorOutputBytes: live.maxMonitorOutputBytes,
+                 keySizesAtStart: live.keySizesAtStart.map { Live.Field(field: $0.field, value: $0.value) },
+                 keySizesAtEnd: live.keySizesAtEnd.map { Live.Field(field: $0.field, value: $0.value) })
+        }
+        return Document(
+            input: input, totals: totals, commands: commands, unknownCommands: r.unknownCommands, topCalls: topCalls,
+            patterns: r.patterns.map {
+                Pattern(pattern: options.pattern($0.pattern), calls: $0.calls, reads: $0.reads, writes: $0.writes, cost: $0.cost,
+                        unknownCostCalls: $0.unknownCalls)
+            },
+            biggestKeys: r.biggestKeys.map {
+                BigKey(key: options.key($0.name), db: $0.database, type: $0.type, size: $0.size.count, approximate: $0.approximate)
+            },
+            dataset: Dataset(keysPerDatabase: Dictionary(uniqueKeysWithValues: r.keysPerDatabase.map { (String($0.key), $0.value) }),
+                             approximateKeys: r.approximateKeys, modelBytes: r.modelBytes, wholeDataSet: r.knowsWholeDataSet),
+            unmodelledWrites: r.unmodelledWrites, snapshots: snapshots,
+            note: r.isMonitor ? "Observed times are upper bounds: the gap to the next line of the capture."
+                : "An AOF holds writes only; reads need a MONITOR capture.",
+            hotKeys: r.hotKeys.map { HotKey(key: options.key($0.name), db: $0.database, calls: $0.calls, reads: $0.reads, writes: $0.writes) },
+            clients: r.clients.map { Client(client: $0.client, calls: $0.calls, cost: $0.cost, unknownCostCalls: $0.unknownCalls) },
+            slowestCalls: r.slowestCalls.map {
+                SlowCall(command: $0.command, keys: $0.keys.map(options.key), observedMicroseconds: $0.microseconds, time: $0.time,
+                         line: $0.line, client: $0.client, blocking: $0.blocking)
+            },
+            findings: FindingsReport.items(r.findings, options: options),
+            minimumVersion: r.minimumVersions.first { $0.family == "Redis" }.map { MinimumVersion(version: $0.version, commands: $0.commands) },
+            minimumVersions: r.minimumVersions.map {
+                FamilyMinimumVersion(family: $0.family, version: $0.version, commands: $0.commands, unavailable: $0.unavailable)
+            },
+            monitor: Monitor(scripts: r.scripts, malformedLines: r.malformedLines, callsOnKeysOfUnknownSize: r.callsOnKeysOfUnknownSize,
+                             sampledKeys: r.sampledKeys, sampledFrom: r.sampledFrom),
+            live: live)
+    }
+}
