@@ -195,7 +195,9 @@ public final class MonitorSession {
         let role = roles[index]
         // A DISCARD is still inside its transaction; an EXEC runs it and is not.
         let inTransaction = clientStates[clientIndex].inTransaction && role != .exec
-        let call = Call(argv: argv, database: line.database, microseconds: line.microseconds, client: clientStates[clientIndex].stats.client,
+        // The client's name is for the rules (a finding's evidence): only a watched call carries it.
+        let client = analyzer.findingsEngine?.watches(index) == true ? clientStates[clientIndex].stats.client : nil
+        let call = Call(argv: argv, database: line.database, microseconds: line.microseconds, client: client,
                         origin: .init(file: file, position: line.lineNumber),
                         context: line.isScript ? .script : inTransaction ? .transaction : .topLevel)
         if role == .script {

@@ -1,5 +1,5 @@
 /// Redis's readings of argument bytes: tokens, integers, doubles, score bounds.
-@inline(__always)
+@inlinable @inline(__always)
 package func isToken(_ bytes: UnsafeRawBufferPointer, _ token: StaticString) -> Bool {
     guard bytes.count == token.utf8CodeUnitCount else { return false }
     let t = token.utf8Start
@@ -11,7 +11,7 @@ package func isToken(_ bytes: UnsafeRawBufferPointer, _ token: StaticString) -> 
 }
 
 /// A base-10 integer as Redis's string2ll accepts it: canonical, no spaces, no '+'.
-@inline(__always)
+@inlinable @inline(__always)
 package func integerValue(_ bytes: UnsafeRawBufferPointer) -> Int64? {
     guard !bytes.isEmpty, bytes.count <= 20 else { return nil }
     var negative = false
@@ -69,7 +69,7 @@ extension Argv {
         return i == bytes.count
     }
 
-    package func int(_ index: Int) -> Int64? { index >= 0 && index < count ? integerValue(self[index]) : nil }
-    package func hash(_ index: Int) -> UInt64 { elementHash(self[index]) }
-    package func token(_ index: Int, _ token: StaticString) -> Bool { index >= 0 && index < count && isToken(self[index], token) }
+    @inlinable package func int(_ index: Int) -> Int64? { index >= 0 && index < count ? integerValue(self[index]) : nil }
+    @inlinable package func hash(_ index: Int) -> UInt64 { elementHash(self[index]) }
+    @inlinable package func token(_ index: Int, _ token: StaticString) -> Bool { index >= 0 && index < count && isToken(self[index], token) }
 }

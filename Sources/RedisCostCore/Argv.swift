@@ -3,15 +3,15 @@ public struct Argv {
     public private(set) var base: UnsafeRawPointer?
     /// Where each argument starts in `base` and how long it is: one array, so that a copy
     /// of an argv (a `Call`, a formula's input) retains one buffer.
-    private var spans: [(start: Int, length: Int)] = []
+    @usableFromInline var spans: [(start: Int, length: Int)] = []
 
     public init() {
         spans.reserveCapacity(64)
     }
 
-    public var count: Int { spans.count }
+    @inlinable public var count: Int { spans.count }
 
-    public subscript(index: Int) -> UnsafeRawBufferPointer {
+    @inlinable public subscript(index: Int) -> UnsafeRawBufferPointer {
         let span = spans[index]
         return UnsafeRawBufferPointer(start: base.map { $0 + span.start }, count: span.length)
     }
@@ -21,7 +21,7 @@ public struct Argv {
         spans.removeAll(keepingCapacity: true)
     }
 
-    package mutating func append(start: Int, length: Int) {
+    @inlinable package mutating func append(start: Int, length: Int) {
         spans.append((start, length))
     }
 

@@ -4,7 +4,7 @@
 /// Integers are hashed as their decimal text, so an intset entry 42 read from an RDB file
 /// and the bulk string "42" in an AOF are the same member, as they are in Redis ("042" is a
 /// different member: Redis only encodes canonical integers).
-@inline(__always)
+@inlinable @inline(__always)
 public func elementHash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
     // Eight bytes at a time, multiply-xorshift mixing (in the spirit of wyhash/murmur).
     var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: bytes.count)
@@ -38,7 +38,7 @@ public func elementHash(_ bytes: [UInt8]) -> UInt64 {
 }
 
 /// Identity of a key in a database (proofs of absence, hot keys, samples, rules).
-@inline(__always)
+@inlinable @inline(__always)
 package func keyIdentity(_ key: UnsafeRawBufferPointer, database: Int) -> UInt64 {
     elementHash(key) &+ UInt64(database) &* 0x9E37_79B9_7F4A_7C15
 }
@@ -48,6 +48,6 @@ public func elementHash(integer: Int64) -> UInt64 {
 }
 
 extension UInt64 {
-    @inline(__always)
+    @inlinable @inline(__always)
     package func rotatedLeft(by n: UInt64) -> UInt64 { (self << n) | (self >> (64 - n)) }
 }
