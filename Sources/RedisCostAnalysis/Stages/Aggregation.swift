@@ -71,7 +71,8 @@ package struct Aggregation {
             unknownCostCalls += 1
         }
         let value = cost.ownElements
-        let traits = table.traits[index]
+        // Read field by field: a copy of the whole traits would retain its arrays on every call.
+        let isWrite = table.traits[index].isWrite, isRead = table.traits[index].isRead
 
         if trackHotKeys, let first = resolved.keyPositions.first {
             let identity = keyIdentity(argv[first], database: call.database)
@@ -83,7 +84,7 @@ package struct Aggregation {
             }
             if let k {
                 hotKeys[k].calls += 1
-                if traits.isWrite { hotKeys[k].writes += 1 } else if traits.isRead { hotKeys[k].reads += 1 }
+                if isWrite { hotKeys[k].writes += 1 } else if isRead { hotKeys[k].reads += 1 }
             }
         }
 
@@ -105,7 +106,7 @@ package struct Aggregation {
             p = intern(0, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: Array("(other patterns)".utf8)) }
         }
         patternStats[p].calls += 1
-        if traits.isWrite { patternStats[p].writes += 1 } else if traits.isRead { patternStats[p].reads += 1 }
+        if isWrite { patternStats[p].writes += 1 } else if isRead { patternStats[p].reads += 1 }
         if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
 
         if let second = call.second, let value {
