@@ -61,12 +61,11 @@ extension Analyzer {
         applyEffect(argv, index: index, positions: positions)
         let kind = captureWrites[index]
         if kind == .flushAll {
-            knownAbsent.removeAll()
-            flushedDatabases = Set(0..<16).union(flushedDatabases)
+            known.flushed(database: nil)
         } else if kind == .flushDatabase {
-            flushedDatabases.insert(db)
+            known.flushed(database: db)
         }
-        guard !absentKeysAreKnown else { return }
+        guard !known.absentKeysAreKnown else { return }
         // cost() has just read every key's size: .unknown is a key that may have existed
         // before the capture, .missing one known absent, anything else a present key.
         for (k, position) in positions.enumerated() {
@@ -76,7 +75,7 @@ extension Analyzer {
             if let id = replayer.lookup(argv[position]) {
                 if before == .unknown, kind != .replaces { replayer.keyspace[id].approximate = true }
             } else if kind == .deletes || (before != .unknown && before != .missing) {
-                knownAbsent.insert(keyIdentity(argv[position], database: db))
+                known.knownAbsent.insert(keyIdentity(argv[position], database: db))
             }
         }
     }

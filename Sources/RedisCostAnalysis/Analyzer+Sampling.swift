@@ -25,7 +25,7 @@ extension Analyzer {
     /// A sample has arrived (before the stream reaches it): calls on the key may use it.
     public func receive(_ sample: SampledKey, key: [UInt8], database: Int) {
         let identity = key.withUnsafeBytes { keyIdentity($0, database: database) }
-        pendingSamples[identity] = sample
+        known.pendingSamples[identity] = sample
     }
 
     /// The stream has reached the point where the server measured the key: the model takes
@@ -33,17 +33,17 @@ extension Analyzer {
     public func resync(_ sample: SampledKey, key: [UInt8], database: Int) {
         key.withUnsafeBytes { key in
             let identity = keyIdentity(key, database: database)
-            pendingSamples[identity] = nil
+            known.pendingSamples[identity] = nil
             let saved = replayer.database
             replayer.database = database
             defer { replayer.database = saved }
             result.sampledKeys += 1
             guard let value = Self.value(of: sample) else {
                 _ = replayer.delete(key)
-                knownAbsent.insert(identity)
+                known.knownAbsent.insert(identity)
                 return
             }
-            knownAbsent.remove(identity)
+            known.knownAbsent.remove(identity)
             // A model that agrees keeps its contents: members it added to a key of unknown
             // size are a subset of the server's, so equal counts mean equal sets.
             if let id = replayer.lookup(key), replayer.keyspace[id].value.typeName == value.typeName,
@@ -63,7 +63,7 @@ extension Analyzer {
         if let value = Self.value(of: sample) {
             replayer.store(key, value)
         } else {
-            knownAbsent.insert(keyIdentity(key, database: replayer.database))
+            known.knownAbsent.insert(keyIdentity(key, database: replayer.database))
         }
         return sample.size
     }
@@ -85,22 +85,15 @@ extension Analyzer {
 
     /// `DBSIZE` of a database (or the keys of all databases, `database` nil) at a point of the session.
     public func receiveDatabaseSize(_ keys: Int, database: Int?) {
-        if let database { sampledDatabaseSizes[database] = keys } else { sampledAllKeys = keys }
-    }
-
-    /// The size of a key the model does not hold exactly, from a waiting sample. (The model
-    /// takes the sample only where the stream shows it was measured: writes before that point
-    /// are in the sample already.)
-    package func sampledSize(_ key: UnsafeRawBufferPointer) -> KeySize? {
-        pendingSamples[keyIdentity(key, database: replayer.database)]?.size
+        if let database { known.sampledDatabaseSizes[database] = keys } else { known.sampledAllKeys = keys }
     }
 
     /// Whether a live session should ask the server for this key's size: the model cannot
     /// know it (absent without proof, or approximate) and no sample is waiting.
     package func needsSample(_ key: UnsafeRawBufferPointer, database: Int) -> Bool {
         let identity = keyIdentity(key, database: database)
-        if pendingSamples[identity] != nil { return false }
+        if known.pendingSamples[identity] != nil { return false }
         if let id = replayer.lookup(key, in: database) { return replayer.keyspace[id].approximate }
-        return sizeOfAbsentKey(key, database: database) == .unknown
+        return known.sizeOfAbsentKey(key, database: database) == .unknown
     }
 }

@@ -41,15 +41,8 @@ public final class Analyzer {
 
     package var result: AnalysisResult
     package var sizesBuffer: [KeySize] = []
-    /// MONITOR without a baseline: a key absent from the model may have existed before the
-    /// capture, so its size is unknown, unless a deletion or a flush proved it absent.
-    package var absentKeysAreKnown = true
-    package var knownAbsent: Set<UInt64> = []
-    package var flushedDatabases: Set<Int> = []
-    /// A live session's samples not yet reached in the stream (see Analyzer+Sampling.swift).
-    package var pendingSamples: [UInt64: SampledKey] = [:]
-    package var sampledDatabaseSizes: [Int: Int] = [:]
-    package var sampledAllKeys: Int?
+    /// What is known of the sizes of keys the model does not hold exactly (stage 2).
+    package var known = SizeKnowledge()
     /// A capture file analysed with `--sample`: asked for the size of a key that is not in the
     /// model and not known absent, the first time a call's cost needs it.
     public var sizeSource: ((_ key: UnsafeRawBufferPointer, _ database: Int) -> SampledKey?)?
@@ -166,10 +159,26 @@ public final class Analyzer {
         if result.firstMalformed.count < 5 { result.firstMalformed.append((location, reason)) }
     }
 
-    package func sizeOfAbsentKey(_ key: UnsafeRawBufferPointer, database: Int) -> KeySize {
-        if absentKeysAreKnown || flushedDatabases.contains(database)
-            || knownAbsent.contains(keyIdentity(key, database: database)) { return .missing }
-        return .unknown
+    /// Stage 2: the size each key of the call had just before it ran, into `sizesBuffer`: the
+    /// model's, a live sample waiting for the stream, the `--sample` server's, or unknown.
+    @inline(__always)
+    private func sizesBefore(_ argv: Argv, _ resolved: CallResolver.Resolved) {
+        sizesBuffer.removeAll(keepingCapacity: true)
+        let database = replayer.database
+        for position in resolved.keyPositions {
+            let id = replayer.lookup(argv[position])
+            if id == nil || replayer.keyspace[id!].approximate, let sampled = known.sampledSize(argv[position], database: database) {
+                sizesBuffer.append(sampled)
+            } else if let id {
+                sizesBuffer.append(replayer.keyspace.size(of: id))
+            } else {
+                var size = known.sizeOfAbsentKey(argv[position], database: database)
+                if size == .unknown, let sizeSource, table.needs[resolved.index].contains(.keySizes) {
+                    size = adopt(sizeSource(argv[position], database), key: argv[position])
+                }
+                sizesBuffer.append(size)
+            }
+        }
     }
 
     /// Stages 2 to 5 for one resolved call: the sizes its keys had just before it ran (the
@@ -180,22 +189,7 @@ public final class Analyzer {
     package func cost(_ call: Call, _ resolved: CallResolver.Resolved, nested: NestedCalls? = nil) -> CallCost {
         let argv = call.argv
         let index = resolved.index
-        sizesBuffer.removeAll(keepingCapacity: true)
-        for position in resolved.keyPositions {
-            let id = replayer.lookup(argv[position])
-            if !pendingSamples.isEmpty, id == nil || replayer.keyspace[id!].approximate,
-               let sampled = sampledSize(argv[position]) {
-                sizesBuffer.append(sampled)
-            } else if let id {
-                sizesBuffer.append(replayer.keyspace.size(of: id))
-            } else {
-                var size = sizeOfAbsentKey(argv[position], database: replayer.database)
-                if size == .unknown, let sizeSource, table.needs[index].contains(.keySizes) {
-                    size = adopt(sizeSource(argv[position], replayer.database), key: argv[position])
-                }
-                sizesBuffer.append(size)
-            }
-        }
+        sizesBefore(argv, resolved)
         let input = ModelCallInput(analyzer: self, argv: argv, keyPositions: resolved.keyPositions, nestedCost: nested?.cost)
         let cost = costModel.cost(input, index: index, nested: nested)
         aggregation.add(call, resolved, sizes: sizesBuffer, cost: cost)
@@ -280,11 +274,10 @@ package struct ModelCallInput: ArgvFormulaInput {
     package let nestedCost: Cost?
 
     package var databaseSize: Int? {
-        analyzer.absentKeysAreKnown ? analyzer.replayer.keyspace.keyCount(in: analyzer.replayer.database)
-            : analyzer.sampledDatabaseSizes[analyzer.replayer.database]
+        analyzer.known.databaseSize(analyzer.replayer.keyspace, database: analyzer.replayer.database)
     }
     package var allDatabasesSize: Int? {
-        analyzer.absentKeysAreKnown ? analyzer.replayer.keyspace.totalKeyCount : analyzer.sampledAllKeys
+        analyzer.known.allDatabasesSize(analyzer.replayer.keyspace)
     }
     package func subscribers(ofChannelAt index: Int, shard: Bool) -> Int? {
         guard index < argv.count else { return nil }

@@ -76,8 +76,8 @@ public final class MonitorSession {
         analyzer.result = AnalysisResult(input: source)
         analyzer.result.isMonitor = true
         analyzer.result.top = analyzer.options.top
-        analyzer.absentKeysAreKnown = options.baseline != nil || options.startsEmpty
-        analyzer.result.knowsWholeDataSet = analyzer.absentKeysAreKnown
+        analyzer.known.absentKeysAreKnown = options.baseline != nil || options.startsEmpty
+        analyzer.result.knowsWholeDataSet = analyzer.known.absentKeysAreKnown
         analyzer.aggregation.trackHotKeys = true
         analyzer.replayer.expiresByClock = true
         // Subscriptions from before a capture are not in it; one that began with the server
@@ -320,10 +320,10 @@ public final class MonitorSession {
                         if admit(request) { requests.append(request) }
                     }
                 }
-                if needs.contains(.databaseSize), !analyzer.absentKeysAreKnown, admit(.databaseSize(line.database)) {
+                if needs.contains(.databaseSize), !analyzer.known.absentKeysAreKnown, admit(.databaseSize(line.database)) {
                     requests.append(.databaseSize(line.database))
                 }
-                if needs.contains(.allKeys), !analyzer.absentKeysAreKnown, admit(.allKeys) { requests.append(.allKeys) }
+                if needs.contains(.allKeys), !analyzer.known.absentKeysAreKnown, admit(.allKeys) { requests.append(.allKeys) }
                 if needs.contains(.subscribers), let subscriptions = analyzer.subscriptions {
                     let reads = analyzer.table.subscriptionReads[index]
                     for (position, shard) in reads.channels where position < argv.count

@@ -37,6 +37,27 @@ import RedisCostAnalysis
         #expect(reason == "GET with 0 arguments (the server takes exactly 1)")
     }
 
+    @Test("sizes before: a key absent from the model is missing only when the input proves it; samples wait for their key")
+    func sizeKnowledge() {
+        var known = SizeKnowledge()
+        let key = Array("user:1".utf8)
+        key.withUnsafeBytes { key in
+            #expect(known.sizeOfAbsentKey(key, database: 0) == .missing)  // an AOF, or a capture from an empty server
+            known.absentKeysAreKnown = false  // a capture without a baseline
+            #expect(known.sizeOfAbsentKey(key, database: 0) == .unknown)
+            known.knownAbsent.insert(keyIdentity(key, database: 0))  // deleted in the capture
+            #expect(known.sizeOfAbsentKey(key, database: 0) == .missing)
+            #expect(known.sizeOfAbsentKey(key, database: 1) == .unknown)
+            known.flushed(database: 1)
+            #expect(known.sizeOfAbsentKey(key, database: 1) == .missing)
+            known.flushed(database: nil)
+            #expect(known.sizeOfAbsentKey(key, database: 5) == .missing)
+            #expect(known.sampledSize(key, database: 2) == nil)
+            known.pendingSamples[keyIdentity(key, database: 2)] = SampledKey(type: "hash", size: .elements(1000))
+            #expect(known.sampledSize(key, database: 2) == .elements(1000))
+        }
+    }
+
     @Test("cost: the formula over the sizes before the call, the time model's estimate, a wrapper's nested calls")
     func cost() throws {
         let model = CostModel(table: Self.table, timeModel: TimeModel(perCall: 1, perElement: ["hash": 0.5], source: "test"))
