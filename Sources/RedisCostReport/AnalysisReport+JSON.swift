@@ -103,12 +103,16 @@ extension AnalysisReport {
             "sizes": "Each key's size just before the call: elements, bytes for a string, null when unknown.",
             "cost": "Elements touched (null when unknown); an upper bound when upperBound is true.",
             "nestedCost": "What the calls it ran touched (MULTI…EXEC, a script), null for other calls.",
+            "sizeKinds": "What each of sizes counts: elements, bytes (a string), missing (no such key, 0) or unknown (null).",
+            "unknownCostReason": "Why the cost is unknown; only when cost is null.",
         ]
         package var command: String
         package var keys: [String]
         package var sizes: [Int?]
+        package var sizeKinds: [KeySizeKind]
         package var cost: Double?
         package var upperBound: Bool
+        package var unknownCostReason: Omittable<String>?
         package var time: Int64?
         package var file: String
         /// Where the call is: `line` of a MONITOR capture, else `offset` (byte) in its file; one of the two.
@@ -134,6 +138,7 @@ extension AnalysisReport {
         package var db: Int
         package var type: String
         package var size: Int?
+        package var sizeKind: KeySizeKind
         package var approximate: Bool
     }
 
@@ -155,6 +160,7 @@ extension AnalysisReport {
             package var db: Int
             package var type: String
             package var size: Int?
+            package var sizeKind: KeySizeKind
             package var bytes: Int
         }
         package struct Pattern: Codable, Sendable {
@@ -248,7 +254,7 @@ extension AnalysisReport {
     /// The report's values, built once from the analysis.
     public static func document(_ r: AnalysisResult, options: ReportOptions = .init()) -> Document {
         func big(_ k: AnalysisResult.SnapshotProfile.BigKey) -> Snapshot.Key {
-            Snapshot.Key(key: options.key(k.name), db: k.database, type: k.type, size: k.size.count, bytes: k.bytes)
+            Snapshot.Key(key: options.key(k.name), db: k.database, type: k.type, size: k.size.count, sizeKind: KeySizeKind(k.size), bytes: k.bytes)
         }
         let input = Input(
             description: r.input, bytes: r.bytesRead,
@@ -269,8 +275,8 @@ extension AnalysisReport {
                     elementsInTotals: c.elementsInTotals)
         }
         let topCalls = r.topCalls.map { call in
-            TopCall(command: call.command, keys: call.keys.map(options.key), sizes: call.sizes.map(\.count), cost: call.cost.value,
-                    upperBound: call.cost.isUpperBound, time: call.time, file: call.file,
+            TopCall(command: call.command, keys: call.keys.map(options.key), sizes: call.sizes.map(\.count), sizeKinds: call.sizes.map(KeySizeKind.init),
+                    cost: call.cost.value, upperBound: call.cost.isUpperBound, unknownCostReason: call.cost.unknownReason.map(Omittable.init), time: call.time, file: call.file,
                     line: r.isMonitor ? Omittable(call.offset) : nil, offset: r.isMonitor ? nil : Omittable(call.offset),
                     inTransaction: call.inTransaction, db: call.database, estimatedMicroseconds: call.estimatedMicroseconds,
                     nestedCost: call.nestedCost)
@@ -303,7 +309,7 @@ extension AnalysisReport {
                         unknownCostCalls: $0.unknownCalls)
             },
             biggestKeys: r.biggestKeys.map {
-                BigKey(key: options.key($0.name), db: $0.database, type: $0.type, size: $0.size.count, approximate: $0.approximate)
+                BigKey(key: options.key($0.name), db: $0.database, type: $0.type, size: $0.size.count, sizeKind: KeySizeKind($0.size), approximate: $0.approximate)
             },
             dataset: Dataset(keysPerDatabase: Dictionary(uniqueKeysWithValues: r.keysPerDatabase.map { (String($0.key), $0.value) }),
                              approximateKeys: r.approximateKeys, modelBytes: r.modelBytes, wholeDataSet: r.knowsWholeDataSet),

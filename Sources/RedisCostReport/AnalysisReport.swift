@@ -7,11 +7,11 @@ import RedisCostLive
 
 /// `redis-cost analyze`: the markdown an on-call engineer reads and the JSON a script reads.
 public enum AnalysisReport {
-    package static func size(_ size: KeySize) -> String {
-        switch size {
+    package static func size(_ count: Int?, _ kind: KeySizeKind) -> String {
+        switch kind {
         case .missing: "0 (no key)"
-        case .elements(let n): String(n)
-        case .bytes(let n): "\(n) B"
+        case .elements: count.map(String.init) ?? "unknown"
+        case .bytes: count.map { "\($0) B" } ?? "unknown"
         case .unknown: "unknown"
         }
     }
@@ -27,12 +27,9 @@ public enum AnalysisReport {
         return String(format: "%.1f s", us / 1_000_000)
     }
 
-    package static func costText(_ cost: Cost) -> String {
-        switch cost {
-        case .exact(let v): number(v)
-        case .atMost(let v): "≤ " + number(v)
-        case .unknown(let reason): "unknown (\(reason))"
-        }
+    package static func costText(_ value: Double?, upperBound: Bool, unknownReason: String?) -> String {
+        guard let value else { return "unknown (\(unknownReason ?? ""))" }
+        return upperBound ? "≤ " + number(value) : number(value)
     }
 
     package static func time(_ seconds: Int64?) -> String {
@@ -52,8 +49,10 @@ public enum AnalysisReport {
     }
 
     public static func markdown(_ r: AnalysisResult, options: ReportOptions = .init()) -> String {
+        // The sections read the values the JSON report is made of; the summary still reads `r`.
+        let doc = document(r, options: options)
         var out = "# redis-cost report\n\n"
-        if r.calls > 0 || !r.findings.isEmpty { out += FindingsReport.fixFirst(r.findings) + "\n" }
+        if r.calls > 0 || !r.findings.isEmpty { out += FindingsReport.fixFirst(doc.findings) + "\n" }
         out += "## Summary\n\n"
         out += "- Input: \(Markdown.cell(r.input)), \(number(Double(r.bytesRead))) bytes\n"
         for segment in r.segments {
@@ -95,7 +94,7 @@ public enum AnalysisReport {
         out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
         if r.calls == 0, !r.snapshots.isEmpty {
             out += "\n> A snapshot holds the data, not the calls: this is a profile of the data set. Analyze an AOF for writes, or a MONITOR capture for reads.\n"
-            for snapshot in r.snapshots { out += profile(snapshot, options: options) }
+            for snapshot in doc.snapshots { out += profile(snapshot) }
             return out
         }
         if let live = r.live { out += liveSummary(live) }
@@ -116,26 +115,25 @@ public enum AnalysisReport {
         out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
         }
 
-        // The tables below read the values the JSON report is made of.
-        let doc = document(r, options: options)
-        out += FindingsReport.markdown(r.findings, options: options)
+        out += FindingsReport.markdown(doc.findings)
         out += Charts.costShare(r) + Charts.costOverTime(r)
         out += "\n## Costliest calls (by estimated server time)\n\n"
-        if r.topCalls.isEmpty {
+        if doc.topCalls.isEmpty {
             out += "No call with a known cost.\n"
         } else {
-            let rows = r.topCalls.prefix(25).enumerated().map { index, call -> [String] in
-                let keys = call.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ")
+            let rows = doc.topCalls.prefix(25).enumerated().map { index, call -> [String] in
+                let keys = call.keys.prefix(3).map(Markdown.code).joined(separator: " ")
                     + (call.keys.count > 3 ? " … (\(call.keys.count) keys)" : "")
-                let sizes = call.sizes.prefix(3).map(size).joined(separator: ", ") + (call.sizes.count > 3 ? ", …" : "")
-                var cost = costText(call.cost)
+                let sizes = zip(call.sizes, call.sizeKinds).prefix(3).map(size).joined(separator: ", ") + (call.sizes.count > 3 ? ", …" : "")
+                var cost = costText(call.cost, upperBound: call.upperBound, unknownReason: call.unknownCostReason?.value)
                 if let nested = call.nestedCost, nested > 0 { cost += " (\(number(nested)) by its calls)" }
+                let place = call.line.map { ":\($0.value)" } ?? call.offset.map { "@\($0.value)" } ?? ""
                 return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, cost,
-                        duration(call.estimatedMicroseconds), time(call.time), "\(fileName(call.file))\(r.isMonitor ? ":" : "@")\(call.offset)"]
+                        duration(call.estimatedMicroseconds), time(call.time), fileName(call.file) + place]
             }
             out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Est. time", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4, 5])
-            if r.topCalls.count > 25 { out += "\n\(r.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
-            if r.topCalls.prefix(25).contains(where: { ($0.nestedCost ?? 0) > 0 }) {
+            if doc.topCalls.count > 25 { out += "\n\(doc.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
+            if doc.topCalls.prefix(25).contains(where: { ($0.nestedCost ?? 0) > 0 }) {
                 out += "\nA transaction's or script's cost and time include the calls it ran, which are also listed on their own.\n"
             }
         }
@@ -183,8 +181,8 @@ public enum AnalysisReport {
         if r.isMonitor {
             out += "\n## Cost by client\n\n" + Markdown.table(
                 header: ["Client", "Calls", "Cost", "Unknown cost"],
-                rows: r.clients.prefix(20).map { [Markdown.code($0.client), number(Double($0.calls)), $0.calls > $0.unknownCalls ? number($0.cost) : "unknown",
-                                                   $0.unknownCalls > 0 ? number(Double($0.unknownCalls)) : ""] },
+                rows: doc.clients.prefix(20).map { [Markdown.code($0.client), number(Double($0.calls)), $0.calls > $0.unknownCostCalls ? number($0.cost) : "unknown",
+                                                     $0.unknownCostCalls > 0 ? number(Double($0.unknownCostCalls)) : ""] },
                 alignRight: [1, 2, 3])
         }
         if !r.unknownCommands.isEmpty {
@@ -200,15 +198,15 @@ public enum AnalysisReport {
         out += Markdown.table(header: ["Pattern (first key)", "Calls", "Reads", "Writes", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3, 4, 5])
 
         out += "\n## Biggest keys at the end\n\n"
-        if r.biggestKeys.isEmpty {
+        if doc.biggestKeys.isEmpty {
             out += "No collections.\n"
         } else {
-            let keyRows = r.biggestKeys.map { k -> [String] in
-                [Markdown.code(options.key(k.name)), String(k.database), k.type, (k.approximate ? "≈ " : "") + size(k.size)]
+            let keyRows = doc.biggestKeys.map { k -> [String] in
+                [Markdown.code(k.key), String(k.db), k.type, (k.approximate ? "≈ " : "") + size(k.size, k.sizeKind)]
             }
             out += Markdown.table(header: ["Key", "DB", "Type", "Elements"], rows: keyRows, alignRight: [1, 3])
         }
-        for snapshot in r.snapshots where snapshot.keys > 0 { out += profile(snapshot, options: options) }
+        for snapshot in doc.snapshots where snapshot.keys > 0 { out += profile(snapshot) }
         if let live = r.live, !live.keySizesAtStart.isEmpty || !live.keySizesAtEnd.isEmpty {
             out += "\n## Key sizes on the server (`INFO keysizes`)\n\n"
             out += "Histograms the server keeps of its keys' sizes (power-of-two bins: `bin=keys`), at the start and the end of the session.\n\n"
@@ -248,7 +246,7 @@ public enum AnalysisReport {
     }
 
     /// The data set a snapshot held: by type, by encoding, the biggest keys, the patterns.
-    package static func profile(_ p: AnalysisResult.SnapshotProfile, options: ReportOptions) -> String {
+    package static func profile(_ p: Snapshot) -> String {
         var out = "\n## Data set in the snapshot \(Markdown.code(fileName(p.file)))\n\n"
         out += "- \(number(Double(p.keys))) keys, \(number(Double(p.expiringKeys))) with an expiry"
         out += p.emptyKeysSkipped > 0 ? "; \(p.emptyKeysSkipped) empty keys skipped, as the server skips them\n" : "\n"
@@ -264,16 +262,16 @@ public enum AnalysisReport {
         if !p.biggestByElements.isEmpty {
             out += "\n### Biggest keys by elements\n\n" + Markdown.table(
                 header: ["Key", "DB", "Type", "Elements"],
-                rows: p.biggestByElements.map { [Markdown.code(options.key($0.name)), String($0.database), $0.type, size($0.size)] },
+                rows: p.biggestByElements.map { [Markdown.code($0.key), String($0.db), $0.type, size($0.size, $0.sizeKind)] },
                 alignRight: [1, 3])
         }
         out += "\n### Biggest keys by bytes\n\n" + Markdown.table(
             header: ["Key", "DB", "Type", "Bytes in the file"],
-            rows: p.biggestByBytes.map { [Markdown.code(options.key($0.name)), String($0.database), $0.type, number(Double($0.bytes))] },
+            rows: p.biggestByBytes.map { [Markdown.code($0.key), String($0.db), $0.type, number(Double($0.bytes))] },
             alignRight: [1, 3])
         out += "\n### Key patterns\n\n" + Markdown.table(
             header: ["Pattern", "Keys", "Bytes in the file"],
-            rows: p.patterns.prefix(20).map { [Markdown.code(options.pattern($0.pattern)), number(Double($0.keys)), number(Double($0.bytes))] },
+            rows: p.patterns.prefix(20).map { [Markdown.code($0.pattern), number(Double($0.keys)), number(Double($0.bytes))] },
             alignRight: [1, 2])
         return out
     }

@@ -8,8 +8,11 @@ import RedisCostLive
 /// `redis-cost audit`: what to change on the server, with the evidence read from it.
 public enum AuditReport {
     public static func markdown(_ s: ServerSnapshot, findings: [Finding], options: ReportOptions = .init()) -> String {
-        var out = "# redis-cost audit of \(Markdown.cell(s.server)) (\(Markdown.cell(s.version)))\n\n"
-        out += FindingsReport.fixFirst(findings) + "\n## Server\n\n"
+        // The title, what was read and the findings read the values the JSON is made of; the
+        // server's INFO lines and the latency events are not in the JSON and still read `s`.
+        let doc = document(s, findings: findings, options: options)
+        var out = "# redis-cost audit of \(Markdown.cell(doc.server)) (\(Markdown.cell(doc.version)))\n\n"
+        out += FindingsReport.fixFirst(doc.findings) + "\n## Server\n\n"
         out += Markdown.cell("- \(s.version), role \(s.info["role"] ?? "unknown"), up \(s.info["uptime_in_days"] ?? "?") days") + "\n"
         if let used = s.number("used_memory") {
             out += "- Memory: used \(Audit.bytes(used)), RSS \(Audit.bytes(s.number("used_memory_rss") ?? 0)), maxmemory \(s.config?["maxmemory"].flatMap(Double.init).map { $0 > 0 ? Audit.bytes($0) : "none" } ?? "unknown")\n"
@@ -18,16 +21,16 @@ public enum AuditReport {
         if !keyspace.isEmpty { out += "- Keys: " + Markdown.cell(keyspace.map { "\($0.key) \($0.value)" }.joined(separator: "; ")) + "\n" }
         out += Markdown.cell("- Clients: \(s.info["connected_clients"] ?? "?") connected, \(s.info["instantaneous_ops_per_sec"] ?? "?") ops/s now") + "\n"
         var read = ["INFO"]
-        if s.config != nil { read.append("CONFIG GET") }
-        if let log = s.slowlog { read.append("SLOWLOG (\(log.count) entries)") }
-        if s.largeRequests != nil { read.append("COMMANDLOG") }
-        if let clients = s.clients { read.append("CLIENT LIST (\(clients.count) clients)") }
-        if s.latency != nil { read.append("LATENCY LATEST") }
-        out += "- Read (read-only commands): \(read.joined(separator: ", ")); key sizes in the logs from database \(s.database) with O(1) commands\n"
-        if !s.denied.isEmpty {
-            out += "- **Could not read** (the user lacks the permission; the rules that need it were skipped): " + s.denied.map(Markdown.cell).joined(separator: "; ") + "\n"
+        if doc.read.config { read.append("CONFIG GET") }
+        if let entries = doc.read.slowlog { read.append("SLOWLOG (\(entries) entries)") }
+        if doc.read.commandlog { read.append("COMMANDLOG") }
+        if let clients = doc.read.clients { read.append("CLIENT LIST (\(clients) clients)") }
+        if doc.read.latency { read.append("LATENCY LATEST") }
+        out += "- Read (read-only commands): \(read.joined(separator: ", ")); key sizes in the logs from database \(doc.database) with O(1) commands\n"
+        if !doc.denied.isEmpty {
+            out += "- **Could not read** (the user lacks the permission; the rules that need it were skipped): " + doc.denied.map(Markdown.cell).joined(separator: "; ") + "\n"
         }
-        out += FindingsReport.markdown(findings, options: options)
+        out += FindingsReport.markdown(doc.findings)
         if let latency = s.latency, !latency.isEmpty {
             out += "\n## Latency events (`LATENCY LATEST`)\n\n" + Markdown.table(
                 header: ["Event", "Latest (ms)", "Max (ms)", "When"],

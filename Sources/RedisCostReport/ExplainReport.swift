@@ -72,12 +72,10 @@ public enum ExplainReport {
     }
 
     public static func document(_ e: Explanation, options: ReportOptions = .init()) -> Document {
-        var reason: Omittable<String>?
-        if case .unknown(let text) = e.cost { reason = Omittable(text) }
-        return Document(command: e.entry.name, argv: call(e, options: options), complexity: e.entry.complexity, formula: e.formula?.source,
+        Document(command: e.entry.name, argv: call(e, options: options), complexity: e.entry.complexity, formula: e.formula?.source,
                         keys: e.keys.map { options.key(Array($0.utf8)) }, sizes: e.facts.sizes.map(\.count), types: e.keyTypes,
                         databaseSize: e.facts.databaseSize,
-                        cost: .init(value: e.cost.value, upperBound: e.cost.isUpperBound, unknownReason: reason), sizeSource: e.sizeSource)
+                        cost: .init(value: e.cost.value, upperBound: e.cost.isUpperBound, unknownReason: e.cost.unknownReason.map(Omittable.init)), sizeSource: e.sizeSource)
     }
 
     public static func json(_ e: Explanation, options: ReportOptions = .init()) -> String { JSONText.render(document(e, options: options)) }

@@ -9,43 +9,44 @@ import RedisCostLive
 /// evidence.
 package enum FindingsReport {
     /// The few things to fix first: the most severe and costliest findings, one line each.
-    package static func fixFirst(_ findings: [Finding], limit: Int = 5) -> String {
+    package static func fixFirst(_ findings: [Item], limit: Int = 5) -> String {
         var out = "## Fix first\n\n"
-        let actionable = findings.filter { $0.severity > .info }
+        let actionable = findings.filter { $0.severity != .info }
         guard !actionable.isEmpty else {
             out += findings.isEmpty ? "No rule fired: nothing in this input calls for a change.\n" : "Nothing severe; see the notes under Findings.\n"
             return out
         }
         for (n, f) in actionable.prefix(limit).enumerated() {
-            out += "\(n + 1). **\(f.title)** (`\(f.rule)`, \(f.severity)) — \(Markdown.cell(f.summary)) **Fix:** \(Markdown.cell(f.fix))\n"
+            out += "\(n + 1). **\(f.title)** (`\(f.rule)`, \(f.severity.rawValue)) — \(Markdown.cell(f.summary)) **Fix:** \(Markdown.cell(f.fix))\n"
         }
         if actionable.count > limit { out += "\n\(actionable.count - limit) more below.\n" }
         return out
     }
 
-    package static func markdown(_ findings: [Finding], options: ReportOptions) -> String {
+    /// Each finding with its evidence, from the values the JSON report is made of (keys,
+    /// patterns and notes already redacted there).
+    package static func markdown(_ findings: [Item]) -> String {
         guard !findings.isEmpty else { return "" }
         var out = "\n## Findings\n\n"
         for (n, f) in findings.enumerated() {
-            out += "### \(n + 1). \(f.title) (`\(f.rule)`, \(f.severity))\n\n"
+            out += "### \(n + 1). \(f.title) (`\(f.rule)`, \(f.severity.rawValue))\n\n"
             out += Markdown.cell(f.summary)
             out += f.estimatedMicroseconds > 0 ? " Estimated server time: \(AnalysisReport.duration(f.estimatedMicroseconds)).\n\n" : "\n\n"
             out += "- **Why:** \(Markdown.cell(f.why))\n"
             out += "- **Fix:** \(Markdown.cell(f.fix))\n"
             if let threshold = f.threshold { out += "- Threshold: \(threshold) (`--threshold \(f.rule)=N`)\n" }
             if !f.patterns.isEmpty {
-                out += "- Key patterns: " + f.patterns.map { "\(Markdown.code(options.pattern($0.pattern))) × \(grouped($0.count))" }.joined(separator: ", ") + "\n"
+                out += "- Key patterns: " + f.patterns.map { "\(Markdown.code($0.pattern)) × \(grouped($0.count))" }.joined(separator: ", ") + "\n"
             }
             // Facts read from a server (audit) are lines; calls are a table.
-            for fact in f.evidence where fact.command.isEmpty && fact.keys.isEmpty && fact.client == nil {
-                out += "- \(Markdown.cell(fact.note.map(options.note) ?? ""))\n"
+            for fact in f.evidence where fact.isServerFact {
+                out += "- \(Markdown.cell(fact.note ?? ""))\n"
             }
-            let calls = f.evidence.filter { !($0.command.isEmpty && $0.keys.isEmpty && $0.client == nil) }
-            let rows = calls.map { e -> [String] in
-                [e.command, e.keys.prefix(3).map { Markdown.code(options.key($0)) }.joined(separator: " ") + (e.keys.count > 3 ? " …" : ""),
-                 e.sizes.prefix(3).map(AnalysisReport.size).joined(separator: ", "), e.cost.map(grouped) ?? "",
+            let rows = f.evidence.filter { !$0.isServerFact }.map { e -> [String] in
+                [e.command, e.keys.prefix(3).map(Markdown.code).joined(separator: " ") + (e.keys.count > 3 ? " …" : ""),
+                 zip(e.sizes, e.sizeKinds).prefix(3).map(AnalysisReport.size).joined(separator: ", "), e.cost.map(grouped) ?? "",
                  e.cost.map { $0 > 0 ? AnalysisReport.duration(e.estimatedMicroseconds) : "" } ?? "",
-                 e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note.map(options.note) ?? ""]
+                 e.client.map(Markdown.code) ?? "", AnalysisReport.time(e.time), e.location, e.note ?? ""]
             }
             if !rows.isEmpty {
                 out += "\n" + Markdown.table(header: ["Command", "Keys", "Sizes", "Cost", "Est. time", "Client", "Time", "Where", "Note"], rows: rows, alignRight: [3, 4])
@@ -69,12 +70,15 @@ package enum FindingsReport {
             package var command: String
             package var keys: [String]
             package var sizes: [Int?]
+            package var sizeKinds: [KeySizeKind]
             package var cost: Double?
             package var time: Int64?
             package var client: String?
             package var location: String
             package var note: String?
             package var estimatedMicroseconds: Double?
+            /// A fact read from a server (audit), not a call.
+            package var isServerFact: Bool { command.isEmpty && keys.isEmpty && client == nil }
         }
         package var rule: String
         package var severity: Severity
@@ -96,7 +100,8 @@ package enum FindingsReport {
                  why: f.why, fix: f.fix, count: f.count, cost: f.cost, threshold: f.threshold, estimatedMicroseconds: f.estimatedMicroseconds,
                  patterns: f.patterns.map { Item.Pattern(pattern: options.pattern($0.pattern), count: $0.count) },
                  evidence: f.evidence.map { e in
-                     Item.Evidence(command: e.command, keys: e.keys.map(options.key), sizes: e.sizes.map(\.count), cost: e.cost, time: e.time,
+                     Item.Evidence(command: e.command, keys: e.keys.map(options.key), sizes: e.sizes.map(\.count),
+                                   sizeKinds: e.sizes.map(KeySizeKind.init), cost: e.cost, time: e.time,
                                    client: e.client, location: e.location, note: e.note.map(options.note),
                                    estimatedMicroseconds: e.estimatedMicroseconds)
                  })
