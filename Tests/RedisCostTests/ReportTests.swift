@@ -67,7 +67,7 @@ import RedisCostReport
             #expect(Set(f.keys) == ["rule", "severity", "title", "summary", "why", "fix", "count", "cost", "estimatedMicroseconds", "threshold", "patterns", "evidence"])
             guard case .array(let evidence)? = f["evidence"] else { continue }
             for case .object(let e) in evidence {
-                #expect(Set(e.keys) == ["command", "keys", "sizes", "cost", "estimatedMicroseconds", "time", "client", "location", "note"])
+                #expect(Set(e.keys) == ["command", "keys", "sizes", "cost", "estimatedMicroseconds", "time", "client", "location", "note", "sizeKinds"])
             }
         }
         #expect(Set(totals.keys) == ["calls", "cost", "unknownCostCalls", "transactions", "estimatedMicroseconds", "timeModel",
