@@ -115,8 +115,9 @@ public final class Analyzer {
         }
         let summary = try RDBReader.read(file.bytes, file: path, progress: release) { (key) throws(InputError) -> Void in
             // Redis skips empty collections when it loads a snapshot (rdbLoadObject's
-            // "empty keys skipped"); an empty stream is a valid key.
-            if key.value.size == .elements(0), key.value.typeName != "stream" {
+            // "empty keys skipped"); an empty stream is a valid key, and so is a module's
+            // value with a count of 0 (a time series without samples).
+            if key.value.size == .elements(0), key.value.typeName != "stream", key.encoding != "module" {
                 profile.emptyKeysSkipped += 1
                 return
             }

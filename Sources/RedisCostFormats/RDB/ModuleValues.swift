@@ -13,6 +13,11 @@ package struct ModuleTypeID: Sendable, Equatable {
 
     private static let characters = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
 
+    package init(name: String, encodingVersion: Int) {
+        self.name = name
+        self.encodingVersion = encodingVersion
+    }
+
     package init(_ id: UInt64) {
         encodingVersion = Int(id & 1023)
         var bits = id >> 10
