@@ -113,6 +113,8 @@ public struct AnalysisResult: Sendable {
         public var keys = 0
         public var expiringKeys = 0
         public var emptyKeysSkipped = 0
+        /// Keys whose expiry was before the file's ctime: dropped on load, as the server does.
+        public var expiredOnLoad = 0
         public var byType: [String: TypeStats] = [:]
         public var byEncoding: [String: Int] = [:]
         public var biggestByElements: [BigKey] = []

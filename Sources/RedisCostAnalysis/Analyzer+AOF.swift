@@ -32,7 +32,7 @@ extension Analyzer {
             if segment.format == .rdb {
                 // An RDB file, an RDB base, or the RDB preamble of an AOF: a snapshot that sets
                 // the sizes. Its keys are not calls.
-                let (profile, end) = try loadSnapshot(file, path: segment.path)
+                let (profile, end) = try loadSnapshot(file, path: segment.path, dropsExpired: input.manifest == nil && segment.role == .base)
                 result.snapshots.append(profile)
                 record.commands = 0
                 start = end

@@ -88,7 +88,10 @@ public final class Analyzer {
     }
 
     /// Loads an RDB snapshot into the keyspace and profiles it; returns where it ends.
-    package func loadSnapshot(_ file: MappedFile, path: String) throws(InputError) -> (AnalysisResult.SnapshotProfile, Int) {
+    /// `dropsExpired`: the file is loaded as a server loads an RDB file (not an AOF's base or
+    /// preamble, which rdbLoad reads with RDBFLAGS_AOF_PREAMBLE): keys whose expiry is
+    /// before the file's ctime are dropped, as a master drops keys already expired on load.
+    package func loadSnapshot(_ file: MappedFile, path: String, dropsExpired: Bool = false) throws(InputError) -> (AnalysisResult.SnapshotProfile, Int) {
         var profile = AnalysisResult.SnapshotProfile(file: path, magic: "", checksumVerified: false)
         var byElements = TopKeys(limit: options.biggestKeys)
         var byBytes = TopKeys(limit: options.biggestKeys)
@@ -105,9 +108,16 @@ public final class Analyzer {
         }
         let summary = try RDBReader.read(file.bytes, file: path, progress: release) { (key) throws(InputError) -> Void in
             // Redis skips empty collections when it loads a snapshot (rdbLoadObject's
-            // "empty keys skipped"); an empty stream is a valid key.
-            if key.value.size == .elements(0), key.value.typeName != "stream" {
+            // "empty keys skipped"); an empty stream is a valid key, and so is a module's
+            // value with a count of 0 (a time series without samples).
+            if key.value.size == .elements(0), key.value.typeName != "stream", key.encoding != "module" {
                 profile.emptyKeysSkipped += 1
+                return
+            }
+            // The server compares with its clock at load; the file's ctime is the latest
+            // moment known to be before any load.
+            if dropsExpired, key.expireAt != 0, let createdAt = key.createdAt, key.expireAt < createdAt {
+                profile.expiredOnLoad += 1
                 return
             }
             guard let id = keyspace.createUnique(key.name, in: key.database, value: key.value) else {

@@ -175,6 +175,7 @@ extension AnalysisReport {
         package var keys: Int
         package var expiringKeys: Int
         package var emptyKeysSkipped: Int
+        package var expiredOnLoad: Int
         package var byType: [String: TypeStats]
         package var byEncoding: [String: Int]
         package var biggestByElements: [Key]
@@ -287,7 +288,7 @@ extension AnalysisReport {
             aux["lua"] = p.aux["lua"].map { options.note("\(excerpt: Array($0.utf8))") }
             return Snapshot(
                 file: p.file, magic: p.magic, checksumVerified: p.checksumVerified, aux: aux, keys: p.keys,
-                expiringKeys: p.expiringKeys, emptyKeysSkipped: p.emptyKeysSkipped,
+                expiringKeys: p.expiringKeys, emptyKeysSkipped: p.emptyKeysSkipped, expiredOnLoad: p.expiredOnLoad,
                 byType: p.byType.mapValues { Snapshot.TypeStats(keys: $0.keys, elements: $0.elements, bytes: $0.bytes) },
                 byEncoding: p.byEncoding, biggestByElements: p.biggestByElements.map(big), biggestByBytes: p.biggestByBytes.map(big),
                 patterns: p.patterns.map { Snapshot.Pattern(pattern: options.pattern($0.pattern), keys: $0.keys, bytes: $0.bytes) })

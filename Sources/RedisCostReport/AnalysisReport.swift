@@ -249,7 +249,9 @@ public enum AnalysisReport {
     package static func profile(_ p: Snapshot) -> String {
         var out = "\n## Data set in the snapshot \(Markdown.code(fileName(p.file)))\n\n"
         out += "- \(number(Double(p.keys))) keys, \(number(Double(p.expiringKeys))) with an expiry"
-        out += p.emptyKeysSkipped > 0 ? "; \(p.emptyKeysSkipped) empty keys skipped, as the server skips them\n" : "\n"
+        if p.emptyKeysSkipped > 0 { out += "; \(p.emptyKeysSkipped) empty keys skipped, as the server skips them" }
+        if p.expiredOnLoad > 0 { out += "; \(p.expiredOnLoad) keys already expired when the file was written, dropped as the server drops them on load" }
+        out += "\n"
         if let version = p.aux["redis-ver"] ?? p.aux["valkey-ver"] {
             out += "- Written by \(p.aux["valkey-ver"] != nil ? "Valkey" : "Redis") \(Markdown.cell(version)) (\(Markdown.code(p.magic)))\n"
         }

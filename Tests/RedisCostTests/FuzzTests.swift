@@ -29,6 +29,7 @@ import RedisCostReport
     static let runs = ReplayTests.runs.map { runFolder($0) }
     static let assets = ["corrupt_empty_keys", "corrupt_ziplist", "encodings", "hash-ziplist", "hash-zipmap", "list-quicklist",
                          "scriptbackup", "zset-ziplist"].map { redisTestAsset("\($0).rdb") }
+        + [fixturesRoot.appendingPathComponent("modules-redis-8.2.3/dump.rdb")]
     static let aofDirectories = runs.map { $0.appendingPathComponent("appendonlydir") }
         + ["aof-redis-8.2.3", "aof-valkey-9.1.2"].map { fixturesRoot.appendingPathComponent("\($0)/appendonlydir") }
 

@@ -16,6 +16,9 @@ public struct RDBReader {
         public var serializedBytes: Int
         /// Where the key's entry (its type byte) starts in the file.
         public var offset: Int
+        /// When the server wrote the file (its "ctime" aux field, Unix milliseconds), if the
+        /// field came before the key: a loading server drops keys that expired before it.
+        public var createdAt: Int64?
     }
 
     public struct Summary: Sendable {
@@ -27,6 +30,16 @@ public struct RDBReader {
         public var checksumVerified: Bool
         public var aux: [String: String] = [:]
         public var keys = 0
+    }
+
+    /// The newest versions read (rdb.h's RDB_VERSION: Redis 7.4 to 8.2 write 12, Valkey 9
+    /// writes "VALKEY080"). A newer file may hold what no decoder here knows, so it is named
+    /// as newer rather than failing later on a type byte.
+    package static let newestRedisVersion = 12
+    package static let newestValkeyVersion = 80
+
+    package static func newerVersion(_ version: Int, newest: Int) -> String {
+        "RDB version \(version) is newer than the newest this build reads, \(newest)"
     }
 
     /// Reads `bytes` (a file, or the RDB preamble of an AOF) from `offset`.
@@ -41,11 +54,13 @@ public struct RDBReader {
             let digits = try c.take(4, "the RDB version")
             magic = "REDIS" + String(decoding: digits, as: UTF8.self)
             guard let v = Int(String(decoding: digits, as: UTF8.self)), v >= 1 else { throw c.fail("bad RDB version", at: 5) }
+            guard v <= newestRedisVersion else { throw c.fail(newerVersion(v, newest: newestRedisVersion), at: 5) }
             version = v
         } else if head.elementsEqual("VALKE".utf8), try c.byte("the RDB header") == UInt8(ascii: "Y") {
             let digits = try c.take(3, "the RDB version")
             magic = "VALKEY" + String(decoding: digits, as: UTF8.self)
             guard let v = Int(String(decoding: digits, as: UTF8.self)) else { throw c.fail("bad RDB version", at: 6) }
+            guard v <= newestValkeyVersion else { throw c.fail(newerVersion(v, newest: newestValkeyVersion), at: 6) }
             version = v
         } else {
             throw c.fail("not an RDB file (expected \"REDIS\" or \"VALKEY\")", at: 0)
@@ -53,6 +68,7 @@ public struct RDBReader {
         var summary = Summary(magic: magic, version: version, endOffset: 0, checksumVerified: false)
         var database = 0
         var expireAt: Int64 = 0
+        var createdAt: Int64?
         // The checksum runs along with the reading, so no byte is visited twice.
         var crc: UInt64 = 0
         var checked = 0
@@ -88,13 +104,10 @@ public struct RDBReader {
                 let key = String(decoding: try c.stringBytes("an aux field name"), as: UTF8.self)
                 let value = String(decoding: try c.stringBytes("an aux field value"), as: UTF8.self)
                 summary.aux[key] = value
+                if key == "ctime", let seconds = Int64(value), seconds >= 0, seconds <= Int64.max / 1000 { createdAt = seconds * 1000 }
             case 0xF9: try c.skip(1, "an LFU frequency")
             case 0xF8: _ = try c.length("an LRU idle time")
-            case 0xF7:  // module aux data: module id, "when", then the module opcode stream
-                _ = try c.length("a module id")
-                _ = try c.length("a module aux 'when' opcode")
-                _ = try c.length("a module aux 'when'")
-                try RDBValueDecoder.skipModuleOpcodes(&c)
+            case 0xF7: try RDBValueDecoder.skipModuleAux(&c)
             case 0xF6: throw c.fail("function data of a 7.0 release candidate (RDB_OPCODE_FUNCTION_PRE_GA) cannot be read", at: at)
             case 0xF5: try c.skipString("a function library")
             case 0xF4:  // slot info (cluster): slot, keys, expiring keys
@@ -108,7 +121,7 @@ public struct RDBReader {
                 let size = c.offset - valueStart
                 try nameCursor.string("a key name") { (name) throws(InputError) -> Void in
                     try onKey(Key(database: database, name: name, value: decoded.value, expireAt: expireAt,
-                                  encoding: decoded.encoding, serializedBytes: size, offset: at))
+                                  encoding: decoded.encoding, serializedBytes: size, offset: at, createdAt: createdAt))
                 }
                 summary.keys += 1
                 expireAt = 0

@@ -318,40 +318,4 @@ package enum RDBValueDecoder {
         }
         guard seen == valid + deleted else { throw BlobError(detail: "stream listpack: \(seen) entries, header says \(valid + deleted)") }
     }
-
-    // MARK: RDB_TYPE_MODULE_2: skipped through its opcode stream
-
-    package static func module(_ c: inout ByteCursor) throws(InputError) -> Decoded {
-        let id = UInt64(try c.length("a module type id"))
-        try skipModuleOpcodes(&c)
-        return Decoded(value: .opaque(type: moduleTypeName(id), size: nil), encoding: "module")
-    }
-
-    package static func skipModuleOpcodes(_ c: inout ByteCursor) throws(InputError) {
-        while true {
-            let at = c.offset
-            switch try c.length("a module opcode") {
-            case 0: return
-            case 1, 2: _ = try c.length("a module integer")
-            case 3: try c.skip(4, "a module float")
-            case 4: try c.skip(8, "a module double")
-            case 5: try c.skipString("a module string")
-            case let op: throw c.fail("unknown module opcode \(op)", at: at)
-            }
-        }
-    }
-
-    /// A module type id holds its 9-character name in 6-bit groups (module.c).
-    package static func moduleTypeName(_ id: UInt64) -> String {
-        let charset = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        var name = ""
-        var bits = id >> 10
-        var chars: [Character] = []
-        for _ in 0..<9 {
-            chars.append(charset[Int(bits & 63)])
-            bits >>= 6
-        }
-        name = String(chars.reversed())
-        return name
-    }
 }

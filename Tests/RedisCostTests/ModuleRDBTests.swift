@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+import RedisCostCore
+import RedisCostKeyspace
+import RedisCostFormats
+import RedisCostTable
+import RedisCostAnalysis
+
+/// Module data in RDB files (RDB_TYPE_MODULE_2 values, RDB_OPCODE_MODULE_AUX) against a file
+/// Redis 8.2.3 wrote with the Redis Stack modules loaded (Tests/tools/gen_module_rdb.py).
+@Suite struct ModuleRDBTests {
+    static let folder = fixturesRoot.appendingPathComponent("modules-redis-8.2.3")
+
+    struct Truth: Decodable {
+        struct Key: Decodable {
+            var type: String
+            var size: Int?
+        }
+        var server: String
+        var keys: [String: Key]
+    }
+
+    /// The module types whose count the reader takes from the value (ModuleElementCount).
+    static let counted: Set<String> = ["vectorset", "TSDB-TYPE", "MBbloom--"]
+
+    @Test("every key of a Redis Stack snapshot has the type TYPE names and the size the server reports")
+    func everyKeyHasItsTypeAndSize() throws {
+        let truth = try JSONDecoder().decode(Truth.self, from: Data(contentsOf: Self.folder.appendingPathComponent("truth.json")))
+        let analyzer = Analyzer(table: try CommandTable.embedded())
+        let result = try analyzer.run(try AOFInput(path: Self.folder.appendingPathComponent("dump.rdb").path))
+        let keyspace = analyzer.replayer.keyspace
+        var seen: [String: (type: String, size: KeySize)] = [:]
+        for id in keyspace.keys(in: 0) {
+            seen[String(decoding: keyspace.nameBytes(of: id), as: UTF8.self)] = (keyspace[id].value.typeName, keyspace.size(of: id))
+        }
+        #expect(Set(seen.keys) == Set(truth.keys.keys))
+        for (name, key) in truth.keys {
+            guard let model = seen[name] else { continue }
+            #expect(model.type == key.type, "\(name)")
+            if ["hash", "string"].contains(key.type) { continue }
+            if Self.counted.contains(key.type) {
+                #expect(model.size == .elements(key.size ?? -1), "\(name)")
+            } else {
+                #expect(model.size == .unknown, "\(name): a size only where the encoding gives one")
+            }
+        }
+        // Every module type of the stack is there, and the file's module aux data (the FT
+        // index's definition, the modules' globals) was walked to its end.
+        #expect(Set(truth.keys.values.map(\.type)).isSuperset(of: ["ReJSON-RL", "MBbloom--", "MBbloomCF", "TopK-TYPE", "CMSk-TYPE", "TDIS-TYPE", "TSDB-TYPE", "vectorset"]))
+        #expect(result.snapshots.first?.checksumVerified == true)
+        #expect(result.snapshots.first?.keys == truth.keys.count)
+        #expect(result.snapshots.first?.expiredOnLoad == 0)
+    }
+
+    @Test("a module id holds the type's nine characters and its encoding version")
+    func moduleIDsDecode() {
+        // The id of the "impossible length": Redis's own test module type.
+        #expect(ModuleTypeID(12_810_328_381_974_695_937) == ModuleTypeID(name: "scdtype00", encodingVersion: 1))
+        #expect(ModuleTypeID(5_035_677_737_576_115_203) == ModuleTypeID(name: "ReJSON-RL", encodingVersion: 3))
+        #expect(ModuleTypeID(5_557_655_216_273_166_344) == ModuleTypeID(name: "TSDB-TYPE", encodingVersion: 8))
+        #expect(ModuleTypeID(0x7EDF_E29D_D7B1_D000) == ModuleTypeID(name: "ft_index0", encodingVersion: 0))
+        #expect(ModuleTypeID(UInt64.max) == ModuleTypeID(name: "_________", encodingVersion: 1023))
+    }
+
+    @Test("a newer RDB version is named as such")
+    func newerVersionIsNamed() throws {
+        var bytes = [UInt8](try Data(contentsOf: Self.folder.appendingPathComponent("dump.rdb")))
+        bytes.replaceSubrange(5..<9, with: Array("0019".utf8))
+        let error = bytes.withUnsafeBytes { raw -> InputError? in
+            do throws(InputError) {
+                _ = try RDBReader.read(raw, file: "dump.rdb") { _ in }
+                return nil
+            } catch { return error }
+        }
+        #expect(error?.offset == 5)
+        #expect(error?.detail == "RDB version 19 is newer than the newest this build reads, 12")
+    }
+
+    @Test("keys that expired before the file was written are dropped on load, as the server drops them")
+    func keysExpiredBeforeCtimeAreDropped() throws {
+        // The fixture's plain:expiring expires an hour after its ctime; moving ctime two hours
+        // later makes it a key the server would drop. The checksum is zeroed (not checked).
+        var bytes = [UInt8](try Data(contentsOf: Self.folder.appendingPathComponent("dump.rdb")))
+        let ctime = Array("ctime".utf8)
+        let at = try #require(bytes.indices.first { bytes[$0...].starts(with: ctime) })
+        // After the name: the value, an RDB integer (0xC2 and 4 little-endian bytes).
+        #expect(bytes[at + 5] == 0xC2)
+        let seconds = bytes[(at + 6)..<(at + 10)].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) } + 7200
+        bytes.replaceSubrange((at + 6)..<(at + 10), with: withUnsafeBytes(of: seconds.littleEndian, Array.init))
+        bytes.replaceSubrange((bytes.count - 8)..., with: [UInt8](repeating: 0, count: 8))
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("expired-\(UUID().uuidString).rdb")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data(bytes).write(to: file)
+        let analyzer = Analyzer(table: try CommandTable.embedded())
+        let result = try analyzer.run(try AOFInput(path: file.path))
+        #expect(result.snapshots.first?.expiredOnLoad == 1)
+        #expect(analyzer.replayer.keyspace.find(Array("plain:expiring".utf8), in: 0) == nil)
+    }
+}
