@@ -16,6 +16,9 @@ public struct CommandEntry: Sendable, Equatable {
     public var complexity: String?
     /// Servers whose string differs from `complexity` (`nil`: that server reports none).
     public var complexityVariants: [String: String?]
+    /// Where `complexity` comes from when no server reports it: a module's documentation
+    /// (`RedisJSON/RedisJSON commands.json`). `nil`: the servers in `servers` report it.
+    public var complexitySource: String?
     /// Server ids (`redis-7.0.15`, `valkey-9.1.2`, `redis-source`) that report this entry.
     public var servers: [String]
     public var arity: Int?
@@ -33,7 +36,7 @@ public struct CommandEntry: Sendable, Equatable {
 
     public init(
         name: String, group: String, since: String? = nil, sinceVariants: [String: String] = [:], summary: String? = nil,
-        complexity: String? = nil, complexityVariants: [String: String?] = [:], servers: [String] = [],
+        complexity: String? = nil, complexityVariants: [String: String?] = [:], complexitySource: String? = nil, servers: [String] = [],
         arity: Int? = nil, flags: [String] = [], aclCategories: [String] = [], keySpecs: [KeySpec] = [],
         deprecatedSince: String? = nil, replacedBy: String? = nil, formula: String? = nil,
         semantics: CommandSemantics = CommandSemantics()
@@ -45,6 +48,7 @@ public struct CommandEntry: Sendable, Equatable {
         self.summary = summary
         self.complexity = complexity
         self.complexityVariants = complexityVariants
+        self.complexitySource = complexitySource
         self.servers = servers
         self.arity = arity
         self.flags = flags

@@ -29,6 +29,7 @@ public enum CommandTableJSON {
             package var summary: String?
             package var complexity: String?
             package var complexityVariants: [String: String?]?
+            package var complexitySource: String?
             package var servers: [String]?
             package var arity: Int?
             package var flags: [String]?
@@ -82,6 +83,7 @@ public enum CommandTableJSON {
             name: name, group: group, since: item.since,
             sinceVariants: item.sinceVariants ?? [:], summary: item.summary,
             complexity: item.complexity, complexityVariants: item.complexityVariants ?? [:],
+            complexitySource: item.complexitySource,
             servers: item.servers ?? [], arity: item.arity,
             flags: item.flags ?? [], aclCategories: item.acl ?? [],
             keySpecs: specs, deprecatedSince: item.deprecatedSince,
@@ -136,6 +138,7 @@ public enum CommandTableJSON {
             }
             fields.append(("complexityVariants", "{" + parts.joined(separator: ", ") + "}"))
         }
+        if let source = e.complexitySource { fields.append(("complexitySource", quote(source))) }
         fields.append(("formula", e.formula.map(quote) ?? "null"))
         if !e.semantics.isEmpty { fields.append(("semantics", e.semantics.json)) }
         fields.append(("servers", list(e.servers)))

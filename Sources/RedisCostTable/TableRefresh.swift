@@ -45,21 +45,31 @@ public enum TableRefresh {
                 continue
             }
             if onlyNewCommands { continue }
+            // A complexity taken from a module's documentation stands for every server that
+            // reports none (Redis 8's vector sets, module commands).
+            let documented = entry.complexitySource.map { (complexity: entry.complexity, source: $0) }
             var strings = entry.servers.reduce(into: [String: String?]()) { $0[$1] = .some(entry.complexity(on: $1)) }
             var sinces = entry.servers.reduce(into: [String: String]()) { $0[$1] = entry.since(on: $1) }
             sinces[docs.server] = incoming.since
-            if let old = strings[docs.server], old != incoming.complexity { summary.changedComplexity.append(incoming.name) }
-            strings[docs.server] = .some(incoming.complexity)
+            let reported = incoming.complexity ?? documented?.complexity
+            if let old = strings[docs.server], old != reported { summary.changedComplexity.append(incoming.name) }
+            strings[docs.server] = .some(reported)
             let servers = strings.keys.sorted(by: serverOrder)
             let preferred = servers.first { strings[$0]! != nil } ?? servers[0]
             if preferred == docs.server {
                 let kept = (entry.formula, entry.semantics, entry.name)
+                // A module command's docs say only `group: module`: keep the group and summary
+                // taken from the module's documentation.
+                let (group, summary) = (entry.group, entry.summary)
                 entry = incoming
                 (entry.formula, entry.semantics, entry.name) = kept
+                if incoming.group == "module" { entry.group = group }
+                entry.summary = incoming.summary ?? summary
             }
             entry.servers = servers
             entry.complexity = strings[preferred]!
             entry.complexityVariants = strings.filter { $0.value != entry.complexity }
+            entry.complexitySource = documented.flatMap { $0.complexity == entry.complexity ? $0.source : nil }
             entry.since = sinces[preferred] ?? entry.since
             entry.sinceVariants = sinces.filter { $0.value != entry.since }
             byName[incoming.name] = entry

@@ -80,6 +80,8 @@ enum TableRefreshCommand: Subcommand {
             OptionSpec(["--file"], value: "PATH", help: "The table to update (default Data/commands.json in the current directory)."),
             OptionSpec(["--source-json"], value: "DIR", help: "Read a source tree's src/commands/*.json instead of a server."),
             OptionSpec(["--source-name"], value: "NAME", help: "Server id to record for --source-json (default redis-source)."),
+            OptionSpec(["--server-name"], value: "NAME", help: "Server id to record for a live server instead of the one INFO gives (redis-8.2.3+stack for Redis 8.2.3 with the Stack modules)."),
+            OptionSpec(["--only-new"], help: "Add only the commands the table lacks (a server with modules loaded: its module commands)."),
         ],
         examples: ["redis-cost table refresh -u redis://127.0.0.1:6379",
                    "redis-cost table refresh --source-json ~/src/valkey/src/commands --source-name valkey-source"])
@@ -90,7 +92,7 @@ enum TableRefreshCommand: Subcommand {
             throw CLIError(description: "\(path): cannot read the table (run from the project folder or pass --file)")
         }
         let entries = try CommandTableJSON.decode(text, source: path)
-        let docs: ServerCommandDocs
+        var docs: ServerCommandDocs
         let onlyNew: Bool
         if let directory = arguments.string("--source-json") {
             docs = try ServerCommandDocs(server: arguments.string("--source-name") ?? "redis-source", commandJSONDirectory: directory)
@@ -102,7 +104,8 @@ enum TableRefreshCommand: Subcommand {
             } catch {
                 throw CLIError(description: error.description)
             }
-            onlyNew = false
+            if let name = arguments.string("--server-name") { docs.server = name }
+            onlyNew = arguments.has("--only-new")
         }
         let (merged, summary) = TableRefresh.merge(docs, into: entries, onlyNewCommands: onlyNew)
         // Parse every formula before writing, so a broken table is never saved.
