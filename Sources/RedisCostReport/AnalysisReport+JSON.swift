@@ -15,6 +15,8 @@ extension AnalysisReport {
             "live": "Only in a report of `monitor` (a live session).",
             "unknownCommands": "Commands not in the command table → calls (their cost is unknown).",
             "unmodelledWrites": "Writes the replay model does not follow → calls (their keys are marked approximate).",
+            "elapsedSeconds": "The wall time the analysis took, in seconds (varies from run to run).",
+            "costOverTime": "Elements touched per time bucket; null when no call had a timestamp.",
         ]
         package var schemaVersion = ReportSchemaVersion()
         package var input: Input
@@ -25,6 +27,8 @@ extension AnalysisReport {
         package var patterns: [Pattern]
         package var biggestKeys: [BigKey]
         package var dataset: Dataset
+        package var elapsedSeconds: Double
+        package var costOverTime: CostOverTime?
         package var unmodelledWrites: [String: Int]
         package var snapshots: [Snapshot]
         package var note: String
@@ -40,7 +44,13 @@ extension AnalysisReport {
         package var live: Live?
     }
 
-    package struct Input: Codable, Sendable {
+    package struct Input: Codable, Sendable, JSONSchemaDescribed {
+        package static let fieldDescriptions = [
+            "kind": "monitor: a MONITOR capture or a live session (reads and writes, observed times); aof: AOF and RDB files (writes only).",
+        ]
+        package enum Kind: String, Codable, Sendable, CaseIterable, JSONSchemaEnum {
+            case monitor, aof
+        }
         package struct File: Codable, Sendable {
             package var path: String
             package var role: String
@@ -58,6 +68,41 @@ extension AnalysisReport {
         package var truncatedAt: Truncation?
         package var firstTime: Int64?
         package var lastTime: Int64?
+        package var kind: Kind
+    }
+
+    /// Elements touched per time bucket: about 30 buckets whatever the span, the bucket growing
+    /// with it (a second up to a week, then as many days as it takes), so that two timestamps
+    /// years apart make 30 buckets, not millions.
+    package struct CostOverTime: Codable, Sendable, JSONSchemaDescribed {
+        package static let fieldDescriptions = [
+            "first": "The first second (Unix time) with a call.",
+            "last": "The last second (Unix time) with a call.",
+            "start": "Where the first bucket begins (Unix time, a multiple of bucketSeconds).",
+            "bucketSeconds": "The width of each bucket, in seconds.",
+            "cost": "Elements touched in each bucket, in time order.",
+        ]
+        package var first: Int64
+        package var last: Int64
+        package var start: Int64
+        package var bucketSeconds: Int64
+        package var cost: [Double]
+
+        package init?(_ perSecond: [(second: Int64, cost: Double)]) {
+            guard let first = perSecond.first?.second, let last = perSecond.last?.second, last >= first else { return nil }
+            // Unsigned: the span of any two timestamps fits, whatever the input held.
+            let span = UInt64(bitPattern: last &- first)
+            let sizes: [UInt64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
+            let bucket = Int64(sizes.first { span / $0 < 30 } ?? (span / (30 * 86400) + 1) * 86400)
+            let start = first &- (first % bucket + bucket) % bucket
+            var bars = [Double](repeating: 0, count: Int(UInt64(bitPattern: last &- start) / UInt64(bucket)) + 1)
+            for (second, cost) in perSecond { bars[Int(UInt64(bitPattern: second &- start) / UInt64(bucket))] += cost }
+            self.first = first
+            self.last = last
+            self.start = start
+            bucketSeconds = bucket
+            cost = bars
+        }
     }
 
     package struct Totals: Codable, Sendable {
@@ -218,6 +263,8 @@ extension AnalysisReport {
         package var version: String
         package var commands: [String]
         package var unavailable: [String]
+        /// `Redis ≥ 7.4.0 (HEXPIRE)`, `Valkey ≥ 7.2.4 (any)`: what the markdown says.
+        package var text: String
     }
 
     package struct Monitor: Codable, Sendable {
@@ -226,6 +273,8 @@ extension AnalysisReport {
         package var callsOnKeysOfUnknownSize: Int
         package var sampledKeys: Int
         package var sampledFrom: String?
+        package var hotKeysTracked: Int
+        package var hotKeysCapped: Bool
     }
 
     package struct Live: Codable, Sendable, OmittedWhenNil {
@@ -263,7 +312,7 @@ extension AnalysisReport {
                 Input.File(path: $0.path, role: $0.role == .base ? "base" : "workload", format: $0.format.rawValue, bytes: $0.bytes, commands: $0.commands)
             },
             truncatedAt: r.truncatedAt.map { Input.Truncation(file: $0.file, offset: $0.offset) },
-            firstTime: r.firstTime, lastTime: r.lastTime)
+            firstTime: r.firstTime, lastTime: r.lastTime, kind: r.isMonitor ? .monitor : .aof)
         let totals = Totals(
             calls: r.calls, cost: r.totalCost, unknownCostCalls: r.unknownCostCalls, transactions: r.transactions,
             malformedCalls: r.malformedLines, firstMalformed: r.firstMalformed.map { Totals.Malformed(location: $0.location, reason: $0.reason) },
@@ -314,6 +363,7 @@ extension AnalysisReport {
             },
             dataset: Dataset(keysPerDatabase: Dictionary(uniqueKeysWithValues: r.keysPerDatabase.map { (String($0.key), $0.value) }),
                              approximateKeys: r.approximateKeys, modelBytes: r.modelBytes, wholeDataSet: r.knowsWholeDataSet),
+            elapsedSeconds: r.elapsedSeconds, costOverTime: CostOverTime(r.costOverTime),
             unmodelledWrites: r.unmodelledWrites, snapshots: snapshots,
             note: r.isMonitor ? "Observed times are upper bounds: the gap to the next line of the capture."
                 : "An AOF holds writes only; reads need a MONITOR capture.",
@@ -326,10 +376,11 @@ extension AnalysisReport {
             findings: FindingsReport.items(r.findings, options: options),
             minimumVersion: r.minimumVersions.first { $0.family == "Redis" }.map { MinimumVersion(version: $0.version, commands: $0.commands) },
             minimumVersions: r.minimumVersions.map {
-                FamilyMinimumVersion(family: $0.family, version: $0.version, commands: $0.commands, unavailable: $0.unavailable)
+                FamilyMinimumVersion(family: $0.family, version: $0.version, commands: $0.commands, unavailable: $0.unavailable, text: $0.text)
             },
             monitor: Monitor(scripts: r.scripts, malformedLines: r.malformedLines, callsOnKeysOfUnknownSize: r.callsOnKeysOfUnknownSize,
-                             sampledKeys: r.sampledKeys, sampledFrom: r.sampledFrom),
+                             sampledKeys: r.sampledKeys, sampledFrom: r.sampledFrom, hotKeysTracked: r.hotKeysTracked,
+                             hotKeysCapped: r.hotKeysCapped),
             live: live)
     }
 }

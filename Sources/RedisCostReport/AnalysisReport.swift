@@ -49,16 +49,22 @@ public enum AnalysisReport {
     }
 
     public static func markdown(_ r: AnalysisResult, options: ReportOptions = .init()) -> String {
-        // The sections read the values the JSON report is made of; the summary still reads `r`.
-        let doc = document(r, options: options)
+        markdown(document(r, options: options))
+    }
+
+    /// The markdown of a report, read from the values the JSON report is made of (keys and
+    /// patterns already redacted there): the two formats cannot say different things.
+    package static func markdown(_ doc: Document) -> String {
+        let isMonitor = doc.input.kind == .monitor
+        let totalCost = doc.totals.cost
         var out = "# redis-cost report\n\n"
-        if r.calls > 0 || !r.findings.isEmpty { out += FindingsReport.fixFirst(doc.findings) + "\n" }
+        if doc.totals.calls > 0 || !doc.findings.isEmpty { out += FindingsReport.fixFirst(doc.findings) + "\n" }
         out += "## Summary\n\n"
-        out += "- Input: \(Markdown.cell(r.input)), \(number(Double(r.bytesRead))) bytes\n"
-        for segment in r.segments {
-            let role = segment.role == .base ? "base (a snapshot: sets the sizes, not counted as calls)" : "workload"
+        out += "- Input: \(Markdown.cell(doc.input.description)), \(number(Double(doc.input.bytes))) bytes\n"
+        for segment in doc.input.files {
+            let role = segment.role == "base" ? "base (a snapshot: sets the sizes, not counted as calls)" : "workload"
             out += "  - \(Markdown.code(fileName(segment.path))): \(role), \(number(Double(segment.bytes))) bytes"
-            if let snapshot = r.snapshots.first(where: { $0.file == segment.path }) {
+            if let snapshot = doc.snapshots.first(where: { $0.file == segment.path }) {
                 out += ", RDB snapshot \(Markdown.code(snapshot.magic)) with \(number(Double(snapshot.keys))) keys"
                 out += snapshot.checksumVerified ? " (checksum verified)" : " (no checksum)"
                 if segment.commands > 0 { out += ", then \(number(Double(segment.commands))) AOF commands" }
@@ -67,46 +73,49 @@ public enum AnalysisReport {
             }
             out += "\n"
         }
-        if let first = r.firstTime, let last = r.lastTime {
-            out += "- Time span: \(time(first)) to \(time(last)) (\(r.isMonitor ? "the capture's timestamps" : "the AOF's `#TS` annotations"))\n"
+        if let first = doc.input.firstTime, let last = doc.input.lastTime {
+            out += "- Time span: \(time(first)) to \(time(last)) (\(isMonitor ? "the capture's timestamps" : "the AOF's `#TS` annotations"))\n"
         }
-        out += "- Calls: \(number(Double(r.calls))) in \(r.commands.count) commands"
-        out += r.transactions > 0 ? ", \(number(Double(r.transactions))) transactions (MULTI/EXEC)\n" : "\n"
-        out += "- Total cost: \(number(r.totalCost)) elements touched"
-        out += r.unknownCostCalls > 0 ? "; \(counted(r.unknownCostCalls, "call")) of unknown cost (not counted)\n" : "\n"
-        if r.calls > 0 {
-            out += "- Estimated server time of those calls: \(duration(r.estimatedMicroseconds)) (\(r.timeModelSource))\n"
+        let totals = doc.totals
+        out += "- Calls: \(number(Double(totals.calls))) in \(doc.commands.count) commands"
+        out += totals.transactions > 0 ? ", \(number(Double(totals.transactions))) transactions (MULTI/EXEC)\n" : "\n"
+        out += "- Total cost: \(number(totalCost)) elements touched"
+        out += totals.unknownCostCalls > 0 ? "; \(counted(totals.unknownCostCalls, "call")) of unknown cost (not counted)\n" : "\n"
+        if totals.calls > 0 {
+            out += "- Estimated server time of those calls: \(duration(totals.estimatedMicroseconds)) (\(totals.timeModel))\n"
         }
-        if r.malformedLines > 0 {
-            out += "- **\(counted(r.malformedLines, "malformed call")) skipped** (cut or damaged: not costed, not replayed); the first: "
-                + r.firstMalformed.map { "`\(Markdown.cell($0.location))`: \(Markdown.cell($0.reason))" }.joined(separator: "; ") + "\n"
+        if totals.malformedCalls > 0 {
+            out += "- **\(counted(totals.malformedCalls, "malformed call")) skipped** (cut or damaged: not costed, not replayed); the first: "
+                + totals.firstMalformed.map { "`\(Markdown.cell($0.location))`: \(Markdown.cell($0.reason))" }.joined(separator: "; ") + "\n"
         }
-        if let truncated = r.truncatedAt {
+        if let truncated = doc.input.truncatedAt {
             out += "- **Truncated:** \(Markdown.code(fileName(truncated.file))) ends with an incomplete command at byte \(truncated.offset); everything before it was analyzed (Redis would load it with `aof-load-truncated yes`).\n"
         }
-        let keys = r.keysPerDatabase.values.reduce(0, +)
-        out += r.knowsWholeDataSet ? "- Data set at the end: \(number(Double(keys))) keys in \(r.keysPerDatabase.count) database(s)"
-            : "- Keys the calls touched, at the end: \(number(Double(keys))) in \(r.keysPerDatabase.count) database(s) (other keys of the data set were not seen)"
-        out += r.approximateKeys > 0 ? "; \(r.approximateKeys) with approximate size (marked ≈)\n" : "\n"
-        if !r.minimumVersions.isEmpty {
-            out += "- Needs " + r.minimumVersions.map(\.text).joined(separator: " or ") + "\n"
+        let dataset = doc.dataset
+        let keys = dataset.keysPerDatabase.values.reduce(0, +)
+        out += dataset.wholeDataSet ? "- Data set at the end: \(number(Double(keys))) keys in \(dataset.keysPerDatabase.count) database(s)"
+            : "- Keys the calls touched, at the end: \(number(Double(keys))) in \(dataset.keysPerDatabase.count) database(s) (other keys of the data set were not seen)"
+        out += dataset.approximateKeys > 0 ? "; \(dataset.approximateKeys) with approximate size (marked ≈)\n" : "\n"
+        if !doc.minimumVersions.isEmpty {
+            out += "- Needs " + doc.minimumVersions.map(\.text).joined(separator: " or ") + "\n"
         }
-        out += "- Replay model memory: \(String(format: "%.1f", Double(r.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", r.elapsedSeconds)) s\n"
-        if r.calls == 0, !r.snapshots.isEmpty {
+        out += "- Replay model memory: \(String(format: "%.1f", Double(dataset.modelBytes) / 1_048_576)) MiB; analysis took \(String(format: "%.2f", doc.elapsedSeconds)) s\n"
+        if totals.calls == 0, !doc.snapshots.isEmpty {
             out += "\n> A snapshot holds the data, not the calls: this is a profile of the data set. Analyze an AOF for writes, or a MONITOR capture for reads.\n"
             for snapshot in doc.snapshots { out += profile(snapshot) }
             return out
         }
-        if let live = r.live { out += liveSummary(live) }
-        if let server = r.sampledFrom {
-            out += "- Sizes of \(number(Double(r.sampledKeys))) keys from before the capture were read from \(Markdown.code(server)) during the analysis (O(1) commands): the server's sizes now, taken as their sizes when the capture began\n"
+        if let live = doc.live { out += liveSummary(live) }
+        let monitor = doc.monitor
+        if let server = monitor.sampledFrom {
+            out += "- Sizes of \(number(Double(monitor.sampledKeys))) keys from before the capture were read from \(Markdown.code(server)) during the analysis (O(1) commands): the server's sizes now, taken as their sizes when the capture began\n"
         }
-        if r.isMonitor {
-            out += "- Clients: \(r.clients.count); scripts: \(r.scripts) (their calls count in their cost)\n"
-            if r.callsOnKeysOfUnknownSize > 0, r.live != nil || r.sampledFrom != nil {
-                out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys whose size was not sampled (yet): their cost is unknown**\n"
-            } else if r.callsOnKeysOfUnknownSize > 0 {
-                out += "- **\(number(Double(r.callsOnKeysOfUnknownSize))) calls touch keys the capture did not create, which may have existed before it began: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture began, `--baseline empty` if the server was empty then, or `--sample` with the server's address)\n"
+        if isMonitor {
+            out += "- Clients: \(doc.clients.count); scripts: \(monitor.scripts) (their calls count in their cost)\n"
+            if monitor.callsOnKeysOfUnknownSize > 0, doc.live != nil || monitor.sampledFrom != nil {
+                out += "- **\(number(Double(monitor.callsOnKeysOfUnknownSize))) calls touch keys whose size was not sampled (yet): their cost is unknown**\n"
+            } else if monitor.callsOnKeysOfUnknownSize > 0 {
+                out += "- **\(number(Double(monitor.callsOnKeysOfUnknownSize))) calls touch keys the capture did not create, which may have existed before it began: their size, and so their cost, is unknown** (give `--baseline dump.rdb` or an appendonlydir taken when the capture began, `--baseline empty` if the server was empty then, or `--sample` with the server's address)\n"
             }
 
             out += "\n> Observed time is the gap between a line and the next one in the capture: an upper bound of how long that call took (the server may have been idle or serving others).\n"
@@ -116,7 +125,7 @@ public enum AnalysisReport {
         }
 
         out += FindingsReport.markdown(doc.findings)
-        out += Charts.costShare(r) + Charts.costOverTime(r)
+        out += Charts.costShare(doc.commands) + Charts.costOverTime(doc.costOverTime)
         out += "\n## Costliest calls (by estimated server time)\n\n"
         if doc.topCalls.isEmpty {
             out += "No call with a known cost.\n"
@@ -131,14 +140,14 @@ public enum AnalysisReport {
                 return [String(index + 1), call.command + (call.inTransaction ? " (in MULTI)" : ""), keys, sizes, cost,
                         duration(call.estimatedMicroseconds), time(call.time), fileName(call.file) + place]
             }
-            out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Est. time", "Time", r.isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4, 5])
+            out += Markdown.table(header: ["#", "Command", "Keys", "Sizes before", "Cost", "Est. time", "Time", isMonitor ? "Where (capture:line)" : "Where (file@byte)"], rows: rows, alignRight: [0, 4, 5])
             if doc.topCalls.count > 25 { out += "\n\(doc.topCalls.count - 25) more in the JSON report (`--format json`).\n" }
             if doc.topCalls.prefix(25).contains(where: { ($0.nestedCost ?? 0) > 0 }) {
                 out += "\nA transaction's or script's cost and time include the calls it ran, which are also listed on their own.\n"
             }
         }
 
-        if r.isMonitor && !r.slowestCalls.isEmpty {
+        if isMonitor && !doc.slowestCalls.isEmpty {
             out += "\n## Slowest calls (observed time, an upper bound)\n\n"
             out += Markdown.table(
                 header: ["Command", "Keys", "Observed (µs, ≤)", "Client", "Time", "Line"],
@@ -153,14 +162,14 @@ public enum AnalysisReport {
             let known = c.calls - c.unknownCostCalls
             let compiles = known > 0 && c.elementsInTotals == 0 && c.cost > c.nestedCost
             var row = [c.name + (c.nestedCost > 0 ? " ¹" : compiles ? " ²" : ""), number(Double(c.calls)), known > 0 ? number(c.cost) : "unknown",
-                       known > 0 && !compiles ? percent(c.elementsInTotals, of: r.totalCost) : "–",
+                       known > 0 && !compiles ? percent(c.elementsInTotals, of: totalCost) : "–",
                        known > 0 ? number(c.cost / Double(known)) : "–", known > 0 ? number(c.maxCost) : "–",
                        c.unknownCostCalls > 0 ? number(Double(c.unknownCostCalls)) : "", c.estimatedMicroseconds.map { duration($0) } ?? "unknown"]
-            if r.isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
+            if isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
             return row
         }
         out += Markdown.table(
-            header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost", "Est. time"] + (r.isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
+            header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost", "Est. time"] + (isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
             rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9])
         if doc.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
             out += "\n¹ Includes the calls it ran (MULTI…EXEC, a script's calls), as INFO commandstats counts it; those calls have their own rows, and the share and the totals count each call once.\n"
@@ -168,32 +177,32 @@ public enum AnalysisReport {
         if doc.commands.prefix(40).contains(where: { $0.calls > $0.unknownCostCalls && $0.elementsInTotals == 0 && $0.cost > $0.nestedCost }) {
             out += "\n² Bytes of script compiled (SCRIPT LOAD, FUNCTION LOAD): priced in time by their own constant, not counted as elements touched.\n"
         }
-        if r.isMonitor && !r.hotKeys.isEmpty {
+        if isMonitor && !doc.hotKeys.isEmpty {
             out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
                 header: ["Key", "DB", "Calls", "Reads", "Writes"],
                 rows: doc.hotKeys.prefix(20).map { [Markdown.code($0.key), String($0.db), number(Double($0.calls)),
                                                    number(Double($0.reads)), number(Double($0.writes))] },
                 alignRight: [1, 2, 3, 4])
-            if r.hotKeysCapped {
-                out += "\nCounted for the first \(number(Double(r.hotKeysTracked))) distinct keys of the capture; later new keys are in the patterns only.\n"
+            if monitor.hotKeysCapped {
+                out += "\nCounted for the first \(number(Double(monitor.hotKeysTracked))) distinct keys of the capture; later new keys are in the patterns only.\n"
             }
         }
-        if r.isMonitor {
+        if isMonitor {
             out += "\n## Cost by client\n\n" + Markdown.table(
                 header: ["Client", "Calls", "Cost", "Unknown cost"],
                 rows: doc.clients.prefix(20).map { [Markdown.code($0.client), number(Double($0.calls)), $0.calls > $0.unknownCostCalls ? number($0.cost) : "unknown",
                                                      $0.unknownCostCalls > 0 ? number(Double($0.unknownCostCalls)) : ""] },
                 alignRight: [1, 2, 3])
         }
-        if !r.unknownCommands.isEmpty {
+        if !doc.unknownCommands.isEmpty {
             out += "\nCommands not in the command table (cost unknown): "
-            out += r.unknownCommands.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\(Markdown.code($0.key)) × \($0.value)" }.joined(separator: ", ") + "\n"
+            out += doc.unknownCommands.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\(Markdown.code($0.key)) × \($0.value)" }.joined(separator: ", ") + "\n"
         }
 
         out += "\n## Cost by key pattern\n\n"
         let patternRows = doc.patterns.prefix(20).map { p -> [String] in
             [Markdown.code(p.pattern), number(Double(p.calls)), number(Double(p.reads)), number(Double(p.writes)),
-             p.calls > p.unknownCostCalls ? number(p.cost) : "unknown", p.calls > p.unknownCostCalls ? percent(p.cost, of: r.totalCost) : "–"]
+             p.calls > p.unknownCostCalls ? number(p.cost) : "unknown", p.calls > p.unknownCostCalls ? percent(p.cost, of: totalCost) : "–"]
         }
         out += Markdown.table(header: ["Pattern (first key)", "Calls", "Reads", "Writes", "Cost", "Share"], rows: patternRows, alignRight: [1, 2, 3, 4, 5])
 
@@ -207,7 +216,7 @@ public enum AnalysisReport {
             out += Markdown.table(header: ["Key", "DB", "Type", "Elements"], rows: keyRows, alignRight: [1, 3])
         }
         for snapshot in doc.snapshots where snapshot.keys > 0 { out += profile(snapshot) }
-        if let live = r.live, !live.keySizesAtStart.isEmpty || !live.keySizesAtEnd.isEmpty {
+        if let live = doc.live, !live.keySizesAtStart.isEmpty || !live.keySizesAtEnd.isEmpty {
             out += "\n## Key sizes on the server (`INFO keysizes`)\n\n"
             out += "Histograms the server keeps of its keys' sizes (power-of-two bins: `bin=keys`), at the start and the end of the session.\n\n"
             let end = Dictionary(live.keySizesAtEnd.map { ($0.field, $0.value) }, uniquingKeysWith: { a, _ in a })
@@ -217,14 +226,14 @@ public enum AnalysisReport {
             out += Markdown.table(header: ["Field", "At the start", "At the end"],
                                   rows: fields.map { [$0, Markdown.code(start[$0] ?? ""), Markdown.code(end[$0] ?? "")] })
         }
-        if !r.unmodelledWrites.isEmpty {
+        if !doc.unmodelledWrites.isEmpty {
             out += "\nWrites the replay model does not follow (their keys are marked approximate): "
-            out += r.unmodelledWrites.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ") + "\n"
+            out += doc.unmodelledWrites.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ") + "\n"
         }
         return out
     }
 
-    package static func liveSummary(_ live: AnalysisResult.LiveSession) -> String {
+    package static func liveSummary(_ live: Live) -> String {
         var out = "- Live session on \(Markdown.code(live.server))" + (live.serverVersion.map { " (\(Markdown.cell($0)))" } ?? "")
         out += ": \(String(format: "%.1f", live.seconds)) s, ended: \(Markdown.cell(live.endReason))\n"
         if let reason = live.samplingDisabled {

@@ -118,9 +118,9 @@ package enum Charts {
     }
 
     /// Cost share of the costliest commands, the rest as "other".
-    package static func costShare(_ r: AnalysisResult) -> String {
+    package static func costShare(_ commands: [AnalysisReport.Command]) -> String {
         // Each call's elements once: a wrapper's slice is its own part, not the calls it ran.
-        let known = r.commands.filter { $0.elementsInTotals > 0 }.sorted { $0.elementsInTotals > $1.elementsInTotals }
+        let known = commands.filter { $0.elementsInTotals > 0 }.sorted { $0.elementsInTotals > $1.elementsInTotals }
         guard known.count >= 2 else { return "" }
         var slices = known.prefix(7).map { ($0.name, $0.elementsInTotals) }
         let rest = known.dropFirst(7).reduce(0) { $0 + $1.elementsInTotals }
@@ -130,19 +130,11 @@ package enum Charts {
         return out + "```\n"
     }
 
-    /// Elements touched per time bucket, as bars: about 30 whatever the span, the bucket
-    /// growing with it (a second up to a week, then as many days as it takes), so that two
-    /// timestamps years apart make a chart of 30 bars, not millions.
-    package static func costOverTime(_ r: AnalysisResult) -> String {
-        guard let first = r.costOverTime.first?.second, let last = r.costOverTime.last?.second, last > first else { return "" }
-        // Unsigned: the span of any two timestamps fits, whatever the input held.
-        let span = UInt64(bitPattern: last &- first)
-        let sizes: [UInt64] = [1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 6 * 3600, 86400, 7 * 86400]
-        let bucket = Int64(sizes.first { span / $0 < 30 } ?? (span / (30 * 86400) + 1) * 86400)
-        let start = first &- (first % bucket + bucket) % bucket
-        var bars = [Double](repeating: 0, count: Int(UInt64(bitPattern: last &- start) / UInt64(bucket)) + 1)
-        for (second, cost) in r.costOverTime { bars[Int(UInt64(bitPattern: second &- start) / UInt64(bucket))] += cost }
-        guard bars.count >= 2 else { return "" }
+    /// Elements touched per time bucket (`AnalysisReport.CostOverTime`), as bars.
+    package static func costOverTime(_ series: AnalysisReport.CostOverTime?) -> String {
+        guard let series, series.cost.count >= 2 else { return "" }
+        let bucket = series.bucketSeconds, start = series.start, bars = series.cost
+        let span = UInt64(bitPattern: series.last &- series.first)
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
