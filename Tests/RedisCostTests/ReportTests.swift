@@ -36,6 +36,18 @@ import RedisCostReport
         #expect(report == expected, "first difference at line \((firstDifference?.offset ?? min(ours.count, theirs.count)) + 1): \(firstDifference.map { "\($0.element.0) ≠ \($0.element.1)" } ?? "lengths differ")")
     }
 
+    @Test("the markdown is made of the JSON report's values: rendered from the decoded JSON, it is the golden file")
+    func markdownFromJSON() throws {
+        let run = try runCLI(["analyze", Self.capture, "--baseline", "empty", "--format", "json"], directory: packageRoot)
+        #expect(run.status == 0, "\(run.stderr)")
+        let doc = try decodeReport(AnalysisReport.Document.self, run.stdout)
+        #expect(doc.input.kind == .monitor)
+        #expect((doc.costOverTime?.cost.count ?? 0) >= 2)
+        #expect(doc.minimumVersions.allSatisfy { $0.text.hasPrefix($0.family) })
+        let expected = try String(contentsOf: Self.golden, encoding: .utf8)
+        #expect(Self.stable(AnalysisReport.markdown(doc)) == expected)
+    }
+
     @Test("the generated capture shows each planted problem with its evidence")
     func plantedProblems() throws {
         let run = try runCLI(["analyze", Self.capture, "--baseline", "empty", "--format", "json"], directory: packageRoot)
