@@ -7,7 +7,12 @@ import RedisCostLive
 
 /// `redis-cost table`: the command table as markdown or JSON.
 public enum TableReport {
+    /// The markdown walks the same values as the JSON.
     public static func markdown(_ entries: [CommandEntry]) -> String {
+        markdown(entries.map(entry))
+    }
+
+    package static func markdown(_ entries: [Entry]) -> String {
         var out = "# Command table (\(entries.count) entries)\n\n"
         let rows = entries.map { entry -> [String] in
             var complexity = entry.complexity ?? "(not documented by the server)"
@@ -104,6 +109,11 @@ public enum TableReport {
         package var deprecatedSince: String?
         package var replacedBy: String?
         package var complexityByServer: [String: String?]
+        /// The servers whose documented complexity differs from `complexity` (`null`: that
+        /// server documents none), as the table file holds them.
+        package var complexityVariants: [String: String?]
+        /// Where the complexity comes from when no server reports it (a module's commands.json).
+        package var complexitySource: String?
         package var keySpecs: [KeySpec]
         /// What the analysis needs to know of the command beyond flags and key specs (the
         /// table's hand-written `semantics`, Data/README.md): only the fields it has.
@@ -161,6 +171,7 @@ public enum TableReport {
               flags: entry.flags, acl: entry.aclCategories, servers: entry.servers, arity: entry.arity, summary: entry.summary,
               deprecatedSince: entry.deprecatedSince, replacedBy: entry.replacedBy,
               complexityByServer: Dictionary(uniqueKeysWithValues: entry.servers.map { ($0, entry.complexity(on: $0)) }),
+              complexityVariants: entry.complexityVariants, complexitySource: entry.complexitySource,
               keySpecs: entry.keySpecs.map { spec in
                   var begin = Entry.KeySpec.BeginSearch()
                   switch spec.begin {
