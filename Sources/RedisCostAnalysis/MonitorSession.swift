@@ -20,8 +20,9 @@ public final class MonitorSession {
         package var nested = NestedCalls(unknownReason: "a call the script made has an unknown cost")
     }
 
+    /// A client's transaction in progress (its calls and cost are aggregated by `Aggregation`,
+    /// at the same index).
     package struct ClientState {
-        package var stats: AnalysisResult.ClientStats
         package var inTransaction = false
         package var transaction = NestedCalls(unknownReason: MonitorSession.transactionUnknown)
     }
@@ -164,13 +165,11 @@ public final class MonitorSession {
             if let known = clients[clientHash] {
                 clientIndex = known
             } else if clientStates.count < Self.clientLimit {
-                clientIndex = intern(clientHash, in: &clients, &clientStates) {
-                    ClientState(stats: .init(client: KeyText.display(Array(reader.client(of: line)))))
-                }
+                clientIndex = newClient(clientHash, named: KeyText.display(Array(reader.client(of: line))))
             } else {
                 // Days of connection churn must not grow the session without bound: later
                 // new addresses share one entry (their transactions are not followed apart).
-                clientIndex = intern(0, in: &clients, &clientStates) { ClientState(stats: .init(client: "(other clients)")) }
+                clientIndex = clients[0] ?? newClient(0, named: "(other clients)")
             }
             lastClient = (clientHash, clientIndex)
         }
@@ -179,8 +178,7 @@ public final class MonitorSession {
         switch analyzer.resolver.resolve(argv) {
         case .unknownCommand:
             analyzer.aggregation.addUnknownCommand(argv)
-            clientStates[clientIndex].stats.calls += 1
-            clientStates[clientIndex].stats.unknownCalls += 1
+            analyzer.aggregation.account(client: clientIndex, nil)
             previous = nil
             return
         case .wrongArity(_, let reason):
@@ -196,7 +194,7 @@ public final class MonitorSession {
         // A DISCARD is still inside its transaction; an EXEC runs it and is not.
         let inTransaction = clientStates[clientIndex].inTransaction && role != .exec
         // The client's name is for the rules (a finding's evidence): only a watched call carries it.
-        let client = analyzer.findingsEngine?.watches(index) == true ? clientStates[clientIndex].stats.client : nil
+        let client = analyzer.findingsEngine?.watches(index) == true ? analyzer.aggregation.clients[clientIndex].client : nil
         let call = Call(argv: argv, database: line.database, microseconds: line.microseconds, client: client,
                         origin: .init(file: file, position: line.lineNumber),
                         context: line.isScript ? .script : inTransaction ? .transaction : .topLevel)
@@ -272,10 +270,17 @@ public final class MonitorSession {
         }
     }
 
-    /// A client's cost counts each call once: a wrapper adds only its own part.
     private func account(_ cost: CallCost, client: Int) {
-        clientStates[client].stats.calls += 1
-        if let v = cost.ownElements { clientStates[client].stats.cost += v } else { clientStates[client].stats.unknownCalls += 1 }
+        analyzer.aggregation.account(client: client, cost)
+    }
+
+    /// A client seen for the first time: its transaction state here, its figures in the
+    /// aggregation, at the same index.
+    private func newClient(_ hash: UInt64, named name: String) -> Int {
+        clients[hash] = clientStates.count
+        clientStates.append(ClientState())
+        analyzer.aggregation.addClient(named: name)
+        return clientStates.count - 1
     }
 
     /// Builds the record of a slow call by reading its line again (only for the few admitted).
@@ -289,7 +294,7 @@ public final class MonitorSession {
             }
             return .init(command: analyzer.table.entries[call.index].name, keys: keys, microseconds: gap,
                          time: call.line.microseconds / 1_000_000, line: call.line.lineNumber,
-                         client: clientStates[call.client].stats.client, blocking: analyzer.table.entries[call.index].isBlocking)
+                         client: analyzer.aggregation.clients[call.client].client, blocking: analyzer.table.entries[call.index].isBlocking)
         }
         if let copied = call.copiedLine { return copied.withUnsafeBytes(build) }
         return build(UnsafeRawBufferPointer(rebasing: chunk[call.line.lineStart..<call.line.lineEnd]))
@@ -344,7 +349,6 @@ public final class MonitorSession {
         finishScript()
         analyzer.replayer.expireKeys()
         analyzer.result.segments = [segment]
-        analyzer.result.clients = clientStates.map(\.stats).filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
         analyzer.result.slowestCalls = slowest.sorted
         analyzer.finish()
         analyzer.result.elapsedSeconds = Date().timeIntervalSince(started)

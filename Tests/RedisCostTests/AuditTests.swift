@@ -101,8 +101,11 @@ import RedisCostReport
         let primary = try TestServer(kind)
         let replica = try TestServer(kind, arguments: ["--replicaof", "127.0.0.1", String(primary.port)])
         let c = try primary.connect()
-        for _ in 0..<200 {
-            if (try c.require(["INFO", "replication"]).text ?? "").contains("state=online") { break }
+        let r = try replica.connect()
+        // Both sides say so before the audits (a busy machine takes seconds to sync).
+        for _ in 0..<800 {
+            if (try c.require(["INFO", "replication"]).text ?? "").contains("state=online"),
+               (try r.require(["INFO", "replication"]).text ?? "").contains("master_link_status:up") { break }
             usleep(25_000)
         }
         _ = try c.pipeline((0..<100).map { ["SET", "k\($0)", "v"] })

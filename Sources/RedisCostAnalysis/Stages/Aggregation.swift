@@ -30,6 +30,9 @@ package struct Aggregation {
     /// Distinct key patterns followed one by one; later ones share an entry.
     package static let patternLimit = 100_000
 
+    /// Per client of a capture or live session, at the index its session gives it.
+    package var clients: [AnalysisResult.ClientStats] = []
+
     // Totals: each call's elements once.
     package var calls = 0
     package var totalCost = 0.0
@@ -127,6 +130,17 @@ package struct Aggregation {
         }
     }
 
+    package mutating func addClient(named name: String) {
+        clients.append(.init(client: name))
+    }
+
+    /// A client's call: its cost counts once (a wrapper adds only its own part); nil for a
+    /// command the table does not know.
+    package mutating func account(client: Int, _ cost: CallCost?) {
+        clients[client].calls += 1
+        if let v = cost?.ownElements { clients[client].cost += v } else { clients[client].unknownCalls += 1 }
+    }
+
     /// The time MONITOR shows a call took (the gap to the next line), for its command's row.
     package mutating func observe(microseconds gap: Int64, index: Int) {
         // Saturating: a live session may run for years of a hostile clock.
@@ -154,6 +168,7 @@ package struct Aggregation {
         result.unknownCommands = unknownCommands
         result.topCalls = topCalls.sorted
         result.patterns = Array(patternStats.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }.prefix(patterns))
+        result.clients = clients.filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
         if trackHotKeys {
             result.hotKeysTracked = hotKeys.count
             result.hotKeysCapped = hotKeysCapped
