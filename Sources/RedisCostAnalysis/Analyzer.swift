@@ -95,7 +95,7 @@ public final class Analyzer {
         var profile = AnalysisResult.SnapshotProfile(file: path, magic: "", checksumVerified: false)
         var byElements = TopKeys(limit: options.biggestKeys)
         var byBytes = TopKeys(limit: options.biggestKeys)
-        var patterns: [UInt64: Int] = [:]
+        var patterns = PatternTable<AnalysisResult.SnapshotProfile.PatternCount>(limit: Aggregation.patternLimit)
         var buffer: [UInt8] = []
         let keyspace = replayer.keyspace
         var released = 0
@@ -139,14 +139,9 @@ public final class Analyzer {
             profile.byEncoding[key.encoding, default: 0] += 1
             byBytes.consider(db: key.database, id: id, size: key.serializedBytes)
             KeyPattern.fold(key.name, into: &buffer)
-            var patternHash = buffer.withUnsafeBytes { elementHash($0) }
-            if patterns[patternHash] == nil, profile.patterns.count >= Aggregation.patternLimit {
-                patternHash = 0
-                buffer = Array("(other patterns)".utf8)
-            }
-            let p = intern(patternHash, in: &patterns, &profile.patterns) { .init(pattern: buffer) }
-            profile.patterns[p].keys += 1
-            profile.patterns[p].bytes += key.serializedBytes
+            let p = patterns.entry(buffer) { .init(pattern: $0) }
+            patterns.stats[p].keys += 1
+            patterns.stats[p].bytes += key.serializedBytes
         }
         profile.magic = summary.magic
         profile.checksumVerified = summary.checksumVerified
@@ -158,7 +153,7 @@ public final class Analyzer {
         }
         profile.biggestByElements = byElements.sorted.map { big($0, bytes: nil) }
         profile.biggestByBytes = byBytes.sorted.map { big($0, bytes: $0.size) }
-        profile.patterns = Array(profile.patterns.sorted { ($0.bytes, $0.keys) > ($1.bytes, $1.keys) }.prefix(options.patterns))
+        profile.patterns = Array(patterns.stats.sorted { ($0.bytes, $0.keys) > ($1.bytes, $1.keys) }.prefix(options.patterns))
         return (profile, summary.endOffset)
     }
 
@@ -330,13 +325,4 @@ package struct RawCallInput: ArgvFormulaInput {
     package let nestedCost: Cost?
 
     package func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
-}
-
-/// The index of `key`'s entry in `items`, appending a new one made by `make` the first time.
-@inline(__always)
-package func intern<T>(_ key: UInt64, in index: inout [UInt64: Int], _ items: inout [T], make: () -> T) -> Int {
-    if let known = index[key] { return known }
-    index[key] = items.count
-    items.append(make())
-    return items.count - 1
 }

@@ -94,3 +94,24 @@ public enum KeyPattern {
         return digits == part.count || (part.count >= 8 && digits > 0)
     }
 }
+
+/// Figures per key pattern, one entry per pattern up to `limit` patterns; later new patterns
+/// share one "(other patterns)" entry (keys whose names do not fold, random words, would
+/// otherwise make one pattern per key). Used by the calls' aggregation and by a snapshot's
+/// profile.
+package struct PatternTable<Stats> {
+    private var index = IdentityMap()
+    /// The figures of each entry, at the index `entry` gave it.
+    package var stats: [Stats] = []
+    package let limit: Int
+
+    package init(limit: Int) { self.limit = limit }
+
+    /// The entry of the pattern `pattern` (a folded key name), made by `make` the first time.
+    package mutating func entry(_ pattern: [UInt8], make: ([UInt8]) -> Stats) -> Int {
+        let hash = pattern.withUnsafeBytes { elementHash($0) }
+        if let known = index[hash] { return known }
+        if stats.count < limit { return intern(hash, in: &index, &stats) { make(pattern) } }
+        return intern(0, in: &index, &stats) { make(Array("(other patterns)".utf8)) }
+    }
+}

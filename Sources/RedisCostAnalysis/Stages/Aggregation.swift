@@ -13,8 +13,7 @@ package struct Aggregation {
     /// Per table index; `calls == 0` means the command was not seen.
     package var commandStats: [AnalysisResult.CommandStats]
     package var unknownCommands: [String: Int] = [:]
-    package var patternIndex = IdentityMap()
-    package var patternStats: [AnalysisResult.PatternStats] = []
+    package var patterns = PatternTable<AnalysisResult.PatternStats>(limit: Aggregation.patternLimit)
     private var patternBuffer: [UInt8] = []
     package var topCalls: TopCalls
     /// Cost per second of the input's clock (AOF `#TS`, capture timestamps), for the chart.
@@ -98,19 +97,10 @@ package struct Aggregation {
             patternBuffer.removeAll(keepingCapacity: true)
             patternBuffer.append(contentsOf: "(no key)".utf8)
         }
-        let patternHash = patternBuffer.withUnsafeBytes { elementHash($0) }
-        let p: Int
-        if let known = patternIndex[patternHash] {
-            p = known
-        } else if patternStats.count < Self.patternLimit {
-            p = intern(patternHash, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: patternBuffer) }
-        } else {
-            // Keys whose names do not fold (random words) would make one pattern per key.
-            p = intern(0, in: &patternIndex, &patternStats) { AnalysisResult.PatternStats(pattern: Array("(other patterns)".utf8)) }
-        }
-        patternStats[p].calls += 1
-        if isWrite { patternStats[p].writes += 1 } else if isRead { patternStats[p].reads += 1 }
-        if let value { patternStats[p].cost += value } else { patternStats[p].unknownCalls += 1 }
+        let p = patterns.entry(patternBuffer) { AnalysisResult.PatternStats(pattern: $0) }
+        patterns.stats[p].calls += 1
+        if isWrite { patterns.stats[p].writes += 1 } else if isRead { patterns.stats[p].reads += 1 }
+        if let value { patterns.stats[p].cost += value } else { patterns.stats[p].unknownCalls += 1 }
 
         if let second = call.second, let value {
             if second == currentSecond {
@@ -167,7 +157,7 @@ package struct Aggregation {
         result.commands = commandStats.filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls, $1.name) > ($1.cost, $1.calls, $0.name) }
         result.unknownCommands = unknownCommands
         result.topCalls = topCalls.sorted
-        result.patterns = Array(patternStats.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }.prefix(patterns))
+        result.patterns = Array(self.patterns.stats.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }.prefix(patterns))
         result.clients = clients.filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }
         if trackHotKeys {
             result.hotKeysTracked = hotKeys.count
