@@ -12,8 +12,10 @@ public enum KeyValue: Sendable {
     /// Redis 8 vector sets: the model keeps element identities (VCARD), not the vectors.
     case vectorset(IdentitySet)
     indirect case stream(StreamEntries)
-    /// A type the model does not track (module types, vector sets); size as far as known.
-    indirect case opaque(type: String, size: Int?)
+    /// A type the model does not track element by element (module types, a sampled key):
+    /// its size as far as known, and for a JSON document the length of its serialized form
+    /// when the input showed it (a JSON.SET of the root, an RDB value).
+    indirect case opaque(type: String, size: Int?, bytes: Int?)
     /// Stands in while an effect holds the real value (see Replayer.editList).
     case placeholder
 
@@ -33,7 +35,7 @@ public enum KeyValue: Sendable {
         case .zset: "zset"
         case .vectorset: "vectorset"
         case .stream: "stream"
-        case .opaque(let type, _): type
+        case .opaque(let type, _, _): type
         }
     }
 
@@ -46,7 +48,7 @@ public enum KeyValue: Sendable {
         case .set(let set), .hash(let set), .vectorset(let set): .elements(set.count)
         case .zset(let zset): .elements(zset.count)
         case .stream(let stream): .elements(stream.count)
-        case .opaque(_, let size): size.map { .elements($0) } ?? .unknown
+        case .opaque(_, let size, _): size.map { .elements($0) } ?? .unknown
         }
     }
 
