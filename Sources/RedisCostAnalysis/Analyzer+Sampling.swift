@@ -17,8 +17,8 @@ extension Analyzer {
         switch (sample.type, sample.size) {
         case ("none", _): return nil
         case ("string", .bytes(let n)): return .string(length: n, integer: nil)
-        case (let type, .elements(let n)): return .opaque(type: type, size: n, bytes: nil)
-        case (let type, _): return .opaque(type: type, size: nil, bytes: nil)
+        case (let type, .elements(let n)): return .opaque(type: type, size: n, members: nil)
+        case (let type, _): return .opaque(type: type, size: nil, members: nil)
         }
     }
 

@@ -127,7 +127,8 @@ public final class Analyzer {
                 keyspace.setExpireAt(id, key.expireAt)
                 profile.expiringKeys += 1
             }
-            if case .opaque = key.value { keyspace[id].approximate = true }
+            // A value whose size the decoder could not read; a known size is exact as loaded.
+            if case .opaque(_, nil, _) = key.value { keyspace[id].approximate = true }
             profile.keys += 1
             let type = key.value.typeName
             profile.byType[type, default: .init()].keys += 1
@@ -203,11 +204,19 @@ public final class Analyzer {
                 index: index, command: table.entries[index].name, semantics: table.entries[index].semantics,
                 argv: argv, positions: resolved.keyPositions, sizes: sizesBuffer, cost: cost.cost,
                 estimatedMicroseconds: cost.microseconds,
+                documentBytes: table.entries[index].semantics.reads == .document ? documentBytes(argv, resolved) : nil,
                 database: call.database, microseconds: call.microseconds, client: call.client,
                 inTransaction: call.context == .transaction, inScript: call.context == .script,
                 file: call.origin.file, offset: call.origin.position, isCapture: result.isMonitor))
         }
         return cost
+    }
+
+    /// The serialized length of the JSON document at the call's first key, when the model has it.
+    private func documentBytes(_ argv: Argv, _ resolved: CallResolver.Resolved) -> Int? {
+        guard let position = resolved.keyPositions.first, let id = replayer.lookup(argv[position]),
+              case .json(let document) = replayer.keyspace[id].value else { return nil }
+        return document.bytes
     }
 
     package func finish() {

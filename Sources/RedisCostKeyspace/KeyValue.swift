@@ -12,10 +12,12 @@ public enum KeyValue: Sendable {
     /// Redis 8 vector sets: the model keeps element identities (VCARD), not the vectors.
     case vectorset(IdentitySet)
     indirect case stream(StreamEntries)
-    /// A type the model does not track element by element (module types, a sampled key):
-    /// its size as far as known, and for a JSON document the length of its serialized form
-    /// when the input showed it (a JSON.SET of the root, an RDB value).
-    indirect case opaque(type: String, size: Int?, bytes: Int?)
+    /// A RedisJSON document: its root's shape and length, not its contents.
+    indirect case json(JSONDocument)
+    /// A type the model does not track element by element (module types, a sampled key): its
+    /// size as far as known, and the identities of its items where a module's count depends on
+    /// them (BF.CARD counts an item once however often it is added).
+    indirect case opaque(type: String, size: Int?, members: IdentitySet?)
     /// Stands in while an effect holds the real value (see Replayer.editList).
     case placeholder
 
@@ -35,11 +37,12 @@ public enum KeyValue: Sendable {
         case .zset: "zset"
         case .vectorset: "vectorset"
         case .stream: "stream"
+        case .json: "ReJSON-RL"
         case .opaque(let type, _, _): type
         }
     }
 
-    /// The size a server reports: STRLEN, LLEN, SCARD, HLEN, ZCARD, XLEN.
+    /// The size a server reports: STRLEN, LLEN, SCARD, HLEN, ZCARD, XLEN, JSON.OBJLEN/ARRLEN.
     public var size: KeySize {
         switch self {
         case .string(let string): string.length.map { .bytes($0) } ?? .unknown
@@ -48,17 +51,20 @@ public enum KeyValue: Sendable {
         case .set(let set), .hash(let set), .vectorset(let set): .elements(set.count)
         case .zset(let zset): .elements(zset.count)
         case .stream(let stream): .elements(stream.count)
+        case .json(let document): document.count.map { .elements($0) } ?? .unknown
         case .opaque(_, let size, _): size.map { .elements($0) } ?? .unknown
         }
     }
 
     package var heapBytes: Int {
         switch self {
-        case .string, .opaque, .placeholder: 0
+        case .string, .placeholder: 0
+        case .opaque(_, _, let members): members?.heapBytes ?? 0
         case .list(let list): list.heapBytes
         case .set(let set), .hash(let set), .vectorset(let set): set.heapBytes
         case .zset(let zset): zset.heapBytes
         case .stream(let stream): stream.heapBytes
+        case .json(let document): document.heapBytes
         }
     }
 }

@@ -26,7 +26,7 @@ public final class Replayer {
 
     package static let effects: [String: Effect] = {
         var all: [String: Effect] = [:]
-        for group in [keyEffects, stringEffects, listEffects, setEffects, hashEffects, sortedSetEffects, streamEffects, vectorSetEffects] {
+        for group in [keyEffects, stringEffects, listEffects, setEffects, hashEffects, sortedSetEffects, streamEffects, vectorSetEffects, moduleEffects] {
             all.merge(group) { first, _ in first }
         }
         return all

@@ -127,6 +127,8 @@ public enum TableReport {
             }
             package var reads: Omittable<String>?
             package var range: Omittable<[Int]>?
+            package var span: Omittable<[Int]>?
+            package var index: Omittable<Int>?
             package var pagedBy: Omittable<[String]>?
             package var write: Omittable<String>?
             package var frees: Omittable<String>?
@@ -143,6 +145,8 @@ public enum TableReport {
             package init(_ s: CommandSemantics) {
                 reads = s.reads.map { Omittable($0.rawValue) }
                 range = s.range.map { Omittable([$0.start, $0.stop]) }
+                span = s.span.map { Omittable([$0.start, $0.stop]) }
+                index = s.index.map { Omittable($0) }
                 pagedBy = s.pagedBy.isEmpty ? nil : Omittable(s.pagedBy)
                 write = s.write.map { Omittable($0.rawValue) }
                 frees = s.freesInBackground ? Omittable("background") : nil

@@ -16,6 +16,15 @@ public struct CommandSemantics: Sendable, Equatable {
         case walk
         /// Walks several collections to combine them: intersection, union, difference.
         case combine
+        /// Runs a query over a search index (FT.SEARCH, FT.AGGREGATE): the query is the
+        /// argument after the index, and `*` matches every document.
+        case search
+        /// Returns a JSON document at the paths after its key: all of it when no path, or
+        /// only the root, is given (JSON.GET).
+        case document
+        /// A nearest-neighbour search of a vector set (VSIM): its work grows with the results
+        /// asked for (COUNT) and the candidates explored (EF).
+        case nearest
     }
 
     /// How a write relates to the previous values of its keys (what a capture without a
@@ -74,6 +83,13 @@ public struct CommandSemantics: Sendable, Equatable {
     /// With `reads: all`: the call reads everything only when the inclusive index range
     /// argv[start]…argv[stop] (negative indices from the end) covers the collection.
     public var range: (start: Int, stop: Int)?
+    /// With `reads: all`: ID or timestamp bounds at argv[start] and argv[stop] (XRANGE,
+    /// TS.RANGE); the read covers everything only when they are `-` and `+` (either order).
+    public var span: (start: Int, stop: Int)?
+    /// argv[index] names a search index (RediSearch). The server declares it as the command's
+    /// key so that a cluster routes the call, but it is no key of the data set: it is not
+    /// sized, nor counted among hot keys and patterns.
+    public var index: Int?
     /// With `reads: all`: options that make the read a page (`XRANGE … COUNT n`), searched
     /// after the first key.
     public var pagedBy: [String]
@@ -89,12 +105,14 @@ public struct CommandSemantics: Sendable, Equatable {
     public var script: Script?
 
     public init(
-        reads: Reads? = nil, range: (start: Int, stop: Int)? = nil, pagedBy: [String] = [], write: Write? = nil,
+        reads: Reads? = nil, range: (start: Int, stop: Int)? = nil, span: (start: Int, stop: Int)? = nil, index: Int? = nil, pagedBy: [String] = [], write: Write? = nil,
         freesInBackground: Bool = false, flushes: Flush? = nil, expires: Expiry? = nil, transaction: Transaction? = nil,
         subscription: SubscriptionChange? = nil, space: SubscriptionSpace? = nil, script: Script? = nil
     ) {
         self.reads = reads
         self.range = range
+        self.span = span
+        self.index = index
         self.pagedBy = pagedBy
         self.write = write
         self.freesInBackground = freesInBackground
@@ -107,7 +125,8 @@ public struct CommandSemantics: Sendable, Equatable {
     }
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.reads == b.reads && a.range?.start == b.range?.start && a.range?.stop == b.range?.stop && a.pagedBy == b.pagedBy
+        a.reads == b.reads && a.range?.start == b.range?.start && a.range?.stop == b.range?.stop
+            && a.span?.start == b.span?.start && a.span?.stop == b.span?.stop && a.index == b.index && a.pagedBy == b.pagedBy
             && a.write == b.write && a.freesInBackground == b.freesInBackground && a.flushes == b.flushes
             && a.expires == b.expires && a.transaction == b.transaction && a.subscription == b.subscription
             && a.space == b.space && a.script == b.script
@@ -130,7 +149,8 @@ extension CommandSemantics {
             }
         }
         package var reads, write, frees, flushes, transaction, subscription, space: String?
-        package var range: [Int]?
+        package var range, span: [Int]?
+        package var index: Int?
         package var pagedBy: [String]?
         package var expires: ExpiresValue?
         package var script: [String: Int]?
@@ -155,6 +175,8 @@ extension CommandSemantics {
             subscription = try text("subscription")
             space = try text("space")
             range = try container.decodeIfPresent([Int].self, forKey: AnyKey(stringValue: "range"))
+            span = try container.decodeIfPresent([Int].self, forKey: AnyKey(stringValue: "span"))
+            index = try container.decodeIfPresent(Int.self, forKey: AnyKey(stringValue: "index"))
             pagedBy = try container.decodeIfPresent([String].self, forKey: AnyKey(stringValue: "pagedBy"))
             expires = try container.decodeIfPresent(ExpiresValue.self, forKey: AnyKey(stringValue: "expires"))
             script = try container.decodeIfPresent([String: Int].self, forKey: AnyKey(stringValue: "script"))
@@ -175,7 +197,7 @@ extension CommandSemantics {
             }
             return word
         }
-        let known: Set<String> = ["reads", "range", "pagedBy", "write", "frees", "flushes", "expires", "transaction",
+        let known: Set<String> = ["reads", "range", "span", "index", "pagedBy", "write", "frees", "flushes", "expires", "transaction",
                                   "subscription", "space", "script"]
         if let unknown = document.fieldNames.sorted().first(where: { !known.contains($0) }) { throw fail("unknown field \"\(unknown)\"") }
         self.init()
@@ -183,6 +205,14 @@ extension CommandSemantics {
         if let pair = document.range {
             guard pair.count == 2 else { throw fail("range is two argument indices [start, stop]") }
             range = (pair[0], pair[1])
+        }
+        if let pair = document.span {
+            guard pair.count == 2 else { throw fail("span is two argument indices [start, stop]") }
+            span = (pair[0], pair[1])
+        }
+        if let at = document.index {
+            guard at > 0 else { throw fail("index is an argument index after the command name") }
+            index = at
         }
         if let tokens = document.pagedBy { pagedBy = tokens }
         write = try word("write", document.write, Write.self)
@@ -222,6 +252,8 @@ extension CommandSemantics {
         let quote = CommandTableJSON.quote
         if let reads { fields.append("\"reads\": \(quote(reads.rawValue))") }
         if let range { fields.append("\"range\": [\(range.start), \(range.stop)]") }
+        if let span { fields.append("\"span\": [\(span.start), \(span.stop)]") }
+        if let index { fields.append("\"index\": \(index)") }
         if !pagedBy.isEmpty { fields.append("\"pagedBy\": \(CommandTableJSON.list(pagedBy))") }
         if let write { fields.append("\"write\": \(quote(write.rawValue))") }
         if freesInBackground { fields.append("\"frees\": \"background\"") }

@@ -124,7 +124,7 @@ package struct EntryTraits: Sendable {
         isWrite = entry.isWrite
         isRead = entry.hasFlag("readonly")
         arity = entry.arity
-        hasKeySpecs = !entry.keySpecs.isEmpty
+        hasKeySpecs = !entry.keySpecs.isEmpty && entry.semantics.index == nil
         var positions: [Int] = []
         var fixed = true
         for spec in entry.keySpecs where !spec.isNotKey {
@@ -163,7 +163,9 @@ extension CommandTable {
 extension CommandEntry {
     /// argv indices of this call's keys (text arguments).
     public func keyPositions(in argv: [String]) -> [Int] {
-        RedisCostTable.keyPositions(
+        // A search index's name is declared as the key for cluster routing; it is no key.
+        guard semantics.index == nil else { return [] }
+        return RedisCostTable.keyPositions(
             specs: keySpecs, argumentCount: argv.count,
             isKeyword: { argv[$0].caseInsensitiveCompare($1) == .orderedSame },
             integerAt: { Int(argv[$0]) }, isEmptyAt: { argv[$0].isEmpty })
@@ -171,7 +173,8 @@ extension CommandEntry {
 
     /// argv indices of this call's keys (bytes).
     public func keyPositions(in argv: Argv) -> [Int] {
-        RedisCostTable.keyPositions(
+        guard semantics.index == nil else { return [] }
+        return RedisCostTable.keyPositions(
             specs: keySpecs, argumentCount: argv.count,
             isKeyword: { argv.equalsToken($0, $1) },
             integerAt: { argv.int($0).map(Int.init) }, isEmptyAt: { argv[$0].isEmpty })

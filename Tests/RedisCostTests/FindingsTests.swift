@@ -48,14 +48,19 @@ import RedisCostReport
         #expect(Set(FindingsEngine.ruleTypes.map { $0.id }).count == FindingsEngine.ruleTypes.count)
         #expect(Set(FindingsEngine.ruleTypes.map { $0.id }) == ["keys", "flush-sync", "del-big", "full-read", "set-algebra", "deep-list", "sort",
                                                            "heavy-transaction", "heavy-script", "check-then-act", "scan-del",
-                                                           "keyspace-notifications", "version", "connection-churn"])
+                                                           "keyspace-notifications", "version", "connection-churn",
+                                                           "search-whole-index", "json-whole-document", "vector-search-wide"])
     }
 
     @Test("the table decides which calls each rule watches: its semantics, flags and formulas, not names in the rules")
     func watchedEntries() {
         func watched(_ rule: any FindingRule.Type) -> Set<String> { Set(Self.table.entries.filter { rule.watches($0) }.map(\.name)) }
         func followed(_ rule: any FindingRule.Type) -> Set<String> { Set(Self.table.entries.filter { rule.follows($0) }.map(\.name)) }
-        #expect(watched(FullReadRule.self) == ["HGETALL", "HKEYS", "HVALS", "SMEMBERS", "LRANGE", "ZRANGE", "ZREVRANGE", "XRANGE", "XREVRANGE"])
+        #expect(watched(FullReadRule.self) == ["HGETALL", "HKEYS", "HVALS", "SMEMBERS", "LRANGE", "ZRANGE", "ZREVRANGE", "XRANGE", "XREVRANGE",
+                                              "TS.RANGE", "TS.REVRANGE"])
+        #expect(watched(SearchWholeIndexRule.self) == ["FT.SEARCH", "FT.AGGREGATE"])
+        #expect(watched(JSONWholeDocumentRule.self) == ["JSON.GET"])
+        #expect(watched(VectorSearchRule.self) == ["VSIM"])
         #expect(watched(DeepListRule.self) == ["LINDEX", "LSET", "LINSERT", "LPOS", "LREM"])
         #expect(watched(SetAlgebraRule.self) == ["SINTER", "SUNION", "SDIFF", "SINTERSTORE", "SUNIONSTORE", "SDIFFSTORE", "SINTERCARD",
                                                  "ZUNION", "ZINTER", "ZDIFF", "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE", "ZINTERCARD"])

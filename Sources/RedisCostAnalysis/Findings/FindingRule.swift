@@ -74,6 +74,9 @@ public struct ObservedCall {
     /// The call's estimated server time, made once when it was costed (inclusive of the
     /// calls a wrapper ran).
     public let estimatedMicroseconds: Double?
+    /// For a read of a JSON document (`reads: document`): the serialized length of the document
+    /// at its first key, when the input showed it.
+    public let documentBytes: Int?
     public let database: Int
     /// Unix microseconds (a capture's timestamps; an AOF's `#TS` seconds), when known.
     public let microseconds: Int64?
@@ -107,6 +110,7 @@ public final class FindingsEngine {
         KeysRule.self, FlushSyncRule.self, DeleteBigRule.self, FullReadRule.self, SetAlgebraRule.self,
         DeepListRule.self, SortRule.self, HeavyTransactionRule.self, HeavyScriptRule.self, CheckThenActRule.self,
         ScanDeleteRule.self, KeyspaceNotificationsRule.self, VersionRule.self, ConnectionChurnRule.self,
+        SearchWholeIndexRule.self, JSONWholeDocumentRule.self, VectorSearchRule.self,
     ]
 
     public struct Options: Sendable {

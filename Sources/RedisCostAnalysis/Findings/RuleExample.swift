@@ -78,6 +78,7 @@ public struct ExampleCall: Sendable {
         case "list": argv = ["RPUSH", key] + (0..<n).map { "e\($0)" }
         case "zset": argv = ["ZADD", key] + (0..<n).flatMap { [String($0), "m\($0)"] }
         case "stream": argv = ["XADD", key, "*", "n", "1"]
+        case "ReJSON-RL": argv = ["JSON.SET", key, "$", "{" + (0..<n).map { "\"f\($0)\":\($0)" }.joined(separator: ",") + "}"]
         default: argv = ["SADD", key] + (0..<n).map { "m\($0)" }
         }
         return ExampleCall(argv: argv, database: database)

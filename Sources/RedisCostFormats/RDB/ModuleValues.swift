@@ -98,7 +98,7 @@ extension RDBValueDecoder {
             // A count beyond Int.max is not one: the size stays unknown.
             if index == counted, case .unsigned(let n) = item, n <= UInt64(Int.max) { size = Int(n) }
         }
-        return Decoded(value: .opaque(type: type.name, size: size, bytes: nil), encoding: "module")
+        return Decoded(value: .opaque(type: type.name, size: size, members: nil), encoding: "module")
     }
 
     // MARK: RDB_OPCODE_MODULE_AUX: module id, "when" (a UINT item), then the opcode stream

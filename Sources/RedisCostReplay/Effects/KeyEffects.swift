@@ -190,7 +190,7 @@ package func sortStore(_ r: Replayer, _ a: Argv) {
         if replace { _ = r.delete(a[1]) }
         return
     }
-    let id = r.store(a[1], value ?? .opaque(type: "unknown", size: nil, bytes: nil))
+    let id = r.store(a[1], value ?? .opaque(type: "unknown", size: nil, members: nil))
     if value == nil { r.keyspace[id].approximate = true }
     if ttl > 0 { r.keyspace.setExpireAt(id, when) }
 }

@@ -296,7 +296,7 @@ package func limited(_ matching: Range<Int>, offset: Int64, limit: Int64, fromTo
 
 /// A destination whose contents the model cannot compute (geo searches, lex ranges).
 package func unknownStore(_ r: Replayer, _ key: UnsafeRawBufferPointer) {
-    let id = r.store(key, .opaque(type: "zset", size: nil, bytes: nil))
+    let id = r.store(key, .opaque(type: "zset", size: nil, members: nil))
     r.keyspace[id].approximate = true
 }
 

@@ -9,8 +9,8 @@ package struct FullReadRule: FindingRule {
     package static let id = "full-read"
     package static let title = "Full reads of big collections"
     package static let severity = Finding.Severity.warning
-    package static let why = "HGETALL, HKEYS, HVALS, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1 and XRANGE - + return every element in one reply: the server builds it in one go and the client waits for all of it."
-    package static let fix = "Page through it (HSCAN / SSCAN / ZSCAN with COUNT, LRANGE and ZRANGE in windows, XRANGE with COUNT), read only the fields you need (HMGET), or split the collection."
+    package static let why = "HGETALL, HKEYS, HVALS, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1, XRANGE - + and TS.RANGE - + return every element in one reply: the server builds it in one go and the client waits for all of it."
+    package static let fix = "Page through it (HSCAN / SSCAN / ZSCAN with COUNT, LRANGE and ZRANGE in windows, XRANGE with COUNT, TS.RANGE over a bounded time range or with AGGREGATION), read only the fields you need (HMGET), or split the collection."
     /// Entries whose semantics say they read a whole collection (`reads: all`), possibly only
     /// over an index range or without a paging option.
     package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.reads == .all }
@@ -22,6 +22,12 @@ package struct FullReadRule: FindingRule {
         .quiet("LRANGE of a window", [.fill("list", "l", 2000), ExampleCall("LRANGE", "l", "100", "200")]),
         .quiet("HGETALL of a small hash", [.fill("hash", "h", 10), ExampleCall("HGETALL", "h")]),
         .quiet("XRANGE with COUNT", [.fill("stream", "x", 1), ExampleCall("XRANGE", "x", "-", "+", "COUNT", "10")]),
+        .fires("TS.RANGE - + of a 1,200-sample series", [ExampleCall("TS.CREATE", "t"),
+                                                       ExampleCall(argv: ["TS.MADD"] + (1...1200).flatMap { ["t", String($0), "1"] }),
+                                                       ExampleCall("TS.RANGE", "t", "-", "+")]),
+        .quiet("TS.RANGE of an hour", [ExampleCall("TS.CREATE", "t"),
+                                       ExampleCall(argv: ["TS.MADD"] + (1...1200).flatMap { ["t", String($0), "1"] }),
+                                       ExampleCall("TS.RANGE", "t", "1000", "4600")]),
     ]
 
     package let limit: Double
@@ -40,6 +46,11 @@ package struct FullReadRule: FindingRule {
         if !semantics.pagedBy.isEmpty, let key = call.positions.first,
            (key + 1..<max(call.argv.count, key + 1)).contains(where: { i in semantics.pagedBy.contains { call.argv.equalsToken(i, $0) } }) {
             return false
+        }
+        if let span = semantics.span {
+            guard span.start < call.argv.count, span.stop < call.argv.count else { return false }
+            let (a, b) = (call.argv[span.start], call.argv[span.stop])
+            return (a.elementsEqual("-".utf8) && b.elementsEqual("+".utf8)) || (a.elementsEqual("+".utf8) && b.elementsEqual("-".utf8))
         }
         guard let range = semantics.range else { return true }
         guard let start = call.argv.int(range.start), let stop = call.argv.int(range.stop) else { return false }
