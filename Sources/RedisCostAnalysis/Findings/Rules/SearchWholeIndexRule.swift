@@ -47,7 +47,7 @@ package struct SearchWholeIndexRule: FindingRule {
     }
 
     package func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        found.finding(Self.self, summary: "\(counted(found.count, "search")) matched a whole index or asked for pages of \(grouped(limit)) documents or more.",
+        found.finding(Self.self, summary: "\(counted(found.count, "search", plural: "searches")) matched a whole index or asked for pages of \(grouped(limit)) documents or more.",
                       threshold: "\(grouped(limit)) documents").map { [$0] } ?? []
     }
 }

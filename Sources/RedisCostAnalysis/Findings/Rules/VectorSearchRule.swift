@@ -43,7 +43,7 @@ package struct VectorSearchRule: FindingRule {
     }
 
     package func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
-        found.finding(Self.self, summary: "\(counted(found.count, "vector search")) asked for \(grouped(limit)) results or more, or explored \(grouped(limit * 10)) candidates or more.",
+        found.finding(Self.self, summary: "\(counted(found.count, "vector search", plural: "vector searches")) asked for \(grouped(limit)) results or more, or explored \(grouped(limit * 10)) candidates or more.",
                       threshold: "COUNT \(grouped(limit)), EF \(grouped(limit * 10))").map { [$0] } ?? []
     }
 }
