@@ -73,7 +73,7 @@ import RedisCostAnalysis
             } catch { return error }
         }
         #expect(error?.offset == 5)
-        #expect(error?.detail == "RDB version 19 is newer than the newest this build reads, 12")
+        #expect(error?.detail == "RDB version 19 is newer than the newest this build reads, 13")
     }
 
     @Test("keys that expired before the file was written are dropped on load, as the server drops them")
