@@ -5,6 +5,7 @@ import RedisCostKeyspace
 import RedisCostFormats
 import RedisCostTable
 import RedisCostAnalysis
+import RedisCostReport
 
 /// Module data in RDB files (RDB_TYPE_MODULE_2 values, RDB_OPCODE_MODULE_AUX) against a file
 /// Redis 8.2.3 wrote with the Redis Stack modules loaded (Tests/tools/gen_module_rdb.py).
@@ -51,6 +52,20 @@ import RedisCostAnalysis
         #expect(result.snapshots.first?.checksumVerified == true)
         #expect(result.snapshots.first?.keys == truth.keys.count)
         #expect(result.snapshots.first?.expiredOnLoad == 0)
+    }
+
+    @Test("the report says which module types' sizes are read from the value and which are only skipped")
+    func reportNamesReadAndSkippedModuleTypes() throws {
+        let analyzer = Analyzer(table: try CommandTable.embedded())
+        let result = try analyzer.run(try AOFInput(path: Self.folder.appendingPathComponent("dump.rdb").path))
+        let types = try #require(AnalysisReport.document(result).snapshots.first?.moduleTypes)
+        #expect(types.map(\.type) == ["CMSk-TYPE", "MBbloom--", "MBbloomCF", "ReJSON-RL", "TDIS-TYPE", "TSDB-TYPE", "TopK-TYPE", "vectorset"])
+        #expect(types.first { $0.type == "ReJSON-RL" }?.sizeFrom == "JSON.OBJLEN / JSON.ARRLEN")
+        #expect(types.first { $0.type == "ReJSON-RL" }?.encodingVersions == "3")
+        #expect(AnalysisReport.markdown(result).contains("- Module values: sizes read from the value for `CMSk-TYPE` (CMS.INFO count, encoding version 0)"))
+        // A type no reading knows is named as only skipped.
+        let line = AnalysisReport.moduleValuesLine([.init(type: "scdtype00", keys: 1, sizeFrom: nil, encodingVersions: nil)])
+        #expect(line == "\n- Module values: only skipped, size unknown: `scdtype00`. A value of another encoding version is only skipped, and module aux data always is.\n")
     }
 
     @Test("a module id holds the type's nine characters and its encoding version")
