@@ -16,6 +16,12 @@ public struct JSONTopLevel: Sendable, Equatable {
     /// path names the unescaped text, so the written bytes would not match it).
     public var memberHashes: [UInt64]?
 
+    /// The members of the root object or the elements of the root array; nil for a scalar or
+    /// for text that is not JSON.
+    public static func memberCount(_ text: UnsafeRawBufferPointer) -> Int? {
+        read(text).flatMap { $0.shape == .scalar ? nil : $0.count }
+    }
+
     public static func read(_ text: UnsafeRawBufferPointer) -> JSONTopLevel? {
         let n = text.count
         var i = 0

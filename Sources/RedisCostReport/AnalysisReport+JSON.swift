@@ -1,5 +1,6 @@
 import RedisCostCore
 import RedisCostKeyspace
+import RedisCostFormats
 import RedisCostTable
 import RedisCostAnalysis
 import RedisCostLive
@@ -213,6 +214,25 @@ extension AnalysisReport {
             package var keys: Int
             package var bytes: Int
         }
+        /// A module type among the snapshot's values (RDB_TYPE_MODULE_2) and what the reader
+        /// makes of it: a size taken from the value, or the value only walked past.
+        package struct ModuleType: Codable, Sendable, JSONSchemaDescribed {
+            package static let fieldDescriptions = [
+                "sizeFrom": "The server's answer the reader takes each key's size from, read from the value as the module saved it; null: the value is only skipped and its size is unknown.",
+                "encodingVersions": "The module encoding versions whose values are read (first-last); a value of another version is only skipped. Null when none is read.",
+            ]
+            package var type: String
+            package var keys: Int
+            package var sizeFrom: String?
+            package var encodingVersions: String?
+
+            package init(type: String, keys: Int, sizeFrom: String?, encodingVersions: String?) {
+                self.type = type
+                self.keys = keys
+                self.sizeFrom = sizeFrom
+                self.encodingVersions = encodingVersions
+            }
+        }
         package var file: String
         package var magic: String
         package var checksumVerified: Bool
@@ -226,6 +246,7 @@ extension AnalysisReport {
         package var biggestByElements: [Key]
         package var biggestByBytes: [Key]
         package var patterns: [Pattern]
+        package var moduleTypes: [ModuleType]
     }
 
     package struct HotKey: Codable, Sendable {
@@ -340,7 +361,8 @@ extension AnalysisReport {
                 expiringKeys: p.expiringKeys, emptyKeysSkipped: p.emptyKeysSkipped, expiredOnLoad: p.expiredOnLoad,
                 byType: p.byType.mapValues { Snapshot.TypeStats(keys: $0.keys, elements: $0.elements, bytes: $0.bytes) },
                 byEncoding: p.byEncoding, biggestByElements: p.biggestByElements.map(big), biggestByBytes: p.biggestByBytes.map(big),
-                patterns: p.patterns.map { Snapshot.Pattern(pattern: options.pattern($0.pattern), keys: $0.keys, bytes: $0.bytes) })
+                patterns: p.patterns.map { Snapshot.Pattern(pattern: options.pattern($0.pattern), keys: $0.keys, bytes: $0.bytes) },
+                moduleTypes: moduleTypes(p.byType))
         }
         let live = r.live.map { live in
             Live(server: live.server, serverVersion: live.serverVersion, seconds: live.seconds, endReason: live.endReason,
@@ -382,5 +404,18 @@ extension AnalysisReport {
                              sampledKeys: r.sampledKeys, sampledFrom: r.sampledFrom, hotKeysTracked: r.hotKeysTracked,
                              hotKeysCapped: r.hotKeysCapped),
             live: live)
+    }
+
+    /// The built-in types a snapshot's values have; any other type name is a module's.
+    static let builtInTypes: Set<String> = ["string", "list", "set", "zset", "hash", "stream"]
+
+    /// For each module type among a snapshot's values, whether its size is read from the
+    /// value (ModuleSizeReading, in RedisCostFormats) or the value only skipped.
+    static func moduleTypes(_ byType: [String: AnalysisResult.SnapshotProfile.TypeStats]) -> [Snapshot.ModuleType] {
+        byType.filter { !builtInTypes.contains($0.key) }.sorted { $0.key < $1.key }.map { type, stats in
+            let reading = ModuleSizeReading.byType[type]
+            let versions = reading.map { $0.encodingVersions.count == 1 ? "\($0.encodingVersions.lowerBound)" : "\($0.encodingVersions.lowerBound)-\($0.encodingVersions.upperBound)" }
+            return Snapshot.ModuleType(type: type, keys: stats.keys, sizeFrom: reading?.command, encodingVersions: versions)
+        }
     }
 }

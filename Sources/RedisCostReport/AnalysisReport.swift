@@ -270,6 +270,7 @@ public enum AnalysisReport {
             alignRight: [1, 2, 3])
         out += "\n" + Markdown.table(header: ["Encoding", "Keys"],
                                      rows: p.byEncoding.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { [$0.key, number(Double($0.value))] }, alignRight: [1])
+        out += moduleValuesLine(p.moduleTypes)
         if !p.biggestByElements.isEmpty {
             out += "\n### Biggest keys by elements\n\n" + Markdown.table(
                 header: ["Key", "DB", "Type", "Elements"],
@@ -285,6 +286,20 @@ public enum AnalysisReport {
             rows: p.patterns.prefix(20).map { [Markdown.code($0.pattern), number(Double($0.keys)), number(Double($0.bytes))] },
             alignRight: [1, 2])
         return out
+    }
+
+    /// Which module values the reader takes a size from and which it only skips.
+    package static func moduleValuesLine(_ types: [Snapshot.ModuleType]) -> String {
+        guard !types.isEmpty else { return "" }
+        let read = types.compactMap { t in
+            t.sizeFrom.map { "\(Markdown.code(t.type)) (\($0), encoding \(t.encodingVersions?.contains("-") == true ? "versions" : "version") \(t.encodingVersions ?? "?"))" }
+        }
+        let skipped = types.filter { $0.sizeFrom == nil }.map { Markdown.code($0.type) }
+        var parts: [String] = []
+        if !read.isEmpty { parts.append("sizes read from the value for \(read.joined(separator: ", "))") }
+        if !skipped.isEmpty { parts.append("only skipped, size unknown: \(skipped.joined(separator: ", "))") }
+        return "\n- Module values: " + parts.joined(separator: "; ")
+            + ". A value of another encoding version is only skipped, and module aux data always is.\n"
     }
 
     public static func json(_ r: AnalysisResult, options: ReportOptions = .init()) -> String { JSONText.render(document(r, options: options)) }

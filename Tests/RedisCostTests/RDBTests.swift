@@ -114,4 +114,86 @@ import RedisCostReport
         #expect(approximate == [])
         #expect(result.snapshots.first?.magic == (kind == .valkey9 ? "VALKEY080" : kind == .redis8 ? "REDIS0012" : "REDIS0010"))
     }
+
+    // MARK: opcodes of Redis Enterprise and RDB 13, in minimal hand-made files
+
+    /// A version-`version` file of `body` (opcodes and keys), then EOF and a checksum of 0
+    /// (not checked), read to its keys: (name, type, size) or the error's offset and text.
+    static func readHandMade(_ body: [UInt8], version: String = "0012") -> Result<[(String, String, KeySize)], InputError> {
+        let bytes = Array("REDIS\(version)".utf8) + body + [0xFF] + [UInt8](repeating: 0, count: 8)
+        return bytes.withUnsafeBytes { raw in
+            var keys: [(String, String, KeySize)] = []
+            do throws(InputError) {
+                _ = try RDBReader.read(raw, file: "hand-made.rdb") { key in
+                    keys.append((String(decoding: key.name, as: UTF8.self), key.value.typeName, key.value.size))
+                }
+                return .success(keys)
+            } catch { return .failure(error) }
+        }
+    }
+
+    /// One string key "k" = "v".
+    static let stringKey: [UInt8] = [0x00, 0x01, UInt8(ascii: "k"), 0x01, UInt8(ascii: "v")]
+
+    @Test("Redis Enterprise's RAM LRU (107) and slot number (121) opcodes are skipped with their one length, as librdb does")
+    func enterpriseOpcodesAreSkipped() throws {
+        // librdb's redis_ent_opcode_ram_lru.rdb has 0x6B then a 14-bit length (0x40 0x43).
+        let keys = try Self.readHandMade([0x6B, 0x40, 0x43] + Self.stringKey + [0x79, 0x80, 0x00, 0x00, 0x3F, 0xFF] + Self.stringKey.dropLast(2) + [0x01, UInt8(ascii: "w")]).get()
+        #expect(keys.map(\.0) == ["k", "k"])
+    }
+
+    @Test("RDB 13's key metadata (243) before a key is skipped: class count, 4-byte class spec, module items to EOF")
+    func keyMetadataIsSkipped() throws {
+        let meta: [UInt8] = [0xF3, 0x02,
+                             0x4B, 0x4D, 0x54, 0x31, 0x02, 0x05, 0x05, 0x03, 0x61, 0x62, 0x63, 0x00,  // UINT 5, STRING "abc", EOF
+                             0x4B, 0x4D, 0x54, 0x32, 0x04] + [UInt8](repeating: 0, count: 8) + [0x00]  // DOUBLE 0, EOF
+        let keys = try Self.readHandMade(meta + Self.stringKey, version: "0013").get()
+        #expect(keys.map(\.0) == ["k"])
+        #expect(keys.first?.2 == .bytes(1))
+    }
+
+    @Test("an RDB 13 stream (type 26) ends with its IDMP producers, which are skipped")
+    func streamWithIdempotentProducersIsRead() throws {
+        // No listpacks, 0 entries, last ID 5-0, first/max-deleted IDs and entries added, no
+        // groups; IDMP: duration 100, 10 entries at most, one producer "p" with one entry "i"
+        // at 5-0; 1 IID added, 0 duplicates.
+        let stream: [UInt8] = [0x1A, 0x02, UInt8(ascii: "s"), UInt8(ascii: "t"),
+                               0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,
+                               0x40, 0x64, 0x0A, 0x01, 0x01, UInt8(ascii: "p"), 0x01, 0x01, UInt8(ascii: "i"), 0x05, 0x00,
+                               0x01, 0x00]
+        let keys = try Self.readHandMade(stream + Self.stringKey, version: "0013").get()
+        #expect(keys.map(\.0) == ["st", "k"])
+        #expect(keys.first?.1 == "stream")
+        #expect(keys.first?.2 == .elements(0))
+    }
+
+    @Test("an opcode no reader knows is one line naming it and its offset, before any key name is read")
+    func unknownOpcodeIsNamed() {
+        guard case .failure(let error) = Self.readHandMade(Self.stringKey + [0x64, 0x01, UInt8(ascii: "k")]) else {
+            Issue.record("read")
+            return
+        }
+        #expect(error.offset == 9 + Self.stringKey.count)
+        #expect(error.detail == "unknown opcode 0x64 (100): neither a value type nor an opcode this build reads")
+    }
+
+    @Test("a file newer than RDB 13 is named as newer, before anything else is read")
+    func rdb19IsNewer() {
+        guard case .failure(let error) = Self.readHandMade(Self.stringKey, version: "0019") else {
+            Issue.record("read")
+            return
+        }
+        #expect(error.offset == 5)
+        #expect(error.detail == "RDB version 19 is newer than the newest this build reads, 13")
+    }
+
+    @Test("truncations of the hand-made files fail with an offset and never trap")
+    func handMadeTruncationsFail() {
+        let body: [UInt8] = [0x6B, 0x40, 0x43, 0xF3, 0x01, 0x4B, 0x4D, 0x54, 0x31, 0x02, 0x05, 0x00] + Self.stringKey
+        for cut in 0..<body.count {
+            guard case .failure(let error) = Self.readHandMade(Array(body[0..<cut]), version: "0013") else { continue }
+            #expect(error.offset >= 9)
+        }
+    }
 }
+

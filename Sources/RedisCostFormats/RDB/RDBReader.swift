@@ -32,10 +32,12 @@ public struct RDBReader {
         public var keys = 0
     }
 
-    /// The newest versions read (rdb.h's RDB_VERSION: Redis 7.4 to 8.2 write 12, Valkey 9
-    /// writes "VALKEY080"). A newer file may hold what no decoder here knows, so it is named
-    /// as newer rather than failing later on a type byte.
-    package static let newestRedisVersion = 12
+    /// The newest versions read (rdb.h's RDB_VERSION: Redis 7.4 to 8.4 write 12, 8.6 writes
+    /// 13 with key metadata and streams with IDMP; Valkey 9 writes "VALKEY080"). RDB 14 and
+    /// 15 (Redis 8.8+: new stream, array and hash types) are not read. A newer file may hold
+    /// what no decoder here knows, so it is named as newer rather than failing later on a
+    /// type byte.
+    package static let newestRedisVersion = 13
     package static let newestValkeyVersion = 80
 
     package static func newerVersion(_ version: Int, newest: Int) -> String {
@@ -112,6 +114,11 @@ public struct RDBReader {
             case 0xF5: try c.skipString("a function library")
             case 0xF4:  // slot info (cluster): slot, keys, expiring keys
                 for _ in 0..<3 { _ = try c.length("slot info") }
+            case 0xF3: try skipKeyMetadata(&c)
+            case 0x6B: _ = try c.unsigned("a Redis Enterprise RAM LRU value")
+            case 0x79: _ = try c.unsigned("a Redis Enterprise slot number")
+            case _ where !RDBValueDecoder.isValueType(opcode):
+                throw c.fail("unknown opcode 0x\(String(opcode, radix: 16, uppercase: true)) (\(opcode)): neither a value type nor an opcode this build reads", at: at)
             default:
                 let nameStart = c.offset
                 try c.skipString("a key name")
@@ -131,6 +138,20 @@ public struct RDBReader {
                     progress?(checked)
                 }
             }
+        }
+    }
+
+    // MARK: opcodes that carry nothing the model keeps
+
+    /// RDB_OPCODE_KEY_META (243, RDB 13): metadata of the key that follows, as librdb's
+    /// parserRaw.c (elementRawKeyMeta) reads it: a class count, then per class a 4-byte class
+    /// spec and a module opcode stream up to its EOF. Only skipped: no class adds to a size.
+    static func skipKeyMetadata(_ c: inout ByteCursor) throws(InputError) {
+        let classes = try c.length("the key metadata's class count")
+        for _ in 0..<classes {
+            let spec = try c.take(4, "a key metadata class spec")
+            let type = ModuleTypeID(name: "key metadata class 0x" + spec.map { String($0, radix: 16) }.joined(), encodingVersion: 0)
+            try c.moduleItems(type)
         }
     }
 

@@ -28,7 +28,7 @@ package enum RDBValueDecoder {
         case 12: return try packedSortedSet(&c, ziplist: true)
         case 13: return try packedHash(&c, ziplist: true, fieldsPerEntry: 2)
         case 14: return try quicklist(&c)
-        case 15, 19, 21: return try stream(&c, version: type == 15 ? 1 : type == 19 ? 2 : 3)
+        case 15, 19, 21, 26: return try stream(&c, version: type == 15 ? 1 : type == 19 ? 2 : type == 21 ? 3 : 4)
         case 16: return try packedHash(&c, ziplist: false, fieldsPerEntry: 2)
         case 17: return try packedSortedSet(&c, ziplist: false)
         case 18: return try quicklist2(&c)
@@ -42,6 +42,13 @@ package enum RDBValueDecoder {
         case 6: throw c.fail("a module value of a 4.0 release candidate (RDB_TYPE_MODULE_PRE_GA) cannot be read", at: c.offset - 1)
         default: throw c.fail("unknown value type \(type)", at: c.offset - 1)
         }
+    }
+
+    /// Whether `type` is a value type this decoder knows (rdb.h's RDB_TYPE_*, 0 to 26 but 8;
+    /// 6 is known only to be refused), so that another byte where a type or opcode belongs
+    /// is named as an unknown opcode before a key name is read.
+    package static func isValueType(_ type: UInt8) -> Bool {
+        type <= 26 && type != 8
     }
 
     /// Walks a blob string with a packed-encoding walker, reporting problems at the blob.
@@ -230,7 +237,7 @@ package enum RDBValueDecoder {
         return Decoded(value: .list(list), encoding: "quicklist")
     }
 
-    // MARK: RDB_TYPE_STREAM_LISTPACKS(_2, _3)
+    // MARK: RDB_TYPE_STREAM_LISTPACKS(_2, _3, _4)
 
     package static func stream(_ c: inout ByteCursor, version: Int) throws(InputError) -> Decoded {
         let listpacks = try c.length("a stream's listpack count")
@@ -275,10 +282,34 @@ package enum RDBValueDecoder {
                 _ = try c.milliseconds("a consumer's seen time")
                 if version >= 3 { _ = try c.milliseconds("a consumer's active time") }
                 let owned = try c.length("a consumer's pending count")
-                try c.skip(owned * 16, "a consumer's pending IDs")
+                let (bytes, overflow) = owned.multipliedReportingOverflow(by: 16)
+                guard !overflow else { throw c.fail("a consumer with \(owned) pending entries, more than a file can hold") }
+                try c.skip(bytes, "a consumer's pending IDs")
             }
         }
+        if version >= 4 { try skipIdempotentProducers(&c) }
         return Decoded(value: .stream(stream), encoding: "stream")
+    }
+
+    /// RDB_TYPE_STREAM_LISTPACKS_4 (RDB 13) ends with the stream's IDMP (idempotent message
+    /// producer) state, as librdb's parser.c (elementStreamLP) reads it: duration, maximum
+    /// entries and producer count; per producer its id (a string) and entry count, per entry
+    /// its IID (a string) and stream ID (ms, seq); then two counters (IIDs added, duplicates).
+    static func skipIdempotentProducers(_ c: inout ByteCursor) throws(InputError) {
+        _ = try c.unsigned("the stream's IDMP duration")
+        _ = try c.unsigned("the stream's IDMP maximum entries")
+        let producers = try c.length("the stream's IDMP producer count")
+        for _ in 0..<producers {
+            try c.skipString("an IDMP producer id")
+            let entries = try c.length("an IDMP producer's entry count")
+            for _ in 0..<entries {
+                try c.skipString("an IDMP entry's IID")
+                _ = try c.unsigned("an IDMP entry's stream ID")
+                _ = try c.unsigned("an IDMP entry's stream ID")
+            }
+        }
+        _ = try c.unsigned("the stream's IDMP IIDs added")
+        _ = try c.unsigned("the stream's IDMP duplicate IIDs")
     }
 
     /// The entries of one stream listpack (t_stream.c): a master entry (count, deleted,
@@ -293,8 +324,10 @@ package enum RDBValueDecoder {
         }
         let valid = try int(0)
         let deleted = try int(1)
-        let masterFields = Int(try int(2))
-        var i = 3 + masterFields + 1
+        // Field counts are checked against the entries there are before any arithmetic.
+        let masterFields = try int(2)
+        guard masterFields >= 0, masterFields < items.count else { throw BlobError(detail: "stream listpack: a master entry of \(masterFields) fields") }
+        var i = 3 + Int(masterFields) + 1
         var seen: Int64 = 0
         while i < items.count {
             let flags = try int(i)
@@ -303,10 +336,12 @@ package enum RDBValueDecoder {
             i += 3
             let fieldCount: Int
             if flags & 2 != 0 {
-                fieldCount = masterFields
-                i += masterFields
+                fieldCount = Int(masterFields)
+                i += fieldCount
             } else {
-                fieldCount = Int(try int(i))
+                let count = try int(i)
+                guard count >= 0, count < items.count else { throw BlobError(detail: "stream listpack: an entry of \(count) fields") }
+                fieldCount = Int(count)
                 i += 1 + fieldCount * 2
             }
             _ = fieldCount
@@ -316,6 +351,6 @@ package enum RDBValueDecoder {
                 body(StreamID(milliseconds: master.milliseconds &+ UInt64(bitPattern: ms), sequence: master.sequence &+ UInt64(bitPattern: seq)))
             }
         }
-        guard seen == valid + deleted else { throw BlobError(detail: "stream listpack: \(seen) entries, header says \(valid + deleted)") }
+        guard case (let total, false) = valid.addingReportingOverflow(deleted), seen == total else { throw BlobError(detail: "stream listpack: \(seen) entries, header says \(valid) + \(deleted)") }
     }
 }
