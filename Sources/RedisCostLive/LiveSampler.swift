@@ -6,10 +6,12 @@ import RedisCostReplay
 import RedisCostAnalysis
 
 /// The sampler's own connection (`CLIENT SETNAME redis-cost-sampler`): it reads the sizes of
-/// the keys the monitored calls touch with `TYPE` then `STRLEN`/`LLEN`/`SCARD`/`ZCARD`/`HLEN`/
-/// `XLEN`/`VCARD`, pipelined, at most `samplesPerSecond` keys a second, each key at most once
-/// per `cacheSeconds`. Its commands come back in the MONITOR stream; `own` recognises them
-/// there (they are left out of the analysis) and says where the model takes a sampled size.
+/// the keys the monitored calls touch with `TYPE` then the O(1) command the table says
+/// measures the type (`semantics.measures`: `STRLEN`, `LLEN`, …, `BF.CARD`, `TS.INFO`,
+/// `JSON.OBJLEN`/`JSON.ARRLEN`), pipelined, at most `samplesPerSecond` keys a second, each key
+/// at most once per `cacheSeconds`. Its commands come back in the MONITOR stream; `own`
+/// recognises them there by their exact arguments (they are left out of the analysis) and says
+/// where the model takes a sampled size: at the command that answered.
 public final class LiveSampler {
     public enum Action {
         case none
@@ -40,6 +42,8 @@ public final class LiveSampler {
     public static let clientName = "redis-cost-sampler"
 
     package let connection: RedisConnection
+    /// Where the size command of each type comes from.
+    package let table: CommandTable
     /// How MONITOR names this connection's client (`127.0.0.1:50422`, `unix:/path`).
     package let monitorAddress: [UInt8]
     /// Every unix-socket client shows as the same `unix:/path`: the address alone does not
@@ -67,8 +71,10 @@ public final class LiveSampler {
     /// sampler for a capture file does not record them.
     package let watchedByMonitor: Bool
 
-    public init(_ options: ConnectionOptions, samplesPerSecond: Double, cacheSeconds: Double, watchedByMonitor: Bool = true) throws(ServerError) {
+    public init(_ options: ConnectionOptions, table: CommandTable, samplesPerSecond: Double, cacheSeconds: Double,
+                watchedByMonitor: Bool = true) throws(ServerError) {
         connection = try RedisConnection(options)
+        self.table = table
         self.watchedByMonitor = watchedByMonitor
         database = options.database
         self.samplesPerSecond = samplesPerSecond
@@ -151,7 +157,7 @@ public final class LiveSampler {
             found += try sampleSubscriptions(channels: channels[0] + channels[1], patterns: patterns)
             for (db, names) in keysByDatabase.sorted(by: { $0.key < $1.key }) {
                 var entries: [[Int]] = [[], []]
-                let results = try sampleSizes(names, server: connection.serverName) { (round, commands) throws(ServerError) in
+                let results = try sampleSizes(names, table: table, server: connection.serverName) { (round, commands) throws(ServerError) in
                     let (replies, recorded) = try runRecording(commands, in: db)
                     entries[round] = recorded
                     return replies

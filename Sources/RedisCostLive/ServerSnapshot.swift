@@ -140,7 +140,7 @@ public struct ServerSnapshot: Sendable {
         }
         guard !keys.isEmpty else { return }
         do {
-            for (key, sample) in zip(keys, try connection.sample(keys: keys)) { keySizes[key] = sample }
+            for (key, sample) in zip(keys, try connection.sample(keys: keys, table: table)) { keySizes[key] = sample }
         } catch {
             denied.append("size sampling: \(error.detail)")
         }

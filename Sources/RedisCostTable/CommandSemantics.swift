@@ -79,6 +79,44 @@ public struct CommandSemantics: Sendable, Equatable {
         case function(Int)
     }
 
+    /// The size of a key of one type, as this O(1) command reads it: what a live sampler sends
+    /// after `TYPE` (`STRLEN` of a string, `TS.INFO`'s `totalSamples` of a time series).
+    public struct Measure: Sendable, Equatable {
+        public enum Unit: String, Sendable, CaseIterable {
+            /// Elements of a collection, items of a sketch, samples of a series.
+            case elements
+            /// Bytes of a string.
+            case bytes
+        }
+
+        public enum Reply: Sendable, Equatable {
+            /// An integer (`STRLEN`, `BF.CARD`, `VCARD`).
+            case integer
+            /// The integer after this name in a map reply, or in RESP2's flat
+            /// `[name, value, name, value, …]` array (`TS.INFO` `totalSamples`).
+            case field(String)
+            /// An array with one integer or nil per value a JSONPath argument selects
+            /// (`JSON.OBJLEN key $`): nil when the value is not of the kind the command
+            /// measures. Every command measuring the type is sent; the one answering an integer
+            /// gives the size, and all nil leaves it unknown (a JSON scalar).
+            case perPath
+        }
+
+        /// The type as `TYPE` names it (`string`, `ReJSON-RL`, `TSDB-TYPE`).
+        public var type: String
+        /// Arguments after the key (`$`).
+        public var arguments: [String]
+        public var reply: Reply
+        public var unit: Unit
+
+        public init(type: String, arguments: [String] = [], reply: Reply = .integer, unit: Unit = .elements) {
+            self.type = type
+            self.arguments = arguments
+            self.reply = reply
+            self.unit = unit
+        }
+    }
+
     public var reads: Reads?
     /// With `reads: all`: the call reads everything only when the inclusive index range
     /// argv[start]…argv[stop] (negative indices from the end) covers the collection.
@@ -103,11 +141,13 @@ public struct CommandSemantics: Sendable, Equatable {
     /// The space a subscribe or unsubscribe changes.
     public var space: SubscriptionSpace?
     public var script: Script?
+    /// The command reads the size of keys of a type (its first argument is the key).
+    public var measures: Measure?
 
     public init(
         reads: Reads? = nil, range: (start: Int, stop: Int)? = nil, span: (start: Int, stop: Int)? = nil, index: Int? = nil, pagedBy: [String] = [], write: Write? = nil,
         freesInBackground: Bool = false, flushes: Flush? = nil, expires: Expiry? = nil, transaction: Transaction? = nil,
-        subscription: SubscriptionChange? = nil, space: SubscriptionSpace? = nil, script: Script? = nil
+        subscription: SubscriptionChange? = nil, space: SubscriptionSpace? = nil, script: Script? = nil, measures: Measure? = nil
     ) {
         self.reads = reads
         self.range = range
@@ -122,6 +162,7 @@ public struct CommandSemantics: Sendable, Equatable {
         self.subscription = subscription
         self.space = space
         self.script = script
+        self.measures = measures
     }
 
     public static func == (a: Self, b: Self) -> Bool {
@@ -129,7 +170,7 @@ public struct CommandSemantics: Sendable, Equatable {
             && a.span?.start == b.span?.start && a.span?.stop == b.span?.stop && a.index == b.index && a.pagedBy == b.pagedBy
             && a.write == b.write && a.freesInBackground == b.freesInBackground && a.flushes == b.flushes
             && a.expires == b.expires && a.transaction == b.transaction && a.subscription == b.subscription
-            && a.space == b.space && a.script == b.script
+            && a.space == b.space && a.script == b.script && a.measures == b.measures
     }
 
     public var isEmpty: Bool { self == CommandSemantics() }
@@ -140,6 +181,32 @@ extension CommandSemantics {
     /// `expires` is `true` or a list of options, `script` one `{kind: argument}` pair. The
     /// names of all its fields are kept, so that an unknown one is refused.
     package struct Document: Decodable, Sendable {
+        /// `"measures": {"type": T, "arguments": […], "reply": "integer" | "perPath" | {"field": F}, "unit": U}`.
+        package struct MeasureDocument: Decodable, Sendable {
+            package enum ReplyValue: Decodable, Sendable {
+                case word(String)
+                case field([String: String])
+                package init(from decoder: any Decoder) throws {
+                    let container = try decoder.singleValueContainer()
+                    if let word = try? container.decode(String.self) { self = .word(word) } else { self = .field(try container.decode([String: String].self)) }
+                }
+            }
+            package var type: String
+            package var arguments: [String]?
+            package var reply: ReplyValue?
+            package var unit: String?
+            package var fieldNames: [String] = []
+
+            package init(from decoder: any Decoder) throws {
+                let container = try decoder.container(keyedBy: AnyKey.self)
+                fieldNames = container.allKeys.map(\.stringValue)
+                type = try container.decode(String.self, forKey: AnyKey(stringValue: "type"))
+                arguments = try container.decodeIfPresent([String].self, forKey: AnyKey(stringValue: "arguments"))
+                reply = try container.decodeIfPresent(ReplyValue.self, forKey: AnyKey(stringValue: "reply"))
+                unit = try container.decodeIfPresent(String.self, forKey: AnyKey(stringValue: "unit"))
+            }
+        }
+
         package enum ExpiresValue: Decodable, Sendable {
             case flag(Bool)
             case options([String])
@@ -154,9 +221,10 @@ extension CommandSemantics {
         package var pagedBy: [String]?
         package var expires: ExpiresValue?
         package var script: [String: Int]?
+        package var measures: MeasureDocument?
         package var fieldNames: [String] = []
 
-        private struct AnyKey: CodingKey {
+        fileprivate struct AnyKey: CodingKey {
             var stringValue: String
             var intValue: Int? { nil }
             init(stringValue: String) { self.stringValue = stringValue }
@@ -180,6 +248,7 @@ extension CommandSemantics {
             pagedBy = try container.decodeIfPresent([String].self, forKey: AnyKey(stringValue: "pagedBy"))
             expires = try container.decodeIfPresent(ExpiresValue.self, forKey: AnyKey(stringValue: "expires"))
             script = try container.decodeIfPresent([String: Int].self, forKey: AnyKey(stringValue: "script"))
+            measures = try container.decodeIfPresent(MeasureDocument.self, forKey: AnyKey(stringValue: "measures"))
         }
     }
 
@@ -198,7 +267,7 @@ extension CommandSemantics {
             return word
         }
         let known: Set<String> = ["reads", "range", "span", "index", "pagedBy", "write", "frees", "flushes", "expires", "transaction",
-                                  "subscription", "space", "script"]
+                                  "subscription", "space", "script", "measures"]
         if let unknown = document.fieldNames.sorted().first(where: { !known.contains($0) }) { throw fail("unknown field \"\(unknown)\"") }
         self.init()
         reads = try word("reads", document.reads, Reads.self)
@@ -243,6 +312,20 @@ extension CommandSemantics {
             default: throw fail("script is {\"body\": i}, {\"load\": i}, {\"sha1\": i} or {\"function\": i}")
             }
         }
+        if let object = document.measures {
+            let fields: Set<String> = ["type", "arguments", "reply", "unit"]
+            if let unknown = object.fieldNames.sorted().first(where: { !fields.contains($0) }) { throw fail("unknown field \"measures.\(unknown)\"") }
+            guard !object.type.isEmpty else { throw fail("measures.type is the type TYPE names") }
+            var measure = Measure(type: object.type, arguments: object.arguments ?? [])
+            switch object.reply {
+            case nil, .word("integer"): break
+            case .word("perPath"): measure.reply = .perPath
+            case .field(let pair) where pair.count == 1 && pair["field"]?.isEmpty == false: measure.reply = .field(pair["field"]!)
+            default: throw fail("measures.reply is \"integer\", \"perPath\" or {\"field\": name}")
+            }
+            measure.unit = try word("measures.unit", object.unit, Measure.Unit.self) ?? .elements
+            measures = measure
+        }
     }
 
     /// One line, fields in a fixed order, as the table file holds it (`table --format json`
@@ -272,6 +355,17 @@ extension CommandSemantics {
         case .sha1(let at): fields.append("\"script\": {\"sha1\": \(at)}")
         case .function(let at): fields.append("\"script\": {\"function\": \(at)}")
         case nil: break
+        }
+        if let measures {
+            var parts = ["\"type\": \(quote(measures.type))"]
+            if !measures.arguments.isEmpty { parts.append("\"arguments\": \(CommandTableJSON.list(measures.arguments))") }
+            switch measures.reply {
+            case .integer: break
+            case .perPath: parts.append("\"reply\": \"perPath\"")
+            case .field(let name): parts.append("\"reply\": {\"field\": \(quote(name))}")
+            }
+            if measures.unit != .elements { parts.append("\"unit\": \(quote(measures.unit.rawValue))") }
+            fields.append("\"measures\": {" + parts.joined(separator: ", ") + "}")
         }
         return "{" + fields.joined(separator: ", ") + "}"
     }

@@ -12,6 +12,16 @@ public struct CommandTable: Sendable {
         public var description: String { "\(command): \(syntax)" }
     }
 
+    /// Two commands measure the same type and their replies cannot be told apart (only
+    /// `perPath` replies say, by nil, that a command does not measure this key).
+    public struct MeasureConflict: Error, CustomStringConvertible {
+        public var type: String
+        public var commands: [String]
+        public var description: String {
+            "\(commands.joined(separator: ", ")) all measure \(type): several commands may measure one type only with \"reply\": \"perPath\""
+        }
+    }
+
     public let entries: [CommandEntry]
     /// Parsed formulas, parallel to `entries` (`nil` where an entry has none yet).
     public let formulas: [Formula?]
@@ -27,6 +37,10 @@ public struct CommandTable: Sendable {
     package let indexByName: [String: Int]
     /// Containers (`CLIENT`, `CONFIG`, …) whose second argument names a subcommand.
     package let containers: Set<String>
+    /// The entries whose `semantics.measures` reads the size of a key of a type, by the type's
+    /// name as `TYPE` answers it, in table order: one entry (`STRLEN` for `string`), or
+    /// several `perPath` ones sent together (`JSON.ARRLEN`, `JSON.OBJLEN` for `ReJSON-RL`).
+    public let measuringEntries: [String: [Int]]
 
     /// The containers of the table this binary was built with, for code that names commands
     /// without holding a table (a connection counting what it sent).
@@ -64,6 +78,15 @@ public struct CommandTable: Sendable {
         self.traits = entries.map(EntryTraits.init)
         self.indexByName = index
         self.containers = containers
+        var measuring: [String: [Int]] = [:]
+        for (i, entry) in entries.enumerated() {
+            if let measure = entry.semantics.measures { measuring[measure.type, default: []].append(i) }
+        }
+        for (type, indices) in measuring where indices.count > 1
+            && indices.contains(where: { entries[$0].semantics.measures?.reply != .perPath }) {
+            throw MeasureConflict(type: type, commands: indices.map { entries[$0].name })
+        }
+        self.measuringEntries = measuring
     }
 
     public func entry(named name: String) -> CommandEntry? {

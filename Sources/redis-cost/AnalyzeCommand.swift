@@ -28,7 +28,7 @@ enum AnalyzeCommand: Subcommand {
             (redis-cli monitor > capture.txt) is detected from its first bytes: reads and writes,
             clients, scripts and transactions; keys that existed before the capture have unknown
             sizes unless --baseline names a snapshot or AOF taken when the capture started, or
-            --sample reads them from the server (TYPE then STRLEN/LLEN/SCARD/…, O(1) commands,
+            --sample reads them from the server (TYPE then STRLEN/LLEN/…/TS.INFO, O(1) commands,
             at most --sample-rate keys a second): today's sizes, taken as the capture's.
 
             The report starts with what to fix first: the findings of the rules ('redis-cost
@@ -108,7 +108,7 @@ enum AnalyzeCommand: Subcommand {
         var sampler: LiveSampler?
         if let (server, rate) = sample {
             do {
-                sampler = try LiveSampler(server, samplesPerSecond: rate, cacheSeconds: .infinity, watchedByMonitor: false)
+                sampler = try LiveSampler(server, table: table, samplesPerSecond: rate, cacheSeconds: .infinity, watchedByMonitor: false)
                 analyzer.sizeSource = sampler?.sizeSource(for: analyzer)
             } catch {
                 throw CLIError(description: error.description)

@@ -16,8 +16,9 @@ enum ExplainCommand: Subcommand {
         usage: ["explain COMMAND [ARG…] [-u URL | -h HOST -p PORT | -s SOCKET] [--format markdown|json] [--redact-keys]"],
         discussion: """
             Without a server, key sizes are unknown and so is the cost. With one, the size of
-            each key is read with O(1) commands only (TYPE, then STRLEN/LLEN/SCARD/ZCARD/HLEN/
-            XLEN), and DBSIZE where the formula needs the size of the keyspace. Put '--' before
+            each key is read with O(1) commands only (TYPE, then the command that counts the
+            type: STRLEN, LLEN, …, BF.CARD, TS.INFO, JSON.OBJLEN/ARRLEN), and DBSIZE where the
+            formula needs the size of the keyspace. Put '--' before
             arguments that start with '-' (other than numbers).
             """,
         options: ConnectionFlags.options + [
@@ -41,7 +42,7 @@ enum ExplainCommand: Subcommand {
         if ConnectionFlags.given(arguments) {
             let connection = try ConnectionFlags.connect(arguments)
             do {
-                let sampled = try connection.sample(keys: explanation.keys.map { Array($0.utf8) })
+                let sampled = try connection.sample(keys: explanation.keys.map { Array($0.utf8) }, table: table)
                 let dbSize = explanation.needsDatabaseSize ? try connection.databaseSize() : nil
                 let allSize = explanation.needsAllDatabasesSize ? try connection.allDatabasesSize() : nil
                 explanation.withSizes(sampled, databaseSize: dbSize, allDatabasesSize: allSize,

@@ -18,7 +18,8 @@ enum MonitorCommand: Subcommand {
             Runs MONITOR on one connection and analyses the stream as it arrives, with the same
             model and report as 'analyze capture.txt'. Keys that existed before the session have
             sizes only the server knows: a second connection, named redis-cost-sampler, reads
-            them with TYPE then STRLEN/LLEN/SCARD/ZCARD/HLEN/XLEN (DBSIZE for whole-keyspace
+            them with TYPE then the O(1) command that counts the type (STRLEN, LLEN, HLEN, …,
+            VCARD, BF.CARD, CF.INFO, TS.INFO, JSON.OBJLEN/ARRLEN; DBSIZE for whole-keyspace
             commands) - never an O(N) command - pipelined, each key at most once per
             --sample-ttl, at most --sample-rate keys a second. Its own commands are left out of
             the analysis.

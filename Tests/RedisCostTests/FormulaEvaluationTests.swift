@@ -37,7 +37,7 @@ import RedisCostReport
 
     func cost(_ argv: String..., nested: Cost? = nil) throws -> Cost {
         var explanation = try Explanation(argv: argv, table: table)
-        let sampled = try connection.sample(keys: explanation.keys.map { Array($0.utf8) })
+        let sampled = try connection.sample(keys: explanation.keys.map { Array($0.utf8) }, table: table)
         explanation.withSizes(
             sampled, databaseSize: try connection.databaseSize(), allDatabasesSize: try connection.allDatabasesSize(),
             source: "test")
@@ -49,7 +49,7 @@ import RedisCostReport
     }
 
     @Test func sampledSizesAreExact() throws {
-        let sampled = try connection.sample(keys: ["s1", "h", "l", "z", "str", "st", "nokey"].map { Array($0.utf8) })
+        let sampled = try connection.sample(keys: ["s1", "h", "l", "z", "str", "st", "nokey"].map { Array($0.utf8) }, table: table)
         #expect(sampled.map(\.type) == ["set", "hash", "list", "zset", "string", "stream", "none"])
         #expect(sampled.map(\.size) == [.elements(100), .elements(50), .elements(1000), .elements(200), .bytes(11), .elements(30), .missing])
         #expect(try connection.databaseSize() == 9)

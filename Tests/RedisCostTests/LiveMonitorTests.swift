@@ -20,7 +20,7 @@ import Glibc
         var stats: [String: Int] = [:]
         for (field, value) in parseInfo(try connection.require(["INFO", "commandstats"]).text ?? "") where field.hasPrefix("cmdstat_") {
             guard let calls = infoFields(value)["calls"].flatMap({ Int($0) }) else { continue }
-            stats[String(field.dropFirst(8)), default: 0] += calls
+            stats[String(field.dropFirst(8)).lowercased(), default: 0] += calls  // a module may register `VCARD`
         }
         return stats
     }

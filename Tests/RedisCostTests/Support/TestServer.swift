@@ -69,7 +69,7 @@ final class TestServer: @unchecked Sendable {
     let process: Spawned
     var socketPath: String { directory.appendingPathComponent("server.sock").path }
 
-    init(_ kind: Kind, arguments: [String] = []) throws {
+    init(_ kind: Kind, arguments: [String] = [], environment: [String: String]? = nil) throws {
         guard let binary = kind.binary else {
             throw StartError(description: "\(kind.serverID) is not installed: run Tests/run.sh, which installs it")
         }
@@ -84,7 +84,7 @@ final class TestServer: @unchecked Sendable {
                 "--save", "", "--appendonly", "no", "--daemonize", "no",
                 "--unixsocket", directory.appendingPathComponent("server.sock").path, "--unixsocketperm", "700",
                 "--logfile", directory.appendingPathComponent("server.log").path,
-            ] + arguments)
+            ] + arguments, environment: environment)
             if Self.waitUntilReady(port: port, process: process) {
                 self.port = port
                 self.process = process
