@@ -322,7 +322,7 @@ private func cuckooAdd(_ r: Replayer, key: UnsafeRawBufferPointer, items: [UInt6
 
 /// `BF.INSERT` / `CF.INSERT[NX]` key [CAPACITY c] [ERROR e] [EXPANSION x] [NOCREATE] [NONSCALING] ITEMS item…
 private func insertItems(_ a: Argv) -> (items: [UInt64], create: Bool)? {
-    guard let at = (2..<a.count).first(where: { a.token($0, "ITEMS") }) else { return nil }
+    guard a.count > 3, let at = (2..<a.count).first(where: { a.token($0, "ITEMS") }) else { return nil }
     let create = !(2..<at).contains { a.token($0, "NOCREATE") }
     let items = ((at + 1)..<a.count).map { a.hash($0) }
     return (items, create)
