@@ -71,6 +71,8 @@ public struct JSONTopLevel: Sendable, Equatable {
                     guard open == expected else { return nil }
                 } else {
                     guard opening == expected else { return nil }
+                    // `[1,]`: a comma promised another value.
+                    guard sawValue || count == 0 else { return nil }
                     if sawValue { count += 1 }
                     var j = i + 1
                     while j < n, isSpace(text[j]) { j += 1 }
@@ -95,13 +97,15 @@ public struct JSONTopLevel: Sendable, Equatable {
     }
 
     /// The index of the quote that closes a string whose text starts at `from`, skipping
-    /// backslash escapes; nil when the text ends first.
+    /// backslash escapes; nil when the text ends first or holds a raw control character
+    /// (JSON requires those escaped).
     private static func closingQuote(_ text: UnsafeRawBufferPointer, from: Int) -> Int? {
         var i = from
         while i < text.count {
             switch text[i] {
             case UInt8(ascii: "\""): return i
             case UInt8(ascii: "\\"): i += 2
+            case 0..<0x20: return nil
             default: i += 1
             }
         }

@@ -131,7 +131,11 @@ import RedisCostAnalysis
             ["TDIGEST.MERGE", "tdm", "2", "td", "td2"],
             ["TS.CREATE", "ts"], ["TS.ADD", "ts", "1", "1"], ["TS.MADD", "ts", "2", "1", "ts", "3", "1"], ["TS.INCRBY", "ts", "1"],
             ["TS.ADD", "kept", "1", "1", "RETENTION", "1000"],
+            ["COPY", "bf", "bf:copy"], ["COPY", "ts", "ts:copy"], ["JSON.SET", "doc", "$", "[1]"], ["COPY", "doc", "doc:copy"],
         ])
+        #expect(size(a, "bf:copy") == nil, "the server refuses to copy a Bloom filter")
+        #expect(size(a, "ts:copy") == nil)
+        #expect(size(a, "doc:copy")?.size == .elements(1), "JSON documents copy")
         #expect(size(a, "bf")?.size == .elements(3))
         #expect(size(a, "bf2") == nil)
         #expect(size(a, "cf")?.size == .elements(2))

@@ -32,6 +32,8 @@ package let keyEffects: [String: Replayer.Effect] = [
             i += 1
         }
         guard let source = r.lookup(a[1]) else { return }
+        // A module type without a copy callback refuses the copy before anything changes.
+        guard !ModuleType.withoutCopy.contains(r.keyspace[source].value.typeName) else { return }
         if r.lookup(a[2], in: targetDB) != nil {
             guard replace, !(targetDB == r.database && a[1].elementsEqual(a[2])) else { return }
             _ = r.delete(a[2], in: targetDB)

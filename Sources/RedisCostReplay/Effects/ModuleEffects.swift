@@ -13,6 +13,9 @@ import RedisCostTable
 package enum ModuleType {
     package static let bloom = "MBbloom--", cuckoo = "MBbloomCF", topK = "TopK-TYPE"
     package static let countMinSketch = "CMSk-TYPE", tDigest = "TDIS-TYPE", timeSeries = "TSDB-TYPE"
+    /// Types whose module gives no copy callback: `COPY` answers "not supported for this module
+    /// key" (checked on Redis 8.2.3 with the Redis Stack modules; RedisJSON documents copy).
+    package static let withoutCopy: Set<String> = [bloom, cuckoo, topK, countMinSketch, tDigest, timeSeries, "vectorset"]
 }
 
 extension Replayer {
@@ -167,6 +170,7 @@ private func jsonSet(_ r: Replayer, key: UnsafeRawBufferPointer, path: UnsafeRaw
 
 /// JSON.DEL / JSON.FORGET key [path].
 private func jsonDelete(_ r: Replayer, _ a: Argv) {
+    guard a.count > 1 else { return }
     let target = a.count > 2 ? JSONPathTarget(a[2]) : .root
     if target == .root {
         _ = r.delete(a[1])
