@@ -237,6 +237,8 @@ public struct AnalysisResult: Sendable {
     /// A capture analysed with `--sample`: the server its pre-capture sizes were read from.
     public var sampledFrom: String?
     public var live: LiveSession?
+    /// Several nodes analysed together (Stages/ClusterAggregation.swift); nil for one.
+    public var cluster: Cluster?
     public var snapshots: [SnapshotProfile] = []
     public var segments: [Segment] = []
     /// A truncated tail: the file and the offset of the incomplete command.

@@ -20,6 +20,7 @@ extension Analyzer {
             total + ((try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0)
         }
         for segment in input.segments {
+            currentNode = segment.node
             var record = AnalysisResult.Segment(path: segment.path, role: segment.role, format: segment.format, bytes: 0, commands: 0)
             let file: MappedFile
             do {
@@ -114,7 +115,7 @@ extension Analyzer {
         let resolved: CallResolver.Resolved
         switch resolver.resolve(argv) {
         case .unknownCommand:
-            if role == .incremental { aggregation.addUnknownCommand(argv) }
+            if role == .incremental { countUnknownCommand(argv) }
             return
         case .wrongArity(_, let reason):
             countMalformed(at: "\((call.origin.file as NSString).lastPathComponent)@\(call.origin.position)", reason)

@@ -51,6 +51,10 @@ public final class Analyzer {
     /// Subscriptions seen in a capture or live session, for PUBLISH's cost; nil for an AOF
     /// (PUBLISH never reaches one).
     package var subscriptions: Subscriptions?
+    /// Several nodes analysed together (Analyzer+Cluster.swift): per node and per slot; nil for one input.
+    package var cluster: ClusterAggregation?
+    /// The node (input) whose calls are being fed, when `cluster` is set.
+    package var currentNode = 0
     public init(table: CommandTable, options: Options = Options()) {
         self.table = table
         self.options = options
@@ -199,6 +203,7 @@ public final class Analyzer {
         let input = ModelCallInput(analyzer: self, argv: argv, keyPositions: resolved.keyPositions, nestedCost: nested?.cost)
         let cost = costModel.cost(input, index: index, nested: nested)
         aggregation.add(call, resolved, sizes: sizesBuffer, cost: cost)
+        if cluster != nil { cluster!.account(node: currentNode, index: index, argv, positions: resolved.keyPositions, cost: cost, table: table) }
         if let engine = findingsEngine, engine.watches(index) {
             engine.observe(ObservedCall(
                 index: index, command: table.entries[index].name, semantics: table.entries[index].semantics,
@@ -244,6 +249,13 @@ public final class Analyzer {
             result.minimumVersions = VersionRule.minimumVersions(result, table)
         }
         result.timeModelSource = options.timeModel.source
+        result.cluster = cluster?.summary(table: table, hotKeys: aggregation.hotKeys)
+    }
+
+    /// A call whose command the table does not know: counted (its cost unknown), for its node too.
+    package func countUnknownCommand(_ argv: Argv) {
+        aggregation.addUnknownCommand(argv)
+        if cluster != nil { cluster!.unknownCommand(node: currentNode, argv) }
     }
 
 }

@@ -23,6 +23,8 @@ public final class MonitorSession {
     /// A client's transaction in progress (its calls and cost are aggregated by `Aggregation`,
     /// at the same index).
     package struct ClientState {
+        /// The client's index among the aggregation's clients (several sessions may feed one analyzer).
+        package var aggregate: Int
         package var inTransaction = false
         package var transaction = NestedCalls(unknownReason: MonitorSession.transactionUnknown)
     }
@@ -177,8 +179,8 @@ public final class MonitorSession {
         let resolved: CallResolver.Resolved
         switch analyzer.resolver.resolve(argv) {
         case .unknownCommand:
-            analyzer.aggregation.addUnknownCommand(argv)
-            analyzer.aggregation.account(client: clientIndex, nil)
+            analyzer.countUnknownCommand(argv)
+            analyzer.aggregation.account(client: clientStates[clientIndex].aggregate, nil)
             previous = nil
             return
         case .wrongArity(_, let reason):
@@ -194,7 +196,7 @@ public final class MonitorSession {
         // A DISCARD is still inside its transaction; an EXEC runs it and is not.
         let inTransaction = clientStates[clientIndex].inTransaction && role != .exec
         // The client's name is for the rules (a finding's evidence): only a watched call carries it.
-        let client = analyzer.findingsEngine?.watches(index) == true ? analyzer.aggregation.clients[clientIndex].client : nil
+        let client = analyzer.findingsEngine?.watches(index) == true ? analyzer.aggregation.clients[clientStates[clientIndex].aggregate].client : nil
         let call = Call(argv: argv, database: line.database, microseconds: line.microseconds, client: client,
                         origin: .init(file: file, position: line.lineNumber),
                         context: line.isScript ? .script : inTransaction ? .transaction : .topLevel)
@@ -271,14 +273,14 @@ public final class MonitorSession {
     }
 
     private func account(_ cost: CallCost, client: Int) {
-        analyzer.aggregation.account(client: client, cost)
+        analyzer.aggregation.account(client: clientStates[client].aggregate, cost)
     }
 
     /// A client seen for the first time: its transaction state here, its figures in the
     /// aggregation, at the same index.
     private func newClient(_ hash: UInt64, named name: String) -> Int {
         clients[hash] = clientStates.count
-        clientStates.append(ClientState())
+        clientStates.append(ClientState(aggregate: analyzer.aggregation.clients.count))
         analyzer.aggregation.addClient(named: name)
         return clientStates.count - 1
     }
@@ -294,7 +296,7 @@ public final class MonitorSession {
             }
             return .init(command: analyzer.table.entries[call.index].name, keys: keys, microseconds: gap,
                          time: call.line.microseconds / 1_000_000, line: call.line.lineNumber,
-                         client: analyzer.aggregation.clients[call.client].client, blocking: analyzer.table.entries[call.index].isBlocking)
+                         client: analyzer.aggregation.clients[clientStates[call.client].aggregate].client, blocking: analyzer.table.entries[call.index].isBlocking)
         }
         if let copied = call.copiedLine { return copied.withUnsafeBytes(build) }
         return build(UnsafeRawBufferPointer(rebasing: chunk[call.line.lineStart..<call.line.lineEnd]))
@@ -342,6 +344,13 @@ public final class MonitorSession {
                 }
             }
         }
+    }
+
+    /// Ends this session's input but not the analysis (one of several nodes' streams feeding
+    /// one analyzer): its last script is costed; its file record and slowest calls are returned.
+    package func finishInput() -> (segment: AnalysisResult.Segment, slowest: [(gap: Int64, call: AnalysisResult.SlowCall)]) {
+        finishScript()
+        return (segment, slowest.items)
     }
 
     /// Ends the analysis: the last script is costed, keys past their TTL expire, results are sorted.

@@ -14,6 +14,7 @@ extension AnalysisReport {
             "schemaVersion": "Raised only when a field is renamed, removed or changes meaning; fields are added without it.",
             "minimumVersion": "The Redis version the calls need (null if any); minimumVersions has every server family.",
             "live": "Only in a report of `monitor` (a live session).",
+            "cluster": "Only when more than one node was analysed: `analyze` of one input per node, `monitor --cluster`.",
             "unknownCommands": "Commands not in the command table → calls (their cost is unknown).",
             "unmodelledWrites": "Writes the replay model does not follow → calls (their keys are marked approximate).",
             "elapsedSeconds": "The wall time the analysis took, in seconds (varies from run to run).",
@@ -43,6 +44,8 @@ extension AnalysisReport {
         package var monitor: Monitor
         /// Only in a report of `monitor` (a live session).
         package var live: Live?
+        /// Only when more than one node was analysed (ClusterReport.swift).
+        package var cluster: Cluster? = nil
     }
 
     package struct Input: Codable, Sendable, JSONSchemaDescribed {
@@ -403,7 +406,7 @@ extension AnalysisReport {
             monitor: Monitor(scripts: r.scripts, malformedLines: r.malformedLines, callsOnKeysOfUnknownSize: r.callsOnKeysOfUnknownSize,
                              sampledKeys: r.sampledKeys, sampledFrom: r.sampledFrom, hotKeysTracked: r.hotKeysTracked,
                              hotKeysCapped: r.hotKeysCapped),
-            live: live)
+            live: live, cluster: r.cluster.flatMap { $0.nodes.count > 1 ? Cluster($0, options: options) : nil })
     }
 
     /// The built-in types a snapshot's values have; any other type name is a module's.

@@ -124,6 +124,7 @@ public enum AnalysisReport {
         out += "> Cost is counted in elements touched (the N of each command's documented complexity), with each key's size just before the call.\n"
         }
 
+        if let cluster = doc.cluster { out += cluster.markdown }
         out += FindingsReport.markdown(doc.findings)
         out += Charts.costShare(doc.commands) + Charts.costOverTime(doc.costOverTime)
         out += "\n## Costliest calls (by estimated server time)\n\n"

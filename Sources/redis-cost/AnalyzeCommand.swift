@@ -15,7 +15,8 @@ enum AnalyzeCommand: Subcommand {
         summary: "Analyze an AOF, an RDB snapshot or a MONITOR capture: rank the calls by the elements they touch.",
         usage: ["analyze PATH [--format markdown|json] [-o FILE] [--top N] [--fail-on warning|critical] [--threshold RULE=N]",
                 "analyze capture.txt [--baseline dump.rdb|appendonlydir|empty] [--format markdown|json] [-o FILE]",
-                "analyze capture.txt --sample [-u URL | -h HOST -p PORT | -s SOCKET] [--sample-rate N]"],
+                "analyze capture.txt --sample [-u URL | -h HOST -p PORT | -s SOCKET] [--sample-rate N]",
+                "analyze node1.txt node2.txt node3.txt [--baseline n1.rdb --baseline n2.rdb --baseline n3.rdb | --baseline empty]"],
         discussion: """
             PATH is detected, not flagged: a Redis 7+ appendonlydir/ (or its manifest), a single
             .aof, with or without an RDB preamble. The base file of an appendonlydir/ is the
@@ -31,6 +32,13 @@ enum AnalyzeCommand: Subcommand {
             --sample reads them from the server (TYPE then STRLEN/LLEN/…/TS.INFO, O(1) commands,
             at most --sample-rate keys a second): today's sizes, taken as the capture's.
 
+            A Redis Cluster: give one input per node (every primary's MONITOR capture, or every
+            node's RDB or AOF), and --baseline once per capture in the same order (or once,
+            'empty', for all). The captures are merged by time into one analysis, each with its
+            own clients, transactions and scripts; the report adds a cluster section: per node
+            (calls, cost, estimated time, share, top commands), the hottest hash slots with their
+            keys, the skew across nodes, and the multi-key calls a cluster refuses (CROSSSLOT).
+
             The report starts with what to fix first: the findings of the rules ('redis-cost
             rules' lists them), each with the calls that show it, then the tables. Costs are
             elements touched, with an estimated server time (see 'redis-cost calibrate').
@@ -39,14 +47,16 @@ enum AnalyzeCommand: Subcommand {
             OptionSpec(["--format"], value: "FORMAT", help: "markdown (default) or json."),
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write the report to FILE instead of stdout."),
             OptionSpec(["--top"], value: "N", help: "How many of the costliest calls to keep (default 100)."),
-            OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started (an .rdb or an AOF), or 'empty' for a capture that began on an empty server."),
+            OptionSpec(["--baseline"], value: "PATH", help: "MONITOR: the data set when the capture started (an .rdb or an AOF), or 'empty' for a capture that began on an empty server; with one capture per cluster node, once per capture in the same order.", repeatable: true),
         ] + FindingsFlags.options + sampleOptions,
-        positionals: 1...1,
+        positionals: 1...1024,
         examples: ["redis-cost analyze /var/lib/redis/appendonlydir",
                    "redis-cost analyze appendonly.aof --format json -o report.json --top 500",
                    "redis-cost analyze /var/lib/redis/dump.rdb",
                    "redis-cli monitor > capture.txt; redis-cost analyze capture.txt --baseline dump.rdb",
-                   "redis-cost analyze capture.txt --sample -u redis://10.0.0.5:6379"])
+                   "redis-cost analyze capture.txt --sample -u redis://10.0.0.5:6379",
+                   "redis-cost analyze node-7000.txt node-7001.txt node-7002.txt --baseline 7000.rdb --baseline 7001.rdb --baseline 7002.rdb",
+                   "redis-cost analyze 7000/dump.rdb 7001/dump.rdb 7002/dump.rdb"])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
@@ -56,8 +66,12 @@ enum AnalyzeCommand: Subcommand {
         let sample = try sampleOption(arguments)
         let failOn = try FindingsFlags.failLevel(arguments)
         let engine = try FindingsFlags.engine(arguments, table: try loadTable())
-        let (result, _, files) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"), sample: sample,
-                                             findings: engine)
+        let result: AnalysisResult, files: [String]
+        if arguments.positionals.count > 1 || arguments.strings("--baseline").count > 1 {
+            (result, files) = try analyzeNodes(arguments.positionals, options: options, baselines: arguments.strings("--baseline"), sample: sample, findings: engine)
+        } else {
+            (result, _, files) = try analyze(arguments.positionals[0], options: options, baseline: arguments.string("--baseline"), sample: sample, findings: engine)
+        }
         let report = FindingsFlags.reportOptions(arguments)
         try emit(format == "json" ? AnalysisReport.json(result, options: report) : AnalysisReport.markdown(result, options: report),
                  to: arguments.string("--output"), inputs: files + FindingsFlags.inputs(arguments))

@@ -23,6 +23,8 @@ public struct AOFInput: Sendable {
         public var path: String
         public var role: Role
         public var format: Format
+        /// The cluster node (input) the file is from, when several nodes are analysed together.
+        public var node = 0
     }
 
     public var description: String

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+import RedisCostCore
+import RedisCostFormats
+import RedisCostAnalysis
+import RedisCostLive
+import RedisCostReport
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Redis Cluster on real local three-primary clusters: a workload through redis-py's
+/// RedisCluster, every primary's MONITOR capture analysed as one, counted exactly per node.
+@Suite(.serialized) struct ClusterTests {
+    /// Report names (`CLIENT SETINFO`) as commandstats names them (`client|setinfo`).
+    static func statName(_ name: String) -> String { name.lowercased().replacingOccurrences(of: " ", with: "|") }
+
+    /// `redis-cli -p PORT monitor > capture` on one node, attached once the node lists it.
+    struct Capture {
+        let process: Spawned
+        let path: String
+        let server: TestServer
+        var polls = 0
+
+        init(_ server: TestServer, path: String) throws {
+            self.server = server
+            self.path = path
+            process = try Spawned(try TestCluster.redisCLI(), ["-p", String(server.port), "monitor"], stdout: path)
+            let control = try server.connect()
+            for _ in 0..<400 {
+                polls += 1
+                if try LiveMonitorTests.monitorClientID(control) != nil { return }
+                usleep(10_000)
+            }
+            throw TestServer.StartError(description: "redis-cli monitor did not attach to \(server.port)")
+        }
+
+        /// Ends the capture once `marker` (an ECHO sent after the workload) is in it.
+        func finish(marker: String) throws {
+            _ = try server.connect().require(["ECHO", marker])
+            for _ in 0..<1000 {
+                if let text = try? String(contentsOfFile: path, encoding: .utf8), text.contains(marker) { break }
+                usleep(10_000)
+            }
+            kill(process.pid, SIGTERM)
+            _ = process.wait()
+        }
+    }
+
+    @Test("analyze of every primary's capture: per-node calls exact against each node's commandstats, the big hash sized from its node's baseline",
+          arguments: [TestServer.Kind.redis7, .valkey9])
+    func analyzeCaptures(kind: TestServer.Kind) throws {
+        let cluster = try TestCluster(kind)
+        try cluster.workload(["load"])
+        let scratch = cluster.nodes[0].directory
+        var baselines: [String] = []
+        for (i, node) in cluster.nodes.enumerated() {
+            try node.run(["SAVE"])
+            let copy = scratch.appendingPathComponent("baseline-\(i).rdb").path
+            try FileManager.default.copyItem(atPath: node.directory.appendingPathComponent("dump.rdb").path, toPath: copy)
+            baselines.append(copy)
+        }
+        let before = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
+        let captures = try cluster.nodes.enumerated().map { i, node in
+            try Capture(node, path: scratch.appendingPathComponent("capture-\(i).txt").path)
+        }
+        try cluster.workload(["work", "3"])
+        // This INFO shows in the capture; the one before the captures is in the delta: they cancel.
+        let after = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
+        for capture in captures { try capture.finish(marker: "redis-cost-end") }
+
+        let run = try runCLI(["analyze"] + captures.map(\.path) + baselines.flatMap { ["--baseline", $0] } + ["--format", "json", "--top", "100000"])
+        #expect(run.status == 0, "\(run.stderr)")
+        expectValidReport(run.stdout, "analyze of three captures")
+        let report = try decodeReport(AnalysisReport.Document.self, run.stdout)
+        let nodes = try #require(report.cluster?.nodes)
+        #expect(nodes.map(\.address) == captures.map(\.path))
+        for (i, node) in nodes.enumerated() {
+            var expected = after[i].merging(before[i].mapValues { -$0 }, uniquingKeysWith: +)
+            expected["monitor", default: 0] -= 1                 // redis-cli's MONITOR: an admin command, never shown
+            expected["client|list", default: 0] -= captures[i].polls
+            expected["echo", default: 0] += 1                    // the end marker, after the last INFO
+            expected = expected.filter { $0.value != 0 }
+            var counted: [String: Int] = [:]
+            for (name, calls) in node.commands { counted[Self.statName(name), default: 0] += calls }
+            #expect(counted == expected, "node \(i) (port \(cluster.nodes[i].port))")
+            #expect(node.calls == counted.values.reduce(0, +))
+            #expect(node.lost == nil)
+        }
+        #expect(report.totals.calls == nodes.reduce(0) { $0 + $1.calls })
+        // The hash lives on one node; its size comes from that node's baseline.
+        let hgetall = report.topCalls.filter { $0.command == "HGETALL" && $0.keys == ["big:hash"] }
+        #expect(hgetall.count == 3)
+        #expect(hgetall.allSatisfy { $0.sizes == [20000] })
+        #expect(report.topCalls.filter { $0.command == "LRANGE" }.allSatisfy { $0.sizes == [700] })
+        let hashNode = try #require(report.cluster?.hotSlots.first { slot in slot.keys.contains { $0.key == "big:hash" } }?.node)
+        #expect(nodes.first { $0.address == hashNode }?.commands["HGETALL"] == 3)
+        #expect(report.cluster?.crossSlotCalls == 0)
+        // The markdown walks the same values.
+        let markdown = try runCLI(["analyze"] + captures.map(\.path) + baselines.flatMap { ["--baseline", $0] })
+        #expect(markdown.stdout.contains("## Cluster: 3 nodes"))
+        #expect(markdown.stdout.contains("### Hottest slots"))
+    }
+
+    @Test("a standalone capture analysed as two nodes counts the multi-key calls a cluster refuses; --baseline is one per capture")
+    func crossSlotAndBaselineCount() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cost-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = dir.appendingPathComponent("a.txt").path, b = dir.appendingPathComponent("b.txt").path
+        try """
+            1700000000.000001 [0 127.0.0.1:5000] "MSET" "x" "1" "y" "2"
+            1700000000.000003 [0 127.0.0.1:5000] "MGET" "{t}a" "{t}b"
+            1700000000.000005 [0 127.0.0.1:5000] "SUNION" "s1" "s2"
+
+            """.write(toFile: a, atomically: true, encoding: .utf8)
+        try """
+            1700000000.000002 [0 127.0.0.1:6000] "SADD" "s3" "m"
+            1700000000.000004 [0 127.0.0.1:6000] "GET" "k"
+
+            """.write(toFile: b, atomically: true, encoding: .utf8)
+        let run = try runCLI(["analyze", a, b, "--baseline", "empty", "--format", "json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try decodeReport(AnalysisReport.Document.self, run.stdout)
+        let cluster = try #require(report.cluster)
+        #expect(cluster.nodes.map(\.calls) == [3, 2])
+        #expect(cluster.crossSlotCalls == 2)
+        #expect(cluster.crossSlotByCommand == ["MSET": 1, "SUNION": 1])
+        #expect(report.totals.calls == 5)
+        let wrong = try runCLI(["analyze", a, b, "--baseline", "empty", "--baseline", "empty", "--baseline", "empty"])
+        #expect(wrong.status == 2)
+        #expect(wrong.stderr.contains("one per capture"))
+        // One input: no cluster section.
+        let one = try runCLI(["analyze", a, "--format", "json"])
+        #expect(try decodeReport(AnalysisReport.Document.self, one.stdout).cluster == nil)
+    }
+}
