@@ -83,7 +83,7 @@ private func size(in reply: RESPValue, _ measure: CommandSemantics.Measure, comm
 /// A reply that is not what the command promises, or an error reply: one line naming the
 /// server and the command.
 private func sizeReplyError(_ command: String, _ reply: RESPValue, expected: String, server: String) -> ServerError {
-    if case .error(let message) = reply { return ServerError(server: server, command: command, detail: message) }
+    if case .error(let message) = reply { return ServerError(server: server, command: command, detail: RedisConnection.explain(message)) }
     if case .integer(let n) = reply { return ServerError(server: server, command: command, detail: "expected \(expected), got the integer \(n)") }
     return ServerError(server: server, command: command, detail: "expected \(expected), got \(reply.kind)")
 }

@@ -90,6 +90,7 @@ public final class RedisConnection {
         if message.hasPrefix("WRONGPASS") || message.contains("invalid password") {
             return "authentication failed (wrong user or password)"
         }
+        if let redirect = ClusterRedirect(message) { return "\(message): \(redirect.explanation)" }
         return message
     }
 

@@ -217,7 +217,7 @@ package struct ServerVersionRule: AuditRule {
         let known = table.entries.filter { $0.servers.contains(s.version) }.count
         let note = known > 0 ? "the command table has \(known) commands as \(s.version) reports them"
             : "the command table has not been refreshed from \(s.version): run 'redis-cost table refresh' against it"
-        return [finding("\(s.version) (\(s.info["redis_mode"] ?? "standalone"), uptime \(s.info["uptime_in_days"] ?? "?") days); \(note).",
+        return [finding("\(s.version) (\(s.info["redis_mode"] ?? s.info["server_mode"] ?? "standalone"), uptime \(s.info["uptime_in_days"] ?? "?") days); \(note).",
                         facts: ["\(s.version)", "executable \(s.info["executable"] ?? "?")", "os \(s.info["os"] ?? "?")"])]
     }
 }
