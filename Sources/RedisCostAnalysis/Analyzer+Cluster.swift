@@ -78,11 +78,14 @@ package struct NodeCapture {
     /// Just past the last line end: a capture stopped with ^C ends inside a line.
     private let complete: Int
     private var released = 0
+    /// The time of the line at `position`, read once per batch (the merge compares it often).
+    private var nextTime: Int64 = .min
 
     package init(session: MonitorSession, file: MappedFile) {
         self.session = session
         self.file = file
         complete = file.bytes.lastIndex(of: 10).map { $0 + 1 } ?? 0
+        nextTime = time(at: 0) ?? .min
     }
 
     private var isDone: Bool { position >= complete || session.isFull }
@@ -109,17 +112,21 @@ package struct NodeCapture {
         return seconds * 1_000_000 + micros
     }
 
-    private var nextTime: Int64 { time(at: position) ?? .min }
-
     /// Feeds the lines up to `bound` (inclusive), at most about a megabyte at a time.
     private mutating func feed(upTo bound: Int64) {
         let bytes = file.bytes
         var end = position
+        var time: Int64? = nil
         while end < complete, end - position < 1 << 20 {
-            if end > position, let t = time(at: end), t > bound { break }
-            guard let newline = bytes[end..<complete].firstIndex(of: 10) else { end = complete; break }
-            end = newline + 1
+            if end > position {
+                time = self.time(at: end)
+                if let t = time, t > bound { break }
+            }
+            guard let base = bytes.baseAddress, let newline = memchr(base + end, 10, complete - end) else { end = complete; break }
+            end = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(newline)) + 1
+            time = nil
         }
+        nextTime = end < complete ? (time ?? self.time(at: end) ?? .min) : .min
         session.consume(UnsafeRawBufferPointer(rebasing: bytes[position..<end]), framing: .plain)
         position = end
         // Lines already analysed go back to the kernel: the resident set stays the model's.

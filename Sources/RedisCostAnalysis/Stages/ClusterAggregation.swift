@@ -13,13 +13,14 @@ package struct ClusterAggregation {
         package var cost = 0.0
         package var unknownCostCalls = 0
         package var estimatedMicroseconds = 0.0
-        /// Per table index.
-        package var commandCalls: [Int]
         package var unknownCommands: [String: Int] = [:]
         package var lost: AnalysisResult.Cluster.Loss?
     }
 
     package private(set) var nodes: [Node]
+    /// Calls per node and table entry, node after node (one flat array: one access per call).
+    private var commandCalls: [Int]
+    private let entries: Int
     /// Per hash slot (16384 of them): calls on a key of the slot (a call's first key), the
     /// elements they touched, and the node that served the slot's first call.
     private var slotCalls: [Int]
@@ -32,7 +33,9 @@ package struct ClusterAggregation {
     package static let slotCount = 16384
 
     package init(nodes addresses: [String], table: CommandTable) {
-        nodes = addresses.map { Node(address: $0, commandCalls: Array(repeating: 0, count: table.entries.count)) }
+        nodes = addresses.map { Node(address: $0) }
+        entries = table.entries.count
+        commandCalls = Array(repeating: 0, count: addresses.count * entries)
         slotCalls = Array(repeating: 0, count: Self.slotCount)
         slotCost = Array(repeating: 0, count: Self.slotCount)
         slotNode = Array(repeating: -1, count: Self.slotCount)
@@ -49,7 +52,7 @@ package struct ClusterAggregation {
     package mutating func account(node: Int, index: Int, _ argv: Argv, positions: [Int], cost: CallCost, table: CommandTable) {
         guard nodes.indices.contains(node) else { return }
         nodes[node].calls += 1
-        nodes[node].commandCalls[index] += 1
+        commandCalls[node * entries + index] += 1
         if cost.cost.value != nil, let own = cost.ownElements {
             nodes[node].cost += own
             nodes[node].estimatedMicroseconds += cost.ownMicroseconds ?? 0
@@ -82,9 +85,11 @@ package struct ClusterAggregation {
     /// The report's values: every node, the `slotLimit` hottest slots (by calls) with their
     /// most-called keys among the hot keys the aggregation followed.
     package func summary(table: CommandTable, hotKeys: [AnalysisResult.HotKey], slotLimit: Int = 20) -> AnalysisResult.Cluster {
-        let nodeValues = nodes.map { node in
+        let nodeValues = nodes.enumerated().map { n, node in
             var commands = node.unknownCommands
-            for (index, calls) in node.commandCalls.enumerated() where calls > 0 { commands[table.entries[index].name, default: 0] += calls }
+            for index in 0..<entries where commandCalls[n * entries + index] > 0 {
+                commands[table.entries[index].name, default: 0] += commandCalls[n * entries + index]
+            }
             return AnalysisResult.Cluster.Node(address: node.address, calls: node.calls, cost: node.cost, unknownCostCalls: node.unknownCostCalls,
                                                estimatedMicroseconds: node.estimatedMicroseconds, commands: commands, lost: node.lost)
         }
