@@ -104,7 +104,7 @@ public enum LiveMonitor {
             }
         }
         let serverLog = options.checkServerLog
-            ? ServerLogReader.start(server: connection.serverName) { argv throws(ServerError) in try sampler.send(argv) } : nil
+            ? ServerLogReader.start(server: connection.serverName, serverID: live.serverVersion) { argv throws(ServerError) in try sampler.send(argv) } : nil
         readCommandStats()
         var lastCommandStats = monotonicSeconds()
         var endRead = false

@@ -263,7 +263,8 @@ extension MeasuredTimeRecorder.EstimatedCounts {
 }
 
 /// The server's slow log during a live session: its last entry's id is read at the start
-/// (`SLOWLOG GET 1`, or `COMMANDLOG GET 1 slow` on Valkey 8.1+, whose SLOWLOG is the same log),
+/// (`SLOWLOG GET 1`, or `COMMANDLOG GET 1 slow` on Valkey 8.1+, known by its version, whose
+/// SLOWLOG is the same log),
 /// and at the end the 128 latest entries (`… GET 128`), of which those after that id are the
 /// session's. Both reads are bounded, whatever the server holds.
 package struct ServerLogReader {
@@ -279,10 +280,18 @@ package struct ServerLogReader {
         usesCommandLog ? ["COMMANDLOG", "GET", String(count), "slow"] : ["SLOWLOG", "GET", String(count)]
     }
 
+    /// Whether the server has COMMANDLOG (Valkey 8.1+), by its id (`valkey-9.1.2`): asking a
+    /// server that has not would send an unknown command, which its commandstats never count.
+    package static func hasCommandLog(serverID: String?) -> Bool {
+        guard let id = serverID, id.hasPrefix("valkey-") else { return false }
+        let parts = id.dropFirst(7).split(separator: ".").map { Int($0) ?? 0 }
+        return (parts.first ?? 0, parts.count > 1 ? parts[1] : 0) >= (8, 1)
+    }
+
     /// Reads where the log stands; the reason when it cannot be read (an ACL, a malformed reply).
-    package static func start(server: String, send: ([String]) throws(ServerError) -> RESPValue) -> Result<ServerLogReader, ServerError> {
+    package static func start(server: String, serverID: String?, send: ([String]) throws(ServerError) -> RESPValue) -> Result<ServerLogReader, ServerError> {
         func entries(_ argv: [String], _ reply: RESPValue) -> Result<[ServerSnapshot.LogEntry], ServerError> {
-            let label = argv.prefix(argv[0] == "COMMANDLOG" ? 4 : 3).joined(separator: " ")
+            let label = argv.joined(separator: " ")
             switch reply {
             case .error(let message): return .failure(ServerError(server: server, command: label, detail: RedisConnection.explain(message)))
             case .array: return .success(ServerSnapshot.entries(reply))
@@ -290,15 +299,9 @@ package struct ServerLogReader {
             }
         }
         do {
-            var usesCommandLog = true
-            var argv = ["COMMANDLOG", "GET", "1", "slow"]
-            var reply = try send(argv)
-            // Servers without COMMANDLOG (Redis, Valkey before 8.1) say so; they have SLOWLOG.
-            if case .error(let message) = reply, message.lowercased().contains("unknown") {
-                usesCommandLog = false
-                argv = ["SLOWLOG", "GET", "1"]
-                reply = try send(argv)
-            }
+            let usesCommandLog = hasCommandLog(serverID: serverID)
+            let argv = usesCommandLog ? ["COMMANDLOG", "GET", "1", "slow"] : ["SLOWLOG", "GET", "1"]
+            let reply = try send(argv)
             let newest: [ServerSnapshot.LogEntry]
             switch entries(argv, reply) {
             case .success(let found): newest = found
@@ -329,14 +332,14 @@ package struct ServerLogReader {
         var check = AnalysisResult.ServerLogCheck(source: source)
         check.thresholdMicroseconds = threshold
         let argv = arguments(Self.readLimit)
+        let label = argv.joined(separator: " ")
         let reply: RESPValue
         do {
-            reply = try connection.command(argv, label: argv.prefix(usesCommandLog ? 4 : 3).joined(separator: " "))
+            reply = try connection.command(argv, label: label)
         } catch {
             check.unavailable = error.description
             return check
         }
-        let label = argv.prefix(usesCommandLog ? 4 : 3).joined(separator: " ")
         switch reply {
         case .error(let message):
             check.unavailable = ServerError(server: server, command: label, detail: RedisConnection.explain(message)).description
