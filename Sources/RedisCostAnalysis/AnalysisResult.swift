@@ -36,6 +36,14 @@ public struct AnalysisResult: Sendable {
         public var maxObservedMicroseconds: Int64 = 0
         /// Server time by the time model: calls with a known cost only.
         public var estimatedMicroseconds = 0.0
+        /// EXEC, EVAL/EVALSHA, FCALL…: its row includes the calls it ran, which have rows of their own.
+        public var isWrapper = false
+
+        package init(name: String, isWrite: Bool = false, isWrapper: Bool = false) {
+            self.name = name
+            self.isWrite = isWrite
+            self.isWrapper = isWrapper
+        }
     }
 
     public struct Call: Sendable {
@@ -139,6 +147,94 @@ public struct AnalysisResult: Sendable {
         public var writes = 0
     }
 
+    /// MONITOR: a key and the calls that touched it (any of their keys), by what they cost:
+    /// the time the server spent on it. A call counts once per key it touches, by its own part
+    /// (a wrapper's calls count under their own keys).
+    public struct BigHotKey: Sendable {
+        public var database: Int
+        public var name: [UInt8]
+        public var calls = 0
+        /// Elements the calls of known cost touched.
+        public var cost = 0.0
+        public var unknownCostCalls = 0
+        public var estimatedMicroseconds = 0.0
+        /// In the model at the end of the analysis; unknown when the model does not hold it.
+        public var size: KeySize = .unknown
+    }
+
+    /// A live session: per command, the server's own count and time (`INFO commandstats`
+    /// deltas over the session, less the tool's own calls) beside the estimate.
+    public struct MeasuredTime: Sendable {
+        public struct Row: Sendable {
+            /// As commandstats names it: `get`, `client|setinfo`, a module's `FT.SEARCH`.
+            public var command: String
+            /// The workload's calls: the delta less the tool's own; nil when the counters were
+            /// reset during the session.
+            public var measuredCalls: Int?
+            /// The workload's part of the measured time; when the tool ran the command too, its
+            /// share in proportion to the calls (`sharedWithTool`).
+            public var measuredMicroseconds: Double?
+            public var toolCalls = 0
+            public var sharedWithTool = false
+            /// Calls the stream showed in the same window, and the estimate of those of known cost.
+            public var estimatedCalls = 0
+            public var estimatedMicroseconds: Double?
+            public var unknownCostCalls = 0
+            public var cost = 0.0
+            public var isWrapper = false
+            public init(command: String) { self.command = command }
+        }
+        public var rows: [Row] = []
+        /// Times `INFO commandstats` was read (start, every `intervalSeconds`, end).
+        public var reads = 0
+        public var intervalSeconds = 0.0
+        /// From the first read to the last.
+        public var windowSeconds = 0.0
+        /// A counter went down between two reads (CONFIG RESETSTAT, a restart).
+        public var countersReset = false
+        /// Where the measured and the analysed windows may differ, one sentence each.
+        public var notes: [String] = []
+        /// Why nothing could be measured (`INFO commandstats` refused or malformed), one line.
+        public var unavailable: String?
+        public init() {}
+    }
+
+    /// A live session: the server's own slow log (SLOWLOG, or COMMANDLOG's slow log on Valkey
+    /// 8.1+) read at the end, its entries from the session beside the estimates.
+    public struct ServerLogCheck: Sendable {
+        public struct Entry: Sendable {
+            public var id: Int
+            public var time: Int64
+            public var loggedMicroseconds: Int
+            /// The table's name, or the first argument as the server logged it.
+            public var command: String
+            /// Key arguments only: a value is never kept.
+            public var keys: [[UInt8]]
+            /// The estimate of the analysed call it matched (same command and keys, within a second).
+            public var estimatedMicroseconds: Double?
+            /// Its rank among the costliest calls (0-based), when it matched one.
+            public var topCall: Int?
+            package init(id: Int, time: Int64, loggedMicroseconds: Int, command: String, keys: [[UInt8]]) {
+                self.id = id
+                self.time = time
+                self.loggedMicroseconds = loggedMicroseconds
+                self.command = command
+                self.keys = keys
+            }
+        }
+        /// `SLOWLOG` or `COMMANDLOG slow`.
+        public var source: String
+        /// `slowlog-log-slower-than` (µs; negative: logging off), when CONFIG GET answered.
+        public var thresholdMicroseconds: Int?
+        /// Entries logged during the session, the tool's own left out.
+        public var entries: [Entry] = []
+        public var toolEntries = 0
+        /// The log may have lost entries of the session: more were logged than one read returns.
+        public var mayHaveLost = false
+        public var unavailable: String?
+        public init(source: String) { self.source = source }
+    }
+
     /// MONITOR: a call and the gap to the next line.
     /// What a live `monitor` session saw of the server beside the calls.
     public struct LiveSession: Sendable {
@@ -189,6 +285,14 @@ public struct AnalysisResult: Sendable {
     public var hotKeysTracked = 0
     public var hotKeysCapped = false
     public var slowestCalls: [SlowCall] = []
+    /// The keys the server spent the most estimated time on, costliest first.
+    public var bigHotKeys: [BigHotKey] = []
+    /// Followed for the first this-many distinct keys (memory stays bounded).
+    public var bigHotKeysTracked = 0
+    public var bigHotKeysCapped = false
+    /// Live sessions: the server's commandstats beside the estimate, and its slow log.
+    public var measuredTime: MeasuredTime?
+    public var serverLog: ServerLogCheck?
     public var scripts = 0
     public var malformedLines = 0
     /// Lines or calls that could not be analysed: where (`capture:line`, `file@offset`) and why.

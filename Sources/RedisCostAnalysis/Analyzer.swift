@@ -243,6 +243,16 @@ public final class Analyzer {
             return AnalysisResult.BigKey(database: item.db, name: keyspace.nameBytes(of: item.id), type: record.value.typeName,
                                          size: record.value.size, approximate: record.approximate)
         }
+        // The keys costliest in time, with their size at the end: the model's, none when
+        // known absent, else unknown.
+        for i in result.bigHotKeys.indices {
+            let key = result.bigHotKeys[i]
+            if let id = keyspace.find(key.name, in: key.database) {
+                result.bigHotKeys[i].size = keyspace[id].approximate ? .unknown : keyspace.size(of: id)
+            } else {
+                result.bigHotKeys[i].size = key.name.withUnsafeBytes { known.sizeOfAbsentKey($0, database: key.database) }
+            }
+        }
         result.modelBytes = keyspace.memoryBytes
         if let engine = findingsEngine {
             result.findings = engine.findings(in: result)

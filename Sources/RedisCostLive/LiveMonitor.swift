@@ -35,6 +35,11 @@ public enum LiveMonitor {
         /// that never sends a newline) ends the session like a lost connection: the stream
         /// buffer holds one line and must not grow without bound.
         public var maxLineBytes = 64 << 20
+        /// `INFO commandstats` is read at the start, at the end and every this many seconds
+        /// (0: at the start and the end only), for the server's own time beside the estimate.
+        public var statsInterval = 5.0
+        /// Read the server's slow log at the end (`SLOWLOG GET 128`, `COMMANDLOG GET 128 slow`).
+        public var checkServerLog = true
         public init() {}
     }
 
@@ -70,8 +75,13 @@ public enum LiveMonitor {
         session.callLimit = options.count
         session.captureSink = options.captureSink
         var markerSeen = false
+        let measured = MeasuredTimeRecorder(server: connection.serverName)
         session.ownCall = { [unowned session] _, client, argv in
             guard let action = sampler.own(client: client, argv: argv) else { return false }
+            // The server's counters were read here: the comparison's window starts at the first read.
+            if argv.count == 2, argv.equalsToken(0, "INFO"), argv.equalsToken(1, "commandstats") {
+                measured.sawReadInStream(analyzer.aggregation)
+            }
             switch action {
             case .none: break
             case .resync(let sample, let key, let database): analyzer.resync(sample, key: key, database: database)
@@ -86,6 +96,20 @@ public enum LiveMonitor {
             return true
         }
 
+        // The tool's own calls, on all its connections: the server counts them in commandstats
+        // and logs them, and they are taken out of both.
+        func readCommandStats() {
+            measured.read(toolSent: sampler.connection.sentCommands.merging(monitor.sentCommands, uniquingKeysWith: +)) { argv throws(ServerError) in
+                try sampler.send(argv)
+            }
+        }
+        let serverLog = options.checkServerLog
+            ? ServerLogReader.start(server: connection.serverName, serverID: live.serverVersion) { argv throws(ServerError) in try sampler.send(argv) } : nil
+        readCommandStats()
+        var lastCommandStats = monotonicSeconds()
+        var endRead = false
+        var windowNotes: [String] = []
+
         var stream = StreamBuffer(initial: monitor.takeBufferedBytes(), lineLimit: options.maxLineBytes)
         defer { stream.deallocate() }
         let started = monotonicSeconds()
@@ -98,6 +122,9 @@ public enum LiveMonitor {
         func requestStop(_ reason: String) {
             guard stopReason == nil else { return }
             stopReason = reason
+            // The last read goes just before the end marker: the analysis ends at the marker.
+            readCommandStats()
+            endRead = true
             drainDeadline = monotonicSeconds() + options.drainSeconds
             sampler.connection.notAfter = drainDeadline
             if !sampler.sendEndMarker() { endReason = reason }
@@ -142,6 +169,10 @@ public enum LiveMonitor {
             if session.isFull { endReason = "--count reached"; break }
             if stopReason != nil, now > drainDeadline { endReason = (stopReason ?? "") + " (calls still arriving after the stop were left out)"; break }
             if let duration = options.duration, now - started >= duration { requestStop("--duration reached") }
+            if options.statsInterval > 0, stopReason == nil, now - lastCommandStats >= options.statsInterval {
+                lastCommandStats = now
+                readCommandStats()
+            }
             if now - lastWatch >= 1 {
                 lastWatch = now
                 if let id = monitorID, let omem = sampler.outputBufferBytes(ofClient: id) {
@@ -178,7 +209,24 @@ public enum LiveMonitor {
         }
         // The last reads get the ordinary timeout again.
         sampler.connection.notAfter = nil
+        if !endRead {
+            readCommandStats()
+            windowNotes.append("The session ended without its end marker (\(endReason ?? "ended")): calls the server ran after the last one analysed, up to the last read, are measured but not estimated.")
+        } else if !markerSeen {
+            windowNotes.append("Calls still arriving after the stop were left out of the analysis; the server's figures include those that ran before the last read.")
+        }
         var result = session.finish()
+        result.measuredTime = measured.result(final: result, intervalSeconds: options.statsInterval, notes: windowNotes)
+        switch serverLog {
+        case .success(let reader)?:
+            result.serverLog = reader.finish(server: connection.serverName, connection: sampler.connection, table: analyzer.table,
+                                             topCalls: result.topCalls, toolAddress: sampler.addressIsShared ? nil : sampler.monitorAddress)
+        case .failure(let error)?:
+            var check = AnalysisResult.ServerLogCheck(source: "SLOWLOG")
+            check.unavailable = error.description
+            result.serverLog = check
+        case nil: break
+        }
         live.seconds = monotonicSeconds() - started
         live.endReason = endReason ?? "ended"
         live.keysSampled = sampler.keysSampled

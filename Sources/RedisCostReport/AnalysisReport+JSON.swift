@@ -19,6 +19,9 @@ extension AnalysisReport {
             "unmodelledWrites": "Writes the replay model does not follow → calls (their keys are marked approximate).",
             "elapsedSeconds": "The wall time the analysis took, in seconds (varies from run to run).",
             "costOverTime": "Elements touched per time bucket; null when no call had a timestamp.",
+            "bigHotKeys": "Per key, the calls that touched it (any of their keys) and their estimated time, most time first; MONITOR input only, empty otherwise.",
+            "measuredTime": "A live session (monitor): INFO commandstats deltas less the tool's own calls, beside the estimate; null for files.",
+            "serverLog": "A live session (monitor): the slow log's entries of the session beside the costliest calls; null for files.",
         ]
         package var schemaVersion = ReportSchemaVersion()
         package var input: Input
@@ -44,6 +47,12 @@ extension AnalysisReport {
         package var monitor: Monitor
         /// Only in a report of `monitor` (a live session).
         package var live: Live?
+        /// The keys the server spent the most estimated time on (calls × cost), MONITOR input.
+        package var bigHotKeys: [BigHotKey]
+        /// A live session: the server's own time per command beside the estimate; null otherwise.
+        package var measuredTime: MeasuredTime?
+        /// A live session: the server's slow log beside the costliest calls; null otherwise.
+        package var serverLog: ServerLog?
         /// Only when more than one node was analysed (ClusterReport.swift).
         package var cluster: Cluster? = nil
     }
@@ -299,6 +308,123 @@ extension AnalysisReport {
         package var sampledFrom: String?
         package var hotKeysTracked: Int
         package var hotKeysCapped: Bool
+        /// Distinct keys whose time is followed (bigHotKeys), and whether later new keys were not.
+        package var bigHotKeysTracked: Int
+        package var bigHotKeysCapped: Bool
+    }
+
+    package struct BigHotKey: Codable, Sendable, JSONSchemaDescribed {
+        package static let fieldDescriptions = [
+            "calls": "Calls that named the key (a call counts once per key it names).",
+            "cost": "Elements those calls of known cost touched (each call's own part: a transaction's or script's calls count under their own keys).",
+            "estimatedMicroseconds": "Estimated server time of those calls of known cost.",
+            "size": "The key's size at the end of the analysis: elements, bytes for a string, 0 when deleted, null when unknown.",
+        ]
+        package var key: String
+        package var database: Int
+        package var calls: Int
+        package var cost: Double
+        package var estimatedMicroseconds: Double
+        package var unknownCostCalls: Int
+        package var size: Int?
+        package var sizeKind: KeySizeKind
+    }
+
+    /// Per command, the server's count and time (`INFO commandstats`) beside the estimate.
+    package struct MeasuredTime: Codable, Sendable, JSONSchemaDescribed {
+        package static let fieldDescriptions = [
+            "convention": "How the figures are counted, as the report states it beside the table.",
+            "reads": "Times INFO commandstats was read (the start, every intervalSeconds, the end).",
+            "windowSeconds": "From the first read to the last.",
+            "countersReset": "A counter went down between two reads (CONFIG RESETSTAT, a restart): measured calls are null.",
+            "notes": "Where the measured and the analysed windows differ, one sentence each.",
+            "unavailable": "Why nothing was measured (INFO commandstats refused or malformed), one line naming the server and the command; null when measured.",
+        ]
+        package struct Row: Codable, Sendable, JSONSchemaDescribed {
+            package static let fieldDescriptions = [
+                "command": "As INFO commandstats names it: get, client|setinfo, a module's FT.SEARCH.",
+                "measuredCalls": "The commandstats delta less the tool's own calls (toolCalls); null when the counters were reset.",
+                "measuredMicroseconds": "The server's time for those calls (usec delta); when the tool ran the command too (sharedWithTool), the workload's share in proportion to the calls.",
+                "estimatedCalls": "Calls the MONITOR stream showed in the same window.",
+                "estimatedMicroseconds": "The time model's estimate of those of known cost; null when none had a known cost.",
+                "cost": "Elements those calls touched (a wrapper's row includes its calls').",
+                "wrapper": "EXEC, EVAL/EVALSHA, FCALL: its time includes the calls it ran, which have their own rows.",
+                "ratio": "measuredMicroseconds / estimatedMicroseconds: above 1 the server took longer than estimated; null when either is unknown or 0.",
+            ]
+            package var command: String
+            package var measuredCalls: Int?
+            package var measuredMicroseconds: Double?
+            package var toolCalls: Int
+            package var sharedWithTool: Bool
+            package var estimatedCalls: Int
+            package var estimatedMicroseconds: Double?
+            package var unknownCostCalls: Int
+            package var cost: Double
+            package var wrapper: Bool
+            package var ratio: Double?
+        }
+        /// Each call once: the rows of commands that run no others and that the stream showed.
+        package struct Total: Codable, Sendable, JSONSchemaDescribed {
+            package static let fieldDescriptions = [
+                "measuredMicroseconds": "The server's time of the rows that are not wrappers and that the stream showed; null when one of them is unknown.",
+                "estimatedMicroseconds": "The estimate of the same rows, calls of known cost only.",
+            ]
+            package var measuredCalls: Int?
+            package var measuredMicroseconds: Double?
+            package var estimatedCalls: Int
+            package var estimatedMicroseconds: Double
+            package var unknownCostCalls: Int
+            package var ratio: Double?
+        }
+        package var convention: String
+        package var reads: Int
+        package var intervalSeconds: Double
+        package var windowSeconds: Double
+        package var countersReset: Bool
+        package var notes: [String]
+        package var unavailable: String?
+        package var commands: [Row]
+        package var total: Total
+    }
+
+    /// The server's slow log (SLOWLOG, or COMMANDLOG's slow log) beside the costliest calls.
+    package struct ServerLog: Codable, Sendable, JSONSchemaDescribed {
+        package static let fieldDescriptions = [
+            "source": "SLOWLOG, or COMMANDLOG slow (Valkey 8.1+).",
+            "thresholdMicroseconds": "slowlog-log-slower-than when CONFIG GET answered (negative: logging off); null otherwise.",
+            "entriesInSession": "Entries logged during the session (after the newest one at its start), the tool's own left out.",
+            "toolEntries": "Entries of the tool's own connection, left out.",
+            "mayHaveLost": "The log dropped entries of the session (it keeps slowlog-max-len, and 128 are read).",
+            "unavailable": "Why the log could not be read, one line naming the server and the command; null when read.",
+            "costliest": "The costliest calls by estimate, in order, each with the entry it matched (same command and keys, within a second) or nulls.",
+            "slowestLogged": "The session's entries, slowest first, each with the estimate of the call it matched or null.",
+        ]
+        package struct Match: Codable, Sendable {
+            package var rank: Int
+            package var command: String
+            package var keys: [String]
+            package var estimatedMicroseconds: Double?
+            package var loggedMicroseconds: Int?
+            package var entryId: Int?
+        }
+        package struct Entry: Codable, Sendable {
+            package var id: Int
+            package var time: Int64
+            package var command: String
+            package var keys: [String]
+            package var loggedMicroseconds: Int
+            package var estimatedMicroseconds: Double?
+            /// The rank (0-based) of the costliest call it matched, or null.
+            package var topCall: Int?
+        }
+        package var source: String
+        package var thresholdMicroseconds: Int?
+        package var entriesInSession: Int
+        package var toolEntries: Int
+        package var mayHaveLost: Bool
+        package var unavailable: String?
+        package var costliest: [Match]
+        package var slowestLogged: [Entry]
     }
 
     package struct Live: Codable, Sendable, OmittedWhenNil {
@@ -405,8 +531,64 @@ extension AnalysisReport {
             },
             monitor: Monitor(scripts: r.scripts, malformedLines: r.malformedLines, callsOnKeysOfUnknownSize: r.callsOnKeysOfUnknownSize,
                              sampledKeys: r.sampledKeys, sampledFrom: r.sampledFrom, hotKeysTracked: r.hotKeysTracked,
-                             hotKeysCapped: r.hotKeysCapped),
-            live: live, cluster: r.cluster.flatMap { $0.nodes.count > 1 ? Cluster($0, options: options) : nil })
+                             hotKeysCapped: r.hotKeysCapped, bigHotKeysTracked: r.bigHotKeysTracked, bigHotKeysCapped: r.bigHotKeysCapped),
+            live: live,
+            bigHotKeys: r.bigHotKeys.map {
+                BigHotKey(key: options.key($0.name), database: $0.database, calls: $0.calls, cost: $0.cost,
+                          estimatedMicroseconds: $0.estimatedMicroseconds, unknownCostCalls: $0.unknownCostCalls,
+                          size: $0.size.count, sizeKind: KeySizeKind($0.size))
+            },
+            measuredTime: r.measuredTime.map(measuredTime),
+            serverLog: r.serverLog.map { serverLog($0, topCalls: r.topCalls, options: options) },
+            cluster: r.cluster.flatMap { $0.nodes.count > 1 ? Cluster($0, options: options) : nil })
+    }
+
+    package static let measuredConvention = "Per command as INFO commandstats counts it: a wrapper (EXEC, EVAL/EVALSHA, FCALL) includes the calls it ran, "
+        + "which count under their own names too; the total counts each call once (the commands that run no others, of those the MONITOR stream showed). "
+        + "Measured: the deltas from the first read of INFO commandstats to the last, less the tool's own calls. "
+        + "Estimated: the calls the stream showed from the first read's line to the session's end."
+
+    /// measured ÷ estimated, when both are known and the estimate is not 0.
+    package static func ratio(_ measured: Double?, _ estimated: Double?) -> Double? {
+        guard let measured, let estimated, estimated > 0 else { return nil }
+        return measured / estimated
+    }
+
+    static func measuredTime(_ m: AnalysisResult.MeasuredTime) -> MeasuredTime {
+        let rows = m.rows.map { row in
+            MeasuredTime.Row(command: KeyText.printable(row.command), measuredCalls: row.measuredCalls, measuredMicroseconds: row.measuredMicroseconds,
+                             toolCalls: row.toolCalls, sharedWithTool: row.sharedWithTool, estimatedCalls: row.estimatedCalls,
+                             estimatedMicroseconds: row.estimatedMicroseconds, unknownCostCalls: row.unknownCostCalls, cost: row.cost,
+                             wrapper: row.isWrapper, ratio: ratio(row.measuredMicroseconds, row.estimatedMicroseconds))
+        }
+        // Each call once: wrappers' rows hold their calls' time again; commands the stream never
+        // showed (admin commands) have no estimate to set beside.
+        let counted = m.rows.filter { !$0.isWrapper && $0.estimatedCalls > 0 }
+        let measuredCalls = counted.contains { $0.measuredCalls == nil } ? nil : counted.reduce(0) { $0 + ($1.measuredCalls ?? 0) }
+        let measuredMicroseconds = counted.contains { $0.measuredMicroseconds == nil } ? nil : counted.reduce(0.0) { $0 + ($1.measuredMicroseconds ?? 0) }
+        let estimated = counted.reduce(0.0) { $0 + ($1.estimatedMicroseconds ?? 0) }
+        let total = MeasuredTime.Total(measuredCalls: m.unavailable == nil ? measuredCalls : nil,
+                                       measuredMicroseconds: m.unavailable == nil ? measuredMicroseconds : nil,
+                                       estimatedCalls: counted.reduce(0) { $0 + $1.estimatedCalls }, estimatedMicroseconds: estimated,
+                                       unknownCostCalls: counted.reduce(0) { $0 + $1.unknownCostCalls },
+                                       ratio: m.unavailable == nil ? ratio(measuredMicroseconds, estimated) : nil)
+        return MeasuredTime(convention: measuredConvention, reads: m.reads, intervalSeconds: m.intervalSeconds, windowSeconds: m.windowSeconds,
+                            countersReset: m.countersReset, notes: m.notes, unavailable: m.unavailable, commands: rows, total: total)
+    }
+
+    static func serverLog(_ log: AnalysisResult.ServerLogCheck, topCalls: [AnalysisResult.Call], options: ReportOptions) -> ServerLog {
+        let matched = Dictionary(log.entries.compactMap { e in e.topCall.map { ($0, e) } }, uniquingKeysWith: { a, _ in a })
+        let costliest = log.unavailable != nil ? [] : topCalls.prefix(25).enumerated().map { rank, call in
+            ServerLog.Match(rank: rank, command: call.command, keys: call.keys.map(options.key), estimatedMicroseconds: call.estimatedMicroseconds,
+                            loggedMicroseconds: matched[rank]?.loggedMicroseconds, entryId: matched[rank]?.id)
+        }
+        return ServerLog(source: log.source, thresholdMicroseconds: log.thresholdMicroseconds, entriesInSession: log.entries.count,
+                         toolEntries: log.toolEntries, mayHaveLost: log.mayHaveLost, unavailable: log.unavailable, costliest: costliest,
+                         slowestLogged: log.entries.prefix(25).map {
+                             ServerLog.Entry(id: $0.id, time: $0.time, command: $0.command, keys: $0.keys.map(options.key),
+                                             loggedMicroseconds: $0.loggedMicroseconds, estimatedMicroseconds: $0.estimatedMicroseconds,
+                                             topCall: $0.topCall)
+                         })
     }
 
     /// The built-in types a snapshot's values have; any other type name is a module's.

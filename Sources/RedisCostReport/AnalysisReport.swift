@@ -158,19 +158,20 @@ public enum AnalysisReport {
                 }, alignRight: [2, 5])
         }
 
-        out += "\n## Cost by command\n\n"
+        out += "\n## Time and cost by command (by estimated time)\n\n"
         let commandRows = doc.commands.prefix(40).map { c -> [String] in
             let known = c.calls - c.unknownCostCalls
             let compiles = known > 0 && c.elementsInTotals == 0 && c.cost > c.nestedCost
-            var row = [c.name + (c.nestedCost > 0 ? " ¹" : compiles ? " ²" : ""), number(Double(c.calls)), known > 0 ? number(c.cost) : "unknown",
+            var row = [c.name + (c.nestedCost > 0 ? " ¹" : compiles ? " ²" : ""), number(Double(c.calls)), c.estimatedMicroseconds.map { duration($0) } ?? "unknown",
+                       known > 0 ? number(c.cost) : "unknown",
                        known > 0 && !compiles ? percent(c.elementsInTotals, of: totalCost) : "–",
                        known > 0 ? number(c.cost / Double(known)) : "–", known > 0 ? number(c.maxCost) : "–",
-                       c.unknownCostCalls > 0 ? number(Double(c.unknownCostCalls)) : "", c.estimatedMicroseconds.map { duration($0) } ?? "unknown"]
+                       c.unknownCostCalls > 0 ? number(Double(c.unknownCostCalls)) : ""]
             if isMonitor { row += [number(Double(c.observedMicroseconds)), number(Double(c.maxObservedMicroseconds))] }
             return row
         }
         out += Markdown.table(
-            header: ["Command", "Calls", "Cost", "Share", "Mean", "Max", "Unknown cost", "Est. time"] + (isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
+            header: ["Command", "Calls", "Est. time", "Cost", "Share", "Mean", "Max", "Unknown cost"] + (isMonitor ? ["Observed µs (≤)", "Max observed µs (≤)"] : []),
             rows: commandRows, alignRight: [1, 2, 3, 4, 5, 6, 7, 8, 9])
         if doc.commands.prefix(40).contains(where: { $0.nestedCost > 0 }) {
             out += "\n¹ Includes the calls it ran (MULTI…EXEC, a script's calls), as INFO commandstats counts it; those calls have their own rows, and the share and the totals count each call once.\n"
@@ -178,6 +179,9 @@ public enum AnalysisReport {
         if doc.commands.prefix(40).contains(where: { $0.calls > $0.unknownCostCalls && $0.elementsInTotals == 0 && $0.cost > $0.nestedCost }) {
             out += "\n² Bytes of script compiled (SCRIPT LOAD, FUNCTION LOAD): priced in time by their own constant, not counted as elements touched.\n"
         }
+        // The server's own figures beside the estimate, right under it (live sessions).
+        if let measured = doc.measuredTime { out += measuredTime(measured) }
+        if let log = doc.serverLog { out += serverLog(log, top: doc.topCalls.count) }
         if isMonitor && !doc.hotKeys.isEmpty {
             out += "\n## Hot keys (most called, first key of each call)\n\n" + Markdown.table(
                 header: ["Key", "DB", "Calls", "Reads", "Writes"],
@@ -188,6 +192,7 @@ public enum AnalysisReport {
                 out += "\nCounted for the first \(number(Double(monitor.hotKeysTracked))) distinct keys of the capture; later new keys are in the patterns only.\n"
             }
         }
+        if isMonitor && !doc.bigHotKeys.isEmpty { out += bigHotKeys(doc.bigHotKeys, monitor: monitor) }
         if isMonitor {
             out += "\n## Cost by client\n\n" + Markdown.table(
                 header: ["Client", "Calls", "Cost", "Unknown cost"],
@@ -230,6 +235,100 @@ public enum AnalysisReport {
         if !doc.unmodelledWrites.isEmpty {
             out += "\nWrites the replay model does not follow (their keys are marked approximate): "
             out += doc.unmodelledWrites.sorted { $0.key < $1.key }.map { "\($0.key) × \($0.value)" }.joined(separator: ", ") + "\n"
+        }
+        return out
+    }
+
+    /// `1.8` for a ratio, `–` when unknown.
+    package static func ratioText(_ value: Double?) -> String {
+        guard let value else { return "–" }
+        return value >= 10 ? String(format: "%.0f×", value) : String(format: "%.2f×", value)
+    }
+
+    /// The server's own figures beside the estimate, per command, with the convention stated.
+    package static func measuredTime(_ m: MeasuredTime) -> String {
+        var out = "\n## Estimated time beside the server's (`INFO commandstats`)\n\n"
+        if let reason = m.unavailable {
+            return out + "Not measured: \(Markdown.cell(reason)).\n"
+        }
+        out += "\(Markdown.cell(m.convention)) \(m.reads) reads"
+        out += m.intervalSeconds > 0 ? " (every \(number(m.intervalSeconds)) s)" : " (the start and the end)"
+        out += " over \(String(format: "%.1f", m.windowSeconds)) s.\n\n"
+        for note in m.notes { out += "> \(Markdown.cell(note))\n" }
+        if !m.notes.isEmpty { out += "\n" }
+        let rows = m.commands.prefix(40).map { r -> [String] in
+            [Markdown.cell(r.command) + (r.wrapper ? " ¹" : ""),
+             r.measuredCalls.map { number(Double($0)) } ?? "unknown", number(Double(r.estimatedCalls)),
+             r.measuredMicroseconds.map { (r.sharedWithTool ? "≈ " : "") + duration($0) } ?? "unknown",
+             r.estimatedCalls == 0 ? "– (not in the stream)" : r.estimatedMicroseconds.map { duration($0) } ?? "unknown",
+             ratioText(r.ratio), r.estimatedCalls > r.unknownCostCalls ? number(r.cost) : "–",
+             r.toolCalls > 0 ? number(Double(r.toolCalls)) : ""]
+        }
+        let t = m.total
+        let totalRow = ["**Total, each call once**", t.measuredCalls.map { number(Double($0)) } ?? "unknown", number(Double(t.estimatedCalls)),
+                        t.measuredMicroseconds.map { duration($0) } ?? "unknown", duration(t.estimatedMicroseconds), ratioText(t.ratio), "", ""]
+        out += Markdown.table(header: ["Command", "Calls (server)", "Calls (stream)", "Time (server)", "Est. time", "Server ÷ est.", "Elements", "Tool's own calls"],
+                              rows: rows + [totalRow], alignRight: [1, 2, 3, 4, 5, 6, 7])
+        if m.commands.count > 40 { out += "\n\(m.commands.count - 40) more in the JSON report (`--format json`).\n" }
+        if m.commands.contains(where: \.wrapper) {
+            out += "\n¹ Its time includes the calls it ran, which have their own rows: left out of the total.\n"
+        }
+        if m.commands.contains(where: \.sharedWithTool) {
+            out += "\n≈ The tool ran the command too (its calls are taken out exactly); the workload's share of the time is in proportion to the calls.\n"
+        }
+        if m.commands.contains(where: { $0.estimatedCalls == 0 }) {
+            out += "\nCommands MONITOR does not show (admin commands: CONFIG, SLOWLOG, …) are measured only, and left out of the total.\n"
+        }
+        if t.unknownCostCalls > 0 {
+            out += "\n\(counted(t.unknownCostCalls, "call")) of unknown cost are in the server's time and not in the estimate.\n"
+        }
+        return out
+    }
+
+    /// Per key, calls × cost: the time the server spent on it.
+    package static func bigHotKeys(_ keys: [BigHotKey], monitor: Monitor) -> String {
+        var out = "\n## Big-hot keys (the most estimated time: calls × cost)\n\n"
+        out += Markdown.table(
+            header: ["Key", "DB", "Calls", "Elements", "Est. time", "Unknown cost", "Size at the end"],
+            rows: keys.prefix(20).map { k in
+                [Markdown.code(k.key), String(k.database), number(Double(k.calls)), number(k.cost), duration(k.estimatedMicroseconds),
+                 k.unknownCostCalls > 0 ? number(Double(k.unknownCostCalls)) : "", size(k.size, k.sizeKind)]
+            }, alignRight: [1, 2, 3, 4, 5, 6])
+        out += "\nEvery key a call names gets the call's own elements and time (a transaction's or script's calls count under their own keys).\n"
+        if monitor.bigHotKeysCapped {
+            out += "Followed for the first \(number(Double(monitor.bigHotKeysTracked))) distinct keys; later new keys are not.\n"
+        }
+        return out
+    }
+
+    /// The slow log's entries of the session beside the costliest calls.
+    package static func serverLog(_ log: ServerLog, top: Int) -> String {
+        var out = "\n## Checked against the server's slow log (`\(log.source)`)\n\n"
+        if let reason = log.unavailable { return out + "Not read: \(Markdown.cell(reason)).\n" }
+        out += "\(counted(log.entriesInSession, "entry", plural: "entries")) logged during the session"
+        if let threshold = log.thresholdMicroseconds {
+            out += threshold < 0 ? " (logging is off: `slowlog-log-slower-than` \(threshold))" : " (calls of \(number(Double(threshold))) µs or more: `slowlog-log-slower-than`)"
+        }
+        if log.toolEntries > 0 { out += "; \(counted(log.toolEntries, "entry", plural: "entries")) of the tool's own left out" }
+        out += ".\(log.mayHaveLost ? " The log dropped older entries of the session (it keeps `slowlog-max-len`; \(ServerLogReader.readLimit) are read)." : "")\n"
+        if !log.costliest.isEmpty {
+            out += "\nThe costliest calls by estimate, matched to their entries (same command and keys, logged within a second):\n\n"
+            out += Markdown.table(
+                header: ["#", "Command", "Keys", "Est. time", "Logged time", "Logged ÷ est.", "Entry"],
+                rows: log.costliest.prefix(15).map { m in
+                    [String(m.rank + 1), m.command, m.keys.prefix(3).map(Markdown.code).joined(separator: " "), duration(m.estimatedMicroseconds),
+                     m.loggedMicroseconds.map { duration(Double($0)) } ?? "no entry",
+                     ratioText(m.loggedMicroseconds.flatMap { ratio(Double($0), m.estimatedMicroseconds) }), m.entryId.map(String.init) ?? ""]
+                }, alignRight: [0, 3, 4, 5, 6])
+        }
+        if !log.slowestLogged.isEmpty {
+            out += "\nThe slowest entries of the session, with the estimate of the call each matched:\n\n"
+            out += Markdown.table(
+                header: ["Entry", "Command", "Keys", "Logged time", "Est. time"],
+                rows: log.slowestLogged.prefix(10).map { e in
+                    [String(e.id), Markdown.cell(e.command), e.keys.prefix(3).map(Markdown.code).joined(separator: " "), duration(Double(e.loggedMicroseconds)),
+                     e.estimatedMicroseconds.map { duration($0) } ?? "not among the \(number(Double(top))) costliest estimated"]
+                }, alignRight: [0, 3, 4])
         }
         return out
     }

@@ -120,6 +120,25 @@ import RedisCostReport
         #expect(live.connectionLost)
     }
 
+    @Test("INFO commandstats and SLOWLOG answered out of range or of the wrong kind: the session goes on, the report names the server and the command")
+    func hostileMeasurements() throws {
+        let server = try Self.monitoring(.bytes(Array(Self.call("1700000000.000000").utf8))) { argv in
+            switch argv.prefix(2).map({ $0.uppercased() }) {
+            case ["INFO", "COMMANDSTATS"]: .bytes(HostileServer.bulk("cmdstat_get:calls=99999999999999999999999,usec=1\r\n"))
+            case ["SLOWLOG", "GET"]: .bytes(Array(":5\r\n".utf8))
+            default: nil
+            }
+        }
+        defer { server.stop() }
+        let result = try runCLI(["monitor", "-p", String(server.port), "--timeout", "1", "--duration", "1s", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try Self.report(result)
+        let measured = try #require(report.measuredTime)
+        #expect(measured.unavailable == "\(server.name): INFO commandstats: line 1: calls and usec must be integers from 0 to 2^53")
+        #expect(measured.commands.isEmpty && measured.total.measuredMicroseconds == nil)
+        #expect(report.serverLog?.unavailable == "\(server.name): SLOWLOG GET 1: expected an array, got an integer")
+    }
+
     @Test("--duration against a stream that never pauses: it ends on time")
     func endlessStream() throws {
         let lines = String(repeating: Self.call("1700000000.000000"), count: 1000)

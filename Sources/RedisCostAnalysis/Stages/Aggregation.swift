@@ -26,6 +26,17 @@ package struct Aggregation {
     package var hotKeys: [AnalysisResult.HotKey] = []
     package var hotKeysCapped = false
     package static let hotKeyLimit = 500_000
+    /// MONITOR: per key, every key of each call (not only the first), what the calls that
+    /// touched it cost, for the first `bigHotKeyLimit` keys; `touchedBy` stamps the last call
+    /// counted on an entry, so a call naming a key twice counts once.
+    package var bigHotKeyIndex = IdentityMap()
+    package var bigHotKeys: [AnalysisResult.BigHotKey] = []
+    private var touchedBy: [Int] = []
+    private var callSequence = 0
+    package var bigHotKeysCapped = false
+    package static let bigHotKeyLimit = 200_000
+    /// How many of the keys costliest in time the report keeps.
+    package static let bigHotKeysKept = 30
     /// Distinct key patterns followed one by one; later ones share an entry.
     package static let patternLimit = 100_000
 
@@ -41,7 +52,9 @@ package struct Aggregation {
 
     package init(table: CommandTable, top: Int) {
         self.table = table
-        commandStats = table.entries.map { AnalysisResult.CommandStats(name: $0.name, isWrite: $0.isWrite) }
+        commandStats = zip(table.entries, table.runsScript).map { entry, runsScript in
+            AnalysisResult.CommandStats(name: entry.name, isWrite: entry.isWrite, isWrapper: runsScript || entry.semantics.transaction == .run)
+        }
         topCalls = TopCalls(limit: top)
     }
 
@@ -90,6 +103,8 @@ package struct Aggregation {
             }
         }
 
+        if trackHotKeys, !resolved.keyPositions.isEmpty { addTouches(argv, resolved.keyPositions, database: call.database, cost: cost) }
+
         // Cost by the pattern of the first key.
         if let first = resolved.keyPositions.first {
             KeyPattern.fold(argv[first], into: &patternBuffer)
@@ -120,6 +135,32 @@ package struct Aggregation {
         }
     }
 
+    /// Every key of the call gets the call's own part once: its elements and time (a
+    /// wrapper's calls are counted under their own keys, so no time counts twice on a key).
+    private mutating func addTouches(_ argv: Argv, _ positions: [Int], database: Int, cost: CallCost) {
+        callSequence += 1
+        let microseconds = cost.cost.value == nil ? nil : cost.ownMicroseconds
+        for position in positions {
+            let identity = keyIdentity(argv[position], database: database)
+            var k = bigHotKeyIndex[identity]
+            if k == nil, bigHotKeys.count < Self.bigHotKeyLimit {
+                k = intern(identity, in: &bigHotKeyIndex, &bigHotKeys) { .init(database: database, name: argv.bytes(position)) }
+                touchedBy.append(0)
+            } else if k == nil {
+                bigHotKeysCapped = true
+            }
+            guard let k, touchedBy[k] != callSequence else { continue }
+            touchedBy[k] = callSequence
+            bigHotKeys[k].calls += 1
+            if let microseconds, let own = cost.ownElements {
+                bigHotKeys[k].estimatedMicroseconds += microseconds
+                bigHotKeys[k].cost += own
+            } else {
+                bigHotKeys[k].unknownCostCalls += 1
+            }
+        }
+    }
+
     package mutating func addClient(named name: String) {
         clients.append(.init(client: name))
     }
@@ -139,6 +180,15 @@ package struct Aggregation {
         commandStats[index].maxObservedMicroseconds = max(commandStats[index].maxObservedMicroseconds, gap)
     }
 
+    /// More estimated time first; ties by calls, then database and name, so the order does not
+    /// depend on when keys were first seen.
+    private static func costlierInTime(_ a: AnalysisResult.BigHotKey, _ b: AnalysisResult.BigHotKey) -> Bool {
+        if a.estimatedMicroseconds != b.estimatedMicroseconds { return a.estimatedMicroseconds > b.estimatedMicroseconds }
+        if a.calls != b.calls { return a.calls > b.calls }
+        if a.database != b.database { return a.database < b.database }
+        return a.name.lexicographicallyPrecedes(b.name)
+    }
+
     private mutating func flushSecond() {
         guard currentSecond != .min, costBySecond.count < 1_000_000 || costBySecond[currentSecond] != nil else { return }
         costBySecond[currentSecond, default: 0] += currentSecondCost
@@ -154,7 +204,10 @@ package struct Aggregation {
         result.estimatedMicroseconds = estimatedMicroseconds
         result.callsOnKeysOfUnknownSize = callsOnKeysOfUnknownSize
         result.costOverTime = costBySecond.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
-        result.commands = commandStats.filter { $0.calls > 0 }.sorted { ($0.cost, $0.calls, $1.name) > ($1.cost, $1.calls, $0.name) }
+        // By estimated time, then elements: what the server spends its time on first.
+        result.commands = commandStats.filter { $0.calls > 0 }.sorted {
+            ($0.estimatedMicroseconds, $0.cost, $0.calls, $1.name) > ($1.estimatedMicroseconds, $1.cost, $1.calls, $0.name)
+        }
         result.unknownCommands = unknownCommands
         result.topCalls = topCalls.sorted
         result.patterns = Array(self.patterns.stats.sorted { ($0.cost, $0.calls) > ($1.cost, $1.calls) }.prefix(patterns))
@@ -163,6 +216,9 @@ package struct Aggregation {
             result.hotKeysTracked = hotKeys.count
             result.hotKeysCapped = hotKeysCapped
             result.hotKeys = Array(hotKeys.sorted { ($0.calls, $1.name.count) > ($1.calls, $0.name.count) }.prefix(30))
+            result.bigHotKeysTracked = bigHotKeys.count
+            result.bigHotKeysCapped = bigHotKeysCapped
+            result.bigHotKeys = Array(bigHotKeys.filter { $0.calls > 0 }.sorted(by: Self.costlierInTime).prefix(Self.bigHotKeysKept))
         }
     }
 }
