@@ -77,8 +77,10 @@ import Glibc
     /// What the sampler may send: the handshake and watch commands of every live session, `TYPE`,
     /// and the O(1) commands the table says measure a type.
     static func allowedSamplerCommands(_ table: CommandTable) -> Set<String> {
+        // The session's own reads beside the sampler's: INFO commandstats, the slow log and its
+        // threshold (ServerMeasurements), bounded whatever the data set.
         var allowed: Set<String> = ["TYPE", "CLIENT|SETNAME", "CLIENT|INFO", "CLIENT|ID", "CLIENT|LIST", "MONITOR", "INFO", "ECHO",
-                                    "DBSIZE", "SELECT", "PING"]
+                                    "DBSIZE", "SELECT", "PING", "SLOWLOG|GET", "COMMANDLOG|GET", "CONFIG|GET"]
         for entries in table.measuringEntries.values { for i in entries { allowed.insert(table.entries[i].name.replacingOccurrences(of: " ", with: "|")) } }
         return allowed
     }
