@@ -4,95 +4,300 @@ import RedisCostTable
 import RedisCostReplay
 import RedisCostAnalysis
 
-/// `redis-cost calibrate`: measures the time model's constants on a live server. For each
-/// element class it builds a temporary key of `elements` elements and one of a single
-/// element, runs a probe that reads every element `repeats` times on each, and takes the
-/// server's own execution time from `INFO commandstats` (usec). Keys live under a unique
-/// prefix in the database the user names and are removed afterwards, whatever happens.
+/// `redis-cost calibrate`: fits the time model on a live server. Each probe is one command
+/// called on temporary keys at several sizes (elements in the key, items in the call, bytes
+/// of a value); the server's own time for it comes from `INFO commandstats` (usec) read before
+/// and after every call, and its features from the table's formula over the sizes the keys
+/// have at that moment — the same `TimeModel.Features` the analysis prices. A least-squares
+/// fit (`LeastSquaresFit`) gives each probed command its coefficients, and each class the fit
+/// of all its commands' probes together (what unprobed commands of the class are priced by).
+///
+/// Never hurting the server: every key is under a unique `redis-cost-calibrate:<random>:`
+/// prefix in the database the user names, no key exceeds `elements` elements (strings 100 KB),
+/// each measurement's keys are removed after it and all of them again whatever happens (an
+/// error, `isCancelled` after an interrupt), and nothing else is written (no script is loaded:
+/// EVAL would stay in the script cache).
 public enum Calibration {
+    /// One measured call: its argv and the sizes its keys have just before it.
+    public struct ProbeCall: Sendable {
+        public var argv: [String]
+        public var sizes: [KeySize]
+    }
+
     public struct Probe: Sendable {
-        public var elementClass: String
-        /// The command whose commandstats entry is read.
+        /// The table entry (`SET`, `ZRANGE`) whose coefficients this fits.
+        public var command: String
+        /// Its INFO commandstats name.
         public var statName: String
-        /// Builds a key of n elements (argv lists).
-        public var build: @Sendable (_ key: String, _ n: Int) -> [[String]]
-        /// The measured call.
-        public var call: @Sendable (_ key: String) -> [String]
-        /// Whether the call destroys the key (it is rebuilt before every repetition).
-        public var consumes = false
+        /// The sizes (elements; bytes for a string probe) and items per call it is measured at,
+        /// as fractions of the largest key: each size at each item count.
+        public var sizes: [Int]
+        public var items: [Int]
+        /// Keys to make before the measurement: argv lists (key, n, m, repeats).
+        public var build: @Sendable (_ key: String, _ n: Int, _ m: Int, _ repeats: Int) -> [[String]]
+        /// The r-th call (0-based) on those keys.
+        public var call: @Sendable (_ key: String, _ n: Int, _ m: Int, _ r: Int, _ repeats: Int) -> ProbeCall
+        /// A wrapper whose own time is its usec minus that of the calls it ran (this command's stat).
+        public var nestedStat: String? = nil
+        /// Sent after each measured call, unmeasured (DISCARD after MULTI).
+        public var after: [String]? = nil
     }
 
-    package static func chunks(_ key: String, _ command: String, _ n: Int, _ item: (Int) -> [String]) -> [[String]] {
-        stride(from: 0, to: n, by: 1000).map { start in [command, key] + (start..<min(n, start + 1000)).flatMap(item) }
+    package static func chunks(_ key: String, _ command: String, _ range: Range<Int>, _ item: (Int) -> [String]) -> [[String]] {
+        stride(from: range.lowerBound, to: range.upperBound, by: 1000).map { start in
+            [command, key] + (start..<min(range.upperBound, start + 1000)).flatMap(item)
+        }
     }
 
-    public static let probes: [Probe] = [
-        Probe(elementClass: "hash", statName: "hgetall", build: { k, n in chunks(k, "HSET", n) { ["f\($0)", "v"] } }, call: { ["HGETALL", $0] }),
-        Probe(elementClass: "set", statName: "smembers", build: { k, n in chunks(k, "SADD", n) { ["m\($0)"] } }, call: { ["SMEMBERS", $0] }),
-        Probe(elementClass: "zset", statName: "zrange", build: { k, n in chunks(k, "ZADD", n) { [String($0), "m\($0)"] } }, call: { ["ZRANGE", $0, "0", "-1"] }),
-        Probe(elementClass: "list", statName: "lrange", build: { k, n in chunks(k, "RPUSH", n) { ["e\($0)"] } }, call: { ["LRANGE", $0, "0", "-1"] }),
-        Probe(elementClass: "stream", statName: "xrange", build: { k, n in (0..<n).map { ["XADD", k, "*", "n", String($0)] } }, call: { ["XRANGE", $0, "-", "+"] }),
-        Probe(elementClass: "string", statName: "getrange", build: { k, n in [["SET", k, String(repeating: "x", count: n)]] }, call: { ["GETRANGE", $0, "0", "-1"] }),
-        Probe(elementClass: "keyspace", statName: "del", build: { k, n in chunks(k, "SADD", n) { ["m\($0)"] } }, call: { ["DEL", $0] }, consumes: true),
-    ]
+    private static func value(_ n: Int) -> String { String(repeating: "x", count: max(1, n)) }
+    private static let large = -1, mid = -2   // size placeholders: the largest key, a tenth of it
+    private static func hash(_ k: String, _ n: Int) -> [[String]] { chunks(k, "HSET", 0..<n) { ["f\($0)", "v\($0 % 97)"] } }
+    private static func set(_ k: String, _ n: Int) -> [[String]] { set(k, n, from: 0) }
+    private static func set(_ k: String, _ n: Int, from: Int) -> [[String]] { chunks(k, "SADD", from..<(from + n)) { ["m\($0)"] } }
+    private static func zset(_ k: String, _ n: Int) -> [[String]] { chunks(k, "ZADD", 0..<n) { [score($0 * 7919), "m\($0)"] } }
+    private static func list(_ k: String, _ n: Int) -> [[String]] { chunks(k, "RPUSH", 0..<n) { ["e\($0)"] } }
+    private static func each(_ m: Int, _ item: (Int) -> String) -> [String] { (0..<m).map(item) }
+    private static func pairs(_ m: Int, _ item: (Int) -> [String]) -> [String] { (0..<m).flatMap(item) }
+    private static func score(_ i: Int) -> String { String(i % 1_000_003) }
+    private static func one(_ argv: [String], _ sizes: [KeySize]) -> ProbeCall { ProbeCall(argv: argv, sizes: sizes) }
 
+    /// Reads of n elements; writes of m items into keys of n; wrappers of m calls. Sizes and
+    /// items: `large`/`mid` scale with --elements.
+    public static let probes: [Probe] = {
+        let reads = [0, 1, 10, 100, mid, large], writes = [0, 100, large], counts = [1, 10, 100, 1000]
+        func read(_ command: String, _ build: @escaping @Sendable (String, Int) -> [[String]], _ argv: @escaping @Sendable (String) -> [String],
+                  sizes: [Int] = reads) -> Probe {
+            Probe(command: command, statName: command.lowercased(), sizes: sizes, items: [1], build: { k, n, _, _ in build(k, n) },
+                  call: { k, n, _, _, rs in one(argv(k), [.elements(n)]) })
+        }
+        return [
+            // Strings: sizes are bytes of the value.
+            Probe(command: "SET", statName: "set", sizes: [1, 100, 10_000, 100_000], items: [1], build: { k, n, _, _ in [["SET", k, value(n)]] },
+                  call: { k, n, _, _, rs in one(["SET", k, value(n)], [.bytes(n)]) }),
+            Probe(command: "SETEX", statName: "setex", sizes: [1, 100, 10_000, 100_000], items: [1], build: { k, n, _, _ in [["SET", k, value(n)]] },
+                  call: { k, n, _, _, rs in one(["SETEX", k, "3600", value(n)], [.bytes(n)]) }),
+            Probe(command: "GET", statName: "get", sizes: [1, 100, 10_000, 100_000], items: [1], build: { k, n, _, _ in [["SET", k, value(n)]] },
+                  call: { k, n, _, _, rs in one(["GET", k], [.bytes(n)]) }),
+            Probe(command: "GETRANGE", statName: "getrange", sizes: [1, 10_000, 100_000], items: [1], build: { k, n, _, _ in [["SET", k, value(n)]] },
+                  call: { k, n, _, _, rs in one(["GETRANGE", k, "0", "-1"], [.bytes(n)]) }),
+            Probe(command: "INCR", statName: "incr", sizes: [1], items: [1], build: { k, _, _, _ in [["SET", k, "1"]] },
+                  call: { k, _, _, r, rs in one(["INCR", k], [.bytes(String(1 + r).utf8.count)]) }),
+            Probe(command: "MGET", statName: "mget", sizes: [100], items: [1, 10, 100], build: { k, n, m, _ in (0..<m).map { (i: Int) -> [String] in ["SET", "\(k):\(i)", value(n)] } },
+                  call: { k, n, m, _, rs in one(["MGET"] + each(m) { "\(k):\($0)" }, Array(repeating: .bytes(n), count: m)) }),
+            Probe(command: "MSET", statName: "mset", sizes: [100], items: [1, 10, 100], build: { _, _, _, _ in [] },
+                  call: { k, n, m, r, rs in one(["MSET"] + pairs(m) { ["\(k):\($0)", value(n)] }, Array(repeating: r == 0 ? .missing : .bytes(n), count: m)) }),
+            // The keyspace.
+            Probe(command: "DEL", statName: "del", sizes: [0, 1, 100, mid, large], items: [1], build: { k, n, _, repeats in (0..<repeats).flatMap { set("\(k):\($0)", n) } },
+                  call: { k, n, _, r, rs in one(["DEL", "\(k):\(r)"], [n == 0 ? .missing : .elements(n)]) }),
+            Probe(command: "EXPIRE", statName: "expire", sizes: [1], items: [1], build: { k, _, _, _ in [["SET", k, "1"]] },
+                  call: { k, _, _, _, rs in one(["EXPIRE", k, "3600"], [.bytes(1)]) }),
+            Probe(command: "EXISTS", statName: "exists", sizes: [1], items: [1], build: { k, _, _, _ in [["SET", k, "1"]] },
+                  call: { k, _, _, _, rs in one(["EXISTS", k], [.bytes(1)]) }),
+            // Hashes.
+            Probe(command: "HSET", statName: "hset", sizes: writes, items: counts, build: { k, n, _, _ in hash(k, n) },
+                  call: { k, n, m, r, rs in one(["HSET", k] + pairs(m) { ["n\(r):\($0)", "v"] }, [.elements(n + r * m)]) }),
+            Probe(command: "HDEL", statName: "hdel", sizes: writes, items: [1, 100], build: { k, n, m, repeats in hash(k, n + m * repeats) },
+                  call: { k, n, m, r, rs in one(["HDEL", k] + each(m) { "f\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
+            read("HGETALL", hash, { ["HGETALL", $0] }),
+            read("HGET", hash, { ["HGET", $0, "f0"] }, sizes: [1, 100, large]),
+            Probe(command: "HMGET", statName: "hmget", sizes: [large], items: [1, 10, 100], build: { k, n, _, _ in hash(k, n) },
+                  call: { k, n, m, _, rs in one(["HMGET", k] + each(m) { "f\($0)" }, [.elements(n)]) }),
+            read("HINCRBY", hash, { ["HINCRBY", $0, "counter", "1"] }, sizes: [1, large]),
+            // Sets.
+            Probe(command: "SADD", statName: "sadd", sizes: writes, items: counts, build: { k, n, _, _ in set(k, n) },
+                  call: { k, n, m, r, rs in one(["SADD", k] + each(m) { "n\(r):\($0)" }, [.elements(n + r * m)]) }),
+            Probe(command: "SREM", statName: "srem", sizes: writes, items: [1, 100], build: { k, n, m, repeats in set(k, n + m * repeats) },
+                  call: { k, n, m, r, rs in one(["SREM", k] + each(m) { "m\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
+            read("SMEMBERS", set, { ["SMEMBERS", $0] }),
+            read("SISMEMBER", set, { ["SISMEMBER", $0, "m0"] }, sizes: [1, 100, large]),
+            read("SCARD", set, { ["SCARD", $0] }, sizes: [1, large]),
+            Probe(command: "SUNIONSTORE", statName: "sunionstore", sizes: [1, 10, 100, mid, large], items: [1],
+                  build: { k, n, _, _ in set("\(k):a", n) + set("\(k):b", n, from: n / 2) },
+                  call: { k, n, _, r, rs in one(["SUNIONSTORE", "\(k):d", "\(k):a", "\(k):b"], [r == 0 ? .missing : .elements(n + n / 2), .elements(n), .elements(n)]) }),
+            Probe(command: "SINTER", statName: "sinter", sizes: [1, 10, 100, mid, large], items: [1],
+                  build: { k, n, _, _ in set("\(k):a", n) + set("\(k):b", n, from: n / 2) },
+                  call: { k, n, _, _, rs in one(["SINTER", "\(k):a", "\(k):b"], [.elements(n), .elements(n)]) }),
+            // Sorted sets.
+            Probe(command: "ZADD", statName: "zadd", sizes: writes, items: counts, build: { k, n, _, _ in zset(k, n) },
+                  call: { k, n, m, r, rs in one(["ZADD", k] + pairs(m) { [score($0 * 104_729 + r), "n\(r):\($0)"] }, [.elements(n + r * m)]) }),
+            Probe(command: "ZREM", statName: "zrem", sizes: writes, items: [1, 100], build: { k, n, m, repeats in zset(k, n + m * repeats) },
+                  call: { k, n, m, r, rs in one(["ZREM", k] + each(m) { "m\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
+            read("ZRANGE", zset, { ["ZRANGE", $0, "0", "-1"] }),
+            Probe(command: "ZRANGE", statName: "zrange", sizes: [100, mid, large], items: [1], build: { k, n, _, _ in zset(k, n) },
+                  call: { k, n, _, _, rs in one(["ZRANGE", k, "0", "9"], [.elements(n)]) }),
+            read("ZRANGEBYSCORE", zset, { ["ZRANGEBYSCORE", $0, "-inf", "+inf"] }),
+            read("ZSCORE", zset, { ["ZSCORE", $0, "m0"] }, sizes: [1, 100, large]),
+            read("ZINCRBY", zset, { ["ZINCRBY", $0, "1", "m0"] }, sizes: [1, 100, large]),
+            read("ZCARD", zset, { ["ZCARD", $0] }, sizes: [1, large]),
+            // Lists.
+            Probe(command: "RPUSH", statName: "rpush", sizes: writes, items: counts, build: { k, n, _, _ in list(k, n) },
+                  call: { k, n, m, r, rs in one(["RPUSH", k] + each(m) { "n\(r):\($0)" }, [.elements(n + r * m)]) }),
+            Probe(command: "LPUSH", statName: "lpush", sizes: writes, items: counts, build: { k, n, _, _ in list(k, n) },
+                  call: { k, n, m, r, rs in one(["LPUSH", k] + each(m) { "n\(r):\($0)" }, [.elements(n + r * m)]) }),
+            Probe(command: "LPOP", statName: "lpop", sizes: [1, 100, large], items: [1], build: { k, n, _, repeats in list(k, n + repeats) },
+                  call: { k, n, _, r, rs in one(["LPOP", k], [.elements(n + rs - r)]) }),
+            Probe(command: "RPOP", statName: "rpop", sizes: [1, 100, large], items: [1], build: { k, n, _, repeats in list(k, n + repeats) },
+                  call: { k, n, _, r, rs in one(["RPOP", k], [.elements(n + rs - r)]) }),
+            read("LRANGE", list, { ["LRANGE", $0, "0", "-1"] }),
+            Probe(command: "LRANGE", statName: "lrange", sizes: [100, mid, large], items: [1], build: { k, n, _, _ in list(k, n) },
+                  call: { k, n, _, _, rs in one(["LRANGE", k, "0", "99"], [.elements(n)]) }),
+            read("LLEN", list, { ["LLEN", $0] }, sizes: [1, large]),
+            // Streams.
+            Probe(command: "XADD", statName: "xadd", sizes: [0, 100, mid], items: [1], build: { k, n, _, _ in (0..<n).map { ["XADD", k, "*", "n", String($0)] } },
+                  call: { k, n, _, r, rs in one(["XADD", k, "*", "n", String(r)], [.elements(n + r)]) }),
+            read("XRANGE", { k, n in (0..<n).map { ["XADD", k, "*", "n", String($0)] } }, { ["XRANGE", $0, "-", "+"] }, sizes: [1, 10, 100, mid]),
+            // Transactions: EXEC's own time is its usec minus its queued INCRs'.
+            Probe(command: "EXEC", statName: "exec", sizes: [1], items: [1, 10, 100], build: { k, _, _, _ in [["SET", k, "1"]] },
+                  call: { _, _, _, _, _ in one(["EXEC"], []) }, nestedStat: "incr"),
+            Probe(command: "PUBLISH", statName: "publish", sizes: [1], items: [1], build: { _, _, _, _ in [] },
+                  call: { k, _, _, _, rs in one(["PUBLISH", k, "message"], []) }),
+        ]
+    }()
+
+    /// One probe's fit.
     public struct Measurement: Sendable {
+        public var command: String
         public var elementClass: String
-        public var microsecondsSmall: Double
-        public var microsecondsLarge: Double
-        public var perElement: Double
+        public var points: Int
+        public var coefficients: TimeModel.Coefficients
+        public var relativeError: Double
     }
 
-    public static func run(_ connection: RedisConnection, server: String, elements: Int = 10_000, repeats: Int = 20,
-                           progress: ((String) -> Void)? = nil) throws(ServerError) -> (TimeModel, [Measurement]) {
+    public struct Interrupted: Error {}
+
+    public static func run(_ connection: RedisConnection, server: String, serverID: String? = nil, elements: Int = 10_000, repeats: Int = 20,
+                           table: CommandTable, progress: ((String) -> Void)? = nil,
+                           isCancelled: @escaping () -> Bool = { false }) throws(ServerError) -> (TimeModel, [Measurement], Double) {
         let prefix = "redis-cost-calibrate:\(UInt64.random(in: 0...UInt64.max)):"
         var created: Set<String> = []
-        defer {
-            // Removed whatever happened (UNLINK: freed in the background).
-            if !created.isEmpty { _ = try? connection.command(["UNLINK"] + Array(created)) }
+        func removeCreated() {
+            // A transaction left open by an error would queue the UNLINK instead of running it.
+            _ = try? connection.command(["DISCARD"])
+            // UNLINK: freed in the background; in slices, so no call names too many keys.
+            let names = Array(created)
+            for start in stride(from: 0, to: names.count, by: 500) {
+                _ = try? connection.command(["UNLINK"] + names[start..<min(names.count, start + 500)])
+            }
+            created = []
         }
-        func usec(_ name: String) throws(ServerError) -> (calls: Int, usec: Double) {
+        defer { removeCreated() }
+        func stats(_ names: [String]) throws(ServerError) -> [(calls: Int, usec: Int)] {
             let text = try connection.require(["INFO", "commandstats"]).text ?? ""
-            guard let value = parseInfo(text)["cmdstat_\(name)"] else { return (0, 0) }
-            let fields = infoFields(value)
-            return (fields["calls"].flatMap { Int($0) } ?? 0, fields["usec"].flatMap { Double($0) } ?? 0)
+            let info = parseInfo(text)
+            return names.map { name in
+                guard let value = info["cmdstat_\(name)"] else { return (0, 0) }
+                let fields = infoFields(value)
+                // Checked: a server's counters are input; a negative or absurd one reads as 0.
+                let calls = fields["calls"].flatMap { Int($0) }.map { $0 >= 0 ? $0 : 0 } ?? 0
+                let usec = fields["usec"].flatMap { Int($0) }.map { $0 >= 0 && $0 < Int.max / 4 ? $0 : 0 } ?? 0
+                return (calls, usec)
+            }
         }
-        /// Mean server microseconds of the probe on a key of n elements; retried when other
-        /// clients ran the same command meanwhile.
-        func measure(_ probe: Probe, _ n: Int) throws(ServerError) -> Double {
-            let key = prefix + probe.elementClass + ":\(n)"
-            created.insert(key)
+        func scaled(_ n: Int) -> Int { n == large ? elements : n == mid ? max(1, elements / 10) : n }
+        func note(_ argv: [String]) { for a in argv.dropFirst() where a.hasPrefix(prefix) { created.insert(a) } }
+
+        /// The mean server µs of `repeats` calls of the probe at (n, m) and their mean features;
+        /// retried when other clients ran the same command meanwhile.
+        func measure(_ probe: Probe, index: Int, n: Int, m: Int) throws(ServerError) -> (TimeModel.Features, Double)? {
+            let key = prefix + "\(probe.command.lowercased()):\(n):\(m)"
+            let names = [probe.statName] + (probe.nestedStat.map { [$0] } ?? [])
             for _ in 0..<3 {
-                if !probe.consumes { _ = try connection.pipeline([["DEL", key]] + probe.build(key, n)) }
-                var total = 0.0
-                var clean = true
-                for _ in 0..<repeats {
-                    if probe.consumes { _ = try connection.pipeline([["DEL", key]] + probe.build(key, n)) }
-                    let before = try usec(probe.statName)
-                    let reply = try connection.command(probe.call(key))
-                    if case .error(let message) = reply { throw ServerError(server: server, command: probe.call(key).first, detail: message) }
-                    let after = try usec(probe.statName)
-                    // Compared, not subtracted: counters from a hostile server could overflow a difference.
-                    if before.calls == .max || after.calls != before.calls + 1 { clean = false }
-                    total += after.usec - before.usec
+                if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
+                let build = probe.build(key, n, m, repeats)
+                build.forEach(note)
+                for start in stride(from: 0, to: build.count, by: 200) {
+                    let replies = try connection.pipeline(Array(build[start..<min(build.count, start + 200)]))
+                    if let failure = replies.first(where: { if case .error = $0 { true } else { false } }), case .error(let message) = failure {
+                        throw ServerError(server: server, command: build.first?.first, detail: message)
+                    }
                 }
-                if clean { return total / Double(repeats) }
+                var features = TimeModel.Features(calls: 0, elements: 0)
+                var usec: [Int] = []
+                var clean = true
+                for r in 0..<repeats {
+                    let call = probe.call(key, n, m, r, repeats)
+                    note(call.argv)
+                    let facts = CallFacts(argv: call.argv, keyPositions: call.argv.indices.filter { call.argv[$0].hasPrefix(prefix) }, sizes: call.sizes)
+                    let value = table.formulas[index]?.evaluate(facts).value ?? 1
+                    var f = TimeModel.Features.of(facts, elements: value, nameWords: 1)
+                    let queued = probe.nestedStat != nil
+                    // Read before MULTI: inside the transaction INFO would be queued too.
+                    let before = try stats(names)
+                    if queued {
+                        _ = try connection.pipeline([["MULTI"]] + Array(repeating: ["INCR", key], count: m))
+                        f = TimeModel.Features(calls: 1, elements: 0, items: Double(m))
+                    }
+                    let reply = try connection.command(call.argv)
+                    if case .error(let message) = reply { throw ServerError(server: server, command: call.argv.first, detail: message) }
+                    let after = try stats(names)
+                    if let finish = probe.after { _ = try connection.command(finish) }
+                    // Compared, not subtracted blindly: counters from a hostile server could overflow a difference.
+                    let nestedCalls = queued ? m : 0
+                    if before[0].calls == .max || after[0].calls != before[0].calls + 1 || after[0].usec < before[0].usec { clean = false; break }
+                    var own = after[0].usec - before[0].usec
+                    if queued {
+                        guard after[1].calls == before[1].calls + nestedCalls, after[1].usec >= before[1].usec else { clean = false; break }
+                        own = max(0, own - (after[1].usec - before[1].usec))
+                    }
+                    usec.append(own)
+                    features = features + f
+                }
+                removeCreated()
+                if clean {
+                    let k = Double(repeats)
+                    // The mean, as commandstats averages a workload's calls (a busy machine's
+                    // descheduling included on both sides).
+                    return (TimeModel.Features(calls: features.calls / k, elements: features.elements / k, items: features.items / k,
+                                               bytes: features.bytes / k), Double(usec.reduce(0, +)) / k)
+                }
             }
             throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(probe.statName.uppercased()) during the measurement; calibrate on a quieter server or database")
         }
-        var measurements: [Measurement] = []
-        var perCall: [Double] = []
+
+        var byCommand: [String: (rows: [[Double]], targets: [Double])] = [:]
+        var order: [String] = []
         for probe in probes {
-            progress?(probe.elementClass)
-            let small = try measure(probe, 1)
-            let large = try measure(probe, elements)
-            perCall.append(small)
-            measurements.append(Measurement(elementClass: probe.elementClass, microsecondsSmall: small, microsecondsLarge: large,
-                                            perElement: max(0, (large - small) / Double(elements - 1))))
+            guard let index = table.indexByName[probe.command] else { continue }
+            progress?(probe.command)
+            for n in Set(probe.sizes.map(scaled)).sorted() {
+                for m in probe.items where m <= max(1, elements) {
+                    guard let (f, us) = try measure(probe, index: index, n: n, m: m) else { continue }
+                    if byCommand[probe.command] == nil { order.append(probe.command) }
+                    // A call measured at 0 µs (the clock's resolution) counts as half of one.
+                    byCommand[probe.command, default: ([], [])].rows.append(f.vector)
+                    byCommand[probe.command, default: ([], [])].targets.append(max(0.5, us))
+                }
+            }
         }
-        let median = perCall.sorted()[perCall.count / 2]
-        let model = TimeModel(perCall: median, perElement: Dictionary(uniqueKeysWithValues: measurements.map { ($0.elementClass, $0.perElement) }),
-                              source: "calibrated on \(server) with \(grouped(elements))-element keys, \(repeats) calls each")
-        return (model, measurements)
+        var measurements: [Measurement] = []
+        var commands: [String: TimeModel.Coefficients] = [:]
+        var pooled: [String: (rows: [[Double]], targets: [Double])] = [:]
+        var errors: [Double] = []
+        for command in order {
+            guard let data = byCommand[command], let index = table.indexByName[command],
+                  let fit = LeastSquaresFit.fit(rows: data.rows, targets: data.targets) else { continue }
+            let cls = TimeModel.elementClass(ofGroup: table.entries[index].group)
+            let c = TimeModel.Coefficients(fit.coefficients)
+            commands[command] = c
+            pooled[cls, default: ([], [])].rows += data.rows
+            pooled[cls, default: ([], [])].targets += data.targets
+            errors.append(fit.relativeError)
+            measurements.append(Measurement(command: command, elementClass: cls, points: data.rows.count, coefficients: c, relativeError: fit.relativeError))
+        }
+        var classes: [String: TimeModel.Coefficients] = [:]
+        for (cls, data) in pooled {
+            if let fit = LeastSquaresFit.fit(rows: data.rows, targets: data.targets) { classes[cls] = TimeModel.Coefficients(fit.coefficients) }
+        }
+        let perCalls = commands.values.map(\.perCall).sorted()
+        let median = perCalls.isEmpty ? TimeModel.defaults.perCall : perCalls[perCalls.count / 2]
+        // The classes' fallback per element (what files of earlier versions held); a class no
+        // probe measured keeps the default.
+        var perElement: [String: Double] = [:]
+        for cls in TimeModel.classes { perElement[cls] = classes[cls]?.perElement ?? TimeModel.defaults.perElement[cls] }
+        let overall = errors.isEmpty ? 0 : (errors.map { $0 * $0 }.reduce(0, +) / Double(errors.count)).squareRoot()
+        let model = TimeModel(perCall: median, perElement: perElement,
+                              source: "calibrated on \(server) with \(grouped(elements))-element keys, \(repeats) calls each",
+                              classCoefficients: classes, commandCoefficients: commands, fittedOn: serverID)
+        return (model, measurements, overall)
     }
 }

@@ -83,6 +83,7 @@ public enum AnalysisReport {
         out += totals.unknownCostCalls > 0 ? "; \(counted(totals.unknownCostCalls, "call")) of unknown cost (not counted)\n" : "\n"
         if totals.calls > 0 {
             out += "- Estimated server time of those calls: \(duration(totals.estimatedMicroseconds)) (\(totals.timeModel))\n"
+            out += "- Time convention: a command's time is as INFO commandstats counts it (a wrapper — EXEC, EVAL/EVALSHA, FCALL — includes the calls it ran); totals count each call once\n"
         }
         if totals.malformedCalls > 0 {
             out += "- **\(counted(totals.malformedCalls, "malformed call")) skipped** (cut or damaged: not costed, not replayed); the first: "

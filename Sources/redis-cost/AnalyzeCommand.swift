@@ -136,6 +136,10 @@ enum AnalyzeCommand: Subcommand {
         do {
             var result = try analyzer.run(input, baseline: base, progress: progress?.update)
             result.sampledFrom = sample?.0.serverName
+            // --constants fitted on another server family or release than the sampled one: the report says so.
+            if let version = try? sampler?.connection.serverID(), let note = options.timeModel.mismatch(server: version) {
+                result.timeModelSource += "; \(note)"
+            }
             return (result, analyzer, input.files + base.files)
         } catch {
             throw CLIError(description: error.description)

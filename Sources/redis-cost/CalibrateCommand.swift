@@ -12,27 +12,30 @@ import RedisCostReport
 enum CalibrateCommand: Subcommand {
     static let spec = CommandSpec(
         name: "calibrate",
-        summary: "Measure the time model's constants (µs per call, per element of each type) on a live server.",
-        usage: ["calibrate -n DB [-u URL | -h HOST -p PORT | -s SOCKET] [-o constants.json] [--elements N] [--repeats N]"],
+        summary: "Fit the time model (µs per call, per element, per item, per byte, per command) on a live server.",
+        usage: ["calibrate -n DB [-u URL | -h HOST -p PORT | -s SOCKET] [-o model.json] [--elements N] [--repeats N]"],
         discussion: """
-            For hashes, sets, sorted sets, lists, streams, strings and key deletion it builds a
-            temporary key of --elements elements and one of a single element, calls a probe that
-            reads every element (HGETALL, SMEMBERS, ZRANGE 0 -1, LRANGE 0 -1, XRANGE, GETRANGE,
-            DEL) --repeats times on each, and reads the server's own execution time from INFO
-            commandstats. The keys live under a unique prefix (redis-cost-calibrate:…) in the
-            database you name with -n (or the URL's /db) and are removed afterwards. Each probe
-            costs the server about a millisecond; run it on a replica or a quiet server.
+            Probes about 40 commands (strings, keys, hashes, sets, sorted sets, lists, streams,
+            MULTI/EXEC, PUBLISH) on temporary keys at several sizes — keys of 0 to --elements
+            elements, calls of 1 to 1,000 items, values of 1 byte to 100 KB — and reads the
+            server's own time for each call from INFO commandstats. A least-squares fit gives
+            each command its µs per call, per element of its formula, per item (argument) and
+            per byte, and each class (hash, set, …) the fit of its commands together, for the
+            commands not probed. The keys live under a unique prefix (redis-cost-calibrate:…) in
+            the database you name with -n (or the URL's /db) and are removed after each
+            measurement and again at the end, also on an error or Ctrl-C. Run it on a replica or
+            a quiet server: it takes a few seconds of server time.
 
-            -o writes the constants for analyze/monitor --constants; the table of measurements
-            goes to stdout.
+            -o writes the model (labelled with the server's version and this machine) for
+            analyze/monitor --constants; the table of fits and their errors goes to stdout.
             """,
         options: ConnectionFlags.options + [
-            OptionSpec(["-o", "--output"], value: "FILE", help: "Write the constants (JSON) to FILE for --constants."),
-            OptionSpec(["--elements"], value: "N", help: "Elements in the large keys (default 10000)."),
+            OptionSpec(["-o", "--output"], value: "FILE", help: "Write the model (JSON) to FILE for --constants."),
+            OptionSpec(["--elements"], value: "N", help: "Elements in the largest keys (default 10000)."),
             OptionSpec(["--repeats"], value: "N", help: "Calls per probe and size (default 20)."),
         ],
-        examples: ["redis-cost calibrate -h replica1 -n 15 -o constants.json",
-                   "redis-cost analyze capture.txt --constants constants.json"])
+        examples: ["redis-cost calibrate -h replica1 -n 15 -o model.json",
+                   "redis-cost analyze capture.txt --constants model.json"])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let options = try ConnectionFlags.connectionOptions(arguments)
@@ -42,23 +45,53 @@ enum CalibrateCommand: Subcommand {
         let elements = try arguments.integer("--elements", in: 100...1_000_000) ?? 10_000
         let repeats = try arguments.integer("--repeats", in: 1...10_000) ?? 20
         let connection = try ConnectionFlags.connect(arguments)
+        let table = try CommandTable.embedded()
         let progress = isatty(2) == 1 ? { (name: String) in FileHandle.standardError.write(Data("\rcalibrating \(name)…        ".utf8)) } : nil
-        let (model, measurements): (TimeModel, [Calibration.Measurement])
+        // Ctrl-C or a kill ends the probes at the next call, and the keys are removed before exit.
+        let interrupt = Interrupt()
+        let (model, measurements, error): (TimeModel, [Calibration.Measurement], Double)
         do {
-            let version = (try? connection.serverID()) ?? "server"
-            (model, measurements) = try Calibration.run(connection, server: "\(options.serverName) (\(version))", elements: elements,
-                                                        repeats: repeats, progress: progress)
+            let version = try? connection.serverID()
+            (model, measurements, error) = try Calibration.run(connection, server: "\(options.serverName) (\(version ?? "server"))", serverID: version,
+                                                               elements: elements, repeats: repeats, table: table, progress: progress,
+                                                               isCancelled: { interrupt.happened })
         } catch {
             throw CLIError(description: error.description)
         }
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        var out = "| Class | µs, 1 element | µs, \(grouped(elements)) elements | µs per element |\n| --- | ---: | ---: | ---: |\n"
+        func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+        var out = "| Command | Class | Points | µs per call | per element | per item | per byte | fit error |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
         for m in measurements {
-            out += "| \(m.elementClass) | \(String(format: "%.2f", m.microsecondsSmall)) | \(String(format: "%.1f", m.microsecondsLarge)) | \(String(format: "%.4f", m.perElement)) |\n"
+            let c = m.coefficients
+            out += "| \(m.command) | \(m.elementClass) | \(m.points) | \(f(c.perCall, 2)) | \(f(c.perElement, 4)) | \(f(c.perItem, 4)) | \(f(c.perByte, 5)) | \(f(m.relativeError * 100, 0))% |\n"
         }
-        out += "\nPer call: \(String(format: "%.2f", model.perCall)) µs (the median of the 1-element probes). \(model.source).\n"
+        out += "\nFit error (root mean square of the relative errors over all probes): \(f(error * 100, 1))%. Per call, the median: \(f(model.perCall, 2)) µs. \(model.source).\n"
         try emit(out, to: nil)
-        if let path = arguments.string("--output") { try emit(model.json(), to: path) }
+        if let path = arguments.string("--output") { try emit(model.json(fitRelativeError: error), to: path) }
         return ExitCode.success
     }
+}
+
+/// SIGINT and SIGTERM while calibrating: remembered, so that the run stops and removes its keys.
+private final class Interrupt: @unchecked Sendable {
+    private let source: [DispatchSourceSignal]
+    private let lock = NSLock()
+    private var flag = false
+
+    init() {
+        var sources: [DispatchSourceSignal] = []
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            sources.append(s)
+        }
+        source = sources
+        for s in source {
+            s.setEventHandler { [weak self] in self?.set() }
+            s.resume()
+        }
+    }
+
+    private func set() { lock.lock(); flag = true; lock.unlock() }
+    var happened: Bool { lock.lock(); defer { lock.unlock() }; return flag }
 }

@@ -99,11 +99,15 @@ enum MonitorCommand: Subcommand {
         let table = try loadTable()
         let analyzer = Analyzer(table: table, options: analyzerOptions)
         analyzer.findingsEngine = try FindingsFlags.engine(arguments, table: table)
-        let result: AnalysisResult
+        var result: AnalysisResult
         do {
             result = try LiveMonitor.run(connection, analyzer: analyzer, options: options, progress: progress)
         } catch {
             throw CLIError(description: error.description)
+        }
+        // --constants fitted on another server family or release: the report says so.
+        if let version = result.live?.serverVersion, let note = analyzerOptions.timeModel.mismatch(server: version) {
+            result.timeModelSource += "; \(note)"
         }
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         // A capture that could not be written whole (a full disk) is said, after the report.

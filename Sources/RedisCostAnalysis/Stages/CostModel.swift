@@ -10,21 +10,26 @@ import RedisCostReplay
 package struct CostModel {
     package let formulas: [Formula?]
     package let timeModel: TimeModel
-    /// Per entry, the time model's µs per element of its class, and whether its N counts as
-    /// elements touched (bytes of a script compiled do not): looked up once, not per call.
-    package let microsecondsPerElement: [Double]
+    /// Per entry, the time model's coefficients (its own, its class's or the fallback), the
+    /// words of its name (`SCRIPT LOAD`: 2, which are not arguments), and whether its N counts
+    /// as elements touched (bytes of a script compiled do not): looked up once, not per call.
+    package let coefficients: [TimeModel.Coefficients]
+    package let nameWords: [Int]
     package let countsElements: [Bool]
 
     package init(table: CommandTable, timeModel: TimeModel) {
         formulas = table.formulas
         self.timeModel = timeModel
         let classes = table.entries.map { TimeModel.elementClass(ofGroup: $0.group) }
-        microsecondsPerElement = classes.map { timeModel.microseconds(calls: 0, elements: 1, elementClass: $0) }
+        coefficients = zip(table.entries, classes).map { timeModel.coefficients(command: $0.0.name, elementClass: $0.1) }
+        nameWords = table.entries.map { $0.name.contains(" ") ? 2 : 1 }
         countsElements = classes.map(TimeModel.countsElements)
     }
 
     /// The cost of call `index` as its formula reads `input`; a wrapper's (EXEC, EVAL, FCALL)
-    /// includes the calls it ran (`nested`), unknown when one of them is.
+    /// includes the calls it ran (`nested`), unknown when one of them is. Its time is its own
+    /// features priced by its coefficients — a wrapper's items are the calls it ran — plus the
+    /// time of those calls, as INFO commandstats counts a wrapper.
     @inline(__always)
     package func cost<Input: FormulaInput>(_ input: Input, index: Int, nested: NestedCalls?) -> CallCost {
         let cost = formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
@@ -32,7 +37,9 @@ package struct CostModel {
         guard let value = cost.value else { return call }
         let nestedElements = nested?.elements ?? 0
         let own = max(0, value - nestedElements)
-        let ownMicroseconds = timeModel.perCall + own * microsecondsPerElement[index]
+        var features = TimeModel.Features.of(input, elements: own, nameWords: nameWords[index])
+        if let nested { features.items = Double(nested.calls) }
+        let ownMicroseconds = coefficients[index].microseconds(features)
         call.microseconds = ownMicroseconds + (nested?.microseconds ?? 0)
         // Compiling a script is not a walk over data: it is priced in time only.
         call.ownElements = countsElements[index] ? own : 0
@@ -67,6 +74,8 @@ package struct CallCost {
 package struct NestedCalls {
     package var elements = 0.0
     package var microseconds = 0.0
+    /// How many calls it ran (the wrapper's items in the time model).
+    package var calls = 0
     package var unknown = false
     package var upperBound = false
     /// Why the wrapper's cost is unknown when one of its calls' is.
@@ -75,6 +84,7 @@ package struct NestedCalls {
     package init(unknownReason: String) { self.unknownReason = unknownReason }
 
     package mutating func add(_ call: CallCost) {
+        calls += 1
         if let v = call.cost.value, let us = call.microseconds {
             elements += v
             microseconds += us

@@ -2,26 +2,113 @@ import Foundation
 import RedisCostCore
 import RedisCostFormats
 
-/// Turns element counts into estimated microseconds of server time: a fixed cost per call
-/// plus a cost per element that depends on the data structure (walking a hash's dict is not
-/// walking a list's nodes). The constants come from `redis-cost calibrate`, which measures
-/// them on a live server (INFO commandstats' usec for probe calls on keys of known size).
+/// Turns a call into estimated microseconds of server time, as INFO commandstats counts it
+/// (the time inside the command's `call()`). Each call yields a few features —
+/// `TimeModel.Features`: 1 per call, the elements its formula counts (with the log terms of
+/// the sizes its keys have during the call), its items (arguments after the command name; for
+/// a wrapper, the calls it ran) and its bytes (of its arguments and of the string values its
+/// keys hold, which a read copies into the reply) — and the model prices them with
+/// coefficients per command, falling back to its class's (from the table's command group),
+/// then to the class defaults. `redis-cost calibrate` fits the coefficients on a live server
+/// (`LeastSquaresFit` over probes of each command at several sizes).
 public struct TimeModel: Sendable, Equatable {
-    /// The classes elements are costed by, from the table's command groups, as `calibrate`
-    /// measures them. (`script`, bytes compiled, keeps its default: measuring it would leave
-    /// scripts in the user's script cache.)
+    /// The classes elements are costed by, from the table's command groups. (`script`, bytes
+    /// compiled, keeps its default: measuring it would leave scripts in the user's script cache.)
     public static let classes = ["hash", "set", "zset", "list", "stream", "string", "keyspace"]
 
+    /// µs per feature of a call.
+    public struct Coefficients: Codable, Sendable, Equatable {
+        public var perCall: Double
+        public var perElement: Double
+        /// Per argument after the command name (an element written, a field asked for); for a
+        /// wrapper, per call it ran.
+        public var perItem: Double
+        /// Per byte of its arguments and of the strings its keys hold.
+        public var perByte: Double
+
+        public init(perCall: Double, perElement: Double, perItem: Double = 0, perByte: Double = 0) {
+            self.perCall = perCall
+            self.perElement = perElement
+            self.perItem = perItem
+            self.perByte = perByte
+        }
+
+        package init(_ values: [Double]) {
+            self.init(perCall: values[0], perElement: values[1], perItem: values[2], perByte: values[3])
+        }
+
+        @inline(__always)
+        public func microseconds(_ f: Features) -> Double {
+            perCall * f.calls + perElement * f.elements + perItem * f.items + perByte * f.bytes
+        }
+    }
+
+    /// What a call is priced by; additive, so the features of several calls add up.
+    public struct Features: Sendable, Equatable {
+        public var calls: Double
+        public var elements: Double
+        public var items: Double
+        public var bytes: Double
+
+        public init(calls: Double = 1, elements: Double, items: Double = 0, bytes: Double = 0) {
+            self.calls = calls
+            self.elements = elements
+            self.items = items
+            self.bytes = bytes
+        }
+
+        public var vector: [Double] { [calls, elements, items, bytes] }
+
+        package static func + (a: Features, b: Features) -> Features {
+            Features(calls: a.calls + b.calls, elements: a.elements + b.elements, items: a.items + b.items, bytes: a.bytes + b.bytes)
+        }
+
+        /// A call's features: `elements` its formula's own N; items the arguments after the
+        /// command name (and subcommand); bytes those arguments' but the key names', and the
+        /// string values its keys hold (`.bytes` sizes; unknown sizes add nothing).
+        public static func of<Input: FormulaInput>(_ input: Input, elements: Double, nameWords: Int) -> Features {
+            let argc = input.argumentCount
+            var bytes = 0
+            let keys = input.keyPositions
+            if argc > nameWords {
+                // Key names are left out: they are hashed, not copied, and their length says
+                // more about a naming scheme (calibrate's long prefix) than about the work.
+                for i in nameWords..<argc where !keys.contains(i) {
+                    let (sum, overflow) = bytes.addingReportingOverflow(input.argumentLength(at: i) ?? 0)
+                    bytes = overflow ? .max : sum
+                }
+            }
+            for k in keys.indices {
+                if case .bytes(let n) = input.keySize(k) {
+                    let (sum, overflow) = bytes.addingReportingOverflow(n)
+                    bytes = overflow ? .max : sum
+                }
+            }
+            return Features(calls: 1, elements: elements, items: Double(max(0, argc - nameWords)), bytes: Double(bytes))
+        }
+    }
+
+    /// Per-call µs of the classes' fallback (before any class or command coefficients).
     public var perCall: Double
-    /// Class → microseconds per element.
+    /// Class → µs per element, the fallback of a command without its own coefficients.
     public var perElement: [String: Double]
+    /// Fitted per class (all probes of the class's commands together) and per command (table
+    /// name, `SCRIPT LOAD`); a command's own win over its class's.
+    public var classCoefficients: [String: Coefficients]
+    public var commandCoefficients: [String: Coefficients]
     /// How the constants were obtained, for the report.
     public var source: String
+    /// The server the model was fitted on (`redis-7.0.15`), nil when not known.
+    public var fittedOn: String?
 
-    public init(perCall: Double, perElement: [String: Double], source: String) {
+    public init(perCall: Double, perElement: [String: Double], source: String,
+                classCoefficients: [String: Coefficients] = [:], commandCoefficients: [String: Coefficients] = [:], fittedOn: String? = nil) {
         self.perCall = perCall
         self.perElement = perElement
         self.source = source
+        self.classCoefficients = classCoefficients
+        self.commandCoefficients = commandCoefficients
+        self.fittedOn = fittedOn
     }
 
     /// The medians of three runs of `redis-cost calibrate -n 15 --repeats 100` on Redis 7.0.15
@@ -37,8 +124,15 @@ public struct TimeModel: Sendable, Equatable {
     /// 7.0.15 here: 1.6 KB in 90 µs, 16 KB in 0.92 ms (2026-12-02).
     package static let scriptMicrosecondsPerByte = 0.055
 
-    /// Whether a class's N is elements of the data set. Bytes of a script compiled are not:
-    /// they are priced in time and left out of the elements-touched totals.
+    /// The coefficients a command is priced by: its own, else its class's, else the fallback's.
+    public func coefficients(command: String, elementClass: String) -> Coefficients {
+        if let own = commandCoefficients[command] { return own }
+        if let cls = classCoefficients[elementClass] { return cls }
+        // A calibration file from before a class existed keeps the default for it.
+        let rate = perElement[elementClass] ?? Self.defaults.perElement[elementClass] ?? perElement["keyspace"] ?? 0
+        return Coefficients(perCall: perCall, perElement: rate)
+    }
+
     public static func countsElements(_ elementClass: String) -> Bool { elementClass != "script" }
 
     public static func elementClass(ofGroup group: String) -> String {
@@ -54,10 +148,31 @@ public struct TimeModel: Sendable, Equatable {
         }
     }
 
+    /// Element counts alone (evidence that is not a call of the analysis, a SLOWLOG entry).
     public func microseconds(calls: Int, elements: Double, elementClass: String) -> Double {
-        // A calibration file from before a class existed keeps the default for it.
-        let rate = perElement[elementClass] ?? Self.defaults.perElement[elementClass] ?? perElement["keyspace"] ?? 0
-        return Double(calls) * perCall + elements * rate
+        let c = classCoefficients[elementClass] ?? coefficients(command: "", elementClass: elementClass)
+        return Double(calls) * c.perCall + elements * c.perElement
+    }
+
+    /// What the report says when the model was fitted on another server than the one analysed.
+    public func mismatch(server: String) -> String? {
+        guard let fittedOn, Self.family(fittedOn) != Self.family(server) || Self.release(fittedOn) != Self.release(server) else { return nil }
+        return "fitted on \(fittedOn), used for \(server): times may differ; run redis-cost calibrate on \(server)"
+    }
+
+    /// `redis-7.0.15` → `redis`; `7.0` for the release.
+    private static func family(_ id: String) -> Substring { id.split(separator: "-").first ?? "" }
+    private static func release(_ id: String) -> String {
+        (id.split(separator: "-").dropFirst().first ?? "").split(separator: ".").prefix(2).joined(separator: ".")
+    }
+
+    /// A copy that says in its source that it is used on `server`, when that is not the server
+    /// it was fitted on.
+    public func used(on server: String) -> TimeModel {
+        guard let note = mismatch(server: server) else { return self }
+        var copy = self
+        copy.source += "; \(note)"
+        return copy
     }
 
     // MARK: - file form (what calibrate writes, what --constants reads)
@@ -66,17 +181,35 @@ public struct TimeModel: Sendable, Equatable {
         public var description: String
     }
 
-    /// What calibrate writes and `--constants` reads.
+    /// What calibrate writes and `--constants` reads. Files of earlier versions (only the
+    /// first three fields) still load: their commands are priced by class.
     package struct File: Codable {
         package var perCallMicroseconds: Double
         package var perElementMicroseconds: [String: Double]
         package var source: String?
+        package var classes: [String: Coefficients]?
+        package var commands: [String: Coefficients]?
+        package var fittedOn: String?
+        package var machine: String?
+        package var fitRelativeError: Double?
     }
 
-    public func json() -> String {
+    /// The machine a fit ran on, for the file: `x86_64, 2 cores`.
+    package static var machine: String {
+        var uts = utsname()
+        uname(&uts)
+        let arch = withUnsafeBytes(of: &uts.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return "\(arch), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+
+    public func json(fitRelativeError: Double? = nil) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = (try? encoder.encode(File(perCallMicroseconds: perCall, perElementMicroseconds: perElement, source: source))) ?? Data()
+        let file = File(perCallMicroseconds: perCall, perElementMicroseconds: perElement, source: source,
+                        classes: classCoefficients.isEmpty ? nil : classCoefficients,
+                        commands: commandCoefficients.isEmpty ? nil : commandCoefficients,
+                        fittedOn: fittedOn, machine: Self.machine, fitRelativeError: fitRelativeError)
+        let data = (try? encoder.encode(file)) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
@@ -85,7 +218,15 @@ public struct TimeModel: Sendable, Equatable {
         guard let file = try? JSONDecoder().decode(File.self, from: data) else {
             throw FileError(description: "\(path): not a constants file written by redis-cost calibrate (perCallMicroseconds, perElementMicroseconds)")
         }
+        let all = [file.perCallMicroseconds] + Array(file.perElementMicroseconds.values)
+            + (file.classes ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
+            + (file.commands ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
+        // Checked before any arithmetic: a negative or infinite time would make every estimate meaningless.
+        guard all.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e9 }) else {
+            throw FileError(description: "\(path): a constant is negative, not finite or above 10^9 µs")
+        }
         self.init(perCall: file.perCallMicroseconds, perElement: file.perElementMicroseconds,
-                  source: (file.source ?? "constants") + " (from \(path))")
+                  source: (file.source ?? "constants") + " (from \(path))",
+                  classCoefficients: file.classes ?? [:], commandCoefficients: file.commands ?? [:], fittedOn: file.fittedOn)
     }
 }
