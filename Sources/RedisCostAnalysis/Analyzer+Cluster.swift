@@ -32,11 +32,20 @@ extension Analyzer {
         cluster = paths.count > 1 ? ClusterAggregation(nodes: paths, table: table) : nil
         result.input = paths.count == 1 ? "MONITOR capture \(paths[0])" : "MONITOR captures of \(paths.count) nodes: " + paths.joined(separator: ", ")
         NodeCapture.merge(&captures, analyzer: self)
+        _ = finish(sessions: captures.map(\.session))
+        result.elapsedSeconds = Date().timeIntervalSince(started)
+        return result
+    }
+
+    /// Ends the analysis of several nodes' sessions (session i is node i): each input ends
+    /// (its last script is costed, as its node), then keys past their TTL expire and the
+    /// results are sorted. Captures and live nodes alike.
+    package func finish(sessions: [MonitorSession]) -> AnalysisResult {
         var slowest = SlowestCalls(limit: 25)
         var segments: [AnalysisResult.Segment] = []
-        for (node, capture) in captures.enumerated() {
+        for (node, session) in sessions.enumerated() {
             currentNode = node
-            let (segment, calls) = capture.session.finishInput()
+            let (segment, calls) = session.finishInput()
             segments.append(segment)
             for (gap, call) in calls where slowest.admits(gap) { slowest.insert(call, gap: gap) }
         }
@@ -44,7 +53,6 @@ extension Analyzer {
         result.segments = segments
         result.slowestCalls = slowest.sorted
         finish()
-        result.elapsedSeconds = Date().timeIntervalSince(started)
         return result
     }
 

@@ -16,7 +16,11 @@ package let largestSize = 1 << 48
 /// where the key was measured: the command that answered, or the `TYPE` for a missing key or
 /// a size nobody could read. A reply of the wrong kind is an error naming the command, like
 /// an error reply.
+///
+/// `redirected`: a cluster node's MOVED or ASK answer to a key's `TYPE` is handed to it (the
+/// owner is asked instead); without it, such an answer is an error naming the node to ask.
 package func sampleSizes(_ keys: [[UInt8]], table: CommandTable, server: String,
+                 redirected: ((ClusterRedirect, _ key: [UInt8]) throws(ServerError) -> SampledKey)? = nil,
                  pipeline: (_ round: Int, _ commands: [[[UInt8]]]) throws(ServerError) -> [RESPValue])
     throws(ServerError) -> [(sample: SampledKey, round: Int, position: Int)] {
     guard !keys.isEmpty else { return [] }
@@ -26,6 +30,10 @@ package func sampleSizes(_ keys: [[UInt8]], table: CommandTable, server: String,
     var asked: [(result: Int, entry: Int)] = []
     var sizeCommands: [[[UInt8]]] = []
     for (i, (key, reply)) in zip(keys, types).enumerated() {
+        if let redirected, case .error(let message) = reply, let redirect = ClusterRedirect(message) {
+            results.append((try redirected(redirect, key), 0, i))
+            continue
+        }
         guard case .simple(let type) = reply else { throw sizeReplyError("TYPE", reply, expected: "a type name", server: server) }
         results.append((SampledKey(type: type, size: type == "none" ? .missing : .unknown), 0, i))
         guard type != "none" else { continue }
@@ -91,8 +99,9 @@ private func sizeReplyError(_ command: String, _ reply: RESPValue, expected: Str
 extension RedisConnection {
     /// `TYPE` and size of every key in the selected database, with the commands `table` says
     /// measure each type.
-    public func sample(keys: [[UInt8]], table: CommandTable) throws(ServerError) -> [SampledKey] {
-        try sampleSizes(keys, table: table, server: serverName) { (_, commands) throws(ServerError) in
+    /// `redirects`: a cluster node's MOVED/ASK is followed to the key's owner.
+    public func sample(keys: [[UInt8]], table: CommandTable, redirects: ClusterRedirects? = nil) throws(ServerError) -> [SampledKey] {
+        try sampleSizes(keys, table: table, server: serverName, redirected: redirects?.follower) { (_, commands) throws(ServerError) in
             try pipelineBytes(commands, label: Self.label(of: commands))
         }.map(\.sample)
     }

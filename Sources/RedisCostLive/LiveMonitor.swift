@@ -49,193 +49,158 @@ public enum LiveMonitor {
         public var monitorOutputBytes: Int?
     }
 
+    /// One server: MONITOR and the sampler on it, analysed as one stream.
     public static func run(_ connection: ConnectionOptions, analyzer: Analyzer, options: Options,
                            progress: ((Progress) -> Void)? = nil) throws(ServerError) -> AnalysisResult {
-        let sampler = try LiveSampler(connection, table: analyzer.table, samplesPerSecond: options.samplesPerSecond, cacheSeconds: options.cacheSeconds)
-        var live = AnalysisResult.LiveSession(server: connection.serverName)
-        live.serverVersion = try? sampler.connection.serverID()
-        live.keySizesAtStart = keySizes(sampler.connection)
-        live.samplesPerSecond = options.samplesPerSecond
+        let node = try NodeMonitor(connection, index: 0, analyzer: analyzer, options: options)
+        node.session.callLimit = options.count
+        node.startServerReads(options)
+        return watch([node], analyzer: analyzer, options: options, progress: progress)
+    }
 
-        let monitor = try RedisConnection(connection)
-        let monitorID = try monitor.command(["CLIENT", "ID"]).int
-        switch try monitor.command(["MONITOR"]) {
-        case .simple("OK"): break
-        case .error(let message):
-            throw ServerError(server: connection.serverName, command: "MONITOR", detail: RedisConnection.explain(message))
-        case let other:
-            throw ServerError(server: connection.serverName, command: "MONITOR", detail: "expected +OK, got \(other.kind)")
+    /// Every primary of a Redis Cluster, found from the node `seed` names: MONITOR and a
+    /// sampler on each at once, each node's stream in its own MonitorSession feeding the one
+    /// analyzer, its keys sampled on the node that ran the calls (the key's owner). A node
+    /// whose connection goes away is reported in the cluster section (`lost`) and the others
+    /// go on. The server's commandstats and slow log are not read in this mode.
+    public static func runCluster(_ seed: ConnectionOptions, analyzer: Analyzer, options: Options,
+                                  progress: ((Progress) -> Void)? = nil) throws(ServerError) -> AnalysisResult {
+        let ask = try RedisConnection(seed)
+        let topology = try ClusterTopology.read(ask)
+        guard !topology.primaries.isEmpty else {
+            throw ServerError(server: seed.serverName, command: topology.source, detail: "the cluster lists no primary that serves slots")
         }
-        let session: MonitorSession
-        do {
-            session = try MonitorSession(analyzer: analyzer, source: "MONITOR of \(connection.serverName)", file: connection.serverName, options: .init())
-        } catch {
-            throw ServerError(server: connection.serverName, command: nil, detail: error.description)
+        var nodes: [NodeMonitor] = []
+        for (index, primary) in topology.connections(from: seed).enumerated() {
+            nodes.append(try NodeMonitor(primary, index: index, analyzer: analyzer, options: options))
         }
-        session.callLimit = options.count
-        session.captureSink = options.captureSink
-        var markerSeen = false
-        let measured = MeasuredTimeRecorder(server: connection.serverName)
-        session.ownCall = { [unowned session] _, client, argv in
-            guard let action = sampler.own(client: client, argv: argv) else { return false }
-            // The server's counters were read here: the comparison's window starts at the first read.
-            if argv.count == 2, argv.equalsToken(0, "INFO"), argv.equalsToken(1, "commandstats") {
-                measured.sawReadInStream(analyzer.aggregation)
-            }
-            switch action {
-            case .none: break
-            case .resync(let sample, let key, let database): analyzer.resync(sample, key: key, database: database)
-            case .resyncSubscribers(let counts): analyzer.resync(counts)
-            case .resyncPatterns(let n): analyzer.resyncPatternSubscriptions(n)
-            case .endMarker:
-                // Everything the server ran before the stop has been seen: end here exactly.
-                markerSeen = true
-                session.callLimit = session.calls
-            }
-            live.samplerCommands += 1
-            return true
+        // The question asked of the seed is the tool's own call on the node it asked.
+        if let asked = nodes.first(where: { $0.connection.host == seed.host && $0.connection.port == seed.port }) {
+            asked.discoveryCommands = ask.sentCommands
         }
+        analyzer.cluster = ClusterAggregation(nodes: nodes.map(\.connection.serverName), table: analyzer.table)
+        analyzer.result.input = "MONITOR of \(nodes.count) cluster primaries (\(topology.source) of \(seed.serverName)): " + nodes.map(\.connection.serverName).joined(separator: ", ")
+        return watch(nodes, analyzer: analyzer, options: options, progress: progress)
+    }
 
-        // The tool's own calls, on all its connections: the server counts them in commandstats
-        // and logs them, and they are taken out of both.
-        func readCommandStats() {
-            measured.read(toolSent: sampler.connection.sentCommands.merging(monitor.sentCommands, uniquingKeysWith: +)) { argv throws(ServerError) in
-                try sampler.send(argv)
-            }
-        }
-        let serverLog = options.checkServerLog
-            ? ServerLogReader.start(server: connection.serverName, serverID: live.serverVersion) { argv throws(ServerError) in try sampler.send(argv) } : nil
-        readCommandStats()
-        var lastCommandStats = monotonicSeconds()
-        var endRead = false
-        var windowNotes: [String] = []
-
-        var stream = StreamBuffer(initial: monitor.takeBufferedBytes(), lineLimit: options.maxLineBytes)
-        defer { stream.deallocate() }
+    /// The session loop over every node's MONITOR connection: each node's lines are analysed as
+    /// they arrive (a node's keys are its own, so the order across nodes changes no size, and
+    /// no stream waits for a slower one), until --duration, --count, a signal, or every node
+    /// has gone away.
+    private static func watch(_ nodes: [NodeMonitor], analyzer: Analyzer, options: Options,
+                              progress: ((Progress) -> Void)?) -> AnalysisResult {
+        let isCluster = nodes.count > 1
         let started = monotonicSeconds()
         // The sampler's round trips end with the session: a server that stalls them cannot hold it past its end.
-        sampler.connection.notAfter = options.duration.map { started + $0 + options.drainSeconds }
+        for node in nodes { node.sampler.connection.notAfter = options.duration.map { started + $0 + options.drainSeconds } }
         var stopReason: String?
         var drainDeadline = 0.0
         var endReason: String?
         var lastWatch = started
+        var lastCommandStats = started
+        var totalCalls: Int { nodes.reduce(0) { $0 + $1.session.calls } }
+        func analyse(_ node: NodeMonitor) {
+            // --count over all nodes: this node may take what the others left.
+            if isCluster, let count = options.count, !node.markerSeen { node.session.callLimit = node.session.calls + max(0, count - totalCalls) }
+            node.analyseWholeLines(options)
+        }
         func requestStop(_ reason: String) {
             guard stopReason == nil else { return }
             stopReason = reason
-            // The last read goes just before the end marker: the analysis ends at the marker.
-            readCommandStats()
-            endRead = true
             drainDeadline = monotonicSeconds() + options.drainSeconds
-            sampler.connection.notAfter = drainDeadline
-            if !sampler.sendEndMarker() { endReason = reason }
+            for node in nodes where node.endReason == nil { node.requestStop(reason, drainDeadline: drainDeadline) }
         }
-        func analyseWholeLines() {
-            guard let chunk = stream.wholeLines else { return }
-            sampler.beginChunk()
-            if sampler.isEnabled, options.samplesPerSecond > 0 {
-                let requests = session.sizeRequests(in: chunk, framing: .resp,
-                                                    skip: { !sampler.addressIsShared && $0.elementsEqual(sampler.monitorAddress) },
-                                                    admit: { sampler.admit($0) })
-                for sampled in sampler.sample(requests) {
-                    switch sampled {
-                    case .key(let sample, let key, let database): analyzer.receive(sample, key: key, database: database)
-                    case .keyCount(let n, let database): analyzer.receiveDatabaseSize(n, database: database)
-                    case .subscribers(let count): analyzer.receive(count)
-                    case .patternSubscriptions(let n): analyzer.receivePatternSubscriptions(n)
-                    }
-                }
-            }
-            session.consume(chunk, framing: .resp)
-            stream.consumed(chunk.count)
-        }
-        /// What is wrong with the stream, once its whole lines are analysed.
-        func streamFault() -> String? {
-            if stream.foreignLine { return "the server sent a line that is not MONITOR output (not a +status line)" }
-            if stream.unfinishedLineIsTooLong { return "a MONITOR line longer than \(options.maxLineBytes >> 20) MB" }
-            return nil
+        func lose(_ node: NodeMonitor, _ reason: String) {
+            node.lost = true
+            node.endReason = reason
+            analyzer.cluster?.lost(node: node.index, atSecond: Int64(Date().timeIntervalSince1970), reason: reason)
         }
 
-        analyseWholeLines()
+        for node in nodes { analyse(node) }
         while endReason == nil {
-            if let fault = streamFault() {
-                live.connectionLost = true
-                endReason = "the MONITOR connection failed: \(fault)"
-                break
+            for node in nodes where node.endReason == nil {
+                if let fault = node.streamFault(options) { lose(node, "the MONITOR connection failed: \(fault)") }
             }
             // The clock is read on every pass, busy or idle: a stream that never pauses does
             // not hold the session past --duration.
             let now = monotonicSeconds()
-            if markerSeen { endReason = stopReason; break }
-            if session.isFull { endReason = "--count reached"; break }
-            if stopReason != nil, now > drainDeadline { endReason = (stopReason ?? "") + " (calls still arriving after the stop were left out)"; break }
+            for node in nodes where node.endReason == nil && node.markerSeen { node.endReason = stopReason }
+            if nodes.allSatisfy({ $0.endReason != nil }) { break }
+            if isCluster ? options.count.map({ totalCalls >= $0 }) ?? false : nodes[0].session.isFull { endReason = "--count reached"; break }
+            if stopReason != nil, now > drainDeadline {
+                for node in nodes where node.endReason == nil { node.endReason = (stopReason ?? "") + " (calls still arriving after the stop were left out)" }
+                break
+            }
             if let duration = options.duration, now - started >= duration { requestStop("--duration reached") }
-            if options.statsInterval > 0, stopReason == nil, now - lastCommandStats >= options.statsInterval {
+            // A node whose end marker could not go out is done at once.
+            if nodes.allSatisfy({ $0.endReason != nil }) { break }
+            if !isCluster, options.statsInterval > 0, stopReason == nil, now - lastCommandStats >= options.statsInterval {
                 lastCommandStats = now
-                readCommandStats()
+                nodes[0].readCommandStats()
             }
             if now - lastWatch >= 1 {
                 lastWatch = now
-                if let id = monitorID, let omem = sampler.outputBufferBytes(ofClient: id) {
-                    live.lastMonitorOutputBytes = omem
-                    live.maxMonitorOutputBytes = max(live.maxMonitorOutputBytes ?? 0, omem)
-                }
-                progress?(Progress(calls: session.calls, seconds: now - started, monitorOutputBytes: live.lastMonitorOutputBytes))
+                for node in nodes where node.endReason == nil { node.watchOutputBuffer() }
+                progress?(Progress(calls: totalCalls, seconds: now - started,
+                                   monitorOutputBytes: nodes.compactMap(\.live.lastMonitorOutputBytes).max()))
             }
-            var fds = [pollfd(fd: monitor.fileDescriptor, events: Int16(POLLIN), revents: 0)]
+            let watched = nodes.filter { $0.endReason == nil }
+            var fds = watched.map { pollfd(fd: $0.monitor.fileDescriptor, events: Int16(POLLIN), revents: 0) }
             if stopReason == nil, let stop = options.stopDescriptor { fds.append(pollfd(fd: stop, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&fds, nfds_t(fds.count), 100)
             if ready < 0, errno != EINTR {
                 endReason = "poll failed: \(String(cString: strerror(errno)))"
                 break
             }
-            if fds.count > 1, fds[1].revents != 0 { requestStop("stopped by a signal") }
-            guard fds[0].revents != 0 else { continue }
-            do {
-                stream.reserveSpace()
-                let count = try monitor.receive(into: stream.freeSpace, label: "MONITOR")
-                if count == 0 {
-                    analyseWholeLines()
-                    live.connectionLost = true
-                    endReason = streamFault().map { "the MONITOR connection failed: \($0)" } ?? "the server closed the MONITOR connection"
-                    break
+            if fds.count > watched.count, fds[watched.count].revents != 0 { requestStop("stopped by a signal") }
+            for (node, fd) in zip(watched, fds) where fd.revents != 0 && node.endReason == nil {
+                do {
+                    node.stream.reserveSpace()
+                    let count = try node.monitor.receive(into: node.stream.freeSpace, label: "MONITOR")
+                    if count == 0 {
+                        analyse(node)
+                        lose(node, node.streamFault(options).map { "the MONITOR connection failed: \($0)" } ?? "the server closed the MONITOR connection")
+                        continue
+                    }
+                    node.stream.received(count)
+                    analyse(node)
+                } catch {
+                    analyse(node)
+                    lose(node, "the MONITOR connection failed: \(error.detail)")
                 }
-                stream.received(count)
-                analyseWholeLines()
-            } catch {
-                analyseWholeLines()
-                live.connectionLost = true
-                endReason = "the MONITOR connection failed: \(error.detail)"
             }
         }
-        // The last reads get the ordinary timeout again.
-        sampler.connection.notAfter = nil
-        if !endRead {
-            readCommandStats()
-            windowNotes.append("The session ended without its end marker (\(endReason ?? "ended")): calls the server ran after the last one analysed, up to the last read, are measured but not estimated.")
-        } else if !markerSeen {
-            windowNotes.append("Calls still arriving after the stop were left out of the analysis; the server's figures include those that ran before the last read.")
+        let seconds = monotonicSeconds() - started
+        if !isCluster {
+            let node = nodes[0]
+            return node.finish(endReason: endReason ?? node.endReason ?? "ended", connectionLost: node.lost, seconds: seconds, options: options)
         }
-        var result = session.finish()
-        result.measuredTime = measured.result(final: result, intervalSeconds: options.statsInterval, notes: windowNotes)
-        switch serverLog {
-        case .success(let reader)?:
-            result.serverLog = reader.finish(server: connection.serverName, connection: sampler.connection, table: analyzer.table,
-                                             topCalls: result.topCalls, toolAddress: sampler.addressIsShared ? nil : sampler.monitorAddress)
-        case .failure(let error)?:
-            var check = AnalysisResult.ServerLogCheck(source: "SLOWLOG")
-            check.unavailable = error.description
-            result.serverLog = check
-        case nil: break
+        var result = analyzer.finish(sessions: nodes.map(\.session))
+        result.elapsedSeconds = seconds
+        var live = AnalysisResult.LiveSession(server: "\(nodes.count) cluster primaries: " + nodes.map(\.connection.serverName).joined(separator: ", "))
+        live.serverVersion = nodes[0].live.serverVersion
+        live.samplesPerSecond = options.samplesPerSecond
+        let lost = nodes.filter(\.lost)
+        live.connectionLost = lost.count == nodes.count
+        var reason = endReason ?? stopReason ?? (live.connectionLost ? "every node's MONITOR connection was lost" : "ended")
+        if !lost.isEmpty, !live.connectionLost {
+            reason += "; lost: " + lost.map { "\($0.connection.serverName) (\($0.endReason ?? ""), after \($0.session.calls) calls)" }.joined(separator: ", ")
         }
-        live.seconds = monotonicSeconds() - started
-        live.endReason = endReason ?? "ended"
-        live.keysSampled = sampler.keysSampled
-        live.keysDeferred = sampler.keysDeferred
-        live.samplingDisabled = sampler.disabledReason
-        live.subscriberCountsRead = sampler.subscriberCountsRead
-        live.subscriberCountsDenied = sampler.subscriptionsDeniedReason
-        if sampler.isEnabled { live.keySizesAtEnd = keySizes(sampler.connection) }
-        live.toolCommands = sampler.connection.sentCommands.merging(monitor.sentCommands, uniquingKeysWith: +)
+        live.endReason = reason
+        live.seconds = seconds
+        for node in nodes {
+            node.collectCounters(final: !node.lost)
+            live.samplerCommands += node.live.samplerCommands
+            live.keysSampled += node.live.keysSampled
+            live.keysDeferred += node.live.keysDeferred
+            live.subscriberCountsRead += node.live.subscriberCountsRead
+            live.samplingDisabled = live.samplingDisabled ?? node.live.samplingDisabled.map { "\(node.connection.serverName): \($0)" }
+            live.subscriberCountsDenied = live.subscriberCountsDenied ?? node.live.subscriberCountsDenied
+            live.maxMonitorOutputBytes = [live.maxMonitorOutputBytes, node.live.maxMonitorOutputBytes].compactMap { $0 }.max()
+            live.lastMonitorOutputBytes = [live.lastMonitorOutputBytes, node.live.lastMonitorOutputBytes].compactMap { $0 }.max()
+            live.toolCommands.merge(node.live.toolCommands, uniquingKeysWith: +)
+            result.cluster?.nodes[node.index].toolCommands = node.live.toolCommands
+        }
         result.live = live
         return result
     }

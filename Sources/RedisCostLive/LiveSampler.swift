@@ -71,9 +71,13 @@ public final class LiveSampler {
     /// sampler for a capture file does not record them.
     package let watchedByMonitor: Bool
 
+    /// Other cluster nodes a capture's sampler asks when a key's node answers MOVED or ASK.
+    public let redirects: ClusterRedirects?
+
     public init(_ options: ConnectionOptions, table: CommandTable, samplesPerSecond: Double, cacheSeconds: Double,
                 watchedByMonitor: Bool = true) throws(ServerError) {
         connection = try RedisConnection(options)
+        redirects = watchedByMonitor ? nil : ClusterRedirects(base: options, table: table)
         self.table = table
         self.watchedByMonitor = watchedByMonitor
         database = options.database
@@ -157,7 +161,10 @@ public final class LiveSampler {
             found += try sampleSubscriptions(channels: channels[0] + channels[1], patterns: patterns)
             for (db, names) in keysByDatabase.sorted(by: { $0.key < $1.key }) {
                 var entries: [[Int]] = [[], []]
-                let results = try sampleSizes(names, table: table, server: connection.serverName) { (round, commands) throws(ServerError) in
+                // A capture's sampler follows a MOVED/ASK to the key's owner; a live one keeps to
+                // its node, whose stream shows its commands, and the key stays unknown.
+                let redirected: ClusterRedirects.Follower? = watchedByMonitor ? ClusterRedirects.leaveUnknown : redirects?.follower
+                let results = try sampleSizes(names, table: table, server: connection.serverName, redirected: redirected) { (round, commands) throws(ServerError) in
                     let (replies, recorded) = try runRecording(commands, in: db)
                     entries[round] = recorded
                     return replies

@@ -22,6 +22,7 @@ extension AnalysisReport {
                 "estimatedMicroseconds": "Server time of its calls with a known cost, by the time model.",
                 "lost": "null, or when a live node went away and after how many of its calls.",
                 "commands": "Command name → calls on this node.",
+                "toolCommands": "Live (`monitor --cluster`): every command the tool sent this node, by commandstats name; null for a capture.",
             ]
             package var address: String
             package var calls: Int
@@ -30,6 +31,7 @@ extension AnalysisReport {
             package var estimatedMicroseconds: Double
             package var lost: Loss?
             package var commands: [String: Int]
+            package var toolCommands: [String: Int]?
         }
 
         package struct Loss: Codable, Sendable, JSONSchemaDescribed {
@@ -78,7 +80,8 @@ extension AnalysisReport {
             nodes = c.nodes.map {
                 Node(address: $0.address, calls: $0.calls, cost: $0.cost, unknownCostCalls: $0.unknownCostCalls,
                      estimatedMicroseconds: $0.estimatedMicroseconds,
-                     lost: $0.lost.map { Loss(afterCalls: $0.afterCalls, time: $0.atSecond, reason: $0.reason) }, commands: $0.commands)
+                     lost: $0.lost.map { Loss(afterCalls: $0.afterCalls, time: $0.atSecond, reason: $0.reason) }, commands: $0.commands,
+                     toolCommands: $0.toolCommands)
             }
             hotSlots = c.hotSlots.map { slot in
                 Slot(slot: slot.slot, node: address(slot.node), calls: slot.calls, cost: slot.cost,

@@ -42,11 +42,13 @@ enum ExplainCommand: Subcommand {
         if ConnectionFlags.given(arguments) {
             let connection = try ConnectionFlags.connect(arguments)
             do {
-                let sampled = try connection.sample(keys: explanation.keys.map { Array($0.utf8) }, table: table)
+                let redirects = ClusterRedirects(base: connection.options, table: table)
+                let sampled = try connection.sample(keys: explanation.keys.map { Array($0.utf8) }, table: table, redirects: redirects)
                 let dbSize = explanation.needsDatabaseSize ? try connection.databaseSize() : nil
                 let allSize = explanation.needsAllDatabasesSize ? try connection.allDatabasesSize() : nil
                 explanation.withSizes(sampled, databaseSize: dbSize, allDatabasesSize: allSize,
-                                      source: "sampled from \(connection.serverName) (db \(connection.options.database)) with O(1) commands")
+                                      source: "sampled from \(([connection.serverName] + redirects.nodes).joined(separator: ", ")) (db \(connection.options.database)) with O(1) commands"
+                                        + (redirects.followed > 0 ? ", following \(redirects.followed) MOVED/ASK to the key's node" : ""))
             } catch {
                 throw CLIError(description: error.description)
             }

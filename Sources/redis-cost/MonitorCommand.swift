@@ -13,7 +13,8 @@ enum MonitorCommand: Subcommand {
     static let spec = CommandSpec(
         name: "monitor",
         summary: "Watch a live server with MONITOR and rank its calls, reads included; sizes sampled with O(1) commands.",
-        usage: ["monitor [-u URL | -h HOST -p PORT | -s SOCKET] [--duration 30s | --count N] [--format markdown|json] [-o FILE]"],
+        usage: ["monitor [-u URL | -h HOST -p PORT | -s SOCKET] [--duration 30s | --count N] [--format markdown|json] [-o FILE]",
+                "monitor --cluster -h HOST -p PORT [--duration 30s | --count N] [--format markdown|json] [-o FILE]"],
         discussion: """
             Runs MONITOR on one connection and analyses the stream as it arrives, with the same
             model and report as 'analyze capture.txt'. Keys that existed before the session have
@@ -39,8 +40,18 @@ enum MonitorCommand: Subcommand {
             the end the slow log of the session is read (SLOWLOG GET 128, or COMMANDLOG GET 128
             slow on Valkey 8.1+) and the costliest calls are matched to its entries. Both reads
             are bounded: they never walk the data set.
+
+            --cluster (-c, as redis-cli) watches every primary of a Redis Cluster: the node the
+            connection flags name is asked for the primaries (CLUSTER SHARDS, or CLUSTER SLOTS
+            before 7.0; addresses as the cluster announces them), and each gets its own MONITOR
+            and sampler connection. The nodes' calls go into one report with a Cluster section:
+            per node calls, cost, estimated time, top commands and the commands the tool sent it,
+            and the hottest hash slots. A node that goes away is reported there (when, after how
+            many calls) and the others go on; the session ends normally. In this mode
+            commandstats and the slow log are not read, and --count counts all nodes' calls.
             """,
         options: ConnectionFlags.options + [
+            OptionSpec(["-c", "--cluster"], help: "Watch every primary of the cluster the given node belongs to (one MONITOR and one sampler each)."),
             OptionSpec(["--duration"], value: "TIME", help: "Stop after this long: 30s, 5m, 1h (default: until Ctrl-C)."),
             OptionSpec(["--count"], value: "N", help: "Stop after N calls."),
             OptionSpec(["--format"], value: "FORMAT", help: "markdown (default) or json."),
@@ -54,7 +65,8 @@ enum MonitorCommand: Subcommand {
         examples: ["redis-cost monitor -h 10.0.0.5 -p 6379 --duration 60s -o report.md",
                    "REDISCLI_AUTH=secret redis-cost monitor --user ops -u redis://db1:6379/0 --count 100000 --format json",
                    "redis-cost monitor -s /run/redis/redis.sock --duration 5m --save-capture capture.txt",
-                   "redis-cost monitor -p 6379 --duration 10m --stats-interval 30s -o measured.md"])
+                   "redis-cost monitor -p 6379 --duration 10m --stats-interval 30s -o measured.md",
+                   "redis-cost monitor --cluster -h 10.0.0.5 -p 7000 --duration 60s -o cluster.md"])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
@@ -101,7 +113,9 @@ enum MonitorCommand: Subcommand {
         analyzer.findingsEngine = try FindingsFlags.engine(arguments, table: table)
         var result: AnalysisResult
         do {
-            result = try LiveMonitor.run(connection, analyzer: analyzer, options: options, progress: progress)
+            result = arguments.has("--cluster")
+                ? try LiveMonitor.runCluster(connection, analyzer: analyzer, options: options, progress: progress)
+                : try LiveMonitor.run(connection, analyzer: analyzer, options: options, progress: progress)
         } catch {
             throw CLIError(description: error.description)
         }

@@ -134,4 +134,149 @@ import Glibc
         let one = try runCLI(["analyze", a, "--format", "json"])
         #expect(try decodeReport(AnalysisReport.Document.self, one.stdout).cluster == nil)
     }
+
+    /// `redis-cost monitor --cluster` against node 0, attached once every primary lists a monitor client.
+    struct ClusterSession {
+        let process: Spawned
+        let report: String
+        let stderr: String
+        /// The test's CLIENT LIST calls per node while waiting (admin commands: MONITOR never shows them).
+        var polls: [Int]
+
+        init(_ cluster: TestCluster) throws {
+            let scratch = cluster.nodes[0].directory.path
+            report = scratch + "/cluster-report-\(UUID().uuidString).json"
+            stderr = scratch + "/cluster-stderr-\(UUID().uuidString).txt"
+            // --duration only bounds the session; the test stops it with SIGTERM once the workload is done.
+            process = try Spawned(try builtBinary.path, ["monitor", "--cluster", "-p", String(cluster.nodes[0].port), "--duration", "120s",
+                                                          "--format", "json", "-o", report, "--top", "100000"], stderr: stderr)
+            polls = Array(repeating: 0, count: cluster.nodes.count)
+            for (i, node) in cluster.nodes.enumerated() {
+                let control = try node.connect()
+                var attached = false
+                for _ in 0..<1000 where !attached {
+                    polls[i] += 1
+                    attached = try LiveMonitorTests.monitorClientID(control) != nil
+                    if !attached { usleep(10_000) }
+                }
+                guard attached else {
+                    throw TestServer.StartError(description: "monitor --cluster did not attach to \(node.port): " + ((try? String(contentsOfFile: stderr, encoding: .utf8)) ?? ""))
+                }
+            }
+        }
+
+        func stop() -> Int32 {
+            kill(process.pid, SIGTERM)
+            return process.wait()
+        }
+
+        var json: AnalysisReport.Document {
+            get throws {
+                let text = try String(contentsOf: URL(fileURLWithPath: report), encoding: .utf8)
+                expectValidReport(text, "monitor --cluster --format json")
+                return try decodeReport(AnalysisReport.Document.self, text)
+            }
+        }
+    }
+
+    /// A node's calls by commandstats name, from the report.
+    static func counted(_ node: AnalysisReport.Cluster.Node) -> [String: Int] {
+        var counted: [String: Int] = [:]
+        for (name, calls) in node.commands { counted[statName(name), default: 0] += calls }
+        return counted
+    }
+
+    /// The server's delta less the tool's own commands on the node, the test's polls and its first INFO.
+    static func expected(before: [String: Int], after: [String: Int], tool: [String: Int], polls: Int) -> [String: Int] {
+        var expected = after.merging(before.mapValues { -$0 }, uniquingKeysWith: +)
+        for (name, count) in tool { expected[name.lowercased(), default: 0] -= count }
+        expected["client|list", default: 0] -= polls
+        expected["info", default: 0] -= 1      // the test's own read before the session
+        return expected.filter { $0.value != 0 }
+    }
+
+    @Test("monitor --cluster: every primary watched at once, per-node calls exact against each node's commandstats less the tool's own",
+          arguments: [TestServer.Kind.redis7, .valkey9])
+    func monitorCluster(kind: TestServer.Kind) throws {
+        let cluster = try TestCluster(kind)
+        try cluster.workload(["load"])
+        let before = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
+        let session = try ClusterSession(cluster)
+        try cluster.workload(["work", "3"])
+        let status = session.stop()
+        let stderr = (try? String(contentsOfFile: session.stderr, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(stderr)")
+        let after = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
+        let report = try session.json
+        let nodes = try #require(report.cluster?.nodes)
+        #expect(Set(nodes.map(\.address)) == Set(cluster.nodes.map { "127.0.0.1:\($0.port)" }))
+        for (i, server) in cluster.nodes.enumerated() {
+            let node = try #require(nodes.first { $0.address == "127.0.0.1:\(server.port)" })
+            let tool = try #require(node.toolCommands)
+            #expect(Self.counted(node) == Self.expected(before: before[i], after: after[i], tool: tool, polls: session.polls[i]), "node \(server.port)")
+            #expect(node.calls == Self.counted(node).values.reduce(0, +))
+            #expect(node.lost == nil)
+        }
+        #expect(report.totals.calls == nodes.reduce(0) { $0 + $1.calls })
+        // Keys from before the session are sized by the sampler of the node that owns them.
+        let hgetall = report.topCalls.filter { $0.command == "HGETALL" && $0.keys == ["big:hash"] }
+        #expect(hgetall.count == 3)
+        #expect(hgetall.allSatisfy { $0.sizes == [20000] })
+        #expect(report.topCalls.filter { $0.command == "LRANGE" }.allSatisfy { $0.sizes == [700] })
+        #expect(report.live?.connectionLost == false)
+
+        // explain asked of every node: the ones that do not own the hash follow MOVED to the one that does.
+        for server in cluster.nodes {
+            let run = try runCLI(["explain", "HGETALL", "big:hash", "-p", String(server.port), "--format", "json"])
+            #expect(run.status == 0, "\(run.stderr)")
+            let explained = try decodeReport(ExplainReport.Document.self, run.stdout)
+            #expect(explained.sizes == [20000], "explain via \(server.port): \(explained.sizeSource)")
+        }
+    }
+
+    @Test("monitor --cluster: a primary killed mid-session is reported lost with its calls before it went; the others stay exact, exit 0")
+    func monitorClusterLosesANode() throws {
+        let cluster = try TestCluster(.redis7)
+        try cluster.workload(["load"])
+        let before = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
+        let session = try ClusterSession(cluster)
+        try cluster.workload(["work", "2"])
+        let victim = cluster.nodes[2]
+        // Everything the victim ran has left its MONITOR output buffer before it goes.
+        let control = try victim.connect()
+        var drained = 0
+        for _ in 0..<500 {
+            drained += 1
+            let list = try control.require(["CLIENT", "LIST"]).text ?? ""
+            let monitor = list.split(separator: "\n").map(clientFields).first { $0["flags"]?.contains("O") == true }
+            if monitor?["omem"] == "0" { break }
+            usleep(10_000)
+        }
+        let victimStats = try LiveMonitorTests.commandStats(control)
+        victim.stop()
+        let status = session.stop()
+        let stderr = (try? String(contentsOfFile: session.stderr, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(stderr)")
+        let report = try session.json
+        let nodes = try #require(report.cluster?.nodes)
+        for (i, server) in cluster.nodes.enumerated() {
+            let node = try #require(nodes.first { $0.address == "127.0.0.1:\(server.port)" })
+            let tool = try #require(node.toolCommands)
+            if i == 2 {
+                let lost = try #require(node.lost)
+                #expect(lost.afterCalls == node.calls)
+                #expect(node.calls > 0)
+                // The workload's commands exactly (the tool's sampler commands and admin commands go on after the read above).
+                var expected = Self.expected(before: before[i], after: victimStats, tool: [:], polls: session.polls[i] + drained)
+                expected = expected.filter { tool[$0.key.uppercased()] == nil && $0.key != "info" }
+                #expect(Self.counted(node).filter { tool[$0.key.uppercased()] == nil } == expected, "lost node \(server.port)")
+                #expect(report.live?.endReason.contains("127.0.0.1:\(server.port)") == true)
+            } else {
+                let after = try LiveMonitorTests.commandStats(try server.connect())
+                #expect(Self.counted(node) == Self.expected(before: before[i], after: after, tool: tool, polls: session.polls[i]), "node \(server.port)")
+                #expect(node.lost == nil)
+            }
+        }
+        #expect(report.live?.connectionLost == false)
+    }
 }

@@ -137,6 +137,8 @@ extension AnalysisResult {
             /// Command name → calls, as the commands table names them.
             public var commands: [String: Int]
             public var lost: Loss?
+            /// Live: every command the tool sent to this node, by commandstats name (nil for a capture).
+            public var toolCommands: [String: Int]? = nil
         }
 
         public struct Slot: Sendable {
