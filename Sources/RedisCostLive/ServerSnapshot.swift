@@ -41,6 +41,10 @@ public struct ServerSnapshot: Sendable {
     public var keySizes: [[UInt8]: SampledKey] = [:]
     public var database: Int
 
+    package init(server: String, version: String, config: [String: String]?, info: [String: String], denied: [String] = [], database: Int = 0) {
+        (self.server, self.version, self.config, self.info, self.denied, self.database) = (server, version, config, info, denied, database)
+    }
+
     /// An INFO field as a number; nil when it is none, or none a server could report (not
     /// finite, beyond 2^53): the rules' arithmetic and integer conversions stay exact.
     public func number(_ field: String) -> Double? {

@@ -16,7 +16,7 @@ public enum AuditReport {
         var out = "# redis-cost audit of \(Markdown.cell(doc.server)) (\(Markdown.cell(doc.version)))\n\n"
         out += FindingsReport.fixFirst(doc.findings) + "\n## Server\n\n"
         let info = doc.info
-        out += Markdown.cell("- \(doc.version), role \(info.role ?? "unknown"), up \(info.uptimeInDays ?? "?") days") + "\n"
+        out += Markdown.cell("- \(doc.version), \(info.mode.map { "\($0) mode, " } ?? "")role \(info.role ?? "unknown"), up \(info.uptimeInDays ?? "?") days") + "\n"
         if let used = info.used_memory {
             let maxmemory = info.maxmemory.map { $0 > 0 ? Audit.bytes($0) : "none" } ?? "unknown"
             out += "- Memory: used \(Audit.bytes(used)), RSS \(Audit.bytes(info.usedMemoryRSS ?? 0)), maxmemory \(maxmemory)\n"
@@ -59,6 +59,8 @@ public enum AuditReport {
                 package var keys: String
             }
             package var role: String?
+            /// `standalone`, `cluster` or `sentinel`: INFO's `redis_mode` (Valkey: `server_mode`).
+            package var mode: String?
             package var used_memory: Double?
             package var connected_clients: Double?
             package var usedMemoryRSS: Double?
@@ -95,7 +97,7 @@ public enum AuditReport {
                  findings: FindingsReport.items(findings, options: options),
                  read: .init(config: s.config != nil, slowlog: s.slowlog?.count, commandlog: s.largeRequests != nil,
                              clients: s.clients?.count, latency: s.latency != nil),
-                 info: .init(role: s.info["role"], used_memory: s.number("used_memory"), connected_clients: s.number("connected_clients"),
+                 info: .init(role: s.info["role"], mode: s.info["redis_mode"] ?? s.info["server_mode"], used_memory: s.number("used_memory"), connected_clients: s.number("connected_clients"),
                              usedMemoryRSS: s.number("used_memory_rss"), maxmemory: s.config?["maxmemory"].flatMap(Double.init),
                              uptimeInDays: s.info["uptime_in_days"], connectedClientsText: s.info["connected_clients"],
                              opsPerSecond: s.info["instantaneous_ops_per_sec"],
@@ -106,5 +108,95 @@ public enum AuditReport {
 
     public static func json(_ s: ServerSnapshot, findings: [Finding], options: ReportOptions = .init()) -> String {
         JSONText.render(document(s, findings: findings, options: options))
+    }
+
+    // MARK: audit --cluster
+
+    /// `redis-cost audit --cluster`: the cluster's findings, then every primary's own audit.
+    public struct ClusterDocument: Codable, Sendable, JSONSchemaNamed, JSONSchemaDescribed {
+        package static let schemaName = "auditCluster"
+        package static let fieldDescriptions = [
+            "seed": "The node the primaries were asked of (host:port).",
+            "source": "The command that named the primaries: CLUSTER SHARDS, or CLUSTER SLOTS before 7.0.",
+            "uncoveredSlots": "Slot ranges no primary that answered serves by its own account (CLUSTER NODES, its myself line).",
+            "findings": "The cluster rules' findings; each primary's own are in its audit.",
+        ]
+        /// An inclusive range of hash slots.
+        package struct SlotRange: Codable, Sendable {
+            package var first: Int
+            package var last: Int
+        }
+        package struct Primary: Codable, Sendable, JSONSchemaDescribed {
+            package static let fieldDescriptions = [
+                "slots": "The slots the seed says the primary serves.",
+                "ownSlots": "The slots the primary says it serves itself; null when CLUSTER NODES could not be read from it.",
+                "keys": "DBSIZE; null when it could not be read.",
+                "unreachable": "null, or why the primary could not be read (then audit is null).",
+                "audit": "The audit of this primary, as `redis-cost audit` of it alone writes it.",
+            ]
+            package var address: String
+            package var slots: [SlotRange]
+            package var ownSlots: [SlotRange]?
+            package var keys: Int?
+            package var unreachable: String?
+            package var audit: Document?
+        }
+        package var schemaVersion = ReportSchemaVersion()
+        package var seed: String
+        package var source: String
+        package var uncoveredSlots: [SlotRange]
+        package var findings: [FindingsReport.Item]
+        package var primaries: [Primary]
+    }
+
+    public static func clusterDocument(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], options: ReportOptions = .init()) -> ClusterDocument {
+        func ranges(_ slots: [ClosedRange<Int>]) -> [ClusterDocument.SlotRange] { slots.map { .init(first: $0.lowerBound, last: $0.upperBound) } }
+        return ClusterDocument(
+            seed: c.seed, source: c.source, uncoveredSlots: ranges(c.uncoveredSlots), findings: FindingsReport.items(findings, options: options),
+            primaries: zip(c.primaries, nodeFindings).map { p, found in
+                .init(address: p.address, slots: ranges(p.announcedSlots), ownSlots: p.ownSlots.map(ranges), keys: p.keys,
+                      unreachable: p.unreachable, audit: p.server.map { document($0, findings: found, options: options) })
+            })
+    }
+
+    public static func clusterJSON(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], options: ReportOptions = .init()) -> String {
+        JSONText.render(clusterDocument(c, findings: findings, nodeFindings: nodeFindings, options: options))
+    }
+
+    public static func clusterMarkdown(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], options: ReportOptions = .init()) -> String {
+        markdown(clusterDocument(c, findings: findings, nodeFindings: nodeFindings, options: options))
+    }
+
+    /// The cluster's findings and a row per primary, then each primary's audit a heading level down.
+    package static func markdown(_ doc: ClusterDocument) -> String {
+        func slots(_ ranges: [ClusterDocument.SlotRange]) -> String {
+            ranges.map { $0.first == $0.last ? String($0.first) : "\($0.first)-\($0.last)" }.joined(separator: " ")
+        }
+        var out = "# redis-cost audit of the cluster of \(Markdown.cell(doc.seed)) (\(doc.primaries.count) primaries, from \(doc.source))\n\n"
+        out += FindingsReport.fixFirst(doc.findings) + "\n## Primaries\n\n"
+        out += Markdown.table(
+            header: ["Node", "Mode", "Version", "Slots", "Keys", "Findings"],
+            rows: doc.primaries.map { p in
+                guard let audit = p.audit else {
+                    return [Markdown.code(p.address), "", "", slots(p.slots), "", "did not answer: " + Markdown.cell(p.unreachable ?? "?")]
+                }
+                let severities = FindingsReport.Item.Severity.allCases.reversed().compactMap { level -> String? in
+                    let n = audit.findings.filter { $0.severity == level }.count
+                    return n > 0 ? "\(n) \(level.rawValue)" : nil
+                }
+                let own = p.ownSlots.map(slots) ?? slots(p.slots)
+                return [Markdown.code(p.address), Markdown.cell(audit.info.mode ?? "?"), Markdown.cell(audit.version), own,
+                        p.keys.map { grouped($0) } ?? "?", severities.joined(separator: ", ")]
+            }, alignRight: [4])
+        if !doc.uncoveredSlots.isEmpty { out += "\nSlots served by no primary: \(slots(doc.uncoveredSlots)).\n" }
+        out += FindingsReport.markdown(doc.findings)
+        for p in doc.primaries {
+            guard let audit = p.audit else { continue }
+            // The node's own report, its headings one level down under the node's.
+            let body = markdown(audit).split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
+                .map { $0.hasPrefix("#") ? "#" + $0 : String($0) }.joined(separator: "\n")
+            out += "\n## Node \(Markdown.code(p.address)) (\(Markdown.cell(audit.version)))\n" + body
+        }
+        return out
     }
 }

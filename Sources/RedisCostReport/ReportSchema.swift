@@ -13,7 +13,8 @@ public enum ReportSchema {
 
     /// The reports, each a `$defs` entry; a report is exactly one of them.
     package static let reports: [(name: String, type: any Decodable.Type)] = [
-        ("analysis", AnalysisReport.Document.self), ("audit", AuditReport.Document.self), ("explain", ExplainReport.Document.self),
+        ("analysis", AnalysisReport.Document.self), ("audit", AuditReport.Document.self),
+        ("auditCluster", AuditReport.ClusterDocument.self), ("explain", ExplainReport.Document.self),
         ("table", [TableReport.Entry].self), ("rules", [RulesReport.Rule].self),
     ]
 
@@ -33,7 +34,7 @@ public enum ReportSchema {
         let document = JSONObject([
             ("$schema", .string("https://json-schema.org/draft/2020-12/schema")),
             ("title", .string("redis-cost JSON report")),
-            ("description", .string("What `redis-cost … --format json` writes: analyze and monitor (analysis), audit, explain, table, rules. "
+            ("description", .string("What `redis-cost … --format json` writes: analyze and monitor (analysis), audit, audit --cluster (auditCluster), explain, table, rules. "
                 + "Fields are added, never renamed or removed without a new schemaVersion.")),
             ("oneOf", .array(JSONArray(roots.map { name, _ in SchemaShape.reference(name).node }))),
             ("$defs", .object(JSONObject(defs.map { ($0.key, $0.value.node) }))),

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import RedisCostCore
 import RedisCostFormats
+import RedisCostReplay
 import RedisCostAnalysis
 import RedisCostLive
 import RedisCostReport
@@ -48,7 +49,7 @@ import Glibc
     }
 
     @Test("analyze of every primary's capture: per-node calls exact against each node's commandstats, the big hash sized from its node's baseline",
-          arguments: [TestServer.Kind.redis7, .valkey9])
+          arguments: [TestServer.Kind.redis7, .redis8, .valkey9])
     func analyzeCaptures(kind: TestServer.Kind) throws {
         let cluster = try TestCluster(kind)
         try cluster.workload(["load"])
@@ -196,7 +197,7 @@ import Glibc
     }
 
     @Test("monitor --cluster: every primary watched at once, per-node calls exact against each node's commandstats less the tool's own",
-          arguments: [TestServer.Kind.redis7, .valkey9])
+          arguments: [TestServer.Kind.redis7, .redis8, .valkey9])
     func monitorCluster(kind: TestServer.Kind) throws {
         let cluster = try TestCluster(kind)
         try cluster.workload(["load"])
@@ -271,6 +272,11 @@ import Glibc
                 expected = expected.filter { tool[$0.key.uppercased()] == nil && $0.key != "info" }
                 #expect(Self.counted(node).filter { tool[$0.key.uppercased()] == nil } == expected, "lost node \(server.port)")
                 #expect(report.live?.endReason.contains("127.0.0.1:\(server.port)") == true)
+                // The markdown's Cluster table says so in the node's row, in its Lost column.
+                let markdown = try #require(report.cluster).markdown
+                let row = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("| `127.0.0.1:\(server.port)` |") })
+                #expect(row.hasSuffix(": \(lost.reason) |"), "\(row)")
+                #expect(row.contains("| after \(grouped(lost.afterCalls)) calls"), "\(row)")
             } else {
                 let after = try LiveMonitorTests.commandStats(try server.connect())
                 #expect(Self.counted(node) == Self.expected(before: before[i], after: after, tool: tool, polls: session.polls[i]), "node \(server.port)")
@@ -278,5 +284,82 @@ import Glibc
             }
         }
         #expect(report.live?.connectionLost == false)
+    }
+
+    // MARK: audit --cluster
+
+    static func auditCluster(_ cluster: TestCluster, _ extra: [String] = []) throws -> (CLIResult, AuditReport.ClusterDocument) {
+        let run = try runCLI(["audit", "--cluster", "-p", String(cluster.nodes[0].port), "--format", "json"] + extra)
+        expectValidReport(run.stdout, "audit --cluster")
+        return (run, try decodeReport(AuditReport.ClusterDocument.self, run.stdout))
+    }
+
+    /// The slots a node says it serves itself (its `myself` line of CLUSTER NODES).
+    static func ownSlots(_ node: TestServer) throws -> [ClosedRange<Int>] {
+        let text = try node.connect().require(["CLUSTER", "NODES"]).text ?? ""
+        return try #require(try ClusterSnapshot.parseNodes(text, server: "test").first(where: \.isMyself)).slots
+    }
+
+    @Test("audit --cluster: a section per primary in cluster mode; skew with exact DBSIZE figures; a slot range deleted on its owner is named, critical",
+          arguments: TestServer.Kind.allCases)
+    func auditCluster(kind: TestServer.Kind) throws {
+        let cluster = try TestCluster(kind)
+        try cluster.workload(["load"])
+        let addresses = cluster.nodes.map { "127.0.0.1:\($0.port)" }
+
+        // Healthy: every primary audited, all slots served, the keys spread too thinly to matter.
+        var (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(report.primaries.map(\.address).sorted() == addresses.sorted())
+        #expect(report.primaries.allSatisfy { $0.audit?.info.mode == "cluster" && $0.audit?.version == kind.serverID && $0.unreachable == nil })
+        #expect(report.uncoveredSlots.isEmpty)
+        for server in cluster.nodes {
+            let primary = try #require(report.primaries.first { $0.address == "127.0.0.1:\(server.port)" })
+            #expect(primary.keys == (try server.connect().require(["DBSIZE"])).int)
+            #expect(primary.ownSlots.map { $0.map { $0.first...$0.last } } == (try Self.ownSlots(server)))
+        }
+        let rules = Set(report.findings.map(\.rule))
+        #expect(!rules.contains("cluster-slots") && !rules.contains("cluster-node-fail") && !rules.contains("cluster-key-skew"))
+        // cluster-slot-stats-enabled exists on Redis 8.2+ and Valkey 8.0+; Redis 7.0 has no such setting, so no finding.
+        let slotStats = report.findings.first { $0.rule == "cluster-slot-stats" }
+        if kind == .redis7 {
+            #expect(slotStats == nil)
+        } else {
+            #expect(Set(slotStats?.evidence.compactMap(\.note) ?? []) == Set(addresses.map { "\($0) cluster-slot-stats-enabled no" }))
+        }
+        let markdown = try runCLI(["audit", "-c", "-p", String(cluster.nodes[0].port)])
+        #expect(markdown.status == 0)
+        #expect(markdown.stdout.hasPrefix("# redis-cost audit of the cluster of 127.0.0.1:\(cluster.nodes[0].port) (3 primaries, from CLUSTER SHARDS)\n"))
+        for address in addresses { #expect(markdown.stdout.contains("\n## Node `\(address)` (\(kind.serverID))\n")) }
+        #expect(markdown.stdout.contains("cluster mode, role "))
+
+        // Skew: 5,000 keys hash-tagged to a slot of node 2.
+        let heavy = cluster.nodes[2]
+        let owned = try Self.ownSlots(heavy)
+        let tag = try #require((0..<100_000).lazy.map { "{n\($0)}" }.first { tag in
+            let slot = Array(tag.utf8).withUnsafeBytes { hashSlot($0) }
+            return owned.contains { $0.contains(slot) }
+        })
+        _ = try heavy.connect().pipeline((0..<5000).map { ["SET", "\(tag):\($0)", "v"] })
+        (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        let sizes = try cluster.nodes.map { try #require(try $0.connect().require(["DBSIZE"]).int) }
+        let skew = try #require(report.findings.first { $0.rule == "cluster-key-skew" })
+        #expect(Set(skew.evidence.compactMap(\.note)) == Set(zip(addresses, sizes).map { "\($0) DBSIZE \($1)" }))
+        #expect(skew.summary.hasPrefix("127.0.0.1:\(heavy.port) holds \(grouped(sizes[2])) keys"))
+        #expect(report.primaries.first { $0.address == "127.0.0.1:\(heavy.port)" }?.keys == sizes[2])
+
+        // A range deleted on the primary that serves it: no primary serves it now, whatever the seed thinks.
+        let victim = cluster.nodes[1]
+        let first = try #require(try Self.ownSlots(victim).first).lowerBound
+        _ = try victim.connect().require(["CLUSTER", "DELSLOTSRANGE", String(first), String(first + 99)])
+        (run, report) = try Self.auditCluster(cluster, ["--fail-on", "critical"])
+        #expect(run.status == 3, "\(run.stderr)")
+        #expect(report.uncoveredSlots.map { $0.first...$0.last } == [first...(first + 99)])
+        let uncovered = try #require(report.findings.first { $0.rule == "cluster-slots" })
+        #expect(uncovered.severity == .critical)
+        #expect(uncovered.evidence.compactMap(\.note) == ["uncovered slots \(first)-\(first + 99) (100)"])
+        #expect(uncovered.summary == "100 of 16384 slots are served by no primary that answered: \(first)-\(first + 99).")
+        #expect(run.stderr.contains("cluster-slots"))
     }
 }

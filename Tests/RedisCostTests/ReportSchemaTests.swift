@@ -26,7 +26,7 @@ import RedisCostReport
             Issue.record("the schema has no $defs")
             return
         }
-        for kind in ["analysis", "audit", "explain", "table", "rules", "finding"] { #expect(defs[kind] != nil, "no $defs/\(kind)") }
+        for kind in ["analysis", "audit", "auditCluster", "explain", "table", "rules", "finding"] { #expect(defs[kind] != nil, "no $defs/\(kind)") }
         // The fields scripts read are there, and every object report carries its version.
         guard case .object(let analysis)? = defs["analysis"], case .object(let properties)? = analysis["properties"] else {
             Issue.record("$defs/analysis has no properties")

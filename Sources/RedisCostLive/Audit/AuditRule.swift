@@ -5,18 +5,22 @@ import RedisCostTable
 import RedisCostReplay
 import RedisCostAnalysis
 
-/// A rule about how a server is set up, read from a `ServerSnapshot`. Same findings, same
-/// report as the workload rules; the tests start real servers with risky and safe settings.
-public protocol AuditRule: Sendable {
+/// What every audit rule declares: its id (the JSON `rule`), title, severity, why and fix.
+public protocol AuditRuleDeclaration: Sendable {
     static var id: String { get }
     static var title: String { get }
     static var severity: Finding.Severity { get }
     static var why: String { get }
     static var fix: String { get }
+}
+
+/// A rule about how a server is set up, read from a `ServerSnapshot`. Same findings, same
+/// report as the workload rules; the tests start real servers with risky and safe settings.
+public protocol AuditRule: AuditRuleDeclaration {
     static func findings(in server: ServerSnapshot, table: CommandTable) -> [Finding]
 }
 
-extension AuditRule {
+extension AuditRuleDeclaration {
     /// A finding whose evidence is facts read from the server, one line each.
     package static func finding(_ summary: String, facts: [String], severity: Finding.Severity? = nil, title: String? = nil, count: Int = 1) -> Finding {
         Finding(rule: id, title: title ?? Self.title, severity: severity ?? Self.severity, why: why, fix: fix, summary: summary,
