@@ -292,6 +292,8 @@ public struct AnalysisResult: Sendable {
     public var bigHotKeysCapped = false
     /// Live sessions: the server's commandstats beside the estimate, and its slow log.
     public var measuredTime: MeasuredTime?
+    /// `monitor --fit-model`: the windows the time model is fitted on (not in the report).
+    package var workloadFit: WorkloadFit.Observations?
     public var serverLog: ServerLogCheck?
     public var scripts = 0
     public var malformedLines = 0

@@ -40,6 +40,9 @@ public enum LiveMonitor {
         public var statsInterval = 5.0
         /// Read the server's slow log at the end (`SLOWLOG GET 128`, `COMMANDLOG GET 128 slow`).
         public var checkServerLog = true
+        /// Keep, for every commandstats window, the features of each command's calls
+        /// (`monitor --fit-model`): the result's `workloadFit`.
+        public var fitModel = false
         public init() {}
     }
 

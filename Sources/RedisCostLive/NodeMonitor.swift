@@ -64,6 +64,7 @@ final class NodeMonitor {
         }
         session.captureSink = options.captureSink
         measured = MeasuredTimeRecorder(server: connection.serverName)
+        if options.fitModel { measured.fit = LiveFitRecorder() }
         stream = StreamBuffer(initial: monitor.takeBufferedBytes(), lineLimit: options.maxLineBytes)
         session.ownCall = { [unowned self] _, client, argv in
             guard let action = self.sampler.own(client: client, argv: argv) else { return false }
@@ -176,6 +177,8 @@ final class NodeMonitor {
         }
         var result = session.finish()
         result.measuredTime = measured.result(final: result, intervalSeconds: options.statsInterval, notes: windowNotes)
+        result.workloadFit = measured.fit?.observations(table: analyzer.table, aggregation: analyzer.aggregation,
+                                                        server: connection.serverName, serverVersion: live.serverVersion)
         switch serverLog {
         case .success(let reader)?:
             result.serverLog = reader.finish(server: connection.serverName, connection: sampler.connection, table: analyzer.table,

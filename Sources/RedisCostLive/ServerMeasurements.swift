@@ -97,6 +97,9 @@ package final class MeasuredTimeRecorder {
         package var isWrapper = false
     }
 
+    /// `monitor --fit-model`: every read and where it showed in the stream, for the fit.
+    package var fit: LiveFitRecorder?
+
     package init(server: String) { self.server = server }
 
     package var isReading: Bool { failure == nil }
@@ -126,6 +129,7 @@ package final class MeasuredTimeRecorder {
         case .success(let parsed): reading = parsed
         case .failure(let error): stop(ServerError(server: server, command: "INFO commandstats", detail: error.description).description); return
         }
+        fit?.read(reading, toolSent: toolSent)
         let now = monotonicSeconds()
         if let previous = last {
             for (key, counter) in reading.counters {
@@ -166,6 +170,7 @@ package final class MeasuredTimeRecorder {
     /// The tool's first read showed in the MONITOR stream: the calls analysed before it ran
     /// before the read and are left out of the comparison.
     package func sawReadInStream(_ aggregation: Aggregation) {
+        fit?.sawRead(aggregation)
         readsSeenInStream += 1
         guard readsSeenInStream == 1 else { return }
         estimatedAtStart = Self.estimated(aggregation.commandStats, unknownCommands: aggregation.unknownCommands)

@@ -49,6 +49,20 @@ enum MonitorCommand: Subcommand {
             and the hottest hash slots. A node that goes away is reported there (when, after how
             many calls) and the others go on; the session ends normally. In this mode
             commandstats and the slow log are not read, and --count counts all nodes' calls.
+
+            --fit-model FILE fits the time model to the workload being watched and saves it for
+            'analyze --constants FILE' (and monitor --constants) later: every --stats-interval
+            window gives, per command, the microseconds the server counted (less the tool's
+            calls) against the features of the calls the stream showed (calls, elements, items,
+            bytes). Each command seen is fitted over the session's windows: what varies across
+            them by least squares, the rest from the --constants model (or the defaults), the
+            per-call time taking what that leaves; a wrapper (EXEC, EVAL/EVALSHA, FCALL) is fitted
+            on its own time once the calls it ran are priced. Commands not seen keep the base
+            model's coefficients. The fit per command (windows, what was fitted, its error)
+            goes to stderr; the file records it with the server's version and the machine. No
+            command is sent beyond the INFO commandstats reads. A session without a usable
+            window writes no model and exits 1. Not with --cluster. Run it for a few minutes of
+            ordinary traffic with a short --stats-interval (windows of varied traffic fit best).
             """,
         options: ConnectionFlags.options + [
             OptionSpec(["-c", "--cluster"], help: "Watch every primary of the cluster the given node belongs to (one MONITOR and one sampler each)."),
@@ -61,12 +75,14 @@ enum MonitorCommand: Subcommand {
             OptionSpec(["--sample-rate"], value: "N", help: "At most N keys sampled a second (default 1000; 0 turns sampling off)."),
             OptionSpec(["--sample-ttl"], value: "TIME", help: "Sample a key again only after this long (default 10s)."),
             OptionSpec(["--stats-interval"], value: "TIME", help: "Read INFO commandstats this often as well as at the start and the end (default 5s; 0: start and end only)."),
+            OptionSpec(["--fit-model"], value: "FILE", help: "Fit the time model to this workload (a window per --stats-interval) and save it for --constants."),
         ] + FindingsFlags.options,
         examples: ["redis-cost monitor -h 10.0.0.5 -p 6379 --duration 60s -o report.md",
                    "REDISCLI_AUTH=secret redis-cost monitor --user ops -u redis://db1:6379/0 --count 100000 --format json",
                    "redis-cost monitor -s /run/redis/redis.sock --duration 5m --save-capture capture.txt",
                    "redis-cost monitor -p 6379 --duration 10m --stats-interval 30s -o measured.md",
-                   "redis-cost monitor --cluster -h 10.0.0.5 -p 7000 --duration 60s -o cluster.md"])
+                   "redis-cost monitor --cluster -h 10.0.0.5 -p 7000 --duration 60s -o cluster.md",
+                   "redis-cost monitor -p 6379 --duration 5m --stats-interval 2s --fit-model model.json -o fit.md   # then: redis-cost analyze capture.txt --constants model.json"])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
         let format = try arguments.choice("--format", of: ["markdown", "json"]) ?? "markdown"
@@ -87,6 +103,12 @@ enum MonitorCommand: Subcommand {
             options.statsInterval = interval
         }
 
+        let fitPath = arguments.string("--fit-model")
+        if fitPath != nil {
+            guard !arguments.has("--cluster") else { throw UsageError(command: arguments.command, message: "--fit-model reads one server's commandstats: not with --cluster") }
+            guard options.statsInterval > 0 else { throw UsageError(command: arguments.command, message: "--fit-model needs windows: --stats-interval of at least 1s, not 0") }
+            options.fitModel = true
+        }
         let capturePath = arguments.string("--save-capture")
         var capture: UnsafeMutablePointer<FILE>?
         if let path = capturePath {
@@ -137,6 +159,17 @@ enum MonitorCommand: Subcommand {
         let report = FindingsFlags.reportOptions(arguments)
         try emit(format == "json" ? AnalysisReport.json(result, options: report) : AnalysisReport.markdown(result, options: report),
                  to: arguments.string("--output"), inputs: FindingsFlags.inputs(arguments) + (capturePath.map { [$0] } ?? []))
+        if let path = fitPath {
+            guard let observations = result.workloadFit, let outcome = WorkloadFit.fit(observations, base: analyzerOptions.timeModel) else {
+                let windows = result.workloadFit?.windows ?? 0
+                let why = result.workloadFit.map { o in o.leftOut.isEmpty ? "" : " (left out: " + o.leftOut.sorted { $0.key < $1.key }.map { "\($0.value) × \($0.key)" }.joined(separator: ", ") + ")" } ?? ""
+                CLI.printError("\(path): not written: no command had a usable commandstats window (\(windows) window\(windows == 1 ? "" : "s")\(why)\(result.measuredTime?.unavailable.map { "; \($0)" } ?? ""))")
+                return ExitCode.failure
+            }
+            FileHandle.standardError.write(Data((outcome.summary + "\n").utf8))
+            try emit(outcome.model.json(fitRelativeError: outcome.relativeError, liveFit: outcome.fits), to: path,
+                     inputs: FindingsFlags.inputs(arguments) + (capturePath.map { [$0] } ?? []))
+        }
         if let live = result.live, live.connectionLost {
             CLI.printError("\(live.server): \(live.endReason); the report covers the \(result.calls) calls seen before")
             return ExitCode.failure

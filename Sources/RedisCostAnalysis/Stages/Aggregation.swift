@@ -49,6 +49,11 @@ package struct Aggregation {
     package var unknownCostCalls = 0
     package var estimatedMicroseconds = 0.0
     package var callsOnKeysOfUnknownSize = 0
+    /// Per table index, the features of its calls with a known cost (a wrapper's own), and per
+    /// wrapper index the features of the calls it ran per their index: what a live fit
+    /// (`monitor --fit-model`) reads between two reads of INFO commandstats.
+    package var features: [TimeModel.Features]
+    package var nestedFeatures: [Int: [Int: TimeModel.Features]] = [:]
 
     package init(table: CommandTable, top: Int) {
         self.table = table
@@ -56,6 +61,7 @@ package struct Aggregation {
             AnalysisResult.CommandStats(name: entry.name, isWrite: entry.isWrite, isWrapper: runsScript || entry.semantics.transaction == .run)
         }
         topCalls = TopCalls(limit: top)
+        features = Array(repeating: .zero, count: table.entries.count)
     }
 
     /// A call whose command the table does not know: counted, with an unknown cost.
@@ -81,6 +87,12 @@ package struct Aggregation {
             totalCost += own
             estimatedMicroseconds += cost.ownMicroseconds ?? 0
             if cost.cost.isUpperBound { commandStats[index].upperBoundCalls += 1 }
+            if let f = cost.features { features[index] = features[index] + f }
+            if !cost.inner.isEmpty {
+                var sums = nestedFeatures[index] ?? [:]
+                for (entry, f) in cost.inner { sums[entry] = (sums[entry] ?? .zero) + f }
+                nestedFeatures[index] = sums
+            }
         } else {
             commandStats[index].unknownCalls += 1
             unknownCostCalls += 1

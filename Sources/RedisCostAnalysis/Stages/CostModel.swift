@@ -45,6 +45,9 @@ package struct CostModel {
         call.ownElements = countsElements[index] ? own : 0
         call.ownMicroseconds = ownMicroseconds
         call.nestedElements = nested?.elements
+        call.features = features
+        call.entry = index
+        call.inner = nested?.inner ?? []
         return call
     }
 }
@@ -59,6 +62,12 @@ package struct CallCost {
     package var ownMicroseconds: Double?
     /// What the calls it ran added up to (a wrapper), else nil.
     package var nestedElements: Double?
+    /// Its own features (a wrapper's without its calls') and its table entry, when its cost is
+    /// known: what `monitor --fit-model` sets beside the server's measured time.
+    package var features: TimeModel.Features?
+    package var entry = -1
+    /// A wrapper's calls with a known cost (`NestedCalls.inner`).
+    package var inner: [(entry: Int, features: TimeModel.Features)] = []
 
     package init(cost: Cost, microseconds: Double? = nil, ownElements: Double? = nil, ownMicroseconds: Double? = nil, nestedElements: Double? = nil) {
         self.cost = cost
@@ -76,6 +85,9 @@ package struct NestedCalls {
     package var microseconds = 0.0
     /// How many calls it ran (the wrapper's items in the time model).
     package var calls = 0
+    /// Each call it ran with a known cost: its table entry and features, so a fit can take the
+    /// calls' time out of the wrapper's (commandstats counts a wrapper inclusively).
+    package var inner: [(entry: Int, features: TimeModel.Features)] = []
     package var unknown = false
     package var upperBound = false
     /// Why the wrapper's cost is unknown when one of its calls' is.
@@ -88,6 +100,7 @@ package struct NestedCalls {
         if let v = call.cost.value, let us = call.microseconds {
             elements += v
             microseconds += us
+            if let f = call.features { inner.append((call.entry, f)) }
         } else {
             unknown = true
         }

@@ -59,6 +59,12 @@ public struct TimeModel: Sendable, Equatable {
 
         public var vector: [Double] { [calls, elements, items, bytes] }
 
+        package static let zero = Features(calls: 0, elements: 0)
+
+        package static func - (a: Features, b: Features) -> Features {
+            Features(calls: a.calls - b.calls, elements: a.elements - b.elements, items: a.items - b.items, bytes: a.bytes - b.bytes)
+        }
+
         package static func + (a: Features, b: Features) -> Features {
             Features(calls: a.calls + b.calls, elements: a.elements + b.elements, items: a.items + b.items, bytes: a.bytes + b.bytes)
         }
@@ -192,6 +198,9 @@ public struct TimeModel: Sendable, Equatable {
         package var fittedOn: String?
         package var machine: String?
         package var fitRelativeError: Double?
+        /// `monitor --fit-model`: per command fitted on the live workload, its windows, what was
+        /// fitted and the fit's error (the coefficients are in `commands`).
+        package var liveFit: [String: WorkloadFit.CommandFit]?
     }
 
     /// The machine a fit ran on, for the file: `x86_64, 2 cores`.
@@ -202,13 +211,13 @@ public struct TimeModel: Sendable, Equatable {
         return "\(arch), \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
 
-    public func json(fitRelativeError: Double? = nil) -> String {
+    package func json(fitRelativeError: Double? = nil, liveFit: [String: WorkloadFit.CommandFit]? = nil) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let file = File(perCallMicroseconds: perCall, perElementMicroseconds: perElement, source: source,
                         classes: classCoefficients.isEmpty ? nil : classCoefficients,
                         commands: commandCoefficients.isEmpty ? nil : commandCoefficients,
-                        fittedOn: fittedOn, machine: Self.machine, fitRelativeError: fitRelativeError)
+                        fittedOn: fittedOn, machine: Self.machine, fitRelativeError: fitRelativeError, liveFit: liveFit)
         let data = (try? encoder.encode(file)) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
