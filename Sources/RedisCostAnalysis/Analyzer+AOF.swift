@@ -98,7 +98,8 @@ extension Analyzer {
     package func handle(_ call: inout Call, role: AOFInput.Role, framing: inout Framing) throws(InputError) {
         let argv = call.argv
         // The AOF's own framing: database switches and transaction brackets are not calls.
-        if argv.equalsToken(0, "SELECT") {
+        // (StaticString tokens: the length is compared first, so most calls pass at once.)
+        if argv.token(0, "SELECT") {
             // The server writes a SELECT only for a database it has: another is no AOF it wrote.
             guard argv.count == 2, let db = argv.int(1).flatMap(Keyspace.databaseNumber) else {
                 throw InputError(file: call.origin.file, offset: call.origin.position, detail: "expected SELECT and a database number from 0 to \(Keyspace.databaseLimit - 1)")
@@ -106,8 +107,8 @@ extension Analyzer {
             replayer.database = db
             return
         }
-        if argv.equalsToken(0, "MULTI") { framing.inTransaction = true; return }
-        if argv.equalsToken(0, "EXEC") {
+        if argv.token(0, "MULTI") { framing.inTransaction = true; return }
+        if argv.token(0, "EXEC") {
             if framing.inTransaction, role == .incremental { result.transactions += 1 }
             framing.inTransaction = false
             return

@@ -100,6 +100,11 @@ public final class Analyzer {
         var byElements = TopKeys(limit: options.biggestKeys)
         var byBytes = TopKeys(limit: options.biggestKeys)
         var patterns = PatternTable<AnalysisResult.SnapshotProfile.PatternCount>(limit: Aggregation.patternLimit)
+        // Per type and per encoding: a few names, so a short list searched from the last one
+        // found (keys of one type come in runs) rather than three String-keyed dictionary
+        // updates per key.
+        var types = NameCounts<AnalysisResult.SnapshotProfile.TypeStats>(zero: .init())
+        var encodings = NameCounts<Int>(zero: 0)
         var buffer: [UInt8] = []
         let keyspace = replayer.keyspace
         var released = 0
@@ -134,20 +139,22 @@ public final class Analyzer {
             // A value whose size the decoder could not read; a known size is exact as loaded.
             if case .opaque(_, nil, _) = key.value { keyspace[id].approximate = true }
             profile.keys += 1
-            let type = key.value.typeName
-            profile.byType[type, default: .init()].keys += 1
-            profile.byType[type, default: .init()].bytes += key.serializedBytes
+            let type = types.slot(key.value.typeName)
+            types.stats[type].keys += 1
+            types.stats[type].bytes += key.serializedBytes
             if case .elements(let n) = key.value.size {
-                profile.byType[type, default: .init()].elements += n
+                types.stats[type].elements += n
                 byElements.consider(db: key.database, id: id, size: n)
             }
-            profile.byEncoding[key.encoding, default: 0] += 1
+            encodings.stats[encodings.slot(key.encoding)] += 1
             byBytes.consider(db: key.database, id: id, size: key.serializedBytes)
             KeyPattern.fold(key.name, into: &buffer)
             let p = patterns.entry(buffer) { .init(pattern: $0) }
             patterns.stats[p].keys += 1
             patterns.stats[p].bytes += key.serializedBytes
         }
+        profile.byType = types.dictionary
+        profile.byEncoding = encodings.dictionary
         profile.magic = summary.magic
         profile.checksumVerified = summary.checksumVerified
         profile.aux = summary.aux
@@ -158,7 +165,7 @@ public final class Analyzer {
         }
         profile.biggestByElements = byElements.sorted.map { big($0, bytes: nil) }
         profile.biggestByBytes = byBytes.sorted.map { big($0, bytes: $0.size) }
-        profile.patterns = Array(patterns.stats.sorted { ($0.bytes, $0.keys) > ($1.bytes, $1.keys) }.prefix(options.patterns))
+        profile.patterns = firstSorted(options.patterns, of: patterns.stats) { ($0.bytes, $0.keys) > ($1.bytes, $1.keys) }
         return (profile, summary.endOffset)
     }
 
@@ -270,18 +277,55 @@ public final class Analyzer {
 
 }
 
+/// Figures per name, for the handful of names a snapshot's keys have (types, encodings).
+package struct NameCounts<Stats> {
+    private var names: [String] = []
+    package var stats: [Stats] = []
+    private let zero: Stats
+    private var last = 0
+
+    package init(zero: Stats) { self.zero = zero }
+
+    /// The index of `name`'s figures, made the first time.
+    @inline(__always)
+    package mutating func slot(_ name: String) -> Int {
+        if last < names.count, names[last] == name { return last }
+        if let found = names.firstIndex(of: name) {
+            last = found
+        } else {
+            names.append(name)
+            stats.append(zero)
+            last = names.count - 1
+        }
+        return last
+    }
+
+    package var dictionary: [String: Stats] { Dictionary(uniqueKeysWithValues: zip(names, stats)) }
+}
+
 package struct TopKeys {
     package let limit: Int
     package private(set) var items: [(db: Int, id: Int32, size: Int)] = []
     package init(limit: Int) { self.limit = limit }
 
+    /// The smallest size kept once full, so that most keys are turned away with one comparison.
+    private var threshold = Int.min
+
     package mutating func consider(db: Int, id: Int32, size: Int) {
         if items.count < limit {
             items.append((db, id, size))
+            if items.count == limit { threshold = smallestSize }
             return
         }
-        guard let smallest = items.indices.min(by: { items[$0].size < items[$1].size }), items[smallest].size < size else { return }
+        guard size > threshold, let smallest = items.indices.min(by: { items[$0].size < items[$1].size }) else { return }
         items[smallest] = (db, id, size)
+        threshold = smallestSize
+    }
+
+    private var smallestSize: Int {
+        var smallest = Int.max
+        for item in items where item.size < smallest { smallest = item.size }
+        return smallest
     }
 
     package var sorted: [(db: Int, id: Int32, size: Int)] { items.sorted { $0.size > $1.size } }

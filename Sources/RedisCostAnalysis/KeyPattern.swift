@@ -14,19 +14,19 @@ public enum KeyPattern {
     /// UUID, whose own dashes would split it, is recognised before parts are cut.
     @inline(__always)
     package static func isSeparator(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: ":"), UInt8(ascii: "/"), UInt8(ascii: "."), UInt8(ascii: "|"), UInt8(ascii: "#"),
-             UInt8(ascii: ","), UInt8(ascii: "="), UInt8(ascii: ";"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: " "),
-             UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "@"), UInt8(ascii: "+"), UInt8(ascii: "$"), UInt8(ascii: "!"),
-             UInt8(ascii: "~"), UInt8(ascii: "?"), UInt8(ascii: "&"), UInt8(ascii: "%"), UInt8(ascii: "("), UInt8(ascii: ")"),
-             UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""),
-             UInt8(ascii: "\t"):
-            true
-        // Control bytes separate too: kombu names its priority queues `celery\x06\x163`.
-        case 0..<0x20, 0x7F: true
-        default: false
-        }
+        // Two 64-bit masks (bytes 0–63, 64–127) instead of a switch: fold asks for every byte
+        // of every key.
+        byte < 64 ? (separatorsBelow64 >> UInt64(byte)) & 1 != 0
+            : byte < 128 ? (separatorsFrom64 >> UInt64(byte - 64)) & 1 != 0 : false
     }
+
+    /// The separators: `: / . | # , = ; { } space - _ @ + $ ! ~ ? & % ( ) [ ] < > ' "`, tab,
+    /// and the control bytes (kombu names its priority queues `celery\x06\x163`) and DEL.
+    package static let separatorBytes: [UInt8] = Array(":/.|#,=;{} -_@+$!~?&%()[]<>'\"\t".utf8) + Array(0..<0x20) + [0x7F]
+    /// `separatorBytes` as bits (KeyPatternTests checks they agree): constants, so the test
+    /// of a byte is a shift and an and, with no lazy global behind it.
+    package static let separatorsBelow64: UInt64 = 0xfc00_fbff_ffff_ffff
+    package static let separatorsFrom64: UInt64 = 0xf800_0000_a800_0001
 
     public static func fold(_ key: UnsafeRawBufferPointer) -> [UInt8] {
         var out: [UInt8] = []
@@ -34,29 +34,55 @@ public enum KeyPattern {
         return out
     }
 
-    /// Folds into a reused buffer (the analyzer does this once per call).
+    /// Folds into a reused buffer (the analyzer does this once per call). One pass: each part's
+    /// digits and hex digits are counted as its bytes go by, and the
+    /// pattern, never longer than the name, is written into a temporary buffer and appended
+    /// to `out` at once.
     public static func fold(_ key: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
-        var start = 0
-        var i = 0
-        while i <= key.count {
-            if i == start, uuidLength(key, at: i) > 0 {
-                out.append(UInt8(ascii: "*"))
-                i += 36
-                start = i
-                continue
-            }
-            if i == key.count || isSeparator(key[i]) {
-                let part = UnsafeRawBufferPointer(rebasing: key[start..<i])
-                if isVariable(part) {
-                    out.append(UInt8(ascii: "*"))
-                } else {
-                    out.append(contentsOf: part)
+        let count = key.count
+        guard count > 0 else { return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
+            var n = 0
+            var start = 0
+            var i = 0
+            var digits = 0
+            var hexOnly = true
+            while i <= count {
+                if i == start, count - i >= 36, uuidLength(key, at: i) > 0 {
+                    buffer[n] = UInt8(ascii: "*")
+                    n += 1
+                    i += 36
+                    start = i
+                    continue
                 }
-                if i < key.count { out.append(key[i]) }
-                start = i + 1
+                if i == count || isSeparator(key[i]) {
+                    let length = i - start
+                    // A number, or a hex string of 8+ characters with at least one digit (ids, hashes,
+                    // Dramatiq's message ids); words (`default`, `beef`) stay.
+                    if length > 0, hexOnly, digits == length || (length >= 8 && digits > 0) {
+                        buffer[n] = UInt8(ascii: "*")
+                        n += 1
+                    } else {
+                        for k in start..<i {
+                            buffer[n] = key[k]
+                            n += 1
+                        }
+                    }
+                    if i < count {
+                        buffer[n] = key[i]
+                        n += 1
+                    }
+                    start = i + 1
+                    digits = 0
+                    hexOnly = true
+                } else {
+                    let byte = key[i]
+                    if byte &- 48 < 10 { digits += 1 } else if !isHexDigit(byte) { hexOnly = false }
+                }
+                i += 1
             }
-            i += 1
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
         }
     }
 
@@ -81,17 +107,6 @@ public enum KeyPattern {
     @inline(__always)
     package static func isHexDigit(_ byte: UInt8) -> Bool {
         (byte >= 48 && byte <= 57) || ((byte | 0x20) >= 97 && (byte | 0x20) <= 102)
-    }
-
-    /// A number, or a hex string of 8+ characters with at least one digit (ids, hashes,
-    /// Dramatiq's message ids). Words (`default`, `beef`) stay.
-    package static func isVariable(_ part: UnsafeRawBufferPointer) -> Bool {
-        guard !part.isEmpty else { return false }
-        var digits = 0
-        for byte in part {
-            if byte >= 48 && byte <= 57 { digits += 1 } else if !isHexDigit(byte) { return false }
-        }
-        return digits == part.count || (part.count >= 8 && digits > 0)
     }
 }
 

@@ -37,6 +37,19 @@ package func integerValue(_ bytes: UnsafeRawBufferPointer) -> Int64? {
 }
 
 package func doubleValue(_ bytes: UnsafeRawBufferPointer) -> Double? {
+    // Most scores are whole numbers: up to 15 digits are exact in a Double, so the value is
+    // the one Double(text) reads, without a String and its lowercased copy per score. "-0"
+    // (which reads as -0.0) and everything else take the general way.
+    if bytes.count <= 15, let first = bytes.first {
+        let negative = first == UInt8(ascii: "-")
+        var i = negative ? 1 : 0
+        var value: Int64 = 0
+        while i < bytes.count, bytes[i] &- 48 < 10 {
+            value = value * 10 + Int64(bytes[i] &- 48)
+            i += 1
+        }
+        if i == bytes.count, i > (negative ? 1 : 0), !(negative && value == 0) { return Double(negative ? -value : value) }
+    }
     let text = String(decoding: bytes, as: UTF8.self)
     switch text.lowercased() {
     case "inf", "+inf": return .infinity

@@ -41,4 +41,13 @@ import RedisCostReport
     @Test(arguments: cases) func folds(_ name: String, _ pattern: String) {
         #expect(String(decoding: KeyPattern.fold(Array(name.utf8)), as: UTF8.self) == pattern)
     }
+
+    /// The bit masks the folding tests bytes with are the separators the type lists, and
+    /// nothing else (bytes 128 and up never separate).
+    @Test func separatorMasksMatchTheList() {
+        for byte in 0...255 {
+            let listed = KeyPattern.separatorBytes.contains(UInt8(byte))
+            #expect(KeyPattern.isSeparator(UInt8(byte)) == listed, "byte \(byte)")
+        }
+    }
 }

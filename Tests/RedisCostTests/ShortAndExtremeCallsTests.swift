@@ -82,4 +82,20 @@ import RedisCostReport
         #expect(result.firstMalformed.first?.location.hasSuffix(":3") == true)
         #expect(result.firstMalformed.first?.reason == "SET with 1 arguments (the server takes at least 2)")
     }
+
+    @Test("a score reads as Double(text) reads it, whole numbers by the fast way included")
+    func scoresReadAsDoubleReadsThem() {
+        let texts = ["0", "00", "-0", "-00", "7", "-7", "007", "123456789012345", "-123456789012345",
+                     "1234567890123456", "9999999999999999999", "-", "", "+5", "1.5", "-1.5e3", "1e400",
+                     "inf", "-INF", "+inf", "nan", " 1", "1 ", "0x10", "12a"]
+        for text in texts {
+            let read = Array(text.utf8).withUnsafeBytes { doubleValue($0) }
+            let expected: Double? = switch text.lowercased() {
+            case "inf", "+inf": .infinity
+            case "-inf": -.infinity
+            default: Double(text)
+            }
+            #expect(read?.bitPattern == expected?.bitPattern || (read?.isNaN == true && expected?.isNaN == true), "\(text)")
+        }
+    }
 }
