@@ -55,6 +55,8 @@ public final class Analyzer {
     package var cluster: ClusterAggregation?
     /// The node (input) whose calls are being fed, when `cluster` is set.
     package var currentNode = 0
+    /// Per node, the idle time before each call of a capture.
+    package var idleClocks: [IdleClock] = []
     public init(table: CommandTable, options: Options = Options()) {
         self.table = table
         self.options = options
@@ -208,7 +210,14 @@ public final class Analyzer {
         let index = resolved.index
         sizesBefore(argv, resolved)
         let input = ModelCallInput(analyzer: self, argv: argv, keyPositions: resolved.keyPositions, nestedCost: nested?.cost)
-        let cost = costModel.cost(input, index: index, nested: nested)
+        // A capture's timestamps say how long the server was idle before the call; a monitor
+        // watched it, so a wrapper's calls carry the feed (see TimeModel).
+        var idleFactor = 1.0
+        if result.isMonitor, !costModel.timeModel.idle.isEmpty, let at = call.microseconds {
+            while idleClocks.count <= currentNode { idleClocks.append(IdleClock()) }
+            if let idle = idleClocks[currentNode].idle(at: at) { idleFactor = costModel.timeModel.idleFactor(idle) }
+        }
+        let cost = costModel.cost(input, index: index, nested: nested, idleFactor: idleFactor, watched: result.isMonitor)
         aggregation.add(call, resolved, sizes: sizesBuffer, cost: cost)
         if cluster != nil { cluster!.account(node: currentNode, index: index, argv, positions: resolved.keyPositions, cost: cost, table: table) }
         if let engine = findingsEngine, engine.watches(index) {

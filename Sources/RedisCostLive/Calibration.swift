@@ -1,3 +1,4 @@
+import Foundation
 import RedisCostCore
 import RedisCostFormats
 import RedisCostTable
@@ -166,7 +167,7 @@ public enum Calibration {
     public struct Interrupted: Error {}
 
     public static func run(_ connection: RedisConnection, server: String, serverID: String? = nil, elements: Int = 10_000, repeats: Int = 20,
-                           table: CommandTable, progress: ((String) -> Void)? = nil,
+                           table: CommandTable, progress: ((String) -> Void)? = nil, idleProbes: Bool = true,
                            isCancelled: @escaping () -> Bool = { false }) throws(ServerError) -> (TimeModel, [Measurement], Double) {
         let prefix = "redis-cost-calibrate:\(UInt64.random(in: 0...UInt64.max)):"
         var created: Set<String> = []
@@ -288,6 +289,33 @@ public enum Calibration {
         for (cls, data) in pooled {
             if let fit = LeastSquaresFit.fit(rows: data.rows, targets: data.targets) { classes[cls] = TimeModel.Coefficients(fit.coefficients) }
         }
+        // What a MONITOR client adds to a wrapper per call it runs: the EXEC probe again with
+        // one attached, its per-item coefficient against the plain one's.
+        var watchedPerNestedCall = 0.0
+        if let exec = probes.first(where: { $0.nestedStat != nil }), let index = table.indexByName[exec.command],
+           let plain = commands[exec.command] {
+            progress?("\(exec.command) with a monitor attached")
+            let monitor = try MonitorDrain(connection.options, server: server)
+            defer { monitor.stop() }
+            var rows: [[Double]] = [], targets: [Double] = []
+            for m in exec.items where m <= max(1, elements) {
+                guard let (f, us) = try measure(exec, index: index, n: 1, m: m) else { continue }
+                rows.append(f.vector)
+                targets.append(max(0.5, us))
+            }
+            if let fit = LeastSquaresFit.fit(rows: rows, targets: targets) {
+                watchedPerNestedCall = max(0, TimeModel.Coefficients(fit.coefficients).perItem - plain.perItem)
+            }
+        }
+
+        // How a call's fixed time grows with the server's idle time before it.
+        var idle: [TimeModel.IdlePoint] = []
+        if idleProbes {
+            progress?("calls after idle time")
+            idle = try idleFactors(connection, server: server, prefix: prefix, isCancelled: isCancelled, note: { created.insert($0) })
+            removeCreated()
+        }
+
         let perCalls = commands.values.map(\.perCall).sorted()
         let median = perCalls.isEmpty ? TimeModel.defaults.perCall : perCalls[perCalls.count / 2]
         // The classes' fallback per element (what files of earlier versions held); a class no
@@ -297,7 +325,100 @@ public enum Calibration {
         let overall = errors.isEmpty ? 0 : (errors.map { $0 * $0 }.reduce(0, +) / Double(errors.count)).squareRoot()
         let model = TimeModel(perCall: median, perElement: perElement,
                               source: "calibrated on \(server) with \(grouped(elements))-element keys, \(repeats) calls each",
-                              classCoefficients: classes, commandCoefficients: commands, fittedOn: serverID)
+                              classCoefficients: classes, commandCoefficients: commands, fittedOn: serverID,
+                              idle: idle, watchedPerNestedCall: watchedPerNestedCall)
         return (model, measurements, overall)
+    }
+
+    /// The idle times probed (µs of sleep between calls; 0: back to back).
+    package static let idleSleeps = [0, 300, 1_000, 3_000, 10_000, 30_000, 100_000]
+
+    /// A few O(1) reads, each called `calls` times with `sleep` µs between calls, their mean
+    /// server time (INFO commandstats before and after the run) against the same calls back
+    /// to back: per idle time (the sleep and the round trip, less the server's time), the
+    /// median factor over the commands, never decreasing with idle time.
+    static func idleFactors(_ connection: RedisConnection, server: String, prefix: String, isCancelled: () -> Bool,
+                            note: (String) -> Void) throws(ServerError) -> [TimeModel.IdlePoint] {
+        let string = prefix + "idle:string", hash = prefix + "idle:hash", zset = prefix + "idle:zset"
+        [string, hash, zset].forEach(note)
+        let build = [["SET", string, "value"]] + Self.hash(hash, 100) + Self.zset(zset, 100)
+        _ = try connection.pipeline(build)
+        let calls: [(stat: String, argv: [String])] = [("get", ["GET", string]), ("hget", ["HGET", hash, "f1"]), ("zscore", ["ZSCORE", zset, "m1"])]
+        func usec(_ stat: String) throws(ServerError) -> (calls: Int, usec: Int) {
+            let fields = infoFields(parseInfo(try connection.require(["INFO", "commandstats"]).text ?? "")["cmdstat_\(stat)"] ?? "")
+            return (fields["calls"].flatMap { Int($0) } ?? 0, fields["usec"].flatMap { Int($0) } ?? 0)
+        }
+        /// Per command: mean server µs per call and mean idle µs before it.
+        func run(sleep: Int) throws(ServerError) -> [(usec: Double, idle: Double)] {
+            let count = sleep >= 10_000 ? 20 : sleep > 0 ? 50 : 200
+            var results: [(Double, Double)] = []
+            for call in calls {
+                for attempt in 0..<3 {
+                    if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
+                    let before = try usec(call.stat)
+                    let start = monotonicSeconds()
+                    for _ in 0..<count {
+                        if sleep > 0 { usleep(useconds_t(sleep)) }
+                        _ = try connection.command(call.argv)
+                    }
+                    let wall = (monotonicSeconds() - start) * 1e6 / Double(count)
+                    let after = try usec(call.stat)
+                    // Other clients ran the command meanwhile: measured again.
+                    guard after.calls == before.calls + count, after.usec >= before.usec else {
+                        if attempt == 2 { throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(call.stat.uppercased()) during the measurement; calibrate on a quieter server") }
+                        continue
+                    }
+                    let server = max(0.5, Double(after.usec - before.usec) / Double(count))
+                    results.append((server, max(1, wall - server)))
+                    break
+                }
+            }
+            return results
+        }
+        let hot = try run(sleep: 0)
+        var points: [TimeModel.IdlePoint] = []
+        for sleep in idleSleeps {
+            let measured = sleep == 0 ? hot : try run(sleep: sleep)
+            let ratios = zip(measured, hot).map { $0.usec / $1.usec }.sorted()
+            let idle = measured.map(\.idle).sorted()[measured.count / 2]
+            let factor = max(points.last?.factor ?? 1, ratios[ratios.count / 2])
+            guard idle > (points.last?.idleMicroseconds ?? 0) else { continue }
+            points.append(TimeModel.IdlePoint(idleMicroseconds: idle, factor: sleep == 0 ? 1 : factor))
+        }
+        return points
+    }
+}
+
+/// A MONITOR client attached for a while (calibrate's watched wrapper probe): its stream read
+/// and dropped on a thread, so the server never buffers it, until `stop`.
+private final class MonitorDrain: @unchecked Sendable {
+    private let connection: RedisConnection
+    private let done = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var stopped = false
+    private var isStopped: Bool { lock.lock(); defer { lock.unlock() }; return stopped }
+
+    init(_ options: ConnectionOptions, server: String) throws(ServerError) {
+        connection = try RedisConnection(options)
+        let reply = try connection.command(["MONITOR"])
+        if case .error(let message) = reply { throw ServerError(server: server, command: "MONITOR", detail: message) }
+        Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { try? connection.receive(into: $0, label: "MONITOR") }
+                // nil: no line within the timeout (or a failed read: paused); 0: closed.
+                if n == 0 || isStopped { break }
+                if n == nil { usleep(1000) }
+            }
+            done.signal()
+        }.start()
+    }
+
+    func stop() {
+        lock.lock()
+        stopped = true
+        lock.unlock()
+        shutdown(connection.fileDescriptor, Int32(SHUT_RDWR))
+        done.wait()
     }
 }

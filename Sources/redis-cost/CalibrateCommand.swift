@@ -26,6 +26,12 @@ enum CalibrateCommand: Subcommand {
             measurement and again at the end, also on an error or Ctrl-C. Run it on a replica or
             a quiet server: it takes a few seconds of server time.
 
+            Two more terms for captures: how a call's fixed time grows after the server was
+            idle (a few reads called back to back, then 0.3 to 100 ms apart: about 20 s of
+            mostly waiting), which analyze applies by the gap before each call of a MONITOR
+            capture; and what a MONITOR client adds to MULTI/EXEC per queued call (the EXEC
+            probe again with one attached), applied to captures and live sessions.
+
             -o writes the model (labelled with the server's version and this machine) for
             analyze/monitor --constants; the table of fits and their errors goes to stdout.
             """,
@@ -66,6 +72,11 @@ enum CalibrateCommand: Subcommand {
             out += "| \(m.command) | \(m.elementClass) | \(m.points) | \(f(c.perCall, 2)) | \(f(c.perElement, 4)) | \(f(c.perItem, 4)) | \(f(c.perByte, 5)) | \(f(m.relativeError * 100, 0))% |\n"
         }
         out += "\nFit error (root mean square of the relative errors over all probes): \(f(error * 100, 1))%. Per call, the median: \(f(model.perCall, 2)) µs. \(model.source).\n"
+        if !model.idle.isEmpty {
+            out += "\nAfter idle time, a call's fixed time × (captures, by the gap before each call): "
+                + model.idle.map { "\(grouped(Int($0.idleMicroseconds.rounded()))) µs → \(f($0.factor, 2))" }.joined(separator: ", ") + ".\n"
+        }
+        out += "With a MONITOR client attached (captures, live sessions), each call a wrapper (MULTI/EXEC, a script) runs adds \(f(model.watchedPerNestedCall, 2)) µs to it.\n"
         try emit(out, to: nil)
         if let path = arguments.string("--output") { try emit(model.json(fitRelativeError: error), to: path) }
         return ExitCode.success

@@ -4,6 +4,7 @@ import RedisCostCore
 import RedisCostFormats
 import RedisCostTable
 import RedisCostLive
+import RedisCostAnalysis
 import RedisCostReport
 
 /// The time model: its least-squares fit, its features, `calibrate` against a real Redis
@@ -63,6 +64,50 @@ import RedisCostReport
         #expect(fitted.mismatch(server: "redis-8.2.3") != nil)
     }
 
+    @Test("idle time: the factor interpolates on a log scale; a burst takes its first call's idle time; the file keeps both terms")
+    func idleAndWatched() throws {
+        let model = TimeModel(perCall: 1, perElement: [:], source: "test",
+                              idle: [.init(idleMicroseconds: 10_000, factor: 3), .init(idleMicroseconds: 100, factor: 1)], watchedPerNestedCall: 0.75)
+        #expect(model.idle.map(\.idleMicroseconds) == [100, 10_000])
+        #expect(model.idleFactor(5) == 1 && model.idleFactor(100) == 1)
+        #expect(abs(model.idleFactor(1000) - 2) < 1e-12)   // halfway on the log scale
+        #expect(model.idleFactor(1e9) == 3)
+        #expect(TimeModel(perCall: 1, perElement: [:], source: "test").idleFactor(1e6) == 1)
+
+        var clock = IdleClock()
+        #expect(clock.idle(at: 1_000_000) == nil)               // the first call: unknown
+        #expect(clock.idle(at: 1_005_000) == 5000)
+        #expect(clock.idle(at: 1_005_003) == 5000)              // 3 µs later: the same burst
+        #expect(clock.idle(at: 1_004_000) == 5000)              // a clock stepped back: the burst
+        #expect(clock.idle(at: 1_005_103) == 100)
+        #expect(clock.idle(at: .min) == 100)                    // no overflow
+        #expect(clock.idle(at: .max) == Double(Int64.max - 1_005_103))
+
+        // CostModel: the fixed time scaled by the factor; a watched wrapper adds the feed per call it ran.
+        let costs = CostModel(table: Self.table, timeModel: model)
+        let get = try #require(Self.table.indexByName["GET"]), exec = try #require(Self.table.indexByName["EXEC"])
+        let facts = CallFacts(argv: ["GET", "k"], keyPositions: [1], sizes: [.bytes(1)])
+        let hot = try #require(costs.cost(facts, index: get, nested: nil).microseconds)
+        let cold = try #require(costs.cost(facts, index: get, nested: nil, idleFactor: 3).microseconds)
+        #expect(abs(cold - hot - 2 * costs.coefficients[get].perCall) < 1e-9)
+        var nested = NestedCalls(unknownReason: "test")
+        nested.add(costs.cost(facts, index: get, nested: nil))
+        nested.add(costs.cost(facts, index: get, nested: nil))
+        let execFacts = CallFacts(argv: ["EXEC"], keyPositions: [], sizes: [], nestedCost: nested.cost)
+        let plain = try #require(costs.cost(execFacts, index: exec, nested: nested).microseconds)
+        let watched = try #require(costs.cost(execFacts, index: exec, nested: nested, watched: true).microseconds)
+        #expect(abs(watched - plain - 1.5) < 1e-9)
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("idle-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try model.json().write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = try TimeModel(file: path)
+        #expect(loaded.idle == model.idle && loaded.watchedPerNestedCall == 0.75)
+        // A factor out of range is refused, not used.
+        try model.json().replacingOccurrences(of: "\"factor\" : 3", with: "\"factor\" : 1e300").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: TimeModel.FileError.self) { try TimeModel(file: path) }
+    }
+
     @Test("calibrate fits a model on Redis 7.0.15 that round-trips, is labelled with the server, leaves no key, and estimates a workload near commandstats")
     func calibrateAndEstimate() throws {
         let server = try TestServer(.redis7)
@@ -88,6 +133,11 @@ import RedisCostReport
         #expect(reloaded.commandCoefficients == model.commandCoefficients)
         #expect(reloaded.classCoefficients == model.classCoefficients && reloaded.perElement == model.perElement)
         #expect(reloaded.fittedOn == model.fittedOn && reloaded.perCall == model.perCall)
+        // The idle term: measured at each sleep, the first (back to back) at factor 1, never decreasing.
+        #expect(run.stdout.contains("After idle time") && run.stdout.contains("With a MONITOR client attached"))
+        #expect(model.idle.count >= 4 && model.idle.first?.factor == 1, "\(model.idle)")
+        #expect(zip(model.idle, model.idle.dropFirst()).allSatisfy { $0.factor <= $1.factor && $0.idleMicroseconds < $1.idleMicroseconds })
+        #expect(reloaded.idle == model.idle && reloaded.watchedPerNestedCall == model.watchedPerNestedCall)
 
         // A small workload recorded on the same server, against its commandstats.
         let client = try server.connect()

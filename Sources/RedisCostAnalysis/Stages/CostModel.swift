@@ -29,9 +29,11 @@ package struct CostModel {
     /// The cost of call `index` as its formula reads `input`; a wrapper's (EXEC, EVAL, FCALL)
     /// includes the calls it ran (`nested`), unknown when one of them is. Its time is its own
     /// features priced by its coefficients — a wrapper's items are the calls it ran — plus the
-    /// time of those calls, as INFO commandstats counts a wrapper.
+    /// time of those calls, as INFO commandstats counts a wrapper. `idleFactor` scales its
+    /// fixed time for the server's idle time before it (`TimeModel.idle`); `watched`: a
+    /// MONITOR client was attached, so a wrapper's calls add the feed inside its clock.
     @inline(__always)
-    package func cost<Input: FormulaInput>(_ input: Input, index: Int, nested: NestedCalls?) -> CallCost {
+    package func cost<Input: FormulaInput>(_ input: Input, index: Int, nested: NestedCalls?, idleFactor: Double = 1, watched: Bool = false) -> CallCost {
         let cost = formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
         var call = CallCost(cost: cost)
         guard let value = cost.value else { return call }
@@ -39,7 +41,9 @@ package struct CostModel {
         let own = max(0, value - nestedElements)
         var features = TimeModel.Features.of(input, elements: own, nameWords: nameWords[index])
         if let nested { features.items = Double(nested.calls) }
-        let ownMicroseconds = coefficients[index].microseconds(features)
+        var ownMicroseconds = coefficients[index].microseconds(features)
+        ownMicroseconds = max(0, ownMicroseconds + coefficients[index].perCall * (idleFactor - 1))
+        if watched, let nested { ownMicroseconds += timeModel.watchedPerNestedCall * Double(nested.calls) }
         call.microseconds = ownMicroseconds + (nested?.microseconds ?? 0)
         // Compiling a script is not a walk over data: it is priced in time only.
         call.ownElements = countsElements[index] ? own : 0
@@ -108,4 +112,25 @@ package struct NestedCalls {
     }
 
     package var cost: Cost { unknown ? .unknown(reason: unknownReason) : upperBound ? .atMost(elements) : .exact(elements) }
+}
+
+/// The time a server was idle before each call, from a capture's timestamps (one clock per
+/// node): the gap since the call before, except that calls less than
+/// `TimeModel.burstMicroseconds` after it (a pipeline, a transaction's queue, a script's
+/// calls) take the idle time of the first call of their burst. Unknown for the first call.
+package struct IdleClock {
+    private var last: Int64?
+    private var burstIdle: Double?
+
+    package init() {}
+
+    package mutating func idle(at time: Int64) -> Double? {
+        defer { if last.map({ time > $0 }) ?? true { last = time } }
+        guard let last else { return nil }
+        // A timestamp before the last (a clock stepped back) is taken as part of the burst.
+        let (gap, overflow) = time.subtractingReportingOverflow(last)
+        guard !overflow, gap >= TimeModel.burstMicroseconds else { return burstIdle }
+        burstIdle = Double(gap)
+        return burstIdle
+    }
 }

@@ -106,15 +106,54 @@ public struct TimeModel: Sendable, Equatable {
     public var source: String
     /// The server the model was fitted on (`redis-7.0.15`), nil when not known.
     public var fittedOn: String?
+    /// How a call's fixed time grows with the time the server was idle before it (caches
+    /// and branch predictors gone cold: a light application's call costs a few times what a
+    /// probe run right after another costs). Points (idle µs, factor on `perCall`), sorted by
+    /// idle time; empty: no such term.
+    public var idle: [IdlePoint]
+    /// µs a call run by a wrapper (MULTI/EXEC, a script) adds to the wrapper's time while a
+    /// MONITOR client is attached: the server feeds monitors a nested call inside the
+    /// wrapper's clock (a top-level call's feed is outside its own). Applied to MONITOR
+    /// captures and live sessions, which a monitor watched.
+    public var watchedPerNestedCall: Double
+
+    public struct IdlePoint: Codable, Sendable, Equatable {
+        public var idleMicroseconds: Double
+        public var factor: Double
+        public init(idleMicroseconds: Double, factor: Double) {
+            self.idleMicroseconds = idleMicroseconds
+            self.factor = factor
+        }
+    }
+
+    /// Calls less than this apart were sent together (a pipeline, a transaction's queue) and
+    /// run on what the first of them found: they take its idle time.
+    public static let burstMicroseconds: Int64 = 20
+
+    /// The factor on a call's fixed time after `idle` µs without a call: interpolated between
+    /// the points on a log scale of idle time, the first's before it and the last's beyond it
+    /// (1 without points).
+    public func idleFactor(_ idle: Double) -> Double {
+        guard let first = self.idle.first else { return 1 }
+        guard idle > first.idleMicroseconds else { return first.factor }
+        for (a, b) in zip(self.idle, self.idle.dropFirst()) where idle <= b.idleMicroseconds {
+            let t = log(idle / a.idleMicroseconds) / log(b.idleMicroseconds / a.idleMicroseconds)
+            return a.factor + (b.factor - a.factor) * t
+        }
+        return self.idle.last!.factor
+    }
 
     public init(perCall: Double, perElement: [String: Double], source: String,
-                classCoefficients: [String: Coefficients] = [:], commandCoefficients: [String: Coefficients] = [:], fittedOn: String? = nil) {
+                classCoefficients: [String: Coefficients] = [:], commandCoefficients: [String: Coefficients] = [:], fittedOn: String? = nil,
+                idle: [IdlePoint] = [], watchedPerNestedCall: Double = 0) {
         self.perCall = perCall
         self.perElement = perElement
         self.source = source
         self.classCoefficients = classCoefficients
         self.commandCoefficients = commandCoefficients
         self.fittedOn = fittedOn
+        self.idle = idle.sorted { $0.idleMicroseconds < $1.idleMicroseconds }
+        self.watchedPerNestedCall = watchedPerNestedCall
     }
 
     /// The medians of three runs of `redis-cost calibrate -n 15 --repeats 100` on Redis 7.0.15
@@ -201,6 +240,8 @@ public struct TimeModel: Sendable, Equatable {
         /// `monitor --fit-model`: per command fitted on the live workload, its windows, what was
         /// fitted and the fit's error (the coefficients are in `commands`).
         package var liveFit: [String: WorkloadFit.CommandFit]?
+        package var idle: [IdlePoint]?
+        package var watchedPerNestedCall: Double?
     }
 
     /// The machine a fit ran on, for the file: `x86_64, 2 cores`.
@@ -217,7 +258,8 @@ public struct TimeModel: Sendable, Equatable {
         let file = File(perCallMicroseconds: perCall, perElementMicroseconds: perElement, source: source,
                         classes: classCoefficients.isEmpty ? nil : classCoefficients,
                         commands: commandCoefficients.isEmpty ? nil : commandCoefficients,
-                        fittedOn: fittedOn, machine: Self.machine, fitRelativeError: fitRelativeError, liveFit: liveFit)
+                        fittedOn: fittedOn, machine: Self.machine, fitRelativeError: fitRelativeError, liveFit: liveFit,
+                        idle: idle.isEmpty ? nil : idle, watchedPerNestedCall: watchedPerNestedCall == 0 ? nil : watchedPerNestedCall)
         let data = (try? encoder.encode(file)) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
@@ -230,12 +272,17 @@ public struct TimeModel: Sendable, Equatable {
         let all = [file.perCallMicroseconds] + Array(file.perElementMicroseconds.values)
             + (file.classes ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
             + (file.commands ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
+            + (file.idle ?? []).map(\.idleMicroseconds) + [file.watchedPerNestedCall ?? 0]
         // Checked before any arithmetic: a negative or infinite time would make every estimate meaningless.
         guard all.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e9 }) else {
             throw FileError(description: "\(path): a constant is negative, not finite or above 10^9 µs")
         }
+        guard (file.idle ?? []).allSatisfy({ $0.idleMicroseconds > 0 && $0.factor.isFinite && $0.factor >= 0.1 && $0.factor <= 100 }) else {
+            throw FileError(description: "\(path): an idle point's time is not above 0 or its factor is outside 0.1 to 100")
+        }
         self.init(perCall: file.perCallMicroseconds, perElement: file.perElementMicroseconds,
                   source: (file.source ?? "constants") + " (from \(path))",
-                  classCoefficients: file.classes ?? [:], commandCoefficients: file.commands ?? [:], fittedOn: file.fittedOn)
+                  classCoefficients: file.classes ?? [:], commandCoefficients: file.commands ?? [:], fittedOn: file.fittedOn,
+                  idle: file.idle ?? [], watchedPerNestedCall: file.watchedPerNestedCall ?? 0)
     }
 }
