@@ -8,7 +8,7 @@
 # prints them: the ten commands with the most measured time, measured and estimated ms, their
 # ratio, the ten's sum ratio and how many are within ×1.5. The fit's own workload is never
 # among the held-out ones.
-# usage: Tests/bench/live-fit-bench.sh [WORKDIR] (pip install rq huey celery into the venv
+# usage: Tests/bench/live-fit-bench.sh [WORKDIR] (pip install rq huey celery packaging into the venv
 # first). Captures already in WORKDIR (WORKDIR/rq/monitor.txt …) are reused.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."

@@ -7,7 +7,7 @@
 # INFO commandstats before and after. Per workload it prints the ten commands with the most
 # measured time: measured ms (the commandstats delta), estimated ms (`analyze capture
 # --baseline empty --constants model.json`), their ratio, and the ratio of the ten's sums.
-# usage: Tests/bench/time-model-bench.sh [SCALE] [WORKDIR] (pip install rq huey celery into
+# usage: Tests/bench/time-model-bench.sh [SCALE] [WORKDIR] (pip install rq huey celery packaging into
 # the venv first); SCALE multiplies the data mix's calls (default 1). REDIS_COST_BIN=path runs
 # that binary instead of building one (the "before" of a change).
 set -euo pipefail
