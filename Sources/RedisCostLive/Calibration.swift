@@ -167,7 +167,7 @@ public enum Calibration {
     public struct Interrupted: Error {}
 
     public static func run(_ connection: RedisConnection, server: String, serverID: String? = nil, elements: Int = 10_000, repeats: Int = 20,
-                           table: CommandTable, progress: ((String) -> Void)? = nil, idleProbes: Bool = true,
+                           table: CommandTable, progress: ((String) -> Void)? = nil,
                            isCancelled: @escaping () -> Bool = { false }) throws(ServerError) -> (TimeModel, [Measurement], Double) {
         let prefix = "redis-cost-calibrate:\(UInt64.random(in: 0...UInt64.max)):"
         var created: Set<String> = []
@@ -182,18 +182,7 @@ public enum Calibration {
             created = []
         }
         defer { removeCreated() }
-        func stats(_ names: [String]) throws(ServerError) -> [(calls: Int, usec: Int)] {
-            let text = try connection.require(["INFO", "commandstats"]).text ?? ""
-            let info = parseInfo(text)
-            return names.map { name in
-                guard let value = info["cmdstat_\(name)"] else { return (0, 0) }
-                let fields = infoFields(value)
-                // Checked: a server's counters are input; a negative or absurd one reads as 0.
-                let calls = fields["calls"].flatMap { Int($0) }.map { $0 >= 0 ? $0 : 0 } ?? 0
-                let usec = fields["usec"].flatMap { Int($0) }.map { $0 >= 0 && $0 < Int.max / 4 ? $0 : 0 } ?? 0
-                return (calls, usec)
-            }
-        }
+        func stats(_ names: [String]) throws(ServerError) -> [(calls: Int, usec: Int)] { try commandStats(connection, names) }
         func scaled(_ n: Int) -> Int { n == large ? elements : n == mid ? max(1, elements / 10) : n }
         func note(_ argv: [String]) { for a in argv.dropFirst() where a.hasPrefix(prefix) { created.insert(a) } }
 
@@ -309,12 +298,9 @@ public enum Calibration {
         }
 
         // How a call's fixed time grows with the server's idle time before it.
-        var idle: [TimeModel.IdlePoint] = []
-        if idleProbes {
-            progress?("calls after idle time")
-            idle = try idleFactors(connection, server: server, prefix: prefix, isCancelled: isCancelled, note: { created.insert($0) })
-            removeCreated()
-        }
+        progress?("calls after idle time")
+        let idle = try idleFactors(connection, server: server, prefix: prefix, isCancelled: isCancelled, note: { created.insert($0) })
+        removeCreated()
 
         let perCalls = commands.values.map(\.perCall).sorted()
         let median = perCalls.isEmpty ? TimeModel.defaults.perCall : perCalls[perCalls.count / 2]
@@ -328,6 +314,20 @@ public enum Calibration {
                               classCoefficients: classes, commandCoefficients: commands, fittedOn: serverID,
                               idle: idle, watchedPerNestedCall: watchedPerNestedCall)
         return (model, measurements, overall)
+    }
+
+    /// Per INFO commandstats name (`hget`), its calls and usec counters; (0, 0) when absent.
+    static func commandStats(_ connection: RedisConnection, _ names: [String]) throws(ServerError) -> [(calls: Int, usec: Int)] {
+        let text = try connection.require(["INFO", "commandstats"]).text ?? ""
+        let info = parseInfo(text)
+        return names.map { name in
+            guard let value = info["cmdstat_\(name)"] else { return (0, 0) }
+            let fields = infoFields(value)
+            // Checked: a server's counters are input; a negative or absurd one reads as 0.
+            let calls = fields["calls"].flatMap { Int($0) }.map { $0 >= 0 ? $0 : 0 } ?? 0
+            let usec = fields["usec"].flatMap { Int($0) }.map { $0 >= 0 && $0 < Int.max / 4 ? $0 : 0 } ?? 0
+            return (calls, usec)
+        }
     }
 
     /// The idle times probed (µs of sleep between calls; 0: back to back).
@@ -344,10 +344,6 @@ public enum Calibration {
         let build = [["SET", string, "value"]] + Self.hash(hash, 100) + Self.zset(zset, 100)
         _ = try connection.pipeline(build)
         let calls: [(stat: String, argv: [String])] = [("get", ["GET", string]), ("hget", ["HGET", hash, "f1"]), ("zscore", ["ZSCORE", zset, "m1"])]
-        func usec(_ stat: String) throws(ServerError) -> (calls: Int, usec: Int) {
-            let fields = infoFields(parseInfo(try connection.require(["INFO", "commandstats"]).text ?? "")["cmdstat_\(stat)"] ?? "")
-            return (fields["calls"].flatMap { Int($0) } ?? 0, fields["usec"].flatMap { Int($0) } ?? 0)
-        }
         /// Per command: mean server µs per call and mean idle µs before it.
         func run(sleep: Int) throws(ServerError) -> [(usec: Double, idle: Double)] {
             let count = sleep >= 10_000 ? 20 : sleep > 0 ? 50 : 200
@@ -355,21 +351,22 @@ public enum Calibration {
             for call in calls {
                 for attempt in 0..<3 {
                     if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
-                    let before = try usec(call.stat)
+                    let before = try commandStats(connection, [call.stat])[0]
                     let start = monotonicSeconds()
                     for _ in 0..<count {
                         if sleep > 0 { usleep(useconds_t(sleep)) }
                         _ = try connection.command(call.argv)
                     }
                     let wall = (monotonicSeconds() - start) * 1e6 / Double(count)
-                    let after = try usec(call.stat)
+                    let after = try commandStats(connection, [call.stat])[0]
                     // Other clients ran the command meanwhile: measured again.
-                    guard after.calls == before.calls + count, after.usec >= before.usec else {
+                    // Compared, not added blindly: a hostile server's counter could overflow a sum.
+                    guard before.calls <= Int.max - count, after.calls == before.calls + count, after.usec >= before.usec else {
                         if attempt == 2 { throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(call.stat.uppercased()) during the measurement; calibrate on a quieter server") }
                         continue
                     }
-                    let server = max(0.5, Double(after.usec - before.usec) / Double(count))
-                    results.append((server, max(1, wall - server)))
+                    let serverMicroseconds = max(0.5, Double(after.usec - before.usec) / Double(count))
+                    results.append((serverMicroseconds, max(1, wall - serverMicroseconds)))
                     break
                 }
             }
