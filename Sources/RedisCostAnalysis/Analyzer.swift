@@ -215,7 +215,7 @@ public final class Analyzer {
         var idleFactor = 1.0
         if result.isMonitor, !costModel.timeModel.idle.isEmpty, let at = call.microseconds {
             while idleClocks.count <= currentNode { idleClocks.append(IdleClock()) }
-            if let idle = idleClocks[currentNode].idle(at: at) { idleFactor = costModel.timeModel.idleFactor(idle) }
+            if let position = idleClocks[currentNode].position(at: at, entry: index) { idleFactor = costModel.timeModel.idleFactor(position) }
         }
         let cost = costModel.cost(input, index: index, nested: nested, idleFactor: idleFactor, watched: result.isMonitor)
         aggregation.add(call, resolved, sizes: sizesBuffer, cost: cost)

@@ -38,8 +38,11 @@ public enum Calibration {
         public var build: @Sendable (_ key: String, _ n: Int, _ m: Int, _ repeats: Int) -> [[String]]
         /// The r-th call (0-based) on those keys.
         public var call: @Sendable (_ key: String, _ n: Int, _ m: Int, _ r: Int, _ repeats: Int) -> ProbeCall
-        /// A wrapper whose own time is its usec minus that of the calls it ran (this command's stat).
+        /// A wrapper whose own time is its usec minus that of the calls it ran (this command's
+        /// stat; m of them): its features are its own, its items the calls it ran.
         public var nestedStat: String? = nil
+        /// Sent unmeasured before each measured call (MULTI and the calls it queues).
+        public var queue: (@Sendable (_ key: String, _ m: Int) -> [[String]])? = nil
         /// Sent after each measured call, unmeasured (DISCARD after MULTI).
         public var after: [String]? = nil
     }
@@ -51,7 +54,11 @@ public enum Calibration {
     }
 
     private static func value(_ n: Int) -> String { String(repeating: "x", count: max(1, n)) }
-    private static let large = -1, mid = -2   // size placeholders: the largest key, a tenth of it
+    /// Size placeholders: the largest key of the linear fit (`--elements`), a tenth of it, and
+    /// ten times it (beyond the fit: where the size curve is measured).
+    private static let large = -1, mid = -2, huge = -3
+    /// A script that runs its m calls (ARGV[1] INCRs of KEYS[1]): the EVAL and EVALSHA probes'.
+    package static let script = "for i = 1, tonumber(ARGV[1]) do redis.call('INCR', KEYS[1]) end return 1"
     private static func hash(_ k: String, _ n: Int) -> [[String]] { chunks(k, "HSET", 0..<n) { ["f\($0)", "v\($0 % 97)"] } }
     private static func set(_ k: String, _ n: Int) -> [[String]] { set(k, n, from: 0) }
     private static func set(_ k: String, _ n: Int, from: Int) -> [[String]] { chunks(k, "SADD", from..<(from + n)) { ["m\($0)"] } }
@@ -65,7 +72,8 @@ public enum Calibration {
     /// Reads of n elements; writes of m items into keys of n; wrappers of m calls. Sizes and
     /// items: `large`/`mid` scale with --elements.
     public static let probes: [Probe] = {
-        let reads = [0, 1, 10, 100, mid, large], writes = [0, 100, large], counts = [1, 10, 100, 1000]
+        let reads = [0, 1, 10, 100, mid, large, huge], writes = [0, 100, large, huge], counts = [1, 10, 100, 1000]
+        let sha = SHA1.hex(script.utf8)
         func read(_ command: String, _ build: @escaping @Sendable (String, Int) -> [[String]], _ argv: @escaping @Sendable (String) -> [String],
                   sizes: [Int] = reads) -> Probe {
             Probe(command: command, statName: command.lowercased(), sizes: sizes, items: [1], build: { k, n, _, _ in build(k, n) },
@@ -112,10 +120,10 @@ public enum Calibration {
             read("SMEMBERS", set, { ["SMEMBERS", $0] }),
             read("SISMEMBER", set, { ["SISMEMBER", $0, "m0"] }, sizes: [1, 100, large]),
             read("SCARD", set, { ["SCARD", $0] }, sizes: [1, large]),
-            Probe(command: "SUNIONSTORE", statName: "sunionstore", sizes: [1, 10, 100, mid, large], items: [1],
+            Probe(command: "SUNIONSTORE", statName: "sunionstore", sizes: [1, 10, 100, mid, large, huge], items: [1],
                   build: { k, n, _, _ in set("\(k):a", n) + set("\(k):b", n, from: n / 2) },
                   call: { k, n, _, r, rs in one(["SUNIONSTORE", "\(k):d", "\(k):a", "\(k):b"], [r == 0 ? .missing : .elements(n + n / 2), .elements(n), .elements(n)]) }),
-            Probe(command: "SINTER", statName: "sinter", sizes: [1, 10, 100, mid, large], items: [1],
+            Probe(command: "SINTER", statName: "sinter", sizes: [1, 10, 100, mid, large, huge], items: [1],
                   build: { k, n, _, _ in set("\(k):a", n) + set("\(k):b", n, from: n / 2) },
                   call: { k, n, _, _, rs in one(["SINTER", "\(k):a", "\(k):b"], [.elements(n), .elements(n)]) }),
             // Sorted sets.
@@ -143,13 +151,24 @@ public enum Calibration {
             Probe(command: "LRANGE", statName: "lrange", sizes: [100, mid, large], items: [1], build: { k, n, _, _ in list(k, n) },
                   call: { k, n, _, _, rs in one(["LRANGE", k, "0", "99"], [.elements(n)]) }),
             read("LLEN", list, { ["LLEN", $0] }, sizes: [1, large]),
+            // A blocking pop that finds an element does not block.
+            Probe(command: "BRPOP", statName: "brpop", sizes: [1, 100, large], items: [1], build: { k, n, _, repeats in list(k, n + repeats) },
+                  call: { k, n, _, r, rs in one(["BRPOP", k, "1"], [.elements(n + rs - r)]) }),
             // Streams.
             Probe(command: "XADD", statName: "xadd", sizes: [0, 100, mid], items: [1], build: { k, n, _, _ in (0..<n).map { ["XADD", k, "*", "n", String($0)] } },
                   call: { k, n, _, r, rs in one(["XADD", k, "*", "n", String(r)], [.elements(n + r)]) }),
             read("XRANGE", { k, n in (0..<n).map { ["XADD", k, "*", "n", String($0)] } }, { ["XRANGE", $0, "-", "+"] }, sizes: [1, 10, 100, mid]),
             // Transactions: EXEC's own time is its usec minus its queued INCRs'.
             Probe(command: "EXEC", statName: "exec", sizes: [1], items: [1, 10, 100], build: { k, _, _, _ in [["SET", k, "1"]] },
-                  call: { _, _, _, _, _ in one(["EXEC"], []) }, nestedStat: "incr"),
+                  call: { _, _, _, _, _ in one(["EXEC"], []) }, nestedStat: "incr",
+                  queue: { k, m in [["MULTI"]] + Array(repeating: ["INCR", k], count: m) }),
+            // Scripts: EVAL hashes and looks up its body each call; EVALSHA finds it by digest.
+            // Both run the one script above, the only thing calibrate leaves (in the script cache).
+            Probe(command: "EVAL", statName: "eval", sizes: [1], items: [0, 1, 10, 100], build: { k, _, _, _ in [["SET", k, "1"]] },
+                  call: { k, _, m, _, _ in one(["EVAL", script, "1", k, String(m)], [.bytes(1)]) }, nestedStat: "incr"),
+            Probe(command: "EVALSHA", statName: "evalsha", sizes: [1], items: [0, 1, 10, 100],
+                  build: { k, _, _, _ in [["SET", k, "1"], ["SCRIPT", "LOAD", script]] },
+                  call: { k, _, m, _, _ in one(["EVALSHA", sha, "1", k, String(m)], [.bytes(1)]) }, nestedStat: "incr"),
             Probe(command: "PUBLISH", statName: "publish", sizes: [1], items: [1], build: { _, _, _, _ in [] },
                   call: { k, _, _, _, rs in one(["PUBLISH", k, "message"], []) }),
         ]
@@ -162,6 +181,8 @@ public enum Calibration {
         public var points: Int
         public var coefficients: TimeModel.Coefficients
         public var relativeError: Double
+        /// Its size curve (empty: none measured).
+        public var sizeCurve: [TimeModel.SizePoint]
     }
 
     public struct Interrupted: Error {}
@@ -186,9 +207,9 @@ public enum Calibration {
         func scaled(_ n: Int) -> Int { n == large ? elements : n == mid ? max(1, elements / 10) : n }
         func note(_ argv: [String]) { for a in argv.dropFirst() where a.hasPrefix(prefix) { created.insert(a) } }
 
-        /// The mean server µs of `repeats` calls of the probe at (n, m) and their mean features;
-        /// retried when other clients ran the same command meanwhile.
-        func measure(_ probe: Probe, index: Int, n: Int, m: Int) throws(ServerError) -> (TimeModel.Features, Double)? {
+        /// The mean server µs of `repeats` calls of the probe at (n, m), their mean features and
+        /// the largest key they touched; retried when other clients ran the same command meanwhile.
+        func measure(_ probe: Probe, index: Int, n: Int, m: Int) throws(ServerError) -> (features: TimeModel.Features, usec: Double, largest: Double) {
             let key = prefix + "\(probe.command.lowercased()):\(n):\(m)"
             let names = [probe.statName] + (probe.nestedStat.map { [$0] } ?? [])
             for _ in 0..<3 {
@@ -203,30 +224,32 @@ public enum Calibration {
                 }
                 var features = TimeModel.Features(calls: 0, elements: 0)
                 var usec: [Int] = []
+                var largest = 0.0
                 var clean = true
+                let wrapper = probe.nestedStat != nil
                 for r in 0..<repeats {
                     let call = probe.call(key, n, m, r, repeats)
                     note(call.argv)
                     let facts = CallFacts(argv: call.argv, keyPositions: call.argv.indices.filter { call.argv[$0].hasPrefix(prefix) }, sizes: call.sizes)
-                    let value = table.formulas[index]?.evaluate(facts).value ?? 1
+                    // A wrapper's own features, as the analysis prices one: no elements of its
+                    // own, its items the calls it ran.
+                    let value = wrapper ? 0 : table.formulas[index]?.evaluate(facts).value ?? 1
                     var f = TimeModel.Features.of(facts, elements: value, nameWords: 1)
-                    let queued = probe.nestedStat != nil
+                    if wrapper { f.items = Double(m) }
+                    largest = max(largest, TimeModel.largestKey(facts))
                     // Read before MULTI: inside the transaction INFO would be queued too.
                     let before = try stats(names)
-                    if queued {
-                        _ = try connection.pipeline([["MULTI"]] + Array(repeating: ["INCR", key], count: m))
-                        f = TimeModel.Features(calls: 1, elements: 0, items: Double(m))
-                    }
+                    if let queue = probe.queue { _ = try connection.pipeline(queue(key, m)) }
                     let reply = try connection.command(call.argv)
                     if case .error(let message) = reply { throw ServerError(server: server, command: call.argv.first, detail: message) }
                     let after = try stats(names)
                     if let finish = probe.after { _ = try connection.command(finish) }
                     // Compared, not subtracted blindly: counters from a hostile server could overflow a difference.
-                    let nestedCalls = queued ? m : 0
+                    let nestedCalls = wrapper ? m : 0
                     if before[0].calls == .max || after[0].calls != before[0].calls + 1 || after[0].usec < before[0].usec { clean = false; break }
                     var own = after[0].usec - before[0].usec
-                    if queued {
-                        guard after[1].calls == before[1].calls + nestedCalls, after[1].usec >= before[1].usec else { clean = false; break }
+                    if wrapper {
+                        guard before[1].calls <= Int.max - nestedCalls, after[1].calls == before[1].calls + nestedCalls, after[1].usec >= before[1].usec else { clean = false; break }
                         own = max(0, own - (after[1].usec - before[1].usec))
                     }
                     usec.append(own)
@@ -238,30 +261,40 @@ public enum Calibration {
                     // The mean, as commandstats averages a workload's calls (a busy machine's
                     // descheduling included on both sides).
                     return (TimeModel.Features(calls: features.calls / k, elements: features.elements / k, items: features.items / k,
-                                               bytes: features.bytes / k), Double(usec.reduce(0, +)) / k)
+                                               bytes: features.bytes / k), Double(usec.reduce(0, +)) / k, largest)
                 }
             }
             throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(probe.statName.uppercased()) during the measurement; calibrate on a quieter server or database")
         }
 
-        var byCommand: [String: (rows: [[Double]], targets: [Double])] = [:]
+        var byCommand: [String: (rows: [[Double]], targets: [Double], largest: Double)] = [:]
+        /// Measured on keys ten times the fit's largest: what the size curve is made of.
+        var beyond: [String: [(features: TimeModel.Features, usec: Double, largest: Double)]] = [:]
         var order: [String] = []
+        var wrappers: Set<String> = []
+        let hugeSize = min(1_000_000, elements * 10)
         for probe in probes {
             guard let index = table.indexByName[probe.command] else { continue }
             progress?(probe.command)
-            for n in Set(probe.sizes.map(scaled)).sorted() {
+            if probe.nestedStat != nil { wrappers.insert(probe.command) }
+            let fitted = Set(probe.sizes.filter { $0 != huge }.map(scaled)).sorted()
+            let sizes = fitted.map { ($0, false) } + (probe.sizes.contains(huge) && hugeSize > elements ? [(hugeSize, true)] : [])
+            for (n, isHuge) in sizes {
                 for m in probe.items where m <= max(1, elements) {
-                    guard let (f, us) = try measure(probe, index: index, n: n, m: m) else { continue }
+                    let (f, us, largest) = try measure(probe, index: index, n: n, m: m)
                     if byCommand[probe.command] == nil { order.append(probe.command) }
+                    if isHuge { beyond[probe.command, default: []].append((f, us, largest)); continue }
                     // A call measured at 0 µs (the clock's resolution) counts as half of one.
-                    byCommand[probe.command, default: ([], [])].rows.append(f.vector)
-                    byCommand[probe.command, default: ([], [])].targets.append(max(0.5, us))
+                    byCommand[probe.command, default: ([], [], 0)].rows.append(f.vector)
+                    byCommand[probe.command, default: ([], [], 0)].targets.append(max(0.5, us))
+                    byCommand[probe.command, default: ([], [], 0)].largest = max(byCommand[probe.command]?.largest ?? 0, largest)
                 }
             }
         }
         var measurements: [Measurement] = []
         var commands: [String: TimeModel.Coefficients] = [:]
-        var pooled: [String: (rows: [[Double]], targets: [Double])] = [:]
+        var curves: [String: [TimeModel.SizePoint]] = [:]
+        var pooled: [String: (rows: [[Double]], targets: [Double], curves: [[TimeModel.SizePoint]])] = [:]
         var errors: [Double] = []
         for command in order {
             guard let data = byCommand[command], let index = table.indexByName[command],
@@ -269,14 +302,29 @@ public enum Calibration {
             let cls = TimeModel.elementClass(ofGroup: table.entries[index].group)
             let c = TimeModel.Coefficients(fit.coefficients)
             commands[command] = c
-            pooled[cls, default: ([], [])].rows += data.rows
-            pooled[cls, default: ([], [])].targets += data.targets
+            let curve = sizeCurve(c, anchor: data.largest, beyond: beyond[command] ?? [])
+            curves[command] = curve
+            // A wrapper's items are the calls it ran, not arguments: it is priced by its own fit only.
+            if !wrappers.contains(command) {
+                pooled[cls, default: ([], [], [])].rows += data.rows
+                pooled[cls, default: ([], [], [])].targets += data.targets
+                if let curve { pooled[cls, default: ([], [], [])].curves.append(curve) }
+            }
             errors.append(fit.relativeError)
-            measurements.append(Measurement(command: command, elementClass: cls, points: data.rows.count, coefficients: c, relativeError: fit.relativeError))
+            measurements.append(Measurement(command: command, elementClass: cls, points: data.rows.count, coefficients: c, relativeError: fit.relativeError,
+                                            sizeCurve: curve ?? []))
         }
         var classes: [String: TimeModel.Coefficients] = [:]
+        var classCurves: [String: [TimeModel.SizePoint]] = [:]
         for (cls, data) in pooled {
             if let fit = LeastSquaresFit.fit(rows: data.rows, targets: data.targets) { classes[cls] = TimeModel.Coefficients(fit.coefficients) }
+            // The class's curve: the median of its commands' at each point (all measured at the same sizes).
+            if let first = data.curves.first, data.curves.allSatisfy({ $0.map(\.elements) == first.map(\.elements) }) {
+                classCurves[cls] = first.indices.map { i in
+                    let factors = data.curves.map { $0[i].factor }.sorted()
+                    return TimeModel.SizePoint(elements: first[i].elements, factor: factors[factors.count / 2])
+                }
+            }
         }
         // What a MONITOR client adds to a wrapper per call it runs: the EXEC probe again with
         // one attached, its per-item coefficient against the plain one's.
@@ -288,7 +336,7 @@ public enum Calibration {
             defer { monitor.stop() }
             var rows: [[Double]] = [], targets: [Double] = []
             for m in exec.items where m <= max(1, elements) {
-                guard let (f, us) = try measure(exec, index: index, n: 1, m: m) else { continue }
+                let (f, us, _) = try measure(exec, index: index, n: 1, m: m)
                 rows.append(f.vector)
                 targets.append(max(0.5, us))
             }
@@ -312,8 +360,28 @@ public enum Calibration {
         let model = TimeModel(perCall: median, perElement: perElement,
                               source: "calibrated on \(server) with \(grouped(elements))-element keys, \(repeats) calls each",
                               classCoefficients: classes, commandCoefficients: commands, fittedOn: serverID,
-                              idle: idle, watchedPerNestedCall: watchedPerNestedCall)
+                              idle: idle.first, watchedPerNestedCall: watchedPerNestedCall, idleInBurst: idle.following,
+                              commandSizeCurves: curves.compactMapValues { $0 }, classSizeCurves: classCurves)
         return (model, measurements, overall)
+    }
+
+    /// A command's size curve: 1 at the largest key its fit saw (`anchor`), and at the keys
+    /// ten times larger the ratio of the measured time beyond the fixed part to the fit's,
+    /// summed over those probes (so the calls with the most such time weigh most). Nil when
+    /// nothing was measured beyond, or the fit says too little grows with the data there (under
+    /// 5 µs) for a ratio to mean anything.
+    package static func sizeCurve(_ c: TimeModel.Coefficients, anchor: Double,
+                          beyond: [(features: TimeModel.Features, usec: Double, largest: Double)]) -> [TimeModel.SizePoint]? {
+        var measured = 0.0, predicted = 0.0, largest = 0.0
+        for point in beyond {
+            let fixed = c.perCall * point.features.calls
+            predicted += max(0, c.microseconds(point.features) - fixed)
+            measured += max(0, point.usec - fixed)
+            largest = max(largest, point.largest)
+        }
+        guard anchor > 0, largest > anchor, predicted >= 5 else { return nil }
+        return [TimeModel.SizePoint(elements: anchor, factor: 1),
+                TimeModel.SizePoint(elements: largest, factor: min(20, max(0.25, measured / predicted)))]
     }
 
     /// Per INFO commandstats name (`hget`), its calls and usec counters; (0, 0) when absent.
@@ -330,59 +398,72 @@ public enum Calibration {
         }
     }
 
-    /// The idle times probed (µs of sleep between calls; 0: back to back).
+    /// The idle times probed (µs of sleep between bursts; 0: back to back).
     package static let idleSleeps = [0, 300, 1_000, 3_000, 10_000, 30_000, 100_000]
 
-    /// A few O(1) reads, each called `calls` times with `sleep` µs between calls, their mean
-    /// server time (INFO commandstats before and after the run) against the same calls back
-    /// to back: per idle time (the sleep and the round trip, less the server's time), the
-    /// median factor over the commands, never decreasing with idle time.
+    /// A burst of four O(1) calls (two reads, two writes) sent as one pipeline, `count` times
+    /// with `sleep` µs between bursts, each call first in turn; each call's mean server time
+    /// (INFO commandstats before and after the run) against the same bursts back to back, per
+    /// idle time (the sleep and the round trip, less the server's time): the median factor of
+    /// the first call of a burst (`first`) and of the calls that follow it (`following`), each
+    /// never decreasing with idle time.
     static func idleFactors(_ connection: RedisConnection, server: String, prefix: String, isCancelled: () -> Bool,
-                            note: (String) -> Void) throws(ServerError) -> [TimeModel.IdlePoint] {
+                            note: (String) -> Void) throws(ServerError) -> (first: [TimeModel.IdlePoint], following: [TimeModel.IdlePoint]) {
         let string = prefix + "idle:string", hash = prefix + "idle:hash", zset = prefix + "idle:zset"
         [string, hash, zset].forEach(note)
         let build = [["SET", string, "value"]] + Self.hash(hash, 100) + Self.zset(zset, 100)
         _ = try connection.pipeline(build)
-        let calls: [(stat: String, argv: [String])] = [("get", ["GET", string]), ("hget", ["HGET", hash, "f1"]), ("zscore", ["ZSCORE", zset, "m1"])]
-        /// Per command: mean server µs per call and mean idle µs before it.
-        func run(sleep: Int) throws(ServerError) -> [(usec: Double, idle: Double)] {
+        let calls: [(stat: String, argv: [String])] = [("get", ["GET", string]), ("hset", ["HSET", hash, "f1", "v"]),
+                                                       ("zscore", ["ZSCORE", zset, "m1"]), ("expire", ["EXPIRE", string, "3600"])]
+        let names = calls.map(\.stat)
+        /// Per rotation r (call r first), each call's mean server µs; the median idle µs before a burst.
+        func run(sleep: Int) throws(ServerError) -> (usec: [[Double]], idle: Double) {
             let count = sleep >= 10_000 ? 20 : sleep > 0 ? 50 : 200
-            var results: [(Double, Double)] = []
-            for call in calls {
+            var usec: [[Double]] = [], idles: [Double] = []
+            for r in calls.indices {
+                let burst = (calls[r...] + calls[..<r]).map(\.argv)
                 for attempt in 0..<3 {
                     if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
-                    let before = try commandStats(connection, [call.stat])[0]
+                    let before = try commandStats(connection, names)
                     let start = monotonicSeconds()
                     for _ in 0..<count {
                         if sleep > 0 { usleep(useconds_t(sleep)) }
-                        _ = try connection.command(call.argv)
+                        _ = try connection.pipeline(burst)
                     }
                     let wall = (monotonicSeconds() - start) * 1e6 / Double(count)
-                    let after = try commandStats(connection, [call.stat])[0]
-                    // Other clients ran the command meanwhile: measured again.
+                    let after = try commandStats(connection, names)
+                    // Other clients ran one of the commands meanwhile: measured again.
                     // Compared, not added blindly: a hostile server's counter could overflow a sum.
-                    guard before.calls <= Int.max - count, after.calls == before.calls + count, after.usec >= before.usec else {
-                        if attempt == 2 { throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(call.stat.uppercased()) during the measurement; calibrate on a quieter server") }
+                    guard zip(before, after).allSatisfy({ $0.calls <= Int.max - count && $1.calls == $0.calls + count && $1.usec >= $0.usec }) else {
+                        if attempt == 2 { throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(names.joined(separator: ", ").uppercased()) during the measurement; calibrate on a quieter server") }
                         continue
                     }
-                    let serverMicroseconds = max(0.5, Double(after.usec - before.usec) / Double(count))
-                    results.append((serverMicroseconds, max(1, wall - serverMicroseconds)))
+                    let perCall = zip(before, after).map { max(0.5, Double($1.usec - $0.usec) / Double(count)) }
+                    usec.append(perCall)
+                    idles.append(max(1, wall - perCall.reduce(0, +)))
                     break
                 }
             }
-            return results
+            return (usec, idles.sorted()[idles.count / 2])
         }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let hot = try run(sleep: 0)
-        var points: [TimeModel.IdlePoint] = []
+        // Each call back to back: its mean over the positions it took.
+        let base = calls.indices.map { i in hot.usec.map { $0[i] }.reduce(0, +) / Double(hot.usec.count) }
+        var first: [TimeModel.IdlePoint] = [], following: [TimeModel.IdlePoint] = []
         for sleep in idleSleeps {
             let measured = sleep == 0 ? hot : try run(sleep: sleep)
-            let ratios = zip(measured, hot).map { $0.usec / $1.usec }.sorted()
-            let idle = measured.map(\.idle).sorted()[measured.count / 2]
-            let factor = max(points.last?.factor ?? 1, ratios[ratios.count / 2])
-            guard idle > (points.last?.idleMicroseconds ?? 0) else { continue }
-            points.append(TimeModel.IdlePoint(idleMicroseconds: idle, factor: sleep == 0 ? 1 : factor))
+            guard measured.idle > (first.last?.idleMicroseconds ?? 0) else { continue }
+            var firsts: [Double] = [], follows: [Double] = []
+            for (r, row) in measured.usec.enumerated() {
+                for (i, us) in row.enumerated() {
+                    if i == r { firsts.append(us / base[i]) } else { follows.append(us / base[i]) }
+                }
+            }
+            first.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: sleep == 0 ? 1 : max(first.last?.factor ?? 1, median(firsts))))
+            following.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: sleep == 0 ? 1 : max(following.last?.factor ?? 1, median(follows))))
         }
-        return points
+        return (first, following)
     }
 }
 

@@ -15,22 +15,27 @@ enum CalibrateCommand: Subcommand {
         summary: "Fit the time model (µs per call, per element, per item, per byte, per command) on a live server.",
         usage: ["calibrate -n DB [-u URL | -h HOST -p PORT | -s SOCKET] [-o model.json] [--elements N] [--repeats N]"],
         discussion: """
-            Probes about 40 commands (strings, keys, hashes, sets, sorted sets, lists, streams,
-            MULTI/EXEC, PUBLISH) on temporary keys at several sizes — keys of 0 to --elements
-            elements, calls of 1 to 1,000 items, values of 1 byte to 100 KB — and reads the
-            server's own time for each call from INFO commandstats. A least-squares fit gives
-            each command its µs per call, per element of its formula, per item (argument) and
-            per byte, and each class (hash, set, …) the fit of its commands together, for the
-            commands not probed. The keys live under a unique prefix (redis-cost-calibrate:…) in
-            the database you name with -n (or the URL's /db) and are removed after each
-            measurement and again at the end, also on an error or Ctrl-C. Run it on a replica or
-            a quiet server: it takes a few seconds of server time.
+            Probes about 45 commands (strings, keys, hashes, sets, sorted sets, lists, streams,
+            MULTI/EXEC, EVAL/EVALSHA, PUBLISH) on temporary keys at several sizes — keys of 0 to
+            --elements elements, calls of 1 to 1,000 items, values of 1 byte to 100 KB — and
+            reads the server's own time for each call from INFO commandstats. A least-squares
+            fit gives each command its µs per call, per element of its formula, per item
+            (argument; for a wrapper, per call it ran) and per byte, and each class (hash, set,
+            …) the fit of its commands together, for the commands not probed. Full reads and
+            writes are measured once more on keys ten times --elements (at most 1,000,000): how
+            much slower than the fit a key beyond the caches is (the size curve). The keys live
+            under a unique prefix (redis-cost-calibrate:…) in the database you name with -n (or
+            the URL's /db) and are removed after each measurement and again at the end, also on
+            an error or Ctrl-C. The scripts probe leaves one small script in the script cache
+            (it is never persisted). Run it on a replica or a quiet server: it takes a few
+            seconds of server time.
 
             Two more terms for captures: how a call's fixed time grows after the server was
-            idle (a few reads called back to back, then 0.3 to 100 ms apart: about 20 s of
-            mostly waiting), which analyze applies by the gap before each call of a MONITOR
-            capture; and what a MONITOR client adds to MULTI/EXEC per queued call (the EXEC
-            probe again with one attached), applied to captures and live sessions.
+            idle (bursts of four O(1) calls back to back, then 0.3 to 100 ms apart: about 40 s
+            of mostly waiting) — for the first call of a burst and for the calls after it —
+            which analyze applies by the gap before each call of a MONITOR capture; and what a
+            MONITOR client adds to MULTI/EXEC per queued call (the EXEC probe again with one
+            attached), applied to captures and live sessions.
 
             -o writes the model (labelled with the server's version and this machine) for
             analyze/monitor --constants; the table of fits and their errors goes to stdout.
@@ -66,15 +71,25 @@ enum CalibrateCommand: Subcommand {
         }
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
-        var out = "| Command | Class | Points | µs per call | per element | per item | per byte | fit error |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n"
+        var out = "| Command | Class | Points | µs per call | per element | per item | per byte | fit error | larger keys |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
         for m in measurements {
             let c = m.coefficients
-            out += "| \(m.command) | \(m.elementClass) | \(m.points) | \(f(c.perCall, 2)) | \(f(c.perElement, 4)) | \(f(c.perItem, 4)) | \(f(c.perByte, 5)) | \(f(m.relativeError * 100, 0))% |\n"
+            let larger = m.sizeCurve.last.map { "× \(f($0.factor, 2)) at \(grouped(Int($0.elements)))" } ?? ""
+            out += "| \(m.command) | \(m.elementClass) | \(m.points) | \(f(c.perCall, 2)) | \(f(c.perElement, 4)) | \(f(c.perItem, 4)) | \(f(c.perByte, 5)) | \(f(m.relativeError * 100, 0))% | \(larger) |\n"
         }
         out += "\nFit error (root mean square of the relative errors over all probes): \(f(error * 100, 1))%. Per call, the median: \(f(model.perCall, 2)) µs. \(model.source).\n"
         if !model.idle.isEmpty {
             out += "\nAfter idle time, a call's fixed time × (captures, by the gap before each call): "
                 + model.idle.map { "\(grouped(Int($0.idleMicroseconds.rounded()))) µs → \(f($0.factor, 2))" }.joined(separator: ", ") + ".\n"
+        }
+        if !model.idleInBurst.isEmpty {
+            out += "A call that follows another in its burst (a pipeline, a transaction), by the burst's idle time: "
+                + model.idleInBurst.map { "\(grouped(Int($0.idleMicroseconds.rounded()))) µs → \(f($0.factor, 2))" }.joined(separator: ", ") + ".\n"
+        }
+        if !model.classSizeCurves.isEmpty {
+            out += "On keys larger than the fit's, the time beyond a call's fixed part × (per class, for commands not probed): "
+                + model.classSizeCurves.sorted { $0.key < $1.key }.compactMap { cls, curve in curve.last.map { "\(cls) \(f($0.factor, 2)) at \(grouped(Int($0.elements)))" } }
+                    .joined(separator: ", ") + ".\n"
         }
         out += "With a MONITOR client attached (captures, live sessions), each call a wrapper (MULTI/EXEC, a script) runs adds \(f(model.watchedPerNestedCall, 2)) µs to it.\n"
         try emit(out, to: nil)

@@ -64,24 +64,32 @@ import RedisCostReport
         #expect(fitted.mismatch(server: "redis-8.2.3") != nil)
     }
 
-    @Test("idle time: the factor interpolates on a log scale; a burst takes its first call's idle time; the file keeps both terms")
+    @Test("idle time: the factor interpolates on a log scale; a burst's first call, the new commands after it and repeated ones take their curves; the file keeps the terms")
     func idleAndWatched() throws {
         let model = TimeModel(perCall: 1, perElement: [:], source: "test",
-                              idle: [.init(idleMicroseconds: 10_000, factor: 3), .init(idleMicroseconds: 100, factor: 1)], watchedPerNestedCall: 0.75)
+                              idle: [.init(idleMicroseconds: 10_000, factor: 3), .init(idleMicroseconds: 100, factor: 1)], watchedPerNestedCall: 0.75,
+                              idleInBurst: [.init(idleMicroseconds: 100, factor: 1), .init(idleMicroseconds: 10_000, factor: 1.5)])
         #expect(model.idle.map(\.idleMicroseconds) == [100, 10_000])
         #expect(model.idleFactor(5) == 1 && model.idleFactor(100) == 1)
         #expect(abs(model.idleFactor(1000) - 2) < 1e-12)   // halfway on the log scale
         #expect(model.idleFactor(1e9) == 3)
         #expect(TimeModel(perCall: 1, perElement: [:], source: "test").idleFactor(1e6) == 1)
+        #expect(model.idleFactor(.first(idle: 1e9)) == 3 && model.idleFactor(.following(idle: 1e9)) == 1.5)
+        #expect(abs(model.idleFactor(.following(idle: 1000)) - 1.25) < 1e-12 && model.idleFactor(.repeated) == 1)
+        // A file of an earlier version (no burst curve): a following call takes the first's.
+        let older = TimeModel(perCall: 1, perElement: [:], source: "test", idle: model.idle)
+        #expect(older.idleFactor(.following(idle: 1e9)) == 3)
 
         var clock = IdleClock()
-        #expect(clock.idle(at: 1_000_000) == nil)               // the first call: unknown
-        #expect(clock.idle(at: 1_005_000) == 5000)
-        #expect(clock.idle(at: 1_005_003) == 5000)              // 3 µs later: the same burst
-        #expect(clock.idle(at: 1_004_000) == 5000)              // a clock stepped back: the burst
-        #expect(clock.idle(at: 1_005_103) == 100)
-        #expect(clock.idle(at: .min) == 100)                    // no overflow
-        #expect(clock.idle(at: .max) == Double(Int64.max - 1_005_103))
+        let (getEntry, hsetEntry) = (10, 11)
+        #expect(clock.position(at: 1_000_000, entry: getEntry) == nil)                        // the first call: unknown
+        #expect(clock.position(at: 1_005_000, entry: getEntry) == .first(idle: 5000))
+        #expect(clock.position(at: 1_005_003, entry: hsetEntry) == .following(idle: 5000))   // 3 µs later: the same burst
+        #expect(clock.position(at: 1_005_004, entry: getEntry) == .repeated)                 // its command ran in the burst
+        #expect(clock.position(at: 1_004_000, entry: hsetEntry) == .repeated)                // a clock stepped back: the burst
+        #expect(clock.position(at: 1_005_104, entry: hsetEntry) == .first(idle: 100))
+        #expect(clock.position(at: .min, entry: getEntry) == .following(idle: 100))          // no overflow
+        #expect(clock.position(at: .max, entry: getEntry) == .first(idle: Double(Int64.max - 1_005_104)))
 
         // CostModel: the fixed time scaled by the factor; a watched wrapper adds the feed per call it ran.
         let costs = CostModel(table: Self.table, timeModel: model)
@@ -102,9 +110,56 @@ import RedisCostReport
         defer { try? FileManager.default.removeItem(atPath: path) }
         try model.json().write(toFile: path, atomically: true, encoding: .utf8)
         let loaded = try TimeModel(file: path)
-        #expect(loaded.idle == model.idle && loaded.watchedPerNestedCall == 0.75)
+        #expect(loaded.idle == model.idle && loaded.watchedPerNestedCall == 0.75 && loaded.idleInBurst == model.idleInBurst)
         // A factor out of range is refused, not used.
         try model.json().replacingOccurrences(of: "\"factor\" : 3", with: "\"factor\" : 1e300").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: TimeModel.FileError.self) { try TimeModel(file: path) }
+    }
+
+    @Test("size curve: keys beyond the fit's sizes scale the time beyond the fixed part; made from the probes beyond; the file keeps it")
+    func sizeCurve() throws {
+        let hgetall = try #require(Self.table.indexByName["HGETALL"]), hkeys = try #require(Self.table.indexByName["HKEYS"])
+        let c = TimeModel.Coefficients(perCall: 2, perElement: 0.1)
+        // Measured beyond: 100,000 elements in 40,000 µs where the fit says 2 + 10,000: × 4 on the variable part.
+        let curve = try #require(Calibration.sizeCurve(c, anchor: 10_000, beyond: [(TimeModel.Features(calls: 1, elements: 100_000), 40_002, 100_000)]))
+        #expect(curve == [.init(elements: 10_000, factor: 1), .init(elements: 100_000, factor: 4)])
+        // Too little beyond the fixed part to say anything; nothing measured beyond the anchor.
+        #expect(Calibration.sizeCurve(c, anchor: 10_000, beyond: [(TimeModel.Features(calls: 1, elements: 20), 9, 100_000)]) == nil)
+        #expect(Calibration.sizeCurve(c, anchor: 10_000, beyond: []) == nil)
+        #expect(Calibration.sizeCurve(c, anchor: 100_000, beyond: [(TimeModel.Features(calls: 1, elements: 100_000), 40_002, 100_000)]) == nil)
+
+        let model = TimeModel(perCall: 1, perElement: [:], source: "test", commandCoefficients: ["HGETALL": c],
+                              commandSizeCurves: ["HGETALL": curve], classSizeCurves: ["hash": [.init(elements: 10_000, factor: 1), .init(elements: 100_000, factor: 2)]])
+        #expect(model.sizeCurve(command: "HGETALL", elementClass: "hash") == curve)
+        #expect(model.sizeCurve(command: "HKEYS", elementClass: "hash").last?.factor == 2)   // the class's
+        #expect(model.sizeCurve(command: "LRANGE", elementClass: "list").isEmpty)
+        let costs = CostModel(table: Self.table, timeModel: model)
+        func estimate(_ index: Int, _ n: Int) throws -> Double {
+            let name = Self.table.entries[index].name
+            return try #require(costs.cost(CallFacts(argv: [name, "h"], keyPositions: [1], sizes: [.elements(n)]), index: index, nested: nil).microseconds)
+        }
+        let plain = TimeModel(perCall: 1, perElement: [:], source: "test", commandCoefficients: ["HGETALL": c])
+        let unscaled = CostModel(table: Self.table, timeModel: plain)
+        func plainEstimate(_ n: Int) throws -> Double {
+            try #require(unscaled.cost(CallFacts(argv: ["HGETALL", "h"], keyPositions: [1], sizes: [.elements(n)]), index: hgetall, nested: nil).microseconds)
+        }
+        // Up to the anchor: the fit alone; at 100,000: × 4 beyond the fixed 2 µs; between: the log-scale interpolation.
+        #expect(try estimate(hgetall, 5_000) == plainEstimate(5_000) && estimate(hgetall, 10_000) == plainEstimate(10_000))
+        #expect(abs(try estimate(hgetall, 100_000) - (2 + 4 * (try plainEstimate(100_000) - 2))) < 1e-6)
+        #expect(abs(try estimate(hgetall, 1_000_000) - (2 + 4 * (try plainEstimate(1_000_000) - 2))) < 1e-6)   // the last point's beyond it
+        let mid = Int(10_000 * pow(10, 0.5))   // halfway on the log scale: × 2.5
+        #expect(abs(try estimate(hgetall, mid) / (2 + 2.5 * (try plainEstimate(mid) - 2)) - 1) < 1e-4)
+        #expect(try estimate(hkeys, 100_000) > estimate(hkeys, 10_000) * 10 * 1.5)
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("curve-\(getpid()).json").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try model.json().write(toFile: path, atomically: true, encoding: .utf8)
+        let loaded = try TimeModel(file: path)
+        #expect(loaded.commandSizeCurves == model.commandSizeCurves && loaded.classSizeCurves == model.classSizeCurves)
+        // A point at 0 elements or a factor out of range is refused, not used.
+        try model.json().replacingOccurrences(of: "\"elements\" : 10000", with: "\"elements\" : 0").write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: TimeModel.FileError.self) { try TimeModel(file: path) }
+        try model.json().replacingOccurrences(of: "\"factor\" : 4", with: "\"factor\" : 1000").write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: TimeModel.FileError.self) { try TimeModel(file: path) }
     }
 
@@ -138,6 +193,17 @@ import RedisCostReport
         #expect(model.idle.count >= 4 && model.idle.first?.factor == 1, "\(model.idle)")
         #expect(zip(model.idle, model.idle.dropFirst()).allSatisfy { $0.factor <= $1.factor && $0.idleMicroseconds < $1.idleMicroseconds })
         #expect(reloaded.idle == model.idle && reloaded.watchedPerNestedCall == model.watchedPerNestedCall)
+        // The calls after the first in a burst, and the scripts: measured too.
+        #expect(model.idleInBurst.count == model.idle.count && model.idleInBurst.first?.factor == 1)
+        #expect(model.commandCoefficients["EVALSHA"] != nil && model.commandCoefficients["EVAL"] != nil && model.commandCoefficients["BRPOP"] != nil)
+        #expect(run.stdout.contains("A call that follows another in its burst"))
+        // Full reads measured on keys ten times --elements: a curve from 1,000 to 10,000 elements.
+        let curve = model.commandSizeCurves["HGETALL"] ?? []
+        #expect(curve.map(\.elements) == [1000, 10_000], "\(model.commandSizeCurves)")
+        #expect(reloaded.commandSizeCurves == model.commandSizeCurves && reloaded.idleInBurst == model.idleInBurst)
+        // The one thing calibrate leaves: its script, in the script cache.
+        let sha = SHA1.hex(Calibration.script.utf8)
+        #expect(try server.connect().require(["SCRIPT", "EXISTS", sha]).array?.first?.int == 1)
 
         // A small workload recorded on the same server, against its commandstats.
         let client = try server.connect()

@@ -16,6 +16,8 @@ package struct CostModel {
     package let coefficients: [TimeModel.Coefficients]
     package let nameWords: [Int]
     package let countsElements: [Bool]
+    /// Per entry, the curve on its element term for calls larger than the fit saw (empty: none).
+    package let sizeCurves: [[TimeModel.SizePoint]]
 
     package init(table: CommandTable, timeModel: TimeModel) {
         formulas = table.formulas
@@ -24,6 +26,7 @@ package struct CostModel {
         coefficients = zip(table.entries, classes).map { timeModel.coefficients(command: $0.0.name, elementClass: $0.1) }
         nameWords = table.entries.map { $0.name.contains(" ") ? 2 : 1 }
         countsElements = classes.map(TimeModel.countsElements)
+        sizeCurves = zip(table.entries, classes).map { timeModel.sizeCurve(command: $0.0.name, elementClass: $0.1) }
     }
 
     /// The cost of call `index` as its formula reads `input`; a wrapper's (EXEC, EVAL, FCALL)
@@ -41,8 +44,18 @@ package struct CostModel {
         let own = max(0, value - nestedElements)
         var features = TimeModel.Features.of(input, elements: own, nameWords: nameWords[index])
         if let nested { features.items = Double(nested.calls) }
-        var ownMicroseconds = coefficients[index].microseconds(features)
-        ownMicroseconds = max(0, ownMicroseconds + coefficients[index].perCall * (idleFactor - 1))
+        let c = coefficients[index]
+        var ownMicroseconds = c.microseconds(features)
+        if let first = sizeCurves[index].first {
+            let largest = TimeModel.largestKey(input)
+            if largest > first.elements {
+                // On a key larger than the fit saw, the part that grows with the data (all but
+                // the fixed time) grows by the curve's factor.
+                let variable = max(0, ownMicroseconds - c.perCall * features.calls)
+                ownMicroseconds += variable * (TimeModel.sizeFactor(sizeCurves[index], elements: largest) - 1)
+            }
+        }
+        ownMicroseconds = max(0, ownMicroseconds + c.perCall * (idleFactor - 1))
         if watched, let nested { ownMicroseconds += timeModel.watchedPerNestedCall * Double(nested.calls) }
         call.microseconds = ownMicroseconds + (nested?.microseconds ?? 0)
         // Compiling a script is not a walk over data: it is priced in time only.
@@ -114,23 +127,31 @@ package struct NestedCalls {
     package var cost: Cost { unknown ? .unknown(reason: unknownReason) : upperBound ? .atMost(elements) : .exact(elements) }
 }
 
-/// The time a server was idle before each call, from a capture's timestamps (one clock per
-/// node): the gap since the call before, except that calls less than
+/// Where each call stands after the server's idle time, from a capture's timestamps (one
+/// clock per node): the gap since the call before; calls less than
 /// `TimeModel.burstMicroseconds` after it (a pipeline, a transaction's queue, a script's
-/// calls) take the idle time of the first call of their burst. Unknown for the first call.
+/// calls) belong to its burst — following the first with the burst's idle time, or repeated
+/// when their command already ran in it. Unknown for the first call of a capture.
 package struct IdleClock {
     private var last: Int64?
     private var burstIdle: Double?
+    /// The table entries run in the current burst (a few; a long burst of one command stays one).
+    private var burstEntries: [Int] = []
 
     package init() {}
 
-    package mutating func idle(at time: Int64) -> Double? {
+    package mutating func position(at time: Int64, entry: Int) -> TimeModel.BurstPosition? {
         defer { if last.map({ time > $0 }) ?? true { last = time } }
-        guard let last else { return nil }
+        guard let last else { burstEntries = [entry]; return nil }
         // A timestamp before the last (a clock stepped back) is taken as part of the burst.
         let (gap, overflow) = time.subtractingReportingOverflow(last)
-        guard !overflow, gap >= TimeModel.burstMicroseconds else { return burstIdle }
+        guard !overflow, gap >= TimeModel.burstMicroseconds else {
+            if burstEntries.contains(entry) { return .repeated }
+            if burstEntries.count < 64 { burstEntries.append(entry) }
+            return burstIdle.map { .following(idle: $0) }
+        }
         burstIdle = Double(gap)
-        return burstIdle
+        burstEntries = [entry]
+        return .first(idle: Double(gap))
     }
 }

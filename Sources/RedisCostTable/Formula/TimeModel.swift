@@ -13,7 +13,8 @@ import RedisCostFormats
 /// (`LeastSquaresFit` over probes of each command at several sizes).
 public struct TimeModel: Sendable, Equatable {
     /// The classes elements are costed by, from the table's command groups. (`script`, bytes
-    /// compiled, keeps its default: measuring it would leave scripts in the user's script cache.)
+    /// compiled, keeps its default: measuring it would leave a script per size in the user's
+    /// script cache.)
     public static let classes = ["hash", "set", "zset", "list", "stream", "string", "keyspace"]
 
     /// µs per feature of a call.
@@ -117,6 +118,20 @@ public struct TimeModel: Sendable, Equatable {
     /// captures and live sessions, which a monitor watched.
     public var watchedPerNestedCall: Double
 
+    /// How a call that follows another in its burst (a pipeline's or a transaction's next
+    /// command, a command not yet run in the burst) grows with the burst's idle time: the
+    /// network path is warm by then, the command's own code and data are not. Empty: such a
+    /// call takes `idle` (files of earlier versions). A command run again in the same burst
+    /// runs warm (factor 1).
+    public var idleInBurst: [IdlePoint]
+    /// How the part of a call's time that grows with the data (all but its fixed time) grows
+    /// on keys larger than the linear fit saw (a walk over a key beyond the caches, an insert
+    /// into a table that no longer fits them): points (elements of the largest key the call
+    /// touches, factor), per command (table name) and per class; interpolated on a log scale,
+    /// 1 up to the first point, the last beyond it.
+    public var commandSizeCurves: [String: [SizePoint]]
+    public var classSizeCurves: [String: [SizePoint]]
+
     public struct IdlePoint: Codable, Sendable, Equatable {
         public var idleMicroseconds: Double
         public var factor: Double
@@ -124,6 +139,25 @@ public struct TimeModel: Sendable, Equatable {
             self.idleMicroseconds = idleMicroseconds
             self.factor = factor
         }
+    }
+
+    public struct SizePoint: Codable, Sendable, Equatable {
+        public var elements: Double
+        public var factor: Double
+        public init(elements: Double, factor: Double) {
+            self.elements = elements
+            self.factor = factor
+        }
+    }
+
+    /// Where a call stands in its burst (`IdleClock`), which says which idle curve it takes.
+    public enum BurstPosition: Sendable, Equatable {
+        /// The first call after `idle` µs without one.
+        case first(idle: Double)
+        /// A command not yet run in a burst that began after `idle` µs.
+        case following(idle: Double)
+        /// A command run again in its burst: warm.
+        case repeated
     }
 
     /// Calls less than this apart were sent together (a pipeline, a transaction's queue) and
@@ -134,18 +168,56 @@ public struct TimeModel: Sendable, Equatable {
     /// the points on a log scale of idle time, the first's before it and the last's beyond it
     /// (1 without points).
     public func idleFactor(_ idle: Double) -> Double {
-        guard let first = self.idle.first else { return 1 }
-        guard idle > first.idleMicroseconds else { return first.factor }
-        for (a, b) in zip(self.idle, self.idle.dropFirst()) where idle <= b.idleMicroseconds {
-            let t = log(idle / a.idleMicroseconds) / log(b.idleMicroseconds / a.idleMicroseconds)
+        Self.interpolate(self.idle.map { ($0.idleMicroseconds, $0.factor) }, at: idle, before: self.idle.first?.factor ?? 1)
+    }
+
+    /// The factor on a call's fixed time for where it stands in its burst.
+    public func idleFactor(_ position: BurstPosition) -> Double {
+        switch position {
+        case .first(let idle): idleFactor(idle)
+        case .following(let idle):
+            idleInBurst.isEmpty ? idleFactor(idle)
+                : Self.interpolate(idleInBurst.map { ($0.idleMicroseconds, $0.factor) }, at: idle, before: idleInBurst.first?.factor ?? 1)
+        case .repeated: idle.first?.factor ?? 1
+        }
+    }
+
+    /// The curve on a command's element term: its own, else its class's; empty: none.
+    public func sizeCurve(command: String, elementClass: String) -> [SizePoint] {
+        commandSizeCurves[command] ?? classSizeCurves[elementClass] ?? []
+    }
+
+    /// The elements of the largest collection a call's keys hold (where its size curve is
+    /// read); 0 when it touches none.
+    public static func largestKey<Input: FormulaInput>(_ input: Input) -> Double {
+        var largest = 0
+        for k in input.keyPositions.indices {
+            if case .elements(let n) = input.keySize(k), n > largest { largest = n }
+        }
+        return Double(largest)
+    }
+
+    /// The factor a curve gives a call on a key of `elements` elements: 1 up to its first point.
+    public static func sizeFactor(_ curve: [SizePoint], elements: Double) -> Double {
+        interpolate(curve.map { ($0.elements, $0.factor) }, at: elements, before: 1)
+    }
+
+    /// Piecewise linear on a log scale of x between sorted points; `before` below the first,
+    /// the last point's factor beyond the last; 1 without points.
+    private static func interpolate(_ points: [(x: Double, factor: Double)], at x: Double, before: Double) -> Double {
+        guard let first = points.first else { return 1 }
+        guard x > first.x else { return x == first.x ? first.factor : before }
+        for (a, b) in zip(points, points.dropFirst()) where x <= b.x {
+            let t = log(x / a.x) / log(b.x / a.x)
             return a.factor + (b.factor - a.factor) * t
         }
-        return self.idle.last!.factor
+        return points.last!.factor
     }
 
     public init(perCall: Double, perElement: [String: Double], source: String,
                 classCoefficients: [String: Coefficients] = [:], commandCoefficients: [String: Coefficients] = [:], fittedOn: String? = nil,
-                idle: [IdlePoint] = [], watchedPerNestedCall: Double = 0) {
+                idle: [IdlePoint] = [], watchedPerNestedCall: Double = 0, idleInBurst: [IdlePoint] = [],
+                commandSizeCurves: [String: [SizePoint]] = [:], classSizeCurves: [String: [SizePoint]] = [:]) {
         self.perCall = perCall
         self.perElement = perElement
         self.source = source
@@ -154,6 +226,9 @@ public struct TimeModel: Sendable, Equatable {
         self.fittedOn = fittedOn
         self.idle = idle.sorted { $0.idleMicroseconds < $1.idleMicroseconds }
         self.watchedPerNestedCall = watchedPerNestedCall
+        self.idleInBurst = idleInBurst.sorted { $0.idleMicroseconds < $1.idleMicroseconds }
+        self.commandSizeCurves = commandSizeCurves.mapValues { $0.sorted { $0.elements < $1.elements } }
+        self.classSizeCurves = classSizeCurves.mapValues { $0.sorted { $0.elements < $1.elements } }
     }
 
     /// The medians of three runs of `redis-cost calibrate -n 15 --repeats 100` on Redis 7.0.15
@@ -242,6 +317,9 @@ public struct TimeModel: Sendable, Equatable {
         package var liveFit: [String: WorkloadFit.CommandFit]?
         package var idle: [IdlePoint]?
         package var watchedPerNestedCall: Double?
+        package var idleInBurst: [IdlePoint]?
+        package var commandSizeCurves: [String: [SizePoint]]?
+        package var classSizeCurves: [String: [SizePoint]]?
     }
 
     /// The machine a fit ran on, for the file: `x86_64, 2 cores`.
@@ -259,7 +337,10 @@ public struct TimeModel: Sendable, Equatable {
                         classes: classCoefficients.isEmpty ? nil : classCoefficients,
                         commands: commandCoefficients.isEmpty ? nil : commandCoefficients,
                         fittedOn: fittedOn, machine: Self.machine, fitRelativeError: fitRelativeError, liveFit: liveFit,
-                        idle: idle.isEmpty ? nil : idle, watchedPerNestedCall: watchedPerNestedCall == 0 ? nil : watchedPerNestedCall)
+                        idle: idle.isEmpty ? nil : idle, watchedPerNestedCall: watchedPerNestedCall == 0 ? nil : watchedPerNestedCall,
+                        idleInBurst: idleInBurst.isEmpty ? nil : idleInBurst,
+                        commandSizeCurves: commandSizeCurves.isEmpty ? nil : commandSizeCurves,
+                        classSizeCurves: classSizeCurves.isEmpty ? nil : classSizeCurves)
         let data = (try? encoder.encode(file)) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
@@ -272,17 +353,23 @@ public struct TimeModel: Sendable, Equatable {
         let all = [file.perCallMicroseconds] + Array(file.perElementMicroseconds.values)
             + (file.classes ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
             + (file.commands ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
-            + (file.idle ?? []).map(\.idleMicroseconds) + [file.watchedPerNestedCall ?? 0]
+            + (file.idle ?? []).map(\.idleMicroseconds) + (file.idleInBurst ?? []).map(\.idleMicroseconds) + [file.watchedPerNestedCall ?? 0]
         // Checked before any arithmetic: a negative or infinite time would make every estimate meaningless.
         guard all.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e9 }) else {
             throw FileError(description: "\(path): a constant is negative, not finite or above 10^9 µs")
         }
-        guard (file.idle ?? []).allSatisfy({ $0.idleMicroseconds > 0 && $0.factor.isFinite && $0.factor >= 0.1 && $0.factor <= 100 }) else {
-            throw FileError(description: "\(path): an idle point's time is not above 0 or its factor is outside 0.1 to 100")
+        let points = (file.idle ?? []) + (file.idleInBurst ?? [])
+        let sizes = Array((file.commandSizeCurves ?? [:]).values.joined()) + Array((file.classSizeCurves ?? [:]).values.joined())
+        guard points.allSatisfy({ $0.idleMicroseconds > 0 && Self.isFactor($0.factor) }),
+              sizes.allSatisfy({ $0.elements.isFinite && $0.elements > 0 && $0.elements < 1e15 && Self.isFactor($0.factor) }) else {
+            throw FileError(description: "\(path): an idle or size point is not above 0 or its factor is outside 0.1 to 100")
         }
         self.init(perCall: file.perCallMicroseconds, perElement: file.perElementMicroseconds,
                   source: (file.source ?? "constants") + " (from \(path))",
                   classCoefficients: file.classes ?? [:], commandCoefficients: file.commands ?? [:], fittedOn: file.fittedOn,
-                  idle: file.idle ?? [], watchedPerNestedCall: file.watchedPerNestedCall ?? 0)
+                  idle: file.idle ?? [], watchedPerNestedCall: file.watchedPerNestedCall ?? 0, idleInBurst: file.idleInBurst ?? [],
+                  commandSizeCurves: file.commandSizeCurves ?? [:], classSizeCurves: file.classSizeCurves ?? [:])
     }
+
+    private static func isFactor(_ f: Double) -> Bool { f.isFinite && f >= 0.1 && f <= 100 }
 }
