@@ -30,9 +30,6 @@ extension AnalyzeCommand {
             guard captures == inputs.count else {
                 throw UsageError(command: "analyze", message: "give one kind of input per node: MONITOR captures, or RDB/AOF files")
             }
-            if sample != nil {
-                throw UsageError(command: "analyze", message: "--sample reads one server: with one capture per cluster node, give each node's --baseline instead")
-            }
             let names: [String?]
             switch baselines.count {
             case 0: names = Array(repeating: nil, count: paths.count)
@@ -45,7 +42,12 @@ extension AnalyzeCommand {
                 throw UsageError(command: "analyze", message: "--baseline: every capture needs the same kind of baseline (files for all, or 'empty' for all)")
             }
             let opened = try names.map { (name) throws(InputError) in try Analyzer.Baseline.open(name) }
-            let result = try analyzer.run(monitors: paths, baselines: opened)
+            // --sample (no baselines then): one sampler for every node's keys, each read from
+            // the node that owns it (MOVED/ASK followed).
+            let sampler = try attachSampler(sample, to: analyzer)
+            defer { sampler?.reportStop() }
+            var result = try analyzer.run(monitors: paths, baselines: opened)
+            sampler?.label(&result, model: options.timeModel)
             return (result, paths + opened.flatMap(\.files))
         } catch let error as InputError {
             throw CLIError(description: error.description)

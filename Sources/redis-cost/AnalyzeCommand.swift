@@ -16,7 +16,7 @@ enum AnalyzeCommand: Subcommand {
         usage: ["analyze PATH [--format markdown|json] [-o FILE] [--top N] [--fail-on warning|critical] [--threshold RULE=N]",
                 "analyze capture.txt [--baseline dump.rdb|appendonlydir|empty] [--format markdown|json] [-o FILE]",
                 "analyze capture.txt --sample [-u URL | -h HOST -p PORT | -s SOCKET] [--sample-rate N]",
-                "analyze node1.txt node2.txt node3.txt [--baseline n1.rdb --baseline n2.rdb --baseline n3.rdb | --baseline empty]"],
+                "analyze node1.txt node2.txt node3.txt [--baseline n1.rdb --baseline n2.rdb --baseline n3.rdb | --baseline empty | --sample -h NODE -p PORT]"],
         discussion: """
             PATH is detected, not flagged: a Redis 7+ appendonlydir/ (or its manifest), a single
             .aof, with or without an RDB preamble. The base file of an appendonlydir/ is the
@@ -34,7 +34,8 @@ enum AnalyzeCommand: Subcommand {
 
             A Redis Cluster: give one input per node (every primary's MONITOR capture, or every
             node's RDB or AOF), and --baseline once per capture in the same order (or once,
-            'empty', for all). The captures are merged by time into one analysis, each with its
+            'empty', for all) — or --sample with any one node: each key is read from the node that
+            owns it (MOVED/ASK followed). The captures are merged by time into one analysis, each with its
             own clients, transactions and scripts; the report adds a cluster section: per node
             (calls, cost, estimated time, share, top commands), the hottest hash slots with their
             keys, the skew across nodes, and the multi-key calls a cluster refuses (CROSSSLOT).
@@ -56,6 +57,7 @@ enum AnalyzeCommand: Subcommand {
                    "redis-cli monitor > capture.txt; redis-cost analyze capture.txt --baseline dump.rdb",
                    "redis-cost analyze capture.txt --sample -u redis://10.0.0.5:6379",
                    "redis-cost analyze node-7000.txt node-7001.txt node-7002.txt --baseline 7000.rdb --baseline 7001.rdb --baseline 7002.rdb",
+                   "redis-cost analyze node-7000.txt node-7001.txt node-7002.txt --sample -p 7000",
                    "redis-cost analyze 7000/dump.rdb 7001/dump.rdb 7002/dump.rdb"])
 
     static func run(_ arguments: ParsedArguments) throws -> Int32 {
@@ -119,30 +121,47 @@ enum AnalyzeCommand: Subcommand {
         }
         let analyzer = Analyzer(table: table, options: options)
         analyzer.findingsEngine = findings
-        var sampler: LiveSampler?
-        if let (server, rate) = sample {
-            do {
-                sampler = try LiveSampler(server, table: table, samplesPerSecond: rate, cacheSeconds: .infinity, watchedByMonitor: false)
-                analyzer.sizeSource = sampler?.sizeSource(for: analyzer)
-            } catch {
-                throw CLIError(description: error.description)
-            }
-        }
-        defer {
-            if let reason = sampler?.disabledReason { CLI.printError("size sampling stopped: \(reason); later keys from before the capture have unknown sizes") }
-        }
+        let sampler = try attachSampler(sample, to: analyzer)
+        defer { sampler?.reportStop() }
         let progress = input.isMonitorCapture ? nil : Progress.onTerminal(label: "replaying")
         defer { progress?.finish() }
         do {
             var result = try analyzer.run(input, baseline: base, progress: progress?.update)
-            result.sampledFrom = sample?.0.serverName
-            // --constants fitted on another server family or release than the sampled one: the report says so.
-            if let version = try? sampler?.connection.serverID(), let note = options.timeModel.mismatch(server: version) {
-                result.timeModelSource += "; \(note)"
-            }
+            sampler?.label(&result, model: options.timeModel)
             return (result, analyzer, input.files + base.files)
         } catch {
             throw CLIError(description: error.description)
+        }
+    }
+
+    /// `--sample`: a sampler on the named server gives the analyzer the sizes of keys from
+    /// before the capture (following MOVED/ASK to a key's cluster node), nil without it.
+    static func attachSampler(_ sample: (ConnectionOptions, Double)?, to analyzer: Analyzer) throws -> SizeSampling? {
+        guard let (server, rate) = sample else { return nil }
+        do {
+            let sampler = try LiveSampler(server, table: analyzer.table, samplesPerSecond: rate, cacheSeconds: .infinity, watchedByMonitor: false)
+            analyzer.sizeSource = sampler.sizeSource(for: analyzer)
+            return SizeSampling(sampler: sampler, server: server.serverName)
+        } catch {
+            throw CLIError(description: error.description)
+        }
+    }
+
+    struct SizeSampling {
+        let sampler: LiveSampler
+        let server: String
+
+        /// Says in the report where sizes came from, and when --constants were fitted on
+        /// another server family or release than the sampled one.
+        func label(_ result: inout AnalysisResult, model: TimeModel) {
+            result.sampledFrom = server
+            if let version = try? sampler.connection.serverID(), let note = model.mismatch(server: version) {
+                result.timeModelSource += "; \(note)"
+            }
+        }
+
+        func reportStop() {
+            if let reason = sampler.disabledReason { CLI.printError("size sampling stopped: \(reason); later keys from before the capture have unknown sizes") }
         }
     }
 }
