@@ -347,15 +347,7 @@ public enum Calibration {
 
         // How a call's fixed time grows with the server's idle time before it.
         progress?("calls after idle time")
-        // Against what the fit says of each call, so the factors scale the coefficients they
-        // are applied to (a call back to back in a pipeline may well take less than a probe).
-        let idle = try idleFactors(connection, server: server, prefix: prefix, isCancelled: isCancelled, note: { created.insert($0) }) { argv, sizes in
-            guard let index = table.indexByName[argv[0]], let c = commands[argv[0]] else { return nil }
-            let facts = CallFacts(argv: argv, keyPositions: argv.indices.filter { argv[$0].hasPrefix(prefix) }, sizes: sizes)
-            let value = table.formulas[index]?.evaluate(facts).value ?? 1
-            let us = c.microseconds(TimeModel.Features.of(facts, elements: value, nameWords: 1))
-            return us > 0 ? us : nil
-        }
+        let idle = try idleFactors(connection, server: server, prefix: prefix, isCancelled: isCancelled, note: { created.insert($0) })
         removeCreated()
 
         let perCalls = commands.values.map(\.perCall).sorted()
@@ -411,21 +403,18 @@ public enum Calibration {
 
     /// A burst of four O(1) calls (two reads, two writes) sent as one pipeline, `count` times
     /// with `sleep` µs between bursts, each call first in turn; each call's mean server time
-    /// (INFO commandstats before and after the run) against what the fit says of it
-    /// (`predicted`; without one, against the same bursts back to back), per idle time (the
-    /// sleep and the round trip, less the server's time): the median factor of the first call
-    /// of a burst (`first`) and of the calls that follow it (`following`), each never
-    /// decreasing with idle time.
+    /// (INFO commandstats before and after the run) against the same bursts back to back, per
+    /// idle time (the sleep and the round trip, less the server's time): the median factor of
+    /// the first call of a burst (`first`) and of the calls that follow it (`following`), each
+    /// never decreasing with idle time.
     static func idleFactors(_ connection: RedisConnection, server: String, prefix: String, isCancelled: () -> Bool,
-                            note: (String) -> Void, predicted: ([String], [KeySize]) -> Double?)
-        throws(ServerError) -> (first: [TimeModel.IdlePoint], following: [TimeModel.IdlePoint]) {
+                            note: (String) -> Void) throws(ServerError) -> (first: [TimeModel.IdlePoint], following: [TimeModel.IdlePoint]) {
         let string = prefix + "idle:string", hash = prefix + "idle:hash", zset = prefix + "idle:zset"
         [string, hash, zset].forEach(note)
         let build = [["SET", string, "value"]] + Self.hash(hash, 100) + Self.zset(zset, 100)
         _ = try connection.pipeline(build)
-        let calls: [(stat: String, argv: [String], sizes: [KeySize])] = [
-            ("get", ["GET", string], [.bytes(5)]), ("hset", ["HSET", hash, "f1", "v"], [.elements(100)]),
-            ("zscore", ["ZSCORE", zset, "m1"], [.elements(100)]), ("expire", ["EXPIRE", string, "3600"], [.bytes(5)])]
+        let calls: [(stat: String, argv: [String])] = [("get", ["GET", string]), ("hset", ["HSET", hash, "f1", "v"]),
+                                                       ("zscore", ["ZSCORE", zset, "m1"]), ("expire", ["EXPIRE", string, "3600"])]
         let names = calls.map(\.stat)
         /// Per rotation r (call r first), each call's mean server µs; the median idle µs before a burst.
         func run(sleep: Int) throws(ServerError) -> (usec: [[Double]], idle: Double) {
@@ -459,10 +448,8 @@ public enum Calibration {
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let hot = try run(sleep: 0)
-        // What each call is measured against: the fit's figure, else its mean back to back.
-        let base = calls.indices.map { i in
-            predicted(calls[i].argv, calls[i].sizes) ?? hot.usec.map { $0[i] }.reduce(0, +) / Double(hot.usec.count)
-        }
+        // Each call back to back: its mean over the positions it took.
+        let base = calls.indices.map { i in hot.usec.map { $0[i] }.reduce(0, +) / Double(hot.usec.count) }
         var first: [TimeModel.IdlePoint] = [], following: [TimeModel.IdlePoint] = []
         for sleep in idleSleeps {
             let measured = sleep == 0 ? hot : try run(sleep: sleep)
@@ -473,10 +460,8 @@ public enum Calibration {
                     if i == r { firsts.append(us / base[i]) } else { follows.append(us / base[i]) }
                 }
             }
-            // Within what a model file may hold (0.1 to 100).
-            func factor(_ ratios: [Double], after last: Double?) -> Double { min(100, max(last ?? 0.1, median(ratios), 0.1)) }
-            first.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: factor(firsts, after: first.last?.factor)))
-            following.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: factor(follows, after: following.last?.factor)))
+            first.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: sleep == 0 ? 1 : max(first.last?.factor ?? 1, median(firsts))))
+            following.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: sleep == 0 ? 1 : max(following.last?.factor ?? 1, median(follows))))
         }
         return (first, following)
     }

@@ -122,7 +122,7 @@ public struct TimeModel: Sendable, Equatable {
     /// command, a command not yet run in the burst) grows with the burst's idle time: the
     /// network path is warm by then, the command's own code and data are not. Empty: such a
     /// call takes `idle` (files of earlier versions). A command run again in the same burst
-    /// runs warm (the burst curve's first point: back to back).
+    /// runs warm (factor 1).
     public var idleInBurst: [IdlePoint]
     /// How the part of a call's time that grows with the data (all but its fixed time) grows
     /// on keys larger than the linear fit saw (a walk over a key beyond the caches, an insert
@@ -178,7 +178,7 @@ public struct TimeModel: Sendable, Equatable {
         case .following(let idle):
             idleInBurst.isEmpty ? idleFactor(idle)
                 : Self.interpolate(idleInBurst.map { ($0.idleMicroseconds, $0.factor) }, at: idle, before: idleInBurst.first?.factor ?? 1)
-        case .repeated: (idleInBurst.first ?? idle.first)?.factor ?? 1
+        case .repeated: idle.first?.factor ?? 1
         }
     }
 
