@@ -220,10 +220,11 @@ public final class MonitorSession {
                 clientStates[clientIndex].inTransaction = false
             }
         }
+        // A monitor watched these calls: its feed of each is inside the wrapper's time.
         if line.isScript, pending != nil {
-            pending!.nested.add(cost)
+            pending!.nested.add(cost, argumentBytes: argv.byteCount)
         } else if clientStates[clientIndex].inTransaction, role != .multi {
-            clientStates[clientIndex].transaction.add(cost)
+            clientStates[clientIndex].transaction.add(cost, argumentBytes: argv.byteCount)
         }
         account(cost, client: clientIndex)
         if let change = subscriptionChanges[index] {

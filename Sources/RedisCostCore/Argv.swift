@@ -11,6 +11,9 @@ public struct Argv {
 
     @inlinable public var count: Int { spans.count }
 
+    /// The bytes of all its arguments (within the buffer they point into: no overflow).
+    public var byteCount: Int { spans.reduce(0) { $0 + $1.length } }
+
     @inlinable public subscript(index: Int) -> UnsafeRawBufferPointer {
         let span = spans[index]
         return UnsafeRawBufferPointer(start: base.map { $0 + span.start }, count: span.length)

@@ -42,7 +42,7 @@ public enum Calibration {
         /// stat; m of them): its features are its own, its items the calls it ran.
         public var nestedStat: String? = nil
         /// Sent unmeasured before each measured call (MULTI and the calls it queues).
-        public var queue: (@Sendable (_ key: String, _ m: Int) -> [[String]])? = nil
+        public var queue: (@Sendable (_ key: String, _ n: Int, _ m: Int) -> [[String]])? = nil
         /// Sent after each measured call, unmeasured (DISCARD after MULTI).
         public var after: [String]? = nil
     }
@@ -161,7 +161,7 @@ public enum Calibration {
             // Transactions: EXEC's own time is its usec minus its queued INCRs'.
             Probe(command: "EXEC", statName: "exec", sizes: [1], items: [1, 10, 100], build: { k, _, _, _ in [["SET", k, "1"]] },
                   call: { _, _, _, _, _ in one(["EXEC"], []) }, nestedStat: "incr",
-                  queue: { k, m in [["MULTI"]] + Array(repeating: ["INCR", k], count: m) }),
+                  queue: { k, _, m in [["MULTI"]] + Array(repeating: ["INCR", k], count: m) }),
             // Scripts: EVAL hashes and looks up its body each call; EVALSHA finds it by digest.
             // Both run the one script above, the only thing calibrate leaves (in the script cache).
             Probe(command: "EVAL", statName: "eval", sizes: [1], items: [0, 1, 10, 100], build: { k, _, _, _ in [["SET", k, "1"]] },
@@ -239,7 +239,11 @@ public enum Calibration {
                     largest = max(largest, TimeModel.largestKey(facts))
                     // Read before MULTI: inside the transaction INFO would be queued too.
                     let before = try stats(names)
-                    if let queue = probe.queue { _ = try connection.pipeline(queue(key, m)) }
+                    if let queue = probe.queue {
+                        let queued = queue(key, n, m)
+                        queued.forEach(note)
+                        _ = try connection.pipeline(queued)
+                    }
                     let reply = try connection.command(call.argv)
                     if case .error(let message) = reply { throw ServerError(server: server, command: call.argv.first, detail: message) }
                     let after = try stats(names)
@@ -328,7 +332,7 @@ public enum Calibration {
         }
         // What a MONITOR client adds to a wrapper per call it runs: the EXEC probe again with
         // one attached, its per-item coefficient against the plain one's.
-        var watchedPerNestedCall = 0.0
+        var watchedPerNestedCall = 0.0, watchedPerNestedByte = 0.0
         if let exec = probes.first(where: { $0.nestedStat != nil }), let index = table.indexByName[exec.command],
            let plain = commands[exec.command] {
             progress?("\(exec.command) with a monitor attached")
@@ -343,6 +347,17 @@ public enum Calibration {
             if let fit = LeastSquaresFit.fit(rows: rows, targets: targets) {
                 watchedPerNestedCall = max(0, TimeModel.Coefficients(fit.coefficients).perItem - plain.perItem)
             }
+            // And per byte of the calls it runs (the feed formats every argument, escaping it):
+            // ten queued SETs of 10 to 10,000-byte values; the slope of EXEC's own time.
+            let sets = Probe(command: exec.command, statName: exec.statName, sizes: [10, 1000, 10_000], items: [10], build: { _, _, _, _ in [] },
+                             call: exec.call, nestedStat: "set", queue: { k, n, m in [["MULTI"]] + Array(repeating: ["SET", k, value(n)], count: m) })
+            var byteRows: [[Double]] = [], byteTargets: [Double] = []
+            for n in sets.sizes {
+                let (_, us, _) = try measure(sets, index: index, n: n, m: 10)
+                byteRows.append([1, Double(10 * n)])
+                byteTargets.append(max(0.5, us))
+            }
+            if let fit = LeastSquaresFit.fit(rows: byteRows, targets: byteTargets) { watchedPerNestedByte = max(0, fit.coefficients[1]) }
         }
 
         // How a call's fixed time grows with the server's idle time before it.
@@ -360,7 +375,8 @@ public enum Calibration {
         let model = TimeModel(perCall: median, perElement: perElement,
                               source: "calibrated on \(server) with \(grouped(elements))-element keys, \(repeats) calls each",
                               classCoefficients: classes, commandCoefficients: commands, fittedOn: serverID,
-                              idle: idle.first, watchedPerNestedCall: watchedPerNestedCall, idleInBurst: idle.following,
+                              idle: idle.first, watchedPerNestedCall: watchedPerNestedCall, watchedPerNestedByte: watchedPerNestedByte,
+                              idleInBurst: idle.following,
                               commandSizeCurves: curves.compactMapValues { $0 }, classSizeCurves: classCurves)
         return (model, measurements, overall)
     }

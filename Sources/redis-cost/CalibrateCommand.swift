@@ -91,7 +91,7 @@ enum CalibrateCommand: Subcommand {
                 + model.classSizeCurves.sorted { $0.key < $1.key }.compactMap { cls, curve in curve.last.map { "\(cls) \(f($0.factor, 2)) at \(grouped(Int($0.elements)))" } }
                     .joined(separator: ", ") + ".\n"
         }
-        out += "With a MONITOR client attached (captures, live sessions), each call a wrapper (MULTI/EXEC, a script) runs adds \(f(model.watchedPerNestedCall, 2)) µs to it.\n"
+        out += "With a MONITOR client attached (captures, live sessions), each call a wrapper (MULTI/EXEC, a script) runs adds \(f(model.watchedPerNestedCall, 2)) µs to it, and \(f(model.watchedPerNestedByte * 1000, 3)) µs per KB of its arguments.\n"
         try emit(out, to: nil)
         if let path = arguments.string("--output") { try emit(model.json(fitRelativeError: error), to: path) }
         return ExitCode.success

@@ -68,7 +68,7 @@ import RedisCostReport
     func idleAndWatched() throws {
         let model = TimeModel(perCall: 1, perElement: [:], source: "test",
                               idle: [.init(idleMicroseconds: 10_000, factor: 3), .init(idleMicroseconds: 100, factor: 1)], watchedPerNestedCall: 0.75,
-                              idleInBurst: [.init(idleMicroseconds: 100, factor: 1), .init(idleMicroseconds: 10_000, factor: 1.5)])
+                              watchedPerNestedByte: 0.002, idleInBurst: [.init(idleMicroseconds: 100, factor: 1), .init(idleMicroseconds: 10_000, factor: 1.5)])
         #expect(model.idle.map(\.idleMicroseconds) == [100, 10_000])
         #expect(model.idleFactor(5) == 1 && model.idleFactor(100) == 1)
         #expect(abs(model.idleFactor(1000) - 2) < 1e-12)   // halfway on the log scale
@@ -99,18 +99,19 @@ import RedisCostReport
         let cold = try #require(costs.cost(facts, index: get, nested: nil, idleFactor: 3).microseconds)
         #expect(abs(cold - hot - 2 * costs.coefficients[get].perCall) < 1e-9)
         var nested = NestedCalls(unknownReason: "test")
-        nested.add(costs.cost(facts, index: get, nested: nil))
-        nested.add(costs.cost(facts, index: get, nested: nil))
+        nested.add(costs.cost(facts, index: get, nested: nil), argumentBytes: 4)
+        nested.add(costs.cost(facts, index: get, nested: nil), argumentBytes: 996)
         let execFacts = CallFacts(argv: ["EXEC"], keyPositions: [], sizes: [], nestedCost: nested.cost)
         let plain = try #require(costs.cost(execFacts, index: exec, nested: nested).microseconds)
         let watched = try #require(costs.cost(execFacts, index: exec, nested: nested, watched: true).microseconds)
-        #expect(abs(watched - plain - 1.5) < 1e-9)
+        #expect(abs(watched - plain - (1.5 + 0.002 * 1000)) < 1e-9)
 
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("idle-\(getpid()).json").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         try model.json().write(toFile: path, atomically: true, encoding: .utf8)
         let loaded = try TimeModel(file: path)
         #expect(loaded.idle == model.idle && loaded.watchedPerNestedCall == 0.75 && loaded.idleInBurst == model.idleInBurst)
+        #expect(loaded.watchedPerNestedByte == 0.002)
         // A factor out of range is refused, not used.
         try model.json().replacingOccurrences(of: "\"factor\" : 3", with: "\"factor\" : 1e300").write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: TimeModel.FileError.self) { try TimeModel(file: path) }
@@ -197,6 +198,8 @@ import RedisCostReport
         #expect(model.idleInBurst.count == model.idle.count && model.idleInBurst.first?.factor == 1)
         #expect(model.commandCoefficients["EVALSHA"] != nil && model.commandCoefficients["EVAL"] != nil && model.commandCoefficients["BRPOP"] != nil)
         #expect(run.stdout.contains("A call that follows another in its burst"))
+        // The feed of a watched transaction's calls grows with their bytes (10 KB values escaped).
+        #expect(model.watchedPerNestedByte > 0 && reloaded.watchedPerNestedByte == model.watchedPerNestedByte)
         // Full reads measured on keys ten times --elements: a curve from 1,000 to 10,000 elements.
         let curve = model.commandSizeCurves["HGETALL"] ?? []
         #expect(curve.map(\.elements) == [1000, 10_000], "\(model.commandSizeCurves)")

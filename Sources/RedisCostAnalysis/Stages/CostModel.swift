@@ -56,7 +56,9 @@ package struct CostModel {
             }
         }
         ownMicroseconds = max(0, ownMicroseconds + c.perCall * (idleFactor - 1))
-        if watched, let nested { ownMicroseconds += timeModel.watchedPerNestedCall * Double(nested.calls) }
+        if watched, let nested {
+            ownMicroseconds += timeModel.watchedPerNestedCall * Double(nested.calls) + timeModel.watchedPerNestedByte * nested.argumentBytes
+        }
         call.microseconds = ownMicroseconds + (nested?.microseconds ?? 0)
         // Compiling a script is not a walk over data: it is priced in time only.
         call.ownElements = countsElements[index] ? own : 0
@@ -102,6 +104,8 @@ package struct NestedCalls {
     package var microseconds = 0.0
     /// How many calls it ran (the wrapper's items in the time model).
     package var calls = 0
+    /// Bytes of the arguments of the calls it ran (what a monitor's feed formats).
+    package var argumentBytes = 0.0
     /// Each call it ran with a known cost: its table entry and features, so a fit can take the
     /// calls' time out of the wrapper's (commandstats counts a wrapper inclusively).
     package var inner: [(entry: Int, features: TimeModel.Features)] = []
@@ -112,8 +116,10 @@ package struct NestedCalls {
 
     package init(unknownReason: String) { self.unknownReason = unknownReason }
 
-    package mutating func add(_ call: CallCost) {
+    /// `argumentBytes`: its arguments' bytes, name included, when a monitor's feed formats them.
+    package mutating func add(_ call: CallCost, argumentBytes: Int = 0) {
         calls += 1
+        self.argumentBytes += Double(argumentBytes)
         if let v = call.cost.value, let us = call.microseconds {
             elements += v
             microseconds += us

@@ -117,6 +117,9 @@ public struct TimeModel: Sendable, Equatable {
     /// wrapper's clock (a top-level call's feed is outside its own). Applied to MONITOR
     /// captures and live sessions, which a monitor watched.
     public var watchedPerNestedCall: Double
+    /// And per byte of the arguments of the calls it runs: the feed formats each argument
+    /// (escaped) inside the wrapper's clock, so a transaction of large values costs more watched.
+    public var watchedPerNestedByte: Double
 
     /// How a call that follows another in its burst (a pipeline's or a transaction's next
     /// command, a command not yet run in the burst) grows with the burst's idle time: the
@@ -216,7 +219,7 @@ public struct TimeModel: Sendable, Equatable {
 
     public init(perCall: Double, perElement: [String: Double], source: String,
                 classCoefficients: [String: Coefficients] = [:], commandCoefficients: [String: Coefficients] = [:], fittedOn: String? = nil,
-                idle: [IdlePoint] = [], watchedPerNestedCall: Double = 0, idleInBurst: [IdlePoint] = [],
+                idle: [IdlePoint] = [], watchedPerNestedCall: Double = 0, watchedPerNestedByte: Double = 0, idleInBurst: [IdlePoint] = [],
                 commandSizeCurves: [String: [SizePoint]] = [:], classSizeCurves: [String: [SizePoint]] = [:]) {
         self.perCall = perCall
         self.perElement = perElement
@@ -226,6 +229,7 @@ public struct TimeModel: Sendable, Equatable {
         self.fittedOn = fittedOn
         self.idle = idle.sorted { $0.idleMicroseconds < $1.idleMicroseconds }
         self.watchedPerNestedCall = watchedPerNestedCall
+        self.watchedPerNestedByte = watchedPerNestedByte
         self.idleInBurst = idleInBurst.sorted { $0.idleMicroseconds < $1.idleMicroseconds }
         self.commandSizeCurves = commandSizeCurves.mapValues { $0.sorted { $0.elements < $1.elements } }
         self.classSizeCurves = classSizeCurves.mapValues { $0.sorted { $0.elements < $1.elements } }
@@ -317,6 +321,7 @@ public struct TimeModel: Sendable, Equatable {
         package var liveFit: [String: WorkloadFit.CommandFit]?
         package var idle: [IdlePoint]?
         package var watchedPerNestedCall: Double?
+        package var watchedPerNestedByte: Double?
         package var idleInBurst: [IdlePoint]?
         package var commandSizeCurves: [String: [SizePoint]]?
         package var classSizeCurves: [String: [SizePoint]]?
@@ -338,6 +343,7 @@ public struct TimeModel: Sendable, Equatable {
                         commands: commandCoefficients.isEmpty ? nil : commandCoefficients,
                         fittedOn: fittedOn, machine: Self.machine, fitRelativeError: fitRelativeError, liveFit: liveFit,
                         idle: idle.isEmpty ? nil : idle, watchedPerNestedCall: watchedPerNestedCall == 0 ? nil : watchedPerNestedCall,
+                        watchedPerNestedByte: watchedPerNestedByte == 0 ? nil : watchedPerNestedByte,
                         idleInBurst: idleInBurst.isEmpty ? nil : idleInBurst,
                         commandSizeCurves: commandSizeCurves.isEmpty ? nil : commandSizeCurves,
                         classSizeCurves: classSizeCurves.isEmpty ? nil : classSizeCurves)
@@ -353,7 +359,7 @@ public struct TimeModel: Sendable, Equatable {
         let all = [file.perCallMicroseconds] + Array(file.perElementMicroseconds.values)
             + (file.classes ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
             + (file.commands ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
-            + (file.idle ?? []).map(\.idleMicroseconds) + (file.idleInBurst ?? []).map(\.idleMicroseconds) + [file.watchedPerNestedCall ?? 0]
+            + (file.idle ?? []).map(\.idleMicroseconds) + (file.idleInBurst ?? []).map(\.idleMicroseconds) + [file.watchedPerNestedCall ?? 0, file.watchedPerNestedByte ?? 0]
         // Checked before any arithmetic: a negative or infinite time would make every estimate meaningless.
         guard all.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e9 }) else {
             throw FileError(description: "\(path): a constant is negative, not finite or above 10^9 µs")
@@ -367,7 +373,8 @@ public struct TimeModel: Sendable, Equatable {
         self.init(perCall: file.perCallMicroseconds, perElement: file.perElementMicroseconds,
                   source: (file.source ?? "constants") + " (from \(path))",
                   classCoefficients: file.classes ?? [:], commandCoefficients: file.commands ?? [:], fittedOn: file.fittedOn,
-                  idle: file.idle ?? [], watchedPerNestedCall: file.watchedPerNestedCall ?? 0, idleInBurst: file.idleInBurst ?? [],
+                  idle: file.idle ?? [], watchedPerNestedCall: file.watchedPerNestedCall ?? 0, watchedPerNestedByte: file.watchedPerNestedByte ?? 0,
+                  idleInBurst: file.idleInBurst ?? [],
                   commandSizeCurves: file.commandSizeCurves ?? [:], classSizeCurves: file.classSizeCurves ?? [:])
     }
 
