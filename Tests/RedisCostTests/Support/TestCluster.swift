@@ -12,10 +12,14 @@ import Glibc
 final class TestCluster: @unchecked Sendable {
     let nodes: [TestServer]
 
-    init(_ kind: TestServer.Kind, primaries: Int = 3) throws {
-        nodes = try (0..<primaries).map { _ in
-            try TestServer(kind, arguments: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"])
-        }
+    let kind: TestServer.Kind
+    let arguments: [String]
+
+    init(_ kind: TestServer.Kind, primaries: Int = 3, arguments extra: [String] = []) throws {
+        self.kind = kind
+        let arguments = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] + extra
+        self.arguments = arguments
+        nodes = try (0..<primaries).map { _ in try TestServer(kind, arguments: arguments) }
         let log = nodes[0].directory.appendingPathComponent("cluster-create.txt").path
         let create = try Spawned(try Self.redisCLI(), ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" }
                                  + ["--cluster-replicas", "0", "--cluster-yes"], stdout: log, stderr: log)
