@@ -40,6 +40,9 @@ public enum LiveMonitor {
         public var statsInterval = 5.0
         /// Read the server's slow log at the end (`SLOWLOG GET 128`, `COMMANDLOG GET 128 slow`).
         public var checkServerLog = true
+        /// `--cluster`: the topology is read again every this many seconds (0: only when a node
+        /// goes away or a sampler is redirected), to watch a replica that took over or a new primary.
+        public var topologyInterval = 2.0
         /// Keep, for every commandstats window, the features of each command's calls
         /// (`monitor --fit-model`): the result's `workloadFit`.
         public var fitModel = false
@@ -58,7 +61,7 @@ public enum LiveMonitor {
         let node = try NodeMonitor(connection, index: 0, analyzer: analyzer, options: options)
         node.session.callLimit = options.count
         node.startServerReads(options, cluster: false)
-        return watch([node], isCluster: false, analyzer: analyzer, options: options, progress: progress)
+        return watch([node], cluster: nil, analyzer: analyzer, options: options, progress: progress)
     }
 
     /// Every primary of a Redis Cluster, found from the node `seed` names: MONITOR and a
@@ -67,7 +70,8 @@ public enum LiveMonitor {
     /// whose connection goes away is reported in the cluster section (`lost`) and the others
     /// go on. Each node's commandstats are read as for one server (its measured time beside its
     /// estimate), and where the server has it its `CLUSTER SLOT-STATS` at the start and the end;
-    /// the slow log is not read in this mode.
+    /// the slow log is not read in this mode. The topology is read again during the session
+    /// (ClusterWatch): a replica that takes over, or a new primary, is watched from then on.
     public static func runCluster(_ seed: ConnectionOptions, analyzer: Analyzer, options: Options,
                                   progress: ((Progress) -> Void)? = nil) throws(ServerError) -> AnalysisResult {
         let ask = try RedisConnection(seed)
@@ -86,15 +90,18 @@ public enum LiveMonitor {
         analyzer.cluster = ClusterAggregation(nodes: nodes.map(\.connection.serverName), table: analyzer.table)
         analyzer.result.input = "MONITOR of \(nodes.count) cluster primaries (\(topology.source) of \(seed.serverName)): " + nodes.map(\.connection.serverName).joined(separator: ", ")
         for node in nodes { node.startServerReads(options, cluster: true) }
-        return watch(nodes, isCluster: true, analyzer: analyzer, options: options, progress: progress)
+        let cluster = ClusterWatch(seed: seed, topology: topology, interval: options.topologyInterval, now: monotonicSeconds())
+        return watch(nodes, cluster: cluster, analyzer: analyzer, options: options, progress: progress)
     }
 
     /// The session loop over every node's MONITOR connection: each node's lines are analysed as
     /// they arrive (a node's keys are its own, so the order across nodes changes no size, and
     /// no stream waits for a slower one), until --duration, --count, a signal, or every node
     /// has gone away.
-    private static func watch(_ nodes: [NodeMonitor], isCluster: Bool, analyzer: Analyzer, options: Options,
+    private static func watch(_ initialNodes: [NodeMonitor], cluster: ClusterWatch?, analyzer: Analyzer, options: Options,
                               progress: ((Progress) -> Void)?) -> AnalysisResult {
+        var nodes = initialNodes
+        let isCluster = cluster != nil
         let started = monotonicSeconds()
         // The sampler's round trips end with the session: a server that stalls them cannot hold it past its end.
         for node in nodes { node.sampler.connection.notAfter = options.duration.map { started + $0 + options.drainSeconds } }
@@ -119,6 +126,31 @@ public enum LiveMonitor {
             node.lost = true
             node.endReason = reason
             analyzer.cluster?.lost(node: node.index, atSecond: Int64(Date().timeIntervalSince1970), reason: reason)
+            cluster?.readSoon = true
+        }
+        /// The topology read again: a new primary watched from now on, a node no longer primary left.
+        func followTopology(_ now: Double) {
+            guard let cluster, stopReason == nil, let change = cluster.refresh(now: now, nodes: nodes) else { return }
+            let at = Int64(Date().timeIntervalSince1970)
+            for node in change.demoted {
+                analyse(node)
+                lose(node, "no longer a primary (the cluster's \(cluster.topology.source))")
+            }
+            for added in change.added {
+                // The aggregation's nodes and these grow together: the next index is the same in both.
+                let index = nodes.count
+                guard let node = try? NodeMonitor(added.options, index: index, analyzer: analyzer, options: options, joining: true) else {
+                    // Not reachable (a failed node the cluster has not marked failed yet): tried again later.
+                    cluster.unreachable(added.address, now: now)
+                    continue
+                }
+                _ = analyzer.cluster?.addNode(added.address, joined: .init(atSecond: at, replacing: added.replacing))
+                node.joinedDuringSession = true
+                node.sampler.connection.notAfter = options.duration.map { started + $0 + options.drainSeconds }
+                node.startServerReads(options, cluster: true)
+                nodes.append(node)
+                analyse(node)
+            }
         }
 
         for node in nodes { analyse(node) }
@@ -143,6 +175,7 @@ public enum LiveMonitor {
                 lastCommandStats = now
                 for node in nodes where node.endReason == nil { node.readCommandStats() }
             }
+            followTopology(now)
             if now - lastWatch >= 1 {
                 lastWatch = now
                 for node in nodes where node.endReason == nil { node.watchOutputBuffer() }
@@ -227,7 +260,7 @@ public enum LiveMonitor {
         var counted = 0
         for node in asked {
             let name = node.connection.serverName
-            if node.lost {
+            if node.lost || node.joinedDuringSession {
                 notes.append("\(name) was not watched the whole session: its slots are unknown")
                 continue
             }

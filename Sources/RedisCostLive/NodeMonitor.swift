@@ -39,8 +39,11 @@ final class NodeMonitor {
     /// A cluster node's `CLUSTER SLOT-STATS` at the start and at the end (servers that have it).
     var slotStatsAtStart: Result<ClusterSlotStats, ServerError>?
     var slotStatsAtEnd: Result<ClusterSlotStats, ServerError>?
+    /// Watched from the middle of the session (a replica that took over, a new primary).
+    var joinedDuringSession = false
 
-    init(_ connection: ConnectionOptions, index: Int, analyzer: Analyzer, options: LiveMonitor.Options) throws(ServerError) {
+    /// `joining`: the session is under way (a primary found mid-session); the analysis goes on as it is.
+    init(_ connection: ConnectionOptions, index: Int, analyzer: Analyzer, options: LiveMonitor.Options, joining: Bool = false) throws(ServerError) {
         self.connection = connection
         self.index = index
         self.analyzer = analyzer
@@ -61,7 +64,9 @@ final class NodeMonitor {
             throw ServerError(server: connection.serverName, command: "MONITOR", detail: "expected +OK, got \(other.kind)")
         }
         do {
-            session = try MonitorSession(analyzer: analyzer, source: "MONITOR of \(connection.serverName)", file: connection.serverName, options: .init())
+            var sessionOptions = Analyzer.MonitorOptions()
+            sessionOptions.joinsAnalysis = joining
+            session = try MonitorSession(analyzer: analyzer, source: "MONITOR of \(connection.serverName)", file: connection.serverName, options: sessionOptions)
         } catch {
             throw ServerError(server: connection.serverName, command: nil, detail: error.description)
         }

@@ -346,6 +346,85 @@ import Glibc
         #expect(report.live?.connectionLost == false)
     }
 
+    @Test("monitor --cluster: a replica that takes over from a killed primary is found, watched from then on and named in the report; its calls exact")
+    func monitorClusterFollowsFailover() throws {
+        let cluster = try TestCluster(.redis7)
+        let victim = cluster.nodes[2]
+        let replica = try cluster.addReplica(of: victim)
+        try cluster.workload(["load"])
+        let before = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
+        let session = try ClusterSession(cluster)
+        for (i, node) in cluster.nodes.enumerated() { try MeasuredTimeTests.waitForFirstRead(try node.connect(), infoBefore: before[i]["info"] ?? 0) }
+        try cluster.workload(["work", "2"])
+        // Everything the victim wrote has reached the replica before it goes: the replica's counters stand still until the session watches it.
+        #expect(try victim.connect().require(["WAIT", "1", "5000"]).int == 1)
+        let control = try replica.connect()
+        let replicaBefore = try LiveMonitorTests.commandStats(control)
+        victim.stop()
+        _ = try control.require(["CLUSTER", "FAILOVER", "TAKEOVER"])
+        // The cluster has the replica as the primary of the victim's slots, as every live node sees it.
+        let replicaAddress = "127.0.0.1:\(replica.port)", victimAddress = "127.0.0.1:\(victim.port)"
+        for node in [cluster.nodes[0], cluster.nodes[1], replica] {
+            let connection = try node.connect()
+            var promoted = false
+            for _ in 0..<400 where !promoted {
+                let slots = try ClusterTopology.fromSlots(try connection.require(["CLUSTER", "SLOTS"]), seedHost: "127.0.0.1", server: "test")
+                let state = parseInfo(try connection.require(["CLUSTER", "INFO"]).text ?? "")["cluster_state"]
+                promoted = slots.contains { $0.address == replicaAddress } && !slots.contains { $0.address == victimAddress } && state == "ok"
+                if !promoted { usleep(25_000) }
+            }
+            #expect(promoted, "node \(node.port) never saw \(replicaAddress) take over")
+        }
+        // The session reads the topology again (every 2 s, and when a node goes away) and starts watching the new primary.
+        var watching = false
+        for _ in 0..<1000 where !watching {
+            watching = try LiveMonitorTests.monitorClientID(control) != nil
+            if !watching { usleep(10_000) }
+        }
+        #expect(watching, "monitor --cluster never watched \(replicaAddress)")
+        try MeasuredTimeTests.waitForFirstRead(control, infoBefore: replicaBefore["info"] ?? 0)
+        // The workload goes on through the new topology.
+        try cluster.workload(["work", "2"])
+        let status = session.stop()
+        let stderr = (try? String(contentsOfFile: session.stderr, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(stderr)")
+        let replicaAfter = try LiveMonitorTests.commandStats(control)
+        let report = try session.json
+        let nodes = try #require(report.cluster?.nodes)
+        #expect(nodes.count == 4)
+
+        // The victim: lost, its server figures unknown (never 0).
+        let lost = try #require(nodes.first { $0.address == victimAddress })
+        #expect(lost.lost != nil)
+        #expect(lost.measuredCalls == nil && lost.measuredMicroseconds == nil)
+        #expect(lost.measuredNote?.contains("watched no longer") == true)
+        // The new primary: named, with the node it replaced, and its workload calls exact against its own commandstats.
+        let promoted = try #require(nodes.first { $0.address == replicaAddress })
+        let joined = try #require(promoted.joined)
+        #expect(joined.replacing == [victimAddress])
+        #expect(promoted.lost == nil)
+        let tool = Dictionary((promoted.toolCommands ?? [:]).map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: +)
+        let workload = Self.workloadCommands(promoted)
+        #expect(workload.contains("get") && workload.contains("set"))
+        for name in workload {
+            #expect(Self.counted(promoted)[name] == (replicaAfter[name] ?? 0) - (replicaBefore[name] ?? 0) - (tool[name] ?? 0), "\(name) on the new primary")
+        }
+        #expect(promoted.measuredCalls == Self.measuredCalls(promoted, before: replicaBefore, after: replicaAfter), "\(promoted.measuredNote ?? "")")
+        #expect(promoted.measuredMicroseconds != nil && promoted.windowEstimatedMicroseconds != nil)
+        // The others, watched the whole session, stay exact.
+        for (i, server) in cluster.nodes.enumerated() where i != 2 {
+            let node = try #require(nodes.first { $0.address == "127.0.0.1:\(server.port)" })
+            let after = try LiveMonitorTests.commandStats(try server.connect())
+            #expect(Self.counted(node) == Self.expected(before: before[i], after: after, tool: try #require(node.toolCommands), polls: session.polls[i]), "node \(server.port)")
+            #expect(node.measuredCalls == Self.measuredCalls(node, before: before[i], after: after))
+        }
+        #expect(report.live?.connectionLost == false)
+        let markdown = try #require(report.cluster).markdown
+        #expect(markdown.contains("- `\(replicaAddress)` became primary at \(AnalysisReport.time(joined.time)), replacing `\(victimAddress)`; watched from then on."), "\(markdown)")
+        let row = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("| `\(victimAddress)` |") })
+        #expect(row.contains("| unknown | unknown |"), "\(row)")
+    }
+
     @Test("CLUSTER SLOT-STATS replies: RESP2 and RESP3 read alike; counters out of range, slots outside 0…16383 and wrong shapes are one line; a counter that went down gives no delta")
     func slotStatsReplies() throws {
         func slot(_ n: Int64, _ fields: [(String, Int64)], map: Bool = false) -> RESPValue {

@@ -38,6 +38,30 @@ final class TestCluster: @unchecked Sendable {
         }
     }
 
+    /// A new node made a replica of `primary` (CLUSTER MEET, then CLUSTER REPLICATE), ready when
+    /// its link to the primary is up.
+    func addReplica(of primary: TestServer) throws -> TestServer {
+        let replica = try TestServer(kind, arguments: arguments)
+        let id = try primary.connect().require(["CLUSTER", "MYID"]).text ?? ""
+        let control = try replica.connect()
+        _ = try control.require(["CLUSTER", "MEET", "127.0.0.1", String(primary.port)])
+        var replicating = false
+        for _ in 0..<400 where !replicating {
+            // REPLICATE is refused until the replica knows the primary (the MEET's handshake is done).
+            if (try control.require(["CLUSTER", "NODES"]).text ?? "").contains(id),
+               case .simple = try control.command(["CLUSTER", "REPLICATE", id]) {
+                replicating = true
+            } else {
+                usleep(25_000)
+            }
+        }
+        for _ in 0..<400 where replicating {
+            if parseInfo(try control.require(["INFO", "replication"]).text ?? "")["master_link_status"] == "up" { return replica }
+            usleep(25_000)
+        }
+        throw TestServer.StartError(description: "node \(replica.port) never became a replica of \(primary.port)")
+    }
+
     static func redisCLI() throws -> String {
         for path in ["/usr/bin/redis-cli", "/usr/local/bin/redis-cli"] where FileManager.default.isExecutableFile(atPath: path) { return path }
         throw TestServer.StartError(description: "redis-cli is not installed: run Tests/run.sh")
