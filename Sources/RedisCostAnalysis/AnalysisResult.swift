@@ -197,6 +197,13 @@ public struct AnalysisResult: Sendable {
         /// Why nothing could be measured (`INFO commandstats` refused or malformed), one line.
         public var unavailable: String?
         public init() {}
+
+        /// Nothing measured, and why (one line naming the server).
+        package static func unavailable(_ reason: String) -> MeasuredTime {
+            var measured = MeasuredTime()
+            measured.unavailable = reason
+            return measured
+        }
     }
 
     /// A live session: the server's own slow log (SLOWLOG, or COMMANDLOG's slow log on Valkey

@@ -16,6 +16,9 @@ extension Analyzer {
         /// The capture started on an empty data set (a fresh server): every key it does not
         /// create is known to be absent.
         public var startsEmpty = false
+        /// Another stream of an analysis under way (a node `monitor --cluster` starts watching
+        /// mid-session): the analyzer's counts, model and result are left as they are.
+        package var joinsAnalysis = false
         public init(baseline: AOFInput? = nil, startsEmpty: Bool = false) {
             self.baseline = baseline
             self.startsEmpty = startsEmpty

@@ -72,6 +72,8 @@ public final class MonitorSession {
         self.file = file
         roles = zip(analyzer.table.entries, analyzer.table.runsScript).map(Role.init)
         subscriptionChanges = analyzer.table.entries.map { Subscriptions.Change($0.semantics) }
+        segment = AnalysisResult.Segment(path: file, role: .incremental, format: .monitor, bytes: 0, commands: 0)
+        guard !options.joinsAnalysis else { return }
         if let baseline = options.baseline {
             _ = try analyzer.run(baseline)
         }
@@ -86,7 +88,6 @@ public final class MonitorSession {
         // Subscriptions from before a capture are not in it; one that began with the server
         // (`--baseline empty`) shows them all.
         analyzer.subscriptions = Subscriptions(knownFromStart: options.startsEmpty)
-        segment = AnalysisResult.Segment(path: file, role: .incremental, format: .monitor, bytes: 0, commands: 0)
     }
 
     /// Analyses every line of `bytes`, which must end at a line end (a live stream keeps its

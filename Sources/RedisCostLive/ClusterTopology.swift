@@ -41,15 +41,19 @@ package struct ClusterTopology: Sendable, Equatable {
     /// Asks `connection`'s node. Not a cluster node, or a reply of the wrong shape, is one line
     /// naming the server and the command.
     package static func read(_ connection: RedisConnection) throws(ServerError) -> ClusterTopology {
-        let server = connection.serverName
-        let seedHost = connection.options.host
-        let shards = try connection.command(["CLUSTER", "SHARDS"])
+        try read(server: connection.serverName, seedHost: connection.options.host) { argv throws(ServerError) in try connection.command(argv) }
+    }
+
+    /// Asks through `send` (a live session's sampler, whose commands its node's MONITOR stream
+    /// shows as the tool's own) the node `server` names.
+    package static func read(server: String, seedHost: String, send: ([String]) throws(ServerError) -> RESPValue) throws(ServerError) -> ClusterTopology {
+        let shards = try send(["CLUSTER", "SHARDS"])
         if case .error(let message) = shards {
             // Before 7.0 SHARDS is unknown; any other refusal (cluster support disabled, an ACL) is said.
             guard message.lowercased().contains("unknown") else {
                 throw ServerError(server: server, command: "CLUSTER SHARDS", detail: RedisConnection.explain(message))
             }
-            let slots = try connection.command(["CLUSTER", "SLOTS"])
+            let slots = try send(["CLUSTER", "SLOTS"])
             return ClusterTopology(primaries: try fromSlots(slots, seedHost: seedHost, server: server), source: "CLUSTER SLOTS")
         }
         return ClusterTopology(primaries: try fromShards(shards, seedHost: seedHost, server: server), source: "CLUSTER SHARDS")

@@ -40,6 +40,9 @@ public enum LiveMonitor {
         public var statsInterval = 5.0
         /// Read the server's slow log at the end (`SLOWLOG GET 128`, `COMMANDLOG GET 128 slow`).
         public var checkServerLog = true
+        /// `--cluster`: the topology is read again every this many seconds (0: only when a node
+        /// goes away or a sampler is redirected), to watch a replica that took over or a new primary.
+        public var topologyInterval = 2.0
         /// Keep, for every commandstats window, the features of each command's calls
         /// (`monitor --fit-model`): the result's `workloadFit`.
         public var fitModel = false
@@ -57,15 +60,18 @@ public enum LiveMonitor {
                            progress: ((Progress) -> Void)? = nil) throws(ServerError) -> AnalysisResult {
         let node = try NodeMonitor(connection, index: 0, analyzer: analyzer, options: options)
         node.session.callLimit = options.count
-        node.startServerReads(options)
-        return watch([node], analyzer: analyzer, options: options, progress: progress)
+        node.startServerReads(options, cluster: false)
+        return watch([node], cluster: nil, analyzer: analyzer, options: options, progress: progress)
     }
 
     /// Every primary of a Redis Cluster, found from the node `seed` names: MONITOR and a
     /// sampler on each at once, each node's stream in its own MonitorSession feeding the one
     /// analyzer, its keys sampled on the node that ran the calls (the key's owner). A node
     /// whose connection goes away is reported in the cluster section (`lost`) and the others
-    /// go on. The server's commandstats and slow log are not read in this mode.
+    /// go on. Each node's commandstats are read as for one server (its measured time beside its
+    /// estimate), and where the server has it its `CLUSTER SLOT-STATS` at the start and the end;
+    /// the slow log is not read in this mode. The topology is read again during the session
+    /// (ClusterWatch): a replica that takes over, or a new primary, is watched from then on.
     public static func runCluster(_ seed: ConnectionOptions, analyzer: Analyzer, options: Options,
                                   progress: ((Progress) -> Void)? = nil) throws(ServerError) -> AnalysisResult {
         let ask = try RedisConnection(seed)
@@ -83,16 +89,19 @@ public enum LiveMonitor {
         }
         analyzer.cluster = ClusterAggregation(nodes: nodes.map(\.connection.serverName), table: analyzer.table)
         analyzer.result.input = "MONITOR of \(nodes.count) cluster primaries (\(topology.source) of \(seed.serverName)): " + nodes.map(\.connection.serverName).joined(separator: ", ")
-        return watch(nodes, analyzer: analyzer, options: options, progress: progress)
+        for node in nodes { node.startServerReads(options, cluster: true) }
+        let cluster = ClusterWatch(seed: seed, topology: topology, interval: options.topologyInterval, now: monotonicSeconds())
+        return watch(nodes, cluster: cluster, analyzer: analyzer, options: options, progress: progress)
     }
 
     /// The session loop over every node's MONITOR connection: each node's lines are analysed as
     /// they arrive (a node's keys are its own, so the order across nodes changes no size, and
     /// no stream waits for a slower one), until --duration, --count, a signal, or every node
     /// has gone away.
-    private static func watch(_ nodes: [NodeMonitor], analyzer: Analyzer, options: Options,
+    private static func watch(_ initialNodes: [NodeMonitor], cluster: ClusterWatch?, analyzer: Analyzer, options: Options,
                               progress: ((Progress) -> Void)?) -> AnalysisResult {
-        let isCluster = nodes.count > 1
+        var nodes = initialNodes
+        let isCluster = cluster != nil
         let started = monotonicSeconds()
         // The sampler's round trips end with the session: a server that stalls them cannot hold it past its end.
         for node in nodes { node.sampler.connection.notAfter = options.duration.map { started + $0 + options.drainSeconds } }
@@ -117,6 +126,31 @@ public enum LiveMonitor {
             node.lost = true
             node.endReason = reason
             analyzer.cluster?.lost(node: node.index, atSecond: Int64(Date().timeIntervalSince1970), reason: reason)
+            cluster?.readSoon = true
+        }
+        /// The topology read again: a new primary watched from now on, a node no longer primary left.
+        func followTopology(_ now: Double) {
+            guard let cluster, stopReason == nil, let change = cluster.refresh(now: now, nodes: nodes) else { return }
+            let at = Int64(Date().timeIntervalSince1970)
+            for node in change.demoted {
+                analyse(node)
+                lose(node, "no longer a primary (the cluster's \(cluster.topology.source))")
+            }
+            for added in change.added {
+                // The aggregation's nodes and these grow together: the next index is the same in both.
+                let index = nodes.count
+                guard let node = try? NodeMonitor(added.options, index: index, analyzer: analyzer, options: options, joining: true) else {
+                    // Not reachable (a failed node the cluster has not marked failed yet): tried again later.
+                    cluster.unreachable(added.address, now: now)
+                    continue
+                }
+                _ = analyzer.cluster?.addNode(added.address, joined: .init(atSecond: at, replacing: added.replacing))
+                node.joinedDuringSession = true
+                node.sampler.connection.notAfter = options.duration.map { started + $0 + options.drainSeconds }
+                node.startServerReads(options, cluster: true)
+                nodes.append(node)
+                analyse(node)
+            }
         }
 
         for node in nodes { analyse(node) }
@@ -137,10 +171,11 @@ public enum LiveMonitor {
             if let duration = options.duration, now - started >= duration { requestStop("--duration reached") }
             // A node whose end marker could not go out is done at once.
             if nodes.allSatisfy({ $0.endReason != nil }) { break }
-            if !isCluster, options.statsInterval > 0, stopReason == nil, now - lastCommandStats >= options.statsInterval {
+            if options.statsInterval > 0, stopReason == nil, now - lastCommandStats >= options.statsInterval {
                 lastCommandStats = now
-                nodes[0].readCommandStats()
+                for node in nodes where node.endReason == nil { node.readCommandStats() }
             }
+            followTopology(now)
             if now - lastWatch >= 1 {
                 lastWatch = now
                 for node in nodes where node.endReason == nil { node.watchOutputBuffer() }
@@ -192,6 +227,9 @@ public enum LiveMonitor {
         live.endReason = reason
         live.seconds = seconds
         for node in nodes {
+            result.cluster?.nodes[node.index].measuredTime = node.lost
+                ? .unavailable("\(node.connection.serverName): watched no longer (\(node.endReason ?? "lost")): its server figures are unknown")
+                : node.measuredTime(endReason: node.endReason ?? reason, options: options)
             node.collectCounters(final: !node.lost)
             live.samplerCommands += node.live.samplerCommands
             live.keysSampled += node.live.keysSampled
@@ -205,7 +243,52 @@ public enum LiveMonitor {
             result.cluster?.nodes[node.index].toolCommands = node.live.toolCommands
         }
         result.live = live
+        if result.cluster != nil { slotTimes(nodes, into: &result.cluster!) }
         return result
+    }
+
+    /// Each hot slot's CPU time as its node counted it (`CLUSTER SLOT-STATS` cpu-usec, the end's
+    /// less the start's), for the slots of the nodes watched the whole session; and how it was read.
+    private static func slotTimes(_ nodes: [NodeMonitor], into cluster: inout AnalysisResult.Cluster) {
+        let asked = nodes.filter { $0.slotStatsAtStart != nil }
+        guard !asked.isEmpty else {
+            cluster.slotStats = "Not read: CLUSTER SLOT-STATS needs Valkey 8.0+ or Redis 8.2+ (\(nodes.first?.live.serverVersion ?? "unknown server"))."
+            return
+        }
+        var measured: [Int: Int] = [:]
+        var notes: [String] = []
+        var counted = 0
+        for node in asked {
+            let name = node.connection.serverName
+            if node.lost || node.joinedDuringSession {
+                notes.append("\(name) was not watched the whole session: its slots are unknown")
+                continue
+            }
+            switch (node.slotStatsAtStart, node.slotStatsAtEnd) {
+            case (.success(let start)?, .success(let end)?):
+                guard start.cpuCounted, end.cpuCounted else {
+                    notes.append("\(name) has cluster-slot-stats-enabled no (keys per slot only, no CPU time)")
+                    continue
+                }
+                counted += 1
+                for (slot, usec) in start.cpuDelta(to: end) {
+                    // A slot read on two nodes (it moved) is unknown rather than added up.
+                    measured[slot] = measured[slot] == nil ? usec : -1
+                }
+            case (.failure(let error)?, _), (_, .failure(let error)?):
+                notes.append(error.description)
+            default:
+                notes.append("\(name): CLUSTER SLOT-STATS was not read at the end")
+            }
+        }
+        for i in cluster.hotSlots.indices {
+            cluster.hotSlots[i].measuredMicroseconds = measured[cluster.hotSlots[i].slot].flatMap { $0 >= 0 ? $0 : nil }
+        }
+        var text = counted > 0
+            ? "CLUSTER SLOT-STATS cpu-usec, the end's less the start's, on \(counted) of \(nodes.count) nodes; it includes the tool's own size reads of the slot's keys."
+            : "No node gave its slots' CPU time."
+        if !notes.isEmpty { text += " " + notes.joined(separator: "; ") + "." }
+        cluster.slotStats = text
     }
 
     /// `INFO keysizes` (Redis 8+; empty elsewhere) as ordered fields.

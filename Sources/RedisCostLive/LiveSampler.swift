@@ -64,6 +64,8 @@ public final class LiveSampler {
     public private(set) var subscriberCountsRead = 0
     /// Keys that needed a sample while the rate limit was spent (their sizes stay unknown).
     public private(set) var keysDeferred = 0
+    /// MOVED or ASK answers to a live sampler's size commands (the key's slot is served elsewhere now).
+    public private(set) var redirectsSeen = 0
     /// Why sampling stopped (an ACL refusal, a lost connection), or nil.
     public private(set) var disabledReason: String?
 
@@ -163,7 +165,10 @@ public final class LiveSampler {
                 var entries: [[Int]] = [[], []]
                 // A capture's sampler follows a MOVED/ASK to the key's owner; a live one keeps to
                 // its node, whose stream shows its commands, and the key stays unknown.
-                let redirected: ClusterRedirects.Follower? = watchedByMonitor ? ClusterRedirects.leaveUnknown : redirects?.follower
+                // A MOVED is counted: the slot has another owner, and `monitor --cluster` reads the topology again.
+                let redirected: ClusterRedirects.Follower? = watchedByMonitor
+                    ? { redirect, key throws(ServerError) in self.redirectsSeen += 1; return try ClusterRedirects.leaveUnknown(redirect, key) }
+                    : redirects?.follower
                 let results = try sampleSizes(names, table: table, server: connection.serverName, redirected: redirected) { (round, commands) throws(ServerError) in
                     let (replies, recorded) = try runRecording(commands, in: db)
                     entries[round] = recorded

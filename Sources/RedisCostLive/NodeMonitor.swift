@@ -36,8 +36,14 @@ final class NodeMonitor {
     var readsServerFigures = false
     /// What the tool sent the node before its MONITOR (the cluster's topology question).
     var discoveryCommands: [String: Int] = [:]
+    /// A cluster node's `CLUSTER SLOT-STATS` at the start and at the end (servers that have it).
+    var slotStatsAtStart: Result<ClusterSlotStats, ServerError>?
+    var slotStatsAtEnd: Result<ClusterSlotStats, ServerError>?
+    /// Watched from the middle of the session (a replica that took over, a new primary).
+    var joinedDuringSession = false
 
-    init(_ connection: ConnectionOptions, index: Int, analyzer: Analyzer, options: LiveMonitor.Options) throws(ServerError) {
+    /// `joining`: the session is under way (a primary found mid-session); the analysis goes on as it is.
+    init(_ connection: ConnectionOptions, index: Int, analyzer: Analyzer, options: LiveMonitor.Options, joining: Bool = false) throws(ServerError) {
         self.connection = connection
         self.index = index
         self.analyzer = analyzer
@@ -58,7 +64,9 @@ final class NodeMonitor {
             throw ServerError(server: connection.serverName, command: "MONITOR", detail: "expected +OK, got \(other.kind)")
         }
         do {
-            session = try MonitorSession(analyzer: analyzer, source: "MONITOR of \(connection.serverName)", file: connection.serverName, options: .init())
+            var sessionOptions = Analyzer.MonitorOptions()
+            sessionOptions.joinsAnalysis = joining
+            session = try MonitorSession(analyzer: analyzer, source: "MONITOR of \(connection.serverName)", file: connection.serverName, options: sessionOptions)
         } catch {
             throw ServerError(server: connection.serverName, command: nil, detail: error.description)
         }
@@ -70,7 +78,7 @@ final class NodeMonitor {
             guard let action = self.sampler.own(client: client, argv: argv) else { return false }
             // The server's counters were read here: the comparison's window starts at the first read.
             if argv.count == 2, argv.equalsToken(0, "INFO"), argv.equalsToken(1, "commandstats") {
-                self.measured.sawReadInStream(analyzer.aggregation)
+                self.measured.sawReadInStream(analyzer.aggregation, estimated: self.estimatedCounts())
             }
             switch action {
             case .none: break
@@ -89,12 +97,32 @@ final class NodeMonitor {
 
     deinit { stream.deallocate() }
 
-    /// A single server's own figures: the slow log's newest entry and the first commandstats read.
-    func startServerReads(_ options: LiveMonitor.Options) {
+    /// The server's own figures: the first commandstats read, and for a single server the slow
+    /// log's newest entry, for a cluster node its slots' CPU time where the server counts it.
+    func startServerReads(_ options: LiveMonitor.Options, cluster: Bool) {
         readsServerFigures = true
-        serverLog = options.checkServerLog
+        serverLog = options.checkServerLog && !cluster
             ? ServerLogReader.start(server: connection.serverName, serverID: live.serverVersion) { argv throws(ServerError) in try sampler.send(argv) } : nil
         readCommandStats()
+        if cluster, ClusterSlotStats.isSupported(serverID: live.serverVersion) { slotStatsAtStart = readSlotStats() }
+    }
+
+    func readSlotStats() -> Result<ClusterSlotStats, ServerError> {
+        do throws(ServerError) {
+            return .success(try ClusterSlotStats.parse(try sampler.send(ClusterSlotStats.arguments), server: connection.serverName))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// What the analysis has counted of this server's calls, per commandstats name: the whole
+    /// analysis for a single server, the node's own calls in a cluster.
+    func estimatedCounts() -> [String: MeasuredTimeRecorder.EstimatedCounts] {
+        if let cluster = analyzer.cluster {
+            let (commands, unknown) = cluster.commandStats(node: index)
+            return MeasuredTimeRecorder.estimated(commands, unknownCommands: unknown)
+        }
+        return MeasuredTimeRecorder.estimated(analyzer.aggregation.commandStats, unknownCommands: analyzer.aggregation.unknownCommands)
     }
 
     /// The tool's own calls, on all its connections to this node: the server counts them in
@@ -111,6 +139,7 @@ final class NodeMonitor {
     /// marker, whose arrival in the stream ends this node exactly.
     func requestStop(_ reason: String, drainDeadline: Double) {
         if readsServerFigures { readCommandStats() }
+        if slotStatsAtStart != nil { slotStatsAtEnd = readSlotStats() }
         endRead = true
         sampler.connection.notAfter = drainDeadline
         if !sampler.sendEndMarker() { endReason = reason }
@@ -164,19 +193,26 @@ final class NodeMonitor {
         live.toolCommands = toolCommands
     }
 
-    /// Ends a single server's session: the last reads, the measured time and slow log beside the estimate.
-    func finish(endReason: String, connectionLost: Bool, seconds: Double, options: LiveMonitor.Options) -> AnalysisResult {
-        // The last reads get the ordinary timeout again.
+    /// The server's figures beside the estimate, once the session has ended: the last reads
+    /// (when the stop did not take them: they get the ordinary timeout again), and what the
+    /// measured and analysed windows leave out.
+    func measuredTime(endReason: String, options: LiveMonitor.Options) -> AnalysisResult.MeasuredTime {
         sampler.connection.notAfter = nil
         var windowNotes: [String] = []
         if !endRead {
             readCommandStats()
+            if slotStatsAtStart != nil { slotStatsAtEnd = readSlotStats() }
             windowNotes.append("The session ended without its end marker (\(endReason)): calls the server ran after the last one analysed, up to the last read, are measured but not estimated.")
         } else if !markerSeen {
             windowNotes.append("Calls still arriving after the stop were left out of the analysis; the server's figures include those that ran before the last read.")
         }
+        return measured.result(estimated: estimatedCounts(), intervalSeconds: options.statsInterval, notes: windowNotes)
+    }
+
+    /// Ends a single server's session: the last reads, the measured time and slow log beside the estimate.
+    func finish(endReason: String, connectionLost: Bool, seconds: Double, options: LiveMonitor.Options) -> AnalysisResult {
         var result = session.finish()
-        result.measuredTime = measured.result(final: result, intervalSeconds: options.statsInterval, notes: windowNotes)
+        result.measuredTime = measuredTime(endReason: endReason, options: options)
         result.workloadFit = measured.fit?.observations(table: analyzer.table, aggregation: analyzer.aggregation,
                                                         server: connection.serverName, serverVersion: live.serverVersion)
         switch serverLog {

@@ -168,12 +168,14 @@ package final class MeasuredTimeRecorder {
     }
 
     /// The tool's first read showed in the MONITOR stream: the calls analysed before it ran
-    /// before the read and are left out of the comparison.
-    package func sawReadInStream(_ aggregation: Aggregation) {
+    /// before the read and are left out of the comparison. `estimated`: what the analysis has
+    /// counted so far on this server (the whole analysis for one server, the node's own calls
+    /// in a cluster).
+    package func sawReadInStream(_ aggregation: Aggregation, estimated: @autoclosure () -> [String: EstimatedCounts]) {
         fit?.sawRead(aggregation)
         readsSeenInStream += 1
         guard readsSeenInStream == 1 else { return }
-        estimatedAtStart = Self.estimated(aggregation.commandStats, unknownCommands: aggregation.unknownCommands)
+        estimatedAtStart = estimated()
     }
 
     /// Per command (commandstats name), what the analysis counted.
@@ -191,9 +193,15 @@ package final class MeasuredTimeRecorder {
         return out
     }
 
-    /// The comparison: per command, the measured delta less the tool's own calls beside what
-    /// the analysis counted from the first read's line in the stream to the session's end.
+    /// The comparison for one server's whole analysis (`final`).
     package func result(final: AnalysisResult, intervalSeconds: Double, notes: [String]) -> AnalysisResult.MeasuredTime {
+        result(estimated: Self.estimated(final.commands, unknownCommands: final.unknownCommands), intervalSeconds: intervalSeconds, notes: notes)
+    }
+
+    /// The comparison: per command, the measured delta less the tool's own calls beside what
+    /// the analysis counted on this server (`estimated`, at the end) from the first read's line
+    /// in the stream to the session's end.
+    package func result(estimated final: [String: EstimatedCounts], intervalSeconds: Double, notes: [String]) -> AnalysisResult.MeasuredTime {
         var measured = AnalysisResult.MeasuredTime()
         measured.reads = reads
         measured.intervalSeconds = intervalSeconds
@@ -207,7 +215,7 @@ package final class MeasuredTimeRecorder {
         if let failure { measured.notes.append("The reads stopped before the end (\(failure)): the server's figures cover the session up to the last read.") }
         if overflowed { measured.notes.append("Counters too large to add up were left out.") }
         if countersReset { measured.notes.append("The server's counters were reset during the session (CONFIG RESETSTAT or a restart): measured calls are unknown.") }
-        var estimated = Self.estimated(final.commands, unknownCommands: final.unknownCommands)
+        var estimated = final
         if let start = estimatedAtStart {
             for (key, counts) in start { estimated[key]?.subtract(counts) }
         } else {

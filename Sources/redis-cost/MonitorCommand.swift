@@ -46,9 +46,13 @@ enum MonitorCommand: Subcommand {
             before 7.0; addresses as the cluster announces them), and each gets its own MONITOR
             and sampler connection. The nodes' calls go into one report with a Cluster section:
             per node calls, cost, estimated time, top commands and the commands the tool sent it,
-            and the hottest hash slots. A node that goes away is reported there (when, after how
-            many calls) and the others go on; the session ends normally. In this mode
-            commandstats and the slow log are not read, and --count counts all nodes' calls.
+            its INFO commandstats calls and time beside the estimate of the same window, and the
+            hottest hash slots (with CLUSTER SLOT-STATS cpu-usec on Valkey 8.0+ and Redis 8.2+
+            with cluster-slot-stats-enabled yes). A node that goes away is reported there (when,
+            after how many calls; its server figures unknown) and the others go on; the session
+            ends normally. The topology is read again every 2 s and when a node goes away: a
+            replica that took over, or a new primary, is watched from then on and named in the
+            report. In this mode the slow log is not read, and --count counts all nodes' calls.
 
             --fit-model FILE fits the time model to the workload being watched and saves it for
             'analyze --constants FILE' (and monitor --constants) later: every --stats-interval

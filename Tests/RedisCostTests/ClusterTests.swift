@@ -196,18 +196,50 @@ import Glibc
         return expected.filter { $0.value != 0 }
     }
 
-    @Test("monitor --cluster: every primary watched at once, per-node calls exact against each node's commandstats less the tool's own",
+    /// `CLUSTER SLOT-STATS SLOTSRANGE 0 16383`'s cpu-usec per slot the node serves, read by the test
+    /// itself (RESP2: `[[slot, [name, value, …]], …]`).
+    static func slotCPU(_ node: TestServer) throws -> [Int: Int] {
+        guard case .array(let items) = try node.connect().require(["CLUSTER", "SLOT-STATS", "SLOTSRANGE", "0", "16383"]) else { return [:] }
+        var out: [Int: Int] = [:]
+        for item in items {
+            guard case .array(let pair) = item, pair.count == 2, let slot = pair[0].int, case .array(let fields) = pair[1] else { continue }
+            for i in stride(from: 0, to: fields.count - 1, by: 2) where fields[i].text == "cpu-usec" { out[slot] = fields[i + 1].int }
+        }
+        return out
+    }
+
+    /// The workload's commands on a node (its stream's, by commandstats name), less the wrappers
+    /// (EVAL: its time holds its calls', which count on their own) and the test's own INFO polls.
+    static func workloadCommands(_ node: AnalysisReport.Cluster.Node) -> Set<String> {
+        Set(counted(node).keys).subtracting(["eval", "info"])
+    }
+
+    /// A node's measured calls as the test's own commandstats deltas give them: each workload
+    /// command's delta less the tool's calls of it, and the one INFO poll that saw the tool's
+    /// first read (it ran inside the window and the stream shows it).
+    static func measuredCalls(_ node: AnalysisReport.Cluster.Node, before: [String: Int], after: [String: Int]) -> Int {
+        let tool = Dictionary((node.toolCommands ?? [:]).map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: +)
+        return workloadCommands(node).reduce(1) { $0 + (after[$1] ?? 0) - (before[$1] ?? 0) - (tool[$1] ?? 0) }
+    }
+
+    @Test("monitor --cluster: every primary watched at once, per-node calls exact against each node's commandstats less the tool's own; each node's measured calls and time beside its estimate; on servers with CLUSTER SLOT-STATS each hot slot's CPU time exact",
           arguments: [TestServer.Kind.redis7, .redis8, .valkey9])
     func monitorCluster(kind: TestServer.Kind) throws {
-        let cluster = try TestCluster(kind)
+        let slotStats = kind != .redis7
+        let cluster = try TestCluster(kind, arguments: slotStats ? ["--cluster-slot-stats-enabled", "yes"] : [])
         try cluster.workload(["load"])
+        // The test's own SLOT-STATS read first: the commandstats read after it counts it.
+        let slotsBefore = try slotStats ? cluster.nodes.map(Self.slotCPU) : []
         let before = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
         let session = try ClusterSession(cluster)
+        // The whole workload inside every node's measured window: each node's first commandstats read is done.
+        for (i, node) in cluster.nodes.enumerated() { try MeasuredTimeTests.waitForFirstRead(try node.connect(), infoBefore: before[i]["info"] ?? 0) }
         try cluster.workload(["work", "3"])
         let status = session.stop()
         let stderr = (try? String(contentsOfFile: session.stderr, encoding: .utf8)) ?? ""
         #expect(status == 0, "\(stderr)")
         let after = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
+        let slotsAfter = try slotStats ? cluster.nodes.map(Self.slotCPU) : []
         let report = try session.json
         let nodes = try #require(report.cluster?.nodes)
         #expect(Set(nodes.map(\.address)) == Set(cluster.nodes.map { "127.0.0.1:\($0.port)" }))
@@ -217,7 +249,33 @@ import Glibc
             #expect(Self.counted(node) == Self.expected(before: before[i], after: after[i], tool: tool, polls: session.polls[i]), "node \(server.port)")
             #expect(node.calls == Self.counted(node).values.reduce(0, +))
             #expect(node.lost == nil)
+            // The server's figures beside the estimate: its calls exact, its time and the estimate of the same calls known.
+            #expect(node.measuredCalls == Self.measuredCalls(node, before: before[i], after: after[i]), "node \(server.port): \(node.measuredNote ?? "")")
+            #expect(node.measuredMicroseconds.map { $0 > 0 } == true)
+            #expect(node.windowEstimatedMicroseconds.map { $0 > 0 } == true)
+            #expect(node.ratio != nil)
+            #expect(node.joined == nil)
         }
+        // Each hot slot's CPU time is the server's own delta, read by the test before and after the session.
+        let hotSlots = try #require(report.cluster?.hotSlots)
+        #expect(!hotSlots.isEmpty)
+        #expect(hotSlots.allSatisfy { $0.estimatedMicroseconds > 0 })
+        if slotStats {
+            #expect(report.cluster?.slotStats?.hasPrefix("CLUSTER SLOT-STATS cpu-usec, the end's less the start's, on 3 of 3 nodes") == true, "\(report.cluster?.slotStats ?? "")")
+            for slot in hotSlots {
+                let owner = try #require(cluster.nodes.firstIndex { "127.0.0.1:\($0.port)" == slot.node })
+                let delta = try #require(slotsAfter[owner][slot.slot]) - (try #require(slotsBefore[owner][slot.slot]))
+                #expect(slot.measuredMicroseconds == delta, "slot \(slot.slot)")
+            }
+            #expect(hotSlots.contains { ($0.measuredMicroseconds ?? 0) > 0 })
+        } else {
+            #expect(report.cluster?.slotStats == "Not read: CLUSTER SLOT-STATS needs Valkey 8.0+ or Redis 8.2+ (redis-7.0.15).")
+            #expect(hotSlots.allSatisfy { $0.measuredMicroseconds == nil })
+        }
+        // The markdown sets the server's time beside the estimate, per node and per slot.
+        let markdown = try #require(report.cluster).markdown
+        #expect(markdown.contains("| Node | Calls | Share of calls | Cost | Share of cost | Est. time | Calls (server) | Time (server) | Est. time, same window | Server ÷ est. | Top commands | Lost |"))
+        #expect(markdown.contains("| Slot | Node | Calls | Cost | Est. time | CPU time (server) | Server ÷ est. | Top keys |"))
         #expect(report.totals.calls == nodes.reduce(0) { $0 + $1.calls })
         // Keys from before the session are sized by the sampler of the node that owns them.
         let hgetall = report.topCalls.filter { $0.command == "HGETALL" && $0.keys == ["big:hash"] }
@@ -266,6 +324,8 @@ import Glibc
             if i == 2 {
                 let lost = try #require(node.lost)
                 #expect(lost.afterCalls == node.calls)
+                // Its server figures end before its calls do: unknown, never 0.
+                #expect(node.measuredCalls == nil && node.measuredMicroseconds == nil && node.ratio == nil)
                 #expect(node.calls > 0)
                 // The workload's commands exactly (the tool's sampler commands and admin commands go on after the read above).
                 var expected = Self.expected(before: before[i], after: victimStats, tool: [:], polls: session.polls[i] + drained)
@@ -284,6 +344,113 @@ import Glibc
             }
         }
         #expect(report.live?.connectionLost == false)
+    }
+
+    @Test("monitor --cluster: a replica that takes over from a killed primary is found, watched from then on and named in the report; its calls exact")
+    func monitorClusterFollowsFailover() throws {
+        let cluster = try TestCluster(.redis7)
+        let victim = cluster.nodes[2]
+        let replica = try cluster.addReplica(of: victim)
+        try cluster.workload(["load"])
+        let before = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
+        let session = try ClusterSession(cluster)
+        for (i, node) in cluster.nodes.enumerated() { try MeasuredTimeTests.waitForFirstRead(try node.connect(), infoBefore: before[i]["info"] ?? 0) }
+        try cluster.workload(["work", "2"])
+        // Everything the victim wrote has reached the replica before it goes: the replica's counters stand still until the session watches it.
+        #expect(try victim.connect().require(["WAIT", "1", "5000"]).int == 1)
+        let control = try replica.connect()
+        let replicaBefore = try LiveMonitorTests.commandStats(control)
+        victim.stop()
+        _ = try control.require(["CLUSTER", "FAILOVER", "TAKEOVER"])
+        // The cluster has the replica as the primary of the victim's slots, as every live node sees it.
+        let replicaAddress = "127.0.0.1:\(replica.port)", victimAddress = "127.0.0.1:\(victim.port)"
+        for node in [cluster.nodes[0], cluster.nodes[1], replica] {
+            let connection = try node.connect()
+            var promoted = false
+            for _ in 0..<400 where !promoted {
+                let slots = try ClusterTopology.fromSlots(try connection.require(["CLUSTER", "SLOTS"]), seedHost: "127.0.0.1", server: "test")
+                let state = parseInfo(try connection.require(["CLUSTER", "INFO"]).text ?? "")["cluster_state"]
+                promoted = slots.contains { $0.address == replicaAddress } && !slots.contains { $0.address == victimAddress } && state == "ok"
+                if !promoted { usleep(25_000) }
+            }
+            #expect(promoted, "node \(node.port) never saw \(replicaAddress) take over")
+        }
+        // The session reads the topology again (every 2 s, and when a node goes away) and starts watching the new primary.
+        var watching = false
+        for _ in 0..<1000 where !watching {
+            watching = try LiveMonitorTests.monitorClientID(control) != nil
+            if !watching { usleep(10_000) }
+        }
+        #expect(watching, "monitor --cluster never watched \(replicaAddress)")
+        try MeasuredTimeTests.waitForFirstRead(control, infoBefore: replicaBefore["info"] ?? 0)
+        // The workload goes on through the new topology.
+        try cluster.workload(["work", "2"])
+        let status = session.stop()
+        let stderr = (try? String(contentsOfFile: session.stderr, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(stderr)")
+        let replicaAfter = try LiveMonitorTests.commandStats(control)
+        let report = try session.json
+        let nodes = try #require(report.cluster?.nodes)
+        #expect(nodes.count == 4)
+
+        // The victim: lost, its server figures unknown (never 0).
+        let lost = try #require(nodes.first { $0.address == victimAddress })
+        #expect(lost.lost != nil)
+        #expect(lost.measuredCalls == nil && lost.measuredMicroseconds == nil)
+        #expect(lost.measuredNote?.contains("watched no longer") == true)
+        // The new primary: named, with the node it replaced, and its workload calls exact against its own commandstats.
+        let promoted = try #require(nodes.first { $0.address == replicaAddress })
+        let joined = try #require(promoted.joined)
+        #expect(joined.replacing == [victimAddress])
+        #expect(promoted.lost == nil)
+        let tool = Dictionary((promoted.toolCommands ?? [:]).map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: +)
+        let workload = Self.workloadCommands(promoted)
+        #expect(workload.contains("get") && workload.contains("set"))
+        for name in workload {
+            #expect(Self.counted(promoted)[name] == (replicaAfter[name] ?? 0) - (replicaBefore[name] ?? 0) - (tool[name] ?? 0), "\(name) on the new primary")
+        }
+        #expect(promoted.measuredCalls == Self.measuredCalls(promoted, before: replicaBefore, after: replicaAfter), "\(promoted.measuredNote ?? "")")
+        #expect(promoted.measuredMicroseconds != nil && promoted.windowEstimatedMicroseconds != nil)
+        // The others, watched the whole session, stay exact.
+        for (i, server) in cluster.nodes.enumerated() where i != 2 {
+            let node = try #require(nodes.first { $0.address == "127.0.0.1:\(server.port)" })
+            let after = try LiveMonitorTests.commandStats(try server.connect())
+            #expect(Self.counted(node) == Self.expected(before: before[i], after: after, tool: try #require(node.toolCommands), polls: session.polls[i]), "node \(server.port)")
+            #expect(node.measuredCalls == Self.measuredCalls(node, before: before[i], after: after))
+        }
+        #expect(report.live?.connectionLost == false)
+        let markdown = try #require(report.cluster).markdown
+        #expect(markdown.contains("- `\(replicaAddress)` became primary at \(AnalysisReport.time(joined.time)), replacing `\(victimAddress)`; watched from then on."), "\(markdown)")
+        let row = try #require(markdown.split(separator: "\n").first { $0.hasPrefix("| `\(victimAddress)` |") })
+        #expect(row.contains("| unknown | unknown |"), "\(row)")
+    }
+
+    @Test("CLUSTER SLOT-STATS replies: RESP2 and RESP3 read alike; counters out of range, slots outside 0…16383 and wrong shapes are one line; a counter that went down gives no delta")
+    func slotStatsReplies() throws {
+        func slot(_ n: Int64, _ fields: [(String, Int64)], map: Bool = false) -> RESPValue {
+            let pairs = fields.map { (RESPValue.bulk(Array($0.0.utf8)), RESPValue.integer($0.1)) }
+            return .array([.integer(n), map ? .map(pairs) : .array(pairs.flatMap { [$0.0, $0.1] })])
+        }
+        let start = try ClusterSlotStats.parse(.array([slot(1, [("key-count", 2), ("cpu-usec", 100)]), slot(7, [("key-count", 1), ("cpu-usec", 50)], map: true),
+                                                       slot(9, [("key-count", 0), ("cpu-usec", 10)])]), server: "s")
+        #expect(start.cpuCounted && start.keys == [1: 2, 7: 1, 9: 0] && start.cpuMicroseconds == [1: 100, 7: 50, 9: 10])
+        let end = try ClusterSlotStats.parse(.array([slot(1, [("cpu-usec", 160)]), slot(7, [("cpu-usec", 40)])]), server: "s")
+        // Slot 7 went down (a reset): no delta; slot 9 is gone (moved): no delta.
+        #expect(start.cpuDelta(to: end) == [1: 60])
+        // Without cluster-slot-stats-enabled: keys only.
+        let keysOnly = try ClusterSlotStats.parse(.array([slot(3, [("key-count", 4)])]), server: "s")
+        #expect(!keysOnly.cpuCounted && keysOnly.cpuMicroseconds.isEmpty)
+        for (reply, detail) in [
+            (RESPValue.array([slot(1, [("cpu-usec", Int64.max)])]), "cpu-usec of slot 1 must be an integer from 0 to 2^53"),
+            (.array([slot(1, [("cpu-usec", -1)])]), "cpu-usec of slot 1 must be an integer from 0 to 2^53"),
+            (.array([slot(16384, [("cpu-usec", 1)])]), "expected [slot, statistics] with a slot within 0…16383"),
+            (.array([.array([.integer(1), .integer(2)])]), "expected a slot's statistics as name/value pairs, got an integer"),
+            (.integer(3), "expected an array, got an integer"),
+        ] {
+            #expect(throws: ServerError(server: "s", command: "CLUSTER SLOT-STATS SLOTSRANGE 0 16383", detail: detail)) { try ClusterSlotStats.parse(reply, server: "s") }
+        }
+        #expect(ClusterSlotStats.isSupported(serverID: "valkey-8.0.0") && ClusterSlotStats.isSupported(serverID: "redis-8.2.3"))
+        #expect(!ClusterSlotStats.isSupported(serverID: "redis-8.0.2") && !ClusterSlotStats.isSupported(serverID: "redis-7.0.15") && !ClusterSlotStats.isSupported(serverID: "valkey-7.2.5"))
     }
 
     // MARK: audit --cluster

@@ -12,10 +12,14 @@ import Glibc
 final class TestCluster: @unchecked Sendable {
     let nodes: [TestServer]
 
-    init(_ kind: TestServer.Kind, primaries: Int = 3) throws {
-        nodes = try (0..<primaries).map { _ in
-            try TestServer(kind, arguments: ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"])
-        }
+    let kind: TestServer.Kind
+    let arguments: [String]
+
+    init(_ kind: TestServer.Kind, primaries: Int = 3, arguments extra: [String] = []) throws {
+        self.kind = kind
+        let arguments = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"] + extra
+        self.arguments = arguments
+        nodes = try (0..<primaries).map { _ in try TestServer(kind, arguments: arguments) }
         let log = nodes[0].directory.appendingPathComponent("cluster-create.txt").path
         let create = try Spawned(try Self.redisCLI(), ["--cluster", "create"] + nodes.map { "127.0.0.1:\($0.port)" }
                                  + ["--cluster-replicas", "0", "--cluster-yes"], stdout: log, stderr: log)
@@ -32,6 +36,30 @@ final class TestCluster: @unchecked Sendable {
             }
             guard ok else { throw TestServer.StartError(description: "node \(node.port) never reached cluster_state:ok") }
         }
+    }
+
+    /// A new node made a replica of `primary` (CLUSTER MEET, then CLUSTER REPLICATE), ready when
+    /// its link to the primary is up.
+    func addReplica(of primary: TestServer) throws -> TestServer {
+        let replica = try TestServer(kind, arguments: arguments)
+        let id = try primary.connect().require(["CLUSTER", "MYID"]).text ?? ""
+        let control = try replica.connect()
+        _ = try control.require(["CLUSTER", "MEET", "127.0.0.1", String(primary.port)])
+        var replicating = false
+        for _ in 0..<400 where !replicating {
+            // REPLICATE is refused until the replica knows the primary (the MEET's handshake is done).
+            if (try control.require(["CLUSTER", "NODES"]).text ?? "").contains(id),
+               case .simple = try control.command(["CLUSTER", "REPLICATE", id]) {
+                replicating = true
+            } else {
+                usleep(25_000)
+            }
+        }
+        for _ in 0..<400 where replicating {
+            if parseInfo(try control.require(["INFO", "replication"]).text ?? "")["master_link_status"] == "up" { return replica }
+            usleep(25_000)
+        }
+        throw TestServer.StartError(description: "node \(replica.port) never became a replica of \(primary.port)")
     }
 
     static func redisCLI() throws -> String {
