@@ -362,7 +362,14 @@ public enum Calibration {
 
         // How a call's fixed time grows with the server's idle time before it.
         progress?("calls after idle time")
-        let idle = try idleFactors(connection, server: server, prefix: prefix, isCancelled: isCancelled, note: { created.insert($0) })
+        // A command run again in its burst is measured against what the fit says of it.
+        let idle = try idleFactors(connection, server: server, prefix: prefix, isCancelled: isCancelled, note: { created.insert($0) }) { argv, sizes in
+            guard let index = table.indexByName[argv[0]], let c = commands[argv[0]] else { return nil }
+            let facts = CallFacts(argv: argv, keyPositions: argv.indices.filter { argv[$0].hasPrefix(prefix) }, sizes: sizes)
+            let value = table.formulas[index]?.evaluate(facts).value ?? 1
+            let us = c.microseconds(TimeModel.Features.of(facts, elements: value, nameWords: 1))
+            return us > 0 ? us : nil
+        }
         removeCreated()
 
         let perCalls = commands.values.map(\.perCall).sorted()
@@ -376,7 +383,7 @@ public enum Calibration {
                               source: "calibrated on \(server) with \(grouped(elements))-element keys, \(repeats) calls each",
                               classCoefficients: classes, commandCoefficients: commands, fittedOn: serverID,
                               idle: idle.first, watchedPerNestedCall: watchedPerNestedCall, watchedPerNestedByte: watchedPerNestedByte,
-                              idleInBurst: idle.following,
+                              idleInBurst: idle.following, repeatedInBurst: idle.repeated,
                               commandSizeCurves: curves.compactMapValues { $0 }, classSizeCurves: classCurves)
         return (model, measurements, overall)
     }
@@ -422,15 +429,19 @@ public enum Calibration {
     /// (INFO commandstats before and after the run) against the same bursts back to back, per
     /// idle time (the sleep and the round trip, less the server's time): the median factor of
     /// the first call of a burst (`first`) and of the calls that follow it (`following`), each
-    /// never decreasing with idle time.
+    /// never decreasing with idle time. And each call repeated back to back in one pipeline
+    /// against what the fit says of it (`predicted`): the median is `repeated`, the factor of a
+    /// command run again in its burst (nil when the fit says nothing of them).
     static func idleFactors(_ connection: RedisConnection, server: String, prefix: String, isCancelled: () -> Bool,
-                            note: (String) -> Void) throws(ServerError) -> (first: [TimeModel.IdlePoint], following: [TimeModel.IdlePoint]) {
+                            note: (String) -> Void, predicted: ([String], [KeySize]) -> Double?)
+        throws(ServerError) -> (first: [TimeModel.IdlePoint], following: [TimeModel.IdlePoint], repeated: Double?) {
         let string = prefix + "idle:string", hash = prefix + "idle:hash", zset = prefix + "idle:zset"
         [string, hash, zset].forEach(note)
         let build = [["SET", string, "value"]] + Self.hash(hash, 100) + Self.zset(zset, 100)
         _ = try connection.pipeline(build)
-        let calls: [(stat: String, argv: [String])] = [("get", ["GET", string]), ("hset", ["HSET", hash, "f1", "v"]),
-                                                       ("zscore", ["ZSCORE", zset, "m1"]), ("expire", ["EXPIRE", string, "3600"])]
+        let calls: [(stat: String, argv: [String], sizes: [KeySize])] = [
+            ("get", ["GET", string], [.bytes(5)]), ("hset", ["HSET", hash, "f1", "v"], [.elements(100)]),
+            ("zscore", ["ZSCORE", zset, "m1"], [.elements(100)]), ("expire", ["EXPIRE", string, "3600"], [.bytes(5)])]
         let names = calls.map(\.stat)
         /// Per rotation r (call r first), each call's mean server µs; the median idle µs before a burst.
         func run(sleep: Int) throws(ServerError) -> (usec: [[Double]], idle: Double) {
@@ -479,7 +490,20 @@ public enum Calibration {
             first.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: sleep == 0 ? 1 : max(first.last?.factor ?? 1, median(firsts))))
             following.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: sleep == 0 ? 1 : max(following.last?.factor ?? 1, median(follows))))
         }
-        return (first, following)
+        // Each command repeated back to back.
+        var repeatedRatios: [Double] = []
+        let count = 50
+        for call in calls {
+            guard let expected = predicted(call.argv, call.sizes) else { continue }
+            let before = try commandStats(connection, [call.stat])[0]
+            _ = try connection.pipeline(Array(repeating: call.argv, count: count))
+            let after = try commandStats(connection, [call.stat])[0]
+            // Other clients ran it meanwhile: this command is left out.
+            guard before.calls <= Int.max - count, after.calls == before.calls + count, after.usec >= before.usec else { continue }
+            repeatedRatios.append(max(0.5, Double(after.usec - before.usec)) / Double(count) / expected)
+        }
+        let repeated = repeatedRatios.isEmpty ? nil : min(100, max(0.1, median(repeatedRatios)))
+        return (first, following, repeated)
     }
 }
 

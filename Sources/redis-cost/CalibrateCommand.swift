@@ -86,6 +86,9 @@ enum CalibrateCommand: Subcommand {
             out += "A call that follows another in its burst (a pipeline, a transaction), by the burst's idle time: "
                 + model.idleInBurst.map { "\(grouped(Int($0.idleMicroseconds.rounded()))) µs → \(f($0.factor, 2))" }.joined(separator: ", ") + ".\n"
         }
+        if let repeated = model.repeatedInBurst {
+            out += "A command run again in its burst (warm): the fit's fixed time × \(f(repeated, 2)).\n"
+        }
         if !model.classSizeCurves.isEmpty {
             out += "On keys larger than the fit's, the time beyond a call's fixed part × (per class, for commands not probed): "
                 + model.classSizeCurves.sorted { $0.key < $1.key }.compactMap { cls, curve in curve.last.map { "\(cls) \(f($0.factor, 2)) at \(grouped(Int($0.elements)))" } }

@@ -79,6 +79,8 @@ import RedisCostReport
         // A file of an earlier version (no burst curve): a following call takes the first's.
         let older = TimeModel(perCall: 1, perElement: [:], source: "test", idle: model.idle)
         #expect(older.idleFactor(.following(idle: 1e9)) == 3)
+        // A command run again in its burst: the measured factor, else the back-to-back point.
+        #expect(TimeModel(perCall: 1, perElement: [:], source: "test", idle: model.idle, repeatedInBurst: 0.25).idleFactor(.repeated) == 0.25)
 
         var clock = IdleClock()
         let (getEntry, hsetEntry) = (10, 11)
@@ -200,6 +202,8 @@ import RedisCostReport
         #expect(run.stdout.contains("A call that follows another in its burst"))
         // The feed of a watched transaction's calls grows with their bytes (10 KB values escaped).
         #expect(model.watchedPerNestedByte > 0 && reloaded.watchedPerNestedByte == model.watchedPerNestedByte)
+        let repeated = try #require(model.repeatedInBurst)
+        #expect(repeated >= 0.1 && repeated <= 100 && reloaded.repeatedInBurst == repeated && run.stdout.contains("A command run again in its burst"))
         // Full reads measured on keys ten times --elements: a curve from 1,000 to 10,000 elements.
         let curve = model.commandSizeCurves["HGETALL"] ?? []
         #expect(curve.map(\.elements) == [1000, 10_000], "\(model.commandSizeCurves)")

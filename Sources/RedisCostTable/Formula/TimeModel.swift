@@ -124,9 +124,12 @@ public struct TimeModel: Sendable, Equatable {
     /// How a call that follows another in its burst (a pipeline's or a transaction's next
     /// command, a command not yet run in the burst) grows with the burst's idle time: the
     /// network path is warm by then, the command's own code and data are not. Empty: such a
-    /// call takes `idle` (files of earlier versions). A command run again in the same burst
-    /// runs warm (factor 1).
+    /// call takes `idle` (files of earlier versions).
     public var idleInBurst: [IdlePoint]
+    /// The factor on the fixed time of a command run again in its burst (the same command
+    /// repeated in a transaction or a pipeline: warm), measured against the fit; nil: the first
+    /// point of the idle curve (back to back).
+    public var repeatedInBurst: Double?
     /// How the part of a call's time that grows with the data (all but its fixed time) grows
     /// on keys larger than the linear fit saw (a walk over a key beyond the caches, an insert
     /// into a table that no longer fits them): points (elements of the largest key the call
@@ -181,7 +184,7 @@ public struct TimeModel: Sendable, Equatable {
         case .following(let idle):
             idleInBurst.isEmpty ? idleFactor(idle)
                 : Self.interpolate(idleInBurst.map { ($0.idleMicroseconds, $0.factor) }, at: idle, before: idleInBurst.first?.factor ?? 1)
-        case .repeated: idle.first?.factor ?? 1
+        case .repeated: repeatedInBurst ?? idle.first?.factor ?? 1
         }
     }
 
@@ -220,6 +223,7 @@ public struct TimeModel: Sendable, Equatable {
     public init(perCall: Double, perElement: [String: Double], source: String,
                 classCoefficients: [String: Coefficients] = [:], commandCoefficients: [String: Coefficients] = [:], fittedOn: String? = nil,
                 idle: [IdlePoint] = [], watchedPerNestedCall: Double = 0, watchedPerNestedByte: Double = 0, idleInBurst: [IdlePoint] = [],
+                repeatedInBurst: Double? = nil,
                 commandSizeCurves: [String: [SizePoint]] = [:], classSizeCurves: [String: [SizePoint]] = [:]) {
         self.perCall = perCall
         self.perElement = perElement
@@ -231,6 +235,7 @@ public struct TimeModel: Sendable, Equatable {
         self.watchedPerNestedCall = watchedPerNestedCall
         self.watchedPerNestedByte = watchedPerNestedByte
         self.idleInBurst = idleInBurst.sorted { $0.idleMicroseconds < $1.idleMicroseconds }
+        self.repeatedInBurst = repeatedInBurst
         self.commandSizeCurves = commandSizeCurves.mapValues { $0.sorted { $0.elements < $1.elements } }
         self.classSizeCurves = classSizeCurves.mapValues { $0.sorted { $0.elements < $1.elements } }
     }
@@ -323,6 +328,7 @@ public struct TimeModel: Sendable, Equatable {
         package var watchedPerNestedCall: Double?
         package var watchedPerNestedByte: Double?
         package var idleInBurst: [IdlePoint]?
+        package var repeatedInBurst: Double?
         package var commandSizeCurves: [String: [SizePoint]]?
         package var classSizeCurves: [String: [SizePoint]]?
     }
@@ -344,7 +350,7 @@ public struct TimeModel: Sendable, Equatable {
                         fittedOn: fittedOn, machine: Self.machine, fitRelativeError: fitRelativeError, liveFit: liveFit,
                         idle: idle.isEmpty ? nil : idle, watchedPerNestedCall: watchedPerNestedCall == 0 ? nil : watchedPerNestedCall,
                         watchedPerNestedByte: watchedPerNestedByte == 0 ? nil : watchedPerNestedByte,
-                        idleInBurst: idleInBurst.isEmpty ? nil : idleInBurst,
+                        idleInBurst: idleInBurst.isEmpty ? nil : idleInBurst, repeatedInBurst: repeatedInBurst,
                         commandSizeCurves: commandSizeCurves.isEmpty ? nil : commandSizeCurves,
                         classSizeCurves: classSizeCurves.isEmpty ? nil : classSizeCurves)
         let data = (try? encoder.encode(file)) ?? Data()
@@ -366,7 +372,7 @@ public struct TimeModel: Sendable, Equatable {
         }
         let points = (file.idle ?? []) + (file.idleInBurst ?? [])
         let sizes = Array((file.commandSizeCurves ?? [:]).values.joined()) + Array((file.classSizeCurves ?? [:]).values.joined())
-        guard points.allSatisfy({ $0.idleMicroseconds > 0 && Self.isFactor($0.factor) }),
+        guard points.allSatisfy({ $0.idleMicroseconds > 0 && Self.isFactor($0.factor) }), file.repeatedInBurst.map(Self.isFactor) ?? true,
               sizes.allSatisfy({ $0.elements.isFinite && $0.elements > 0 && $0.elements < 1e15 && Self.isFactor($0.factor) }) else {
             throw FileError(description: "\(path): an idle or size point is not above 0 or its factor is outside 0.1 to 100")
         }
@@ -374,7 +380,7 @@ public struct TimeModel: Sendable, Equatable {
                   source: (file.source ?? "constants") + " (from \(path))",
                   classCoefficients: file.classes ?? [:], commandCoefficients: file.commands ?? [:], fittedOn: file.fittedOn,
                   idle: file.idle ?? [], watchedPerNestedCall: file.watchedPerNestedCall ?? 0, watchedPerNestedByte: file.watchedPerNestedByte ?? 0,
-                  idleInBurst: file.idleInBurst ?? [],
+                  idleInBurst: file.idleInBurst ?? [], repeatedInBurst: file.repeatedInBurst,
                   commandSizeCurves: file.commandSizeCurves ?? [:], classSizeCurves: file.classSizeCurves ?? [:])
     }
 
