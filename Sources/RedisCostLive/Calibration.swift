@@ -423,6 +423,8 @@ public enum Calibration {
 
     /// The idle times probed (µs of sleep between bursts; 0: back to back).
     package static let idleSleeps = [0, 300, 1_000, 3_000, 10_000, 30_000, 100_000]
+    /// Sweeps over `idleSleeps`, each point's median kept.
+    package static let idleRounds = 3
 
     /// A burst of four O(1) calls (two reads, two writes) sent as one pipeline, `count` times
     /// with `sleep` µs between bursts, each call first in turn; each call's mean server time
@@ -474,21 +476,28 @@ public enum Calibration {
             return (usec, idles.sorted()[idles.count / 2])
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        let hot = try run(sleep: 0)
-        // Each call back to back: its mean over the positions it took.
-        let base = calls.indices.map { i in hot.usec.map { $0[i] }.reduce(0, +) / Double(hot.usec.count) }
+        // The sweep three times over, interleaved, and the median of each point: one sweep's
+        // figures move with whatever else the machine did meanwhile.
+        var runs: [[(usec: [[Double]], idle: Double)]] = Array(repeating: [], count: idleSleeps.count)
+        for _ in 0..<idleRounds {
+            for (i, sleep) in idleSleeps.enumerated() { runs[i].append(try run(sleep: sleep)) }
+        }
+        // Each call back to back: its mean over the positions it took, the median over the rounds.
+        let base = calls.indices.map { i in median(runs[0].map { round in round.usec.map { $0[i] }.reduce(0, +) / Double(round.usec.count) }) }
         var first: [TimeModel.IdlePoint] = [], following: [TimeModel.IdlePoint] = []
-        for sleep in idleSleeps {
-            let measured = sleep == 0 ? hot : try run(sleep: sleep)
-            guard measured.idle > (first.last?.idleMicroseconds ?? 0) else { continue }
+        for (point, sleep) in idleSleeps.enumerated() {
+            let idle = median(runs[point].map(\.idle))
+            guard idle > (first.last?.idleMicroseconds ?? 0) else { continue }
             var firsts: [Double] = [], follows: [Double] = []
-            for (r, row) in measured.usec.enumerated() {
-                for (i, us) in row.enumerated() {
-                    if i == r { firsts.append(us / base[i]) } else { follows.append(us / base[i]) }
+            for round in runs[point] {
+                for (r, row) in round.usec.enumerated() {
+                    for (i, us) in row.enumerated() {
+                        if i == r { firsts.append(us / base[i]) } else { follows.append(us / base[i]) }
+                    }
                 }
             }
-            first.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: sleep == 0 ? 1 : max(first.last?.factor ?? 1, median(firsts))))
-            following.append(TimeModel.IdlePoint(idleMicroseconds: measured.idle, factor: sleep == 0 ? 1 : max(following.last?.factor ?? 1, median(follows))))
+            first.append(TimeModel.IdlePoint(idleMicroseconds: idle, factor: sleep == 0 ? 1 : max(first.last?.factor ?? 1, median(firsts))))
+            following.append(TimeModel.IdlePoint(idleMicroseconds: idle, factor: sleep == 0 ? 1 : max(following.last?.factor ?? 1, median(follows))))
         }
         // Each command repeated back to back.
         var repeatedRatios: [Double] = []
