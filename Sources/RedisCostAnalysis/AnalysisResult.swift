@@ -221,6 +221,8 @@ public struct AnalysisResult: Sendable {
             public var estimatedMicroseconds: Double?
             /// Its rank among the costliest calls (0-based), when it matched one.
             public var topCall: Int?
+            /// The cluster node whose log it is (`monitor --cluster`); nil for a single server.
+            public var node: String?
             package init(id: Int, time: Int64, loggedMicroseconds: Int, command: String, keys: [[UInt8]]) {
                 self.id = id
                 self.time = time
@@ -240,6 +242,30 @@ public struct AnalysisResult: Sendable {
         public var mayHaveLost = false
         public var unavailable: String?
         public init(source: String) { self.source = source }
+
+        /// Every cluster node's check as one: the entries of all (each naming its node), slowest
+        /// first; the threshold when every node has the same; unavailable only when no node's
+        /// log was read (the others' reasons are said beside).
+        package static func merged(_ checks: [(node: String, check: ServerLogCheck)]) -> ServerLogCheck {
+            var merged = ServerLogCheck(source: Set(checks.map(\.check.source)).sorted().joined(separator: ", "))
+            let thresholds = Set(checks.compactMap(\.check.thresholdMicroseconds))
+            merged.thresholdMicroseconds = thresholds.count == 1 && checks.allSatisfy({ $0.check.thresholdMicroseconds != nil }) ? thresholds.first : nil
+            var failures: [String] = []
+            for (node, check) in checks {
+                if let reason = check.unavailable { failures.append("\(node): \(reason)"); continue }
+                merged.entries += check.entries.map { var e = $0; e.node = node; return e }
+                merged.toolEntries += check.toolEntries
+                merged.mayHaveLost = merged.mayHaveLost || check.mayHaveLost
+            }
+            merged.entries.sort { ($0.loggedMicroseconds, $1.node ?? "", $1.id) > ($1.loggedMicroseconds, $0.node ?? "", $0.id) }
+            if !failures.isEmpty {
+                merged.unavailable = failures.count == checks.count ? failures.joined(separator: "; ") : nil
+                merged.partlyUnavailable = failures.count == checks.count ? [] : failures
+            }
+            return merged
+        }
+        /// Cluster nodes whose log could not be read while others' were.
+        public var partlyUnavailable: [String] = []
     }
 
     /// MONITOR: a call and the gap to the next line.

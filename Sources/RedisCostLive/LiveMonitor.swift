@@ -226,6 +226,10 @@ public enum LiveMonitor {
         }
         live.endReason = reason
         live.seconds = seconds
+        // Every watched node's slow log, as one check whose entries name their node (read before
+        // the tool's commands are counted: SLOWLOG GET is one of them).
+        let logs = nodes.filter { !$0.lost }.compactMap { node in node.serverLogCheck(topCalls: result.topCalls).map { (node.connection.serverName, $0) } }
+        if !logs.isEmpty { result.serverLog = .merged(logs) }
         for node in nodes {
             result.cluster?.nodes[node.index].measuredTime = node.lost
                 ? .unavailable("\(node.connection.serverName): watched no longer (\(node.endReason ?? "lost")): its server figures are unknown")

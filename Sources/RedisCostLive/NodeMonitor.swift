@@ -101,7 +101,7 @@ final class NodeMonitor {
     /// log's newest entry, for a cluster node its slots' CPU time where the server counts it.
     func startServerReads(_ options: LiveMonitor.Options, cluster: Bool) {
         readsServerFigures = true
-        serverLog = options.checkServerLog && !cluster
+        serverLog = options.checkServerLog
             ? ServerLogReader.start(server: connection.serverName, serverID: live.serverVersion) { argv throws(ServerError) in try sampler.send(argv) } : nil
         readCommandStats()
         if cluster, ClusterSlotStats.isSupported(serverID: live.serverVersion) { slotStatsAtStart = readSlotStats() }
@@ -209,22 +209,27 @@ final class NodeMonitor {
         return measured.result(estimated: estimatedCounts(), intervalSeconds: options.statsInterval, notes: windowNotes)
     }
 
+    /// The slow log's entries of the session matched to the costliest calls; nil when not read.
+    func serverLogCheck(topCalls: [AnalysisResult.Call]) -> AnalysisResult.ServerLogCheck? {
+        switch serverLog {
+        case .success(let reader)?:
+            return reader.finish(server: connection.serverName, connection: sampler.connection, table: analyzer.table,
+                                 topCalls: topCalls, toolAddress: sampler.addressIsShared ? nil : sampler.monitorAddress)
+        case .failure(let error)?:
+            var check = AnalysisResult.ServerLogCheck(source: "SLOWLOG")
+            check.unavailable = error.description
+            return check
+        case nil: return nil
+        }
+    }
+
     /// Ends a single server's session: the last reads, the measured time and slow log beside the estimate.
     func finish(endReason: String, connectionLost: Bool, seconds: Double, options: LiveMonitor.Options) -> AnalysisResult {
         var result = session.finish()
         result.measuredTime = measuredTime(endReason: endReason, options: options)
         result.workloadFit = measured.fit?.observations(table: analyzer.table, aggregation: analyzer.aggregation,
                                                         server: connection.serverName, serverVersion: live.serverVersion)
-        switch serverLog {
-        case .success(let reader)?:
-            result.serverLog = reader.finish(server: connection.serverName, connection: sampler.connection, table: analyzer.table,
-                                             topCalls: result.topCalls, toolAddress: sampler.addressIsShared ? nil : sampler.monitorAddress)
-        case .failure(let error)?:
-            var check = AnalysisResult.ServerLogCheck(source: "SLOWLOG")
-            check.unavailable = error.description
-            result.serverLog = check
-        case nil: break
-        }
+        result.serverLog = serverLogCheck(topCalls: result.topCalls)
         live.seconds = seconds
         live.endReason = endReason
         live.connectionLost = connectionLost

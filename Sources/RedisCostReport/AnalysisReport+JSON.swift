@@ -397,7 +397,8 @@ extension AnalysisReport {
             "mayHaveLost": "The log dropped entries of the session (it keeps slowlog-max-len, and 128 are read).",
             "unavailable": "Why the log could not be read, one line naming the server and the command; null when read.",
             "costliest": "The costliest calls by estimate, in order, each with the entry it matched (same command and keys, within a second) or nulls.",
-            "slowestLogged": "The session's entries, slowest first, each with the estimate of the call it matched or null.",
+            "slowestLogged": "The session's entries, slowest first, each with the estimate of the call it matched or null; under monitor --cluster every node's, each with its node.",
+            "partlyUnavailable": "monitor --cluster: the nodes whose log could not be read while others' were, each with why.",
         ]
         package struct Match: Codable, Sendable {
             package var rank: Int
@@ -406,6 +407,8 @@ extension AnalysisReport {
             package var estimatedMicroseconds: Double?
             package var loggedMicroseconds: Int?
             package var entryId: Int?
+            /// The node whose log holds that entry (monitor --cluster), else null.
+            package var entryNode: String?
         }
         package struct Entry: Codable, Sendable {
             package var id: Int
@@ -416,6 +419,8 @@ extension AnalysisReport {
             package var estimatedMicroseconds: Double?
             /// The rank (0-based) of the costliest call it matched, or null.
             package var topCall: Int?
+            /// The cluster node whose log it is (monitor --cluster), else null.
+            package var node: String?
         }
         package var source: String
         package var thresholdMicroseconds: Int?
@@ -425,6 +430,7 @@ extension AnalysisReport {
         package var unavailable: String?
         package var costliest: [Match]
         package var slowestLogged: [Entry]
+        package var partlyUnavailable: [String]
     }
 
     package struct Live: Codable, Sendable, OmittedWhenNil {
@@ -580,15 +586,15 @@ extension AnalysisReport {
         let matched = Dictionary(log.entries.compactMap { e in e.topCall.map { ($0, e) } }, uniquingKeysWith: { a, _ in a })
         let costliest = log.unavailable != nil ? [] : topCalls.prefix(25).enumerated().map { rank, call in
             ServerLog.Match(rank: rank, command: call.command, keys: call.keys.map(options.key), estimatedMicroseconds: call.estimatedMicroseconds,
-                            loggedMicroseconds: matched[rank]?.loggedMicroseconds, entryId: matched[rank]?.id)
+                            loggedMicroseconds: matched[rank]?.loggedMicroseconds, entryId: matched[rank]?.id, entryNode: matched[rank]?.node)
         }
         return ServerLog(source: log.source, thresholdMicroseconds: log.thresholdMicroseconds, entriesInSession: log.entries.count,
                          toolEntries: log.toolEntries, mayHaveLost: log.mayHaveLost, unavailable: log.unavailable, costliest: costliest,
                          slowestLogged: log.entries.prefix(25).map {
                              ServerLog.Entry(id: $0.id, time: $0.time, command: $0.command, keys: $0.keys.map(options.key),
                                              loggedMicroseconds: $0.loggedMicroseconds, estimatedMicroseconds: $0.estimatedMicroseconds,
-                                             topCall: $0.topCall)
-                         })
+                                             topCall: $0.topCall, node: $0.node)
+                         }, partlyUnavailable: log.partlyUnavailable)
     }
 
     /// The built-in types a snapshot's values have; any other type name is a module's.

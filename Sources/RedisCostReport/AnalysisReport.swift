@@ -312,6 +312,12 @@ public enum AnalysisReport {
         }
         if log.toolEntries > 0 { out += "; \(counted(log.toolEntries, "entry", plural: "entries")) of the tool's own left out" }
         out += ".\(log.mayHaveLost ? " The log dropped older entries of the session (it keeps `slowlog-max-len`; \(ServerLogReader.readLimit) are read)." : "")\n"
+        for failure in log.partlyUnavailable { out += "Not read on \(Markdown.cell(failure)).\n" }
+        /// An entry's id, with its node under --cluster (ids are per node).
+        func entry(_ id: Int?, _ node: String?) -> String {
+            guard let id else { return "" }
+            return node.map { "\(Markdown.code($0)) \(id)" } ?? String(id)
+        }
         if !log.costliest.isEmpty {
             out += "\nThe costliest calls by estimate, matched to their entries (same command and keys, logged within a second):\n\n"
             out += Markdown.table(
@@ -319,7 +325,7 @@ public enum AnalysisReport {
                 rows: log.costliest.prefix(15).map { m in
                     [String(m.rank + 1), m.command, m.keys.prefix(3).map(Markdown.code).joined(separator: " "), duration(m.estimatedMicroseconds),
                      m.loggedMicroseconds.map { duration(Double($0)) } ?? "no entry",
-                     ratioText(m.loggedMicroseconds.flatMap { ratio(Double($0), m.estimatedMicroseconds) }), m.entryId.map(String.init) ?? ""]
+                     ratioText(m.loggedMicroseconds.flatMap { ratio(Double($0), m.estimatedMicroseconds) }), entry(m.entryId, m.entryNode)]
                 }, alignRight: [0, 3, 4, 5, 6])
         }
         if !log.slowestLogged.isEmpty {
@@ -327,7 +333,7 @@ public enum AnalysisReport {
             out += Markdown.table(
                 header: ["Entry", "Command", "Keys", "Logged time", "Est. time"],
                 rows: log.slowestLogged.prefix(10).map { e in
-                    [String(e.id), Markdown.cell(e.command), e.keys.prefix(3).map(Markdown.code).joined(separator: " "), duration(Double(e.loggedMicroseconds)),
+                    [entry(e.id, e.node), Markdown.cell(e.command), e.keys.prefix(3).map(Markdown.code).joined(separator: " "), duration(Double(e.loggedMicroseconds)),
                      e.estimatedMicroseconds.map { duration($0) } ?? "not among the \(number(Double(top))) costliest estimated"]
                 }, alignRight: [0, 3, 4])
         }

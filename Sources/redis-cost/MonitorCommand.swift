@@ -52,7 +52,8 @@ enum MonitorCommand: Subcommand {
             after how many calls; its server figures unknown) and the others go on; the session
             ends normally. The topology is read again every 2 s and when a node goes away: a
             replica that took over, or a new primary, is watched from then on and named in the
-            report. In this mode the slow log is not read, and --count counts all nodes' calls.
+            report. Every node's slow log is read as a single server's is, its entries named by
+            node in one table; --count counts all nodes' calls.
 
             --fit-model FILE fits the time model to the workload being watched and saves it for
             'analyze --constants FILE' (and monitor --constants) later: every --stats-interval

@@ -228,6 +228,8 @@ import Glibc
         let slotStats = kind != .redis7
         let cluster = try TestCluster(kind, arguments: slotStats ? ["--cluster-slot-stats-enabled", "yes"] : [])
         try cluster.workload(["load"])
+        // Every node logs calls of 100 µs or more: the HGETALLs of the 20,000-field hash are.
+        for node in cluster.nodes { _ = try node.connect().require(["CONFIG", "SET", "slowlog-log-slower-than", "100"]) }
         // The test's own SLOT-STATS read first: the commandstats read after it counts it.
         let slotsBefore = try slotStats ? cluster.nodes.map(Self.slotCPU) : []
         let before = try cluster.nodes.map { try LiveMonitorTests.commandStats(try $0.connect()) }
@@ -283,6 +285,15 @@ import Glibc
         #expect(hgetall.allSatisfy { $0.sizes == [20000] })
         #expect(report.topCalls.filter { $0.command == "LRANGE" }.allSatisfy { $0.sizes == [700] })
         #expect(report.live?.connectionLost == false)
+        // Every node's slow log, as one: the hash's HGETALLs logged by its node, matched to their estimates.
+        let hashNode = try #require(report.cluster?.hotSlots.first { slot in slot.keys.contains { $0.key == "big:hash" } }?.node)
+        let log = try #require(report.serverLog)
+        #expect(log.unavailable == nil && log.partlyUnavailable.isEmpty && log.thresholdMicroseconds == 100)
+        let logged = log.slowestLogged.filter { $0.command == "HGETALL" && $0.keys == ["big:hash"] }
+        #expect(logged.count == 3 && logged.allSatisfy { $0.node == hashNode && $0.estimatedMicroseconds != nil }, "\(log.slowestLogged.map { ($0.command, $0.node) })")
+        let matched = log.costliest.filter { $0.command == "HGETALL" && $0.keys == ["big:hash"] }
+        #expect(matched.count == 3 && matched.allSatisfy { $0.entryNode == hashNode && $0.loggedMicroseconds != nil })
+        #expect(log.slowestLogged.allSatisfy { $0.node != nil })
 
         // explain asked of every node: the ones that do not own the hash follow MOVED to the one that does.
         for server in cluster.nodes {
