@@ -1,12 +1,12 @@
 import RedisCostCore
 
 /// The members of a set or the fields of a hash, as identities. Small collections (most
-/// keys) are a plain array; beyond `smallLimit` a hash set, with the members SPOP may still
-/// take when a capture does not say which (`popOrder`, filled on the first such pop).
+/// keys) are a plain array; beyond `smallLimit` an `IdentityTable`, with the members SPOP may
+/// still take when a capture does not say which (`popOrder`, filled on the first such pop).
 public enum IdentitySet: Sendable {
     package static let smallLimit = 24
     case small([UInt64])
-    case large(Set<UInt64>, popOrder: [UInt64])
+    case large(IdentityTable, popOrder: [UInt64])
 
     public init() { self = .small([]) }
 
@@ -15,6 +15,7 @@ public enum IdentitySet: Sendable {
         for element in elements { insert(element) }
     }
 
+    @inlinable
     public var count: Int {
         switch self {
         case .small(let items): items.count
@@ -35,14 +36,14 @@ public enum IdentitySet: Sendable {
         switch self {
         case .large(var set, let order):
             self = .small([])  // hand the set over uniquely referenced
-            let inserted = set.insert(element).inserted
+            let inserted = set.insert(element)
             self = .large(set, popOrder: order)
             return inserted
         case .small(var items):
             if items.contains(element) { return false }
             self = .small([])
             items.append(element)
-            self = items.count > Self.smallLimit ? .large(Set(items), popOrder: []) : .small(items)
+            self = items.count > Self.smallLimit ? .large(IdentityTable(items), popOrder: []) : .small(items)
             return true
         }
     }
@@ -53,7 +54,7 @@ public enum IdentitySet: Sendable {
         switch self {
         case .large(var set, let order):
             self = .small([])
-            let removed = set.remove(element) != nil
+            let removed = set.remove(element)
             self = .large(set, popOrder: order)
             return removed
         case .small(var items):
@@ -69,13 +70,14 @@ public enum IdentitySet: Sendable {
     public var elements: [UInt64] {
         switch self {
         case .small(let items): items
-        case .large(let set, _): Array(set)
+        case .large(let set, _): set.elements
         }
     }
 
     /// Removes some element (SPOP when the capture does not say which), in amortised O(1):
     /// a large set pops from a copy of its members taken when the copy runs out, skipping the
-    /// ones gone since. (`Set.popFirst` rescans the emptied front of the table on every call.)
+    /// ones gone since. (Taking the first occupied slot would rescan the emptied front of the
+    /// table on every call.)
     /// Each member enters at most one copy per insertion, so the copies cost O(inserts).
     @discardableResult
     public mutating func removeAny() -> UInt64? {
@@ -86,10 +88,10 @@ public enum IdentitySet: Sendable {
             while true {
                 if order.isEmpty {
                     if set.isEmpty { return nil }
-                    order = Array(set)
+                    order = set.elements
                 }
                 let candidate = order.removeLast()
-                if set.remove(candidate) != nil { return candidate }
+                if set.remove(candidate) { return candidate }
             }
         case .small(var items):
             self = .small([])
@@ -103,8 +105,183 @@ public enum IdentitySet: Sendable {
     package var heapBytes: Int {
         switch self {
         case .small(let items): items.capacity * 8
-        case .large(let set, let order): set.capacity * 9 + order.capacity * 8
+        case .large(let set, let order): set.slotCount * 8 + order.capacity * 8
         }
+    }
+}
+
+/// The members of a large set or hash as identities: open addressing with linear probing in
+/// a power-of-two table of at most three quarters full (the load at which Swift's `Set` grows,
+/// so it takes no more memory: 8 bytes a slot, where `Set` has 8 and a bit). Identities are
+/// hashes already; a `Set<UInt64>` would hash each again with SipHash, about 660 instructions
+/// a member. A slot is the top bits of the identity times an odd multiplier drawn once per
+/// process (multiply-shift hashing): `elementHash` is public and invertible, so members
+/// chosen to share a slot under a fixed multiplier could make every insert scan the whole
+/// table; under a random one they do not.
+///
+/// Identity 0 marks an empty slot; the member 0 is a flag beside the table. A removal
+/// shifts the rest of its run back into the gap (no tombstones), so probes stay as short
+/// after many SREM/HDEL/SPOP as after inserts alone. One allocation, copied on write (so
+/// unchecked Sendable: a shared buffer is never written).
+public struct IdentityTable: @unchecked Sendable {
+    /// The fields and a separately allocated slot array (a `ManagedBuffer` measured no faster).
+    @usableFromInline package final class Storage {
+        /// Members, the 0 member included.
+        @usableFromInline package var count = 0
+        /// 64 minus log2 of the slot count: a slot is `(identity &* multiplier) >> shift`.
+        package let shift: UInt64
+        package let multiplier: UInt64
+        package let slotCount: Int
+        package var containsZero = false
+        package let slots: UnsafeMutablePointer<UInt64>
+
+        package init(slotCount: Int, multiplier: UInt64) {
+            self.slotCount = slotCount
+            self.multiplier = multiplier
+            shift = UInt64(64 - slotCount.trailingZeroBitCount)
+            slots = .allocate(capacity: slotCount)
+            slots.initialize(repeating: 0, count: slotCount)
+        }
+
+        deinit { slots.deallocate() }
+
+        @inline(__always)
+        package func home(_ element: UInt64) -> Int {
+            Int(truncatingIfNeeded: (element &* multiplier) >> shift)
+        }
+
+        /// The slot holding `element` (not 0), or the empty slot where it would go.
+        @inline(__always)
+        package func probe(_ element: UInt64) -> (index: Int, found: Bool) {
+            let mask = slotCount - 1
+            var i = home(element)
+            while true {
+                let occupant = slots[i]
+                if occupant == element { return (i, true) }
+                if occupant == 0 { return (i, false) }
+                i = (i + 1) & mask
+            }
+        }
+
+        /// A copy with `newSlotCount` slots (a power of two, at least `count` / 0.75).
+        package func copy(slotCount newSlotCount: Int) -> Storage {
+            let copy = Storage(slotCount: newSlotCount, multiplier: multiplier)
+            copy.count = count
+            copy.containsZero = containsZero
+            if newSlotCount == slotCount {
+                copy.slots.update(from: slots, count: slotCount)
+            } else {
+                let mask = newSlotCount - 1
+                for i in 0..<slotCount where slots[i] != 0 {
+                    var j = copy.home(slots[i])
+                    while copy.slots[j] != 0 { j = (j + 1) & mask }
+                    copy.slots[j] = slots[i]
+                }
+            }
+            return copy
+        }
+    }
+
+    @usableFromInline package var storage: Storage
+
+    package static let minimumSlots = 64
+    /// Drawn once per process (see the type's comment); odd, so the multiply is a bijection.
+    package static let processMultiplier: UInt64 = UInt64.random(in: .min ... .max) | 1
+
+    /// `multiplier` is for tests that want every identity in one run (1 puts all small ones
+    /// in slot 0); it must be odd.
+    package init(minimumCapacity: Int = 0, multiplier: UInt64 = IdentityTable.processMultiplier) {
+        precondition(multiplier & 1 == 1, "the multiplier must be odd")
+        var slots = Self.minimumSlots
+        // At most three quarters full once `minimumCapacity` members are in.
+        while slots / 4 * 3 < minimumCapacity { slots <<= 1 }
+        storage = Storage(slotCount: slots, multiplier: multiplier)
+    }
+
+    package init<S: Sequence>(_ elements: S, minimumCapacity: Int = 0) where S.Element == UInt64 {
+        self.init(minimumCapacity: Swift.max(minimumCapacity, elements.underestimatedCount))
+        for element in elements { insert(element) }
+    }
+
+    @inlinable package var count: Int { storage.count }
+    @inlinable package var isEmpty: Bool { storage.count == 0 }
+    /// Slots in the table: what the model's memory counts.
+    package var slotCount: Int { storage.slotCount }
+
+    package func contains(_ element: UInt64) -> Bool {
+        element == 0 ? storage.containsZero : storage.probe(element).found
+    }
+
+    private mutating func makeUnique() {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy(slotCount: storage.slotCount) }
+    }
+
+    /// True when the element was not there.
+    @discardableResult
+    package mutating func insert(_ element: UInt64) -> Bool {
+        if element == 0 {
+            if storage.containsZero { return false }
+            makeUnique()
+            storage.containsZero = true
+            storage.count += 1
+            return true
+        }
+        var (index, found) = storage.probe(element)
+        if found { return false }
+        makeUnique()  // a copy of the same size keeps every slot where it was
+        let inTable = storage.count - (storage.containsZero ? 1 : 0)
+        // Grow before the table passes three quarters full.
+        if (inTable + 1) * 4 > storage.slotCount * 3 {
+            storage = storage.copy(slotCount: storage.slotCount * 2)
+            index = storage.probe(element).index
+        }
+        storage.slots[index] = element
+        storage.count += 1
+        return true
+    }
+
+    /// True when the element was there.
+    @discardableResult
+    package mutating func remove(_ element: UInt64) -> Bool {
+        if element == 0 {
+            guard storage.containsZero else { return false }
+            makeUnique()
+            storage.containsZero = false
+            storage.count -= 1
+            return true
+        }
+        let (index, found) = storage.probe(element)
+        guard found else { return false }
+        makeUnique()
+        let table = storage
+        let mask = table.slotCount - 1
+        var gap = index
+        // Backward shift: a later member of the run moves into the gap unless its home
+        // lies cyclically in (gap, its slot], where a lookup still finds it from home.
+        var next = (gap + 1) & mask
+        while true {
+            let occupant = table.slots[next]
+            if occupant == 0 { break }
+            let home = table.home(occupant)
+            let stays = gap <= next ? (gap < home && home <= next) : (gap < home || home <= next)
+            if !stays {
+                table.slots[gap] = occupant
+                gap = next
+            }
+            next = (next + 1) & mask
+        }
+        table.slots[gap] = 0
+        table.count -= 1
+        return true
+    }
+
+    /// The members in table order (the 0 member last).
+    package var elements: [UInt64] {
+        var result: [UInt64] = []
+        result.reserveCapacity(storage.count)
+        for i in 0..<storage.slotCount where storage.slots[i] != 0 { result.append(storage.slots[i]) }
+        if storage.containsZero { result.append(0) }
+        return result
     }
 }
 

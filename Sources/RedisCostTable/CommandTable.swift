@@ -46,9 +46,16 @@ public struct CommandTable: Sendable {
     /// without holding a table (a connection counting what it sent).
     public static let embeddedContainers: Set<String> = (try? embedded())?.containers ?? []
 
+    /// The table this binary was built with, decoded once per process: `analyze` asks for it
+    /// twice (the findings engine and the analysis) and a connection for its containers, and
+    /// each decoding cost about 150M instructions.
+    private static let embeddedTable = Result { () throws -> CommandTable in
+        try CommandTable(entries: CommandTableJSON.decode(embeddedCommandTableJSON, source: "Data/commands.json (embedded)"))
+    }
+
     /// The table this binary was built with.
     public static func embedded() throws -> CommandTable {
-        try CommandTable(entries: CommandTableJSON.decode(embeddedCommandTableJSON, source: "Data/commands.json (embedded)"))
+        try embeddedTable.get()
     }
 
     public init(entries: [CommandEntry]) throws {

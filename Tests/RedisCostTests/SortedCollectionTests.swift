@@ -206,6 +206,71 @@ import RedisCostReport
         #expect(reference.count < largest / 2)
     }
 
+    /// Multiplier 1 puts every identity below 2^58 in slot 0 of a 64-slot table: one long run
+    /// that wraps around the end, where removal's backward shift is easiest to get wrong.
+    /// Seed 5 draws from 3,000 values (removes hit members that are there, the table grows and
+    /// empties again), seed 6 from the whole range (the process's random multiplier, no repeats),
+    /// seed 7 from small values with multiplier 1 (the 0 member included).
+    @Test("the identity table agrees with Set<UInt64> under random inserts, removes and lookups", arguments: [UInt64(5), 6, 7])
+    func identityTableAgreesWithSet(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        var table = seed == 7 ? IdentityTable(multiplier: 1) : IdentityTable()
+        var reference = Set<UInt64>()
+        var mismatches = 0
+        var largest = 0
+        func draw() -> UInt64 {
+            switch seed {
+            case 5: rng.next() % 3_000 &* 0x9E37_79B9_7F4A_7C15  // spread over the range, 0 among them
+            case 6: rng.next()
+            default: rng.next() % 300
+            }
+        }
+        var kept: [UInt64] = []
+        for step in 0..<80_000 {
+            let value = seed == 6 && !kept.isEmpty && rng.next() % 2 == 0 ? kept[Int(rng.next() % UInt64(kept.count))] : draw()
+            if seed == 6, kept.count < 20_000 { kept.append(value) }
+            // Inserts win for the first half, removes for the second.
+            switch (rng.next() % 5, step < 40_000) {
+            case (0, _), (1, true):
+                if table.insert(value) != reference.insert(value).inserted { mismatches += 1 }
+            case (1, false), (2, _):
+                if table.remove(value) != (reference.remove(value) != nil) { mismatches += 1 }
+            default:
+                if table.contains(value) != reference.contains(value) { mismatches += 1 }
+            }
+            if table.count != reference.count { mismatches += 1 }
+            if step % 2_000 == 0 {
+                let elements = table.elements
+                if elements.count != reference.count || Set(elements) != reference { mismatches += 1 }
+                // Every member is found, and a copy is independent of the original.
+                if !reference.allSatisfy(table.contains) { mismatches += 1 }
+                var copy = table
+                copy.insert(draw())
+                if let any = reference.first { copy.remove(any) }
+                if table.count != reference.count || Set(table.elements) != reference { mismatches += 1 }
+            }
+            largest = max(largest, reference.count)
+        }
+        #expect(mismatches == 0)
+        #expect(largest > (seed == 7 ? 150 : 500))  // past one 64-slot table
+        // Never more than three quarters full, so no more slots than Set<UInt64> has buckets.
+        #expect(table.slotCount >= 64 && table.count * 4 <= table.slotCount * 3)
+    }
+
+    @Test("the identity table's memory is no more than Set<UInt64>'s for the same members")
+    func identityTableMemory() {
+        for n in [25, 48, 49, 96, 97, 1_000, 100_000, 786_432, 786_433] {
+            let table = IdentityTable((1...UInt64(n)).map { $0 &* 0x9E37_79B9_7F4A_7C15 })
+            var set = Set<UInt64>()
+            for i in 1...UInt64(n) { set.insert(i &* 0x9E37_79B9_7F4A_7C15) }
+            // Set's buckets: the power of two its capacity (three quarters of them) came from.
+            var buckets = 1
+            while buckets * 3 / 4 < set.capacity { buckets <<= 1 }
+            #expect(table.count == n)
+            #expect(table.slotCount <= Swift.max(buckets, IdentityTable.minimumSlots), "n = \(n)")
+        }
+    }
+
     @Test("a stream agrees with an array under XADD, XDEL and both trims")
     func streamEntriesAgreeWithBruteForce() {
         var rng = SeededRandom(seed: 9)

@@ -217,17 +217,24 @@ package struct FormulaParser {
         while position < characters.count, characters[position].isWhitespace { position += 1 }
     }
 
+    /// Compared in place: the table's 575 formulas are parsed at every start, and copying
+    /// both sides into arrays made this most of the table's load.
     package mutating func accept(_ text: String) -> Bool {
         skipSpaces()
-        let chars = Array(text)
-        guard position + chars.count <= characters.count,
-              Array(characters[position..<position + chars.count]) == chars else { return false }
-        position += chars.count
+        var end = position
+        for c in text {
+            guard end < characters.count, characters[end] == c else { return false }
+            end += 1
+        }
+        position = end
         return true
     }
 
     package mutating func parseComparison() throws(FormulaSyntaxError) -> Formula.Node {
         let left = try parseSum()
+        // Most formulas have no comparison: one look at the next character instead of six tries.
+        skipSpaces()
+        guard position < characters.count, "<>=!".contains(characters[position]) else { return left }
         for op in [Formula.BinaryOperator.lessOrEqual, .greaterOrEqual, .equal, .notEqual, .less, .greater]
         where accept(op.rawValue) {
             return .binary(op, left, try parseSum())
