@@ -66,10 +66,15 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String { source }
 
+    /// A formula that is one number (SET, INCR, SADD: 1): its cost, found once, so that most
+    /// calls skip the evaluator.
+    package let constant: Cost?
+
     public init(_ source: String) throws(FormulaSyntaxError) {
         var parser = FormulaParser(source: source)
         self.source = source
         self.root = try parser.parseAll()
+        if case .number(let n) = root, n.isFinite { constant = .exact(max(1, n)) } else { constant = nil }
     }
 
     /// What a formula reads from the data set, so that a live session samples only what a

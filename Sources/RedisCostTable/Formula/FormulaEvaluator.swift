@@ -5,7 +5,13 @@ import RedisCostFormats
 extension Formula {
     /// The cost of one call. Every call touches at least one element (the key lookup),
     /// so a known cost is never below 1.
+    @inline(__always)
     public func evaluate<Input: FormulaInput>(_ input: Input) -> Cost {
+        if let constant { return constant }
+        return evaluateTree(input)
+    }
+
+    private func evaluateTree<Input: FormulaInput>(_ input: Input) -> Cost {
         var evaluator = FormulaEvaluator(input: input)
         do {
             let result = try evaluator.value(root)
