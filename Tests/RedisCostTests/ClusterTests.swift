@@ -479,6 +479,7 @@ import Glibc
         #expect(run.status == 0, "\(run.stderr)")
         #expect(report.primaries.map(\.address).sorted() == addresses.sorted())
         #expect(report.primaries.allSatisfy { $0.audit?.info.mode == "cluster" && $0.audit?.version == kind.serverID && $0.unreachable == nil })
+        #expect(report.primaries.allSatisfy { $0.role == "primary" && $0.primary == nil } && report.replicas.isEmpty)
         #expect(report.uncoveredSlots.isEmpty)
         for server in cluster.nodes {
             let primary = try #require(report.primaries.first { $0.address == "127.0.0.1:\(server.port)" })
@@ -528,5 +529,132 @@ import Glibc
         #expect(uncovered.evidence.compactMap(\.note) == ["uncovered slots \(first)-\(first + 99) (100)"])
         #expect(uncovered.summary == "100 of 16384 slots are served by no primary that answered: \(first)-\(first + 99).")
         #expect(run.stderr.contains("cluster-slots"))
+    }
+
+    /// Polls `condition` every 25 ms, at most `tries` times; whether it came true.
+    static func poll(_ tries: Int = 400, _ condition: () throws -> Bool) rethrows -> Bool {
+        for _ in 0..<tries {
+            if try condition() { return true }
+            usleep(25_000)
+        }
+        return false
+    }
+
+    /// The flags `observer` gives the node at `address` in its CLUSTER NODES (empty when it does not list it).
+    static func flags(of address: String, seenBy observer: TestServer) throws -> [String] {
+        let text = try observer.connect().require(["CLUSTER", "NODES"]).text ?? ""
+        return try ClusterSnapshot.parseNodes(text, server: "test").first { $0.address == address }?.flags ?? []
+    }
+
+    @Test("audit --cluster with a replica: audited in its own section as the replica of its primary, the other primaries named as without one; stopped, it is reported unreachable and the audit goes on, exit status as --fail-on says")
+    func auditClusterReplicas() throws {
+        let cluster = try TestCluster(.redis7)
+        try cluster.workload(["load"])
+        let primary = cluster.nodes[0]
+        let replica = try cluster.addReplica(of: primary)
+        let primaryAddress = "127.0.0.1:\(primary.port)", replicaAddress = "127.0.0.1:\(replica.port)"
+        // The primary lists it as its own (gossip after the replication link is up), and it has every write.
+        let primaryID = try #require(try primary.connect().require(["CLUSTER", "MYID"]).text)
+        #expect(try Self.poll { try primary.connect().require(["CLUSTER", "NODES"]).text?.contains(" slave \(primaryID) ") == true },
+                "\(primaryAddress) never listed \(replicaAddress) as its replica")
+        #expect(try primary.connect().require(["WAIT", "1", "5000"]).int == 1)
+
+        var (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(report.primaries.allSatisfy { $0.role == "primary" && $0.primary == nil && $0.unreachable == nil })
+        #expect(report.replicas.count == 1)
+        let node = try #require(report.replicas.first)
+        #expect(node.address == replicaAddress && node.role == "replica" && node.primary == primaryAddress && node.unreachable == nil)
+        #expect(node.slots.isEmpty && node.ownSlots == nil && node.link == "up")
+        #expect(node.audit?.info.role == "slave" && node.audit?.info.mode == "cluster" && node.audit?.version == TestServer.Kind.redis7.serverID)
+        let primaryKeys = try #require(try primary.connect().require(["DBSIZE"]).int)
+        #expect(node.keys == primaryKeys && report.primaries.first { $0.address == primaryAddress }?.keys == primaryKeys)
+        // The replica's own audit: its per-server replication rule sees it linked to its primary.
+        let replicationLag = try #require(node.audit?.findings.first { $0.rule == "replication-lag" })
+        #expect(replicationLag.evidence.compactMap(\.note).contains("role replica of 127.0.0.1:\(primary.port), master_link_status up"))
+        // The other two primaries have none: named with the slots that cannot fail over.
+        let replication = try #require(report.findings.first { $0.rule == "cluster-replication" })
+        #expect(replication.severity == .warning)
+        // In the order the seed's CLUSTER SHARDS lists the primaries, as the report does.
+        let others = report.primaries.map(\.address).filter { $0 != primaryAddress }
+        let alone = try others.map { address in
+            let server = try #require(cluster.nodes.first { "127.0.0.1:\($0.port)" == address })
+            return "\(address) has no replica: its slots \(try Self.ownSlots(server).map(ClusterAudit.slots).joined(separator: " ")) cannot fail over"
+        }
+        let notes = replication.evidence.compactMap(\.note)
+        #expect(notes.filter { $0.contains(" has no replica") } == alone)
+        #expect(notes.filter { $0.hasPrefix("replica \(replicaAddress) of \(primaryAddress): link up, last I/O ") }.count == 1, "\(notes)")
+        #expect(replication.summary == "2 of 3 primaries have no replica: \(others.joined(separator: ", ")).")
+        #expect(!report.findings.contains { $0.rule == "cluster-node-fail" })
+        (run, report) = try Self.auditCluster(cluster, ["--fail-on", "warning"])
+        #expect(run.status == 3, "\(run.stderr)")
+
+        let markdown = try runCLI(["audit", "-c", "-p", String(primary.port)])
+        #expect(markdown.status == 0)
+        #expect(markdown.stdout.hasPrefix("# redis-cost audit of the cluster of \(primaryAddress) (3 primaries, 1 replica, from CLUSTER SHARDS)\n"))
+        #expect(markdown.stdout.contains("\n## Replicas\n\n| Node | Replica of | Version | Link | Keys | Findings |\n"))
+        #expect(markdown.stdout.contains("| `\(replicaAddress)` | `\(primaryAddress)` | redis-7.0.15 | up | \(grouped(primaryKeys)) |"))
+        // The replica's section comes right after its primary's.
+        let heading = "\n## Replica `\(replicaAddress)` of `\(primaryAddress)` (redis-7.0.15)\n"
+        let sections = markdown.stdout.components(separatedBy: "\n## ").filter { $0.hasPrefix("Node `") || $0.hasPrefix("Replica `") }.map { $0.prefix { $0 != "\n" } }
+        #expect(markdown.stdout.contains(heading))
+        let own = try #require(sections.firstIndex(of: "Node `\(primaryAddress)` (redis-7.0.15)"))
+        #expect(sections.count == 4 && sections[own + 1] == "Replica `\(replicaAddress)` of `\(primaryAddress)` (redis-7.0.15)", "\(sections)")
+        #expect(markdown.stdout.contains("cluster mode, role slave"))
+
+        // Stopped: once the primaries agree it failed, the audit says it did not answer and reads the rest.
+        replica.stop()
+        #expect(try Self.poll(800) { try Self.flags(of: replicaAddress, seenBy: primary).contains("fail") }, "\(replicaAddress) never marked fail")
+        (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("\(replicaAddress) (replica of \(primaryAddress)): not audited: "), "\(run.stderr)")
+        let gone = try #require(report.replicas.first)
+        #expect(report.replicas.count == 1 && gone.address == replicaAddress && gone.primary == primaryAddress)
+        #expect(gone.unreachable != nil && gone.audit == nil && gone.keys == nil && gone.link == nil)
+        #expect(report.primaries.allSatisfy { $0.audit != nil && $0.unreachable == nil })
+        let stillAlone = try #require(report.findings.first { $0.rule == "cluster-replication" })
+        let goneNotes = stillAlone.evidence.compactMap(\.note)
+        #expect(Set(goneNotes.filter { $0.contains(" has no replica") }) == Set(alone))
+        #expect(goneNotes.filter { $0.hasPrefix("replica \(replicaAddress) of \(primaryAddress) did not answer (") }.count == 1, "\(goneNotes)")
+        let failed = try #require(report.findings.first { $0.rule == "cluster-node-fail" })
+        #expect(failed.severity == .critical && failed.summary.contains(replicaAddress))
+        (run, report) = try Self.auditCluster(cluster, ["--fail-on", "critical"])
+        #expect(run.status == 3, "\(run.stderr)")
+    }
+
+    @Test("audit --cluster on Valkey 9: 2,000 keys hash-tagged into one slot fire cluster-hot-slot naming that slot with the keys written; with cluster-slot-stats-enabled the hottest slots carry cpu-usec exact against the node's own CLUSTER SLOT-STATS")
+    func auditClusterHotSlot() throws {
+        let cluster = try TestCluster(.valkey9)
+        let keys = (1...2000).map { "{hot}:\($0)" }
+        let slots = Set(keys.map { Array($0.utf8).withUnsafeBytes { hashSlot($0) } })
+        #expect(slots.count == 1)
+        let slot = try #require(slots.first)
+        let owner = try #require(try cluster.nodes.first { try Self.ownSlots($0).contains { $0.contains(slot) } })
+        let ownerAddress = "127.0.0.1:\(owner.port)"
+        #expect(try owner.connect().pipeline(keys.map { ["SET", $0, "v"] }).allSatisfy { $0.text == "OK" })
+
+        var (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        let hot = try #require(report.findings.first { $0.rule == "cluster-hot-slot" })
+        #expect(hot.severity == .warning)
+        #expect(hot.evidence.compactMap(\.note) == ["slot \(slot) on \(ownerAddress) holds 2,000 of its 2,000 keys (100.0%)"])
+        #expect(hot.summary.hasPrefix("Hot slot: slot \(slot) (\(ownerAddress), 2,000 keys) (fires above 50% of a primary's keys with at least 1,000"))
+        let first = try #require(report.hotSlots?.first)
+        #expect(first.slot == slot && first.node == ownerAddress && first.keys == 2000 && first.cpuMicroseconds == nil)
+        #expect(report.hotSlots?.dropFirst().allSatisfy { $0.keys == 0 } == true)
+        let markdown = try runCLI(["audit", "-c", "-p", String(cluster.nodes[0].port)])
+        #expect(markdown.stdout.contains("\n## Hottest slots (`CLUSTER SLOT-STATS`)\n\n| Slot | Node | Keys |\n| ---: | --- | ---: |\n| \(slot) | `\(ownerAddress)` | 2,000 |\n"), "\(markdown.stdout)")
+
+        // With per-slot CPU counted: the reads of the hot keys show in the slot's cpu-usec, as the node itself says after the audit.
+        for node in cluster.nodes { _ = try node.connect().require(["CONFIG", "SET", "cluster-slot-stats-enabled", "yes"]) }
+        _ = try owner.connect().pipeline(keys.map { ["GET", $0] })
+        (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        let cpu = try Self.slotCPU(owner)
+        let counted = try #require(report.hotSlots?.first { $0.slot == slot })
+        #expect(counted.keys == 2000 && counted.node == ownerAddress)
+        #expect(counted.cpuMicroseconds == cpu[slot] && (cpu[slot] ?? 0) > 0, "\(cpu[slot] ?? -1)")
+        #expect(!report.findings.contains { $0.rule == "cluster-slot-stats" })
+        #expect(report.findings.first { $0.rule == "cluster-hot-slot" }?.evidence.compactMap(\.note).first == "slot \(slot) on \(ownerAddress) holds 2,000 of its 2,000 keys (100.0%)")
     }
 }
