@@ -107,19 +107,22 @@ public struct ClusterSnapshot: Sendable {
     }
 
     /// The `limit` slots with the most keys and the `limit` with the most cpu-usec (where counted),
-    /// most keys first; empty when no primary's CLUSTER SLOT-STATS was read.
-    package func hottestSlots(limit: Int = 10) -> [SlotLoad] {
+    /// most keys first; a slot with neither is left out, and so is every slot when no primary's
+    /// CLUSTER SLOT-STATS was read.
+    package func hottestSlots(limit: Int = 5) -> [SlotLoad] {
         var all: [SlotLoad] = []
         for primary in primaries {
             guard let stats = primary.slotStats else { continue }
             for (slot, keys) in stats.keys {
-                all.append(SlotLoad(slot: slot, node: primary.address, keys: keys, cpuMicroseconds: stats.cpuCounted ? stats.cpuMicroseconds[slot] ?? 0 : nil))
+                let cpu = stats.cpuCounted ? stats.cpuMicroseconds[slot] ?? 0 : nil
+                if keys > 0 || (cpu ?? 0) > 0 { all.append(SlotLoad(slot: slot, node: primary.address, keys: keys, cpuMicroseconds: cpu)) }
             }
         }
-        let byKeys = all.sorted { ($0.keys, $1.slot) > ($1.keys, $0.slot) }.prefix(limit)
+        let byKeys = all.filter { $0.keys > 0 }.sorted { ($0.keys, $1.slot) > ($1.keys, $0.slot) }.prefix(limit)
         let byCPU = all.filter { ($0.cpuMicroseconds ?? 0) > 0 }.sorted { ($0.cpuMicroseconds ?? 0, $1.slot) > ($1.cpuMicroseconds ?? 0, $0.slot) }.prefix(limit)
         var seen = Set<Int>()
-        return (byKeys + byCPU).filter { seen.insert($0.slot).inserted }.sorted { ($0.keys, $0.cpuMicroseconds ?? 0, $1.slot) > ($1.keys, $1.cpuMicroseconds ?? 0, $0.slot) }
+        return (byKeys + byCPU).filter { seen.insert($0.slot).inserted }
+            .sorted { ($0.keys, $0.cpuMicroseconds ?? 0, $1.slot) > ($1.keys, $1.cpuMicroseconds ?? 0, $0.slot) }
     }
 
     /// The slots no primary that answered serves by its own account, as inclusive ranges. A slot

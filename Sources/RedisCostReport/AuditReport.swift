@@ -121,7 +121,7 @@ public enum AuditReport {
             "uncoveredSlots": "Slot ranges no primary that answered serves by its own account (CLUSTER NODES, its myself line).",
             "findings": "The cluster rules' findings; each node's own are in its audit.",
             "replicas": "Every replica a primary that answered lists as its own (its CLUSTER NODES), after the primaries' order.",
-            "hotSlots": "CLUSTER SLOT-STATS where the primaries have it (Redis 8.2+, Valkey 8.0+): the slots with the most keys and with the most cpu-usec, most keys first; null when no primary's could be read.",
+            "hotSlots": "CLUSTER SLOT-STATS where the primaries have it (Redis 8.2+, Valkey 8.0+): the 5 slots with the most keys and the 5 with the most cpu-usec, most keys first, none with neither; null when no primary's could be read.",
         ]
         /// An inclusive range of hash slots.
         package struct SlotRange: Codable, Sendable {

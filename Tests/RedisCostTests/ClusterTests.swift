@@ -641,7 +641,8 @@ import Glibc
         #expect(hot.summary.hasPrefix("Hot slot: slot \(slot) (\(ownerAddress), 2,000 keys) (fires above 50% of a primary's keys with at least 1,000"))
         let first = try #require(report.hotSlots?.first)
         #expect(first.slot == slot && first.node == ownerAddress && first.keys == 2000 && first.cpuMicroseconds == nil)
-        #expect(report.hotSlots?.dropFirst().allSatisfy { $0.keys == 0 } == true)
+        // The other primaries' slots hold no key and their CPU is not counted: the hot slot is the only one.
+        #expect(report.hotSlots?.count == 1)
         let markdown = try runCLI(["audit", "-c", "-p", String(cluster.nodes[0].port)])
         #expect(markdown.stdout.contains("\n## Hottest slots (`CLUSTER SLOT-STATS`)\n\n| Slot | Node | Keys |\n| ---: | --- | ---: |\n| \(slot) | `\(ownerAddress)` | 2,000 |\n"), "\(markdown.stdout)")
 

@@ -34,7 +34,7 @@ package struct ClusterHotSlotRule: ClusterAuditRule {
             }
         }
         guard !facts.isEmpty else { return [] }
-        let summary = "Hot slot\(hot.count == 1 ? "" : "s"): \(hot.joined(separator: ", ")) (fires above \(Int(keyShare * 100))% of a primary's keys with at least \(grouped(minimumKeys)), or \(Int(cpuShare * 100))% of its cpu-usec with at least \(grouped(minimumMicroseconds)))."
+        let summary = "Hot slot\(hot.count == 1 ? "" : "s"): \(hot.joined(separator: ", ")) (fires above \(Int(keyShare * 100))% of a primary's keys with at least \(grouped(minimumKeys)), or \(Int(cpuShare * 100))% of its cpu-usec with at least \(grouped(minimumMicroseconds)) µs)."
         return [finding(summary, facts: facts, count: facts.count)]
     }
 
