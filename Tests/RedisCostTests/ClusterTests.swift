@@ -658,4 +658,87 @@ import Glibc
         #expect(!report.findings.contains { $0.rule == "cluster-slot-stats" })
         #expect(report.findings.first { $0.rule == "cluster-hot-slot" }?.evidence.compactMap(\.note).first == "slot \(slot) on \(ownerAddress) holds 2,000 of its 2,000 keys (100.0%)")
     }
+
+    /// Two primaries by hand, the first with a replica whose INFO is `replicaInfo`, the primary's `primaryInfo`.
+    static func replicated(primaryInfo: [String: String], replicaInfo: [String: String]?) -> ClusterSnapshot {
+        let addresses = ["10.0.0.1:7000", "10.0.0.2:7000"], replica = "10.0.0.9:7000"
+        let ranges = [0...8191, 8192...16383]
+        let primaries = (0..<2).map { i in
+            var lines = (0..<2).map { j in ClusterSnapshot.NodeLine(id: "id\(j)", address: addresses[j], flags: j == i ? ["myself", "master"] : ["master"], slots: [ranges[j]]) }
+            lines.append(.init(id: "id9", address: replica, flags: ["slave"], slots: [], primaryID: "id0"))
+            return ClusterSnapshot.Primary(address: addresses[i], announcedSlots: [ranges[i]], keys: 0, nodes: lines)
+        }
+        var c = ClusterSnapshot(seed: addresses[0], source: "CLUSTER SHARDS", primaries: primaries, replicas: [
+            .init(address: replica, primary: addresses[0], id: "id9", unreachable: replicaInfo == nil ? "10.0.0.9:7000: cannot connect: Connection refused" : nil),
+        ])
+        c.primaries[0].server = ServerSnapshot(server: addresses[0], version: "redis-8.2.3", config: [:], info: primaryInfo)
+        c.primaries[1].server = ServerSnapshot(server: addresses[1], version: "redis-8.2.3", config: [:], info: ["role": "master"])
+        c.replicas?[0].server = replicaInfo.map { ServerSnapshot(server: replica, version: "redis-8.2.3", config: [:], info: $0) }
+        return c
+    }
+
+    @Test("cluster-replication by hand: link down critical; 30 s without I/O and lag beyond the backlog fire only above their thresholds; counters out of range (near Int.max, negative) are no reading and never trap")
+    func replicationRule() throws {
+        let up = ["role": "slave", "master_link_status": "up", "master_last_io_seconds_ago": "30", "slave_repl_offset": "1000"]
+        let primary = ["role": "master", "master_repl_offset": "1049576", "repl_backlog_size": "1048576"]
+        func finding(_ p: [String: String], _ r: [String: String]?) -> Finding? {
+            ClusterReplicationRule.findings(in: Self.replicated(primaryInfo: p, replicaInfo: r)).first
+        }
+        let alone = "10.0.0.2:7000 has no replica: its slots 8192-16383 cannot fail over"
+        // At the thresholds (30 s; exactly the backlog behind): only the second primary, alone.
+        var f = try #require(finding(primary, up))
+        #expect(f.severity == .warning && f.count == 1)
+        #expect(ClusterAuditRuleTests.notes(f) == [alone, "replica 10.0.0.9:7000 of 10.0.0.1:7000: link up, last I/O 30 s ago"])
+        // One past each.
+        var late = up
+        late["master_last_io_seconds_ago"] = "31"
+        late["slave_repl_offset"] = "999"
+        f = try #require(finding(primary, late))
+        #expect(ClusterAuditRuleTests.notes(f) == [alone, "replica 10.0.0.9:7000 of 10.0.0.1:7000: last heard from its primary 31 s ago (fires above 30 s); 1,048,577 bytes behind (primary master_repl_offset 1049576, replica slave_repl_offset 999), more than the primary's repl-backlog-size 1,048,576: a reconnect needs a full resync"])
+        #expect(f.summary == "1 of 2 primaries have no replica: 10.0.0.2:7000; replica lagging: 10.0.0.9:7000." && f.count == 2)
+        // Link down: critical.
+        var down = up
+        down["master_link_status"] = "down"
+        f = try #require(finding(primary, down))
+        #expect(f.severity == .critical && ClusterAuditRuleTests.notes(f).first == "replica 10.0.0.9:7000 of 10.0.0.1:7000: master_link_status down (role slave)")
+        // Not answering: a warning naming why.
+        f = try #require(finding(primary, nil))
+        #expect(f.severity == .warning && ClusterAuditRuleTests.notes(f).last == "replica 10.0.0.9:7000 of 10.0.0.1:7000 did not answer (10.0.0.9:7000: cannot connect: Connection refused)")
+        // Counters no server writes: no reading, no trap, no lag.
+        for (sent, applied, io) in [("9223372036854775807", "0", "-1"), ("9223372036854775807", "-9223372036854775808", "9223372036854775807x"), ("-5", "3", "")] {
+            var odd = up
+            (odd["slave_repl_offset"], odd["master_last_io_seconds_ago"]) = (applied, io)
+            var p = primary
+            p["master_repl_offset"] = sent
+            #expect(ClusterAuditRuleTests.notes(try #require(finding(p, odd))).last?.hasPrefix("replica 10.0.0.9:7000 of 10.0.0.1:7000: link up, last I/O ") == true)
+        }
+        // Replicas not read (a snapshot without them): no claim that a primary has none.
+        var unread = Self.replicated(primaryInfo: primary, replicaInfo: up)
+        unread.replicas = nil
+        #expect(ClusterReplicationRule.findings(in: unread).isEmpty)
+    }
+
+    @Test("cluster-hot-slot by hand: fires above half a primary's keys with at least 1,000, or above half its cpu-usec with at least 1 s; quiet at the thresholds")
+    func hotSlotRule() throws {
+        func snapshot(keys: [Int: Int], cpu: [Int: Int]?) throws -> ClusterSnapshot {
+            var c = ClusterAuditRuleTests.healthy()
+            var stats = try ClusterSlotStats.parse(.array([]), server: "test")   // its init is internal to RedisCostLive
+            (stats.keys, stats.cpuMicroseconds, stats.cpuCounted) = (keys, cpu ?? [:], cpu != nil)
+            c.primaries[0].slotStats = stats
+            return c
+        }
+        // Exactly half, or 999 keys: quiet.
+        #expect(ClusterHotSlotRule.findings(in: try snapshot(keys: [1: 1000, 2: 1000], cpu: nil)).isEmpty)
+        #expect(ClusterHotSlotRule.findings(in: try snapshot(keys: [1: 999], cpu: nil)).isEmpty)
+        var f = try #require(ClusterHotSlotRule.findings(in: try snapshot(keys: [1: 1001, 2: 999], cpu: nil)).first)
+        #expect(ClusterAuditRuleTests.notes(f) == ["slot 1 on 10.0.0.1:7000 holds 1,001 of its 2,000 keys (50.0%)"])
+        // CPU: 1 s exactly at more than half fires; below 1 s, or counters that would overflow a sum, do not trap.
+        #expect(ClusterHotSlotRule.findings(in: try snapshot(keys: [:], cpu: [1: 999_999])).isEmpty)
+        f = try #require(ClusterHotSlotRule.findings(in: try snapshot(keys: [:], cpu: [1: 1_000_000, 2: 10])).first)
+        #expect(ClusterAuditRuleTests.notes(f) == ["slot 1 on 10.0.0.1:7000 took 1,000,000 of its 1,000,010 cpu-usec (100.0%)"])
+        let huge = Dictionary(uniqueKeysWithValues: (0..<16384).map { ($0, CommandStatsReading.largestCounter) })
+        #expect(ClusterHotSlotRule.findings(in: try snapshot(keys: huge, cpu: huge)).isEmpty)
+        // The table: most keys first, slots with neither keys nor cpu left out.
+        #expect(try snapshot(keys: [1: 5, 2: 0, 3: 7], cpu: [1: 0, 2: 0, 3: 1]).hottestSlots().map(\.slot) == [3, 1])
+    }
 }
