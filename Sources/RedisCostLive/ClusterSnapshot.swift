@@ -163,13 +163,8 @@ public struct ClusterSnapshot: Sendable {
                 primaries.append(entry)
                 continue
             }
-            var server = try ServerSnapshot.read(connection)
-            server.sampleLogKeys(connection, table: table)
-            // Refused (an ACL): said with the node's other denials, and the rules that need it stay quiet.
-            let dbsize = try connection.command(["DBSIZE"])
-            if case .error(let message) = dbsize { server.denied.append("DBSIZE: \(message)") } else {
-                entry.keys = try keys(dbsize, server: connection.serverName)
-            }
+            var server: ServerSnapshot
+            (server, entry.keys) = try readNode(connection, table: table)
             let nodes = try connection.command(["CLUSTER", "NODES"])
             if case .error(let message) = nodes { server.denied.append("CLUSTER NODES: \(message)") } else {
                 guard let text = nodes.text else {
@@ -213,18 +208,24 @@ public struct ClusterSnapshot: Sendable {
         options.host = host.isEmpty ? seed.host : host
         options.port = port
         do throws(ServerError) {
-            let connection = try connect(options)
-            var server = try ServerSnapshot.read(connection)
-            server.sampleLogKeys(connection, table: table)
-            let dbsize = try connection.command(["DBSIZE"])
-            if case .error(let message) = dbsize { server.denied.append("DBSIZE: \(message)") } else {
-                replica.keys = try keys(dbsize, server: connection.serverName)
-            }
-            replica.server = server
+            (replica.server, replica.keys) = try readNode(try connect(options), table: table)
         } catch {
             replica.unreachable = error.description
         }
         return replica
+    }
+
+    /// The audit's reading of one node, primary or replica, and its `DBSIZE`: nil when refused
+    /// (an ACL), said with the node's other denials, and the rules that need it stay quiet.
+    package static func readNode(_ connection: RedisConnection, table: CommandTable) throws(ServerError) -> (ServerSnapshot, Int?) {
+        var server = try ServerSnapshot.read(connection)
+        server.sampleLogKeys(connection, table: table)
+        let dbsize = try connection.command(["DBSIZE"])
+        if case .error(let message) = dbsize {
+            server.denied.append("DBSIZE: \(message)")
+            return (server, nil)
+        }
+        return (server, try keys(dbsize, server: connection.serverName))
     }
 
     /// `DBSIZE`'s reply: a count no smaller than 0.
