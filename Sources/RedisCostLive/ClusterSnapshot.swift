@@ -4,8 +4,10 @@ import RedisCostTable
 
 /// What `redis-cost audit --cluster` reads from a Redis Cluster, with bounded read-only
 /// commands only: the primaries as one node announces them (`ClusterTopology`), then on every
-/// primary the audit's `ServerSnapshot`, `DBSIZE` and `CLUSTER NODES` (one line per node of
-/// the cluster: its own slots, and the states it sees the others in).
+/// primary the audit's `ServerSnapshot`, `DBSIZE`, `CLUSTER NODES` (one line per node of the
+/// cluster: its own slots, its replicas, and the states it sees the others in) and, where the
+/// server has it, `CLUSTER SLOT-STATS`; then on every replica a primary's `CLUSTER NODES` names
+/// the same `ServerSnapshot` and `DBSIZE`.
 public struct ClusterSnapshot: Sendable {
     /// One line of `CLUSTER NODES`: `<id> <ip:port@cport[,hostname]> <flags> <primary> <ping-sent>
     /// <pong-recv> <config-epoch> <link-state> <slot>…` (cluster.c clusterGenNodeDescription).
@@ -17,12 +19,15 @@ public struct ClusterSnapshot: Sendable {
         package var flags: [String]
         /// The slots this line says the node serves; `[slot->-id]` / `[slot-<-id]` migration marks are not slots.
         package var slots: [ClosedRange<Int>]
+        /// A replica's primary's id (the 4th field); nil for a primary (`-`).
+        package var primaryID: String?
 
-        package init(id: String, address: String, flags: [String], slots: [ClosedRange<Int>]) {
-            (self.id, self.address, self.flags, self.slots) = (id, address, flags, slots)
+        package init(id: String, address: String, flags: [String], slots: [ClosedRange<Int>], primaryID: String? = nil) {
+            (self.id, self.address, self.flags, self.slots, self.primaryID) = (id, address, flags, slots, primaryID)
         }
 
         package var isPrimary: Bool { flags.contains("master") || flags.contains("primary") }
+        package var isReplica: Bool { flags.contains("slave") || flags.contains("replica") }
         package var isMyself: Bool { flags.contains("myself") }
         /// `fail` or `pfail` (`fail?`), or nil when the node is neither.
         package var failState: String? {
@@ -44,6 +49,8 @@ public struct ClusterSnapshot: Sendable {
         public var keys: Int?
         /// Its `CLUSTER NODES`, nil when it could not be read.
         package var nodes: [NodeLine]?
+        /// Its `CLUSTER SLOT-STATS`; nil where the server has no such command, or it was denied.
+        package var slotStats: ClusterSlotStats?
 
         package init(address: String, announcedSlots: [ClosedRange<Int>], server: ServerSnapshot? = nil, unreachable: String? = nil,
                      keys: Int? = nil, nodes: [NodeLine]? = nil) {
@@ -52,15 +59,70 @@ public struct ClusterSnapshot: Sendable {
 
         /// The slots it says it serves itself (its `myself` line): the ones it answers for.
         package var ownSlots: [ClosedRange<Int>]? { nodes?.first(where: \.isMyself)?.slots }
+
+        /// The replicas its own `CLUSTER NODES` lists as following it; nil when that could not be read.
+        package var replicaLines: [NodeLine]? {
+            guard let nodes, let myself = nodes.first(where: \.isMyself) else { return nil }
+            return nodes.filter { $0.isReplica && $0.primaryID == myself.id }
+        }
+    }
+
+    /// One replica a primary's `CLUSTER NODES` lists as following it.
+    public struct Replica: Sendable {
+        /// `ip:port` as its primary's `CLUSTER NODES` gives it.
+        public var address: String
+        /// The primary's address, as in `primaries`.
+        public var primary: String
+        package var id: String
+        /// What the audit read on it; nil when it could not be read (`unreachable` says why).
+        public var server: ServerSnapshot?
+        public var unreachable: String?
+        /// `DBSIZE`; nil when it could not be read.
+        public var keys: Int?
+
+        package init(address: String, primary: String, id: String, server: ServerSnapshot? = nil, unreachable: String? = nil, keys: Int? = nil) {
+            (self.address, self.primary, self.id, self.server, self.unreachable, self.keys) = (address, primary, id, server, unreachable, keys)
+        }
     }
 
     public var seed: String
     /// Which command named the primaries (`CLUSTER SHARDS`, `CLUSTER SLOTS`).
     public var source: String
     public var primaries: [Primary]
+    /// Every replica of a primary that answered, in the primaries' order; nil when the replicas
+    /// were not read (then no rule says a primary has none).
+    public var replicas: [Replica]?
 
-    package init(seed: String, source: String, primaries: [Primary]) {
-        (self.seed, self.source, self.primaries) = (seed, source, primaries)
+    package init(seed: String, source: String, primaries: [Primary], replicas: [Replica]? = nil) {
+        (self.seed, self.source, self.primaries, self.replicas) = (seed, source, primaries, replicas)
+    }
+
+    /// A slot as CLUSTER SLOT-STATS counts it on the primary that serves it.
+    package struct SlotLoad: Sendable, Equatable {
+        package var slot: Int
+        package var node: String
+        package var keys: Int
+        /// nil when the node does not count it (`cluster-slot-stats-enabled no`).
+        package var cpuMicroseconds: Int?
+    }
+
+    /// The `limit` slots with the most keys and the `limit` with the most cpu-usec (where counted),
+    /// most keys first; a slot with neither is left out, and so is every slot when no primary's
+    /// CLUSTER SLOT-STATS was read.
+    package func hottestSlots(limit: Int = 5) -> [SlotLoad] {
+        var all: [SlotLoad] = []
+        for primary in primaries {
+            guard let stats = primary.slotStats else { continue }
+            for (slot, keys) in stats.keys {
+                let cpu = stats.cpuCounted ? stats.cpuMicroseconds[slot] ?? 0 : nil
+                if keys > 0 || (cpu ?? 0) > 0 { all.append(SlotLoad(slot: slot, node: primary.address, keys: keys, cpuMicroseconds: cpu)) }
+            }
+        }
+        let byKeys = all.filter { $0.keys > 0 }.sorted { ($0.keys, $1.slot) > ($1.keys, $0.slot) }.prefix(limit)
+        let byCPU = all.filter { ($0.cpuMicroseconds ?? 0) > 0 }.sorted { ($0.cpuMicroseconds ?? 0, $1.slot) > ($1.cpuMicroseconds ?? 0, $0.slot) }.prefix(limit)
+        var seen = Set<Int>()
+        return (byKeys + byCPU).filter { seen.insert($0.slot).inserted }
+            .sorted { ($0.keys, $0.cpuMicroseconds ?? 0, $1.slot) > ($1.keys, $1.cpuMicroseconds ?? 0, $0.slot) }
     }
 
     /// The slots no primary that answered serves by its own account, as inclusive ranges. A slot
@@ -101,13 +163,8 @@ public struct ClusterSnapshot: Sendable {
                 primaries.append(entry)
                 continue
             }
-            var server = try ServerSnapshot.read(connection)
-            server.sampleLogKeys(connection, table: table)
-            // Refused (an ACL): said with the node's other denials, and the rules that need it stay quiet.
-            let dbsize = try connection.command(["DBSIZE"])
-            if case .error(let message) = dbsize { server.denied.append("DBSIZE: \(message)") } else {
-                entry.keys = try keys(dbsize, server: connection.serverName)
-            }
+            var server: ServerSnapshot
+            (server, entry.keys) = try readNode(connection, table: table)
             let nodes = try connection.command(["CLUSTER", "NODES"])
             if case .error(let message) = nodes { server.denied.append("CLUSTER NODES: \(message)") } else {
                 guard let text = nodes.text else {
@@ -115,10 +172,60 @@ public struct ClusterSnapshot: Sendable {
                 }
                 entry.nodes = try parseNodes(text, server: connection.serverName)
             }
+            if ClusterSlotStats.isSupported(serverID: server.version) {
+                let stats = try connection.command(ClusterSlotStats.arguments)
+                if case .error(let message) = stats { server.denied.append("CLUSTER SLOT-STATS: \(message)") } else {
+                    entry.slotStats = try ClusterSlotStats.parse(stats, server: connection.serverName)
+                }
+            }
             entry.server = server
             primaries.append(entry)
         }
-        return ClusterSnapshot(seed: seed.serverName, source: topology.source, primaries: primaries)
+        // The replicas as each primary lists its own: CLUSTER NODES names them on every version
+        // (CLUSTER SHARDS only from 7.0, CLUSTER SLOTS only for primaries that serve slots).
+        var replicas: [Replica] = []
+        for primary in primaries {
+            for line in primary.replicaLines ?? [] {
+                replicas.append(readReplica(line, of: primary.address, seed: seed.options, table: table, connect: connect))
+            }
+        }
+        return ClusterSnapshot(seed: seed.serverName, source: topology.source, primaries: primaries, replicas: replicas)
+    }
+
+    /// A replica's audit; anything that goes wrong on it (not reachable, the connection lost
+    /// midway, a reply of the wrong shape) leaves it unread and the rest of the cluster stands.
+    package static func readReplica(_ line: NodeLine, of primary: String, seed: ConnectionOptions, table: CommandTable,
+                                    connect: (ConnectionOptions) throws(ServerError) -> RedisConnection) -> Replica {
+        var replica = Replica(address: line.address, primary: primary, id: line.id)
+        // `ip:port`, the ip possibly IPv6 (colons) or empty (the node does not know its own address yet).
+        guard let colon = line.address.lastIndex(of: ":"), let port = Int(line.address[line.address.index(after: colon)...]), (1...65535).contains(port) else {
+            replica.unreachable = "no address in CLUSTER NODES (\(line.address))"
+            return replica
+        }
+        var options = seed
+        options.socketPath = nil
+        let host = String(line.address[..<colon])
+        options.host = host.isEmpty ? seed.host : host
+        options.port = port
+        do throws(ServerError) {
+            (replica.server, replica.keys) = try readNode(try connect(options), table: table)
+        } catch {
+            replica.unreachable = error.description
+        }
+        return replica
+    }
+
+    /// The audit's reading of one node, primary or replica, and its `DBSIZE`: nil when refused
+    /// (an ACL), said with the node's other denials, and the rules that need it stay quiet.
+    package static func readNode(_ connection: RedisConnection, table: CommandTable) throws(ServerError) -> (ServerSnapshot, Int?) {
+        var server = try ServerSnapshot.read(connection)
+        server.sampleLogKeys(connection, table: table)
+        let dbsize = try connection.command(["DBSIZE"])
+        if case .error(let message) = dbsize {
+            server.denied.append("DBSIZE: \(message)")
+            return (server, nil)
+        }
+        return (server, try keys(dbsize, server: connection.serverName))
     }
 
     /// `DBSIZE`'s reply: a count no smaller than 0.
@@ -145,7 +252,8 @@ public struct ClusterSnapshot: Sendable {
                 slots.append(start...end)
             }
             let address = fields[1].split(separator: ",").first?.split(separator: "@").first ?? ""
-            out.append(NodeLine(id: String(fields[0]), address: String(address), flags: fields[2].split(separator: ",").map(String.init), slots: slots))
+            out.append(NodeLine(id: String(fields[0]), address: String(address), flags: fields[2].split(separator: ",").map(String.init), slots: slots,
+                                primaryID: fields[3] == "-" ? nil : String(fields[3])))
         }
         return out
     }

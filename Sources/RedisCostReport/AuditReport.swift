@@ -112,67 +112,111 @@ public enum AuditReport {
 
     // MARK: audit --cluster
 
-    /// `redis-cost audit --cluster`: the cluster's findings, then every primary's own audit.
+    /// `redis-cost audit --cluster`: the cluster's findings, then every node's own audit.
     public struct ClusterDocument: Codable, Sendable, JSONSchemaNamed, JSONSchemaDescribed {
         package static let schemaName = "auditCluster"
         package static let fieldDescriptions = [
             "seed": "The node the primaries were asked of (host:port).",
             "source": "The command that named the primaries: CLUSTER SHARDS, or CLUSTER SLOTS before 7.0.",
             "uncoveredSlots": "Slot ranges no primary that answered serves by its own account (CLUSTER NODES, its myself line).",
-            "findings": "The cluster rules' findings; each primary's own are in its audit.",
+            "findings": "The cluster rules' findings; each node's own are in its audit.",
+            "replicas": "Every replica a primary that answered lists as its own (its CLUSTER NODES), after the primaries' order.",
+            "hotSlots": "CLUSTER SLOT-STATS where the primaries have it (Redis 8.2+, Valkey 8.0+): the 5 slots with the most keys and the 5 with the most cpu-usec, most keys first, none with neither; null when no primary's could be read.",
         ]
         /// An inclusive range of hash slots.
         package struct SlotRange: Codable, Sendable {
             package var first: Int
             package var last: Int
         }
-        package struct Primary: Codable, Sendable, JSONSchemaDescribed {
+        /// A primary, or a replica of one.
+        package struct Node: Codable, Sendable, JSONSchemaDescribed {
             package static let fieldDescriptions = [
-                "slots": "The slots the seed says the primary serves.",
-                "ownSlots": "The slots the primary says it serves itself; null when CLUSTER NODES could not be read from it.",
+                "role": "primary or replica.",
+                "primary": "A replica's primary (host:port, as in primaries); null for a primary.",
+                "slots": "The slots the seed says the primary serves; empty for a replica.",
+                "ownSlots": "The slots the primary says it serves itself; null when CLUSTER NODES could not be read from it, and for a replica.",
                 "keys": "DBSIZE; null when it could not be read.",
-                "unreachable": "null, or why the primary could not be read (then audit is null).",
-                "audit": "The audit of this primary, as `redis-cost audit` of it alone writes it.",
+                "link": "A replica's master_link_status (up or down) as its INFO replication says; null for a primary or when unread.",
+                "unreachable": "null, or why the node could not be read (then audit is null).",
+                "audit": "The audit of this node, as `redis-cost audit` of it alone writes it.",
             ]
             package var address: String
+            package var role: String
+            package var primary: String?
             package var slots: [SlotRange]
             package var ownSlots: [SlotRange]?
             package var keys: Int?
+            package var link: String?
             package var unreachable: String?
             package var audit: Document?
+        }
+        /// One slot of the hottest: its primary's CLUSTER SLOT-STATS counters.
+        package struct HotSlot: Codable, Sendable, JSONSchemaDescribed {
+            package static let fieldDescriptions = [
+                "node": "The primary that serves the slot.",
+                "keys": "key-count.",
+                "cpuMicroseconds": "cpu-usec since the statistics were reset; null when the primary does not count it (cluster-slot-stats-enabled no).",
+            ]
+            package var slot: Int
+            package var node: String
+            package var keys: Int
+            package var cpuMicroseconds: Int?
         }
         package var schemaVersion = ReportSchemaVersion()
         package var seed: String
         package var source: String
         package var uncoveredSlots: [SlotRange]
         package var findings: [FindingsReport.Item]
-        package var primaries: [Primary]
+        package var primaries: [Node]
+        package var replicas: [Node]
+        package var hotSlots: [HotSlot]?
     }
 
-    public static func clusterDocument(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], options: ReportOptions = .init()) -> ClusterDocument {
+    /// `nodeFindings` are the primaries' own, in their order; `replicaFindings` the replicas'.
+    public static func clusterDocument(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], replicaFindings: [[Finding]] = [],
+                                       options: ReportOptions = .init()) -> ClusterDocument {
         func ranges(_ slots: [ClosedRange<Int>]) -> [ClusterDocument.SlotRange] { slots.map { .init(first: $0.lowerBound, last: $0.upperBound) } }
+        let replicas = c.replicas ?? []
+        let replicaFindings = replicaFindings + Array(repeating: [], count: max(0, replicas.count - replicaFindings.count))
+        let hot = c.hottestSlots()
         return ClusterDocument(
             seed: c.seed, source: c.source, uncoveredSlots: ranges(c.uncoveredSlots), findings: FindingsReport.items(findings, options: options),
             primaries: zip(c.primaries, nodeFindings).map { p, found in
-                .init(address: p.address, slots: ranges(p.announcedSlots), ownSlots: p.ownSlots.map(ranges), keys: p.keys,
-                      unreachable: p.unreachable, audit: p.server.map { document($0, findings: found, options: options) })
-            })
+                .init(address: p.address, role: "primary", primary: nil, slots: ranges(p.announcedSlots), ownSlots: p.ownSlots.map(ranges), keys: p.keys,
+                      link: nil, unreachable: p.unreachable, audit: p.server.map { document($0, findings: found, options: options) })
+            },
+            replicas: zip(replicas, replicaFindings).map { r, found in
+                .init(address: r.address, role: "replica", primary: r.primary, slots: [], ownSlots: nil, keys: r.keys,
+                      link: r.server?.info["master_link_status"], unreachable: r.unreachable, audit: r.server.map { document($0, findings: found, options: options) })
+            },
+            hotSlots: c.primaries.contains { $0.slotStats != nil }
+                ? hot.map { .init(slot: $0.slot, node: $0.node, keys: $0.keys, cpuMicroseconds: $0.cpuMicroseconds) } : nil)
     }
 
-    public static func clusterJSON(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], options: ReportOptions = .init()) -> String {
-        JSONText.render(clusterDocument(c, findings: findings, nodeFindings: nodeFindings, options: options))
+    public static func clusterJSON(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], replicaFindings: [[Finding]] = [],
+                                   options: ReportOptions = .init()) -> String {
+        JSONText.render(clusterDocument(c, findings: findings, nodeFindings: nodeFindings, replicaFindings: replicaFindings, options: options))
     }
 
-    public static func clusterMarkdown(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], options: ReportOptions = .init()) -> String {
-        markdown(clusterDocument(c, findings: findings, nodeFindings: nodeFindings, options: options))
+    public static func clusterMarkdown(_ c: ClusterSnapshot, findings: [Finding], nodeFindings: [[Finding]], replicaFindings: [[Finding]] = [],
+                                       options: ReportOptions = .init()) -> String {
+        markdown(clusterDocument(c, findings: findings, nodeFindings: nodeFindings, replicaFindings: replicaFindings, options: options))
     }
 
-    /// The cluster's findings and a row per primary, then each primary's audit a heading level down.
+    /// The cluster's findings, a row per primary and per replica, the hottest slots, then each
+    /// node's audit a heading level down, each replica's after its primary's.
     package static func markdown(_ doc: ClusterDocument) -> String {
         func slots(_ ranges: [ClusterDocument.SlotRange]) -> String {
             ranges.map { $0.first == $0.last ? String($0.first) : "\($0.first)-\($0.last)" }.joined(separator: " ")
         }
-        var out = "# redis-cost audit of the cluster of \(Markdown.cell(doc.seed)) (\(doc.primaries.count) primaries, from \(doc.source))\n\n"
+        func severities(_ audit: Document) -> String {
+            FindingsReport.Item.Severity.allCases.reversed().compactMap { level -> String? in
+                let n = audit.findings.filter { $0.severity == level }.count
+                return n > 0 ? "\(n) \(level.rawValue)" : nil
+            }.joined(separator: ", ")
+        }
+        let replicaCount = doc.replicas.isEmpty ? "" : ", \(doc.replicas.count) replica\(doc.replicas.count == 1 ? "" : "s")"
+        var out = "# redis-cost audit of the cluster of \(Markdown.cell(doc.seed)) (\(doc.primaries.count) primaries\(replicaCount), from \(doc.source))\n\n"
         out += FindingsReport.fixFirst(doc.findings) + "\n## Primaries\n\n"
         out += Markdown.table(
             header: ["Node", "Mode", "Version", "Slots", "Keys", "Findings"],
@@ -180,22 +224,42 @@ public enum AuditReport {
                 guard let audit = p.audit else {
                     return [Markdown.code(p.address), "", "", slots(p.slots), "", "did not answer: " + Markdown.cell(p.unreachable ?? "?")]
                 }
-                let severities = FindingsReport.Item.Severity.allCases.reversed().compactMap { level -> String? in
-                    let n = audit.findings.filter { $0.severity == level }.count
-                    return n > 0 ? "\(n) \(level.rawValue)" : nil
-                }
                 let own = p.ownSlots.map(slots) ?? slots(p.slots)
                 return [Markdown.code(p.address), Markdown.cell(audit.info.mode ?? "?"), Markdown.cell(audit.version), own,
-                        p.keys.map { grouped($0) } ?? "?", severities.joined(separator: ", ")]
+                        p.keys.map { grouped($0) } ?? "?", severities(audit)]
             }, alignRight: [4])
+        if !doc.replicas.isEmpty {
+            out += "\n## Replicas\n\n" + Markdown.table(
+                header: ["Node", "Replica of", "Version", "Link", "Keys", "Findings"],
+                rows: doc.replicas.map { r in
+                    guard let audit = r.audit else {
+                        return [Markdown.code(r.address), Markdown.code(r.primary ?? "?"), "", "", "", "did not answer: " + Markdown.cell(r.unreachable ?? "?")]
+                    }
+                    return [Markdown.code(r.address), Markdown.code(r.primary ?? "?"), Markdown.cell(audit.version), Markdown.cell(r.link ?? "?"),
+                            r.keys.map { grouped($0) } ?? "?", severities(audit)]
+                }, alignRight: [4])
+        }
         if !doc.uncoveredSlots.isEmpty { out += "\nSlots served by no primary: \(slots(doc.uncoveredSlots)).\n" }
+        if let hot = doc.hotSlots, !hot.isEmpty {
+            let cpu = hot.contains { $0.cpuMicroseconds != nil }
+            out += "\n## Hottest slots (`CLUSTER SLOT-STATS`)\n\n" + Markdown.table(
+                header: ["Slot", "Node", "Keys"] + (cpu ? ["CPU (µs)"] : []),
+                rows: hot.map { h in [String(h.slot), Markdown.code(h.node), grouped(h.keys)] + (cpu ? [h.cpuMicroseconds.map { grouped($0) } ?? ""] : []) },
+                alignRight: cpu ? [0, 2, 3] : [0, 2])
+        }
         out += FindingsReport.markdown(doc.findings)
-        for p in doc.primaries {
-            guard let audit = p.audit else { continue }
-            // The node's own report, its headings one level down under the node's.
+        // The node's own report, its headings one level down under the node's.
+        func section(_ heading: String, _ audit: Document) -> String {
             let body = markdown(audit).split(separator: "\n", omittingEmptySubsequences: false).dropFirst()
                 .map { $0.hasPrefix("#") ? "#" + $0 : String($0) }.joined(separator: "\n")
-            out += "\n## Node \(Markdown.code(p.address)) (\(Markdown.cell(audit.version)))\n" + body
+            return "\n## \(heading) (\(Markdown.cell(audit.version)))\n" + body
+        }
+        for p in doc.primaries {
+            if let audit = p.audit { out += section("Node \(Markdown.code(p.address))", audit) }
+            for r in doc.replicas where r.primary == p.address {
+                guard let audit = r.audit else { continue }
+                out += section("Replica \(Markdown.code(r.address)) of \(Markdown.code(p.address))", audit)
+            }
         }
         return out
     }

@@ -490,6 +490,7 @@ import Glibc
         #expect(run.status == 0, "\(run.stderr)")
         #expect(report.primaries.map(\.address).sorted() == addresses.sorted())
         #expect(report.primaries.allSatisfy { $0.audit?.info.mode == "cluster" && $0.audit?.version == kind.serverID && $0.unreachable == nil })
+        #expect(report.primaries.allSatisfy { $0.role == "primary" && $0.primary == nil } && report.replicas.isEmpty)
         #expect(report.uncoveredSlots.isEmpty)
         for server in cluster.nodes {
             let primary = try #require(report.primaries.first { $0.address == "127.0.0.1:\(server.port)" })
@@ -539,5 +540,216 @@ import Glibc
         #expect(uncovered.evidence.compactMap(\.note) == ["uncovered slots \(first)-\(first + 99) (100)"])
         #expect(uncovered.summary == "100 of 16384 slots are served by no primary that answered: \(first)-\(first + 99).")
         #expect(run.stderr.contains("cluster-slots"))
+    }
+
+    /// Polls `condition` every 25 ms, at most `tries` times; whether it came true.
+    static func poll(_ tries: Int = 400, _ condition: () throws -> Bool) rethrows -> Bool {
+        for _ in 0..<tries {
+            if try condition() { return true }
+            usleep(25_000)
+        }
+        return false
+    }
+
+    /// The flags `observer` gives the node at `address` in its CLUSTER NODES (empty when it does not list it).
+    static func flags(of address: String, seenBy observer: TestServer) throws -> [String] {
+        let text = try observer.connect().require(["CLUSTER", "NODES"]).text ?? ""
+        return try ClusterSnapshot.parseNodes(text, server: "test").first { $0.address == address }?.flags ?? []
+    }
+
+    @Test("audit --cluster with a replica: audited in its own section as the replica of its primary, the other primaries named as without one; stopped, it is reported unreachable and the audit goes on, exit status as --fail-on says")
+    func auditClusterReplicas() throws {
+        let cluster = try TestCluster(.redis7)
+        try cluster.workload(["load"])
+        let primary = cluster.nodes[0]
+        let replica = try cluster.addReplica(of: primary)
+        let primaryAddress = "127.0.0.1:\(primary.port)", replicaAddress = "127.0.0.1:\(replica.port)"
+        // The primary lists it as its own (gossip after the replication link is up), and it has every write.
+        let primaryID = try #require(try primary.connect().require(["CLUSTER", "MYID"]).text)
+        #expect(try Self.poll { try primary.connect().require(["CLUSTER", "NODES"]).text?.contains(" slave \(primaryID) ") == true },
+                "\(primaryAddress) never listed \(replicaAddress) as its replica")
+        #expect(try primary.connect().require(["WAIT", "1", "5000"]).int == 1)
+
+        var (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(report.primaries.allSatisfy { $0.role == "primary" && $0.primary == nil && $0.unreachable == nil })
+        #expect(report.replicas.count == 1)
+        let node = try #require(report.replicas.first)
+        #expect(node.address == replicaAddress && node.role == "replica" && node.primary == primaryAddress && node.unreachable == nil)
+        #expect(node.slots.isEmpty && node.ownSlots == nil && node.link == "up")
+        #expect(node.audit?.info.role == "slave" && node.audit?.info.mode == "cluster" && node.audit?.version == TestServer.Kind.redis7.serverID)
+        let primaryKeys = try #require(try primary.connect().require(["DBSIZE"]).int)
+        #expect(node.keys == primaryKeys && report.primaries.first { $0.address == primaryAddress }?.keys == primaryKeys)
+        // The replica's own audit: its per-server replication rule sees it linked to its primary.
+        let replicationLag = try #require(node.audit?.findings.first { $0.rule == "replication-lag" })
+        #expect(replicationLag.evidence.compactMap(\.note).contains("role replica of 127.0.0.1:\(primary.port), master_link_status up"))
+        // The other two primaries have none: named with the slots that cannot fail over.
+        let replication = try #require(report.findings.first { $0.rule == "cluster-replication" })
+        #expect(replication.severity == .warning)
+        // In the order the seed's CLUSTER SHARDS lists the primaries, as the report does.
+        let others = report.primaries.map(\.address).filter { $0 != primaryAddress }
+        let alone = try others.map { address in
+            let server = try #require(cluster.nodes.first { "127.0.0.1:\($0.port)" == address })
+            return "\(address) has no replica: its slots \(try Self.ownSlots(server).map(ClusterAudit.slots).joined(separator: " ")) cannot fail over"
+        }
+        let notes = replication.evidence.compactMap(\.note)
+        #expect(notes.filter { $0.contains(" has no replica") } == alone)
+        #expect(notes.filter { $0.hasPrefix("replica \(replicaAddress) of \(primaryAddress): link up, last I/O ") }.count == 1, "\(notes)")
+        #expect(replication.summary == "2 of 3 primaries have no replica: \(others.joined(separator: ", ")).")
+        #expect(!report.findings.contains { $0.rule == "cluster-node-fail" })
+        (run, report) = try Self.auditCluster(cluster, ["--fail-on", "warning"])
+        #expect(run.status == 3, "\(run.stderr)")
+
+        let markdown = try runCLI(["audit", "-c", "-p", String(primary.port)])
+        #expect(markdown.status == 0)
+        #expect(markdown.stdout.hasPrefix("# redis-cost audit of the cluster of \(primaryAddress) (3 primaries, 1 replica, from CLUSTER SHARDS)\n"))
+        #expect(markdown.stdout.contains("\n## Replicas\n\n| Node | Replica of | Version | Link | Keys | Findings |\n"))
+        #expect(markdown.stdout.contains("| `\(replicaAddress)` | `\(primaryAddress)` | redis-7.0.15 | up | \(grouped(primaryKeys)) |"))
+        // The replica's section comes right after its primary's.
+        let heading = "\n## Replica `\(replicaAddress)` of `\(primaryAddress)` (redis-7.0.15)\n"
+        let sections = markdown.stdout.components(separatedBy: "\n## ").filter { $0.hasPrefix("Node `") || $0.hasPrefix("Replica `") }.map { $0.prefix { $0 != "\n" } }
+        #expect(markdown.stdout.contains(heading))
+        let own = try #require(sections.firstIndex(of: "Node `\(primaryAddress)` (redis-7.0.15)"))
+        #expect(sections.count == 4 && sections[own + 1] == "Replica `\(replicaAddress)` of `\(primaryAddress)` (redis-7.0.15)", "\(sections)")
+        #expect(markdown.stdout.contains("cluster mode, role slave"))
+
+        // Stopped: once the primaries agree it failed, the audit says it did not answer and reads the rest.
+        replica.stop()
+        #expect(try Self.poll(800) { try Self.flags(of: replicaAddress, seenBy: primary).contains("fail") }, "\(replicaAddress) never marked fail")
+        (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("\(replicaAddress) (replica of \(primaryAddress)): not audited: "), "\(run.stderr)")
+        let gone = try #require(report.replicas.first)
+        #expect(report.replicas.count == 1 && gone.address == replicaAddress && gone.primary == primaryAddress)
+        #expect(gone.unreachable != nil && gone.audit == nil && gone.keys == nil && gone.link == nil)
+        #expect(report.primaries.allSatisfy { $0.audit != nil && $0.unreachable == nil })
+        let stillAlone = try #require(report.findings.first { $0.rule == "cluster-replication" })
+        let goneNotes = stillAlone.evidence.compactMap(\.note)
+        #expect(Set(goneNotes.filter { $0.contains(" has no replica") }) == Set(alone))
+        #expect(goneNotes.filter { $0.hasPrefix("replica \(replicaAddress) of \(primaryAddress) did not answer (") }.count == 1, "\(goneNotes)")
+        let failed = try #require(report.findings.first { $0.rule == "cluster-node-fail" })
+        #expect(failed.severity == .critical && failed.summary.contains(replicaAddress))
+        (run, report) = try Self.auditCluster(cluster, ["--fail-on", "critical"])
+        #expect(run.status == 3, "\(run.stderr)")
+    }
+
+    @Test("audit --cluster on Valkey 9: 2,000 keys hash-tagged into one slot fire cluster-hot-slot naming that slot with the keys written; with cluster-slot-stats-enabled the hottest slots carry cpu-usec exact against the node's own CLUSTER SLOT-STATS")
+    func auditClusterHotSlot() throws {
+        let cluster = try TestCluster(.valkey9)
+        let keys = (1...2000).map { "{hot}:\($0)" }
+        let slots = Set(keys.map { Array($0.utf8).withUnsafeBytes { hashSlot($0) } })
+        #expect(slots.count == 1)
+        let slot = try #require(slots.first)
+        let owner = try #require(try cluster.nodes.first { try Self.ownSlots($0).contains { $0.contains(slot) } })
+        let ownerAddress = "127.0.0.1:\(owner.port)"
+        #expect(try owner.connect().pipeline(keys.map { ["SET", $0, "v"] }).allSatisfy { $0.text == "OK" })
+
+        var (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        let hot = try #require(report.findings.first { $0.rule == "cluster-hot-slot" })
+        #expect(hot.severity == .warning)
+        #expect(hot.evidence.compactMap(\.note) == ["slot \(slot) on \(ownerAddress) holds 2,000 of its 2,000 keys (100.0%)"])
+        #expect(hot.summary.hasPrefix("Hot slot: slot \(slot) (\(ownerAddress), 2,000 keys) (fires above 50% of a primary's keys with at least 1,000"))
+        let first = try #require(report.hotSlots?.first)
+        #expect(first.slot == slot && first.node == ownerAddress && first.keys == 2000 && first.cpuMicroseconds == nil)
+        // The other primaries' slots hold no key and their CPU is not counted: the hot slot is the only one.
+        #expect(report.hotSlots?.count == 1)
+        let markdown = try runCLI(["audit", "-c", "-p", String(cluster.nodes[0].port)])
+        #expect(markdown.stdout.contains("\n## Hottest slots (`CLUSTER SLOT-STATS`)\n\n| Slot | Node | Keys |\n| ---: | --- | ---: |\n| \(slot) | `\(ownerAddress)` | 2,000 |\n"), "\(markdown.stdout)")
+
+        // With per-slot CPU counted: the reads of the hot keys show in the slot's cpu-usec, as the node itself says after the audit.
+        for node in cluster.nodes { _ = try node.connect().require(["CONFIG", "SET", "cluster-slot-stats-enabled", "yes"]) }
+        _ = try owner.connect().pipeline(keys.map { ["GET", $0] })
+        (run, report) = try Self.auditCluster(cluster)
+        #expect(run.status == 0, "\(run.stderr)")
+        let cpu = try Self.slotCPU(owner)
+        let counted = try #require(report.hotSlots?.first { $0.slot == slot })
+        #expect(counted.keys == 2000 && counted.node == ownerAddress)
+        #expect(counted.cpuMicroseconds == cpu[slot] && (cpu[slot] ?? 0) > 0, "\(cpu[slot] ?? -1)")
+        #expect(!report.findings.contains { $0.rule == "cluster-slot-stats" })
+        #expect(report.findings.first { $0.rule == "cluster-hot-slot" }?.evidence.compactMap(\.note).first == "slot \(slot) on \(ownerAddress) holds 2,000 of its 2,000 keys (100.0%)")
+    }
+
+    /// Two primaries by hand, the first with a replica whose INFO is `replicaInfo`, the primary's `primaryInfo`.
+    static func replicated(primaryInfo: [String: String], replicaInfo: [String: String]?) -> ClusterSnapshot {
+        let addresses = ["10.0.0.1:7000", "10.0.0.2:7000"], replica = "10.0.0.9:7000"
+        let ranges = [0...8191, 8192...16383]
+        let primaries = (0..<2).map { i in
+            var lines = (0..<2).map { j in ClusterSnapshot.NodeLine(id: "id\(j)", address: addresses[j], flags: j == i ? ["myself", "master"] : ["master"], slots: [ranges[j]]) }
+            lines.append(.init(id: "id9", address: replica, flags: ["slave"], slots: [], primaryID: "id0"))
+            return ClusterSnapshot.Primary(address: addresses[i], announcedSlots: [ranges[i]], keys: 0, nodes: lines)
+        }
+        var c = ClusterSnapshot(seed: addresses[0], source: "CLUSTER SHARDS", primaries: primaries, replicas: [
+            .init(address: replica, primary: addresses[0], id: "id9", unreachable: replicaInfo == nil ? "10.0.0.9:7000: cannot connect: Connection refused" : nil),
+        ])
+        c.primaries[0].server = ServerSnapshot(server: addresses[0], version: "redis-8.2.3", config: [:], info: primaryInfo)
+        c.primaries[1].server = ServerSnapshot(server: addresses[1], version: "redis-8.2.3", config: [:], info: ["role": "master"])
+        c.replicas?[0].server = replicaInfo.map { ServerSnapshot(server: replica, version: "redis-8.2.3", config: [:], info: $0) }
+        return c
+    }
+
+    @Test("cluster-replication by hand: link down critical; 30 s without I/O and lag beyond the backlog fire only above their thresholds; counters out of range (near Int.max, negative) are no reading and never trap")
+    func replicationRule() throws {
+        let up = ["role": "slave", "master_link_status": "up", "master_last_io_seconds_ago": "30", "slave_repl_offset": "1000"]
+        let primary = ["role": "master", "master_repl_offset": "1049576", "repl_backlog_size": "1048576"]
+        func finding(_ p: [String: String], _ r: [String: String]?) -> Finding? {
+            ClusterReplicationRule.findings(in: Self.replicated(primaryInfo: p, replicaInfo: r)).first
+        }
+        let alone = "10.0.0.2:7000 has no replica: its slots 8192-16383 cannot fail over"
+        // At the thresholds (30 s; exactly the backlog behind): only the second primary, alone.
+        var f = try #require(finding(primary, up))
+        #expect(f.severity == .warning && f.count == 1)
+        #expect(ClusterAuditRuleTests.notes(f) == [alone, "replica 10.0.0.9:7000 of 10.0.0.1:7000: link up, last I/O 30 s ago"])
+        // One past each.
+        var late = up
+        late["master_last_io_seconds_ago"] = "31"
+        late["slave_repl_offset"] = "999"
+        f = try #require(finding(primary, late))
+        #expect(ClusterAuditRuleTests.notes(f) == [alone, "replica 10.0.0.9:7000 of 10.0.0.1:7000: last heard from its primary 31 s ago (fires above 30 s); 1,048,577 bytes behind (primary master_repl_offset 1049576, replica slave_repl_offset 999), more than the primary's repl-backlog-size 1,048,576: a reconnect needs a full resync"])
+        #expect(f.summary == "1 of 2 primaries have no replica: 10.0.0.2:7000; replica lagging: 10.0.0.9:7000." && f.count == 2)
+        // Link down: critical.
+        var down = up
+        down["master_link_status"] = "down"
+        f = try #require(finding(primary, down))
+        #expect(f.severity == .critical && ClusterAuditRuleTests.notes(f).first == "replica 10.0.0.9:7000 of 10.0.0.1:7000: master_link_status down (role slave)")
+        // Not answering: a warning naming why.
+        f = try #require(finding(primary, nil))
+        #expect(f.severity == .warning && ClusterAuditRuleTests.notes(f).last == "replica 10.0.0.9:7000 of 10.0.0.1:7000 did not answer (10.0.0.9:7000: cannot connect: Connection refused)")
+        // Counters no server writes: no reading, no trap, no lag.
+        for (sent, applied, io) in [("9223372036854775807", "0", "-1"), ("9223372036854775807", "-9223372036854775808", "9223372036854775807x"), ("-5", "3", "")] {
+            var odd = up
+            (odd["slave_repl_offset"], odd["master_last_io_seconds_ago"]) = (applied, io)
+            var p = primary
+            p["master_repl_offset"] = sent
+            #expect(ClusterAuditRuleTests.notes(try #require(finding(p, odd))).last?.hasPrefix("replica 10.0.0.9:7000 of 10.0.0.1:7000: link up, last I/O ") == true)
+        }
+        // Replicas not read (a snapshot without them): no claim that a primary has none.
+        var unread = Self.replicated(primaryInfo: primary, replicaInfo: up)
+        unread.replicas = nil
+        #expect(ClusterReplicationRule.findings(in: unread).isEmpty)
+    }
+
+    @Test("cluster-hot-slot by hand: fires above half a primary's keys with at least 1,000, or above half its cpu-usec with at least 1 s; quiet at the thresholds")
+    func hotSlotRule() throws {
+        func snapshot(keys: [Int: Int], cpu: [Int: Int]?) throws -> ClusterSnapshot {
+            var c = ClusterAuditRuleTests.healthy()
+            var stats = try ClusterSlotStats.parse(.array([]), server: "test")   // its init is internal to RedisCostLive
+            (stats.keys, stats.cpuMicroseconds, stats.cpuCounted) = (keys, cpu ?? [:], cpu != nil)
+            c.primaries[0].slotStats = stats
+            return c
+        }
+        // Exactly half, or 999 keys: quiet.
+        #expect(ClusterHotSlotRule.findings(in: try snapshot(keys: [1: 1000, 2: 1000], cpu: nil)).isEmpty)
+        #expect(ClusterHotSlotRule.findings(in: try snapshot(keys: [1: 999], cpu: nil)).isEmpty)
+        var f = try #require(ClusterHotSlotRule.findings(in: try snapshot(keys: [1: 1001, 2: 999], cpu: nil)).first)
+        #expect(ClusterAuditRuleTests.notes(f) == ["slot 1 on 10.0.0.1:7000 holds 1,001 of its 2,000 keys (50.0%)"])
+        // CPU: 1 s exactly at more than half fires; below 1 s, or counters that would overflow a sum, do not trap.
+        #expect(ClusterHotSlotRule.findings(in: try snapshot(keys: [:], cpu: [1: 999_999])).isEmpty)
+        f = try #require(ClusterHotSlotRule.findings(in: try snapshot(keys: [:], cpu: [1: 1_000_000, 2: 10])).first)
+        #expect(ClusterAuditRuleTests.notes(f) == ["slot 1 on 10.0.0.1:7000 took 1,000,000 of its 1,000,010 cpu-usec (100.0%)"])
+        let huge = Dictionary(uniqueKeysWithValues: (0..<16384).map { ($0, CommandStatsReading.largestCounter) })
+        #expect(ClusterHotSlotRule.findings(in: try snapshot(keys: huge, cpu: huge)).isEmpty)
+        // The table: most keys first, slots with neither keys nor cpu left out.
+        #expect(try snapshot(keys: [1: 5, 2: 0, 3: 7], cpu: [1: 0, 2: 0, 3: 1]).hottestSlots().map(\.slot) == [3, 1])
     }
 }

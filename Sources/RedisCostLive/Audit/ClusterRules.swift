@@ -7,10 +7,10 @@ public protocol ClusterAuditRule: AuditRuleDeclaration {
     static func findings(in cluster: ClusterSnapshot) -> [Finding]
 }
 
-/// Runs every cluster rule; each primary's own audit runs the `Audit` rules.
+/// Runs every cluster rule; each node's own audit (primary or replica) runs the `Audit` rules.
 public enum ClusterAudit {
     public static let ruleTypes: [any ClusterAuditRule.Type] = [
-        SlotCoverageRule.self, NodeFailRule.self, KeySkewRule.self, SlotStatsRule.self,
+        SlotCoverageRule.self, NodeFailRule.self, ClusterReplicationRule.self, KeySkewRule.self, ClusterHotSlotRule.self, SlotStatsRule.self,
     ]
 
     public static func findings(_ cluster: ClusterSnapshot) -> [Finding] {
