@@ -187,9 +187,18 @@ public enum Calibration {
 
     public struct Interrupted: Error {}
 
+    /// What a calibration gives: the model, each probe's fit, the fits' error, and the probes
+    /// the server refused (command, its answer).
+    public struct Result: Sendable {
+        public var model: TimeModel
+        public var measurements: [Measurement]
+        public var relativeError: Double
+        public var refused: [(command: String, reason: String)]
+    }
+
     public static func run(_ connection: RedisConnection, server: String, serverID: String? = nil, elements: Int = 10_000, repeats: Int = 20,
                            table: CommandTable, progress: ((String) -> Void)? = nil,
-                           isCancelled: @escaping () -> Bool = { false }) throws(ServerError) -> (TimeModel, [Measurement], Double) {
+                           isCancelled: @escaping () -> Bool = { false }) throws(ServerError) -> Result {
         let prefix = "redis-cost-calibrate:\(UInt64.random(in: 0...UInt64.max)):"
         var created: Set<String> = []
         func removeCreated() {
@@ -207,9 +216,14 @@ public enum Calibration {
         func scaled(_ n: Int) -> Int { n == large ? elements : n == mid ? max(1, elements / 10) : n }
         func note(_ argv: [String]) { for a in argv.dropFirst() where a.hasPrefix(prefix) { created.insert(a) } }
 
+        /// Probes the server refused (an ACL, scripting turned off, a command renamed away): the
+        /// command and the server's answer. They keep the class or default figures.
+        var refused: [(command: String, reason: String)] = []
+
         /// The mean server µs of `repeats` calls of the probe at (n, m), their mean features and
         /// the largest key they touched; retried when other clients ran the same command meanwhile.
-        func measure(_ probe: Probe, index: Int, n: Int, m: Int) throws(ServerError) -> (features: TimeModel.Features, usec: Double, largest: Double) {
+        /// Nil when the server answered one of its commands with an error (noted in `refused`).
+        func measure(_ probe: Probe, index: Int, n: Int, m: Int) throws(ServerError) -> (features: TimeModel.Features, usec: Double, largest: Double)? {
             let key = prefix + "\(probe.command.lowercased()):\(n):\(m)"
             let names = [probe.statName] + (probe.nestedStat.map { [$0] } ?? [])
             for _ in 0..<3 {
@@ -218,8 +232,10 @@ public enum Calibration {
                 build.forEach(note)
                 for start in stride(from: 0, to: build.count, by: 200) {
                     let replies = try connection.pipeline(Array(build[start..<min(build.count, start + 200)]))
-                    if let failure = replies.first(where: { if case .error = $0 { true } else { false } }), case .error(let message) = failure {
-                        throw ServerError(server: server, command: build.first?.first, detail: message)
+                    if let i = replies.firstIndex(where: { if case .error = $0 { true } else { false } }), case .error(let message) = replies[i] {
+                        let argv = build[start + i]
+                        refused.append((probe.command, "\(argv.prefix(argv.first == "SCRIPT" ? 2 : 1).joined(separator: " ")): \(message)"))
+                        return nil
                     }
                 }
                 var features = TimeModel.Features(calls: 0, elements: 0)
@@ -245,7 +261,10 @@ public enum Calibration {
                         _ = try connection.pipeline(queued)
                     }
                     let reply = try connection.command(call.argv)
-                    if case .error(let message) = reply { throw ServerError(server: server, command: call.argv.first, detail: message) }
+                    if case .error(let message) = reply {
+                        refused.append((probe.command, "\(call.argv.first ?? probe.command): \(message)"))
+                        return nil
+                    }
                     let after = try stats(names)
                     if let finish = probe.after { _ = try connection.command(finish) }
                     // Compared, not subtracted blindly: counters from a hostile server could overflow a difference.
@@ -283,9 +302,15 @@ public enum Calibration {
             if probe.nestedStat != nil { wrappers.insert(probe.command) }
             let fitted = Set(probe.sizes.filter { $0 != huge }.map(scaled)).sorted()
             let sizes = fitted.map { ($0, false) } + (probe.sizes.contains(huge) && hugeSize > elements ? [(hugeSize, true)] : [])
-            for (n, isHuge) in sizes {
+            sizes: for (n, isHuge) in sizes {
                 for m in probe.items where m <= max(1, elements) {
-                    let (f, us, largest) = try measure(probe, index: index, n: n, m: m)
+                    guard let (f, us, largest) = try measure(probe, index: index, n: n, m: m) else {
+                        // Refused: what this command measured so far is dropped, not fitted on part of its sizes.
+                        byCommand[probe.command] = nil
+                        beyond[probe.command] = nil
+                        order.removeAll { $0 == probe.command }
+                        break sizes
+                    }
                     if byCommand[probe.command] == nil { order.append(probe.command) }
                     if isHuge { beyond[probe.command, default: []].append((f, us, largest)); continue }
                     // A call measured at 0 µs (the clock's resolution) counts as half of one.
@@ -340,7 +365,7 @@ public enum Calibration {
             defer { monitor.stop() }
             var rows: [[Double]] = [], targets: [Double] = []
             for m in exec.items where m <= max(1, elements) {
-                let (f, us, _) = try measure(exec, index: index, n: 1, m: m)
+                guard let (f, us, _) = try measure(exec, index: index, n: 1, m: m) else { break }
                 rows.append(f.vector)
                 targets.append(max(0.5, us))
             }
@@ -353,7 +378,7 @@ public enum Calibration {
                              call: exec.call, nestedStat: "set", queue: { k, n, m in [["MULTI"]] + Array(repeating: ["SET", k, value(n)], count: m) })
             var byteRows: [[Double]] = [], byteTargets: [Double] = []
             for n in sets.sizes {
-                let (_, us, _) = try measure(sets, index: index, n: n, m: 10)
+                guard let (_, us, _) = try measure(sets, index: index, n: n, m: 10) else { break }
                 byteRows.append([1, Double(10 * n)])
                 byteTargets.append(max(0.5, us))
             }
@@ -385,7 +410,7 @@ public enum Calibration {
                               idle: idle.first, watchedPerNestedCall: watchedPerNestedCall, watchedPerNestedByte: watchedPerNestedByte,
                               idleInBurst: idle.following, repeatedInBurst: idle.repeated,
                               commandSizeCurves: curves.compactMapValues { $0 }, classSizeCurves: classCurves)
-        return (model, measurements, overall)
+        return Result(model: model, measurements: measurements, relativeError: overall, refused: refused)
     }
 
     /// A command's size curve: 1 at the largest key its fit saw (`anchor`), and at the keys

@@ -27,7 +27,8 @@ enum CalibrateCommand: Subcommand {
             under a unique prefix (redis-cost-calibrate:…) in the database you name with -n (or
             the URL's /db) and are removed after each measurement and again at the end, also on
             an error or Ctrl-C. The scripts probe leaves one small script in the script cache
-            (it is never persisted). Run it on a replica or a quiet server: it takes a few
+            (it is never persisted). A probe the server refuses (an ACL without @scripting, a
+            renamed command) is named in the output and keeps its class's or the default figures. Run it on a replica or a quiet server: it takes a few
             seconds of server time.
 
             Two more terms for captures: how a call's fixed time grows after the server was
@@ -61,15 +62,16 @@ enum CalibrateCommand: Subcommand {
         let progress = isatty(2) == 1 ? { (name: String) in FileHandle.standardError.write(Data("\rcalibrating \(name)…        ".utf8)) } : nil
         // Ctrl-C or a kill ends the probes at the next call, and the keys are removed before exit.
         let interrupt = Interrupt()
-        let (model, measurements, error): (TimeModel, [Calibration.Measurement], Double)
+        let calibration: Calibration.Result
         do {
             let version = try? connection.serverID()
-            (model, measurements, error) = try Calibration.run(connection, server: "\(options.serverName) (\(version ?? "server"))", serverID: version,
-                                                               elements: elements, repeats: repeats, table: table, progress: progress,
-                                                               isCancelled: { interrupt.happened })
+            calibration = try Calibration.run(connection, server: "\(options.serverName) (\(version ?? "server"))", serverID: version,
+                                              elements: elements, repeats: repeats, table: table, progress: progress,
+                                              isCancelled: { interrupt.happened })
         } catch {
             throw CLIError(description: error.description)
         }
+        let (model, measurements, error) = (calibration.model, calibration.measurements, calibration.relativeError)
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
         var out = "| Command | Class | Points | µs per call | per element | per item | per byte | fit error | larger keys |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
@@ -96,6 +98,10 @@ enum CalibrateCommand: Subcommand {
                     .joined(separator: ", ") + ".\n"
         }
         out += "With a MONITOR client attached (captures, live sessions), each call a wrapper (MULTI/EXEC, a script) runs adds \(f(model.watchedPerNestedCall, 2)) µs to it, and \(f(model.watchedPerNestedByte * 1000, 3)) µs per KB of its arguments.\n"
+        if !calibration.refused.isEmpty {
+            out += "\nNot probed, refused by the server (these keep their class's or the default figures): "
+                + calibration.refused.map { "\($0.command) (\($0.reason))" }.joined(separator: "; ") + ".\n"
+        }
         try emit(out, to: nil)
         if let path = arguments.string("--output") { try emit(model.json(fitRelativeError: error), to: path) }
         return ExitCode.success

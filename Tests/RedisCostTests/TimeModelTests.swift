@@ -166,6 +166,24 @@ import RedisCostReport
         #expect(throws: TimeModel.FileError.self) { try TimeModel(file: path) }
     }
 
+    @Test("calibrate as a user the ACL denies scripting: the script probes are named as refused, the rest is fitted, nothing left behind")
+    func calibrateRefusedProbes() throws {
+        let server = try TestServer(.redis7)
+        let admin = try server.connect()
+        _ = try admin.require(["ACL", "SETUSER", "probe", "on", ">secret", "~*", "&*", "+@all", "-@scripting"])
+        let path = server.directory.appendingPathComponent("model.json").path
+        let run = try runCLI(["calibrate", "-p", String(server.port), "--user", "probe", "-a", "secret", "-n", "2",
+                              "--elements", "100", "--repeats", "3", "-o", path])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("Not probed, refused by the server") && run.stdout.contains("EVAL (EVAL: NOPERM")
+                && run.stdout.contains("EVALSHA (SCRIPT LOAD: NOPERM"), "\(run.stdout)")
+        let model = try TimeModel(file: path)
+        #expect(model.commandCoefficients["EVAL"] == nil && model.commandCoefficients["EVALSHA"] == nil)
+        #expect(model.commandCoefficients["HGETALL"] != nil && model.commandCoefficients["EXEC"] != nil)
+        #expect(try server.connect(database: 2).require(["DBSIZE"]).int == 0)
+        #expect(try admin.require(["SCRIPT", "EXISTS", SHA1.hex(Calibration.script.utf8)]).array?.first?.int == 0)
+    }
+
     @Test("calibrate fits a model on Redis 7.0.15 that round-trips, is labelled with the server, leaves no key, and estimates a workload near commandstats")
     func calibrateAndEstimate() throws {
         let server = try TestServer(.redis7)
