@@ -448,6 +448,12 @@ public enum Calibration {
 
     /// The idle times probed (µs of sleep between bursts; 0: back to back).
     package static let idleSleeps = [0, 300, 1_000, 3_000, 10_000, 30_000, 100_000]
+    /// Spins until `microseconds` have passed (the idle probe's gaps: a client at work).
+    static func busyWait(microseconds: Int) {
+        let end = monotonicSeconds() + Double(microseconds) / 1e6
+        while monotonicSeconds() < end {}
+    }
+
     /// Sweeps over `idleSleeps`, each point's median kept.
     package static let idleRounds = 3
 
@@ -481,7 +487,11 @@ public enum Calibration {
                     let before = try commandStats(connection, names)
                     let start = monotonicSeconds()
                     for _ in 0..<count {
-                        if sleep > 0 { usleep(useconds_t(sleep)) }
+                        // Busy between bursts, as a workload's client is between its calls: on a
+                        // machine it shares with the server that keeps the machine awake (a CPU
+                        // clocked down by sleeping would make every gap look dearer than a
+                        // workload's); on another machine it changes nothing on the server's.
+                        if sleep > 0 { busyWait(microseconds: sleep) }
                         _ = try connection.pipeline(burst)
                     }
                     let wall = (monotonicSeconds() - start) * 1e6 / Double(count)

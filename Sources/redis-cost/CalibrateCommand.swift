@@ -33,7 +33,8 @@ enum CalibrateCommand: Subcommand {
 
             Two more terms for captures: how a call's fixed time grows after the server was
             idle (bursts of four O(1) calls back to back, then 0.3 to 100 ms apart, three sweeps:
-            about 40 s of mostly waiting) — for the first call of a burst, the new commands after
+            about 40 s, the client spinning between bursts as a workload's client works between
+            its calls — one core of this machine busy meanwhile) — for the first call of a burst, the new commands after
             it, and a command repeated in it —
             which analyze applies by the gap before each call of a MONITOR capture; and what a
             MONITOR client adds to MULTI/EXEC per queued call (the EXEC probe again with one
