@@ -138,8 +138,15 @@ public struct TimeModel: Sendable, Equatable {
     public var commandSizeCurves: [String: [SizePoint]]
     public var classSizeCurves: [String: [SizePoint]]
 
-    public struct IdlePoint: Codable, Sendable, Equatable {
+    /// A point of a curve the model interpolates (`interpolate`): where, and its factor.
+    public protocol CurvePoint {
+        var x: Double { get }
+        var factor: Double { get }
+    }
+
+    public struct IdlePoint: Codable, Sendable, Equatable, CurvePoint {
         public var idleMicroseconds: Double
+        public var x: Double { idleMicroseconds }
         public var factor: Double
         public init(idleMicroseconds: Double, factor: Double) {
             self.idleMicroseconds = idleMicroseconds
@@ -147,8 +154,9 @@ public struct TimeModel: Sendable, Equatable {
         }
     }
 
-    public struct SizePoint: Codable, Sendable, Equatable {
+    public struct SizePoint: Codable, Sendable, Equatable, CurvePoint {
         public var elements: Double
+        public var x: Double { elements }
         public var factor: Double
         public init(elements: Double, factor: Double) {
             self.elements = elements
@@ -174,7 +182,7 @@ public struct TimeModel: Sendable, Equatable {
     /// the points on a log scale of idle time, the first's before it and the last's beyond it
     /// (1 without points).
     public func idleFactor(_ idle: Double) -> Double {
-        Self.interpolate(self.idle.map { ($0.idleMicroseconds, $0.factor) }, at: idle, before: self.idle.first?.factor ?? 1)
+        Self.interpolate(self.idle, at: idle, before: self.idle.first?.factor ?? 1)
     }
 
     /// The factor on a call's fixed time for where it stands in its burst.
@@ -183,7 +191,7 @@ public struct TimeModel: Sendable, Equatable {
         case .first(let idle): idleFactor(idle)
         case .following(let idle):
             idleInBurst.isEmpty ? idleFactor(idle)
-                : Self.interpolate(idleInBurst.map { ($0.idleMicroseconds, $0.factor) }, at: idle, before: idleInBurst.first?.factor ?? 1)
+                : Self.interpolate(idleInBurst, at: idle, before: idleInBurst.first?.factor ?? 1)
         case .repeated: repeatedInBurst ?? idle.first?.factor ?? 1
         }
     }
@@ -205,12 +213,12 @@ public struct TimeModel: Sendable, Equatable {
 
     /// The factor a curve gives a call on a key of `elements` elements: 1 up to its first point.
     public static func sizeFactor(_ curve: [SizePoint], elements: Double) -> Double {
-        interpolate(curve.map { ($0.elements, $0.factor) }, at: elements, before: 1)
+        interpolate(curve, at: elements, before: 1)
     }
 
     /// Piecewise linear on a log scale of x between sorted points; `before` below the first,
     /// the last point's factor beyond the last; 1 without points.
-    private static func interpolate(_ points: [(x: Double, factor: Double)], at x: Double, before: Double) -> Double {
+    private static func interpolate<Point: CurvePoint>(_ points: [Point], at x: Double, before: Double) -> Double {
         guard let first = points.first else { return 1 }
         guard x > first.x else { return x == first.x ? first.factor : before }
         for (a, b) in zip(points, points.dropFirst()) where x <= b.x {
