@@ -215,6 +215,16 @@ public enum Calibration {
         func stats(_ names: [String]) throws(ServerError) -> [(calls: Int, usec: Int)] { try commandStats(connection, names) }
         func scaled(_ n: Int) -> Int { n == large ? elements : n == mid ? max(1, elements / 10) : n }
         func note(_ argv: [String]) { for a in argv.dropFirst() where a.hasPrefix(prefix) { created.insert(a) } }
+        /// A probe call (its keys: the arguments under the prefix) as the analysis prices it: its
+        /// formula's elements and its features; a wrapper (`nestedCalls`) has no elements of its
+        /// own, and its items are the calls it ran.
+        func priced(_ argv: [String], _ sizes: [KeySize], index: Int, nestedCalls: Int? = nil) -> (facts: CallFacts, features: TimeModel.Features) {
+            let facts = CallFacts(argv: argv, keyPositions: argv.indices.filter { argv[$0].hasPrefix(prefix) }, sizes: sizes)
+            let value = nestedCalls != nil ? 0 : table.formulas[index]?.evaluate(facts).value ?? 1
+            var features = TimeModel.Features.of(facts, elements: value, nameWords: 1)
+            if let nestedCalls { features.items = Double(nestedCalls) }
+            return (facts, features)
+        }
 
         /// Probes the server refused (an ACL, scripting turned off, a command renamed away): the
         /// command and the server's answer. They keep the class or default figures.
@@ -246,12 +256,7 @@ public enum Calibration {
                 for r in 0..<repeats {
                     let call = probe.call(key, n, m, r, repeats)
                     note(call.argv)
-                    let facts = CallFacts(argv: call.argv, keyPositions: call.argv.indices.filter { call.argv[$0].hasPrefix(prefix) }, sizes: call.sizes)
-                    // A wrapper's own features, as the analysis prices one: no elements of its
-                    // own, its items the calls it ran.
-                    let value = wrapper ? 0 : table.formulas[index]?.evaluate(facts).value ?? 1
-                    var f = TimeModel.Features.of(facts, elements: value, nameWords: 1)
-                    if wrapper { f.items = Double(m) }
+                    let (facts, f) = priced(call.argv, call.sizes, index: index, nestedCalls: wrapper ? m : nil)
                     largest = max(largest, TimeModel.largestKey(facts))
                     // Read before MULTI: inside the transaction INFO would be queued too.
                     let before = try stats(names)
@@ -390,9 +395,7 @@ public enum Calibration {
         // A command run again in its burst is measured against what the fit says of it.
         let idle = try idleFactors(connection, server: server, prefix: prefix, isCancelled: isCancelled, note: { created.insert($0) }) { argv, sizes in
             guard let index = table.indexByName[argv[0]], let c = commands[argv[0]] else { return nil }
-            let facts = CallFacts(argv: argv, keyPositions: argv.indices.filter { argv[$0].hasPrefix(prefix) }, sizes: sizes)
-            let value = table.formulas[index]?.evaluate(facts).value ?? 1
-            let us = c.microseconds(TimeModel.Features.of(facts, elements: value, nameWords: 1))
+            let us = c.microseconds(priced(argv, sizes, index: index).features)
             return us > 0 ? us : nil
         }
         removeCreated()
