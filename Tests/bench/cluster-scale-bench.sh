@@ -40,15 +40,7 @@ done
 work="${work:-$(mktemp -d)}"
 mkdir -p "$work"
 work="$(cd "$work" && pwd)"
-# The servers and the venv: those named in the environment (REDIS_COST_REDIS7, REDIS_COST_PYTHON), else installed.
-[ -n "${REDIS_COST_REDIS7:-}" ] && [ -n "${REDIS_COST_PYTHON:-}" ] || eval "$(Tests/tools/install-servers.sh)"
-if [ -n "${REDIS_COST_BIN:-}" ]; then
-    bin="$REDIS_COST_BIN"
-else
-    swift build -c release --product redis-cost >&2
-    bin="$(swift build -c release --show-bin-path)/redis-cost"
-fi
-python="${REDIS_COST_PYTHON:-.venv/bin/python}"
+source Tests/bench/servers-and-binary.sh
 cli="$(command -v redis-cli)"
 helper="$root/Tests/bench/cluster_scale_workload.py"
 keys_per_node="${KEYS_PER_NODE:-200}"

@@ -14,15 +14,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 work="${1:-$(mktemp -d)}"
 mkdir -p "$work"
-[ -n "${REDIS_COST_REDIS7:-}" ] && [ -n "${REDIS_COST_PYTHON:-}" ] || eval "$(Tests/tools/install-servers.sh)"
-if [ -n "${REDIS_COST_BIN:-}" ]; then
-    bin="$REDIS_COST_BIN"
-else
-    swift build -c release --product redis-cost >&2
-    bin="$(swift build -c release --show-bin-path)/redis-cost"
-fi
-python="${REDIS_COST_PYTHON:-.venv/bin/python}"
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+source Tests/bench/servers-and-binary.sh
 pid=""; mon=""
 cleanup() { [ -n "$mon" ] && kill "$mon" 2>/dev/null; [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; }
 trap cleanup EXIT

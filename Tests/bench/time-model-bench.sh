@@ -15,16 +15,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 n="${1:-1}"
 work="${2:-$(mktemp -d)}"
 mkdir -p "$work"
-# The servers and the venv: those named in the environment (REDIS_COST_REDIS7, REDIS_COST_PYTHON), else installed.
-[ -n "${REDIS_COST_REDIS7:-}" ] && [ -n "${REDIS_COST_PYTHON:-}" ] || eval "$(Tests/tools/install-servers.sh)"
-if [ -n "${REDIS_COST_BIN:-}" ]; then
-    bin="$REDIS_COST_BIN"
-else
-    swift build -c release --product redis-cost >&2
-    bin="$(swift build -c release --show-bin-path)/redis-cost"
-fi
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-python="${REDIS_COST_PYTHON:-.venv/bin/python}"
+source Tests/bench/servers-and-binary.sh
 p="$(port)"
 "$REDIS_COST_REDIS7" --port "$p" --bind 127.0.0.1 --save "" --appendonly no --daemonize no --logfile "$work/server.log" &
 pid=$!
