@@ -45,7 +45,7 @@ let package = Package(
         layer("RedisCostTable", ["RedisCostCore", "RedisCostFormats"], plugins: ["EmbedCommandTable"]),
         layer("RedisCostReplay", ["RedisCostCore", "RedisCostKeyspace", "RedisCostFormats", "RedisCostTable"]),
         layer("RedisCostAnalysis", ["RedisCostCore", "RedisCostKeyspace", "RedisCostFormats", "RedisCostTable", "RedisCostReplay"]),
-        layer("RedisCostLive", ["RedisCostCore", "RedisCostFormats", "RedisCostTable", "RedisCostReplay", "RedisCostAnalysis"]),
+        layer("RedisCostLive", ["RedisCostCore", "RedisCostKeyspace", "RedisCostFormats", "RedisCostTable", "RedisCostReplay", "RedisCostAnalysis"]),
         layer("RedisCostReport", ["RedisCostCore", "RedisCostKeyspace", "RedisCostTable", "RedisCostAnalysis", "RedisCostLive"]),
         // A small hand-written command-line parser (no third-party packages).
         .target(name: "ArgumentParsing"),

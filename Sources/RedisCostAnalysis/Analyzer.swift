@@ -38,6 +38,9 @@ public final class Analyzer {
     package let writes: [Write]
     /// Per entry, for captures (see Analyzer+Monitor.swift).
     package let captureWrites: [CaptureWrite]
+    /// Per entry: a write that adds elements, whose arguments' bytes are kept on its key when
+    /// the time model prices reply bytes.
+    package let tracksElementBytes: [Bool]
 
     package var result: AnalysisResult
     package var sizesBuffer: [KeySize] = []
@@ -70,6 +73,7 @@ public final class Analyzer {
             return .none
         }
         captureWrites = table.entries.map { CaptureWrite($0.semantics) }
+        tracksElementBytes = table.entries.map { options.timeModel.elementBytes != nil && $0.semantics.write == .adds }
     }
 
     /// Starts the per-command, per-pattern and top-call counts afresh (a MONITOR analysis
@@ -91,6 +95,17 @@ public final class Analyzer {
         case .effect(let effect): replayer.run(effect, argv)
         case .unmodelled: replayer.apply(table.entries[index].name, argv, keyPositions: positions)
         }
+        if tracksElementBytes[index], positions.count == 1 { noteElementBytes(argv, key: positions[0]) }
+    }
+
+    /// A write that adds elements to its key: the mean bytes of its arguments after the key,
+    /// kept on the key for the reply bytes of a later whole read (`TimeModel.elementBytes`).
+    private func noteElementBytes(_ argv: Argv, key position: Int) {
+        let count = argv.count - position - 1
+        guard count > 0, let id = replayer.lookup(argv[position]), case .elements = replayer.keyspace.size(of: id) else { return }
+        var bytes = 0
+        for i in (position + 1)..<argv.count { bytes &+= argv[i].count }
+        replayer.keyspace.noteElementBytes(id, bytes: bytes, count: count)
     }
 
     /// Loads an RDB snapshot into the keyspace and profiles it; returns where it ends.
@@ -377,6 +392,10 @@ package struct ModelCallInput: ArgvFormulaInput {
         listWalkInModel(analyzer.replayer, argv, keyPositions, key: key, toArgument: argument)
     }
     package func keySize(_ key: Int) -> KeySize { key < analyzer.sizesBuffer.count ? analyzer.sizesBuffer[key] : .unknown }
+    package func keyElementBytes(_ key: Int) -> Double? {
+        guard key >= 0, key < keyPositions.count, let id = analyzer.replayer.lookup(argv[keyPositions[key]]) else { return nil }
+        return analyzer.replayer.keyspace.elementBytes(of: id)
+    }
 }
 
 /// Elements walked from the head of list key `key` to the first element equal to argument

@@ -58,6 +58,10 @@ public final class Keyspace {
     }
     /// Absolute expiry in Unix milliseconds of the keys that have one (most have none).
     private var expiries: [Int32: Int64] = [:]
+    /// Per key the writes added elements to, the mean bytes of an argument they carried (what
+    /// a whole read of the key replies per element: `TimeModel.elementBytes`); kept only when
+    /// the analysis prices reply bytes. Beside the records, as expiries are: strings need none.
+    private var elementBytes: [Int32: Float] = [:]
     /// Bytes of names that belong to deleted or renamed keys.
     private var deadNameBytes = 0
 
@@ -193,6 +197,23 @@ public final class Keyspace {
         if when == 0 { expiries.removeValue(forKey: id) } else { expiries[id] = when }
     }
 
+    /// The mean bytes of an argument of the writes that added to the key, nil when none was seen.
+    public func elementBytes(of id: Int32) -> Double? { elementBytes[id].map(Double.init) }
+
+    /// Takes in a write's arguments after the key (`bytes` over `count` of them): a moving
+    /// mean, each write weighing an eighth, so a key keeps the make-up of its recent writes.
+    public func noteElementBytes(_ id: Int32, bytes: Int, count: Int) {
+        guard count > 0 else { return }
+        elementBytes[id] = Self.movingElementBytes(elementBytes[id], bytes: bytes, count: count)
+    }
+
+    /// The mean `noteElementBytes` keeps (calibrate computes its probe keys' with it too).
+    package static func movingElementBytes(_ old: Float?, bytes: Int, count: Int) -> Float {
+        let sample = Float(Double(bytes) / Double(max(1, count)))
+        guard let old else { return sample }
+        return old + (sample - old) / 8
+    }
+
     public func find(_ key: [UInt8], in db: Int) -> Int32? { key.withUnsafeBytes { find($0, in: db) } }
 
     public subscript(id: Int32) -> Record {
@@ -299,6 +320,7 @@ public final class Keyspace {
         records[Int(id)].live = false
         records[Int(id)].value = .placeholder
         expiries.removeValue(forKey: id)
+        elementBytes.removeValue(forKey: id)
         freeRecords.append(id)
         if deadNameBytes > 64 << 20, deadNameBytes * 2 > nameChunks.count * Self.nameChunkSize { compactNames() }
     }
@@ -307,9 +329,11 @@ public final class Keyspace {
     public func rename(_ id: Int32, from db: Int, to newKey: UnsafeRawBufferPointer, in newDB: Int) {
         let record = records[Int(id)]
         let expiry = expireAt(id)
+        let bytes = elementBytes[id]
         delete(id, in: db)
         let newID = create(newKey, in: newDB, value: record.value)
         setExpireAt(newID, expiry)
+        if let bytes { elementBytes[newID] = bytes }
         records[Int(newID)].approximate = record.approximate
     }
 
@@ -321,6 +345,7 @@ public final class Keyspace {
             records[Int(id)].live = false
             records[Int(id)].value = .placeholder
             expiries.removeValue(forKey: id)
+            elementBytes.removeValue(forKey: id)
             freeRecords.append(id)
         }
         totalKeyCount -= database.count
@@ -336,6 +361,7 @@ public final class Keyspace {
         sparseDatabases = [:]
         totalKeyCount = 0
         expiries = [:]
+        elementBytes = [:]
         deadNameBytes = 0
     }
 
@@ -382,7 +408,7 @@ public final class Keyspace {
     /// Approximate bytes the model holds, for the report.
     public var memoryBytes: Int {
         var total = nameChunks.reduce(0) { $0 + $1.capacity } + recordChunks.count * (1 << Self.chunkBits) * MemoryLayout<Record>.stride
-        total += expiries.capacity * 17
+        total += expiries.capacity * 17 + elementBytes.capacity * 9
         for database in databases { total += database.slots.capacity * 8 }
         for database in sparseDatabases.values { total += database.slots.capacity * 8 }
         for i in 0..<recordCount where records[i].live { total += records[i].value.heapBytes }

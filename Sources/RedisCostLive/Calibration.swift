@@ -1,6 +1,7 @@
 import Foundation
 import RedisCostCore
 import RedisCostFormats
+import RedisCostKeyspace
 import RedisCostTable
 import RedisCostReplay
 import RedisCostAnalysis
@@ -59,11 +60,15 @@ public enum Calibration {
     private static let large = -1, mid = -2, huge = -3
     /// A script that runs its m calls (ARGV[1] INCRs of KEYS[1]): the EVAL and EVALSHA probes'.
     package static let script = "for i = 1, tonumber(ARGV[1]) do redis.call('INCR', KEYS[1]) end return 1"
-    private static func hash(_ k: String, _ n: Int) -> [[String]] { chunks(k, "HSET", 0..<n) { ["f\($0)", "v\($0 % 97)"] } }
-    private static func set(_ k: String, _ n: Int) -> [[String]] { set(k, n, from: 0) }
-    private static func set(_ k: String, _ n: Int, from: Int) -> [[String]] { chunks(k, "SADD", from..<(from + n)) { ["m\($0)"] } }
-    private static func zset(_ k: String, _ n: Int) -> [[String]] { chunks(k, "ZADD", 0..<n) { [score($0 * 7919), "m\($0)"] } }
-    private static func list(_ k: String, _ n: Int) -> [[String]] { chunks(k, "RPUSH", 0..<n) { ["e\($0)"] } }
+    /// Builders of keys of n elements; `pad` lengthens every member, field, value and list
+    /// element (the whole reads' second probe: their reply bytes per element).
+    private static func hash(_ k: String, _ n: Int, pad: String = "") -> [[String]] { chunks(k, "HSET", 0..<n) { ["f\($0)\(pad)", "v\($0 % 97)\(pad)"] } }
+    private static func set(_ k: String, _ n: Int, pad: String = "") -> [[String]] { set(k, n, from: 0, pad: pad) }
+    private static func set(_ k: String, _ n: Int, from: Int, pad: String = "") -> [[String]] { chunks(k, "SADD", from..<(from + n)) { ["m\($0)\(pad)"] } }
+    private static func zset(_ k: String, _ n: Int, pad: String = "") -> [[String]] { chunks(k, "ZADD", 0..<n) { [score($0 * 7919), "m\($0)\(pad)"] } }
+    private static func list(_ k: String, _ n: Int, pad: String = "") -> [[String]] { chunks(k, "RPUSH", 0..<n) { ["e\($0)\(pad)"] } }
+    /// What the padded probes add to each element's bytes.
+    private static let pad = String(repeating: "p", count: 40)
     private static func each(_ m: Int, _ item: (Int) -> String) -> [String] { (0..<m).map(item) }
     private static func pairs(_ m: Int, _ item: (Int) -> [String]) -> [String] { (0..<m).flatMap(item) }
     private static func score(_ i: Int) -> String { String(i % 1_000_003) }
@@ -78,6 +83,11 @@ public enum Calibration {
                   sizes: [Int] = reads) -> Probe {
             Probe(command: command, statName: command.lowercased(), sizes: sizes, items: [1], build: { k, n, _, _ in build(k, n) },
                   call: { k, n, _, _, rs in one(argv(k), [.elements(n)]) })
+        }
+        /// A read that replies the elements it walks: measured again on keys of longer
+        /// elements, which tells its time per byte of reply from its time per element.
+        func wholeRead(_ command: String, _ build: @escaping @Sendable (String, Int, String) -> [[String]], _ argv: @escaping @Sendable (String) -> [String]) -> [Probe] {
+            [read(command, { build($0, $1, "") }, argv), read(command, { build($0, $1, pad) }, argv, sizes: [large])]
         }
         return [
             // Strings: sizes are bytes of the value.
@@ -107,19 +117,20 @@ public enum Calibration {
                   call: { k, n, m, r, rs in one(["HSET", k] + pairs(m) { ["n\(r):\($0)", "v"] }, [.elements(n + r * m)]) }),
             Probe(command: "HDEL", statName: "hdel", sizes: writes, items: [1, 100], build: { k, n, m, repeats in hash(k, n + m * repeats) },
                   call: { k, n, m, r, rs in one(["HDEL", k] + each(m) { "f\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
-            read("HGETALL", hash, { ["HGETALL", $0] }),
-            read("HGET", hash, { ["HGET", $0, "f0"] }, sizes: [1, 100, large]),
+        ] + wholeRead("HGETALL", { hash($0, $1, pad: $2) }, { ["HGETALL", $0] }) + [
+            read("HGET", { hash($0, $1) }, { ["HGET", $0, "f0"] }, sizes: [1, 100, large]),
             Probe(command: "HMGET", statName: "hmget", sizes: [large], items: [1, 10, 100], build: { k, n, _, _ in hash(k, n) },
                   call: { k, n, m, _, rs in one(["HMGET", k] + each(m) { "f\($0)" }, [.elements(n)]) }),
-            read("HINCRBY", hash, { ["HINCRBY", $0, "counter", "1"] }, sizes: [1, large]),
+            read("HINCRBY", { hash($0, $1) }, { ["HINCRBY", $0, "counter", "1"] }, sizes: [1, large]),
+            read("HINCRBYFLOAT", { hash($0, $1) }, { ["HINCRBYFLOAT", $0, "counter", "1.5"] }, sizes: [1, large]),
             // Sets.
             Probe(command: "SADD", statName: "sadd", sizes: writes, items: counts, build: { k, n, _, _ in set(k, n) },
                   call: { k, n, m, r, rs in one(["SADD", k] + each(m) { "n\(r):\($0)" }, [.elements(n + r * m)]) }),
             Probe(command: "SREM", statName: "srem", sizes: writes, items: [1, 100], build: { k, n, m, repeats in set(k, n + m * repeats) },
                   call: { k, n, m, r, rs in one(["SREM", k] + each(m) { "m\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
-            read("SMEMBERS", set, { ["SMEMBERS", $0] }),
-            read("SISMEMBER", set, { ["SISMEMBER", $0, "m0"] }, sizes: [1, 100, large]),
-            read("SCARD", set, { ["SCARD", $0] }, sizes: [1, large]),
+        ] + wholeRead("SMEMBERS", { set($0, $1, pad: $2) }, { ["SMEMBERS", $0] }) + [
+            read("SISMEMBER", { set($0, $1) }, { ["SISMEMBER", $0, "m0"] }, sizes: [1, 100, large]),
+            read("SCARD", { set($0, $1) }, { ["SCARD", $0] }, sizes: [1, large]),
             Probe(command: "SUNIONSTORE", statName: "sunionstore", sizes: [1, 10, 100, mid, large, huge], items: [1],
                   build: { k, n, _, _ in set("\(k):a", n) + set("\(k):b", n, from: n / 2) },
                   call: { k, n, _, r, rs in one(["SUNIONSTORE", "\(k):d", "\(k):a", "\(k):b"], [r == 0 ? .missing : .elements(n + n / 2), .elements(n), .elements(n)]) }),
@@ -131,13 +142,13 @@ public enum Calibration {
                   call: { k, n, m, r, rs in one(["ZADD", k] + pairs(m) { [score($0 * 104_729 + r), "n\(r):\($0)"] }, [.elements(n + r * m)]) }),
             Probe(command: "ZREM", statName: "zrem", sizes: writes, items: [1, 100], build: { k, n, m, repeats in zset(k, n + m * repeats) },
                   call: { k, n, m, r, rs in one(["ZREM", k] + each(m) { "m\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
-            read("ZRANGE", zset, { ["ZRANGE", $0, "0", "-1"] }),
+        ] + wholeRead("ZRANGE", { zset($0, $1, pad: $2) }, { ["ZRANGE", $0, "0", "-1"] }) + [
             Probe(command: "ZRANGE", statName: "zrange", sizes: [100, mid, large], items: [1], build: { k, n, _, _ in zset(k, n) },
                   call: { k, n, _, _, rs in one(["ZRANGE", k, "0", "9"], [.elements(n)]) }),
-            read("ZRANGEBYSCORE", zset, { ["ZRANGEBYSCORE", $0, "-inf", "+inf"] }),
-            read("ZSCORE", zset, { ["ZSCORE", $0, "m0"] }, sizes: [1, 100, large]),
-            read("ZINCRBY", zset, { ["ZINCRBY", $0, "1", "m0"] }, sizes: [1, 100, large]),
-            read("ZCARD", zset, { ["ZCARD", $0] }, sizes: [1, large]),
+            read("ZRANGEBYSCORE", { zset($0, $1) }, { ["ZRANGEBYSCORE", $0, "-inf", "+inf"] }),
+            read("ZSCORE", { zset($0, $1) }, { ["ZSCORE", $0, "m0"] }, sizes: [1, 100, large]),
+            read("ZINCRBY", { zset($0, $1) }, { ["ZINCRBY", $0, "1", "m0"] }, sizes: [1, 100, large]),
+            read("ZCARD", { zset($0, $1) }, { ["ZCARD", $0] }, sizes: [1, large]),
             // Lists.
             Probe(command: "RPUSH", statName: "rpush", sizes: writes, items: counts, build: { k, n, _, _ in list(k, n) },
                   call: { k, n, m, r, rs in one(["RPUSH", k] + each(m) { "n\(r):\($0)" }, [.elements(n + r * m)]) }),
@@ -147,10 +158,10 @@ public enum Calibration {
                   call: { k, n, _, r, rs in one(["LPOP", k], [.elements(n + rs - r)]) }),
             Probe(command: "RPOP", statName: "rpop", sizes: [1, 100, large], items: [1], build: { k, n, _, repeats in list(k, n + repeats) },
                   call: { k, n, _, r, rs in one(["RPOP", k], [.elements(n + rs - r)]) }),
-            read("LRANGE", list, { ["LRANGE", $0, "0", "-1"] }),
+        ] + wholeRead("LRANGE", { list($0, $1, pad: $2) }, { ["LRANGE", $0, "0", "-1"] }) + [
             Probe(command: "LRANGE", statName: "lrange", sizes: [100, mid, large], items: [1], build: { k, n, _, _ in list(k, n) },
                   call: { k, n, _, _, rs in one(["LRANGE", k, "0", "99"], [.elements(n)]) }),
-            read("LLEN", list, { ["LLEN", $0] }, sizes: [1, large]),
+            read("LLEN", { list($0, $1) }, { ["LLEN", $0] }, sizes: [1, large]),
             // A blocking pop that finds an element does not block.
             Probe(command: "BRPOP", statName: "brpop", sizes: [1, 100, large], items: [1], build: { k, n, _, repeats in list(k, n + repeats) },
                   call: { k, n, _, r, rs in one(["BRPOP", k, "1"], [.elements(n + rs - r)]) }),
@@ -218,10 +229,17 @@ public enum Calibration {
         /// A probe call (its keys: the arguments under the prefix) as the analysis prices it: its
         /// formula's elements and its features; a wrapper (`nestedCalls`) has no elements of its
         /// own, and its items are the calls it ran.
+        /// Each probe key's mean bytes per argument of the writes that built it, as the
+        /// analysis keeps them (`Keyspace.noteElementBytes`): what a whole read's reply bytes
+        /// are priced by.
+        var elementBytes: [String: Float] = [:]
         func priced(_ argv: [String], _ sizes: [KeySize], index: Int, nestedCalls: Int? = nil) -> (facts: CallFacts, features: TimeModel.Features) {
-            let facts = CallFacts(argv: argv, keyPositions: argv.indices.filter { argv[$0].hasPrefix(prefix) }, sizes: sizes)
+            var facts = CallFacts(argv: argv, keyPositions: argv.indices.filter { argv[$0].hasPrefix(prefix) }, sizes: sizes)
+            facts.elementBytes = facts.keyPositions.map { elementBytes[argv[$0]].map(Double.init) }
             let value = nestedCalls != nil ? 0 : table.formulas[index]?.evaluate(facts).value ?? 1
-            var features = TimeModel.Features.of(facts, elements: value, nameWords: 1)
+            // Every probe key was built here, so its mean is known; a key made by the call itself has none.
+            let reply = table.entries[index].semantics.reads == .all ? facts.keyElementBytes(0) ?? 0 : nil
+            var features = TimeModel.Features.of(facts, elements: value, nameWords: 1, replyElementBytes: reply)
             if let nestedCalls { features.items = Double(nestedCalls) }
             return (facts, features)
         }
@@ -240,6 +258,10 @@ public enum Calibration {
                 if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
                 let build = probe.build(key, n, m, repeats)
                 build.forEach(note)
+                elementBytes = [:]
+                for argv in build where argv.count > 2 && argv[1].hasPrefix(prefix) {
+                    elementBytes[argv[1]] = Keyspace.movingElementBytes(elementBytes[argv[1]], bytes: argv.dropFirst(2).reduce(0) { $0 + $1.utf8.count }, count: argv.count - 2)
+                }
                 for start in stride(from: 0, to: build.count, by: 200) {
                     let replies = try connection.pipeline(Array(build[start..<min(build.count, start + 200)]))
                     if let i = replies.firstIndex(where: { if case .error = $0 { true } else { false } }), case .error(let message) = replies[i] {
@@ -404,15 +426,24 @@ public enum Calibration {
         let median = perCalls.isEmpty ? TimeModel.defaults.perCall : perCalls[perCalls.count / 2]
         // The classes' fallback per element (what files of earlier versions held); a class no
         // probe measured keeps the default.
+        // A key whose writes the analysis did not see is priced with the bytes per argument of
+        // the probes' own keys (the median over the four types' builders): as the fit priced them.
+        let builtBytes = [hash("k", elements), set("k", elements), zset("k", elements), list("k", elements)].map { build in
+            build.reduce(nil as Float?) { Keyspace.movingElementBytes($0, bytes: $1.dropFirst(2).reduce(0) { $0 + $1.utf8.count }, count: $1.count - 2) } ?? 0
+        }.sorted()
+        let referenceBytes = Double(builtBytes[builtBytes.count / 2])
         var perElement: [String: Double] = [:]
-        for cls in TimeModel.classes { perElement[cls] = classes[cls]?.perElement ?? TimeModel.defaults.perElement[cls] }
+        for cls in TimeModel.classes {
+            perElement[cls] = classes[cls].map { $0.perElement + $0.perByte * referenceBytes } ?? TimeModel.defaults.perElement[cls]
+        }
         let overall = errors.isEmpty ? 0 : (errors.map { $0 * $0 }.reduce(0, +) / Double(errors.count)).squareRoot()
         let model = TimeModel(perCall: median, perElement: perElement,
                               source: "calibrated on \(server) with \(grouped(elements))-element keys, \(repeats) calls each",
                               classCoefficients: classes, commandCoefficients: commands, fittedOn: serverID,
                               idle: idle.first, watchedPerNestedCall: watchedPerNestedCall, watchedPerNestedByte: watchedPerNestedByte,
                               idleInBurst: idle.following, repeatedInBurst: idle.repeated,
-                              commandSizeCurves: curves.compactMapValues { $0 }, classSizeCurves: classCurves)
+                              commandSizeCurves: curves.compactMapValues { $0 }, classSizeCurves: classCurves,
+                              elementBytes: referenceBytes)
         return Result(model: model, measurements: measurements, relativeError: overall, refused: refused)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import RedisCostCore
 import RedisCostFormats
+import RedisCostKeyspace
 import RedisCostTable
 import RedisCostLive
 import RedisCostAnalysis
@@ -166,6 +167,65 @@ import RedisCostReport
         #expect(throws: TimeModel.FileError.self) { try TimeModel(file: path) }
     }
 
+    @Test("reply bytes: a whole read is priced per byte of its key's elements, the mean argument of the writes that made it; unknown keys take the model's; off without the term")
+    func replyBytes() throws {
+        // The mean a key keeps: the first write's, then each write weighs an eighth; gone with
+        // the key, carried by a rename.
+        let keyspace = Keyspace()
+        let id = keyspace.create(Array("h".utf8), in: 0, value: .hash(IdentitySet()))
+        #expect(keyspace.elementBytes(of: id) == nil)
+        keyspace.noteElementBytes(id, bytes: 100, count: 10)
+        #expect(keyspace.elementBytes(of: id) == 10)
+        keyspace.noteElementBytes(id, bytes: 20, count: 10)
+        #expect(keyspace.elementBytes(of: id) == 9)
+        Array("h2".utf8).withUnsafeBytes { keyspace.rename(id, from: 0, to: $0, in: 0) }
+        let renamed = try #require(keyspace.find(Array("h2".utf8), in: 0))
+        #expect(keyspace.elementBytes(of: renamed) == 9)
+        keyspace.delete(renamed, in: 0)
+        let reused = keyspace.create(Array("h3".utf8), in: 0, value: .hash(IdentitySet()))
+        #expect(keyspace.elementBytes(of: reused) == nil)
+
+        // Through a capture of a real Redis 7.0.15: 3-byte fields with 37-byte values (20 bytes an
+        // argument), 3-byte list elements, set members of 10 then 2 bytes (10, then 9).
+        let server = try TestServer(.redis7)
+        let capture = try CallAccountingTests.capture(server) { c in
+            for call in 0..<10 {
+                _ = try c.require(["HSET", "h"] + (0..<10).flatMap { ["f\(call)\($0)", String(repeating: "v", count: 37)] })
+            }
+            _ = try c.require(["RPUSH", "l"] + Array(repeating: "abc", count: 50))
+            _ = try c.require(["SADD", "s"] + (0..<10).map { String(repeating: "a", count: 9) + String($0) })
+            _ = try c.require(["SADD", "s"] + (0..<10).map { "b\($0)" })
+            _ = try c.require(["HGETALL", "h"])
+            _ = try c.require(["RENAME", "h", "h2"])
+            _ = try c.require(["HGETALL", "h2"])
+            _ = try c.require(["LRANGE", "l", "0", "-1"])
+            _ = try c.require(["SMEMBERS", "s"])
+            _ = try c.require(["SMEMBERS", "never-written"])
+        }
+        let perByte = TimeModel.Coefficients(perCall: 0, perElement: 0, perByte: 1)
+        func estimates(_ elementBytes: Double?) throws -> [String: Double] {
+            let model = TimeModel(perCall: 0, perElement: [:], source: "test",
+                                  commandCoefficients: ["HGETALL": perByte, "LRANGE": perByte, "SMEMBERS": perByte], elementBytes: elementBytes)
+            let path = server.directory.appendingPathComponent("reply-bytes.json").path
+            try model.json().write(toFile: path, atomically: true, encoding: .utf8)
+            let report = try CallAccountingTests.analyze(capture, ["--baseline", "empty", "--constants", path])
+            return Dictionary(uniqueKeysWithValues: report.commands.compactMap { c in c.estimatedMicroseconds.map { (c.name, $0) } })
+        }
+        let priced = try estimates(7)
+        // 100 fields × 20 bytes, twice (the rename keeps the mean); 50 × 3 and LRANGE's own
+        // arguments ("0", "-1"); 20 × 9, and the key never written, whose formula counts 1,
+        // at the model's 7 bytes.
+        #expect(priced["HGETALL"] == 4000 && priced["LRANGE"] == 153 && priced["SMEMBERS"] == 187, "\(priced)")
+        let off = try estimates(nil)
+        #expect(off["HGETALL"] == 0 && off["LRANGE"] == 3 && off["SMEMBERS"] == 0, "\(off)")
+
+        // A key whose writes were not seen (a snapshot's) takes the model's bytes per element.
+        let facts = CallFacts(argv: ["HGETALL", "h"], keyPositions: [1], sizes: [.elements(30)])
+        let model = TimeModel(perCall: 0, perElement: [:], source: "test", commandCoefficients: ["HGETALL": perByte], elementBytes: 7)
+        let hgetall = try #require(Self.table.indexByName["HGETALL"])
+        #expect(CostModel(table: Self.table, timeModel: model).cost(facts, index: hgetall, nested: nil).microseconds == 210)
+    }
+
     @Test("calibrate as a user the ACL denies scripting: the script probes are named as refused, the rest is fitted, nothing left behind")
     func calibrateRefusedProbes() throws {
         let server = try TestServer(.redis7)
@@ -203,12 +263,17 @@ import RedisCostReport
         #expect(model.fittedOn == "redis-7.0.15")
         #expect(model.commandCoefficients["ZADD"] != nil && model.commandCoefficients["HGETALL"] != nil)
         #expect(model.classCoefficients["hash"] != nil)
+        // Reply bytes: the whole reads measured again on 1,000 elements padded by 40 bytes (six
+        // sizes in all); a key of unknown make-up priced as the probes' own: the median of the
+        // builders' bytes per argument, here the set's and the list's ("m0"…"m999": 3,890 bytes over 1,000).
+        #expect(run.stdout.contains("| HGETALL | hash | 6 |") && run.stdout.contains("| SMEMBERS | set | 6 |"), "\(run.stdout)")
+        #expect(abs((model.elementBytes ?? 0) - 3.89) < 1e-5, "\(String(describing: model.elementBytes))")
         let again = server.directory.appendingPathComponent("again.json").path
         try model.json().write(toFile: again, atomically: true, encoding: .utf8)
         let reloaded = try TimeModel(file: again)
         #expect(reloaded.commandCoefficients == model.commandCoefficients)
         #expect(reloaded.classCoefficients == model.classCoefficients && reloaded.perElement == model.perElement)
-        #expect(reloaded.fittedOn == model.fittedOn && reloaded.perCall == model.perCall)
+        #expect(reloaded.fittedOn == model.fittedOn && reloaded.perCall == model.perCall && reloaded.elementBytes == model.elementBytes)
         // The idle term: measured at each sleep, the first (back to back) at factor 1, never decreasing.
         #expect(run.stdout.contains("After idle time") && run.stdout.contains("With a MONITOR client attached"))
         #expect(model.idle.count >= 4 && model.idle.first?.factor == 1, "\(model.idle)")

@@ -18,6 +18,9 @@ package struct CostModel {
     package let countsElements: [Bool]
     /// Per entry, the curve on its element term for calls larger than the fit saw (empty: none).
     package let sizeCurves: [[TimeModel.SizePoint]]
+    /// Per entry, whether its reply carries the elements it walks (`reads: all`), and so bytes
+    /// per element when the model prices them (`TimeModel.elementBytes`).
+    package let repliesElements: [Bool]
 
     package init(table: CommandTable, timeModel: TimeModel) {
         formulas = table.formulas
@@ -27,6 +30,7 @@ package struct CostModel {
         nameWords = table.entries.map { $0.name.contains(" ") ? 2 : 1 }
         countsElements = classes.map(TimeModel.countsElements)
         sizeCurves = zip(table.entries, classes).map { timeModel.sizeCurve(command: $0.0.name, elementClass: $0.1) }
+        repliesElements = table.entries.map { timeModel.elementBytes != nil && $0.semantics.reads == .all }
     }
 
     /// The cost of call `index` as its formula reads `input`; a wrapper's (EXEC, EVAL, FCALL)
@@ -42,7 +46,8 @@ package struct CostModel {
         guard let value = cost.value else { return call }
         let nestedElements = nested?.elements ?? 0
         let own = max(0, value - nestedElements)
-        var features = TimeModel.Features.of(input, elements: own, nameWords: nameWords[index])
+        let replyBytes = repliesElements[index] ? timeModel.replyElementBytes(known: input.keyElementBytes(0)) : nil
+        var features = TimeModel.Features.of(input, elements: own, nameWords: nameWords[index], replyElementBytes: replyBytes)
         if let nested { features.items = Double(nested.calls) }
         let c = coefficients[index]
         var ownMicroseconds = c.microseconds(features)

@@ -11,6 +11,8 @@ public struct CallFacts: FormulaInput, Sendable {
     public var databaseSize: Int?
     public var allDatabasesSize: Int?
     public var nestedCost: Cost?
+    /// Per key (in `keyPositions` order), the mean bytes of an argument of the writes that made it.
+    public var elementBytes: [Double?] = []
 
     public init(argv: [String], keyPositions: [Int], sizes: [KeySize] = [], databaseSize: Int? = nil,
                 allDatabasesSize: Int? = nil, nestedCost: Cost? = nil) {
@@ -29,4 +31,5 @@ public struct CallFacts: FormulaInput, Sendable {
         index >= 0 && index < argv.count && argv[index].caseInsensitiveCompare(token) == .orderedSame
     }
     public func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
+    public func keyElementBytes(_ key: Int) -> Double? { key >= 0 && key < elementBytes.count ? elementBytes[key] : nil }
 }

@@ -27,10 +27,14 @@ public protocol FormulaInput {
     func subscribers(ofChannelAt index: Int, shard: Bool) -> Int?
     /// Pattern subscriptions of all clients, or nil when unknown.
     var patternSubscriptions: Int? { get }
+    /// The mean bytes of an argument of the writes that added to key number `key`
+    /// (`Keyspace.elementBytes`), nil when unknown.
+    func keyElementBytes(_ key: Int) -> Double?
 }
 
 extension FormulaInput {
     public func listWalk(key: Int, toArgument argument: Int) -> Int? { nil }
     public func subscribers(ofChannelAt index: Int, shard: Bool) -> Int? { nil }
     public var patternSubscriptions: Int? { nil }
+    public func keyElementBytes(_ key: Int) -> Double? { nil }
 }

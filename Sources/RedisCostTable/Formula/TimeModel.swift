@@ -71,9 +71,11 @@ public struct TimeModel: Sendable, Equatable {
         }
 
         /// A call's features: `elements` its formula's own N; items the arguments after the
-        /// command name (and subcommand); bytes those arguments' but the key names', and the
-        /// string values its keys hold (`.bytes` sizes; unknown sizes add nothing).
-        public static func of<Input: FormulaInput>(_ input: Input, elements: Double, nameWords: Int) -> Features {
+        /// command name (and subcommand); bytes those arguments' but the key names', the
+        /// string values its keys hold (`.bytes` sizes; unknown sizes add nothing), and for a
+        /// read that replies the elements it walks (`replyElementBytes`: bytes per element,
+        /// `TimeModel.elementBytes`) that many bytes per element.
+        public static func of<Input: FormulaInput>(_ input: Input, elements: Double, nameWords: Int, replyElementBytes: Double? = nil) -> Features {
             let argc = input.argumentCount
             var bytes = 0
             let keys = input.keyPositions
@@ -91,7 +93,8 @@ public struct TimeModel: Sendable, Equatable {
                     bytes = overflow ? .max : sum
                 }
             }
-            return Features(calls: 1, elements: elements, items: Double(max(0, argc - nameWords)), bytes: Double(bytes))
+            let reply = replyElementBytes.map { elements * $0 } ?? 0
+            return Features(calls: 1, elements: elements, items: Double(max(0, argc - nameWords)), bytes: Double(bytes) + reply)
         }
     }
 
@@ -137,6 +140,21 @@ public struct TimeModel: Sendable, Equatable {
     /// 1 up to the first point, the last beyond it.
     public var commandSizeCurves: [String: [SizePoint]]
     public var classSizeCurves: [String: [SizePoint]]
+    /// Reply bytes: a read that replies the elements it walks (`reads: all` in the table:
+    /// HGETALL, SMEMBERS, LRANGE, ZRANGE) copies each into the reply, so its bytes feature
+    /// counts, per element, the mean bytes of an argument of the writes that made the key
+    /// (`Keyspace.elementBytes`; a hash's field and value are two) — and this many for a key
+    /// whose writes were not seen: calibrate's own keys' mean, so such a key prices as the
+    /// fit's did. Nil: no such term (files of earlier versions, the defaults).
+    public var elementBytes: Double?
+
+    /// The bytes per element a whole read of a key with `known` (the key's own mean, nil when
+    /// not seen) is priced with; nil without the term.
+    @inline(__always)
+    public func replyElementBytes(known: Double?) -> Double? {
+        guard let elementBytes else { return nil }
+        return known ?? elementBytes
+    }
 
     /// A point of a curve the model interpolates (`interpolate`): where, and its factor.
     public protocol CurvePoint {
@@ -232,7 +250,7 @@ public struct TimeModel: Sendable, Equatable {
                 classCoefficients: [String: Coefficients] = [:], commandCoefficients: [String: Coefficients] = [:], fittedOn: String? = nil,
                 idle: [IdlePoint] = [], watchedPerNestedCall: Double = 0, watchedPerNestedByte: Double = 0, idleInBurst: [IdlePoint] = [],
                 repeatedInBurst: Double? = nil,
-                commandSizeCurves: [String: [SizePoint]] = [:], classSizeCurves: [String: [SizePoint]] = [:]) {
+                commandSizeCurves: [String: [SizePoint]] = [:], classSizeCurves: [String: [SizePoint]] = [:], elementBytes: Double? = nil) {
         self.perCall = perCall
         self.perElement = perElement
         self.source = source
@@ -246,6 +264,7 @@ public struct TimeModel: Sendable, Equatable {
         self.repeatedInBurst = repeatedInBurst
         self.commandSizeCurves = commandSizeCurves.mapValues { $0.sorted { $0.elements < $1.elements } }
         self.classSizeCurves = classSizeCurves.mapValues { $0.sorted { $0.elements < $1.elements } }
+        self.elementBytes = elementBytes
     }
 
     /// The medians of three runs of `redis-cost calibrate -n 15 --repeats 100` on Redis 7.0.15
@@ -288,8 +307,13 @@ public struct TimeModel: Sendable, Equatable {
     /// Element counts alone (evidence that is not a call of the analysis, a SLOWLOG entry).
     public func microseconds(calls: Int, elements: Double, elementClass: String) -> Double {
         let c = classCoefficients[elementClass] ?? coefficients(command: "", elementClass: elementClass)
-        return Double(calls) * c.perCall + elements * c.perElement
+        return Double(calls) * c.perCall + elements * perElement(c)
     }
+
+    /// A fit's time per element with nothing else known of the elements: its element term and
+    /// its byte term at `elementBytes` per element (a fit with reply bytes may put most of an
+    /// element's time on its bytes).
+    public func perElement(_ c: Coefficients) -> Double { c.perElement + c.perByte * (elementBytes ?? 0) }
 
     /// What the report says when the model was fitted on another server than the one analysed.
     public func mismatch(server: String) -> String? {
@@ -339,6 +363,7 @@ public struct TimeModel: Sendable, Equatable {
         package var repeatedInBurst: Double?
         package var commandSizeCurves: [String: [SizePoint]]?
         package var classSizeCurves: [String: [SizePoint]]?
+        package var elementBytes: Double?
     }
 
     /// The machine a fit ran on, for the file: `x86_64, 2 cores`.
@@ -360,7 +385,7 @@ public struct TimeModel: Sendable, Equatable {
                         watchedPerNestedByte: watchedPerNestedByte == 0 ? nil : watchedPerNestedByte,
                         idleInBurst: idleInBurst.isEmpty ? nil : idleInBurst, repeatedInBurst: repeatedInBurst,
                         commandSizeCurves: commandSizeCurves.isEmpty ? nil : commandSizeCurves,
-                        classSizeCurves: classSizeCurves.isEmpty ? nil : classSizeCurves)
+                        classSizeCurves: classSizeCurves.isEmpty ? nil : classSizeCurves, elementBytes: elementBytes)
         let data = (try? encoder.encode(file)) ?? Data()
         return String(decoding: data, as: UTF8.self) + "\n"
     }
@@ -374,6 +399,7 @@ public struct TimeModel: Sendable, Equatable {
             + (file.classes ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
             + (file.commands ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
             + (file.idle ?? []).map(\.idleMicroseconds) + (file.idleInBurst ?? []).map(\.idleMicroseconds) + [file.watchedPerNestedCall ?? 0, file.watchedPerNestedByte ?? 0]
+            + [file.elementBytes ?? 0]
         // Checked before any arithmetic: a negative or infinite time would make every estimate meaningless.
         guard all.allSatisfy({ $0.isFinite && $0 >= 0 && $0 < 1e9 }) else {
             throw FileError(description: "\(path): a constant is negative, not finite or above 10^9 µs")
@@ -389,7 +415,7 @@ public struct TimeModel: Sendable, Equatable {
                   classCoefficients: file.classes ?? [:], commandCoefficients: file.commands ?? [:], fittedOn: file.fittedOn,
                   idle: file.idle ?? [], watchedPerNestedCall: file.watchedPerNestedCall ?? 0, watchedPerNestedByte: file.watchedPerNestedByte ?? 0,
                   idleInBurst: file.idleInBurst ?? [], repeatedInBurst: file.repeatedInBurst,
-                  commandSizeCurves: file.commandSizeCurves ?? [:], classSizeCurves: file.classSizeCurves ?? [:])
+                  commandSizeCurves: file.commandSizeCurves ?? [:], classSizeCurves: file.classSizeCurves ?? [:], elementBytes: file.elementBytes)
     }
 
     private static func isFactor(_ f: Double) -> Bool { f.isFinite && f >= 0.1 && f <= 100 }
