@@ -41,6 +41,9 @@ public final class Analyzer {
     /// Per entry: a write that adds elements, whose arguments' bytes are kept on its key when
     /// the time model prices reply bytes.
     package let tracksElementBytes: [Bool]
+    /// The time model prices a whole read's reply bytes (`TimeModel.elementBytes`): keys keep
+    /// their bytes per element.
+    package let pricesReplyBytes: Bool
 
     package var result: AnalysisResult
     package var sizesBuffer: [KeySize] = []
@@ -73,6 +76,7 @@ public final class Analyzer {
             return .none
         }
         captureWrites = table.entries.map { CaptureWrite($0.semantics) }
+        pricesReplyBytes = options.timeModel.elementBytes != nil
         tracksElementBytes = table.entries.map { options.timeModel.elementBytes != nil && $0.semantics.write == .adds }
     }
 
@@ -155,6 +159,12 @@ public final class Analyzer {
             }
             // A value whose size the decoder could not read; a known size is exact as loaded.
             if case .opaque(_, nil, _) = key.value { keyspace[id].approximate = true }
+            // Its bytes per element as serialized (length prefixes, a listpack's entry headers
+            // and LZF compression make it approximate), for the reply bytes of a whole read.
+            if pricesReplyBytes, case .elements(let n) = key.value.size, n > 0, let arguments = key.value.argumentsPerElement {
+                let (count, overflow) = n.multipliedReportingOverflow(by: arguments)
+                if !overflow { keyspace.noteElementBytes(id, bytes: key.serializedBytes, count: count) }
+            }
             profile.keys += 1
             let type = types.slot(key.value.typeName)
             types.stats[type].keys += 1

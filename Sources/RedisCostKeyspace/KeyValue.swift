@@ -56,6 +56,17 @@ public enum KeyValue: Sendable {
         }
     }
 
+    /// The arguments a write gives each element (a list's element, a set's member: 1; a
+    /// hash's field and value, a sorted set's score and member: 2), what a snapshot's bytes
+    /// per element are divided by to match `Keyspace.noteElementBytes`; nil for other types.
+    package var argumentsPerElement: Int? {
+        switch self {
+        case .list, .set: 1
+        case .hash, .zset: 2
+        default: nil
+        }
+    }
+
     package var heapBytes: Int {
         switch self {
         case .string, .placeholder: 0

@@ -219,7 +219,33 @@ import RedisCostReport
         let off = try estimates(nil)
         #expect(off["HGETALL"] == 0 && off["LRANGE"] == 3 && off["SMEMBERS"] == 0, "\(off)")
 
-        // A key whose writes were not seen (a snapshot's) takes the model's bytes per element.
+        // A snapshot's key: its serialized bytes per element, per argument (a hash's field and
+        // value are two) — a capture analysed with the snapshot the server saved before it.
+        let saved = try TestServer(.redis7)
+        let c = try saved.connect()
+        _ = try c.require(["HSET", "h"] + (0..<100).flatMap { ["f\($0)", String(repeating: "v", count: 37)] })
+        _ = try c.require(["RPUSH", "l"] + (0..<50).map { "element-\($0)" })
+        _ = try c.require(["SAVE"])
+        let reads = try CallAccountingTests.capture(saved, name: "reads.txt") { c in
+            _ = try c.require(["HGETALL", "h"])
+            _ = try c.require(["LRANGE", "l", "0", "-1"])
+        }
+        // The server's own serialization of each value: DUMP less its type byte, RDB version and CRC.
+        func serialized(_ key: String) throws -> Double {
+            guard case .bulk(let payload) = try c.require(["DUMP", key]) else { throw ServerError(server: "test", command: "DUMP", detail: "no payload") }
+            return Double(payload.count - 11)
+        }
+        let snapshotModel = TimeModel(perCall: 0, perElement: [:], source: "test", commandCoefficients: ["HGETALL": perByte, "LRANGE": perByte], elementBytes: 7)
+        let path = saved.directory.appendingPathComponent("reply-bytes.json").path
+        try snapshotModel.json().write(toFile: path, atomically: true, encoding: .utf8)
+        let report = try CallAccountingTests.analyze(reads, ["--baseline", saved.directory.appendingPathComponent("dump.rdb").path, "--constants", path])
+        let fromSnapshot = Dictionary(uniqueKeysWithValues: report.commands.compactMap { c in c.estimatedMicroseconds.map { (c.name, $0) } })
+        // 100 fields × (serialized / 200 arguments); 50 elements × (serialized / 50) and LRANGE's 3 bytes of arguments.
+        let hash = try serialized("h"), list = try serialized("l")
+        #expect(abs((fromSnapshot["HGETALL"] ?? 0) - 100 * hash / 200) < 0.01, "\(fromSnapshot) \(hash)")
+        #expect(abs((fromSnapshot["LRANGE"] ?? 0) - list - 3) < 0.01, "\(fromSnapshot) \(list)")
+
+        // A key of unknown make-up takes the model's bytes per element.
         let facts = CallFacts(argv: ["HGETALL", "h"], keyPositions: [1], sizes: [.elements(30)])
         let model = TimeModel(perCall: 0, perElement: [:], source: "test", commandCoefficients: ["HGETALL": perByte], elementBytes: 7)
         let hgetall = try #require(Self.table.indexByName["HGETALL"])
