@@ -73,6 +73,11 @@ public enum Calibration {
     private static func pairs(_ m: Int, _ item: (Int) -> [String]) -> [String] { (0..<m).flatMap(item) }
     private static func score(_ i: Int) -> String { String(i % 1_000_003) }
     private static func one(_ argv: [String], _ sizes: [KeySize]) -> ProbeCall { ProbeCall(argv: argv, sizes: sizes) }
+    /// A write probe's key for call r: at size 0 each call creates a key of its own (what a
+    /// workload's first write into a key costs); else the key built, grown by the calls before.
+    private static func target(_ k: String, _ n: Int, _ r: Int, grownBy m: Int = 1) -> (key: String, size: KeySize) {
+        n == 0 ? ("\(k):new:\(r)", .missing) : (k, .elements(n + r * m))
+    }
 
     /// Reads of n elements; writes of m items into keys of n; wrappers of m calls. Sizes and
     /// items: `large`/`mid` scale with --elements.
@@ -91,10 +96,11 @@ public enum Calibration {
         }
         return [
             // Strings: sizes are bytes of the value.
-            Probe(command: "SET", statName: "set", sizes: [1, 100, 10_000, 100_000], items: [1], build: { k, n, _, _ in [["SET", k, value(n)]] },
-                  call: { k, n, _, _, rs in one(["SET", k, value(n)], [.bytes(n)]) }),
-            Probe(command: "SETEX", statName: "setex", sizes: [1, 100, 10_000, 100_000], items: [1], build: { k, n, _, _ in [["SET", k, value(n)]] },
-                  call: { k, n, _, _, rs in one(["SETEX", k, "3600", value(n)], [.bytes(n)]) }),
+            // Size 0: a value of one byte, each call into a key of its own.
+            Probe(command: "SET", statName: "set", sizes: [0, 1, 100, 10_000, 100_000], items: [1], build: { k, n, _, _ in n == 0 ? [] : [["SET", k, value(n)]] },
+                  call: { k, n, _, r, rs in n == 0 ? one(["SET", "\(k):new:\(r)", value(n)], [.missing]) : one(["SET", k, value(n)], [.bytes(n)]) }),
+            Probe(command: "SETEX", statName: "setex", sizes: [0, 1, 100, 10_000, 100_000], items: [1], build: { k, n, _, _ in n == 0 ? [] : [["SET", k, value(n)]] },
+                  call: { k, n, _, r, rs in n == 0 ? one(["SETEX", "\(k):new:\(r)", "3600", value(n)], [.missing]) : one(["SETEX", k, "3600", value(n)], [.bytes(n)]) }),
             Probe(command: "GET", statName: "get", sizes: [1, 100, 10_000, 100_000], items: [1], build: { k, n, _, _ in [["SET", k, value(n)]] },
                   call: { k, n, _, _, rs in one(["GET", k], [.bytes(n)]) }),
             Probe(command: "GETRANGE", statName: "getrange", sizes: [1, 10_000, 100_000], items: [1], build: { k, n, _, _ in [["SET", k, value(n)]] },
@@ -114,7 +120,7 @@ public enum Calibration {
                   call: { k, _, _, _, rs in one(["EXISTS", k], [.bytes(1)]) }),
             // Hashes.
             Probe(command: "HSET", statName: "hset", sizes: writes, items: counts, build: { k, n, _, _ in hash(k, n) },
-                  call: { k, n, m, r, rs in one(["HSET", k] + pairs(m) { ["n\(r):\($0)", "v"] }, [.elements(n + r * m)]) }),
+                  call: { k, n, m, r, rs in let t = target(k, n, r, grownBy: m); return one(["HSET", t.key] + pairs(m) { ["n\(r):\($0)", "v"] }, [t.size]) }),
             Probe(command: "HDEL", statName: "hdel", sizes: writes, items: [1, 100], build: { k, n, m, repeats in hash(k, n + m * repeats) },
                   call: { k, n, m, r, rs in one(["HDEL", k] + each(m) { "f\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
         ] + wholeRead("HGETALL", { hash($0, $1, pad: $2) }, { ["HGETALL", $0] }) + [
@@ -125,7 +131,7 @@ public enum Calibration {
             read("HINCRBYFLOAT", { hash($0, $1) }, { ["HINCRBYFLOAT", $0, "counter", "1.5"] }, sizes: [1, large]),
             // Sets.
             Probe(command: "SADD", statName: "sadd", sizes: writes, items: counts, build: { k, n, _, _ in set(k, n) },
-                  call: { k, n, m, r, rs in one(["SADD", k] + each(m) { "n\(r):\($0)" }, [.elements(n + r * m)]) }),
+                  call: { k, n, m, r, rs in let t = target(k, n, r, grownBy: m); return one(["SADD", t.key] + each(m) { "n\(r):\($0)" }, [t.size]) }),
             Probe(command: "SREM", statName: "srem", sizes: writes, items: [1, 100], build: { k, n, m, repeats in set(k, n + m * repeats) },
                   call: { k, n, m, r, rs in one(["SREM", k] + each(m) { "m\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
         ] + wholeRead("SMEMBERS", { set($0, $1, pad: $2) }, { ["SMEMBERS", $0] }) + [
@@ -139,7 +145,7 @@ public enum Calibration {
                   call: { k, n, _, _, rs in one(["SINTER", "\(k):a", "\(k):b"], [.elements(n), .elements(n)]) }),
             // Sorted sets.
             Probe(command: "ZADD", statName: "zadd", sizes: writes, items: counts, build: { k, n, _, _ in zset(k, n) },
-                  call: { k, n, m, r, rs in one(["ZADD", k] + pairs(m) { [score($0 * 104_729 + r), "n\(r):\($0)"] }, [.elements(n + r * m)]) }),
+                  call: { k, n, m, r, rs in let t = target(k, n, r, grownBy: m); return one(["ZADD", t.key] + pairs(m) { [score($0 * 104_729 + r), "n\(r):\($0)"] }, [t.size]) }),
             Probe(command: "ZREM", statName: "zrem", sizes: writes, items: [1, 100], build: { k, n, m, repeats in zset(k, n + m * repeats) },
                   call: { k, n, m, r, rs in one(["ZREM", k] + each(m) { "m\(n + r * m + $0)" }, [.elements(n + m * (rs - r))]) }),
         ] + wholeRead("ZRANGE", { zset($0, $1, pad: $2) }, { ["ZRANGE", $0, "0", "-1"] }) + [
@@ -151,9 +157,9 @@ public enum Calibration {
             read("ZCARD", { zset($0, $1) }, { ["ZCARD", $0] }, sizes: [1, large]),
             // Lists.
             Probe(command: "RPUSH", statName: "rpush", sizes: writes, items: counts, build: { k, n, _, _ in list(k, n) },
-                  call: { k, n, m, r, rs in one(["RPUSH", k] + each(m) { "n\(r):\($0)" }, [.elements(n + r * m)]) }),
+                  call: { k, n, m, r, rs in let t = target(k, n, r, grownBy: m); return one(["RPUSH", t.key] + each(m) { "n\(r):\($0)" }, [t.size]) }),
             Probe(command: "LPUSH", statName: "lpush", sizes: writes, items: counts, build: { k, n, _, _ in list(k, n) },
-                  call: { k, n, m, r, rs in one(["LPUSH", k] + each(m) { "n\(r):\($0)" }, [.elements(n + r * m)]) }),
+                  call: { k, n, m, r, rs in let t = target(k, n, r, grownBy: m); return one(["LPUSH", t.key] + each(m) { "n\(r):\($0)" }, [t.size]) }),
             Probe(command: "LPOP", statName: "lpop", sizes: [1, 100, large], items: [1], build: { k, n, _, repeats in list(k, n + repeats) },
                   call: { k, n, _, r, rs in one(["LPOP", k], [.elements(n + rs - r)]) }),
             Probe(command: "RPOP", statName: "rpop", sizes: [1, 100, large], items: [1], build: { k, n, _, repeats in list(k, n + repeats) },
@@ -167,7 +173,7 @@ public enum Calibration {
                   call: { k, n, _, r, rs in one(["BRPOP", k, "1"], [.elements(n + rs - r)]) }),
             // Streams.
             Probe(command: "XADD", statName: "xadd", sizes: [0, 100, mid], items: [1], build: { k, n, _, _ in (0..<n).map { ["XADD", k, "*", "n", String($0)] } },
-                  call: { k, n, _, r, rs in one(["XADD", k, "*", "n", String(r)], [.elements(n + r)]) }),
+                  call: { k, n, _, r, rs in let t = target(k, n, r); return one(["XADD", t.key, "*", "n", String(r)], [t.size]) }),
             read("XRANGE", { k, n in (0..<n).map { ["XADD", k, "*", "n", String($0)] } }, { ["XRANGE", $0, "-", "+"] }, sizes: [1, 10, 100, mid]),
             // Transactions: EXEC's own time is its usec minus its queued INCRs'.
             Probe(command: "EXEC", statName: "exec", sizes: [1], items: [1, 10, 100], build: { k, _, _, _ in [["SET", k, "1"]] },
@@ -239,7 +245,7 @@ public enum Calibration {
             let value = nestedCalls != nil ? 0 : table.formulas[index]?.evaluate(facts).value ?? 1
             // Every probe key was built here, so its mean is known; a key made by the call itself has none.
             let reply = table.entries[index].semantics.reads == .all ? facts.keyElementBytes(0) ?? 0 : nil
-            var features = TimeModel.Features.of(facts, elements: value, nameWords: 1, replyElementBytes: reply)
+            var features = TimeModel.Features.of(facts, elements: value, nameWords: 1, replyElementBytes: reply, createsKeys: table.entries[index].semantics.createsKeys)
             if let nestedCalls { features.items = Double(nestedCalls) }
             return (facts, features)
         }
@@ -311,7 +317,7 @@ public enum Calibration {
                     // The mean, as commandstats averages a workload's calls (a busy machine's
                     // descheduling included on both sides).
                     return (TimeModel.Features(calls: features.calls / k, elements: features.elements / k, items: features.items / k,
-                                               bytes: features.bytes / k), Double(usec.reduce(0, +)) / k, largest)
+                                               bytes: features.bytes / k, creates: features.creates / k), Double(usec.reduce(0, +)) / k, largest)
                 }
             }
             throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(probe.statName.uppercased()) during the measurement; calibrate on a quieter server or database")

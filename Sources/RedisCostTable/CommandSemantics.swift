@@ -174,6 +174,9 @@ public struct CommandSemantics: Sendable, Equatable {
     }
 
     public var isEmpty: Bool { self == CommandSemantics() }
+
+    /// A write that adds to or replaces its keys: one missing before the call is created by it.
+    public var createsKeys: Bool { write == .adds || write == .replaces }
 }
 
 extension CommandSemantics {

@@ -12,7 +12,7 @@ import RedisCostReport
 enum CalibrateCommand: Subcommand {
     static let spec = CommandSpec(
         name: "calibrate",
-        summary: "Fit the time model (µs per call, per element, per item, per byte, per command) on a live server.",
+        summary: "Fit the time model (µs per call, per element, per item, per byte, per key created, per command) on a live server.",
         usage: ["calibrate -n DB [-u URL | -h HOST -p PORT | -s SOCKET] [-o model.json] [--elements N] [--repeats N]"],
         discussion: """
             Probes about 45 commands (strings, keys, hashes, sets, sorted sets, lists, streams,
@@ -20,8 +20,12 @@ enum CalibrateCommand: Subcommand {
             --elements elements, calls of 1 to 1,000 items, values of 1 byte to 100 KB — and
             reads the server's own time for each call from INFO commandstats. A least-squares
             fit gives each command its µs per call, per element of its formula, per item
-            (argument; for a wrapper, per call it ran) and per byte, and each class (hash, set,
-            …) the fit of its commands together, for the commands not probed. Full reads and
+            (argument; for a wrapper, per call it ran), per byte and per key a write creates
+            (the writes at size 0 each create a key of their own), and each class (hash, set,
+            …) the fit of its commands together, for the commands not probed. The whole reads
+            (HGETALL, SMEMBERS, ZRANGE, LRANGE) are measured again on keys of elements 40 bytes
+            longer: their time per byte of reply, which analyze prices with each key's own bytes
+            per element (from the writes that made it, or a snapshot's). Full reads and
             writes are measured once more on keys ten times --elements (at most 1,000,000): how
             much slower than the fit a key beyond the caches is (the size curve). The keys live
             under a unique prefix (redis-cost-calibrate:…) in the database you name with -n (or
@@ -75,11 +79,11 @@ enum CalibrateCommand: Subcommand {
         let (model, measurements, error) = (calibration.model, calibration.measurements, calibration.relativeError)
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
-        var out = "| Command | Class | Points | µs per call | per element | per item | per byte | fit error | larger keys |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
+        var out = "| Command | Class | Points | µs per call | per element | per item | per byte | per key created | fit error | larger keys |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
         for m in measurements {
             let c = m.coefficients
             let larger = m.sizeCurve.last.map { "× \(f($0.factor, 2)) at \(grouped(Int($0.elements)))" } ?? ""
-            out += "| \(m.command) | \(m.elementClass) | \(m.points) | \(f(c.perCall, 2)) | \(f(c.perElement, 4)) | \(f(c.perItem, 4)) | \(f(c.perByte, 5)) | \(f(m.relativeError * 100, 0))% | \(larger) |\n"
+            out += "| \(m.command) | \(m.elementClass) | \(m.points) | \(f(c.perCall, 2)) | \(f(c.perElement, 4)) | \(f(c.perItem, 4)) | \(f(c.perByte, 5)) | \(f(c.perCreate, 2)) | \(f(m.relativeError * 100, 0))% | \(larger) |\n"
         }
         out += "\nFit error (root mean square of the relative errors over all probes): \(f(error * 100, 1))%. Per call, the median: \(f(model.perCall, 2)) µs. \(model.source).\n"
         if !model.idle.isEmpty {

@@ -52,6 +52,20 @@ import RedisCostReport
         #expect(n > 8000 && n < 10_000)
         let f = TimeModel.Features.of(facts, elements: n, nameWords: 1)
         #expect(f.items == 2001 && f.bytes == Double(members.reduce(0) { $0 + $1.utf8.count }))
+        // A write into a key known missing creates it; into an existing or unknown key, or a
+        // delete of a missing one, creates nothing.
+        let sadd = try #require(Self.table.entries.first { $0.name == "SADD" }), del = try #require(Self.table.entries.first { $0.name == "DEL" })
+        #expect(sadd.semantics.createsKeys && !del.semantics.createsKeys)
+        for (size, creates) in [(KeySize.missing, 1.0), (.elements(3), 0), (.unknown, 0)] {
+            let call = CallFacts(argv: ["SADD", "s", "m"], keyPositions: [1], sizes: [size])
+            #expect(TimeModel.Features.of(call, elements: 1, nameWords: 1, createsKeys: true).creates == creates)
+        }
+        #expect(TimeModel.Features.of(CallFacts(argv: ["DEL", "s"], keyPositions: [1], sizes: [.missing]), elements: 1, nameWords: 1).creates == 0)
+        let creating = TimeModel.Coefficients(perCall: 1, perElement: 0, perCreate: 4)
+        #expect(creating.microseconds(TimeModel.Features(calls: 2, elements: 0, creates: 1)) == 6)
+        // A file of an earlier version has no perCreate: 0.
+        let old = try JSONDecoder().decode(TimeModel.Coefficients.self, from: Data(#"{"perCall": 1, "perElement": 2, "perItem": 3, "perByte": 4}"#.utf8))
+        #expect(old == TimeModel.Coefficients(perCall: 1, perElement: 2, perItem: 3, perByte: 4, perCreate: 0))
         let get = CallFacts(argv: ["GET", "a-long-key-name"], keyPositions: [1], sizes: [.bytes(100_000)])
         #expect(TimeModel.Features.of(get, elements: 1, nameWords: 1).bytes == 100_000)
         let model = TimeModel(perCall: 1, perElement: ["zset": 0.5], source: "test",
@@ -278,7 +292,7 @@ import RedisCostReport
         let path = server.directory.appendingPathComponent("model.json").path
         let run = try runCLI(["calibrate", "-p", String(server.port), "-n", "3", "--elements", "1000", "--repeats", "5", "-o", path])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("| ZADD | zset |") && run.stdout.contains("Fit error"))
+        #expect(run.stdout.contains("| ZADD | zset |") && run.stdout.contains("Fit error") && run.stdout.contains("| per key created |"))
         // Nothing left: the user's key alone in db 3, no key of the prefix anywhere.
         #expect(try db3.require(["DBSIZE"]).int == 1)
         #expect(try server.connect().require(["DBSIZE"]).int == 0)

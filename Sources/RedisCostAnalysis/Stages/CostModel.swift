@@ -21,6 +21,8 @@ package struct CostModel {
     /// Per entry, whether its reply carries the elements it walks (`reads: all`), and so bytes
     /// per element when the model prices them (`TimeModel.elementBytes`).
     package let repliesElements: [Bool]
+    /// Per entry, whether it writes its keys (adds or replaces): a missing one is created.
+    package let createsKeys: [Bool]
 
     package init(table: CommandTable, timeModel: TimeModel) {
         formulas = table.formulas
@@ -31,6 +33,7 @@ package struct CostModel {
         countsElements = classes.map(TimeModel.countsElements)
         sizeCurves = zip(table.entries, classes).map { timeModel.sizeCurve(command: $0.0.name, elementClass: $0.1) }
         repliesElements = table.entries.map { timeModel.elementBytes != nil && $0.semantics.reads == .all }
+        createsKeys = table.entries.map(\.semantics.createsKeys)
     }
 
     /// The cost of call `index` as its formula reads `input`; a wrapper's (EXEC, EVAL, FCALL)
@@ -47,7 +50,7 @@ package struct CostModel {
         let nestedElements = nested?.elements ?? 0
         let own = max(0, value - nestedElements)
         let replyBytes = repliesElements[index] ? timeModel.replyElementBytes(known: input.keyElementBytes(0)) : nil
-        var features = TimeModel.Features.of(input, elements: own, nameWords: nameWords[index], replyElementBytes: replyBytes)
+        var features = TimeModel.Features.of(input, elements: own, nameWords: nameWords[index], replyElementBytes: replyBytes, createsKeys: createsKeys[index])
         if let nested { features.items = Double(nested.calls) }
         let c = coefficients[index]
         var ownMicroseconds = c.microseconds(features)

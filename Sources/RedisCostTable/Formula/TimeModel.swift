@@ -26,21 +26,36 @@ public struct TimeModel: Sendable, Equatable {
         public var perItem: Double
         /// Per byte of its arguments and of the strings its keys hold.
         public var perByte: Double
+        /// Per key a write creates (a new stream's tree, a hash's table and object): a call
+        /// into a missing key costs several times one into an existing key.
+        public var perCreate: Double
 
-        public init(perCall: Double, perElement: Double, perItem: Double = 0, perByte: Double = 0) {
+        public init(perCall: Double, perElement: Double, perItem: Double = 0, perByte: Double = 0, perCreate: Double = 0) {
             self.perCall = perCall
             self.perElement = perElement
             self.perItem = perItem
             self.perByte = perByte
+            self.perCreate = perCreate
         }
 
         package init(_ values: [Double]) {
-            self.init(perCall: values[0], perElement: values[1], perItem: values[2], perByte: values[3])
+            self.init(perCall: values[0], perElement: values[1], perItem: values[2], perByte: values[3], perCreate: values.count > 4 ? values[4] : 0)
+        }
+
+        package var vector: [Double] { [perCall, perElement, perItem, perByte, perCreate] }
+
+        // Files of earlier versions have no perCreate.
+        private enum CodingKeys: String, CodingKey { case perCall, perElement, perItem, perByte, perCreate }
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(perCall: try c.decode(Double.self, forKey: .perCall), perElement: try c.decode(Double.self, forKey: .perElement),
+                      perItem: try c.decode(Double.self, forKey: .perItem), perByte: try c.decode(Double.self, forKey: .perByte),
+                      perCreate: try c.decodeIfPresent(Double.self, forKey: .perCreate) ?? 0)
         }
 
         @inline(__always)
         public func microseconds(_ f: Features) -> Double {
-            perCall * f.calls + perElement * f.elements + perItem * f.items + perByte * f.bytes
+            perCall * f.calls + perElement * f.elements + perItem * f.items + perByte * f.bytes + perCreate * f.creates
         }
     }
 
@@ -50,32 +65,37 @@ public struct TimeModel: Sendable, Equatable {
         public var elements: Double
         public var items: Double
         public var bytes: Double
+        /// Keys the call creates: those of a write that adds or replaces, missing before it.
+        public var creates: Double
 
-        public init(calls: Double = 1, elements: Double, items: Double = 0, bytes: Double = 0) {
+        public init(calls: Double = 1, elements: Double, items: Double = 0, bytes: Double = 0, creates: Double = 0) {
             self.calls = calls
             self.elements = elements
             self.items = items
             self.bytes = bytes
+            self.creates = creates
         }
 
-        public var vector: [Double] { [calls, elements, items, bytes] }
+        public var vector: [Double] { [calls, elements, items, bytes, creates] }
 
         package static let zero = Features(calls: 0, elements: 0)
 
         package static func - (a: Features, b: Features) -> Features {
-            Features(calls: a.calls - b.calls, elements: a.elements - b.elements, items: a.items - b.items, bytes: a.bytes - b.bytes)
+            Features(calls: a.calls - b.calls, elements: a.elements - b.elements, items: a.items - b.items, bytes: a.bytes - b.bytes, creates: a.creates - b.creates)
         }
 
         package static func + (a: Features, b: Features) -> Features {
-            Features(calls: a.calls + b.calls, elements: a.elements + b.elements, items: a.items + b.items, bytes: a.bytes + b.bytes)
+            Features(calls: a.calls + b.calls, elements: a.elements + b.elements, items: a.items + b.items, bytes: a.bytes + b.bytes, creates: a.creates + b.creates)
         }
 
         /// A call's features: `elements` its formula's own N; items the arguments after the
         /// command name (and subcommand); bytes those arguments' but the key names', the
         /// string values its keys hold (`.bytes` sizes; unknown sizes add nothing), and for a
         /// read that replies the elements it walks (`replyElementBytes`: bytes per element,
-        /// `TimeModel.elementBytes`) that many bytes per element.
-        public static func of<Input: FormulaInput>(_ input: Input, elements: Double, nameWords: Int, replyElementBytes: Double? = nil) -> Features {
+        /// `TimeModel.elementBytes`) that many bytes per element. `createsKeys`: the call writes
+        /// its keys (adds or replaces), so each known missing is one it creates.
+        public static func of<Input: FormulaInput>(_ input: Input, elements: Double, nameWords: Int, replyElementBytes: Double? = nil,
+                                                   createsKeys: Bool = false) -> Features {
             let argc = input.argumentCount
             var bytes = 0
             let keys = input.keyPositions
@@ -87,14 +107,18 @@ public struct TimeModel: Sendable, Equatable {
                     bytes = overflow ? .max : sum
                 }
             }
+            var creates = 0
             for k in keys.indices {
-                if case .bytes(let n) = input.keySize(k) {
+                switch input.keySize(k) {
+                case .bytes(let n):
                     let (sum, overflow) = bytes.addingReportingOverflow(n)
                     bytes = overflow ? .max : sum
+                case .missing: if createsKeys { creates += 1 }
+                default: break
                 }
             }
             let reply = replyElementBytes.map { elements * $0 } ?? 0
-            return Features(calls: 1, elements: elements, items: Double(max(0, argc - nameWords)), bytes: Double(bytes) + reply)
+            return Features(calls: 1, elements: elements, items: Double(max(0, argc - nameWords)), bytes: Double(bytes) + reply, creates: Double(creates))
         }
     }
 
@@ -396,8 +420,7 @@ public struct TimeModel: Sendable, Equatable {
             throw FileError(description: "\(path): not a constants file written by redis-cost calibrate (perCallMicroseconds, perElementMicroseconds)")
         }
         let all = [file.perCallMicroseconds] + Array(file.perElementMicroseconds.values)
-            + (file.classes ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
-            + (file.commands ?? [:]).values.flatMap { [$0.perCall, $0.perElement, $0.perItem, $0.perByte] }
+            + (file.classes ?? [:]).values.flatMap(\.vector) + (file.commands ?? [:]).values.flatMap(\.vector)
             + (file.idle ?? []).map(\.idleMicroseconds) + (file.idleInBurst ?? []).map(\.idleMicroseconds) + [file.watchedPerNestedCall ?? 0, file.watchedPerNestedByte ?? 0]
             + [file.elementBytes ?? 0]
         // Checked before any arithmetic: a negative or infinite time would make every estimate meaningless.

@@ -64,7 +64,7 @@ package enum WorkloadFit {
         package var relativeError: Double
     }
 
-    package static let featureNames = ["call", "element", "item", "byte"]
+    package static let featureNames = ["call", "element", "item", "byte", "create"]
     /// Below this many windows only the per-call time is fitted: four coefficients over three
     /// windows would fit noise.
     package static let windowsForShape = 4
@@ -119,12 +119,12 @@ package enum WorkloadFit {
         -> (coefficients: TimeModel.Coefficients, fitted: [String], method: String, relativeError: Double)? {
         let usable = points.filter { $0.1 > 0 && $0.1.isFinite && $0.0.calls > 0 }
         guard !usable.isEmpty else { return nil }
-        let baseVector = [base.perCall, base.perElement, base.perItem, base.perByte]
+        let baseVector = base.vector
         func error(_ c: TimeModel.Coefficients) -> Double {
             let sum = usable.reduce(0.0) { s, p in let r = (c.microseconds(p.0) - p.1) / p.1; return s + r * r }
             return (sum / Double(usable.count)).squareRoot()
         }
-        let varying = (1..<4).filter { j in
+        let varying = (1..<baseVector.count).filter { j in
             let ratios = usable.map { $0.0.vector[j] / $0.0.calls }
             guard let low = ratios.min(), let high = ratios.max(), high > 0 else { return false }
             // Twice as many per call in some windows as in others: a few percent of drift (a
@@ -133,7 +133,7 @@ package enum WorkloadFit {
         }
         if usable.count >= windowsForShape, !varying.isEmpty {
             let columns = [0] + varying
-            let fixed = (1..<4).filter { !varying.contains($0) }
+            let fixed = (1..<baseVector.count).filter { !varying.contains($0) }
             let targets = usable.map { p in p.1 - fixed.reduce(0.0) { $0 + baseVector[$1] * p.0.vector[$1] } }
             if targets.allSatisfy({ $0 > 0 }),
                let result = LeastSquaresFit.fit(rows: usable.map { p in columns.map { p.0.vector[$0] } }, targets: targets),
