@@ -103,19 +103,18 @@ extension Analyzer {
     /// the rules, in order.
     package func account(_ batch: CallBatch, files: [String]) {
         var buffers = StagedCallBuffers()
-        batch.arena.withUnsafeBytes { arena in
-            for staged in batch.calls {
-                batch.arguments(of: staged, arena: arena, into: &buffers.call.argv)
-                switch staged.kind {
-                case .unknownCommand:
-                    countUnknownCommand(buffers.call.argv, node: staged.node)
-                case .call:
-                    buffers.load(staged, from: batch, files: files)
-                    account(buffers.call, buffers.resolved, sizes: buffers.sizes, modelCost: batch.modelCost(of: staged),
-                            documentBytes: staged.documentBytes >= 0 ? staged.documentBytes : nil, node: staged.node)
-                case .wrongArity, .scriptEnd, .chunkEnd:
-                    break
-                }
+        let arena = batch.arena
+        for staged in batch.calls {
+            batch.arguments(of: staged, arena: arena, into: &buffers.call.argv)
+            switch staged.kind {
+            case .unknownCommand:
+                countUnknownCommand(buffers.call.argv, node: staged.node)
+            case .call:
+                buffers.load(staged, from: batch, files: files)
+                account(buffers.call, buffers.resolved, sizes: buffers.sizes, modelCost: batch.modelCost(of: staged),
+                        documentBytes: staged.documentBytes >= 0 ? staged.documentBytes : nil, node: staged.node)
+            case .wrongArity, .scriptEnd, .chunkEnd:
+                break
             }
         }
     }

@@ -63,15 +63,14 @@ package final class MonitorCosting {
 
     package func account(_ batch: CallBatch) {
         var buffers = StagedCallBuffers()
-        batch.arena.withUnsafeBytes { arena in
-            for staged in batch.calls {
-                switch staged.kind {
-                case .call, .unknownCommand, .wrongArity: line(staged, batch, arena, &buffers)
-                case .scriptEnd: endScript(staged, batch, arena, &buffers)
-                case .chunkEnd:
-                    if let previous, previous.copiedLine == nil, let base = batch.base {
-                        self.previous!.copiedLine = Array(UnsafeRawBufferPointer(start: base + previous.lineStart, count: previous.lineEnd - previous.lineStart))
-                    }
+        let arena = batch.arena
+        for staged in batch.calls {
+            switch staged.kind {
+            case .call, .unknownCommand, .wrongArity: line(staged, batch, arena, &buffers)
+            case .scriptEnd: endScript(staged, batch, arena, &buffers)
+            case .chunkEnd:
+                if let previous, previous.copiedLine == nil, let base = batch.base {
+                    self.previous!.copiedLine = Array(UnsafeRawBufferPointer(start: base + previous.lineStart, count: previous.lineEnd - previous.lineStart))
                 }
             }
         }

@@ -66,7 +66,9 @@ package final class CallBatch: @unchecked Sendable {
     package var spans: [(start: Int, length: Int)] = []
     package var keyPositions: [Int] = []
     package var sizes: [KeySize] = []
-    package var arena: [UInt8] = []
+    /// Argument bytes copied in (a capture's unescaped arguments, a script's copy).
+    private var arenaStorage = UnsafeMutableRawBufferPointer.allocate(byteCount: CallBatch.arenaStart, alignment: 8)
+    package private(set) var arenaCount = 0
     package var modelCosts: [Cost] = []
     /// What the offsets that are not in the arena point into: the mapped file, a live chunk.
     package var base: UnsafeRawPointer?
@@ -79,6 +81,7 @@ package final class CallBatch: @unchecked Sendable {
     /// Calls per batch; a batch is handed over sooner when its arena holds `arenaLimit` bytes.
     package let callLimit: Int
     package static let arenaLimit = 4 << 20
+    private static let arenaStart = 64 << 10
 
     package init(callLimit: Int) {
         self.callLimit = max(1, callLimit)
@@ -88,14 +91,39 @@ package final class CallBatch: @unchecked Sendable {
         sizes.reserveCapacity(self.callLimit)
     }
 
-    package var isFull: Bool { calls.count >= callLimit || arena.count >= Self.arenaLimit }
+    package var isFull: Bool { calls.count >= callLimit || arenaCount >= Self.arenaLimit }
+
+    /// The arena's bytes, valid until the batch is reset.
+    package var arena: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: arenaStorage[..<arenaCount]) }
+
+    deinit { arenaStorage.deallocate() }
+
+    /// Copies `bytes` into the arena; returns where they start.
+    @inline(__always)
+    private func copyToArena(_ bytes: UnsafeRawBufferPointer) -> Int {
+        let start = arenaCount
+        if bytes.count > arenaStorage.count - start {
+            // An argument of up to 512 MB (a capture's line limit) grows it; `reset` gives that back.
+            let grown = UnsafeMutableRawBufferPointer.allocate(byteCount: max(arenaStorage.count * 2, start + bytes.count), alignment: 8)
+            if start > 0 { grown.baseAddress!.copyMemory(from: arenaStorage.baseAddress!, byteCount: start) }
+            arenaStorage.deallocate()
+            arenaStorage = grown
+        }
+        if bytes.count > 0 { (arenaStorage.baseAddress! + start).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count) }
+        arenaCount = start + bytes.count
+        return start
+    }
 
     package func reset() {
         calls.removeAll(keepingCapacity: true)
         spans.removeAll(keepingCapacity: true)
         keyPositions.removeAll(keepingCapacity: true)
         sizes.removeAll(keepingCapacity: true)
-        arena.removeAll(keepingCapacity: true)
+        arenaCount = 0
+        if arenaStorage.count > 4 * Self.arenaLimit {
+            arenaStorage.deallocate()
+            arenaStorage = .allocate(byteCount: Self.arenaStart, alignment: 8)
+        }
         modelCosts.removeAll(keepingCapacity: true)
         base = nil
         owner = nil
@@ -115,8 +143,7 @@ package final class CallBatch: @unchecked Sendable {
         call.argumentsInArena = true
         for i in 0..<argv.count {
             let argument = argv[i]
-            spans.append((arena.count, argument.count))
-            arena.append(contentsOf: argument)
+            spans.append((copyToArena(argument), argument.count))
         }
     }
 
