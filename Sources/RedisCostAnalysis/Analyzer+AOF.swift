@@ -8,18 +8,25 @@ import RedisCostReplay
 /// The AOF driver: the base file (or an RDB snapshot or preamble) sets the sizes, the incr
 /// files are the workload. `SELECT` and the `MULTI`/`EXEC` brackets are the AOF's framing.
 extension Analyzer {
-    /// Analyzes an input; `progress` is told the bytes done and the total.
+    /// Analyzes an input; `progress` is told the bytes done and the total. The calls are read
+    /// and replayed on this thread and costed on a second one (`CallPipeline`).
     public func run(_ input: AOFInput, progress: ((Int, Int) -> Void)? = nil) throws(InputError) -> AnalysisResult {
         let started = Date()
         result = AnalysisResult(input: input.description)
         result.top = options.top
+        let files = input.segments.map(\.path)
+        let pipeline = CallPipeline(threaded: usesSecondThread, callsPerBatch: options.callsPerBatch) { [unowned self] batch in
+            self.account(batch, files: files)
+        }
+        // On bad input the calls staged so far are costed and the thread ends before the error goes up.
+        defer { pipeline.finish() }
         // One call, refilled by the reader for every command: no value is built per call.
         var call = Call(argv: Argv(), database: 0, origin: .init(file: "", position: 0))
         var done = 0
         let total = input.segments.reduce(0) { total, segment in
             total + ((try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0)
         }
-        for segment in input.segments {
+        for (fileIndex, segment) in input.segments.enumerated() {
             currentNode = segment.node
             var record = AnalysisResult.Segment(path: segment.path, role: segment.role, format: segment.format, bytes: 0, commands: 0)
             let file: MappedFile
@@ -29,6 +36,7 @@ extension Analyzer {
                 throw InputError(file: segment.path, offset: 0, detail: error.detail)
             }
             record.bytes = file.bytes.count
+            pipeline.startInput(base: file.bytes.baseAddress, owner: file)
             var start = 0
             if segment.format == .rdb {
                 // An RDB file, an RDB base, or the RDB preamble of an AOF: a snapshot that sets
@@ -60,16 +68,17 @@ extension Analyzer {
                 case .command:
                     record.commands += 1
                     call.origin.position = reader.commandOffset
-                    try handle(&call, role: segment.role, framing: &framing)
+                    try handle(&call, role: segment.role, framing: &framing, file: fileIndex, pipeline: pipeline)
                     if reader.position - lastReport > 4 << 20 {
-                        // Pages already read are not needed again: give them back, so the
-                        // mapping of a many-gigabyte file does not grow the resident set.
-                        file.release(upTo: reader.commandOffset)
+                        // Pages both threads are done with are not needed again: give them
+                        // back, so the mapping of a many-gigabyte file does not grow the resident set.
+                        file.release(upTo: min(reader.commandOffset, pipeline.releasable))
                         lastReport = reader.position
                         progress?(done + reader.position, total)
                     }
                 }
             }
+            pipeline.submit()
             done += file.bytes.count
             result.segments.append(record)
             if replayer.keyspace.namesOverflowed {
@@ -79,12 +88,37 @@ extension Analyzer {
             // Redis loads an AOF that ends inside MULTI as truncated too.
             if result.truncatedAt != nil { break }
         }
+        pipeline.finish()
         progress?(total, total)
         finish()
         result.elapsedSeconds = Date().timeIntervalSince(started)
         return result
     }
 
+    /// Whether the costing stages run on a second thread: asked for, and every formula that
+    /// reads the model evaluable where the model is.
+    package var usesSecondThread: Bool { options.costsOnSecondThread && stagesEveryFormula }
+
+    /// The costing thread's side of an AOF: each staged call costed, aggregated and shown to
+    /// the rules, in order.
+    package func account(_ batch: CallBatch, files: [String]) {
+        var buffers = StagedCallBuffers()
+        let arena = batch.arena
+        for staged in batch.calls {
+            batch.arguments(of: staged, arena: arena, into: &buffers.call.argv)
+            switch staged.kind {
+            case .unknownCommand:
+                countUnknownCommand(buffers.call.argv, node: staged.node)
+            case .call:
+                buffers.load(staged, from: batch, files: files)
+                account(buffers.call, buffers.resolved, sizes: buffers.sizes, modelCost: batch.modelCost(of: staged),
+                        documentBytes: staged.documentBytes >= 0 ? staged.documentBytes : nil,
+                        elementBytes: staged.elementBytes >= 0 ? Double(staged.elementBytes) : nil, node: staged.node)
+            case .wrongArity, .scriptEnd, .chunkEnd:
+                break
+            }
+        }
+    }
 
     /// What the AOF's own framing says about the calls that follow: the latest `#TS:`
     /// annotation, and whether they sit between a MULTI and its EXEC.
@@ -95,7 +129,7 @@ extension Analyzer {
 
     /// One command of an AOF: its framing, or a call (`call.argv` and `call.origin` are the
     /// reader's; the rest is filled here).
-    package func handle(_ call: inout Call, role: AOFInput.Role, framing: inout Framing) throws(InputError) {
+    package func handle(_ call: inout Call, role: AOFInput.Role, framing: inout Framing, file: Int, pipeline: CallPipeline) throws(InputError) {
         let argv = call.argv
         // The AOF's own framing: database switches and transaction brackets are not calls.
         // (StaticString tokens: the length is compared first, so most calls pass at once.)
@@ -116,7 +150,13 @@ extension Analyzer {
         let resolved: CallResolver.Resolved
         switch resolver.resolve(argv) {
         case .unknownCommand:
-            if role == .incremental { countUnknownCommand(argv) }
+            if role == .incremental {
+                var staged = StagedCall(kind: .unknownCommand)
+                staged.node = currentNode
+                pipeline.batch.add(argv, to: &staged)
+                pipeline.batch.calls.append(staged)
+                pipeline.submitIfFull()
+            }
             return
         case .wrongArity(_, let reason):
             countMalformed(at: "\((call.origin.file as NSString).lastPathComponent)@\(call.origin.position)", reason)
@@ -125,12 +165,24 @@ extension Analyzer {
             resolved = found
         }
         if role == .incremental {
+            var staged = StagedCall(kind: .call)
+            staged.database = replayer.database
             // `#TS:` seconds are bounded by the reader (latestUnixSecond): µs cannot overflow.
-            call.database = replayer.database
-            call.microseconds = framing.seconds.map { $0 * 1_000_000 }
-            call.context = framing.inTransaction ? .transaction : .topLevel
-            cost(call, resolved)
+            if let seconds = framing.seconds {
+                staged.hasTime = true
+                staged.microseconds = seconds * 1_000_000
+            }
+            staged.context = framing.inTransaction ? .transaction : .topLevel
+            staged.node = currentNode
+            staged.file = file
+            staged.position = call.origin.position
+            let batch = pipeline.batch
+            if batch.firstOffset == .max { batch.firstOffset = call.origin.position }
+            batch.add(argv, to: &staged)
+            stage(argv, resolved, &staged, into: batch)
+            batch.calls.append(staged)
         }
         applyEffect(argv, index: resolved.index, positions: resolved.keyPositions)
+        pipeline.submitIfFull()
     }
 }

@@ -19,6 +19,9 @@ extension Analyzer {
         /// Another stream of an analysis under way (a node `monitor --cluster` starts watching
         /// mid-session): the analyzer's counts, model and result are left as they are.
         package var joinsAnalysis = false
+        /// The lines are costed on a second thread (`CallPipeline`): a capture file read at
+        /// once, whose bytes stay mapped until the session finishes.
+        package var costsOnSecondThread = false
         public init(baseline: AOFInput? = nil, startsEmpty: Bool = false) {
             self.baseline = baseline
             self.startsEmpty = startsEmpty
@@ -33,6 +36,8 @@ extension Analyzer {
     }
 
     public func run(monitor path: String, options: MonitorOptions = .init(), progress: ((Int, Int) -> Void)? = nil) throws(InputError) -> AnalysisResult {
+        var options = options
+        options.costsOnSecondThread = true
         let session = try MonitorSession(analyzer: self, source: "MONITOR capture \(path)", file: path, options: options)
         let file: MappedFile
         do {
@@ -44,13 +49,13 @@ extension Analyzer {
         // buffer did, anywhere in a line: the lines read are those with their line end.
         let complete = file.bytes.lastIndex(of: 10).map { $0 + 1 } ?? 0
         var lastRelease = 0
-        session.consume(UnsafeRawBufferPointer(rebasing: file.bytes[..<complete]), framing: .plain) { position in
-            // Lines already analysed go back to the kernel: the resident set stays the model's.
-            if position - lastRelease > 4 << 20 {
-                file.release(upTo: position)
-                lastRelease = position
-                progress?(position, file.bytes.count)
+        session.consume(UnsafeRawBufferPointer(rebasing: file.bytes[..<complete]), framing: .plain) { position, releasable in
+            // Lines both sides are done with go back to the kernel: the resident set stays the model's.
+            if releasable - lastRelease > 4 << 20 {
+                file.release(upTo: releasable)
+                lastRelease = releasable
             }
+            progress?(position, file.bytes.count)
         }
         if complete < file.bytes.count { session.cutOff(bytes: file.bytes.count - complete) }
         return session.finish()

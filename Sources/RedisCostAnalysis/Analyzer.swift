@@ -19,6 +19,12 @@ public final class Analyzer {
         public var patterns = 30
         /// Turns element counts into estimated server time.
         public var timeModel = TimeModel.defaults
+        /// Cost the calls of a file on a second thread while this one reads and replays them
+        /// (by default when the machine has a second core); the result is the same either way.
+        public var costsOnSecondThread = ProcessInfo.processInfo.activeProcessorCount > 1
+        /// Calls handed from one thread to the other at a time (tests make it small, so that
+        /// scripts and transactions straddle batches).
+        package var callsPerBatch = 4096
         public init() {}
     }
 
@@ -63,6 +69,16 @@ public final class Analyzer {
     package var currentNode = 0
     /// Per node, the idle time before each call of a capture.
     package var idleClocks: [IdleClock] = []
+    /// Whether the calls are a capture's (a monitor watched them): set before the calls come,
+    /// read by the costing stages (`result.isMonitor` belongs to the reading thread).
+    package var costsCapture = false
+    /// Per entry: its formula reads more of the model than its keys' sizes (`stage` evaluates
+    /// it); it reads a JSON document's length (the findings' evidence).
+    package let readsModel: [Bool]
+    package let readsDocument: [Bool]
+    /// Whether every formula the model must evaluate (`readsModel`) can be: none reads a
+    /// wrapper's `nested`, which only the costing stages know. The table is held to it.
+    package var stagesEveryFormula: Bool { !zip(readsModel, table.formulas).contains { $0 && $1?.readsNested == true } }
     public init(table: CommandTable, options: Options = Options()) {
         self.table = table
         self.options = options
@@ -78,6 +94,8 @@ public final class Analyzer {
         captureWrites = table.entries.map { CaptureWrite($0.semantics) }
         pricesReplyBytes = options.timeModel.elementBytes != nil
         tracksElementBytes = table.entries.map { options.timeModel.elementBytes != nil && $0.semantics.write == .adds }
+        readsModel = table.formulas.map { $0?.readsTheModel ?? false }
+        readsDocument = table.entries.map { $0.semantics.reads == .document }
     }
 
     /// Starts the per-command, per-pattern and top-call counts afresh (a MONITOR analysis
@@ -225,35 +243,62 @@ public final class Analyzer {
         }
     }
 
-    /// Stages 2 to 5 for one resolved call: the sizes its keys had just before it ran (the
-    /// replay model, a waiting sample, or the size source), its cost and time (`CostModel`),
-    /// the aggregates, and the rules that watch it. The driver then replays its write
-    /// (`applyWrite`). A wrapper (EXEC, EVAL, FCALL) is costed with the calls it ran.
+    /// Stage 2, where the model is: the sizes `call`'s keys had just before it ran, and what
+    /// its cost reads of the model beyond them, into `batch` for the costing stages
+    /// (`account`). The driver then replays its write.
+    @inline(__always)
+    package func stage(_ argv: Argv, _ resolved: CallResolver.Resolved, _ call: inout StagedCall, into batch: CallBatch) {
+        sizesBefore(argv, resolved)
+        let index = resolved.index
+        call.index = index
+        call.keyStart = batch.keyPositions.count
+        call.keyCount = resolved.keyPositions.count
+        for position in resolved.keyPositions { batch.keyPositions.append(position) }
+        for size in sizesBuffer { batch.sizes.append(size) }
+        if readsModel[index] {
+            // A database's size, subscriptions, a list's elements: as they are now. (No such
+            // formula reads a wrapper's `nested`: a test holds the table to it.)
+            let input = ModelCallInput(analyzer: self, argv: argv, keyPositions: resolved.keyPositions, nestedCost: nil)
+            batch.modelCosts.append(costModel.formulaCost(input, index: index))
+            call.modelCost = batch.modelCosts.count - 1
+        }
+        if readsDocument[index] { call.documentBytes = documentBytes(argv, resolved) ?? -1 }
+        if costModel.repliesElements[index], let position = resolved.keyPositions.first, let id = replayer.lookup(argv[position]),
+           let bytes = replayer.keyspace.elementBytes(of: id) {
+            call.elementBytes = Float(bytes)
+        }
+    }
+
+    /// Stages 3 to 5 for one staged call, on the thread that owns them: its cost and time
+    /// (`CostModel`) from the sizes its keys had (`sizes`, in `resolved.keyPositions` order),
+    /// the aggregates, and the rules that watch it. A wrapper (EXEC, EVAL, FCALL) is costed
+    /// with the calls it ran. `modelCost`: its formula's cost where it reads the model
+    /// (`stage` evaluated it); `node`: the input it came from.
     @discardableResult
-    package func cost(_ call: Call, _ resolved: CallResolver.Resolved, nested: NestedCalls? = nil) -> CallCost {
+    package func account(_ call: Call, _ resolved: CallResolver.Resolved, sizes: [KeySize], modelCost: Cost? = nil,
+                         documentBytes: Int? = nil, elementBytes: Double? = nil, node: Int = 0, nested: NestedCalls? = nil) -> CallCost {
         let argv = call.argv
         let index = resolved.index
-        sizesBefore(argv, resolved)
-        let input = ModelCallInput(analyzer: self, argv: argv, keyPositions: resolved.keyPositions, nestedCost: nested?.cost)
+        let input = StagedCallInput(argv: argv, keyPositions: resolved.keyPositions, sizes: sizes, nestedCost: nested?.cost, firstKeyElementBytes: elementBytes)
         // A capture's timestamps say how long the server was idle before the call; a monitor
         // watched it, so a wrapper's calls carry the feed (see TimeModel).
         var idleFactor = 1.0
-        if result.isMonitor, !costModel.timeModel.idle.isEmpty, let at = call.microseconds {
-            while idleClocks.count <= currentNode { idleClocks.append(IdleClock()) }
-            if let position = idleClocks[currentNode].position(at: at, entry: index) { idleFactor = costModel.timeModel.idleFactor(position) }
+        if costsCapture, !costModel.timeModel.idle.isEmpty, let at = call.microseconds {
+            while idleClocks.count <= node { idleClocks.append(IdleClock()) }
+            if let position = idleClocks[node].position(at: at, entry: index) { idleFactor = costModel.timeModel.idleFactor(position) }
         }
-        let cost = costModel.cost(input, index: index, nested: nested, idleFactor: idleFactor, watched: result.isMonitor)
-        aggregation.add(call, resolved, sizes: sizesBuffer, cost: cost)
-        if cluster != nil { cluster!.account(node: currentNode, index: index, argv, positions: resolved.keyPositions, cost: cost, table: table) }
+        let cost = costModel.cost(input, index: index, nested: nested, idleFactor: idleFactor, watched: costsCapture, formulaCost: modelCost)
+        aggregation.add(call, resolved, sizes: sizes, cost: cost)
+        if cluster != nil { cluster!.account(node: node, index: index, argv, positions: resolved.keyPositions, cost: cost, table: table) }
         if let engine = findingsEngine, engine.watches(index) {
             engine.observe(ObservedCall(
                 index: index, command: table.entries[index].name, semantics: table.entries[index].semantics,
-                argv: argv, positions: resolved.keyPositions, sizes: sizesBuffer, cost: cost.cost,
+                argv: argv, positions: resolved.keyPositions, sizes: sizes, cost: cost.cost,
                 estimatedMicroseconds: cost.microseconds,
-                documentBytes: table.entries[index].semantics.reads == .document ? documentBytes(argv, resolved) : nil,
+                documentBytes: documentBytes,
                 database: call.database, microseconds: call.microseconds, client: call.client,
                 inTransaction: call.context == .transaction, inScript: call.context == .script,
-                file: call.origin.file, offset: call.origin.position, isCapture: result.isMonitor))
+                file: call.origin.file, offset: call.origin.position, isCapture: costsCapture))
         }
         return cost
     }
@@ -304,9 +349,9 @@ public final class Analyzer {
     }
 
     /// A call whose command the table does not know: counted (its cost unknown), for its node too.
-    package func countUnknownCommand(_ argv: Argv) {
+    package func countUnknownCommand(_ argv: Argv, node: Int) {
         aggregation.addUnknownCommand(argv)
-        if cluster != nil { cluster!.unknownCommand(node: currentNode, argv) }
+        if cluster != nil { cluster!.unknownCommand(node: node, argv) }
     }
 
 }
@@ -377,10 +422,10 @@ extension ArgvFormulaInput {
     package func argument(at index: Int, isToken token: String) -> Bool { argv.equalsToken(index, token) }
 }
 
-/// The call being costed as a formula sees it, read from the analyzer's state: the sizes
-/// just looked up, the replay model, the subscriptions. It holds the analyzer unretained, so
-/// that handing it to a formula costs no reference counting per call (it lives only inside
-/// `Analyzer.cost`).
+/// The call being staged as a formula that reads the model sees it, read from the analyzer's
+/// state: the sizes just looked up, the replay model, the subscriptions. It holds the analyzer
+/// unretained, so that handing it to a formula costs no reference counting per call (it lives
+/// only inside `Analyzer.stage`).
 package struct ModelCallInput: ArgvFormulaInput {
     package unowned(unsafe) let analyzer: Analyzer
     package let argv: Argv
@@ -438,4 +483,22 @@ package struct RawCallInput: ArgvFormulaInput {
     package let nestedCost: Cost?
 
     package func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
+}
+
+/// A staged call as the costing stages' formulas see it: its arguments, its keys' sizes before
+/// it ran, a wrapper's calls. What else of the model a formula reads was evaluated where the
+/// model is (`Analyzer.stage`), so none of it is asked here.
+package struct StagedCallInput: ArgvFormulaInput {
+    package let argv: Argv
+    package let keyPositions: [Int]
+    package let sizes: [KeySize]
+    package let nestedCost: Cost?
+    /// Its first key's bytes per element, where the model had them (`Analyzer.stage`).
+    package var firstKeyElementBytes: Double? = nil
+    package var databaseSize: Int? { nil }
+    package var allDatabasesSize: Int? { nil }
+
+    @inline(__always)
+    package func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
+    package func keyElementBytes(_ key: Int) -> Double? { key == 0 ? firstKeyElementBytes : nil }
 }

@@ -9,33 +9,20 @@ import RedisCostReplay
 /// by chunk. Every line is a call with its database and client. A script's calls (client
 /// `lua`) follow their EVAL/EVALSHA/FCALL and make up its cost; the calls between one
 /// client's MULTI and EXEC make up the EXEC's. Writes replay on the analyzer's model.
+///
+/// The session reads the lines, resolves them, reads the sizes before each call and replays
+/// its write (it owns the model); `MonitorCosting` costs them, follows clients, transactions,
+/// scripts and the gaps between lines (it owns the aggregation), on a second thread for a
+/// capture file (`CallPipeline`).
 public final class MonitorSession {
-    /// A script call waiting for its nested calls to end.
-    package struct PendingScript {
-        package var argv: Argv.Copy
-        package var call: Call
-        package var index: Int
-        package var line: MonitorReader.MonitorLine
-        package var client: Int
-        package var nested = NestedCalls(unknownReason: "a call the script made has an unknown cost")
-    }
-
-    /// A client's transaction in progress (its calls and cost are aggregated by `Aggregation`,
-    /// at the same index).
-    package struct ClientState {
-        /// The client's index among the aggregation's clients (several sessions may feed one analyzer).
-        package var aggregate: Int
-        package var inTransaction = false
-        package var transaction = NestedCalls(unknownReason: MonitorSession.transactionUnknown)
-    }
-
-    /// The last call, whose duration the next line's timestamp bounds. Its line is copied out
-    /// when a chunk ends (a live stream reuses its buffer).
-    package struct PreviousCall {
-        package var index: Int
-        package var line: MonitorReader.MonitorLine
-        package var client: Int
-        package var copiedLine: [UInt8]?
+    /// The script call waiting for its nested calls to end, as the reading side keeps it: its
+    /// arguments, for the sizes of its keys when it is costed.
+    private struct PendingScript {
+        var argv: Argv.Copy
+        var index: Int
+        var database: Int
+        var node: Int
+        var position: Int
     }
 
     package let analyzer: Analyzer
@@ -46,14 +33,9 @@ public final class MonitorSession {
     private var prescanReader: MonitorReader?
     private var argv = Argv()
     private var segment: AnalysisResult.Segment
-    private var clients = IdentityMap()
-    private var clientStates: [ClientState] = []
-    private var lastClient: (hash: UInt64, index: Int) = (0, -1)
     private var pending: PendingScript?
-    private var previous: PreviousCall?
-    /// The latest timestamp seen, from which the next gap is measured.
-    private var clock: Int64?
-    private var slowest = SlowestCalls(limit: 25)
+    private let costing: MonitorCosting
+    private let pipeline: CallPipeline
 
     /// Calls analysed so far (lines the `ownCall` filter kept).
     public private(set) var calls = 0
@@ -73,6 +55,12 @@ public final class MonitorSession {
         roles = zip(analyzer.table.entries, analyzer.table.runsScript).map(Role.init)
         subscriptionChanges = analyzer.table.entries.map { Subscriptions.Change($0.semantics) }
         segment = AnalysisResult.Segment(path: file, role: .incremental, format: .monitor, bytes: 0, commands: 0)
+        let costing = MonitorCosting(analyzer: analyzer, file: file, roles: roles)
+        self.costing = costing
+        pipeline = CallPipeline(threaded: options.costsOnSecondThread && analyzer.usesSecondThread,
+                                callsPerBatch: analyzer.options.callsPerBatch) { [unowned costing] batch in
+            costing.account(batch)
+        }
         guard !options.joinsAnalysis else { return }
         if let baseline = options.baseline {
             _ = try analyzer.run(baseline)
@@ -80,6 +68,7 @@ public final class MonitorSession {
         analyzer.resetAggregation()
         analyzer.result = AnalysisResult(input: source)
         analyzer.result.isMonitor = true
+        analyzer.costsCapture = true
         analyzer.result.top = analyzer.options.top
         analyzer.known.absentKeysAreKnown = options.baseline != nil || options.startsEmpty
         analyzer.result.knowsWholeDataSet = analyzer.known.absentKeysAreKnown
@@ -91,8 +80,10 @@ public final class MonitorSession {
     }
 
     /// Analyses every line of `bytes`, which must end at a line end (a live stream keeps its
-    /// partial last line for the next chunk). `checkpoint` is told the offset reached now and then.
-    public func consume(_ bytes: UnsafeRawBufferPointer, framing: MonitorReader.Framing, checkpoint: ((Int) -> Void)? = nil) {
+    /// partial last line for the next chunk). `checkpoint` is told the offset reached now and
+    /// then, and what the costing side is done with (the pages before it may go back).
+    /// Unthreaded, every line is costed when this returns; threaded, by `finish`.
+    public func consume(_ bytes: UnsafeRawBufferPointer, framing: MonitorReader.Framing, checkpoint: ((_ position: Int, _ releasable: Int) -> Void)? = nil) {
         let reader: MonitorReader
         if let existing = self.reader {
             existing.reset(bytes: bytes)
@@ -101,6 +92,7 @@ public final class MonitorSession {
             reader = MonitorReader(bytes: bytes, file: file, framing: framing)
             self.reader = reader
         }
+        pipeline.startInput(base: bytes.baseAddress, owner: nil)
         segment.bytes += bytes.count
         var lastCheckpoint = 0
         loop: while !isFull {
@@ -110,18 +102,25 @@ public final class MonitorSession {
             case .malformed(let line, let reason):
                 countMalformed(line: line, reason: reason)
             case .call(let line):
-                if let ownCall, ownCall(line, reader.client(of: line), argv) { continue }
+                if let ownCall {
+                    // The owner reads what the analysis has counted at this point of the stream
+                    // (a commandstats read showing in it): every line before is costed first.
+                    pipeline.drain()
+                    if ownCall(line, reader.client(of: line), argv) { continue }
+                }
                 captureSink?(UnsafeRawBufferPointer(rebasing: bytes[line.lineStart..<line.lineEnd]))
-                analyze(line, reader: reader, chunk: bytes)
+                analyze(line, reader: reader)
+                pipeline.submitIfFull()
                 if reader.position - lastCheckpoint > 1 << 20 {
                     lastCheckpoint = reader.position
-                    checkpoint?(reader.position)
+                    checkpoint?(reader.position, pipeline.releasable)
                 }
             }
         }
-        if previous != nil, previous!.copiedLine == nil {
-            previous!.copiedLine = Array(bytes[previous!.line.lineStart..<previous!.line.lineEnd])
-        }
+        // The chunk's bytes may not outlive this call (a live stream reuses its buffer): the
+        // costing side copies out the line it still refers to.
+        pipeline.batch.calls.append(StagedCall(kind: .chunkEnd))
+        if !pipeline.threaded { pipeline.drain() }
     }
 
     private func countMalformed(line: Int, reason: String) {
@@ -135,7 +134,9 @@ public final class MonitorSession {
         countMalformed(line: (reader?.lineNumber ?? 0) + 1, reason: "the capture ends inside this line (cut off before its line end)")
     }
 
-    private func analyze(_ line: MonitorReader.MonitorLine, reader: MonitorReader, chunk: UnsafeRawBufferPointer) {
+    /// The reading side of a line: the clock, the resolve, the sizes before the call and what its
+    /// cost reads of the model, staged for `MonitorCosting`; then its write replays.
+    private func analyze(_ line: MonitorReader.MonitorLine, reader: MonitorReader) {
         let analyzer = self.analyzer
         calls += 1
         segment.commands += 1
@@ -144,90 +145,47 @@ public final class MonitorSession {
         analyzer.result.firstTime = analyzer.result.firstTime ?? seconds
         analyzer.result.lastTime = seconds
         analyzer.replayer.database = line.database
-        // The gap since the previous line bounds how long that call took. It is measured
-        // from the latest time seen: after a clock step back, the calls until it catches
-        // up have no gap, and the gaps of a capture add up to its span at most (a capture
-        // whose clock jumped back and forth by ages overflowed their sum). A script's calls
-        // run inside its EVAL/FCALL: the script's time runs from its line to the first line
-        // after its calls, and is the script's.
-        let latest = clock ?? line.microseconds
-        if !line.isScript { clock = max(latest, line.microseconds) }
-        if !line.isScript, let prev = previous {
-            let gap = max(0, line.microseconds - latest)
-            analyzer.aggregation.observe(microseconds: gap, index: prev.index)
-            if slowest.admits(gap) {
-                slowest.insert(describe(prev, chunk: chunk, gap: gap), gap: gap)
-            }
-        }
-        // Consecutive lines mostly come from the same client: one comparison instead of a lookup.
         let clientHash = elementHash(reader.client(of: line))
-        let clientIndex: Int
-        if clientHash == lastClient.hash, lastClient.index >= 0 {
-            clientIndex = lastClient.index
-        } else {
-            if let known = clients[clientHash] {
-                clientIndex = known
-            } else if clientStates.count < Self.clientLimit {
-                clientIndex = newClient(clientHash, named: KeyText.display(Array(reader.client(of: line))))
-            } else {
-                // Days of connection churn must not grow the session without bound: later
-                // new addresses share one entry (their transactions are not followed apart).
-                clientIndex = clients[0] ?? newClient(0, named: "(other clients)")
-            }
-            lastClient = (clientHash, clientIndex)
-        }
-        if !line.isScript { finishScript() }
+        if !line.isScript { endScript() }
+        var staged = StagedCall(kind: .call)
+        staged.database = line.database
+        staged.hasTime = true
+        staged.microseconds = line.microseconds
+        staged.isScript = line.isScript
+        staged.node = analyzer.currentNode
+        staged.position = line.lineNumber
+        staged.lineStart = line.lineStart
+        staged.lineEnd = line.lineEnd
+        staged.clientStart = line.clientStart
+        staged.clientLength = line.clientLength
+        let batch = pipeline.batch
+        if batch.firstOffset == .max { batch.firstOffset = line.lineStart }
         let resolved: CallResolver.Resolved
         switch analyzer.resolver.resolve(argv) {
         case .unknownCommand:
-            analyzer.countUnknownCommand(argv)
-            analyzer.aggregation.account(client: clientStates[clientIndex].aggregate, nil)
-            previous = nil
+            staged.kind = .unknownCommand
+            batch.add(argv, to: &staged)
+            batch.calls.append(staged)
             return
         case .wrongArity(_, let reason):
             countMalformed(line: line.lineNumber, reason: reason)
-            previous = nil
+            staged.kind = .wrongArity
+            batch.calls.append(staged)
             return
         case .resolved(let found):
             resolved = found
         }
         let index = resolved.index
-        if !line.isScript { previous = PreviousCall(index: index, line: line, client: clientIndex) }
-        let role = roles[index]
-        // A DISCARD is still inside its transaction; an EXEC runs it and is not.
-        let inTransaction = clientStates[clientIndex].inTransaction && role != .exec
-        // The client's name is for the rules (a finding's evidence): only a watched call carries it.
-        let client = analyzer.findingsEngine?.watches(index) == true ? analyzer.aggregation.clients[clientStates[clientIndex].aggregate].client : nil
-        let call = Call(argv: argv, database: line.database, microseconds: line.microseconds, client: client,
-                        origin: .init(file: file, position: line.lineNumber),
-                        context: line.isScript ? .script : inTransaction ? .transaction : .topLevel)
-        if role == .script {
-            pending = PendingScript(argv: argv.copy(), call: call, index: index, line: line, client: clientIndex)
-            analyzer.result.scripts += 1
+        batch.add(argv, to: &staged)
+        if roles[index] == .script {
+            // Costed when its calls have been seen, with the sizes its keys have then.
+            staged.index = index
+            batch.calls.append(staged)
+            pending = PendingScript(argv: argv.copy(), index: index, database: line.database, node: analyzer.currentNode, position: line.lineNumber)
             return
         }
-        let cost: CallCost
-        if role == .exec && clientStates[clientIndex].inTransaction {
-            let nested = clientStates[clientIndex].transaction
-            clientStates[clientIndex].inTransaction = false
-            cost = analyzer.cost(call, resolved, nested: nested)
-            analyzer.result.transactions += 1
-        } else {
-            cost = analyzer.cost(call, resolved)
-            if role == .multi {
-                clientStates[clientIndex].inTransaction = true
-                clientStates[clientIndex].transaction = NestedCalls(unknownReason: Self.transactionUnknown)
-            } else if role == .discard {
-                clientStates[clientIndex].inTransaction = false
-            }
-        }
-        // A monitor watched these calls: its feed of each is inside the wrapper's time.
-        if line.isScript, pending != nil {
-            pending!.nested.add(cost, argumentBytes: argv.byteCount)
-        } else if clientStates[clientIndex].inTransaction, role != .multi {
-            clientStates[clientIndex].transaction.add(cost, argumentBytes: argv.byteCount)
-        }
-        account(cost, client: clientIndex)
+        analyzer.stage(argv, resolved, &staged, into: batch)
+        batch.calls.append(staged)
         if let change = subscriptionChanges[index] {
             analyzer.subscriptions?.apply(change, argv, client: clientHash)
         }
@@ -258,50 +216,25 @@ public final class MonitorSession {
     /// Client addresses followed one by one; later ones share an entry.
     package static let clientLimit = 100_000
 
-    /// Costs the script call waiting for its nested calls, now that they have all been seen.
-    private func finishScript() {
+    /// The script call waiting for its nested calls, now that they have all been seen: the
+    /// sizes its keys have now, for `MonitorCosting` to cost it with them.
+    private func endScript() {
         guard let script = pending else { return }
         pending = nil
         script.argv.with { copy in
-            var call = script.call
-            call.argv = copy
             let resolved = CallResolver.Resolved(index: script.index, keyPositions: analyzer.table.keyPositions(of: script.index, in: copy))
             let saved = analyzer.replayer.database
-            analyzer.replayer.database = script.line.database
-            let cost = analyzer.cost(call, resolved, nested: script.nested)
+            analyzer.replayer.database = script.database
+            var staged = StagedCall(kind: .scriptEnd)
+            staged.database = script.database
+            staged.node = script.node
+            staged.position = script.position
+            let batch = pipeline.batch
+            batch.add(copy, to: &staged)
+            analyzer.stage(copy, resolved, &staged, into: batch)
+            batch.calls.append(staged)
             analyzer.replayer.database = saved
-            account(cost, client: script.client)
         }
-    }
-
-    private func account(_ cost: CallCost, client: Int) {
-        analyzer.aggregation.account(client: clientStates[client].aggregate, cost)
-    }
-
-    /// A client seen for the first time: its transaction state here, its figures in the
-    /// aggregation, at the same index.
-    private func newClient(_ hash: UInt64, named name: String) -> Int {
-        clients[hash] = clientStates.count
-        clientStates.append(ClientState(aggregate: analyzer.aggregation.clients.count))
-        analyzer.aggregation.addClient(named: name)
-        return clientStates.count - 1
-    }
-
-    /// Builds the record of a slow call by reading its line again (only for the few admitted).
-    private func describe(_ call: PreviousCall, chunk: UnsafeRawBufferPointer, gap: Int64) -> AnalysisResult.SlowCall {
-        func build(_ slice: UnsafeRawBufferPointer) -> AnalysisResult.SlowCall {
-            let again = MonitorReader(bytes: slice, file: file)
-            var argv = Argv()
-            var keys: [[UInt8]] = []
-            if case .call = again.next(into: &argv) {
-                keys = analyzer.table.keyPositions(of: call.index, in: argv).map { argv.bytes($0) }
-            }
-            return .init(command: analyzer.table.entries[call.index].name, keys: keys, microseconds: gap,
-                         time: call.line.microseconds / 1_000_000, line: call.line.lineNumber,
-                         client: analyzer.aggregation.clients[clientStates[call.client].aggregate].client, blocking: analyzer.table.entries[call.index].isBlocking)
-        }
-        if let copied = call.copiedLine { return copied.withUnsafeBytes(build) }
-        return build(UnsafeRawBufferPointer(rebasing: chunk[call.line.lineStart..<call.line.lineEnd]))
     }
 
     /// The sizes a live session should read before analysing `bytes`: keys whose size the
@@ -351,18 +284,28 @@ public final class MonitorSession {
     /// Ends this session's input but not the analysis (one of several nodes' streams feeding
     /// one analyzer): its last script is costed; its file record and slowest calls are returned.
     package func finishInput() -> (segment: AnalysisResult.Segment, slowest: [(gap: Int64, call: AnalysisResult.SlowCall)]) {
-        finishScript()
-        return (segment, slowest.items)
+        endCosting()
+        return (segment, costing.slowest.items)
     }
 
     /// Ends the analysis: the last script is costed, keys past their TTL expire, results are sorted.
     public func finish() -> AnalysisResult {
-        finishScript()
+        endCosting()
         analyzer.replayer.expireKeys()
         analyzer.result.segments = [segment]
-        analyzer.result.slowestCalls = slowest.sorted
+        analyzer.result.slowestCalls = costing.slowest.sorted
         analyzer.finish()
         analyzer.result.elapsedSeconds = Date().timeIntervalSince(started)
         return analyzer.result
+    }
+
+    /// Costs the last script and every call staged, and adds what the costing side counted.
+    private func endCosting() {
+        endScript()
+        pipeline.finish()
+        analyzer.result.scripts += costing.scripts
+        analyzer.result.transactions += costing.transactions
+        costing.scripts = 0
+        costing.transactions = 0
     }
 }

@@ -19,6 +19,21 @@ public struct Argv {
         return UnsafeRawBufferPointer(start: base.map { $0 + span.start }, count: span.length)
     }
 
+    /// Where argument `index` starts in `base`, and its length.
+    @inlinable package func span(_ index: Int) -> (start: Int, length: Int) { spans[index] }
+
+    /// Points the argv at `base` with the spans `source[range]` (a staged call's), reusing its
+    /// array: most calls have as many arguments as the one before, written over in place.
+    package mutating func reload(base: UnsafeRawPointer?, spans source: [(start: Int, length: Int)], range: Range<Int>) {
+        self.base = base
+        if spans.count == range.count {
+            for i in range.indices { spans[i - range.lowerBound] = source[i] }
+        } else {
+            spans.removeAll(keepingCapacity: true)
+            for i in range { spans.append(source[i]) }
+        }
+    }
+
     package mutating func reset(base: UnsafeRawPointer?) {
         self.base = base
         spans.removeAll(keepingCapacity: true)

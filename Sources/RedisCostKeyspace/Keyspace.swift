@@ -64,6 +64,12 @@ public final class Keyspace {
     private var elementBytes: [Int32: Float] = [:]
     /// Bytes of names that belong to deleted or renamed keys.
     private var deadNameBytes = 0
+    /// Changes to the databases' indexes (a key added, removed, a database replaced): while it
+    /// stays the same, a record found stays what its name finds.
+    private var indexChanges: UInt64 = 0
+    /// The last key found, with `indexChanges` then: a write's effect looks up the key the cost
+    /// stage has just found, and a name compared with one record skips the hash and the probe.
+    private var lastFound: (db: Int, id: Int32, changes: UInt64) = (0, -1, .max)
 
     public init() {}
 
@@ -136,12 +142,17 @@ public final class Keyspace {
     // MARK: - lookup
 
     public func find(_ key: UnsafeRawBufferPointer, in db: Int) -> Int32? {
+        if lastFound.changes == indexChanges, lastFound.db == db, nameEquals(lastFound.id, key) { return lastFound.id }
+        let found: Int32?
         if db >= 0, db < databases.count {
             guard databases[db].count > 0 else { return nil }
-            return databases[db].slots.withUnsafeBufferPointer { probe($0, key) }
+            found = databases[db].slots.withUnsafeBufferPointer { probe($0, key) }
+        } else {
+            guard let database = sparseDatabases[db], database.count > 0 else { return nil }
+            found = database.slots.withUnsafeBufferPointer { probe($0, key) }
         }
-        guard let database = sparseDatabases[db], database.count > 0 else { return nil }
-        return database.slots.withUnsafeBufferPointer { probe($0, key) }
+        if let found { lastFound = (db, found, indexChanges) }
+        return found
     }
 
     /// The record id of `key` in a database's index, or nil.
@@ -170,6 +181,7 @@ public final class Keyspace {
     /// Edits database `db` in place (its slots stay uniquely referenced), creating it.
     @inline(__always)
     private func withDatabase<R>(_ db: Int, _ body: (inout Database) -> R) -> R {
+        indexChanges &+= 1
         if db >= 0, db < Self.denseDatabases {
             if db >= databases.count { databases.append(contentsOf: repeatElement(Database(), count: db + 1 - databases.count)) }
             return body(&databases[db])
@@ -183,6 +195,7 @@ public final class Keyspace {
             guard database != nil || db < databases.count else { return }
             withDatabase(db) { $0 = database ?? Database() }
         } else {
+            indexChanges &+= 1
             sparseDatabases[db] = database
         }
     }
@@ -353,6 +366,7 @@ public final class Keyspace {
     }
 
     public func flushAll() {
+        indexChanges &+= 1
         recordChunks = []
         recordCount = 0
         freeRecords = []

@@ -42,9 +42,12 @@ package struct CostModel {
     /// time of those calls, as INFO commandstats counts a wrapper. `idleFactor` scales its
     /// fixed time for the server's idle time before it (`TimeModel.idle`); `watched`: a
     /// MONITOR client was attached, so a wrapper's calls add the feed inside its clock.
+    /// `formulaCost`: the formula's value, when it was evaluated already (where the model is:
+    /// `Analyzer.stage`).
     @inline(__always)
-    package func cost<Input: FormulaInput>(_ input: Input, index: Int, nested: NestedCalls?, idleFactor: Double = 1, watched: Bool = false) -> CallCost {
-        let cost = formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
+    package func cost<Input: FormulaInput>(_ input: Input, index: Int, nested: NestedCalls?, idleFactor: Double = 1, watched: Bool = false,
+                                           formulaCost: Cost? = nil) -> CallCost {
+        let cost = formulaCost ?? self.formulaCost(input, index: index)
         var call = CallCost(cost: cost)
         guard let value = cost.value else { return call }
         let nestedElements = nested?.elements ?? 0
@@ -76,6 +79,14 @@ package struct CostModel {
         call.entry = index
         call.inner = nested?.inner ?? []
         return call
+    }
+}
+
+extension CostModel {
+    /// Elements touched: the entry's formula over `input`.
+    @inline(__always)
+    package func formulaCost<Input: FormulaInput>(_ input: Input, index: Int) -> Cost {
+        formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
     }
 }
 

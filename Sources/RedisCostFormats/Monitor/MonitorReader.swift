@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import RedisCostCore
 import RedisCostKeyspace
 
@@ -78,8 +81,11 @@ public final class MonitorReader {
         let count = bytes.count
         guard position < count else { return .end }
         var start = position
-        var end = start
-        while end < count, bytes[end] != 10 { end += 1 }
+        // memchr: most of a line is its arguments, scanned once more below.
+        var end = count
+        if let base = bytes.baseAddress, let newline = memchr(base + start, 10, count - start) {
+            end = base.distance(to: UnsafeRawPointer(newline))
+        }
         position = min(end + 1, count)
         lineNumber += 1
         var lineEnd = end
@@ -154,6 +160,15 @@ public final class MonitorReader {
             let argStart = out
             var closed = false
             while i < end {
+                // A run of plain bytes is copied at once; only a quote or a backslash stops it.
+                var run = i
+                while run < end, bytes[run] != UInt8(ascii: "\""), bytes[run] != UInt8(ascii: "\\") { run += 1 }
+                if run > i {
+                    (scratch.baseAddress! + out).copyMemory(from: bytes.baseAddress! + i, byteCount: run - i)
+                    out += run - i
+                    i = run
+                    if i == end { break }
+                }
                 let b = bytes[i]
                 if b == UInt8(ascii: "\"") { closed = true; i += 1; break }
                 if b == UInt8(ascii: "\\") {

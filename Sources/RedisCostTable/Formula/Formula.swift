@@ -116,6 +116,30 @@ public struct Formula: Sendable, Equatable, CustomStringConvertible {
         return walk(root)
     }
 
+    /// Whether it reads more of the model than its keys' sizes: a database's key count, every
+    /// key, subscriptions, a list's elements (`find`). The analysis evaluates such a formula
+    /// where the model is, when the call runs (RedisCostAnalysis/Pipeline/StagedCall.swift).
+    public var readsTheModel: Bool {
+        if !needs.isDisjoint(with: [.databaseSize, .allKeys, .subscribers]) { return true }
+        return contains { if case .call(.find, _) = $0 { true } else { false } }
+    }
+
+    /// Whether it reads the cost of the calls a wrapper ran (`nested`).
+    public var readsNested: Bool { contains { $0 == .variable(.nested) } }
+
+    private func contains(_ matches: (Node) -> Bool) -> Bool {
+        func walk(_ node: Node) -> Bool {
+            if matches(node) { return true }
+            switch node {
+            case .number, .text, .variable: return false
+            case .call(_, let arguments): return arguments.contains(where: walk)
+            case .negate(let inner): return walk(inner)
+            case .binary(_, let a, let b): return walk(a) || walk(b)
+            }
+        }
+        return walk(root)
+    }
+
     /// What a formula counts subscribers of: channels named by a constant argument index
     /// (`subscribers(1)`; `shard` for `shardsubscribers`) and whether it reads the pattern
     /// subscriptions. A live session asks the server for these (PUBSUB NUMSUB/NUMPAT).
