@@ -23,8 +23,10 @@ fi
 file="$work/rdb/dump.rdb"
 bytes="$(wc -c < "$file")"
 
-/usr/bin/time -f "%e %M" -o "$work/rdbcost.time" "$bin" analyze "$file" --format json -o "$work/rdbreport.json"
-read -r cost_seconds cost_kb < "$work/rdbcost.time"
+/usr/bin/time -f "%e %U %S %M" -o "$work/rdbcost.time" "$bin" analyze "$file" --format json -o "$work/rdbreport.json"
+read -r cost_seconds cost_user cost_sys cost_kb < "$work/rdbcost.time"
+# (CPU seconds: the analysis runs on two threads, so they may exceed the wall seconds.)
+echo "redis-cost analyze: $(python3 -c "print(f'{$cost_user + $cost_sys:.2f}')") s CPU (user + sys)"
 keys="$(python3 -c "import json; print(json.load(open('$work/rdbreport.json'))['snapshots'][0]['keys'])")"
 
 p="$(port)"; rm -f "$work/rdbload.log"
