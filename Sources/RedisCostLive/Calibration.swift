@@ -211,6 +211,21 @@ public enum Calibration {
         public var measurements: [Measurement]
         public var relativeError: Double
         public var refused: [(command: String, reason: String)]
+        /// µs of a GET of a 5-byte string back to back (200 pipelined), at the start and at the
+        /// end of the run: whether the machine's speed held while it was measured.
+        public var referenceMicroseconds: (start: Double, end: Double)?
+    }
+
+    /// The mean server µs of `GET` of a short string, 200 calls pipelined, from commandstats;
+    /// nil when other clients ran GET meanwhile (the figure would not be this run's).
+    static func referenceSpeed(_ connection: RedisConnection, key: String) throws(ServerError) -> Double? {
+        _ = try connection.command(["SET", key, "value"])
+        let count = 200
+        let before = try commandStats(connection, ["get"])[0]
+        _ = try connection.pipeline(Array(repeating: ["GET", key], count: count))
+        let after = try commandStats(connection, ["get"])[0]
+        guard before.calls <= Int.max - count, after.calls == before.calls + count, after.usec >= before.usec else { return nil }
+        return max(0.5, Double(after.usec - before.usec)) / Double(count)
     }
 
     public static func run(_ connection: RedisConnection, server: String, serverID: String? = nil, elements: Int = 10_000, repeats: Int = 20,
@@ -323,6 +338,9 @@ public enum Calibration {
             throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(probe.statName.uppercased()) during the measurement; calibrate on a quieter server or database")
         }
 
+        let referenceKey = prefix + "reference"
+        created.insert(referenceKey)
+        let startSpeed = try referenceSpeed(connection, key: referenceKey)
         var byCommand: [String: (rows: [[Double]], targets: [Double], largest: Double)] = [:]
         /// Measured on keys ten times the fit's largest: what the size curve is made of.
         var beyond: [String: [(features: TimeModel.Features, usec: Double, largest: Double)]] = [:]
@@ -426,6 +444,8 @@ public enum Calibration {
             let us = c.microseconds(priced(argv, sizes, index: index).features)
             return us > 0 ? us : nil
         }
+        created.insert(referenceKey)
+        let endSpeed = try referenceSpeed(connection, key: referenceKey)
         removeCreated()
 
         let perCalls = commands.values.map(\.perCall).sorted()
@@ -450,7 +470,8 @@ public enum Calibration {
                               idleInBurst: idle.following, repeatedInBurst: idle.repeated,
                               commandSizeCurves: curves.compactMapValues { $0 }, classSizeCurves: classCurves,
                               elementBytes: referenceBytes)
-        return Result(model: model, measurements: measurements, relativeError: overall, refused: refused)
+        let reference = startSpeed.flatMap { start in endSpeed.map { (start, $0) } }
+        return Result(model: model, measurements: measurements, relativeError: overall, refused: refused, referenceMicroseconds: reference)
     }
 
     /// A command's size curve: 1 at the largest key its fit saw (`anchor`), and at the keys

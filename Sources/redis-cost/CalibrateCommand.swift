@@ -103,6 +103,11 @@ enum CalibrateCommand: Subcommand {
                     .joined(separator: ", ") + ".\n"
         }
         out += "With a MONITOR client attached (captures, live sessions), each call a wrapper (MULTI/EXEC, a script) runs adds \(f(model.watchedPerNestedCall, 2)) µs to it, and \(f(model.watchedPerNestedByte * 1000, 3)) µs per KB of its arguments.\n"
+        if let speed = calibration.referenceMicroseconds {
+            let drift = max(speed.start, speed.end) / min(speed.start, speed.end)
+            out += "\nThe server's speed while calibrating: a GET back to back took \(f(speed.start, 2)) µs at the start and \(f(speed.end, 2)) µs at the end"
+            out += drift > 1.25 ? " — it moved by × \(f(drift, 2)): the fit mixes both speeds; calibrate again when the machine is steady, and close to the workload you estimate (a model is only right while the machine is as fast as when it was fitted).\n" : ".\n"
+        }
         if !calibration.refused.isEmpty {
             out += "\nNot probed, refused by the server (these keep their class's or the default figures): "
                 + calibration.refused.map { "\($0.command) (\($0.reason))" }.joined(separator: "; ") + ".\n"

@@ -293,6 +293,8 @@ import RedisCostReport
         let run = try runCLI(["calibrate", "-p", String(server.port), "-n", "3", "--elements", "1000", "--repeats", "5", "-o", path])
         #expect(run.status == 0, "\(run.stderr)")
         #expect(run.stdout.contains("| ZADD | zset |") && run.stdout.contains("Fit error") && run.stdout.contains("| per key created |"))
+        // Whether the machine's speed held: a reference measured at the start and at the end.
+        #expect(run.stdout.contains("The server's speed while calibrating: a GET back to back took "), "\(run.stdout)")
         // Nothing left: the user's key alone in db 3, no key of the prefix anywhere.
         #expect(try db3.require(["DBSIZE"]).int == 1)
         #expect(try server.connect().require(["DBSIZE"]).int == 0)
