@@ -44,15 +44,18 @@ package struct CallResolver {
     }
 
     /// The table index of a call's command, cached per spelling.
+    /// One lookup for a plain command; an unknown name is answered from the cache whatever its
+    /// arguments (nothing is cached per argument of a command the table does not know).
     @inline(__always)
     package mutating func index(of argv: Argv) -> Int? {
         let nameHash = elementHash(argv[0])
-        var cacheKey = nameHash
-        if argv.count > 1, let plain = cache[nameHash], plain < 0 {
-            // A container (CLIENT, XGROUP…): the subcommand decides.
-            cacheKey = nameHash ^ (elementHash(argv[1]) &* 0x9E37_79B9_7F4A_7C15)
-        }
-        if let cached = cache[cacheKey] { return cached >= 0 ? cached : (cached == -1 ? nil : indexSlow(argv, cacheKey)) }
+        guard let plain = cache[nameHash] else { return indexSlow(argv, nameHash) }
+        if plain >= 0 { return plain }
+        if plain == -1 { return nil }
+        // A container (CLIENT, XGROUP…): the subcommand decides.
+        guard argv.count > 1 else { return indexSlow(argv, nameHash) }
+        let cacheKey = nameHash ^ (elementHash(argv[1]) &* 0x9E37_79B9_7F4A_7C15)
+        if let cached = cache[cacheKey] { return cached >= 0 ? cached : nil }
         return indexSlow(argv, cacheKey)
     }
 
