@@ -211,16 +211,18 @@ public enum Calibration {
         public var measurements: [Measurement]
         public var relativeError: Double
         public var refused: [(command: String, reason: String)]
-        /// µs of a GET of a 5-byte string back to back (200 pipelined), at the start and at the
+        /// µs of a GET of a 5-byte string back to back (2,000 pipelined), at the start and at the
         /// end of the run: whether the machine's speed held while it was measured.
         public var referenceMicroseconds: (start: Double, end: Double)?
     }
 
-    /// The mean server µs of `GET` of a short string, 200 calls pipelined, from commandstats;
-    /// nil when other clients ran GET meanwhile (the figure would not be this run's).
+    /// The mean server µs of `GET` of a short string, 2,000 calls pipelined, from commandstats;
+    /// nil when other clients ran GET meanwhile (the figure would not be this run's). The
+    /// server times each call in whole µs and a GET takes a fraction of one: 200 calls count
+    /// a few dozen ticks, too few to tell ×1.25 from noise; 2,000 count hundreds.
     static func referenceSpeed(_ connection: RedisConnection, key: String) throws(ServerError) -> Double? {
         _ = try connection.command(["SET", key, "value"])
-        let count = 200
+        let count = 2000
         let before = try commandStats(connection, ["get"])[0]
         _ = try connection.pipeline(Array(repeating: ["GET", key], count: count))
         let after = try commandStats(connection, ["get"])[0]
