@@ -447,10 +447,6 @@ package struct ModelCallInput: ArgvFormulaInput {
         listWalkInModel(analyzer.replayer, argv, keyPositions, key: key, toArgument: argument)
     }
     package func keySize(_ key: Int) -> KeySize { key < analyzer.sizesBuffer.count ? analyzer.sizesBuffer[key] : .unknown }
-    package func keyElementBytes(_ key: Int) -> Double? {
-        guard key >= 0, key < keyPositions.count, let id = analyzer.replayer.lookup(argv[keyPositions[key]]) else { return nil }
-        return analyzer.replayer.keyspace.elementBytes(of: id)
-    }
 }
 
 /// Elements walked from the head of list key `key` to the first element equal to argument

@@ -73,6 +73,15 @@ public enum Calibration {
     private static func pairs(_ m: Int, _ item: (Int) -> [String]) -> [String] { (0..<m).flatMap(item) }
     private static func score(_ i: Int) -> String { String(i % 1_000_003) }
     private static func one(_ argv: [String], _ sizes: [KeySize]) -> ProbeCall { ProbeCall(argv: argv, sizes: sizes) }
+    /// Per key a build writes (`[command, key, arguments…]`), its bytes per argument as the
+    /// analysis keeps them (`Keyspace.noteElementBytes`).
+    private static func elementBytes(of build: [[String]]) -> [String: Float] {
+        var bytes: [String: Float] = [:]
+        for argv in build where argv.count > 2 {
+            bytes[argv[1]] = Keyspace.movingElementBytes(bytes[argv[1]], bytes: argv.dropFirst(2).reduce(0) { $0 + $1.utf8.count }, count: argv.count - 2)
+        }
+        return bytes
+    }
     /// A write probe's key for call r: at size 0 each call creates a key of its own (what a
     /// workload's first write into a key costs); else the key built, grown by the calls before.
     private static func target(_ k: String, _ n: Int, _ r: Int, grownBy m: Int = 1) -> (key: String, size: KeySize) {
@@ -249,19 +258,18 @@ public enum Calibration {
         func stats(_ names: [String]) throws(ServerError) -> [(calls: Int, usec: Int)] { try commandStats(connection, names) }
         func scaled(_ n: Int) -> Int { n == large ? elements : n == mid ? max(1, elements / 10) : n }
         func note(_ argv: [String]) { for a in argv.dropFirst() where a.hasPrefix(prefix) { created.insert(a) } }
+        /// Each probe key's bytes per argument of the writes that built it: what a whole read's
+        /// reply bytes are priced by.
+        var builtBytes: [String: Float] = [:]
         /// A probe call (its keys: the arguments under the prefix) as the analysis prices it: its
         /// formula's elements and its features; a wrapper (`nestedCalls`) has no elements of its
         /// own, and its items are the calls it ran.
-        /// Each probe key's mean bytes per argument of the writes that built it, as the
-        /// analysis keeps them (`Keyspace.noteElementBytes`): what a whole read's reply bytes
-        /// are priced by.
-        var elementBytes: [String: Float] = [:]
         func priced(_ argv: [String], _ sizes: [KeySize], index: Int, nestedCalls: Int? = nil) -> (facts: CallFacts, features: TimeModel.Features) {
             var facts = CallFacts(argv: argv, keyPositions: argv.indices.filter { argv[$0].hasPrefix(prefix) }, sizes: sizes)
-            facts.elementBytes = facts.keyPositions.map { elementBytes[argv[$0]].map(Double.init) }
+            facts.elementBytes = facts.keyPositions.map { builtBytes[argv[$0]].map(Double.init) }
             let value = nestedCalls != nil ? 0 : table.formulas[index]?.evaluate(facts).value ?? 1
             // Every probe key was built here, so its mean is known; a key made by the call itself has none.
-            let reply = table.entries[index].semantics.reads == .all ? facts.keyElementBytes(0) ?? 0 : nil
+            let reply = table.entries[index].semantics.repliesElements ? facts.keyElementBytes(0) ?? 0 : nil
             var features = TimeModel.Features.of(facts, elements: value, nameWords: 1, replyElementBytes: reply, createsKeys: table.entries[index].semantics.createsKeys)
             if let nestedCalls { features.items = Double(nestedCalls) }
             return (facts, features)
@@ -281,10 +289,7 @@ public enum Calibration {
                 if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
                 let build = probe.build(key, n, m, repeats)
                 build.forEach(note)
-                elementBytes = [:]
-                for argv in build where argv.count > 2 && argv[1].hasPrefix(prefix) {
-                    elementBytes[argv[1]] = Keyspace.movingElementBytes(elementBytes[argv[1]], bytes: argv.dropFirst(2).reduce(0) { $0 + $1.utf8.count }, count: argv.count - 2)
-                }
+                builtBytes = elementBytes(of: build)
                 for start in stride(from: 0, to: build.count, by: 200) {
                     let replies = try connection.pipeline(Array(build[start..<min(build.count, start + 200)]))
                     if let i = replies.firstIndex(where: { if case .error = $0 { true } else { false } }), case .error(let message) = replies[i] {
@@ -452,17 +457,15 @@ public enum Calibration {
 
         let perCalls = commands.values.map(\.perCall).sorted()
         let median = perCalls.isEmpty ? TimeModel.defaults.perCall : perCalls[perCalls.count / 2]
-        // The classes' fallback per element (what files of earlier versions held); a class no
-        // probe measured keeps the default.
         // A key whose writes the analysis did not see is priced with the bytes per argument of
         // the probes' own keys (the median over the four types' builders): as the fit priced them.
-        let builtBytes = [hash("k", elements), set("k", elements), zset("k", elements), list("k", elements)].map { build in
-            build.reduce(nil as Float?) { Keyspace.movingElementBytes($0, bytes: $1.dropFirst(2).reduce(0) { $0 + $1.utf8.count }, count: $1.count - 2) } ?? 0
-        }.sorted()
-        let referenceBytes = Double(builtBytes[builtBytes.count / 2])
+        let probesBytes = [hash("k", elements), set("k", elements), zset("k", elements), list("k", elements)].map { elementBytes(of: $0)["k"] ?? 0 }.sorted()
+        let referenceBytes = Double(probesBytes[probesBytes.count / 2])
+        // The classes' fallback per element (what files of earlier versions held); a class no
+        // probe measured keeps the default.
         var perElement: [String: Double] = [:]
         for cls in TimeModel.classes {
-            perElement[cls] = classes[cls].map { $0.perElement + $0.perByte * referenceBytes } ?? TimeModel.defaults.perElement[cls]
+            perElement[cls] = classes[cls].map { $0.perElement(atElementBytes: referenceBytes) } ?? TimeModel.defaults.perElement[cls]
         }
         let overall = errors.isEmpty ? 0 : (errors.map { $0 * $0 }.reduce(0, +) / Double(errors.count)).squareRoot()
         let model = TimeModel(perCall: median, perElement: perElement,

@@ -177,6 +177,10 @@ public struct CommandSemantics: Sendable, Equatable {
 
     /// A write that adds to or replaces its keys: one missing before the call is created by it.
     public var createsKeys: Bool { write == .adds || write == .replaces }
+
+    /// A read whose reply carries the elements it walks (`reads: all`): its bytes grow with
+    /// the elements' (`TimeModel.elementBytes`).
+    public var repliesElements: Bool { reads == .all }
 }
 
 extension CommandSemantics {

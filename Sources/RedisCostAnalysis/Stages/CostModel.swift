@@ -32,7 +32,7 @@ package struct CostModel {
         nameWords = table.entries.map { $0.name.contains(" ") ? 2 : 1 }
         countsElements = classes.map(TimeModel.countsElements)
         sizeCurves = zip(table.entries, classes).map { timeModel.sizeCurve(command: $0.0.name, elementClass: $0.1) }
-        repliesElements = table.entries.map { timeModel.elementBytes != nil && $0.semantics.reads == .all }
+        repliesElements = table.entries.map { timeModel.elementBytes != nil && $0.semantics.repliesElements }
         createsKeys = table.entries.map(\.semantics.createsKeys)
     }
 

@@ -44,6 +44,11 @@ public struct TimeModel: Sendable, Equatable {
 
         package var vector: [Double] { [perCall, perElement, perItem, perByte, perCreate] }
 
+        /// Its time per element with nothing else known of the elements: the element term and
+        /// the byte term at `elementBytes` per element (a fit with reply bytes may put most of an
+        /// element's time on its bytes).
+        public func perElement(atElementBytes elementBytes: Double) -> Double { perElement + perByte * elementBytes }
+
         // Files of earlier versions have no perCreate.
         private enum CodingKeys: String, CodingKey { case perCall, perElement, perItem, perByte, perCreate }
         public init(from decoder: any Decoder) throws {
@@ -331,13 +336,8 @@ public struct TimeModel: Sendable, Equatable {
     /// Element counts alone (evidence that is not a call of the analysis, a SLOWLOG entry).
     public func microseconds(calls: Int, elements: Double, elementClass: String) -> Double {
         let c = classCoefficients[elementClass] ?? coefficients(command: "", elementClass: elementClass)
-        return Double(calls) * c.perCall + elements * perElement(c)
+        return Double(calls) * c.perCall + elements * c.perElement(atElementBytes: elementBytes ?? 0)
     }
-
-    /// A fit's time per element with nothing else known of the elements: its element term and
-    /// its byte term at `elementBytes` per element (a fit with reply bytes may put most of an
-    /// element's time on its bytes).
-    public func perElement(_ c: Coefficients) -> Double { c.perElement + c.perByte * (elementBytes ?? 0) }
 
     /// What the report says when the model was fitted on another server than the one analysed.
     public func mismatch(server: String) -> String? {
