@@ -160,7 +160,7 @@ public enum Calibration {
         ] + wholeRead("ZRANGE", { zset($0, $1, pad: $2) }, { ["ZRANGE", $0, "0", "-1"] }) + [
             Probe(command: "ZRANGE", statName: "zrange", sizes: [100, mid, large], items: [1], build: { k, n, _, _ in zset(k, n) },
                   call: { k, n, _, _, rs in one(["ZRANGE", k, "0", "9"], [.elements(n)]) }),
-            read("ZRANGEBYSCORE", { zset($0, $1) }, { ["ZRANGEBYSCORE", $0, "-inf", "+inf"] }),
+        ] + wholeRead("ZRANGEBYSCORE", { zset($0, $1, pad: $2) }, { ["ZRANGEBYSCORE", $0, "-inf", "+inf"] }) + [
             read("ZSCORE", { zset($0, $1) }, { ["ZSCORE", $0, "m0"] }, sizes: [1, 100, large]),
             read("ZINCRBY", { zset($0, $1) }, { ["ZINCRBY", $0, "1", "m0"] }, sizes: [1, 100, large]),
             read("ZCARD", { zset($0, $1) }, { ["ZCARD", $0] }, sizes: [1, large]),

@@ -121,8 +121,9 @@ public struct CommandSemantics: Sendable, Equatable {
     /// With `reads: all`: the call reads everything only when the inclusive index range
     /// argv[start]…argv[stop] (negative indices from the end) covers the collection.
     public var range: (start: Int, stop: Int)?
-    /// With `reads: all`: ID or timestamp bounds at argv[start] and argv[stop] (XRANGE,
-    /// TS.RANGE); the read covers everything only when they are `-` and `+` (either order).
+    /// With `reads: all`: bounds at argv[start] and argv[stop] — IDs (XRANGE), timestamps
+    /// (TS.RANGE), scores (ZRANGEBYSCORE) or members (ZRANGEBYLEX); the read covers
+    /// everything only when both are open ends: `-` and `+`, or `-inf` and `+inf` (either order).
     public var span: (start: Int, stop: Int)?
     /// argv[index] names a search index (RediSearch). The server declares it as the command's
     /// key so that a cluster routes the call, but it is no key of the data set: it is not

@@ -215,11 +215,16 @@ import RedisCostReport
             _ = try c.require(["LRANGE", "l", "0", "-1"])
             _ = try c.require(["SMEMBERS", "s"])
             _ = try c.require(["SMEMBERS", "never-written"])
+            // Scores of 2 bytes and members of 4: 3 bytes an argument; the range read of
+            // scores replies its members as the index range read does.
+            _ = try c.require(["ZADD", "z"] + (0..<10).flatMap { ["1\($0)", "mem\($0)"] })
+            _ = try c.require(["ZRANGEBYSCORE", "z", "-inf", "+inf"])
         }
         let perByte = TimeModel.Coefficients(perCall: 0, perElement: 0, perByte: 1)
         func estimates(_ elementBytes: Double?) throws -> [String: Double] {
             let model = TimeModel(perCall: 0, perElement: [:], source: "test",
-                                  commandCoefficients: ["HGETALL": perByte, "LRANGE": perByte, "SMEMBERS": perByte], elementBytes: elementBytes)
+                                  commandCoefficients: ["HGETALL": perByte, "LRANGE": perByte, "SMEMBERS": perByte, "ZRANGEBYSCORE": perByte],
+                                  elementBytes: elementBytes)
             let path = server.directory.appendingPathComponent("reply-bytes.json").path
             try model.json().write(toFile: path, atomically: true, encoding: .utf8)
             let report = try CallAccountingTests.analyze(capture, ["--baseline", "empty", "--constants", path])
@@ -230,8 +235,10 @@ import RedisCostReport
         // arguments ("0", "-1"); 20 × 9, and the key never written, whose formula counts 1,
         // at the model's 7 bytes.
         #expect(priced["HGETALL"] == 4000 && priced["LRANGE"] == 153 && priced["SMEMBERS"] == 187, "\(priced)")
+        // Its formula's elements (log2(10) + all 10, an upper bound) × 3 bytes, and its own 8.
+        #expect(abs((priced["ZRANGEBYSCORE"] ?? 0) - ((log2(10) + 10) * 3 + 8)) < 1e-9, "\(priced)")
         let off = try estimates(nil)
-        #expect(off["HGETALL"] == 0 && off["LRANGE"] == 3 && off["SMEMBERS"] == 0, "\(off)")
+        #expect(off["HGETALL"] == 0 && off["LRANGE"] == 3 && off["SMEMBERS"] == 0 && off["ZRANGEBYSCORE"] == 8, "\(off)")
 
         // A snapshot's key: its serialized bytes per element, per argument (a hash's field and
         // value are two) — a capture analysed with the snapshot the server saved before it.

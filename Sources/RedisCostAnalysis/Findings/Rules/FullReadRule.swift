@@ -9,8 +9,8 @@ package struct FullReadRule: FindingRule {
     package static let id = "full-read"
     package static let title = "Full reads of big collections"
     package static let severity = Finding.Severity.warning
-    package static let why = "HGETALL, HKEYS, HVALS, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1, XRANGE - + and TS.RANGE - + return every element in one reply: the server builds it in one go and the client waits for all of it."
-    package static let fix = "Page through it (HSCAN / SSCAN / ZSCAN with COUNT, LRANGE and ZRANGE in windows, XRANGE with COUNT, TS.RANGE over a bounded time range or with AGGREGATION), read only the fields you need (HMGET), or split the collection."
+    package static let why = "HGETALL, HKEYS, HVALS, SMEMBERS, LRANGE 0 -1, ZRANGE 0 -1, ZRANGEBYSCORE -inf +inf, XRANGE - + and TS.RANGE - + return every element in one reply: the server builds it in one go and the client waits for all of it."
+    package static let fix = "Page through it (HSCAN / SSCAN / ZSCAN with COUNT, LRANGE and ZRANGE in windows, ZRANGEBYSCORE with LIMIT, XRANGE with COUNT, TS.RANGE over a bounded time range or with AGGREGATION), read only the fields you need (HMGET), or split the collection."
     /// Entries whose semantics say they read a whole collection (`reads: all`), possibly only
     /// over an index range or without a paging option.
     package static func watches(_ entry: CommandEntry) -> Bool { entry.semantics.reads == .all }
@@ -21,6 +21,10 @@ package struct FullReadRule: FindingRule {
         .fires("ZRANGE 0 -1 of a 1,500-member zset", [.fill("zset", "z", 1500), ExampleCall("ZRANGE", "z", "0", "-1")]),
         .quiet("LRANGE of a window", [.fill("list", "l", 2000), ExampleCall("LRANGE", "l", "100", "200")]),
         .quiet("HGETALL of a small hash", [.fill("hash", "h", 10), ExampleCall("HGETALL", "h")]),
+        .fires("ZRANGEBYSCORE -inf +inf of a 1,500-member zset", [.fill("zset", "z", 1500), ExampleCall("ZRANGEBYSCORE", "z", "-inf", "+inf")]),
+        .fires("ZREVRANGEBYLEX + - of a 1,500-member zset", [.fill("zset", "z", 1500), ExampleCall("ZREVRANGEBYLEX", "z", "+", "-")]),
+        .quiet("ZRANGEBYSCORE of a score window", [.fill("zset", "z", 1500), ExampleCall("ZRANGEBYSCORE", "z", "-inf", "100")]),
+        .quiet("ZRANGEBYSCORE -inf +inf with LIMIT", [.fill("zset", "z", 1500), ExampleCall("ZRANGEBYSCORE", "z", "-inf", "+inf", "LIMIT", "0", "10")]),
         .quiet("XRANGE with COUNT", [.fill("stream", "x", 1), ExampleCall("XRANGE", "x", "-", "+", "COUNT", "10")]),
         .fires("TS.RANGE - + of a 1,200-sample series", [ExampleCall("TS.CREATE", "t"),
                                                        ExampleCall(argv: ["TS.MADD"] + (1...1200).flatMap { ["t", String($0), "1"] }),
@@ -49,14 +53,22 @@ package struct FullReadRule: FindingRule {
         }
         if let span = semantics.span {
             guard span.start < call.argv.count, span.stop < call.argv.count else { return false }
-            let (a, b) = (call.argv[span.start], call.argv[span.stop])
-            return (a.elementsEqual("-".utf8) && b.elementsEqual("+".utf8)) || (a.elementsEqual("+".utf8) && b.elementsEqual("-".utf8))
+            let (a, b) = (openEnd(call.argv, span.start), openEnd(call.argv, span.stop))
+            return a != nil && b != nil && a != b
         }
         guard let range = semantics.range else { return true }
         guard let start = call.argv.int(range.start), let stop = call.argv.int(range.stop) else { return false }
         let first = start < 0 ? max(0, Int64(size) + start) : start
         let last = stop < 0 ? Int64(size) + stop : stop
         return first == 0 && last >= Int64(size) - 1
+    }
+
+    /// Which open end of a span argv[i] is: -1 for `-` or `-inf`, +1 for `+`, `+inf` or `inf`
+    /// (scores are read as the server's strtod does, in any case), nil for a bound.
+    private func openEnd(_ argv: Argv, _ i: Int) -> Int? {
+        if argv.equalsToken(i, "-") || argv.equalsToken(i, "-inf") { return -1 }
+        if argv.equalsToken(i, "+") || argv.equalsToken(i, "+inf") || argv.equalsToken(i, "inf") { return 1 }
+        return nil
     }
 
     package func findings(in result: AnalysisResult, table: CommandTable) -> [Finding] {
