@@ -19,11 +19,12 @@ public final class Analyzer {
         public var patterns = 30
         /// Turns element counts into estimated server time.
         public var timeModel = TimeModel.defaults
-        /// Cost the calls of a file on a second thread while this one reads and replays them
-        /// (by default when the machine has a second core); the result is the same either way.
+        /// Cost the calls of a file on a second thread while this one reads and replays them,
+        /// and decode an RDB snapshot on a second thread while this one loads its keys (by
+        /// default when the machine has a second core); the result is the same either way.
         public var costsOnSecondThread = ProcessInfo.processInfo.activeProcessorCount > 1
-        /// Calls handed from one thread to the other at a time (tests make it small, so that
-        /// scripts and transactions straddle batches).
+        /// Calls (or a snapshot's keys) handed from one thread to the other at a time (tests make
+        /// it small, so that scripts and transactions straddle batches).
         package var callsPerBatch = 4096
         public init() {}
     }
@@ -154,7 +155,9 @@ public final class Analyzer {
                 released = offset
             }
         }
-        let summary = try RDBReader.read(file.bytes, file: path, progress: release) { (key) throws(InputError) -> Void in
+        // Decoded on a second thread, loaded on this one, which owns the keyspace.
+        let summary = try SnapshotPipeline.read(file.bytes, file: path, threaded: options.costsOnSecondThread, keysPerBatch: options.callsPerBatch,
+                                                progress: release) { (key) throws(InputError) -> Void in
             // Redis skips empty collections when it loads a snapshot (rdbLoadObject's
             // "empty keys skipped"); an empty stream is a valid key, and so is a module's
             // value with a count of 0 (a time series without samples).

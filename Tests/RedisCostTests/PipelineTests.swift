@@ -101,6 +101,48 @@ import RedisCostReport
             #expect(other == alone, "threaded \(threaded), \(size) calls a batch: \(relative)")
         }
     }
+
+    /// How `path` ends analysed with a snapshot decoded on a second thread or not: its error, or "ok".
+    static func outcome(_ path: String, threaded: Bool, keysPerBatch: Int) -> String {
+        var options = Analyzer.Options()
+        options.costsOnSecondThread = threaded
+        options.callsPerBatch = keysPerBatch
+        do {
+            _ = try Analyzer(table: try CommandTable.embedded(), options: options).run(try AOFInput(path: path))
+            return "ok"
+        } catch {
+            return "\(error)"
+        }
+    }
+
+    @Test("a snapshot decoded on a second thread ends as on one: a real RDB cut anywhere, a key held twice before a damaged byte (the first error in the file wins)")
+    func snapshotErrors() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cost-pipeline-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let rdb = [UInt8](try Data(contentsOf: packageRoot.appendingPathComponent("Tests/Fixtures/runs/redis-8.2.3/dump.rdb")))
+        let cut = folder.appendingPathComponent("cut.rdb").path
+        var outcomes: Set<String> = []
+        for length in stride(from: 9, to: rdb.count, by: max(1, rdb.count / 37)) {
+            try Data(rdb[0..<length]).write(to: URL(fileURLWithPath: cut))
+            let alone = Self.outcome(cut, threaded: false, keysPerBatch: 4096)
+            outcomes.insert(alone)
+            for size in [1, 7, 4096] {
+                #expect(Self.outcome(cut, threaded: true, keysPerBatch: size) == alone, "cut at \(length), \(size) keys a batch")
+            }
+        }
+        #expect(outcomes.count > 5 && !outcomes.contains("ok"), "\(outcomes)")
+
+        // A string key "k" twice, then a byte that is no opcode: the loader's refusal comes first.
+        let entry: [UInt8] = [0x00, 0x01, UInt8(ascii: "k"), 0x01, UInt8(ascii: "v")]
+        let twice = folder.appendingPathComponent("twice.rdb").path
+        try Data(Array("REDIS0011".utf8) + entry + entry + [0x10, 0x01, 0x02] + entry).write(to: URL(fileURLWithPath: twice))
+        let refused = Self.outcome(twice, threaded: false, keysPerBatch: 4096)
+        #expect(refused.contains("at byte 14: duplicate key"), "\(refused)")
+        for size in [1, 2, 4096] {
+            #expect(Self.outcome(twice, threaded: true, keysPerBatch: size) == refused)
+        }
+    }
 }
 
 /// The threads a closure ran on (it runs on one thread at a time).

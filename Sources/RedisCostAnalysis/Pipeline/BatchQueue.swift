@@ -44,3 +44,10 @@ package final class BatchQueue<Element>: @unchecked Sendable {
         return stored
     }
 }
+
+/// A value handed to a second thread, which alone uses it from then on (`CallPipeline`'s
+/// costing stage, `SnapshotPipeline`'s decoder).
+package struct UncheckedSendable<Value>: @unchecked Sendable {
+    package let value: Value
+    package init(_ value: Value) { self.value = value }
+}

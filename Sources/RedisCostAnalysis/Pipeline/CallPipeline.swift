@@ -129,9 +129,3 @@ package final class CallPipeline: @unchecked Sendable {
         }
     }
 }
-
-/// A value handed to the costing thread, which alone uses it from then on (see `CallPipeline`).
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
-}

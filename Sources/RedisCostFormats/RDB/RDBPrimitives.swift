@@ -76,7 +76,7 @@ extension ByteCursor {
             default:
                 throw fail("unknown string encoding \(encoding) for \(what())", at: at)
             }
-            return try withBytes(Array(String(value).utf8), body)
+            return try withDecimal(value, body)
         }
     }
 
@@ -153,6 +153,29 @@ package enum PackedEntry {
 }
 
 /// `withUnsafeBytes` with a typed-throwing body.
+/// `value` in decimal, as the server gives an integer-encoded string, in a buffer on the
+/// stack (an RDB has one such string per counter or number-valued field).
+package func withDecimal<R>(_ value: Int64, _ body: (UnsafeRawBufferPointer) throws(InputError) -> R) throws(InputError) -> R {
+    var result: Result<R, InputError>?
+    // 20 bytes hold Int64.min, "-9223372036854775808".
+    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buffer in
+        var magnitude = value.magnitude
+        var start = 20
+        repeat {
+            start -= 1
+            buffer[start] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+        } while magnitude > 0
+        if value < 0 {
+            start -= 1
+            buffer[start] = UInt8(ascii: "-")
+        }
+        let digits = UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[start..<20])
+        result = Result { () throws(InputError) -> R in try body(digits) }
+    }
+    return try result!.get()
+}
+
 package func withBytes<R>(_ array: [UInt8], _ body: (UnsafeRawBufferPointer) throws(InputError) -> R) throws(InputError) -> R {
     var result: Result<R, InputError>?
     array.withUnsafeBytes { raw in

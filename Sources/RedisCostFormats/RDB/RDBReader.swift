@@ -67,6 +67,7 @@ public struct RDBReader {
         } else {
             throw c.fail("not an RDB file (expected \"REDIS\" or \"VALKEY\")", at: 0)
         }
+        let valkey = magic.hasPrefix("VALKEY")
         var summary = Summary(magic: magic, version: version, endOffset: 0, checksumVerified: false)
         var database = 0
         var expireAt: Int64 = 0
@@ -124,7 +125,7 @@ public struct RDBReader {
                 try c.skipString("a key name")
                 var nameCursor = ByteCursor(bytes: bytes, file: file, offset: nameStart)
                 let valueStart = c.offset
-                let decoded = try RDBValueDecoder.decode(type: opcode, &c, valkey: magic.hasPrefix("VALKEY"))
+                let decoded = try RDBValueDecoder.decode(type: opcode, &c, valkey: valkey)
                 let size = c.offset - valueStart
                 try nameCursor.string("a key name") { (name) throws(InputError) -> Void in
                     try onKey(Key(database: database, name: name, value: decoded.value, expireAt: expireAt,
