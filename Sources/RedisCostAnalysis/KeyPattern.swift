@@ -34,55 +34,51 @@ public enum KeyPattern {
         return out
     }
 
-    /// Folds into a reused buffer (the analyzer does this once per call). One pass: each part's
-    /// digits and hex digits are counted as its bytes go by, and the
-    /// pattern, never longer than the name, is written into a temporary buffer and appended
-    /// to `out` at once.
+    /// Folds into a reused buffer (the analyzer does this once per call). One pass, a part at
+    /// a time: a UUID where a part starts, else the part's bytes up to the next separator, its
+    /// digits and hex digits counted as they go by. The pattern, never longer than the name,
+    /// is written into a temporary buffer and appended to `out` at once.
     public static func fold(_ key: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
         let count = key.count
-        guard count > 0 else { return }
+        guard count > 0, let name = key.baseAddress else { return }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
+            guard let pattern = buffer.baseAddress else { return }
             var n = 0
-            var start = 0
             var i = 0
-            var digits = 0
-            var hexOnly = true
-            while i <= count {
-                if i == start, count - i >= 36, uuidLength(key, at: i) > 0 {
-                    buffer[n] = UInt8(ascii: "*")
+            while true {
+                if count - i >= 36, uuidLength(key, at: i) > 0 {
+                    pattern[n] = UInt8(ascii: "*")
                     n += 1
                     i += 36
-                    start = i
-                    continue
-                }
-                if i == count || isSeparator(key[i]) {
-                    let length = i - start
-                    // A number, or a hex string of 8+ characters with at least one digit (ids, hashes,
-                    // Dramatiq's message ids); words (`default`, `beef`) stay.
-                    if length > 0, hexOnly, digits == length || (length >= 8 && digits > 0) {
-                        buffer[n] = UInt8(ascii: "*")
-                        n += 1
-                    } else {
-                        for k in start..<i {
-                            buffer[n] = key[k]
-                            n += 1
-                        }
-                    }
-                    if i < count {
-                        buffer[n] = key[i]
-                        n += 1
-                    }
-                    start = i + 1
-                    digits = 0
-                    hexOnly = true
                 } else {
-                    let byte = key[i]
-                    if byte &- 48 < 10 { digits += 1 } else if !isHexDigit(byte) { hexOnly = false }
+                    let start = i
+                    var digits = 0
+                    var hexOnly = true
+                    while i < count {
+                        let byte = key[i]
+                        if isSeparator(byte) { break }
+                        if byte &- 48 < 10 { digits += 1 } else if (byte | 0x20) &- 97 >= 6 { hexOnly = false }
+                        i += 1
+                    }
+                    let length = i - start
+                    // A number, or a hex string of 8+ characters with at least one digit (ids,
+                    // hashes, Dramatiq's message ids); words (`default`, `beef`) stay.
+                    if length > 0, hexOnly, digits == length || (length >= 8 && digits > 0) {
+                        pattern[n] = UInt8(ascii: "*")
+                        n += 1
+                    } else if length > 0 {
+                        UnsafeMutableRawPointer(pattern + n).copyMemory(from: name + start, byteCount: length)
+                        n += length
+                    }
                 }
+                // The separator after the part, as it is.
+                guard i < count else { break }
+                pattern[n] = key[i]
+                n += 1
                 i += 1
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
+            out.append(contentsOf: UnsafeBufferPointer(start: pattern, count: n))
         }
     }
 
