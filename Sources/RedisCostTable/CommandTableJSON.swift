@@ -46,7 +46,9 @@ public enum CommandTableJSON {
     public static func decode(_ text: String, source: String) throws -> [CommandEntry] {
         let file: File
         do {
-            file = try JSONDecoder().decode(File.self, from: Data(text.utf8))
+            file = try JSONTree.parse(text).decode(File.self)
+        } catch let error as JSONTree.SyntaxError {
+            throw FormatError(source: source, detail: "not JSON \(error)")
         } catch DecodingError.keyNotFound(let key, let context) where context.codingPath.isEmpty && key.stringValue == "commands" {
             throw FormatError(source: source, detail: "expected {\"commands\": [...]}")
         } catch let error as DecodingError {

@@ -416,7 +416,7 @@ public struct TimeModel: Sendable, Equatable {
 
     public init(file path: String) throws(FileError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw FileError(description: "\(path): cannot read the constants") }
-        guard let file = try? JSONDecoder().decode(File.self, from: data) else {
+        guard let text = String(data: data, encoding: .utf8), let file = try? JSONTree.parse(text).decode(File.self) else {
             throw FileError(description: "\(path): not a constants file written by redis-cost calibrate (perCallMicroseconds, perElementMicroseconds)")
         }
         let all = [file.perCallMicroseconds] + Array(file.perElementMicroseconds.values)
