@@ -225,7 +225,7 @@ public final class Analyzer {
     /// model's, a live sample waiting for the stream, the `--sample` server's, or unknown.
     @inline(__always)
     private func sizesBefore(_ argv: Argv, _ resolved: CallResolver.Resolved) {
-        sizesBuffer.removeAll(keepingCapacity: true)
+        sizesBuffer.removeFewKeepingCapacity()
         let database = replayer.database
         for position in resolved.keyPositions {
             let id = replayer.lookup(argv[position])

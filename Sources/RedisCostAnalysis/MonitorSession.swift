@@ -145,7 +145,6 @@ public final class MonitorSession {
         analyzer.result.firstTime = analyzer.result.firstTime ?? seconds
         analyzer.result.lastTime = seconds
         analyzer.replayer.database = line.database
-        let clientHash = elementHash(reader.client(of: line))
         if !line.isScript { endScript() }
         var staged = StagedCall(kind: .call)
         staged.database = line.database
@@ -187,7 +186,7 @@ public final class MonitorSession {
         analyzer.stage(argv, resolved, &staged, into: batch)
         batch.calls.append(staged)
         if let change = subscriptionChanges[index] {
-            analyzer.subscriptions?.apply(change, argv, client: clientHash)
+            analyzer.subscriptions?.apply(change, argv, client: elementHash(reader.client(of: line)))
         }
         if analyzer.changesModel(index) { analyzer.applyWrite(argv, index: index, positions: resolved.keyPositions) }
     }

@@ -140,14 +140,20 @@ public final class MonitorReader {
         i += 1
         // The client runs to the first `] "` (a unix socket path may hold spaces or brackets).
         let clientStart = i
-        while i + 2 < end, !(bytes[i] == UInt8(ascii: "]") && bytes[i + 1] == UInt8(ascii: " ") && bytes[i + 2] == UInt8(ascii: "\"")) { i += 1 }
+        let base = bytes.baseAddress!
+        while i + 2 < end {
+            guard let bracket = memchr(base + i, Int32(UInt8(ascii: "]")), end - 2 - i) else { i = end; break }
+            i = base.distance(to: UnsafeRawPointer(bracket))
+            if bytes[i + 1] == UInt8(ascii: " "), bytes[i + 2] == UInt8(ascii: "\"") { break }
+            i += 1
+        }
         guard i + 2 < end else { return malformed("expected '] \"' after the client") }
         let clientLength = i - clientStart
         i += 2
         // Arguments: "…" separated by single spaces. Most lines escape nothing (sdscatrepr
         // escapes only quotes, backslashes and bytes that are not printable): their
         // arguments are the bytes between the quotes, where they are.
-        let hasEscapes = memchr(bytes.baseAddress! + i, Int32(UInt8(ascii: "\\")), end - i) != nil
+        let hasEscapes = memchr(base + i, Int32(UInt8(ascii: "\\")), end - i) != nil
         if let reason = hasEscapes ? unescapeArguments(from: i, to: end, line: start, into: &argv)
                                    : plainArguments(from: i, to: end, line: start, into: &argv) {
             return malformed(reason)
