@@ -107,12 +107,16 @@ package struct Aggregation {
 
         var hotKey: Int?
         var firstIdentity: UInt64 = 0
+        /// The name of a first key seen for the first time, which `addTouches` shares
+        /// instead of copying the bytes again.
+        var newHotKeyName: [UInt8]?
         if trackHotKeys, let first = resolved.keyPositions.first {
             firstIdentity = keyIdentity(argv[first], database: call.database)
             hotKey = hotKeyIndex[firstIdentity]
             if hotKey == nil, hotKeys.count < Self.hotKeyLimit {
                 hotKey = intern(firstIdentity, in: &hotKeyIndex, &hotKeys) { .init(database: call.database, name: argv.bytes(first)) }
                 hotKeyPatterns.append(-1)
+                newHotKeyName = hotKeys[hotKey!].name
             } else if hotKey == nil {
                 hotKeysCapped = true
             }
@@ -123,7 +127,7 @@ package struct Aggregation {
         }
 
         if trackHotKeys, !resolved.keyPositions.isEmpty {
-            addTouches(argv, resolved.keyPositions, database: call.database, firstIdentity: firstIdentity, cost: cost)
+            addTouches(argv, resolved.keyPositions, database: call.database, firstIdentity: firstIdentity, firstName: newHotKeyName, cost: cost)
         }
 
         // Cost by the pattern of the first key, folded once per hot key.
@@ -164,15 +168,18 @@ package struct Aggregation {
 
     /// Every key of the call gets the call's own part once: its elements and time (a
     /// wrapper's calls are counted under their own keys, so no time counts twice on a key).
-    /// `firstIdentity`: the first key's, which `add` has just computed.
-    private mutating func addTouches(_ argv: Argv, _ positions: [Int], database: Int, firstIdentity: UInt64, cost: CallCost) {
+    /// `firstIdentity`: the first key's, which `add` has just computed; `firstName`: its name,
+    /// when `add` has just copied it.
+    private mutating func addTouches(_ argv: Argv, _ positions: [Int], database: Int, firstIdentity: UInt64, firstName: [UInt8]?, cost: CallCost) {
         callSequence += 1
         let microseconds = cost.cost.value == nil ? nil : cost.ownMicroseconds
         for (n, position) in positions.enumerated() {
             let identity = n == 0 ? firstIdentity : keyIdentity(argv[position], database: database)
             var k = bigHotKeyIndex[identity]
             if k == nil, bigHotKeys.count < Self.bigHotKeyLimit {
-                k = intern(identity, in: &bigHotKeyIndex, &bigHotKeys) { .init(database: database, name: argv.bytes(position)) }
+                k = intern(identity, in: &bigHotKeyIndex, &bigHotKeys) {
+                    .init(database: database, name: n == 0 ? firstName ?? argv.bytes(position) : argv.bytes(position))
+                }
                 touchedBy.append(0)
             } else if k == nil {
                 bigHotKeysCapped = true
@@ -196,8 +203,13 @@ package struct Aggregation {
     /// A client's call: its cost counts once (a wrapper adds only its own part); nil for a
     /// command the table does not know.
     package mutating func account(client: Int, _ cost: CallCost?) {
+        account(client: client, ownElements: cost?.ownElements)
+    }
+
+    /// The same from the call's own elements alone (no copy of its cost to wrap in an optional).
+    package mutating func account(client: Int, ownElements: Double?) {
         clients[client].calls += 1
-        if let v = cost?.ownElements { clients[client].cost += v } else { clients[client].unknownCalls += 1 }
+        if let ownElements { clients[client].cost += ownElements } else { clients[client].unknownCalls += 1 }
     }
 
     /// The time MONITOR shows a call took (the gap to the next line), for its command's row.
