@@ -32,6 +32,8 @@ public final class MonitorSession {
     private var reader: MonitorReader?
     private var prescanReader: MonitorReader?
     private var argv = Argv()
+    /// The line's entry and key positions, written over for every line.
+    private var resolved = CallResolver.Resolved(index: 0, keyPositions: [])
     private var segment: AnalysisResult.Segment
     private var pending: PendingScript?
     private let costing: MonitorCosting
@@ -159,8 +161,7 @@ public final class MonitorSession {
         staged.clientLength = line.clientLength
         let batch = pipeline.batch
         if batch.firstOffset == .max { batch.firstOffset = line.lineStart }
-        let resolved: CallResolver.Resolved
-        switch analyzer.resolver.resolve(argv) {
+        switch analyzer.resolver.resolve(argv, into: &resolved) {
         case .unknownCommand:
             staged.kind = .unknownCommand
             batch.add(argv, to: &staged)
@@ -171,8 +172,8 @@ public final class MonitorSession {
             staged.kind = .wrongArity
             batch.calls.append(staged)
             return
-        case .resolved(let found):
-            resolved = found
+        case .resolved:
+            break
         }
         let index = resolved.index
         batch.add(argv, to: &staged)

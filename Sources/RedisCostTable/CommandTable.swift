@@ -131,7 +131,8 @@ public struct CommandTable: Sendable {
 
 /// The facts about an entry that a replay consults on every call, decided once.
 package struct EntryTraits: Sendable {
-    @inlinable package func accepts(argumentCount n: Int) -> Bool {
+    /// Whether a call of `n` arguments (the name included) has the arity the server takes.
+    @inlinable package static func accepts(argumentCount n: Int, arity: Int?) -> Bool {
         guard let arity else { return true }
         return arity >= 0 ? n == arity : n >= -arity
     }
