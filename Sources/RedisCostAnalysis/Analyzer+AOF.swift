@@ -147,8 +147,7 @@ extension Analyzer {
             framing.inTransaction = false
             return
         }
-        let resolved: CallResolver.Resolved
-        switch resolver.resolve(argv) {
+        switch resolver.resolve(argv, into: &resolved) {
         case .unknownCommand:
             if role == .incremental {
                 var staged = StagedCall(kind: .unknownCommand)
@@ -161,8 +160,8 @@ extension Analyzer {
         case .wrongArity(_, let reason):
             countMalformed(at: "\((call.origin.file as NSString).lastPathComponent)@\(call.origin.position)", reason)
             return
-        case .resolved(let found):
-            resolved = found
+        case .resolved:
+            break
         }
         if role == .incremental {
             var staged = StagedCall(kind: .call)

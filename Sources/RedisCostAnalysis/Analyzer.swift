@@ -40,6 +40,8 @@ public final class Analyzer {
     package let options: Options
     public let replayer = Replayer()
     package var resolver: CallResolver
+    /// The entry and key positions of the AOF call being read, written over for every call.
+    package var resolved = CallResolver.Resolved(index: 0, keyPositions: [])
     package let costModel: CostModel
     package var aggregation: Aggregation
     package let writes: [Write]
@@ -228,7 +230,7 @@ public final class Analyzer {
     /// model's, a live sample waiting for the stream, the `--sample` server's, or unknown.
     @inline(__always)
     private func sizesBefore(_ argv: Argv, _ resolved: CallResolver.Resolved) {
-        sizesBuffer.removeAll(keepingCapacity: true)
+        sizesBuffer.removeFewKeepingCapacity()
         let database = replayer.database
         for position in resolved.keyPositions {
             let id = replayer.lookup(argv[position])

@@ -45,6 +45,8 @@ package final class MonitorCosting {
     private var clients = IdentityMap()
     private var clientStates: [ClientState] = []
     private var lastClient: (hash: UInt64, index: Int) = (0, -1)
+    /// The previous line's client address, in the chunk being costed; nil after a chunk's end.
+    private var lastClientAddress: UnsafeRawBufferPointer?
     private var pending: PendingScript?
     private var previous: PreviousCall?
     /// The latest timestamp seen, from which the next gap is measured.
@@ -69,6 +71,7 @@ package final class MonitorCosting {
             case .call, .unknownCommand, .wrongArity: line(staged, batch, arena, &buffers)
             case .scriptEnd: endScript(staged, batch, arena, &buffers)
             case .chunkEnd:
+                lastClientAddress = nil
                 if let previous, previous.copiedLine == nil, let base = batch.base {
                     self.previous!.copiedLine = Array(UnsafeRawBufferPointer(start: base + previous.lineStart, count: previous.lineEnd - previous.lineStart))
                 }
@@ -119,8 +122,11 @@ package final class MonitorCosting {
         batch.arguments(of: staged, arena: arena, into: &buffers.call.argv)
         buffers.load(staged, from: batch, files: files)
         buffers.call.context = staged.isScript ? .script : inTransaction ? .transaction : .topLevel
-        // The client's name is for the rules (a finding's evidence): only a watched call carries it.
-        buffers.call.client = analyzer.findingsEngine?.watches(index) == true ? analyzer.aggregation.clients[clientStates[clientIndex].aggregate].client : nil
+        // The client's name is for the rules (a finding's evidence), which see only the calls
+        // they watch (`Analyzer.account` asks); a script is shown to them later, when its
+        // calls have ended, so it carries the name only if watched now, as it is reported.
+        let watchedNow = role != .script || analyzer.findingsEngine?.watches(index) == true
+        buffers.call.client = watchedNow ? analyzer.aggregation.clients[clientStates[clientIndex].aggregate].client : nil
         if role == .script {
             var call = buffers.call
             call.argv = Argv()
@@ -149,7 +155,7 @@ package final class MonitorCosting {
         } else if clientStates[clientIndex].inTransaction, role != .multi {
             clientStates[clientIndex].transaction.add(cost, argumentBytes: buffers.call.argv.byteCount)
         }
-        analyzer.aggregation.account(client: clientStates[clientIndex].aggregate, cost)
+        analyzer.aggregation.account(client: clientStates[clientIndex].aggregate, ownElements: cost.ownElements)
     }
 
     @inline(__always)
@@ -161,8 +167,15 @@ package final class MonitorCosting {
 
     /// The index of a line's client, made the first time it is seen.
     private func client(_ address: UnsafeRawBufferPointer) -> Int {
+        // Consecutive lines mostly come from the same client: its bytes compared with the
+        // previous line's, instead of a hash and a lookup. Those point into the input, which
+        // stays as it is until the chunk ends (`account` forgets them then).
+        if lastClient.index >= 0, let previous = lastClientAddress, previous.count == address.count,
+           address.count == 0 || memcmp(previous.baseAddress!, address.baseAddress!, address.count) == 0 {
+            return lastClient.index
+        }
+        lastClientAddress = address
         let hash = elementHash(address)
-        // Consecutive lines mostly come from the same client: one comparison instead of a lookup.
         if hash == lastClient.hash, lastClient.index >= 0 { return lastClient.index }
         let index: Int
         if let known = clients[hash] {

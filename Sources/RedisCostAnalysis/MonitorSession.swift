@@ -32,6 +32,8 @@ public final class MonitorSession {
     private var reader: MonitorReader?
     private var prescanReader: MonitorReader?
     private var argv = Argv()
+    /// The line's entry and key positions, written over for every line.
+    private var resolved = CallResolver.Resolved(index: 0, keyPositions: [])
     private var segment: AnalysisResult.Segment
     private var pending: PendingScript?
     private let costing: MonitorCosting
@@ -145,7 +147,6 @@ public final class MonitorSession {
         analyzer.result.firstTime = analyzer.result.firstTime ?? seconds
         analyzer.result.lastTime = seconds
         analyzer.replayer.database = line.database
-        let clientHash = elementHash(reader.client(of: line))
         if !line.isScript { endScript() }
         var staged = StagedCall(kind: .call)
         staged.database = line.database
@@ -160,8 +161,7 @@ public final class MonitorSession {
         staged.clientLength = line.clientLength
         let batch = pipeline.batch
         if batch.firstOffset == .max { batch.firstOffset = line.lineStart }
-        let resolved: CallResolver.Resolved
-        switch analyzer.resolver.resolve(argv) {
+        switch analyzer.resolver.resolve(argv, into: &resolved) {
         case .unknownCommand:
             staged.kind = .unknownCommand
             batch.add(argv, to: &staged)
@@ -172,8 +172,8 @@ public final class MonitorSession {
             staged.kind = .wrongArity
             batch.calls.append(staged)
             return
-        case .resolved(let found):
-            resolved = found
+        case .resolved:
+            break
         }
         let index = resolved.index
         batch.add(argv, to: &staged)
@@ -187,7 +187,7 @@ public final class MonitorSession {
         analyzer.stage(argv, resolved, &staged, into: batch)
         batch.calls.append(staged)
         if let change = subscriptionChanges[index] {
-            analyzer.subscriptions?.apply(change, argv, client: clientHash)
+            analyzer.subscriptions?.apply(change, argv, client: elementHash(reader.client(of: line)))
         }
         if analyzer.changesModel(index) { analyzer.applyWrite(argv, index: index, positions: resolved.keyPositions) }
     }

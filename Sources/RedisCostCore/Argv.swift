@@ -2,45 +2,56 @@
 public struct Argv {
     public private(set) var base: UnsafeRawPointer?
     /// Where each argument starts in `base` and how long it is: one array, so that a copy
-    /// of an argv (a `Call`, a formula's input) retains one buffer.
+    /// of an argv (a `Call`, a formula's input) retains one buffer. Only the first `used`
+    /// are this call's: the array keeps the spans of longer calls before, so that the next
+    /// call is written over them in place (emptying an array costs more than a short call's
+    /// whole parse).
     @usableFromInline var spans: [(start: Int, length: Int)] = []
+    @usableFromInline var used = 0
+
+    @inlinable public var count: Int { used }
 
     public init() {
         spans.reserveCapacity(64)
     }
 
-    @inlinable public var count: Int { spans.count }
-
     /// The bytes of all its arguments (within the buffer they point into: no overflow).
-    public var byteCount: Int { spans.reduce(0) { $0 + $1.length } }
+    public var byteCount: Int { spans[..<used].reduce(0) { $0 + $1.length } }
 
     @inlinable public subscript(index: Int) -> UnsafeRawBufferPointer {
-        let span = spans[index]
+        let span = self.span(index)
         return UnsafeRawBufferPointer(start: base.map { $0 + span.start }, count: span.length)
     }
 
     /// Where argument `index` starts in `base`, and its length.
-    @inlinable package func span(_ index: Int) -> (start: Int, length: Int) { spans[index] }
+    @inlinable package func span(_ index: Int) -> (start: Int, length: Int) {
+        precondition(index >= 0 && index < used, "an argument index beyond the call's")
+        return spans[index]
+    }
 
-    /// Points the argv at `base` with the spans `source[range]` (a staged call's), reusing its
-    /// array: most calls have as many arguments as the one before, written over in place.
+    /// Points the argv at `base` with the spans `source[range]` (a staged call's), written over
+    /// its own in one pass (the costing thread does this for every call).
     package mutating func reload(base: UnsafeRawPointer?, spans source: [(start: Int, length: Int)], range: Range<Int>) {
         self.base = base
-        if spans.count == range.count {
-            for i in range.indices { spans[i - range.lowerBound] = source[i] }
-        } else {
-            spans.removeAll(keepingCapacity: true)
-            for i in range { spans.append(source[i]) }
+        while spans.count < range.count { spans.append((0, 0)) }
+        spans.withUnsafeMutableBufferPointer { target in
+            for i in range { target[i - range.lowerBound] = source[i] }
         }
+        used = range.count
     }
 
     package mutating func reset(base: UnsafeRawPointer?) {
         self.base = base
-        spans.removeAll(keepingCapacity: true)
+        used = 0
     }
 
     @inlinable package mutating func append(start: Int, length: Int) {
-        spans.append((start, length))
+        if used < spans.count {
+            spans[used] = (start, length)
+        } else {
+            spans.append((start, length))
+        }
+        used += 1
     }
 
     /// An argv over copies of the arguments, valid inside `body` (a SLOWLOG entry, tests).
@@ -73,7 +84,7 @@ public struct Argv {
 
     public func copy() -> Copy {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(spans.reduce(0) { $0 + $1.length })
+        bytes.reserveCapacity(byteCount)
         var ends: [Int] = []
         ends.reserveCapacity(count)
         for index in 0..<count {

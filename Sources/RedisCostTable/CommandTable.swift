@@ -131,7 +131,8 @@ public struct CommandTable: Sendable {
 
 /// The facts about an entry that a replay consults on every call, decided once.
 package struct EntryTraits: Sendable {
-    package func accepts(argumentCount n: Int) -> Bool {
+    /// Whether a call of `n` arguments (the name included) has the arity the server takes.
+    @inlinable package static func accepts(argumentCount n: Int, arity: Int?) -> Bool {
         guard let arity else { return true }
         return arity >= 0 ? n == arity : n >= -arity
     }
@@ -183,9 +184,9 @@ extension CommandTable {
     /// argv indices of a call's keys, by the entry's fixed positions when it has them.
     @inline(__always)
     package func keyPositions(of index: Int, in argv: Argv) -> [Int] {
-        let traits = self.traits[index]
-        guard traits.hasKeySpecs else { return [] }
-        if let fixed = traits.fixedKeys, argv.count >= traits.minimumArgc { return fixed }
+        // Field by field: a copy of the whole traits would retain and release its arrays.
+        guard traits[index].hasKeySpecs else { return [] }
+        if argv.count >= traits[index].minimumArgc, let fixed = traits[index].fixedKeys { return fixed }
         return entries[index].keyPositions(in: argv)
     }
 }

@@ -61,6 +61,66 @@ import RedisCostReport
         #expect(lines.compactMap(\.line).map(\.lineNumber) == [2, 3, 4, 5, 6, 7])
     }
 
+    @Test("a line without escapes is read in place; with escapes, unescaped; a malformed one says why and where")
+    func argumentsInPlaceAndUnescaped() {
+        let prefix = "1795566245.000001 [0 127.0.0.1:1] "
+        func read(_ arguments: String) -> (argv: [[UInt8]], inPlace: Bool, malformed: String?) {
+            let bytes = Array((prefix + arguments + "\n").utf8)
+            return bytes.withUnsafeBytes { raw in
+                let reader = MonitorReader(bytes: raw, file: "capture.txt")
+                var argv = Argv()
+                switch reader.next(into: &argv) {
+                case .call:
+                    let inPlace = (0..<argv.count).allSatisfy { i in
+                        let argument = argv[i]
+                        return argument.count == 0 || (argument.baseAddress! >= raw.baseAddress! && argument.baseAddress! < raw.baseAddress! + raw.count)
+                    }
+                    return ((0..<argv.count).map { argv.bytes($0) }, inPlace, nil)
+                case .malformed(_, let reason): return ([], false, reason)
+                case .skipped, .end: return ([], false, "no line")
+                }
+            }
+        }
+        let plain = read(#""SET" "a b:]c" "" "{x}""#)
+        #expect(plain.argv == [Array("SET".utf8), Array("a b:]c".utf8), [], Array("{x}".utf8)])
+        #expect(plain.inPlace)
+        let escaped = read(#""SET" "k\"\\" "\x41\n""#)
+        #expect(escaped.argv == [Array("SET".utf8), Array("k\"\\".utf8), [65, 10]])
+        #expect(!escaped.inPlace)
+        // A trailing space ends the arguments as the server never writes it, but harmlessly.
+        #expect(read(#""GET" "k" "#).argv == [Array("GET".utf8), Array("k".utf8)])
+        let column = prefix.utf8.count
+        for (arguments, reason) in [
+            (#""GET" "k"#, "an unterminated argument"),
+            (#""GET" "k\""#, "an unterminated argument"),
+            (#""GET""k""#, "expected a space between arguments at column \(column + 6)"),
+            (#""GET" k"#, "expected '\"' at column \(column + 7)"),
+            (#""GET" "k\"#, "a backslash at the end of the line"),
+            (#""GET" "\x4g""#, "a bad \\x escape at column \(column + 8)"),
+            (#""GET" "\x4"#, "a bad \\x escape at column \(column + 8)"),
+            (#""GET" "\x""#, "a bad \\x escape at column \(column + 8)"),
+        ] {
+            #expect(read(arguments).malformed == reason, "\(arguments)")
+        }
+        // Both ways read the same arguments: a plain line, and the same line with an escaped
+        // argument added, which takes the unescaping way.
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let count = Int.random(in: 1...6, using: &generator)
+            let arguments = (0..<count).map { _ in
+                String((0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                    Character(Unicode.Scalar(UInt8.random(in: 32...126, using: &generator)))
+                }.filter { $0 != "\"" && $0 != "\\" })
+            }
+            let line = arguments.map { "\"\($0)\"" }.joined(separator: " ")
+            let inPlace = read(line)
+            let unescaped = read(line + #" "\\""#)
+            #expect(inPlace.inPlace && !unescaped.inPlace)
+            #expect(inPlace.argv == arguments.map { Array($0.utf8) })
+            #expect(unescaped.argv == inPlace.argv + [[UInt8(ascii: "\\")]])
+        }
+    }
+
     @Test("replaying a generated run's capture from an empty data set gives its final state", arguments: ReplayTests.runs)
     func runCaptureReplaysExactly(run: String) throws {
         let (state, _, result) = try captureState(runFolder(run).appendingPathComponent("monitor.txt").path)

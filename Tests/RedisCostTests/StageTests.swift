@@ -16,25 +16,46 @@ import RedisCostAnalysis
         }
     }
 
-    static func resolved(_ arguments: [String]) -> CallResolver.Outcome {
+    static func resolved(_ arguments: [String]) -> (outcome: CallResolver.Outcome, resolved: CallResolver.Resolved) {
         var resolver = CallResolver(table: table)
+        var resolved = CallResolver.Resolved(index: -1, keyPositions: [])
         var outcome: CallResolver.Outcome = .unknownCommand
-        Argv.with(arguments.map { Array($0.utf8) }) { outcome = resolver.resolve($0) }
-        return outcome
+        Argv.with(arguments.map { Array($0.utf8) }) { outcome = resolver.resolve($0, into: &resolved) }
+        return (outcome, resolved)
     }
 
     @Test("resolve: a command, a container's subcommand in any case, its keys, an unknown command, a call of the wrong arity")
     func resolve() throws {
-        guard case .resolved(let sinter) = Self.resolved(["sinter", "a", "b", "c"]) else { Issue.record("SINTER"); return }
+        let (outcome, sinter) = Self.resolved(["sinter", "a", "b", "c"])
+        guard case .resolved = outcome else { Issue.record("SINTER"); return }
         #expect(Self.table.entries[sinter.index].name == "SINTER")
         #expect(sinter.keyPositions == [1, 2, 3])
-        guard case .resolved(let create) = Self.resolved(["XGROUP", "create", "stream", "g", "$"]) else { Issue.record("XGROUP CREATE"); return }
+        let (createOutcome, create) = Self.resolved(["XGROUP", "create", "stream", "g", "$"])
+        guard case .resolved = createOutcome else { Issue.record("XGROUP CREATE"); return }
         #expect(Self.table.entries[create.index].name == "XGROUP CREATE")
         #expect(create.keyPositions == [2])
-        guard case .unknownCommand = Self.resolved(["NOSUCHCOMMAND", "k"]) else { Issue.record("unknown"); return }
-        guard case .wrongArity(let index, let reason) = Self.resolved(["GET"]) else { Issue.record("GET alone"); return }
+        guard case .unknownCommand = Self.resolved(["NOSUCHCOMMAND", "k"]).outcome else { Issue.record("unknown"); return }
+        guard case .wrongArity(let index, let reason) = Self.resolved(["GET"]).outcome else { Issue.record("GET alone"); return }
         #expect(Self.table.entries[index].name == "GET")
         #expect(reason == "GET with 0 arguments (the server takes exactly 1)")
+    }
+
+    @Test("resolve into one buffer, call after call: each call's keys, whatever the call before had")
+    func resolveIntoOneBuffer() {
+        var resolver = CallResolver(table: Self.table)
+        var resolved = CallResolver.Resolved(index: -1, keyPositions: [])
+        let calls: [([String], [Int])] = [
+            (["SINTER", "a", "b", "c"], [1, 2, 3]), (["GET", "k"], [1]), (["SET", "k", "v"], [1]),
+            (["MSET", "a", "1", "b", "2"], [1, 3]), (["PING"], []), (["LMOVE", "s", "d", "LEFT", "RIGHT"], [1, 2]),
+            (["SUNION", "a", "b", "c"], [1, 2, 3]), (["GET", "k"], [1]),
+        ]
+        for (arguments, keys) in calls {
+            Argv.with(arguments.map { Array($0.utf8) }) { argv in
+                guard case .resolved = resolver.resolve(argv, into: &resolved) else { Issue.record("\(arguments)"); return }
+                #expect(Self.table.entries[resolved.index].name == arguments[0], "\(arguments)")
+                #expect(resolved.keyPositions == keys, "\(arguments)")
+            }
+        }
     }
 
     @Test("sizes before: a key absent from the model is missing only when the input proves it; samples wait for their key")

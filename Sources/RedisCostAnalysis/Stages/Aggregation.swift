@@ -24,6 +24,10 @@ package struct Aggregation {
     package var trackHotKeys = false
     package var hotKeyIndex = IdentityMap()
     package var hotKeys: [AnalysisResult.HotKey] = []
+    /// Per hot key, at the same index, its pattern's entry in `patterns` once folded (-1
+    /// before): a key's pattern depends on its name alone, so a hot key is folded once, not
+    /// on every call. (Keys are told apart by their identity, as in `hotKeyIndex`.)
+    private var hotKeyPatterns: [Int32] = []
     package var hotKeysCapped = false
     package static let hotKeyLimit = 500_000
     /// MONITOR: per key, every key of each call (not only the first), what the calls that
@@ -101,30 +105,45 @@ package struct Aggregation {
         // Read field by field: a copy of the whole traits would retain its arrays on every call.
         let isWrite = table.traits[index].isWrite, isRead = table.traits[index].isRead
 
+        var hotKey: Int?
+        var firstIdentity: UInt64 = 0
+        /// The name of a first key seen for the first time, which `addTouches` shares
+        /// instead of copying the bytes again.
+        var newHotKeyName: [UInt8]?
         if trackHotKeys, let first = resolved.keyPositions.first {
-            let identity = keyIdentity(argv[first], database: call.database)
-            var k = hotKeyIndex[identity]
-            if k == nil, hotKeys.count < Self.hotKeyLimit {
-                k = intern(identity, in: &hotKeyIndex, &hotKeys) { .init(database: call.database, name: argv.bytes(first)) }
-            } else if k == nil {
+            firstIdentity = keyIdentity(argv[first], database: call.database)
+            hotKey = hotKeyIndex[firstIdentity]
+            if hotKey == nil, hotKeys.count < Self.hotKeyLimit {
+                hotKey = intern(firstIdentity, in: &hotKeyIndex, &hotKeys) { .init(database: call.database, name: argv.bytes(first)) }
+                hotKeyPatterns.append(-1)
+                newHotKeyName = hotKeys[hotKey!].name
+            } else if hotKey == nil {
                 hotKeysCapped = true
             }
-            if let k {
+            if let k = hotKey {
                 hotKeys[k].calls += 1
                 if isWrite { hotKeys[k].writes += 1 } else if isRead { hotKeys[k].reads += 1 }
             }
         }
 
-        if trackHotKeys, !resolved.keyPositions.isEmpty { addTouches(argv, resolved.keyPositions, database: call.database, cost: cost) }
-
-        // Cost by the pattern of the first key.
-        if let first = resolved.keyPositions.first {
-            KeyPattern.fold(argv[first], into: &patternBuffer)
-        } else {
-            patternBuffer.removeAll(keepingCapacity: true)
-            patternBuffer.append(contentsOf: "(no key)".utf8)
+        if trackHotKeys, !resolved.keyPositions.isEmpty {
+            addTouches(argv, resolved.keyPositions, database: call.database, firstIdentity: firstIdentity, firstName: newHotKeyName, cost: cost)
         }
-        let p = patterns.entry(patternBuffer) { AnalysisResult.PatternStats(pattern: $0) }
+
+        // Cost by the pattern of the first key, folded once per hot key.
+        let p: Int
+        if let k = hotKey, hotKeyPatterns[k] >= 0 {
+            p = Int(hotKeyPatterns[k])
+        } else {
+            if let first = resolved.keyPositions.first {
+                KeyPattern.fold(argv[first], into: &patternBuffer)
+            } else {
+                patternBuffer.removeFewKeepingCapacity()
+                patternBuffer.append(contentsOf: "(no key)".utf8)
+            }
+            p = patterns.entry(patternBuffer) { AnalysisResult.PatternStats(pattern: $0) }
+            if let k = hotKey { hotKeyPatterns[k] = Int32(p) }
+        }
         patterns.stats[p].calls += 1
         if isWrite { patterns.stats[p].writes += 1 } else if isRead { patterns.stats[p].reads += 1 }
         if let value { patterns.stats[p].cost += value } else { patterns.stats[p].unknownCalls += 1 }
@@ -149,14 +168,18 @@ package struct Aggregation {
 
     /// Every key of the call gets the call's own part once: its elements and time (a
     /// wrapper's calls are counted under their own keys, so no time counts twice on a key).
-    private mutating func addTouches(_ argv: Argv, _ positions: [Int], database: Int, cost: CallCost) {
+    /// `firstIdentity`: the first key's, which `add` has just computed; `firstName`: its name,
+    /// when `add` has just copied it.
+    private mutating func addTouches(_ argv: Argv, _ positions: [Int], database: Int, firstIdentity: UInt64, firstName: [UInt8]?, cost: CallCost) {
         callSequence += 1
         let microseconds = cost.cost.value == nil ? nil : cost.ownMicroseconds
-        for position in positions {
-            let identity = keyIdentity(argv[position], database: database)
+        for (n, position) in positions.enumerated() {
+            let identity = n == 0 ? firstIdentity : keyIdentity(argv[position], database: database)
             var k = bigHotKeyIndex[identity]
             if k == nil, bigHotKeys.count < Self.bigHotKeyLimit {
-                k = intern(identity, in: &bigHotKeyIndex, &bigHotKeys) { .init(database: database, name: argv.bytes(position)) }
+                k = intern(identity, in: &bigHotKeyIndex, &bigHotKeys) {
+                    .init(database: database, name: n == 0 ? firstName ?? argv.bytes(position) : argv.bytes(position))
+                }
                 touchedBy.append(0)
             } else if k == nil {
                 bigHotKeysCapped = true
@@ -180,8 +203,13 @@ package struct Aggregation {
     /// A client's call: its cost counts once (a wrapper adds only its own part); nil for a
     /// command the table does not know.
     package mutating func account(client: Int, _ cost: CallCost?) {
+        account(client: client, ownElements: cost?.ownElements)
+    }
+
+    /// The same from the call's own elements alone (no copy of its cost to wrap in an optional).
+    package mutating func account(client: Int, ownElements: Double?) {
         clients[client].calls += 1
-        if let v = cost?.ownElements { clients[client].cost += v } else { clients[client].unknownCalls += 1 }
+        if let ownElements { clients[client].cost += ownElements } else { clients[client].unknownCalls += 1 }
     }
 
     /// The time MONITOR shows a call took (the gap to the next line), for its command's row.

@@ -20,7 +20,8 @@ package struct CallResolver {
     }
 
     package enum Outcome {
-        case resolved(Resolved)
+        /// The table knows it and the server would run it: `Resolved` holds its entry and keys.
+        case resolved
         /// A command the table does not know (a module's, a newer server's).
         case unknownCommand
         /// The wrong number of arguments: the server refuses it before running it.
@@ -30,17 +31,50 @@ package struct CallResolver {
     package let table: CommandTable
     /// Table index per spelling of a command name (and subcommand); -1 unknown, -2 a container.
     private var cache = IdentityMap()
+    /// Per entry, what resolving one of its calls reads, as plain values decided once (read
+    /// from the entry's traits, they retained and released the traits' arrays on every call):
+    /// its arity, and the range of `fixedKeyPositions` that are its keys' positions when they
+    /// are fixed and the call has at least `minimumArgc` arguments.
+    private let arity: [Int?]
+    private let minimumArgc: [Int]
+    private let fixedKeys: [Range<Int>?]
+    private let fixedKeyPositions: [Int]
 
-    package init(table: CommandTable) { self.table = table }
+    package init(table: CommandTable) {
+        self.table = table
+        arity = table.traits.map(\.arity)
+        minimumArgc = table.traits.map(\.minimumArgc)
+        var positions: [Int] = []
+        fixedKeys = table.traits.map { traits in
+            guard traits.hasKeySpecs else { return 0..<0 }
+            guard let fixed = traits.fixedKeys else { return nil }
+            positions += fixed
+            return (positions.count - fixed.count)..<positions.count
+        }
+        fixedKeyPositions = positions
+    }
 
-    package mutating func resolve(_ argv: Argv) -> Outcome {
+    /// Which entry `argv` is and, in `resolved`, its key positions (written over in place:
+    /// no array per call).
+    package mutating func resolve(_ argv: Argv, into resolved: inout Resolved) -> Outcome {
         guard let index = index(of: argv) else { return .unknownCommand }
-        guard table.traits[index].accepts(argumentCount: argv.count) else {
-            let arity = table.traits[index].arity ?? 0
+        guard EntryTraits.accepts(argumentCount: argv.count, arity: arity[index]) else {
+            let arity = arity[index] ?? 0
             let takes = arity < 0 ? "at least \(-arity - 1)" : "exactly \(arity - 1)"
             return .wrongArity(index: index, reason: "\(table.entries[index].name) with \(argv.count - 1) arguments (the server takes \(takes))")
         }
-        return .resolved(Resolved(index: index, keyPositions: table.keyPositions(of: index, in: argv)))
+        resolved.index = index
+        if let fixed = fixedKeys[index], argv.count >= minimumArgc[index] {
+            if resolved.keyPositions.count != fixed.count {
+                resolved.keyPositions.removeFewKeepingCapacity()
+                for i in fixed { resolved.keyPositions.append(fixedKeyPositions[i]) }
+            } else {
+                for i in fixed { resolved.keyPositions[i - fixed.lowerBound] = fixedKeyPositions[i] }
+            }
+        } else {
+            resolved.keyPositions = table.keyPositions(of: index, in: argv)
+        }
+        return .resolved
     }
 
     /// The table index of a call's command, cached per spelling.

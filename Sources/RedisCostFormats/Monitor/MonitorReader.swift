@@ -140,13 +140,61 @@ public final class MonitorReader {
         i += 1
         // The client runs to the first `] "` (a unix socket path may hold spaces or brackets).
         let clientStart = i
-        while i + 2 < end, !(bytes[i] == UInt8(ascii: "]") && bytes[i + 1] == UInt8(ascii: " ") && bytes[i + 2] == UInt8(ascii: "\"")) { i += 1 }
+        let base = bytes.baseAddress!
+        while i + 2 < end {
+            guard let bracket = memchr(base + i, Int32(UInt8(ascii: "]")), end - 2 - i) else { i = end; break }
+            i = base.distance(to: UnsafeRawPointer(bracket))
+            if bytes[i + 1] == UInt8(ascii: " "), bytes[i + 2] == UInt8(ascii: "\"") { break }
+            i += 1
+        }
         guard i + 2 < end else { return malformed("expected '] \"' after the client") }
         let clientLength = i - clientStart
         i += 2
-        // Arguments: "…" separated by single spaces, unescaped into the scratch buffer, which
-        // the argv points into (the unescaped text is never longer than the line). A buffer
-        // a huge line grew is given back at the next line that needs far less.
+        // Arguments: "…" separated by single spaces. Most lines escape nothing (sdscatrepr
+        // escapes only quotes, backslashes and bytes that are not printable): their
+        // arguments are the bytes between the quotes, where they are.
+        let hasEscapes = memchr(base + i, Int32(UInt8(ascii: "\\")), end - i) != nil
+        if let reason = hasEscapes ? unescapeArguments(from: i, to: end, line: start, into: &argv)
+                                   : plainArguments(from: i, to: end, line: start, into: &argv) {
+            return malformed(reason)
+        }
+        guard argv.count > 0 else { return malformed("no command") }
+        let client = UnsafeRawBufferPointer(rebasing: bytes[clientStart..<(clientStart + clientLength)])
+        let isScript = client.count == 3 && client.elementsEqual("lua".utf8)
+        return .call(MonitorLine(microseconds: seconds * 1_000_000 + micros, database: database, clientStart: clientStart,
+                                 clientLength: clientLength, isScript: isScript, lineNumber: lineNumber, lineStart: start, lineEnd: end))
+    }
+
+    /// The arguments of a line without a backslash: each runs from its quote to the next one,
+    /// and `argv` points into the line. Returns why the line is malformed, or nil.
+    private func plainArguments(from first: Int, to end: Int, line start: Int, into argv: inout Argv) -> String? {
+        let base = bytes.baseAddress!
+        argv.reset(base: base)
+        var i = first
+        while i < end {
+            guard bytes[i] == UInt8(ascii: "\"") else { return "expected '\"' at column \(i - start + 1)" }
+            let argumentStart = i + 1
+            guard let quote = memchr(base + argumentStart, Int32(UInt8(ascii: "\"")), end - argumentStart) else {
+                return "an unterminated argument"
+            }
+            let argumentEnd = base.distance(to: UnsafeRawPointer(quote))
+            guard argv.count < Self.maxArguments else { return "more than \(Self.maxArguments) arguments" }
+            argv.append(start: argumentStart, length: argumentEnd - argumentStart)
+            i = argumentEnd + 1
+            if i < end {
+                guard bytes[i] == UInt8(ascii: " ") else { return "expected a space between arguments at column \(i - start + 1)" }
+                i += 1
+            }
+        }
+        return nil
+    }
+
+    /// The arguments of a line with escapes, unescaped into the scratch buffer, which `argv`
+    /// points into (the unescaped text is never longer than the line). A buffer a huge line
+    /// grew is given back at the next line that needs far less. Returns why the line is
+    /// malformed, or nil.
+    private func unescapeArguments(from first: Int, to end: Int, line start: Int, into argv: inout Argv) -> String? {
+        var i = first
         let needed = end - i
         if needed > scratch.count || (scratch.count > 1 << 20 && needed < scratch.count / 4) {
             scratch.deallocate()
@@ -155,7 +203,7 @@ public final class MonitorReader {
         argv.reset(base: UnsafeRawPointer(scratch.baseAddress))
         var out = 0
         while i < end {
-            guard bytes[i] == UInt8(ascii: "\"") else { return malformed("expected '\"' at column \(i - start + 1)") }
+            guard bytes[i] == UInt8(ascii: "\"") else { return "expected '\"' at column \(i - start + 1)" }
             i += 1
             let argStart = out
             var closed = false
@@ -172,7 +220,7 @@ public final class MonitorReader {
                 let b = bytes[i]
                 if b == UInt8(ascii: "\"") { closed = true; i += 1; break }
                 if b == UInt8(ascii: "\\") {
-                    guard i + 1 < end else { return malformed("a backslash at the end of the line") }
+                    guard i + 1 < end else { return "a backslash at the end of the line" }
                     let e = bytes[i + 1]
                     switch e {
                     case UInt8(ascii: "n"): scratch[out] = 10; i += 2
@@ -182,7 +230,7 @@ public final class MonitorReader {
                     case UInt8(ascii: "b"): scratch[out] = 8; i += 2
                     case UInt8(ascii: "x"):
                         guard i + 3 < end, let high = hexValue(bytes[i + 2]), let low = hexValue(bytes[i + 3]) else {
-                            return malformed("a bad \\x escape at column \(i - start + 1)")
+                            return "a bad \\x escape at column \(i - start + 1)"
                         }
                         scratch[out] = high << 4 | low
                         i += 4
@@ -195,19 +243,15 @@ public final class MonitorReader {
                 out += 1
                 i += 1
             }
-            guard closed else { return malformed("an unterminated argument") }
-            guard argv.count < Self.maxArguments else { return malformed("more than \(Self.maxArguments) arguments") }
+            guard closed else { return "an unterminated argument" }
+            guard argv.count < Self.maxArguments else { return "more than \(Self.maxArguments) arguments" }
             argv.append(start: argStart, length: out - argStart)
             if i < end {
-                guard bytes[i] == UInt8(ascii: " ") else { return malformed("expected a space between arguments at column \(i - start + 1)") }
+                guard bytes[i] == UInt8(ascii: " ") else { return "expected a space between arguments at column \(i - start + 1)" }
                 i += 1
             }
         }
-        guard argv.count > 0 else { return malformed("no command") }
-        let client = UnsafeRawBufferPointer(rebasing: bytes[clientStart..<(clientStart + clientLength)])
-        let isScript = client.count == 3 && client.elementsEqual("lua".utf8)
-        return .call(MonitorLine(microseconds: seconds * 1_000_000 + micros, database: database, clientStart: clientStart,
-                                 clientLength: clientLength, isScript: isScript, lineNumber: lineNumber, lineStart: start, lineEnd: end))
+        return nil
     }
 }
 
