@@ -56,8 +56,8 @@ import RedisCostReport
     func watchedEntries() {
         func watched(_ rule: any FindingRule.Type) -> Set<String> { Set(Self.table.entries.filter { rule.watches($0) }.map(\.name)) }
         func followed(_ rule: any FindingRule.Type) -> Set<String> { Set(Self.table.entries.filter { rule.follows($0) }.map(\.name)) }
-        #expect(watched(FullReadRule.self) == ["HGETALL", "HKEYS", "HVALS", "SMEMBERS", "LRANGE", "ZRANGE", "ZREVRANGE", "XRANGE", "XREVRANGE",
-                                              "TS.RANGE", "TS.REVRANGE"])
+        #expect(watched(FullReadRule.self) == ["HGETALL", "HKEYS", "HVALS", "SMEMBERS", "LRANGE", "ZRANGE", "ZREVRANGE", "ZRANGEBYSCORE", "ZREVRANGEBYSCORE",
+                                              "ZRANGEBYLEX", "ZREVRANGEBYLEX", "XRANGE", "XREVRANGE", "TS.RANGE", "TS.REVRANGE"])
         #expect(watched(SearchWholeIndexRule.self) == ["FT.SEARCH", "FT.AGGREGATE"])
         #expect(watched(JSONWholeDocumentRule.self) == ["JSON.GET"])
         #expect(watched(VectorSearchRule.self) == ["VSIM"])
