@@ -225,18 +225,23 @@ public enum Calibration {
         public var referenceMicroseconds: (start: Double, end: Double)?
     }
 
-    /// The mean server µs of `GET` of a short string, 2,000 calls pipelined, from commandstats;
-    /// nil when other clients ran GET meanwhile (the figure would not be this run's). The
-    /// server times each call in whole µs and a GET takes a fraction of one: 200 calls count
-    /// a few dozen ticks, too few to tell ×1.25 from noise; 2,000 count hundreds.
+    /// The server µs of `GET` of a short string: the median of five rounds of 2,000 calls
+    /// pipelined, from commandstats; nil when other clients ran GET meanwhile (the figure
+    /// would not be this run's). The server times each call in whole µs and a GET takes a
+    /// fraction of one, so a round needs thousands of calls; and two rounds back to back
+    /// differ by up to ×1.8 on a shared machine, so one round cannot tell a drift from noise.
     static func referenceSpeed(_ connection: RedisConnection, key: String) throws(ServerError) -> Double? {
         _ = try connection.command(["SET", key, "value"])
         let count = 2000
-        let before = try commandStats(connection, ["get"])[0]
-        _ = try connection.pipeline(Array(repeating: ["GET", key], count: count))
-        let after = try commandStats(connection, ["get"])[0]
-        guard before.calls <= Int.max - count, after.calls == before.calls + count, after.usec >= before.usec else { return nil }
-        return max(0.5, Double(after.usec - before.usec)) / Double(count)
+        var rounds: [Double] = []
+        for _ in 0..<5 {
+            let before = try commandStats(connection, ["get"])[0]
+            _ = try connection.pipeline(Array(repeating: ["GET", key], count: count))
+            let after = try commandStats(connection, ["get"])[0]
+            guard before.calls <= Int.max - count, after.calls == before.calls + count, after.usec >= before.usec else { return nil }
+            rounds.append(max(0.5, Double(after.usec - before.usec)) / Double(count))
+        }
+        return rounds.sorted()[rounds.count / 2]
     }
 
     public static func run(_ connection: RedisConnection, server: String, serverID: String? = nil, elements: Int = 10_000, repeats: Int = 20,

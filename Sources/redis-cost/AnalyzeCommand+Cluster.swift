@@ -13,6 +13,7 @@ extension AnalyzeCommand {
         let table = try loadTable()
         let analyzer = Analyzer(table: table, options: options)
         analyzer.findingsEngine = findings
+        CLI.keepUntilExit(analyzer)
         do {
             let inputs = try paths.map { (path) throws(InputError) in try Input.open(path) }
             let captures = inputs.filter(\.isMonitorCapture).count

@@ -128,6 +128,7 @@ enum AnalyzeCommand: Subcommand {
         do {
             var result = try analyzer.run(input, baseline: base, progress: progress?.update)
             sampler?.label(&result, model: options.timeModel)
+            CLI.keepUntilExit(analyzer)
             return (result, analyzer, input.files + base.files)
         } catch {
             throw CLIError(description: error.description)

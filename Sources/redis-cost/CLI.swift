@@ -31,6 +31,13 @@ protocol Subcommand: Sendable {
 enum CLI {
     static let program = "redis-cost"
 
+    /// What a command is done with just before the process ends: kept, not freed. Freeing a
+    /// replay model (every key's record, every collection's identities) takes a while and
+    /// gives nothing back to a process about to exit (60M instructions of a 300k-line
+    /// capture's analysis). Only this executable keeps anything here: it runs one command.
+    nonisolated(unsafe) private static var keptUntilExit: [AnyObject] = []
+    static func keepUntilExit(_ object: AnyObject) { keptUntilExit.append(object) }
+
     static let subcommands: [(name: String, type: any Subcommand.Type)] = [
         ("analyze", AnalyzeCommand.self),
         ("state", StateCommand.self),
