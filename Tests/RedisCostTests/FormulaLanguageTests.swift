@@ -66,5 +66,9 @@ import RedisCostReport
         #expect(throws: FormulaSyntaxError.self) { _ = try Formula("log(1, 2)") }
         #expect(throws: FormulaSyntaxError.self) { _ = try Formula("\"text\" + 1") }
         #expect(throws: FormulaSyntaxError.self) { _ = try Formula("1 2") }
+        // Names, numbers and spaces are ASCII; quoted text is any text.
+        #expect(throws: FormulaSyntaxError(formula: "size + é", offset: 7, expected: "expected a number, a name or \"(\"")) { _ = try Formula("size + é") }
+        #expect(throws: FormulaSyntaxError(formula: "1 +\u{A0}2", offset: 3, expected: "expected a number, a name or \"(\"")) { _ = try Formula("1 +\u{A0}2") }
+        #expect((try? Formula("opt(\"ÉTÉ\", 2)"))?.root == .call(.opt, [.text("ÉTÉ"), .number(2)]))
     }
 }

@@ -200,21 +200,28 @@ public struct FormulaSyntaxError: Error, CustomStringConvertible, Equatable {
         self.expected = expected
     }
     public var formula: String
+    /// Where, in Unicode scalars from the start (characters, for the ASCII formulas are).
     public var offset: Int
     public var expected: String
     public var description: String { "formula \"\(formula)\": at character \(offset + 1): \(expected)" }
 }
 
-/// Recursive descent over the formula's characters; precedence: comparison < + - < * / < unary.
+/// Recursive descent over the formula's Unicode scalars; precedence: comparison < + - < * / <
+/// unary. Names, numbers and spaces are ASCII: classifying a scalar is a comparison, not a
+/// lookup of Unicode properties (which made most of the table's 575 formulas' parse).
 package struct FormulaParser {
     package let source: String
-    package let characters: [Character]
+    package let characters: [Unicode.Scalar]
     package var position = 0
 
     package init(source: String) {
         self.source = source
-        self.characters = Array(source)
+        self.characters = Array(source.unicodeScalars)
     }
+
+    private static func isSpace(_ c: Unicode.Scalar) -> Bool { c == " " || c == "\t" || c == "\n" || c == "\r" }
+    private static func isDigit(_ c: Unicode.Scalar) -> Bool { c.value &- 48 < 10 }
+    private static func isLetter(_ c: Unicode.Scalar) -> Bool { (c.value | 0x20) &- 97 < 26 }
 
     package mutating func parseAll() throws(FormulaSyntaxError) -> Formula.Node {
         let node = try parseComparison()
@@ -243,7 +250,7 @@ package struct FormulaParser {
     }
 
     package mutating func skipSpaces() {
-        while position < characters.count, characters[position].isWhitespace { position += 1 }
+        while position < characters.count, Self.isSpace(characters[position]) { position += 1 }
     }
 
     /// Compared in place: the table's 575 formulas are parsed at every start, and copying
@@ -251,7 +258,7 @@ package struct FormulaParser {
     package mutating func accept(_ text: String) -> Bool {
         skipSpaces()
         var end = position
-        for c in text {
+        for c in text.unicodeScalars {
             guard end < characters.count, characters[end] == c else { return false }
             end += 1
         }
@@ -263,7 +270,7 @@ package struct FormulaParser {
         let left = try parseSum()
         // Most formulas have no comparison: one look at the next character instead of six tries.
         skipSpaces()
-        guard position < characters.count, "<>=!".contains(characters[position]) else { return left }
+        guard position < characters.count, "<>=!".unicodeScalars.contains(characters[position]) else { return left }
         for op in [Formula.BinaryOperator.lessOrEqual, .greaterOrEqual, .equal, .notEqual, .less, .greater]
         where accept(op.rawValue) {
             return .binary(op, left, try parseSum())
@@ -304,23 +311,23 @@ package struct FormulaParser {
             return inner
         }
         if c == "\"" { return .text(try parseText()) }
-        if c.isNumber {
+        if Self.isDigit(c) {
             let start = position
-            while position < characters.count, characters[position].isNumber || characters[position] == "." {
+            while position < characters.count, Self.isDigit(characters[position]) || characters[position] == "." {
                 position += 1
             }
-            guard let value = Double(String(characters[start..<position])) else {
+            guard let value = Double(String(String.UnicodeScalarView(characters[start..<position]))) else {
                 position = start
                 throw error("a number")
             }
             return .number(value)
         }
-        if c.isLetter {
+        if Self.isLetter(c) {
             let start = position
-            while position < characters.count, characters[position].isLetter || characters[position].isNumber {
+            while position < characters.count, Self.isLetter(characters[position]) || Self.isDigit(characters[position]) {
                 position += 1
             }
-            let name = String(characters[start..<position])
+            let name = String(String.UnicodeScalarView(characters[start..<position]))
             if accept("(") {
                 guard let function = Formula.Function(rawValue: name) else {
                     position = start
@@ -349,14 +356,14 @@ package struct FormulaParser {
 
     package mutating func parseText() throws(FormulaSyntaxError) -> String {
         position += 1
-        var text = ""
+        var text = String.UnicodeScalarView()
         while position < characters.count, characters[position] != "\"" {
             text.append(characters[position])
             position += 1
         }
         guard position < characters.count else { throw error("a closing quote") }
         position += 1
-        return text
+        return String(text)
     }
 
     /// `opt`, `has` and `unknown` take a quoted text first, `count` only texts; nothing else takes text.
