@@ -10,3 +10,26 @@ eval "$(Tests/tools/install-servers.sh)"
 swift build -c release --product redis-cost >&2
 bin="$(swift build -c release --show-bin-path)/redis-cost"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# redis-faina 0.1.0 (PyPI) in the work folder, patched there so that it runs at all (never
+# committed): prints its folder. It is Python 2 and reads the pre-2.6 `(db 0)` prefix; the
+# patch fixes print statements, dict.iteritems, sorting (duration, dict) pairs, and reads
+# `[db client]` for `(db N)`.
+setup_faina() {
+    local faina="$work/redis-faina-0.1.0"
+    if [ ! -f "$faina/redis_faina/__init__.py" ]; then
+        "$REDIS_COST_PYTHON" -m pip download --quiet --no-deps --no-binary :all: -d "$work" redis-faina==0.1.0 >&2
+        tar -xzf "$work/redis-faina-0.1.0.tar.gz" -C "$work"
+        "$REDIS_COST_PYTHON" - "$faina/redis_faina/__init__.py" <<'PY'
+import re, sys
+path = sys.argv[1]
+text = open(path).read()
+text = text.replace(r"(\(db\s(?P<db>\d+)\)\s)?", r"(\[(?P<db>\d+)\s[^\]]*\]\s)?")
+text = re.sub(r"^(\s*)print (.+)$", r"\1print(\2)", text, flags=re.M)
+text = re.sub(r"^(\s*)print$", r"\1print()", text, flags=re.M)
+text = text.replace(".iteritems()", ".items()").replace("sorted(ls)", "sorted(ls, key=lambda x: x[0])")
+open(path, "w").write(text)
+PY
+    fi
+    echo "$faina"
+}

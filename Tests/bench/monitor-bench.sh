@@ -27,23 +27,7 @@ bytes="$(wc -c < "$capture")"
 /usr/bin/time -f "%e %U %S %M" -o "$work/monitor.time" "$bin" analyze "$capture" --format json -o "$work/monitor-report.json"
 read -r seconds user sys kb < "$work/monitor.time"
 
-faina="$work/redis-faina-0.1.0"
-if [ ! -f "$faina/redis_faina/__init__.py" ]; then
-    "$REDIS_COST_PYTHON" -m pip download --quiet --no-deps --no-binary :all: -d "$work" redis-faina==0.1.0 >&2
-    tar -xzf "$work/redis-faina-0.1.0.tar.gz" -C "$work"
-    # The three changes it needs to run on Python 3 and today's MONITOR lines: print
-    # statements, dict.iteritems, sorting (duration, dict) pairs; and `[db client]` for `(db N)`.
-    "$REDIS_COST_PYTHON" - "$faina/redis_faina/__init__.py" <<'PY'
-import re, sys
-path = sys.argv[1]
-text = open(path).read()
-text = text.replace(r"(\(db\s(?P<db>\d+)\)\s)?", r"(\[(?P<db>\d+)\s[^\]]*\]\s)?")
-text = re.sub(r"^(\s*)print (.+)$", r"\1print(\2)", text, flags=re.M)
-text = re.sub(r"^(\s*)print$", r"\1print()", text, flags=re.M)
-text = text.replace(".iteritems()", ".items()").replace("sorted(ls)", "sorted(ls, key=lambda x: x[0])")
-open(path, "w").write(text)
-PY
-fi
+faina="$(setup_faina)"
 /usr/bin/time -f "%e %M" -o "$work/faina.time" "$REDIS_COST_PYTHON" "$faina/bin/redis-faina" "$capture" > "$work/faina.txt"
 read -r faina_seconds faina_kb < "$work/faina.time"
 python3 - "$lines" "$bytes" "$seconds" "$kb" "$work/monitor-report.json" "$faina_seconds" "$faina_kb" "$work/faina.txt" "$user" "$sys" <<'PY'
