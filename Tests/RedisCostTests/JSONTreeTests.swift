@@ -82,6 +82,41 @@ import RedisCostTable
         #expect(path(#"{"name": "a", "count": 99999999999999999999, "tags": []}"#) == "at .count: Number 99999999999999999999 is not representable in Int.")
     }
 
+    @Test("damaged JSON (seeded byte flips, cuts and insertions into table entries) is an error or a value, never a crash")
+    func damaged() throws {
+        // Two whole entries of the table, in a document of their own.
+        let start = try #require(embeddedCommandTableJSON.range(of: "{\"name\": \"ZRANGE\""))
+        let end = try #require(embeddedCommandTableJSON.range(of: "{\"name\": \"ZRANGEBYSCORE\"", range: start.upperBound..<embeddedCommandTableJSON.endIndex))
+        let entries = embeddedCommandTableJSON[start.lowerBound..<end.lowerBound].trimmingCharacters(in: CharacterSet(charactersIn: ", \n"))
+        let document = Array("{\"commands\": [\(entries)]}".utf8)
+        let whole = try document.withUnsafeBytes { try JSONTree.parse($0) }.decode(CommandTableJSON.File.self)
+        #expect(whole.commands.map(\.name) == ["ZRANGE", "ZRANGEBYLEX"])
+        var rng = SeededRandom(seed: FuzzTests.seed)
+        let bytes: [UInt8] = Array("{}[]\",:\\/\"0123456789-+.eEtrufalsn \nuD8".utf8) + [0x00, 0x1F, 0x7F, 0x80, 0xC3, 0xED, 0xFF]
+        var parsed = 0, decoded = 0, refused = 0
+        for _ in 0..<3000 {
+            var text = document
+            for _ in 0...(rng.next() % 4) {
+                let at = Int(rng.next() % UInt64(text.count))
+                switch rng.next() % 3 {
+                case 0: text[at] = bytes[Int(rng.next() % UInt64(bytes.count))]
+                case 1: text.removeSubrange(at..<min(text.count, at + Int(rng.next() % 40)))
+                default: text.insert(bytes[Int(rng.next() % UInt64(bytes.count))], at: at)
+                }
+                if text.isEmpty { text = [0x20] }
+            }
+            // A cut document may still close: the decoding of what it holds must not trap either.
+            if let tree = try? text.withUnsafeBytes({ try JSONTree.parse($0) }) {
+                parsed += 1
+                if (try? tree.decode(CommandTableJSON.File.self)) != nil { decoded += 1 }
+            } else {
+                refused += 1
+            }
+        }
+        // Every path was taken: refused as not JSON, JSON that is no table, a table still.
+        #expect(refused > 0 && parsed > decoded && decoded > 0, "\(refused) \(parsed) \(decoded)")
+    }
+
     @Test("the command table decoded by the tree is the table JSONDecoder decodes")
     func commandTable() throws {
         let tree = try JSONTree.parse(embeddedCommandTableJSON).decode(CommandTableJSON.File.self)
