@@ -198,8 +198,11 @@ public final class Analyzer {
             }
             encodings.stats[encodings.slot(key.encoding)] += 1
             byBytes.consider(db: key.database, id: id, size: key.serializedBytes)
-            KeyPattern.fold(key.name, into: &buffer)
-            let p = patterns.entry(buffer) { .init(pattern: $0) }
+            // Folded into a buffer as long as the longest name so far: no array work per key.
+            if buffer.count < key.name.count { buffer = [UInt8](repeating: 0, count: max(64, key.name.count)) }
+            let p = buffer.withUnsafeMutableBufferPointer { room in
+                patterns.entry(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: room[0..<KeyPattern.fold(key.name, room: room)]))) { .init(pattern: $0) }
+            }
             patterns.stats[p].keys += 1
             patterns.stats[p].bytes += key.serializedBytes
         }

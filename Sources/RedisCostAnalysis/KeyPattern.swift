@@ -34,51 +34,58 @@ public enum KeyPattern {
         return out
     }
 
-    /// Folds into a reused buffer (the analyzer does this once per call). One pass, a part at
-    /// a time: a UUID where a part starts, else the part's bytes up to the next separator, its
-    /// digits and hex digits counted as they go by. The pattern, never longer than the name,
-    /// is written into a temporary buffer and appended to `out` at once.
+    /// Folds into a reused buffer (the analyzer does this once per call).
     public static func fold(_ key: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         out.removeAll(keepingCapacity: true)
+        guard key.count > 0 else { return }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: key.count) { buffer in
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<fold(key, room: buffer)]))
+        }
+    }
+
+    /// Folds `key` into the start of `room`, which holds at least `key.count` bytes (a pattern
+    /// is never longer than its name), and returns the pattern's length: no array is touched,
+    /// for a caller that folds millions of names (a snapshot's keys). (A buffer pointer, not a
+    /// pointer: `&array` must not convert to it.) One pass, a part at a time: a UUID where a
+    /// part starts, else the part's bytes up to the next separator, its digits and hex digits
+    /// counted as they go by.
+    public static func fold(_ key: UnsafeRawBufferPointer, room: UnsafeMutableBufferPointer<UInt8>) -> Int {
         let count = key.count
-        guard count > 0, let name = key.baseAddress else { return }
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: count) { buffer in
-            guard let pattern = buffer.baseAddress else { return }
-            var n = 0
-            var i = 0
-            while true {
-                if count - i >= 36, uuidLength(key, at: i) > 0 {
+        precondition(room.count >= count, "a pattern needs room for the whole name")
+        guard count > 0, let name = key.baseAddress, let pattern = room.baseAddress else { return 0 }
+        var n = 0
+        var i = 0
+        while true {
+            if count - i >= 36, uuidLength(key, at: i) > 0 {
+                pattern[n] = UInt8(ascii: "*")
+                n += 1
+                i += 36
+            } else {
+                let start = i
+                var digits = 0
+                var hexOnly = true
+                while i < count {
+                    let byte = key[i]
+                    if isSeparator(byte) { break }
+                    if byte &- 48 < 10 { digits += 1 } else if (byte | 0x20) &- 97 >= 6 { hexOnly = false }
+                    i += 1
+                }
+                let length = i - start
+                // A number, or a hex string of 8+ characters with at least one digit (ids,
+                // hashes, Dramatiq's message ids); words (`default`, `beef`) stay.
+                if length > 0, hexOnly, digits == length || (length >= 8 && digits > 0) {
                     pattern[n] = UInt8(ascii: "*")
                     n += 1
-                    i += 36
-                } else {
-                    let start = i
-                    var digits = 0
-                    var hexOnly = true
-                    while i < count {
-                        let byte = key[i]
-                        if isSeparator(byte) { break }
-                        if byte &- 48 < 10 { digits += 1 } else if (byte | 0x20) &- 97 >= 6 { hexOnly = false }
-                        i += 1
-                    }
-                    let length = i - start
-                    // A number, or a hex string of 8+ characters with at least one digit (ids,
-                    // hashes, Dramatiq's message ids); words (`default`, `beef`) stay.
-                    if length > 0, hexOnly, digits == length || (length >= 8 && digits > 0) {
-                        pattern[n] = UInt8(ascii: "*")
-                        n += 1
-                    } else if length > 0 {
-                        UnsafeMutableRawPointer(pattern + n).copyMemory(from: name + start, byteCount: length)
-                        n += length
-                    }
+                } else if length > 0 {
+                    UnsafeMutableRawPointer(pattern + n).copyMemory(from: name + start, byteCount: length)
+                    n += length
                 }
-                // The separator after the part, as it is.
-                guard i < count else { break }
-                pattern[n] = key[i]
-                n += 1
-                i += 1
             }
-            out.append(contentsOf: UnsafeBufferPointer(start: pattern, count: n))
+            // The separator after the part, as it is.
+            guard i < count else { return n }
+            pattern[n] = key[i]
+            n += 1
+            i += 1
         }
     }
 
@@ -120,9 +127,13 @@ package struct PatternTable<Stats> {
 
     /// The entry of the pattern `pattern` (a folded key name), made by `make` the first time.
     package mutating func entry(_ pattern: [UInt8], make: ([UInt8]) -> Stats) -> Int {
-        let hash = pattern.withUnsafeBytes { elementHash($0) }
+        pattern.withUnsafeBytes { entry($0, make: make) }
+    }
+
+    package mutating func entry(_ pattern: UnsafeRawBufferPointer, make: ([UInt8]) -> Stats) -> Int {
+        let hash = elementHash(pattern)
         if let known = index[hash] { return known }
-        if stats.count < limit { return intern(hash, in: &index, &stats) { make(pattern) } }
+        if stats.count < limit { return intern(hash, in: &index, &stats) { make(Array(pattern)) } }
         return intern(0, in: &index, &stats) { make(Array("(other patterns)".utf8)) }
     }
 }
