@@ -77,7 +77,6 @@ package struct CostModel {
         call.nestedElements = nested?.elements
         call.features = features
         call.entry = index
-        call.inner = nested?.inner ?? []
         return call
     }
 }
@@ -104,8 +103,8 @@ package struct CallCost {
     /// known: what `monitor --fit-model` sets beside the server's measured time.
     package var features: TimeModel.Features?
     package var entry = -1
-    /// A wrapper's calls with a known cost (`NestedCalls.inner`).
-    package var inner: [(entry: Int, features: TimeModel.Features)] = []
+    // A wrapper's calls (`NestedCalls.inner`) are not kept here: a cost holds no array, so the
+    // calls that copy one retain nothing (`Analyzer.account` hands a wrapper's to the aggregation).
 
     package init(cost: Cost, microseconds: Double? = nil, ownElements: Double? = nil, ownMicroseconds: Double? = nil, nestedElements: Double? = nil) {
         self.cost = cost
