@@ -297,6 +297,7 @@ public final class Analyzer {
         }
         let cost = costModel.cost(input, index: index, nested: nested, idleFactor: idleFactor, watched: costsCapture, formulaCost: modelCost)
         aggregation.add(call, resolved, sizes: sizes, cost: cost)
+        if let nested, cost.cost.value != nil { aggregation.addNested(nested.inner, wrapper: index) }
         if cluster != nil { cluster!.account(node: node, index: index, argv, positions: resolved.keyPositions, cost: cost, table: table) }
         if let engine = findingsEngine, engine.watches(index) {
             engine.observe(ObservedCall(

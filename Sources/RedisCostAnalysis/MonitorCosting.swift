@@ -26,8 +26,8 @@ package final class MonitorCosting {
         var transaction = NestedCalls(unknownReason: MonitorSession.transactionUnknown)
     }
 
-    /// The last call, whose duration the next line's timestamp bounds. Its line is copied out
-    /// when a chunk ends (a live stream reuses its buffer).
+    /// The last call, whose duration the next line's timestamp bounds. Plain values, so that
+    /// writing over it for every line releases nothing (its line, once copied, is `previousLine`).
     private struct PreviousCall {
         var index: Int
         var microseconds: Int64
@@ -35,10 +35,11 @@ package final class MonitorCosting {
         var lineStart: Int
         var lineEnd: Int
         var client: Int
-        var copiedLine: [UInt8]?
     }
 
-    private unowned let analyzer: Analyzer
+    // Unowned and unchecked: the session that owns this costing holds the analyzer for as long
+    // (checked `unowned` retained and released it twice per line).
+    private unowned(unsafe) let analyzer: Analyzer
     private let file: String
     private let files: [String]
     private let roles: [MonitorSession.Role]
@@ -49,6 +50,8 @@ package final class MonitorCosting {
     private var lastClientAddress: UnsafeRawBufferPointer?
     private var pending: PendingScript?
     private var previous: PreviousCall?
+    /// The previous call's line, copied out when its chunk ended (a live stream reuses its buffer).
+    private var previousLine: [UInt8]?
     /// The latest timestamp seen, from which the next gap is measured.
     private var clock: Int64?
     package private(set) var slowest = SlowestCalls(limit: 25)
@@ -72,8 +75,8 @@ package final class MonitorCosting {
             case .scriptEnd: endScript(staged, batch, arena, &buffers)
             case .chunkEnd:
                 lastClientAddress = nil
-                if let previous, previous.copiedLine == nil, let base = batch.base {
-                    self.previous!.copiedLine = Array(UnsafeRawBufferPointer(start: base + previous.lineStart, count: previous.lineEnd - previous.lineStart))
+                if let previous, previousLine == nil, let base = batch.base {
+                    previousLine = Array(UnsafeRawBufferPointer(start: base + previous.lineStart, count: previous.lineEnd - previous.lineStart))
                 }
             }
         }
@@ -94,7 +97,7 @@ package final class MonitorCosting {
             let gap = max(0, staged.microseconds - latest)
             analyzer.aggregation.observe(microseconds: gap, index: prev.index)
             if slowest.admits(gap) {
-                slowest.insert(describe(prev, base: base, gap: gap), gap: gap)
+                slowest.insert(describe(prev, copiedLine: previousLine, base: base, gap: gap), gap: gap)
             }
         }
         let clientIndex = client(UnsafeRawBufferPointer(start: base.map { $0 + staged.clientStart }, count: staged.clientLength))
@@ -103,16 +106,17 @@ package final class MonitorCosting {
             batch.arguments(of: staged, arena: arena, into: &buffers.call.argv)
             analyzer.countUnknownCommand(buffers.call.argv, node: staged.node)
             analyzer.aggregation.account(client: clientStates[clientIndex].aggregate, nil)
-            previous = nil
+            forgetPrevious()
             return
         case .wrongArity:
-            previous = nil
+            forgetPrevious()
             return
         case .call, .scriptEnd, .chunkEnd:
             break
         }
         let index = staged.index
         if !staged.isScript {
+            forgetPrevious()
             previous = PreviousCall(index: index, microseconds: staged.microseconds, lineNumber: staged.position,
                                     lineStart: staged.lineStart, lineEnd: staged.lineEnd, client: clientIndex)
         }
@@ -163,6 +167,11 @@ package final class MonitorCosting {
         analyzer.account(buffers.call, buffers.resolved, sizes: buffers.sizes, modelCost: batch.modelCost(of: staged),
                          documentBytes: staged.documentBytes >= 0 ? staged.documentBytes : nil,
                         elementBytes: staged.elementBytes >= 0 ? Double(staged.elementBytes) : nil, node: staged.node, nested: nested)
+    }
+
+    private func forgetPrevious() {
+        previous = nil
+        if previousLine != nil { previousLine = nil }
     }
 
     /// The index of a line's client, made the first time it is seen.
@@ -216,7 +225,7 @@ package final class MonitorCosting {
     }
 
     /// Builds the record of a slow call by reading its line again (only for the few admitted).
-    private func describe(_ call: PreviousCall, base: UnsafeRawPointer?, gap: Int64) -> AnalysisResult.SlowCall {
+    private func describe(_ call: PreviousCall, copiedLine: [UInt8]?, base: UnsafeRawPointer?, gap: Int64) -> AnalysisResult.SlowCall {
         func build(_ slice: UnsafeRawBufferPointer) -> AnalysisResult.SlowCall {
             let again = MonitorReader(bytes: slice, file: file)
             var argv = Argv()
@@ -228,7 +237,7 @@ package final class MonitorCosting {
                          time: call.microseconds / 1_000_000, line: call.lineNumber,
                          client: analyzer.aggregation.clients[clientStates[call.client].aggregate].client, blocking: analyzer.table.entries[call.index].isBlocking)
         }
-        if let copied = call.copiedLine { return copied.withUnsafeBytes(build) }
+        if let copied = copiedLine { return copied.withUnsafeBytes(build) }
         return build(UnsafeRawBufferPointer(start: base.map { $0 + call.lineStart }, count: call.lineEnd - call.lineStart))
     }
 }

@@ -48,6 +48,13 @@ extension FindingRule {
     public mutating func configure(_ options: FindingsEngine.Options) {}
     public var isArmed: Bool { true }
     public mutating func observe(_ call: ObservedCall) {}
+
+    /// Observes `call` and says whether the rule is armed after it, in one access to the rule
+    /// where it is stored (reading `isArmed` apart would copy it out of the engine's array).
+    mutating func observeArmed(_ call: ObservedCall) -> Bool {
+        observe(call)
+        return isArmed
+    }
 }
 
 /// A rule's one tunable number: `--threshold full-read=5000`.
@@ -122,8 +129,13 @@ public final class FindingsEngine {
     }
 
     private var rules: [any FindingRule]
-    /// Per table entry, the rules that watch it, and whether only while armed.
-    private let watchers: [[(rule: Int, followerOnly: Bool)]]
+    /// Per rule, its `isArmed` since the last call it saw (only `observe` changes a rule): read
+    /// for every call without copying the rule's existential out of `rules`.
+    private var armed: [Bool]
+    /// The rules that watch each table entry, and whether only while armed: entry `i`'s are
+    /// `watchers[firstWatcher[i]..<firstWatcher[i + 1]]` (one flat array, no inner array to retain).
+    private let watchers: [(rule: Int, followerOnly: Bool)]
+    private let firstWatcher: [Int]
     package let options: Options
     package let table: CommandTable
 
@@ -133,22 +145,31 @@ public final class FindingsEngine {
         rules = Self.ruleTypes.map { type in
             type.init(threshold: options.thresholds[type.id] ?? type.threshold?.value ?? 0)
         }
-        watchers = table.entries.map { entry in
-            Self.ruleTypes.enumerated().compactMap { r, type in
-                type.watches(entry) ? (r, false) : type.follows(entry) ? (r, true) : nil
+        var watchers: [(rule: Int, followerOnly: Bool)] = []
+        var firstWatcher = [0]
+        for entry in table.entries {
+            for (r, type) in Self.ruleTypes.enumerated() {
+                if type.watches(entry) { watchers.append((r, false)) } else if type.follows(entry) { watchers.append((r, true)) }
             }
+            firstWatcher.append(watchers.count)
         }
+        self.watchers = watchers
+        self.firstWatcher = firstWatcher
         for r in rules.indices { rules[r].configure(options) }
+        armed = rules.map(\.isArmed)
     }
 
     @inline(__always)
     package func watches(_ index: Int) -> Bool {
-        for w in watchers[index] where !w.followerOnly || rules[w.rule].isArmed { return true }
+        for w in firstWatcher[index]..<firstWatcher[index + 1] where !watchers[w].followerOnly || armed[watchers[w].rule] { return true }
         return false
     }
 
     package func observe(_ call: ObservedCall) {
-        for w in watchers[call.index] where !w.followerOnly || rules[w.rule].isArmed { rules[w.rule].observe(call) }
+        for w in firstWatcher[call.index]..<firstWatcher[call.index + 1] {
+            let (rule, followerOnly) = watchers[w]
+            if !followerOnly || armed[rule] { armed[rule] = rules[rule].observeArmed(call) }
+        }
     }
 
     /// Every finding, the most severe and costliest first.

@@ -92,11 +92,6 @@ package struct Aggregation {
             estimatedMicroseconds += cost.ownMicroseconds ?? 0
             if cost.cost.isUpperBound { commandStats[index].upperBoundCalls += 1 }
             if let f = cost.features { features[index] = features[index] + f }
-            if !cost.inner.isEmpty {
-                var sums = nestedFeatures[index] ?? [:]
-                for (entry, f) in cost.inner { sums[entry] = (sums[entry] ?? .zero) + f }
-                nestedFeatures[index] = sums
-            }
         } else {
             commandStats[index].unknownCalls += 1
             unknownCostCalls += 1
@@ -164,6 +159,15 @@ package struct Aggregation {
                 time: call.second, file: call.origin.file, offset: call.origin.position,
                 inTransaction: call.context == .transaction, database: call.database), microseconds: microseconds)
         }
+    }
+
+    /// A wrapper's calls with a known cost (`NestedCalls.inner`), when its own cost is known:
+    /// their features per their entry, beside the wrapper's (`features`).
+    package mutating func addNested(_ inner: [(entry: Int, features: TimeModel.Features)], wrapper index: Int) {
+        guard !inner.isEmpty else { return }
+        var sums = nestedFeatures[index] ?? [:]
+        for (entry, f) in inner { sums[entry] = (sums[entry] ?? .zero) + f }
+        nestedFeatures[index] = sums
     }
 
     /// Every key of the call gets the call's own part once: its elements and time (a

@@ -8,7 +8,13 @@ import RedisCostReplay
 /// just before it ran) and its estimated server time (the time model), made once per call
 /// and used everywhere after (totals, tables, findings). Pure: the same input, the same cost.
 package struct CostModel {
-    package let formulas: [Formula?]
+    /// Per entry, its formula, boxed: evaluated from a class's `let`, it is used where it is
+    /// instead of being copied out of an array (its text and tree retained and released) per call.
+    private let formulas: [FormulaBox?]
+    private final class FormulaBox: Sendable {
+        let formula: Formula
+        init(_ formula: Formula) { self.formula = formula }
+    }
     package let timeModel: TimeModel
     /// Per entry, the time model's coefficients (its own, its class's or the fallback), the
     /// words of its name (`SCRIPT LOAD`: 2, which are not arguments), and whether its N counts
@@ -25,7 +31,7 @@ package struct CostModel {
     package let createsKeys: [Bool]
 
     package init(table: CommandTable, timeModel: TimeModel) {
-        formulas = table.formulas
+        formulas = table.formulas.map { $0.map(FormulaBox.init) }
         self.timeModel = timeModel
         let classes = table.entries.map { TimeModel.elementClass(ofGroup: $0.group) }
         coefficients = zip(table.entries, classes).map { timeModel.coefficients(command: $0.0.name, elementClass: $0.1) }
@@ -77,7 +83,6 @@ package struct CostModel {
         call.nestedElements = nested?.elements
         call.features = features
         call.entry = index
-        call.inner = nested?.inner ?? []
         return call
     }
 }
@@ -86,7 +91,7 @@ extension CostModel {
     /// Elements touched: the entry's formula over `input`.
     @inline(__always)
     package func formulaCost<Input: FormulaInput>(_ input: Input, index: Int) -> Cost {
-        formulas[index]?.evaluate(input) ?? .unknown(reason: "no formula")
+        formulas[index]?.formula.evaluate(input) ?? .unknown(reason: "no formula")
     }
 }
 
@@ -104,8 +109,8 @@ package struct CallCost {
     /// known: what `monitor --fit-model` sets beside the server's measured time.
     package var features: TimeModel.Features?
     package var entry = -1
-    /// A wrapper's calls with a known cost (`NestedCalls.inner`).
-    package var inner: [(entry: Int, features: TimeModel.Features)] = []
+    // A wrapper's calls (`NestedCalls.inner`) are not kept here: a cost holds no array, so the
+    // calls that copy one retain nothing (`Analyzer.account` hands a wrapper's to the aggregation).
 
     package init(cost: Cost, microseconds: Double? = nil, ownElements: Double? = nil, ownMicroseconds: Double? = nil, nestedElements: Double? = nil) {
         self.cost = cost
