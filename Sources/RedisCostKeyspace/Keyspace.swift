@@ -6,7 +6,7 @@ import RedisCostCore
 ///
 /// A class: it is one large mutable state that the replay updates in place.
 public final class Keyspace {
-    /// 24 bytes per key: most keys are small strings, and there may be many millions.
+    /// 32 bytes per key (a value's enum takes 17): most keys are small strings, and there may be many millions.
     public struct Record: Sendable {
         /// Name chunk in the high 12 bits, offset in the low 20 (1 MiB chunks, 4 GiB in all).
         package var nameStart: UInt32
@@ -15,6 +15,9 @@ public final class Keyspace {
         /// The model could not follow every change: its size may be off (and says so).
         public var approximate = false
         package var live = true
+        /// Whether `expiries` has an entry for the key: most keys have none, and a write that
+        /// clears a TTL or a lookup by clock then reads one flag instead of hashing into it.
+        package var hasExpiry = false
     }
 
     /// An index slot: a 32-bit tag of the name's hash in the high half, the record id in the
@@ -70,8 +73,41 @@ public final class Keyspace {
     /// The last key found, with `indexChanges` then: a write's effect looks up the key the cost
     /// stage has just found, and a name compared with one record skips the hash and the probe.
     private var lastFound: (db: Int, id: Int32, changes: UInt64) = (0, -1, .max)
+    /// The last name looked up and not found: the cost stage looks up a new key, the write's
+    /// effect again, then creates it (reusing the hash).
+    private var lastMissed = Miss()
+
+    /// A name's bytes are kept (a copy) and compared, never its address: callers reuse their
+    /// buffers. In memory of its own: an array's append costs more than the hash it saves.
+    private struct Miss {
+        var name = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
+        var length = -1
+        var hash: UInt64 = 0
+        var db = 0
+        /// `indexChanges` when it was missed: the miss holds while it stays the same.
+        var changes: UInt64 = .max
+
+        @inline(__always)
+        func isName(_ key: UnsafeRawBufferPointer) -> Bool {
+            length == key.count && (length == 0 || memcmp(name.baseAddress!, key.baseAddress!, length) == 0)
+        }
+
+        mutating func remember(_ key: UnsafeRawBufferPointer, hash: UInt64, db: Int, changes: UInt64) {
+            if key.count > name.count {
+                name.deallocate()
+                name = .allocate(byteCount: max(key.count, 2 * name.count), alignment: 8)
+            }
+            if key.count > 0 { name.baseAddress!.copyMemory(from: key.baseAddress!, byteCount: key.count) }
+            length = key.count
+            self.hash = hash
+            self.db = db
+            self.changes = changes
+        }
+    }
 
     public init() {}
+
+    deinit { lastMissed.name.deallocate() }
 
     // MARK: - names
 
@@ -82,36 +118,36 @@ public final class Keyspace {
     public struct RecordAccess {
         package let keyspace: Keyspace
         public subscript(index: Int) -> Record {
-            get { keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
+            // Read in place: a copy of the record would retain and release its value.
+            _read { yield keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
             nonmutating _modify { yield &keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
         }
     }
 
+    /// Where a key's name is in the arena, read from its record in place.
     @inline(__always)
-    private func nameLocation(_ record: Record) -> (chunk: Int, offset: Int) {
-        (Int(record.nameStart >> 20), Int(record.nameStart & 0xF_FFFF))
+    private func nameLocation(_ id: Int) -> (chunk: Int, offset: Int, length: Int) {
+        let start = records[id].nameStart
+        return (Int(start >> 20), Int(start & 0xF_FFFF), Int(records[id].nameLength))
     }
 
     /// Set when the key names of the data set outgrow the 4 GiB the records can address.
     public private(set) var namesOverflowed = false
 
     public func name(of id: Int32) -> UnsafeRawBufferPointer {
-        let record = records[Int(id)]
-        let (chunk, offset) = nameLocation(record)
-        return nameChunks[chunk].withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Int(record.nameLength))]) }
+        let (chunk, offset, length) = nameLocation(Int(id))
+        return nameChunks[chunk].withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)]) }
     }
 
     public func nameBytes(of id: Int32) -> [UInt8] {
-        let record = records[Int(id)]
-        let (chunk, offset) = nameLocation(record)
-        return Array(nameChunks[chunk][offset..<(offset + Int(record.nameLength))])
+        let (chunk, offset, length) = nameLocation(Int(id))
+        return Array(nameChunks[chunk][offset..<(offset + length)])
     }
 
     @inline(__always)
     private func nameEquals(_ id: Int32, _ key: UnsafeRawBufferPointer) -> Bool {
-        let record = records[Int(id)]
-        guard record.nameLength == key.count else { return false }
-        let (chunk, offset) = nameLocation(record)
+        guard records[Int(id)].nameLength == key.count else { return false }
+        let (chunk, offset, _) = nameLocation(Int(id))
         return nameChunks[chunk].withUnsafeBytes { all in
             key.count == 0 || memcmp(all.baseAddress! + offset, key.baseAddress!, key.count) == 0
         }
@@ -143,22 +179,28 @@ public final class Keyspace {
 
     public func find(_ key: UnsafeRawBufferPointer, in db: Int) -> Int32? {
         if lastFound.changes == indexChanges, lastFound.db == db, nameEquals(lastFound.id, key) { return lastFound.id }
+        if lastMissed.changes == indexChanges, lastMissed.db == db, lastMissed.isName(key) { return nil }
+        let hash = elementHash(key)
         let found: Int32?
         if db >= 0, db < databases.count {
             guard databases[db].count > 0 else { return nil }
-            found = databases[db].slots.withUnsafeBufferPointer { probe($0, key) }
+            found = databases[db].slots.withUnsafeBufferPointer { probe($0, key, hash: hash) }
         } else {
             guard let database = sparseDatabases[db], database.count > 0 else { return nil }
-            found = database.slots.withUnsafeBufferPointer { probe($0, key) }
+            found = database.slots.withUnsafeBufferPointer { probe($0, key, hash: hash) }
         }
-        if let found { lastFound = (db, found, indexChanges) }
+        if let found {
+            lastFound = (db, found, indexChanges)
+        } else {
+            lastMissed.remember(key, hash: hash, db: db, changes: indexChanges)
+        }
         return found
     }
 
-    /// The record id of `key` in a database's index, or nil.
+    /// The record id of `key` (whose `elementHash` is `hash`) in a database's index, or nil.
     @inline(__always)
-    private func probe(_ slots: UnsafeBufferPointer<UInt64>, _ key: UnsafeRawBufferPointer) -> Int32? {
-        let tag = UInt64(truncatingIfNeeded: elementHash(key) >> 32)
+    private func probe(_ slots: UnsafeBufferPointer<UInt64>, _ key: UnsafeRawBufferPointer, hash: UInt64) -> Int32? {
+        let tag = hash >> 32
         let mask = slots.count - 1
         var slot = Int(tag) & mask
         while true {
@@ -204,10 +246,17 @@ public final class Keyspace {
     @inline(__always)
     public func size(of id: Int32) -> KeySize { records[Int(id)].value.size }
 
-    public func expireAt(_ id: Int32) -> Int64 { expiries[id] ?? 0 }
+    public func expireAt(_ id: Int32) -> Int64 { records[Int(id)].hasExpiry ? expiries[id] ?? 0 : 0 }
 
     public func setExpireAt(_ id: Int32, _ when: Int64) {
-        if when == 0 { expiries.removeValue(forKey: id) } else { expiries[id] = when }
+        if when == 0 {
+            guard records[Int(id)].hasExpiry else { return }
+            records[Int(id)].hasExpiry = false
+            expiries.removeValue(forKey: id)
+        } else {
+            records[Int(id)].hasExpiry = true
+            expiries[id] = when
+        }
     }
 
     /// The mean bytes of an argument of the writes that added to the key, nil when none was seen.
@@ -230,7 +279,7 @@ public final class Keyspace {
     public func find(_ key: [UInt8], in db: Int) -> Int32? { key.withUnsafeBytes { find($0, in: db) } }
 
     public subscript(id: Int32) -> Record {
-        get { records[Int(id)] }
+        _read { yield records[Int(id)] }
         _modify { yield &recordChunks[Int(id) >> Self.chunkBits][Int(id) & Self.chunkMask] }
     }
 
@@ -249,7 +298,8 @@ public final class Keyspace {
     /// Creates a key that must not exist yet.
     @discardableResult
     public func create(_ key: UnsafeRawBufferPointer, in db: Int, value: KeyValue) -> Int32 {
-        let hash = elementHash(key)
+        // The hash depends on the bytes alone: a miss of the same name in any database has it.
+        let hash = lastMissed.isName(key) ? lastMissed.hash : elementHash(key)
         let record = Record(nameStart: storeName(key), nameLength: UInt32(key.count), value: value)
         let id: Int32
         if let reused = freeRecords.popLast() {
@@ -266,6 +316,7 @@ public final class Keyspace {
             recordCount += 1
         }
         insert(id, hash: hash, in: db)
+        lastFound = (db, id, indexChanges)
         return id
     }
 
@@ -332,7 +383,7 @@ public final class Keyspace {
         deadNameBytes += Int(records[Int(id)].nameLength)
         records[Int(id)].live = false
         records[Int(id)].value = .placeholder
-        expiries.removeValue(forKey: id)
+        setExpireAt(id, 0)
         elementBytes.removeValue(forKey: id)
         freeRecords.append(id)
         if deadNameBytes > 64 << 20, deadNameBytes * 2 > nameChunks.count * Self.nameChunkSize { compactNames() }
@@ -357,7 +408,7 @@ public final class Keyspace {
             deadNameBytes += Int(records[Int(id)].nameLength)
             records[Int(id)].live = false
             records[Int(id)].value = .placeholder
-            expiries.removeValue(forKey: id)
+            setExpireAt(id, 0)
             elementBytes.removeValue(forKey: id)
             freeRecords.append(id)
         }
@@ -389,9 +440,9 @@ public final class Keyspace {
         let old = nameChunks
         nameChunks = []
         for i in 0..<recordCount where records[i].live {
-            let (chunk, offset) = nameLocation(records[i])
+            let (chunk, offset, length) = nameLocation(i)
             let location = old[chunk].withUnsafeBytes {
-                storeName(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + Int(records[i].nameLength))]))
+                storeName(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)]))
             }
             records[i].nameStart = location
         }

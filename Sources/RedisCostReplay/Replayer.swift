@@ -85,7 +85,7 @@ public final class Replayer {
     public func lookup(_ key: UnsafeRawBufferPointer, in db: Int? = nil) -> Int32? {
         let db = db ?? database
         guard let id = keyspace.find(key, in: db) else { return nil }
-        if expiresByClock, keyspace.expireAt(id) != 0, keyspace.expireAt(id) <= nowMilliseconds {
+        if expiresByClock, case let when = keyspace.expireAt(id), when != 0, when <= nowMilliseconds {
             keyspace.delete(id, in: db)
             return nil
         }

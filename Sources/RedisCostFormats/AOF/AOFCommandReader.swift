@@ -61,6 +61,26 @@ public struct AOFCommandReader {
         return value
     }
 
+    /// The number of a header line (`*3`, `$16`) whose digits start at `from`, and the index
+    /// of its CR; nil when the data ends first. Digits then CRLF are read in one pass; any
+    /// other line is read again by `lineEnd` and `number`, which say what is wrong with it.
+    @inline(__always)
+    package func header(from: Int, what: String) throws(InputError) -> (value: Int, end: Int)? {
+        var i = from
+        var value = 0
+        let count = bytes.count
+        // At most 18 digits, as `number` reads: the value cannot overflow.
+        while i < count, i - from < 18 {
+            let digit = bytes[i] &- 48
+            guard digit < 10 else { break }
+            value = value * 10 + Int(digit)
+            i += 1
+        }
+        if i > from, i + 1 < count, bytes[i] == 13, bytes[i + 1] == 10 { return (value, i) }
+        guard let end = try lineEnd(from: from) else { return nil }
+        return (try number(from, end, what: what), end)
+    }
+
     public mutating func next(into argv: inout Argv) throws(InputError) -> Item {
         let count = bytes.count
         // Annotations are whole lines that Redis skips when it loads the file
@@ -87,8 +107,7 @@ public struct AOFCommandReader {
             if start == 0 { throw fail(0, Self.unrecognised(bytes)) }
             throw fail(start, "expected '*' (a RESP array) or '#' (an annotation), found byte 0x\(String(first, radix: 16))")
         }
-        guard let headerEnd = try lineEnd(from: start + 1) else { return .truncated(offset: start) }
-        let argc = try number(start + 1, headerEnd, what: "an argument count")
+        guard let (argc, headerEnd) = try header(from: start + 1, what: "an argument count") else { return .truncated(offset: start) }
         guard argc >= 1 else { throw fail(start, "a command needs at least one argument") }
         argv.reset(base: bytes.baseAddress)
         var cursor = headerEnd + 2
@@ -97,8 +116,7 @@ public struct AOFCommandReader {
             guard bytes[cursor] == UInt8(ascii: "$") else {
                 throw fail(cursor, "expected '$' (a bulk string), found byte 0x\(String(bytes[cursor], radix: 16))")
             }
-            guard let lengthEnd = try lineEnd(from: cursor + 1) else { return .truncated(offset: start) }
-            let length = try number(cursor + 1, lengthEnd, what: "a bulk length")
+            guard let (length, lengthEnd) = try header(from: cursor + 1, what: "a bulk length") else { return .truncated(offset: start) }
             let dataStart = lengthEnd + 2
             guard dataStart + length + 2 <= count else { return .truncated(offset: start) }
             guard bytes[dataStart + length] == 13, bytes[dataStart + length + 1] == 10 else {

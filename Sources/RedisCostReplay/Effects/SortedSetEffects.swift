@@ -90,22 +90,25 @@ package func zadd(_ r: Replayer, _ a: Argv) {
     }
     guard (a.count - i) % 2 == 0, a.count > i, !(nx && (xx || gt || lt)), !(gt && lt), !incr || a.count - i == 2 else { return }
     // The server reads every score before it changes anything, and NaN is not a score.
-    var scores: [Double] = []
-    scores.reserveCapacity((a.count - i) / 2)
-    for at in stride(from: i, to: a.count, by: 2) {
-        guard let score = doubleValue(a[at]), !score.isNaN else { return }
-        scores.append(score)
-    }
-    r.editSortedSet(a[1], create: !xx) { zset in
-        for (k, score) in scores.enumerated() {
-            let member = a.hash(i + 2 * k + 1)
-            if let old = zset[member] {
-                if !nx {
-                    let new = incr ? old + score : score
-                    if !new.isNaN, !(gt && new <= old), !(lt && new >= old) { zset[member] = new }
+    // The scores go on the stack: an array per call was a heap allocation and its release.
+    let pairs = (a.count - i) / 2
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: pairs) { scores in
+        for k in 0..<pairs {
+            guard let score = doubleValue(a[i + 2 * k]), !score.isNaN else { return }
+            scores.initializeElement(at: k, to: score)
+        }
+        r.editSortedSet(a[1], create: !xx) { zset in
+            for k in 0..<pairs {
+                let score = scores[k]
+                let member = a.hash(i + 2 * k + 1)
+                if let old = zset[member] {
+                    if !nx {
+                        let new = incr ? old + score : score
+                        if !new.isNaN, !(gt && new <= old), !(lt && new >= old) { zset[member] = new }
+                    }
+                } else if !xx {
+                    zset[member] = score
                 }
-            } else if !xx {
-                zset[member] = score
             }
         }
     }
