@@ -11,6 +11,17 @@ swift build -c release --product redis-cost >&2
 bin="$(swift build -c release --show-bin-path)/redis-cost"
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
+# Issue 19's write-heavy workload against the server on port $1, pipelined $3 deep, while
+# `redis-cli monitor` writes the capture $2: redis-benchmark -n N -r 100000.
+monitored_benchmark() {
+    redis-cli -p "$1" monitor > "$2" &
+    local mon=$!
+    sleep 0.3
+    redis-benchmark -p "$1" -n "$n" -r 100000 -P "$3" -q -t set,lpush,sadd,hset,zadd,incr,get > "$work/benchmark.log" 2>&1
+    sleep 1
+    kill "$mon" 2>/dev/null || true
+}
+
 # redis-faina 0.1.0 (PyPI) in the work folder, patched there so that it runs at all (never
 # committed): prints its folder. It is Python 2 and reads the pre-2.6 `(db 0)` prefix; the
 # patch fixes print statements, dict.iteritems, sorting (duration, dict) pairs, and reads

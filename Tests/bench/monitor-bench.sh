@@ -12,13 +12,7 @@ if [ ! -s "$capture" ]; then
     pid=$!
     for _ in $(seq 400); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.05; done
     redis-cli -p "$p" ping >/dev/null 2>&1 || { echo "the server did not start: see its log in $work" >&2; exit 1; }
-    redis-cli -p "$p" monitor > "$capture" &
-    mon=$!
-    sleep 0.3
-    # Issue 19's write-heavy capture.
-    redis-benchmark -p "$p" -n "$n" -r 100000 -P 16 -q -t set,lpush,sadd,hset,zadd,incr,get > "$work/benchmark.log" 2>&1
-    sleep 1
-    kill "$mon" 2>/dev/null || true
+    monitored_benchmark "$p" "$capture" 16
     redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true
     wait "$pid" 2>/dev/null || true
 fi

@@ -17,12 +17,7 @@ if [ ! -f "$work/rdb/dump.rdb" ]; then
     "$REDIS_COST_REDIS7" --port "$p" --bind 127.0.0.1 --dir "$work/data" --save "" --appendonly yes \
         --aof-use-rdb-preamble no --auto-aof-rewrite-percentage 0 --daemonize no --logfile "$work/make.log" &
     pid=$!; wait_ready "$work/make.log"
-    redis-cli -p "$p" monitor > "$work/capture.txt" &
-    mon=$!
-    sleep 0.3
-    redis-benchmark -p "$p" -n "$n" -r 100000 -P 64 -q -t set,lpush,sadd,hset,zadd,incr,get > "$work/benchmark.log" 2>&1
-    sleep 1
-    kill "$mon" 2>/dev/null || true
+    monitored_benchmark "$p" "$work/capture.txt" 64
     redis-cli -p "$p" save >/dev/null
     redis-cli -p "$p" shutdown nosave >/dev/null 2>&1 || true; wait "$pid" 2>/dev/null || true
     mv "$work/data/dump.rdb" "$work/rdb/dump.rdb"
