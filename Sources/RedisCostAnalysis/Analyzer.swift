@@ -201,7 +201,8 @@ public final class Analyzer {
             // Folded into a buffer as long as the longest name so far: no array work per key.
             if buffer.count < key.name.count { buffer = [UInt8](repeating: 0, count: max(64, key.name.count)) }
             let p = buffer.withUnsafeMutableBufferPointer { room in
-                patterns.entry(UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: room[0..<KeyPattern.fold(key.name, room: room)]))) { .init(pattern: $0) }
+                let pattern = UnsafeMutableBufferPointer(rebasing: room[0..<KeyPattern.fold(key.name, room: room)])
+                return patterns.entry(UnsafeRawBufferPointer(pattern)) { .init(pattern: $0) }
             }
             patterns.stats[p].keys += 1
             patterns.stats[p].bytes += key.serializedBytes
@@ -287,7 +288,7 @@ public final class Analyzer {
                          documentBytes: Int? = nil, elementBytes: Double? = nil, node: Int = 0, nested: NestedCalls? = nil) -> CallCost {
         let argv = call.argv
         let index = resolved.index
-        let input = StagedCallInput(argv: argv, keyPositions: resolved.keyPositions, sizes: sizes, nestedCost: nested?.cost, firstKeyElementBytes: elementBytes)
+        let input = RawCallInput(argv: argv, keyPositions: resolved.keyPositions, sizes: sizes, nestedCost: nested?.cost, firstKeyElementBytes: elementBytes)
         // A capture's timestamps say how long the server was idle before the call; a monitor
         // watched it, so a wrapper's calls carry the feed (see TimeModel).
         var idleFactor = 1.0
@@ -469,16 +470,19 @@ package func listWalkInModel(_ replayer: Replayer, _ argv: Argv, _ keyPositions:
     return list.count
 }
 
-/// A call read from bytes with the sizes of its keys given, as a formula sees it (the
-/// audit's logged calls, tests).
+/// A call read from bytes with the sizes of its keys given, as a formula sees it: a staged
+/// call on the costing thread (what else of the model its formula reads was evaluated where
+/// the model is, `Analyzer.stage`), the audit's logged calls, tests.
 package struct RawCallInput: ArgvFormulaInput {
-    package init(argv: Argv, keyPositions: [Int], sizes: [KeySize], databaseSize: Int? = nil, allDatabasesSize: Int? = nil, nestedCost: Cost? = nil) {
+    package init(argv: Argv, keyPositions: [Int], sizes: [KeySize], databaseSize: Int? = nil, allDatabasesSize: Int? = nil, nestedCost: Cost? = nil,
+                 firstKeyElementBytes: Double? = nil) {
         self.argv = argv
         self.keyPositions = keyPositions
         self.sizes = sizes
         self.databaseSize = databaseSize
         self.allDatabasesSize = allDatabasesSize
         self.nestedCost = nestedCost
+        self.firstKeyElementBytes = firstKeyElementBytes
     }
     package let argv: Argv
     package let keyPositions: [Int]
@@ -486,22 +490,8 @@ package struct RawCallInput: ArgvFormulaInput {
     package let databaseSize: Int?
     package let allDatabasesSize: Int?
     package let nestedCost: Cost?
-
-    package func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
-}
-
-/// A staged call as the costing stages' formulas see it: its arguments, its keys' sizes before
-/// it ran, a wrapper's calls. What else of the model a formula reads was evaluated where the
-/// model is (`Analyzer.stage`), so none of it is asked here.
-package struct StagedCallInput: ArgvFormulaInput {
-    package let argv: Argv
-    package let keyPositions: [Int]
-    package let sizes: [KeySize]
-    package let nestedCost: Cost?
     /// Its first key's bytes per element, where the model had them (`Analyzer.stage`).
-    package var firstKeyElementBytes: Double? = nil
-    package var databaseSize: Int? { nil }
-    package var allDatabasesSize: Int? { nil }
+    package let firstKeyElementBytes: Double?
 
     @inline(__always)
     package func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }

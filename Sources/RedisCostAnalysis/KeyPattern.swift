@@ -67,7 +67,7 @@ public enum KeyPattern {
                 while i < count {
                     let byte = key[i]
                     if isSeparator(byte) { break }
-                    if byte &- 48 < 10 { digits += 1 } else if (byte | 0x20) &- 97 >= 6 { hexOnly = false }
+                    if byte &- 48 < 10 { digits += 1 } else if !isHexDigit(byte) { hexOnly = false }
                     i += 1
                 }
                 let length = i - start

@@ -105,7 +105,7 @@ package final class MonitorCosting {
         case .unknownCommand:
             batch.arguments(of: staged, arena: arena, into: &buffers.call.argv)
             analyzer.countUnknownCommand(buffers.call.argv, node: staged.node)
-            analyzer.aggregation.account(client: clientStates[clientIndex].aggregate, nil)
+            analyzer.aggregation.account(client: clientStates[clientIndex].aggregate, ownElements: nil)
             forgetPrevious()
             return
         case .wrongArity:
@@ -221,7 +221,7 @@ package final class MonitorCosting {
         let cost = analyzer.account(call, buffers.resolved, sizes: buffers.sizes, modelCost: batch.modelCost(of: staged),
                                     documentBytes: staged.documentBytes >= 0 ? staged.documentBytes : nil,
                         elementBytes: staged.elementBytes >= 0 ? Double(staged.elementBytes) : nil, node: staged.node, nested: script.nested)
-        analyzer.aggregation.account(client: clientStates[script.client].aggregate, cost)
+        analyzer.aggregation.account(client: clientStates[script.client].aggregate, ownElements: cost.ownElements)
     }
 
     /// Builds the record of a slow call by reading its line again (only for the few admitted).

@@ -220,8 +220,8 @@ public enum Calibration {
         public var measurements: [Measurement]
         public var relativeError: Double
         public var refused: [(command: String, reason: String)]
-        /// µs of a GET of a 5-byte string back to back (2,000 pipelined), at the start and at the
-        /// end of the run: whether the machine's speed held while it was measured.
+        /// µs of a GET of a 5-byte string back to back (`referenceSpeed`), at the start and at
+        /// the end of the run: whether the machine's speed held while it was measured.
         public var referenceMicroseconds: (start: Double, end: Double)?
     }
 

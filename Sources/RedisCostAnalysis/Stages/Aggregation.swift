@@ -204,13 +204,8 @@ package struct Aggregation {
         clients.append(.init(client: name))
     }
 
-    /// A client's call: its cost counts once (a wrapper adds only its own part); nil for a
-    /// command the table does not know.
-    package mutating func account(client: Int, _ cost: CallCost?) {
-        account(client: client, ownElements: cost?.ownElements)
-    }
-
-    /// The same from the call's own elements alone (no copy of its cost to wrap in an optional).
+    /// A client's call: its own elements count once (a wrapper adds only its own part); nil
+    /// when its cost is unknown or its command is one the table does not know.
     package mutating func account(client: Int, ownElements: Double?) {
         clients[client].calls += 1
         if let ownElements { clients[client].cost += ownElements } else { clients[client].unknownCalls += 1 }
