@@ -350,6 +350,36 @@ public enum Calibration {
             throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(probe.statName.uppercased()) during the measurement; calibrate on a quieter server or database")
         }
 
+        /// The probe's build of a key of n elements sent a call at a time, each timed: a key
+        /// grown from nothing in calls of 1,000 items, as applications bulk-load. Such calls
+        /// cost more per item than the probes into a key of settled size (allocations; the hash
+        /// table doubling, then moving every element to the new one). Each call's features, µs
+        /// and the size of its key before it; nil when the build is not of the probe's own
+        /// command (LPUSH's keys are built by RPUSH), the server refused it or other clients
+        /// ran the command meanwhile (the probe keeps its other measurements).
+        func growth(_ probe: Probe, index: Int, n: Int) throws(ServerError) -> [(features: TimeModel.Features, usec: Double, largest: Double)]? {
+            let key = prefix + "\(probe.command.lowercased()):growth"
+            let build = probe.build(key, n, 1000, 1)
+            guard build.allSatisfy({ $0.first?.lowercased() == probe.statName }) else { return nil }
+            build.forEach(note)
+            defer { removeCreated() }
+            var points: [(features: TimeModel.Features, usec: Double, largest: Double)] = []
+            var size = 0
+            for argv in build {
+                if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
+                builtBytes = elementBytes(of: [argv])
+                let (_, f) = priced(argv, [size == 0 ? .missing : .elements(size)], index: index)
+                let before = try stats([probe.statName])[0]
+                if case .error = try connection.command(argv) { return nil }
+                let after = try stats([probe.statName])[0]
+                guard before.calls < .max, after.calls == before.calls + 1, after.usec >= before.usec else { return nil }
+                points.append((f, max(0.5, Double(after.usec - before.usec)), Double(size)))
+                // `chunks` puts 1,000 items, each a new element, in every call but the last.
+                size += 1000
+            }
+            return points
+        }
+
         let referenceKey = prefix + "reference"
         created.insert(referenceKey)
         let startSpeed = try referenceSpeed(connection, key: referenceKey)
@@ -382,6 +412,17 @@ public enum Calibration {
                     byCommand[probe.command, default: ([], [], 0)].largest = max(byCommand[probe.command]?.largest ?? 0, largest)
                 }
             }
+            // A write that adds elements, measured again while it grows a key from nothing to
+            // the size curve's: its calls up to the largest key the probes fitted join the fit,
+            // the larger ones the curve.
+            if let anchor = byCommand[probe.command]?.largest, table.entries[index].semantics.write == .adds,
+               probe.sizes.contains(huge), hugeSize > elements, let points = try growth(probe, index: index, n: hugeSize) {
+                for (f, us, largest) in points {
+                    if largest > anchor { beyond[probe.command, default: []].append((f, us, largest)); continue }
+                    byCommand[probe.command, default: ([], [], 0)].rows.append(f.vector)
+                    byCommand[probe.command, default: ([], [], 0)].targets.append(max(0.5, us))
+                }
+            }
         }
         var measurements: [Measurement] = []
         var commands: [String: TimeModel.Coefficients] = [:]
@@ -410,13 +451,7 @@ public enum Calibration {
         var classCurves: [String: [TimeModel.SizePoint]] = [:]
         for (cls, data) in pooled {
             if let fit = LeastSquaresFit.fit(rows: data.rows, targets: data.targets) { classes[cls] = TimeModel.Coefficients(fit.coefficients) }
-            // The class's curve: the median of its commands' at each point (all measured at the same sizes).
-            if let first = data.curves.first, data.curves.allSatisfy({ $0.map(\.elements) == first.map(\.elements) }) {
-                classCurves[cls] = first.indices.map { i in
-                    let factors = data.curves.map { $0[i].factor }.sorted()
-                    return TimeModel.SizePoint(elements: first[i].elements, factor: factors[factors.count / 2])
-                }
-            }
+            classCurves[cls] = classSizeCurve(data.curves)
         }
         // What a MONITOR client adds to a wrapper per call it runs: the EXEC probe again with
         // one attached, its per-item coefficient against the plain one's.
@@ -484,23 +519,47 @@ public enum Calibration {
         return Result(model: model, measurements: measurements, relativeError: overall, refused: refused, referenceMicroseconds: reference)
     }
 
-    /// A command's size curve: 1 at the largest key its fit saw (`anchor`), and at the keys
-    /// ten times larger the ratio of the measured time beyond the fixed part to the fit's,
-    /// summed over those probes (so the calls with the most such time weigh most). Nil when
-    /// nothing was measured beyond, or the fit says too little grows with the data there (under
-    /// 5 µs) for a ratio to mean anything.
+    /// A command's size curve: 1 at the largest key its fit saw (`anchor`), then a point per
+    /// band of larger keys measured (a factor of √10 wide: a growth's calls between the anchor
+    /// and ten times it fall in two, the probes at ten times it in the second or a third): the
+    /// ratio of the measured time beyond the fixed part to the fit's, summed over the band's
+    /// calls (so those with the most such time weigh most), at the geometric mean of their
+    /// largest keys. A band where the fit says too little grows with the data (under 5 µs in
+    /// all) for a ratio to mean anything is left out; nil when no band is left.
     package static func sizeCurve(_ c: TimeModel.Coefficients, anchor: Double,
                           beyond: [(features: TimeModel.Features, usec: Double, largest: Double)]) -> [TimeModel.SizePoint]? {
-        var measured = 0.0, predicted = 0.0, largest = 0.0
-        for point in beyond {
+        guard anchor > 0 else { return nil }
+        var bands: [Int: (measured: Double, predicted: Double, logSize: Double, count: Double, smallest: Double, largest: Double)] = [:]
+        for point in beyond where point.largest > anchor {
+            let band = Int((2 * log10(point.largest / anchor)).rounded(.up))
             let fixed = c.perCall * point.features.calls
-            predicted += max(0, c.microseconds(point.features) - fixed)
-            measured += max(0, point.usec - fixed)
-            largest = max(largest, point.largest)
+            var sums = bands[band] ?? (0, 0, 0, 0, point.largest, point.largest)
+            sums.predicted += max(0, c.microseconds(point.features) - fixed)
+            sums.measured += max(0, point.usec - fixed)
+            sums.logSize += log(point.largest)
+            sums.count += 1
+            sums.smallest = min(sums.smallest, point.largest)
+            sums.largest = max(sums.largest, point.largest)
+            bands[band] = sums
         }
-        guard anchor > 0, largest > anchor, predicted >= 5 else { return nil }
-        return [TimeModel.SizePoint(elements: anchor, factor: 1),
-                TimeModel.SizePoint(elements: largest, factor: min(20, max(0.25, measured / predicted)))]
+        let points = bands.keys.sorted().compactMap { band -> TimeModel.SizePoint? in
+            guard let sums = bands[band], sums.predicted >= 5 else { return nil }
+            // Probes all at one size keep it exactly (no rounding through the logarithm).
+            let at = sums.smallest == sums.largest ? sums.largest : exp(sums.logSize / sums.count)
+            return TimeModel.SizePoint(elements: at, factor: min(20, max(0.25, sums.measured / sums.predicted)))
+        }
+        return points.isEmpty ? nil : [TimeModel.SizePoint(elements: anchor, factor: 1)] + points
+    }
+
+    /// A class's size curve from its commands': at each size any of them has a point at, the
+    /// median of their factors there (each read off its own curve). Nil without curves.
+    package static func classSizeCurve(_ curves: [[TimeModel.SizePoint]]) -> [TimeModel.SizePoint]? {
+        let sizes = Set(curves.flatMap { $0.map(\.elements) }).sorted()
+        guard !sizes.isEmpty else { return nil }
+        return sizes.map { x in
+            let factors = curves.map { TimeModel.sizeFactor($0, elements: x) }.sorted()
+            return TimeModel.SizePoint(elements: x, factor: factors[factors.count / 2])
+        }
     }
 
     /// Per INFO commandstats name (`hget`), its calls and usec counters; (0, 0) when absent.

@@ -27,7 +27,12 @@ enum CalibrateCommand: Subcommand {
             longer: their time per byte of reply, which analyze prices with each key's own bytes
             per element (from the writes that made it, or a snapshot's). Full reads and
             writes are measured once more on keys ten times --elements (at most 1,000,000): how
-            much slower than the fit a key beyond the caches is (the size curve). The keys live
+            much slower than the fit a key beyond the caches is (the size curve). The writes
+            that add elements (HSET, SADD, ZADD, RPUSH) are also timed call by call while they
+            grow a key from nothing to that size, 1,000 items a call, as applications bulk-load:
+            allocations and the hash table doubling, which a probe into a key of settled size
+            misses (calls into keys up to the probes' sizes join the fit, larger ones the
+            curve, a point per band of sizes √10 wide). The keys live
             under a unique prefix (redis-cost-calibrate:…) in the database you name with -n (or
             the URL's /db) and are removed after each measurement and again at the end, also on
             an error or Ctrl-C. The scripts probe leaves one small script in the script cache

@@ -145,6 +145,19 @@ import RedisCostReport
         #expect(Calibration.sizeCurve(c, anchor: 10_000, beyond: [(TimeModel.Features(calls: 1, elements: 20), 9, 100_000)]) == nil)
         #expect(Calibration.sizeCurve(c, anchor: 10_000, beyond: []) == nil)
         #expect(Calibration.sizeCurve(c, anchor: 100_000, beyond: [(TimeModel.Features(calls: 1, elements: 100_000), 40_002, 100_000)]) == nil)
+        // A key grown through the sizes: a point per band √10 wide, at the geometric mean of its
+        // calls' keys, each band's ratio of sums (keys of 15,000 and 25,000: × 2 over 3,000 µs;
+        // 60,000: × 3).
+        let grown = try #require(Calibration.sizeCurve(c, anchor: 10_000, beyond: [
+            (TimeModel.Features(calls: 1, elements: 10_000), 2_002, 15_000), (TimeModel.Features(calls: 1, elements: 20_000), 4_002, 25_000),
+            (TimeModel.Features(calls: 1, elements: 60_000), 18_002, 60_000)]))
+        #expect(grown.count == 3 && grown[0] == .init(elements: 10_000, factor: 1) && grown[2] == .init(elements: 60_000, factor: 3), "\(grown)")
+        #expect(abs(grown[1].elements - (15_000.0 * 25_000).squareRoot()) < 1e-6 && abs(grown[1].factor - 2) < 1e-12, "\(grown)")
+        // A class's curve: at each size any command has a point at, the median of the commands' factors there.
+        let classCurve = try #require(Calibration.classSizeCurve([curve, grown, [.init(elements: 10_000, factor: 1), .init(elements: 100_000, factor: 1)]]))
+        #expect(classCurve.map(\.elements) == [10_000, grown[1].elements, 60_000, 100_000])
+        #expect(classCurve[2].factor == 3 && classCurve[3].factor == 3, "\(classCurve)")   // medians of (≈3.33, 3, 1) and (4, 3, 1): the grown curve's last factor beyond it
+        #expect(Calibration.classSizeCurve([]) == nil)
 
         let model = TimeModel(perCall: 1, perElement: [:], source: "test", commandCoefficients: ["HGETALL": c],
                               commandSizeCurves: ["HGETALL": curve], classSizeCurves: ["hash": [.init(elements: 10_000, factor: 1), .init(elements: 100_000, factor: 2)]])
@@ -316,6 +329,11 @@ import RedisCostReport
         // sizes in all); a key of unknown make-up priced as the probes' own: the median of the
         // builders' bytes per argument, here the set's and the list's ("m0"…"m999": 3,890 bytes over 1,000).
         #expect(run.stdout.contains("| HGETALL | hash | 6 |") && run.stdout.contains("| SMEMBERS | set | 6 |"), "\(run.stdout)")
+        // A write that adds elements measured again while a key grows to 10,000 in calls of
+        // 1,000: the calls into keys up to the 5,000 the probes reached (1,000 + 4 × 1,000)
+        // join its twelve probe points; LPUSH (its keys built by RPUSH) has no such calls.
+        #expect(run.stdout.contains("| ZADD | zset | 18 |") && run.stdout.contains("| SADD | set | 18 |") && run.stdout.contains("| LPUSH | list | 12 |"), "\(run.stdout)")
+        #expect((model.commandSizeCurves["ZADD"]?.count ?? 0) >= 2, "\(model.commandSizeCurves)")
         #expect(abs((model.elementBytes ?? 0) - 3.89) < 1e-5, "\(String(describing: model.elementBytes))")
         let again = server.directory.appendingPathComponent("again.json").path
         try model.json().write(toFile: again, atomically: true, encoding: .utf8)
