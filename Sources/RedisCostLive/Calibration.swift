@@ -96,7 +96,7 @@ public enum Calibration {
         func read(_ command: String, _ build: @escaping @Sendable (String, Int) -> [[String]], _ argv: @escaping @Sendable (String) -> [String],
                   sizes: [Int] = reads) -> Probe {
             Probe(command: command, statName: command.lowercased(), sizes: sizes, items: [1], build: { k, n, _, _ in build(k, n) },
-                  call: { k, n, _, _, rs in one(argv(k), [.elements(n)]) })
+                  call: { k, n, _, _, rs in one(argv(k), [n == 0 ? .missing : .elements(n)]) })
         }
         /// A read that replies the elements it walks: measured again on keys of longer
         /// elements, which tells its time per byte of reply from its time per element.
@@ -303,8 +303,7 @@ public enum Calibration {
                         return nil
                     }
                 }
-                var features = TimeModel.Features(calls: 0, elements: 0)
-                var usec: [Int] = []
+                var measured: [(features: TimeModel.Features, usec: Int)] = []
                 var largest = 0.0
                 var clean = true
                 let wrapper = probe.nestedStat != nil
@@ -335,17 +334,10 @@ public enum Calibration {
                         guard before[1].calls <= Int.max - nestedCalls, after[1].calls == before[1].calls + nestedCalls, after[1].usec >= before[1].usec else { clean = false; break }
                         own = max(0, own - (after[1].usec - before[1].usec))
                     }
-                    usec.append(own)
-                    features = features + f
+                    measured.append((f, own))
                 }
                 removeCreated()
-                if clean {
-                    let k = Double(repeats)
-                    // The mean, as commandstats averages a workload's calls (a busy machine's
-                    // descheduling included on both sides).
-                    return (TimeModel.Features(calls: features.calls / k, elements: features.elements / k, items: features.items / k,
-                                               bytes: features.bytes / k, creates: features.creates / k), Double(usec.reduce(0, +)) / k, largest)
-                }
+                if clean, let mean = robustMean(measured) { return (mean.features, mean.usec, largest) }
             }
             throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(probe.statName.uppercased()) during the measurement; calibrate on a quieter server or database")
         }
@@ -519,6 +511,18 @@ public enum Calibration {
         return Result(model: model, measurements: measurements, relativeError: overall, refused: refused, referenceMicroseconds: reference)
     }
 
+    /// The mean µs and features of a probe's calls, as commandstats averages a workload's,
+    /// but without the calls the machine took the server off its core during (over four
+    /// times the median and 5 µs more): one such call among twenty can double a small
+    /// command's mean and is a matter of luck, not of the command. Nil without calls.
+    package static func robustMean(_ calls: [(features: TimeModel.Features, usec: Int)]) -> (features: TimeModel.Features, usec: Double)? {
+        guard !calls.isEmpty else { return nil }
+        let median = calls.map(\.usec).sorted()[calls.count / 2]
+        let kept = calls.filter { Double($0.usec) <= 4 * Double(median) + 5 }
+        let k = Double(kept.count)
+        return (kept.reduce(TimeModel.Features.zero) { $0 + $1.features } / k, Double(kept.reduce(0) { $0 + $1.usec }) / k)
+    }
+
     /// A command's size curve: 1 at the largest key its fit saw (`anchor`), then a point per
     /// band of larger keys measured (a factor of √10 wide: a growth's calls between the anchor
     /// and ten times it fall in two, the probes at ten times it in the second or a third): the
@@ -532,7 +536,7 @@ public enum Calibration {
         var bands: [Int: (measured: Double, predicted: Double, logSize: Double, count: Double, smallest: Double, largest: Double)] = [:]
         for point in beyond where point.largest > anchor {
             let band = Int((2 * log10(point.largest / anchor)).rounded(.up))
-            let fixed = c.perCall * point.features.calls
+            let fixed = c.fixedMicroseconds(point.features)
             var sums = bands[band] ?? (0, 0, 0, 0, point.largest, point.largest)
             sums.predicted += max(0, c.microseconds(point.features) - fixed)
             sums.measured += max(0, point.usec - fixed)
@@ -576,8 +580,9 @@ public enum Calibration {
         }
     }
 
-    /// The idle times probed (µs of sleep between bursts; 0: back to back).
-    package static let idleSleeps = [0, 300, 1_000, 3_000, 10_000, 30_000, 100_000]
+    /// The idle times probed (µs of sleep between bursts; 0: back to back). 100 µs is where
+    /// a client that sends a call at a time and works a little between them stands.
+    package static let idleSleeps = [0, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000]
     /// Spins until `microseconds` have passed (the idle probe's gaps: a client at work).
     static func busyWait(microseconds: Int) {
         let end = monotonicSeconds() + Double(microseconds) / 1e6

@@ -41,7 +41,7 @@ enum CalibrateCommand: Subcommand {
             seconds of server time.
 
             Two more terms for captures: how a call's fixed time grows after the server was
-            idle (bursts of four O(1) calls back to back, then 0.3 to 100 ms apart, three sweeps:
+            idle (bursts of four O(1) calls back to back, then 0.1 to 100 ms apart, three sweeps:
             about 40 s, the client spinning between bursts as a workload's client works between
             its calls — one core of this machine busy meanwhile) — for the first call of a burst, the new commands after
             it, and a command repeated in it —
@@ -84,11 +84,11 @@ enum CalibrateCommand: Subcommand {
         let (model, measurements, error) = (calibration.model, calibration.measurements, calibration.relativeError)
         if progress != nil { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
         func f(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
-        var out = "| Command | Class | Points | µs per call | per element | per item | per byte | per key created | fit error | larger keys |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
+        var out = "| Command | Class | Points | µs per call | per element | per item | per byte | per key created | per key found | fit error | larger keys |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n"
         for m in measurements {
             let c = m.coefficients
             let larger = m.sizeCurve.last.map { "× \(f($0.factor, 2)) at \(grouped(Int($0.elements)))" } ?? ""
-            out += "| \(m.command) | \(m.elementClass) | \(m.points) | \(f(c.perCall, 2)) | \(f(c.perElement, 4)) | \(f(c.perItem, 4)) | \(f(c.perByte, 5)) | \(f(c.perCreate, 2)) | \(f(m.relativeError * 100, 0))% | \(larger) |\n"
+            out += "| \(m.command) | \(m.elementClass) | \(m.points) | \(f(c.perCall, 2)) | \(f(c.perElement, 4)) | \(f(c.perItem, 4)) | \(f(c.perByte, 5)) | \(f(c.perCreate, 2)) | \(f(c.perFound, 2)) | \(f(m.relativeError * 100, 0))% | \(larger) |\n"
         }
         out += "\nFit error (root mean square of the relative errors over all probes): \(f(error * 100, 1))%. Per call, the median: \(f(model.perCall, 2)) µs. \(model.source).\n"
         if !model.idle.isEmpty {

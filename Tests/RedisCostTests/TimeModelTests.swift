@@ -63,9 +63,17 @@ import RedisCostReport
         #expect(TimeModel.Features.of(CallFacts(argv: ["DEL", "s"], keyPositions: [1], sizes: [.missing]), elements: 1, nameWords: 1).creates == 0)
         let creating = TimeModel.Coefficients(perCall: 1, perElement: 0, perCreate: 4)
         #expect(creating.microseconds(TimeModel.Features(calls: 2, elements: 0, creates: 1)) == 6)
-        // A file of an earlier version has no perCreate: 0.
+        // A call that creates no key finds each key not known missing (SUNION of three, one
+        // missing, one unknown); a write that creates finds none.
+        let sunion = CallFacts(argv: ["SUNION", "a", "b", "c"], keyPositions: [1, 2, 3], sizes: [.elements(5), .missing, .unknown])
+        #expect(TimeModel.Features.of(sunion, elements: 5, nameWords: 1).found == 2)
+        #expect(TimeModel.Features.of(CallFacts(argv: ["SADD", "s", "m"], keyPositions: [1], sizes: [.elements(3)]), elements: 1, nameWords: 1, createsKeys: true).found == 0)
+        let finding = TimeModel.Coefficients(perCall: 1, perElement: 0.5, perFound: 3)
+        let read = TimeModel.Features(calls: 1, elements: 2, found: 2)
+        #expect(finding.microseconds(read) == 8 && finding.fixedMicroseconds(read) == 7)
+        // A file of an earlier version has no perCreate or perFound: 0.
         let old = try JSONDecoder().decode(TimeModel.Coefficients.self, from: Data(#"{"perCall": 1, "perElement": 2, "perItem": 3, "perByte": 4}"#.utf8))
-        #expect(old == TimeModel.Coefficients(perCall: 1, perElement: 2, perItem: 3, perByte: 4, perCreate: 0))
+        #expect(old == TimeModel.Coefficients(perCall: 1, perElement: 2, perItem: 3, perByte: 4, perCreate: 0, perFound: 0))
         let get = CallFacts(argv: ["GET", "a-long-key-name"], keyPositions: [1], sizes: [.bytes(100_000)])
         #expect(TimeModel.Features.of(get, elements: 1, nameWords: 1).bytes == 100_000)
         let model = TimeModel(perCall: 1, perElement: ["zset": 0.5], source: "test",
@@ -132,6 +140,19 @@ import RedisCostReport
         // A factor out of range is refused, not used.
         try model.json().replacingOccurrences(of: "\"factor\" : 3", with: "\"factor\" : 1e300").write(toFile: path, atomically: true, encoding: .utf8)
         #expect(throws: TimeModel.FileError.self) { try TimeModel(file: path) }
+    }
+
+    @Test("a probe's mean leaves out the calls the server was taken off its core during; its features with them")
+    func robustMean() throws {
+        // Nineteen calls of 0 or 1 µs (a sub-µs command on a whole-µs clock) and one of 300 µs.
+        let calls = (0..<19).map { (features: TimeModel.Features(calls: 1, elements: Double($0)), usec: $0 % 3 == 0 ? 0 : 1) }
+            + [(features: TimeModel.Features(calls: 1, elements: 1000), usec: 300)]
+        let mean = try #require(Calibration.robustMean(calls))
+        #expect(mean.usec == 12.0 / 19 && mean.features == TimeModel.Features(calls: 1, elements: 9))
+        // Large calls keep their spread: 100 to 400 µs all count.
+        let large = try #require(Calibration.robustMean([100, 200, 400].map { (TimeModel.Features(calls: 1, elements: 1), $0) }))
+        #expect(abs(large.usec - 700.0 / 3) < 1e-9)
+        #expect(Calibration.robustMean([]) == nil)
     }
 
     @Test("size curve: keys beyond the fit's sizes scale the time beyond the fixed part; made from the probes beyond; the file keeps it")
@@ -312,7 +333,7 @@ import RedisCostReport
         let path = server.directory.appendingPathComponent("model.json").path
         let run = try runCLI(["calibrate", "-p", String(server.port), "-n", "3", "--elements", "1000", "--repeats", "5", "-o", path])
         #expect(run.status == 0, "\(run.stderr)")
-        #expect(run.stdout.contains("| ZADD | zset |") && run.stdout.contains("Fit error") && run.stdout.contains("| per key created |"))
+        #expect(run.stdout.contains("| ZADD | zset |") && run.stdout.contains("Fit error") && run.stdout.contains("| per key created | per key found |"))
         // Whether the machine's speed held: a reference measured at the start and at the end.
         #expect(run.stdout.contains("The server's speed while calibrating: a GET back to back took "), "\(run.stdout)")
         // Nothing left: the user's key alone in db 3, no key of the prefix anywhere.
@@ -334,6 +355,9 @@ import RedisCostReport
         // join its twelve probe points; LPUSH (its keys built by RPUSH) has no such calls.
         #expect(run.stdout.contains("| ZADD | zset | 18 |") && run.stdout.contains("| SADD | set | 18 |") && run.stdout.contains("| LPUSH | list | 12 |"), "\(run.stdout)")
         #expect((model.commandSizeCurves["ZADD"]?.count ?? 0) >= 2, "\(model.commandSizeCurves)")
+        // The whole reads are probed on a missing key too (a third of a one-element read's
+        // time): the time of finding a key is its own term.
+        #expect(["HGETALL", "SMEMBERS", "ZRANGE", "LRANGE"].contains { (model.commandCoefficients[$0]?.perFound ?? 0) > 0 }, "\(model.commandCoefficients)")
         #expect(abs((model.elementBytes ?? 0) - 3.89) < 1e-5, "\(String(describing: model.elementBytes))")
         let again = server.directory.appendingPathComponent("again.json").path
         try model.json().write(toFile: again, atomically: true, encoding: .utf8)

@@ -68,11 +68,11 @@ package struct CostModel {
             if largest > first.elements {
                 // On a key larger than the fit saw, the part that grows with the data (all but
                 // the fixed time) grows by the curve's factor.
-                let variable = max(0, ownMicroseconds - c.perCall * features.calls)
+                let variable = max(0, ownMicroseconds - c.fixedMicroseconds(features))
                 ownMicroseconds += variable * (TimeModel.sizeFactor(sizeCurves[index], elements: largest) - 1)
             }
         }
-        ownMicroseconds = max(0, ownMicroseconds + c.perCall * (idleFactor - 1))
+        ownMicroseconds = max(0, ownMicroseconds + c.fixedMicroseconds(features) * (idleFactor - 1))
         if watched, let nested {
             ownMicroseconds += timeModel.watchedPerNestedCall * Double(nested.calls) + timeModel.watchedPerNestedByte * nested.argumentBytes
         }

@@ -29,39 +29,51 @@ public struct TimeModel: Sendable, Equatable {
         /// Per key a write creates (a new stream's tree, a hash's table and object): a call
         /// into a missing key costs several times one into an existing key.
         public var perCreate: Double
+        /// Per key a call that does not create keys finds (a read, a removal): finding the
+        /// key's value, checking its type, setting up the walk — a read of a missing key skips
+        /// all of it and costs a fraction of one that finds a single element.
+        public var perFound: Double
 
-        public init(perCall: Double, perElement: Double, perItem: Double = 0, perByte: Double = 0, perCreate: Double = 0) {
+        public init(perCall: Double, perElement: Double, perItem: Double = 0, perByte: Double = 0, perCreate: Double = 0, perFound: Double = 0) {
             self.perCall = perCall
             self.perElement = perElement
             self.perItem = perItem
             self.perByte = perByte
             self.perCreate = perCreate
+            self.perFound = perFound
         }
 
         package init(_ values: [Double]) {
-            self.init(perCall: values[0], perElement: values[1], perItem: values[2], perByte: values[3], perCreate: values.count > 4 ? values[4] : 0)
+            self.init(perCall: values[0], perElement: values[1], perItem: values[2], perByte: values[3], perCreate: values.count > 4 ? values[4] : 0,
+                      perFound: values.count > 5 ? values[5] : 0)
         }
 
-        package var vector: [Double] { [perCall, perElement, perItem, perByte, perCreate] }
+        package var vector: [Double] { [perCall, perElement, perItem, perByte, perCreate, perFound] }
 
         /// Its time per element with nothing else known of the elements: the element term and
         /// the byte term at `elementBytes` per element (a fit with reply bytes may put most of an
         /// element's time on its bytes).
         public func perElement(atElementBytes elementBytes: Double) -> Double { perElement + perByte * elementBytes }
 
-        // Files of earlier versions have no perCreate.
-        private enum CodingKeys: String, CodingKey { case perCall, perElement, perItem, perByte, perCreate }
+        // Files of earlier versions have no perCreate or perFound.
+        private enum CodingKeys: String, CodingKey { case perCall, perElement, perItem, perByte, perCreate, perFound }
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             self.init(perCall: try c.decode(Double.self, forKey: .perCall), perElement: try c.decode(Double.self, forKey: .perElement),
                       perItem: try c.decode(Double.self, forKey: .perItem), perByte: try c.decode(Double.self, forKey: .perByte),
-                      perCreate: try c.decodeIfPresent(Double.self, forKey: .perCreate) ?? 0)
+                      perCreate: try c.decodeIfPresent(Double.self, forKey: .perCreate) ?? 0,
+                      perFound: try c.decodeIfPresent(Double.self, forKey: .perFound) ?? 0)
         }
 
         @inline(__always)
         public func microseconds(_ f: Features) -> Double {
-            perCall * f.calls + perElement * f.elements + perItem * f.items + perByte * f.bytes + perCreate * f.creates
+            perCall * f.calls + perElement * f.elements + perItem * f.items + perByte * f.bytes + perCreate * f.creates + perFound * f.found
         }
+
+        /// The part of a call's time that does not grow with the data: per call and per key found
+        /// (what idle time scales, what a size curve leaves alone).
+        @inline(__always)
+        public func fixedMicroseconds(_ f: Features) -> Double { perCall * f.calls + perFound * f.found }
     }
 
     /// What a call is priced by; additive, so the features of several calls add up.
@@ -72,25 +84,34 @@ public struct TimeModel: Sendable, Equatable {
         public var bytes: Double
         /// Keys the call creates: those of a write that adds or replaces, missing before it.
         public var creates: Double
+        /// Keys a call that creates none finds: those not known to be missing.
+        public var found: Double
 
-        public init(calls: Double = 1, elements: Double, items: Double = 0, bytes: Double = 0, creates: Double = 0) {
+        public init(calls: Double = 1, elements: Double, items: Double = 0, bytes: Double = 0, creates: Double = 0, found: Double = 0) {
             self.calls = calls
             self.elements = elements
             self.items = items
             self.bytes = bytes
             self.creates = creates
+            self.found = found
         }
 
-        public var vector: [Double] { [calls, elements, items, bytes, creates] }
+        public var vector: [Double] { [calls, elements, items, bytes, creates, found] }
 
         package static let zero = Features(calls: 0, elements: 0)
 
         package static func - (a: Features, b: Features) -> Features {
-            Features(calls: a.calls - b.calls, elements: a.elements - b.elements, items: a.items - b.items, bytes: a.bytes - b.bytes, creates: a.creates - b.creates)
+            Features(calls: a.calls - b.calls, elements: a.elements - b.elements, items: a.items - b.items, bytes: a.bytes - b.bytes,
+                     creates: a.creates - b.creates, found: a.found - b.found)
         }
 
         package static func + (a: Features, b: Features) -> Features {
-            Features(calls: a.calls + b.calls, elements: a.elements + b.elements, items: a.items + b.items, bytes: a.bytes + b.bytes, creates: a.creates + b.creates)
+            Features(calls: a.calls + b.calls, elements: a.elements + b.elements, items: a.items + b.items, bytes: a.bytes + b.bytes,
+                     creates: a.creates + b.creates, found: a.found + b.found)
+        }
+
+        package static func / (a: Features, k: Double) -> Features {
+            Features(calls: a.calls / k, elements: a.elements / k, items: a.items / k, bytes: a.bytes / k, creates: a.creates / k, found: a.found / k)
         }
 
         /// A call's features: `elements` its formula's own N; items the arguments after the
@@ -98,7 +119,8 @@ public struct TimeModel: Sendable, Equatable {
         /// string values its keys hold (`.bytes` sizes; unknown sizes add nothing), and for a
         /// read that replies the elements it walks (`replyElementBytes`: bytes per element,
         /// `TimeModel.elementBytes`) that many bytes per element. `createsKeys`: the call writes
-        /// its keys (adds or replaces), so each known missing is one it creates.
+        /// its keys (adds or replaces), so each known missing is one it creates; else each key
+        /// not known missing is one it finds.
         public static func of<Input: FormulaInput>(_ input: Input, elements: Double, nameWords: Int, replyElementBytes: Double? = nil,
                                                    createsKeys: Bool = false) -> Features {
             let argc = input.argumentCount
@@ -112,18 +134,21 @@ public struct TimeModel: Sendable, Equatable {
                     bytes = overflow ? .max : sum
                 }
             }
-            var creates = 0
+            var creates = 0, missing = 0
             for k in keys.indices {
                 switch input.keySize(k) {
                 case .bytes(let n):
                     let (sum, overflow) = bytes.addingReportingOverflow(n)
                     bytes = overflow ? .max : sum
-                case .missing: if createsKeys { creates += 1 }
+                case .missing: missing += 1
                 default: break
                 }
             }
+            if createsKeys { creates = missing }
+            let found = createsKeys ? 0 : keys.count - missing
             let reply = replyElementBytes.map { elements * $0 } ?? 0
-            return Features(calls: 1, elements: elements, items: Double(max(0, argc - nameWords)), bytes: Double(bytes) + reply, creates: Double(creates))
+            return Features(calls: 1, elements: elements, items: Double(max(0, argc - nameWords)), bytes: Double(bytes) + reply,
+                            creates: Double(creates), found: Double(found))
         }
     }
 
@@ -333,10 +358,11 @@ public struct TimeModel: Sendable, Equatable {
         }
     }
 
-    /// Element counts alone (evidence that is not a call of the analysis, a SLOWLOG entry).
+    /// Element counts alone (evidence that is not a call of the analysis, a SLOWLOG entry):
+    /// each call taken to find its key.
     public func microseconds(calls: Int, elements: Double, elementClass: String) -> Double {
         let c = classCoefficients[elementClass] ?? coefficients(command: "", elementClass: elementClass)
-        return Double(calls) * c.perCall + elements * c.perElement(atElementBytes: elementBytes ?? 0)
+        return Double(calls) * (c.perCall + c.perFound) + elements * c.perElement(atElementBytes: elementBytes ?? 0)
     }
 
     /// What the report says when the model was fitted on another server than the one analysed.

@@ -64,7 +64,7 @@ package enum WorkloadFit {
         package var relativeError: Double
     }
 
-    package static let featureNames = ["call", "element", "item", "byte", "create"]
+    package static let featureNames = ["call", "element", "item", "byte", "create", "found"]
     /// Below this many windows only the per-call time is fitted: four coefficients over three
     /// windows would fit noise.
     package static let windowsForShape = 4
