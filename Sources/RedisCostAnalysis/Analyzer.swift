@@ -294,7 +294,9 @@ public final class Analyzer {
         var idleFactor = 1.0
         if costsCapture, !costModel.timeModel.idle.isEmpty, let at = call.microseconds {
             while idleClocks.count <= node { idleClocks.append(IdleClock()) }
-            if let position = idleClocks[node].position(at: at, entry: index) { idleFactor = costModel.timeModel.idleFactor(position) }
+            if let position = idleClocks[node].position(at: at, entry: index, inWrapper: call.context != .topLevel) {
+                idleFactor = costModel.timeModel.idleFactor(position)
+            }
         }
         let cost = costModel.cost(input, index: index, nested: nested, idleFactor: idleFactor, watched: costsCapture, formulaCost: modelCost)
         aggregation.add(call, resolved, sizes: sizes, cost: cost)

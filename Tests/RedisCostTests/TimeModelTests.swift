@@ -115,6 +115,15 @@ import RedisCostReport
         #expect(clock.position(at: 1_005_104, entry: hsetEntry) == .first(idle: 100))
         #expect(clock.position(at: .min, entry: getEntry) == .following(idle: 100))          // no overflow
         #expect(clock.position(at: .max, entry: getEntry) == .first(idle: Double(Int64.max - 1_005_104)))
+        // A transaction's calls, fed tens of µs apart as EXEC runs them, stay in the burst its MULTI began.
+        var transaction = IdleClock()
+        _ = transaction.position(at: 1_000_000, entry: getEntry)
+        let multi = 12
+        #expect(transaction.position(at: 1_000_462, entry: multi) == .first(idle: 462))
+        #expect(transaction.position(at: 1_000_488, entry: hsetEntry, inWrapper: true) == .following(idle: 462))
+        #expect(transaction.position(at: 1_000_520, entry: getEntry, inWrapper: true) == .following(idle: 462))
+        #expect(transaction.position(at: 1_000_551, entry: hsetEntry, inWrapper: true) == .repeated)
+        #expect(transaction.position(at: 1_000_900, entry: hsetEntry) == .first(idle: 349))   // outside again: its gap
 
         // CostModel: the fixed time scaled by the factor; a watched wrapper adds the feed per call it ran.
         let costs = CostModel(table: Self.table, timeModel: model)

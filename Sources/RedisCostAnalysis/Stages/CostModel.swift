@@ -159,9 +159,10 @@ package struct NestedCalls {
 
 /// Where each call stands after the server's idle time, from a capture's timestamps (one
 /// clock per node): the gap since the call before; calls less than
-/// `TimeModel.burstMicroseconds` after it (a pipeline, a transaction's queue, a script's
-/// calls) belong to its burst — following the first with the burst's idle time, or repeated
-/// when their command already ran in it. Unknown for the first call of a capture.
+/// `TimeModel.burstMicroseconds` after it (a pipeline, a transaction's queue) and the calls a
+/// wrapper runs (a transaction's at EXEC, a script's, whatever the gaps its feed shows) belong
+/// to its burst — following the first with the burst's idle time, or repeated when their
+/// command already ran in it. Unknown for the first call of a capture.
 package struct IdleClock {
     private var last: Int64?
     private var burstIdle: Double?
@@ -170,12 +171,15 @@ package struct IdleClock {
 
     package init() {}
 
-    package mutating func position(at time: Int64, entry: Int) -> TimeModel.BurstPosition? {
+    /// `inWrapper`: the call ran inside a transaction or a script. The server runs those back
+    /// to back, but its MONITOR feed spaces them by their own time (tens of µs apart), which
+    /// would read as short idle gaps.
+    package mutating func position(at time: Int64, entry: Int, inWrapper: Bool = false) -> TimeModel.BurstPosition? {
         defer { if last.map({ time > $0 }) ?? true { last = time } }
         guard let last else { burstEntries = [entry]; return nil }
         // A timestamp before the last (a clock stepped back) is taken as part of the burst.
         let (gap, overflow) = time.subtractingReportingOverflow(last)
-        guard !overflow, gap >= TimeModel.burstMicroseconds else {
+        guard !overflow, gap >= TimeModel.burstMicroseconds, !inWrapper else {
             if burstEntries.contains(entry) { return .repeated }
             if burstEntries.count < 64 { burstEntries.append(entry) }
             return burstIdle.map { .following(idle: $0) }
