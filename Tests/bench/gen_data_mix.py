@@ -5,11 +5,14 @@
 argument, so two runs send the same calls.
 
 usage: gen_data_mix.py PORT OUT.json [SCALE]
-       OUT.json gets {"before": INFO commandstats, "after": INFO commandstats, "calls": N}
+       OUT.json gets {"before": INFO commandstats, "after": INFO commandstats, "calls": N,
+       "phases": [[name, INFO commandstats at its end], …]}
        SCALE (default 1) multiplies the number of calls; sizes stay 1..100k.
 
-The script's own connection sends INFO twice (the first inside the delta, as one `info` call)
-and nothing else outside the workload.
+Between phases (the build, the mix on keys of each size, the strings, the small keys) the
+script sends `PING data-mix-phase-<name>` and reads INFO commandstats: data_mix_phases.py cuts
+the capture at those PINGs and prints measured beside estimated per phase. Outside the
+workload the script's own connection sends only those and the INFO before and after.
 """
 import json, random, sys
 import redis
@@ -29,6 +32,11 @@ def main():
     r = redis.Redis(port=port, single_connection_client=True)
     before = r.info("commandstats")
     calls = 0
+    phases = []
+
+    def mark(phase):
+        r.execute_command("PING", f"data-mix-phase-{phase}")
+        phases.append([phase, r.info("commandstats")])
 
     def call(*argv):
         nonlocal calls
@@ -45,6 +53,7 @@ def main():
                 call("RPUSH", f"l:{n}:{i}", *[f"item-{j}" for j in c])
     for n in (10, 1000, 100_000, 1_000_000):
         call("SET", f"str:{n}", "x" * n)
+    mark("build")
 
     # The mix: reads and writes over keys of every size, each read repeated fewer times on bigger keys.
     for _ in range(scale):
@@ -77,19 +86,22 @@ def main():
                 call("SADD", f"sw:{n}:{k}", *[f"m{j}" for j in range(m)])
                 call("RPUSH", f"lw:{n}:{k}", *[f"e{j}" for j in range(m)])
                 call("DEL", f"zw:{n}:{k}", f"hw:{n}:{k}", f"sw:{n}:{k}", f"lw:{n}:{k}")
+            mark(f"keys-of-{n}")
         for n in (10, 1000, 100_000, 1_000_000):
             for _ in range(max(2, 2_000_000 // (n * 50))):
                 call("GET", f"str:{n}")
                 call("SET", f"copy:{n}", "y" * n)
                 call("STRLEN", f"str:{n}")
+        mark("strings")
         for j in range(2000):
             call("SET", f"small:{j % 500}", f"value-{j}")
             call("GET", f"small:{rng.randrange(500)}")
             call("INCR", f"counter:{j % 10}")
             call("EXPIRE", f"small:{j % 500}", 3600)
+        mark("small-keys")
     after = r.info("commandstats")
     with open(out, "w") as f:
-        json.dump({"before": before, "after": after, "calls": calls}, f, indent=1, sort_keys=True)
+        json.dump({"before": before, "after": after, "calls": calls, "phases": phases}, f, indent=1, sort_keys=True)
     print(f"data mix: {calls} calls", file=sys.stderr)
 
 

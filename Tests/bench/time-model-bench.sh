@@ -6,7 +6,9 @@
 # (gen_data_mix.py, on the calibrated server) — each recorded by `redis-cli monitor` with
 # INFO commandstats before and after. Per workload it prints the ten commands with the most
 # measured time: measured ms (the commandstats delta), estimated ms (`analyze capture
-# --baseline empty --constants model.json`), their ratio, and the ratio of the ten's sums.
+# --baseline empty --constants model.json`), their ratio, and the ratio of the ten's sums;
+# then the data mix's ten by phase (data_mix_phases.py: the build, the calls on keys of each
+# size, strings, small keys), which says where an estimate misses.
 # usage: Tests/bench/time-model-bench.sh [SCALE] [WORKDIR] (pip install rq huey celery packaging into
 # the venv first); SCALE multiplies the data mix's calls (default 1). REDIS_COST_BIN=path runs
 # that binary instead of building one (the "before" of a change).
@@ -48,4 +50,5 @@ for w in data-mix rq huey celery; do
     "$bin" analyze "$work/$w/monitor.txt" --baseline empty --constants "$work/model.json" --format json -o "$work/$w/report.json"
     "$python" Tests/bench/compare_commandstats.py "$w" "$work/$w/commandstats.json" "$work/$w/report.json"
 done
+"$python" Tests/bench/data_mix_phases.py "$bin" "$work/data-mix/monitor.txt" "$work/data-mix/commandstats.json" "$work/model.json"
 echo "files kept in $work" >&2
