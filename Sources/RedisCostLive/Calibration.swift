@@ -244,7 +244,7 @@ public enum Calibration {
         return rounds.sorted()[rounds.count / 2]
     }
 
-    public static func run(_ connection: RedisConnection, server: String, serverID: String? = nil, elements: Int = 10_000, repeats: Int = 20,
+    public static func run(_ connection: RedisConnection, server: String, serverID: String? = nil, elements: Int = 10_000, repeats: Int = 20, passes: Int = 3,
                            table: CommandTable, progress: ((String) -> Void)? = nil,
                            isCancelled: @escaping () -> Bool = { false }) throws(ServerError) -> Result {
         let prefix = "redis-cost-calibrate:\(UInt64.random(in: 0...UInt64.max)):"
@@ -381,28 +381,39 @@ public enum Calibration {
         var order: [String] = []
         var wrappers: Set<String> = []
         let hugeSize = min(1_000_000, elements * 10)
-        for probe in probes {
-            guard let index = table.indexByName[probe.command] else { continue }
-            progress?(probe.command)
-            if probe.nestedStat != nil { wrappers.insert(probe.command) }
+        /// Each probe's points: its sizes (beyond the fit's or not) at each item count.
+        func points(_ probe: Probe) -> [(n: Int, m: Int, isHuge: Bool)] {
             let fitted = Set(probe.sizes.filter { $0 != huge }.map(scaled)).sorted()
             let sizes = fitted.map { ($0, false) } + (probe.sizes.contains(huge) && hugeSize > elements ? [(hugeSize, true)] : [])
-            sizes: for (n, isHuge) in sizes {
-                for m in probe.items where m <= max(1, elements) {
-                    guard let (f, us, largest) = try measure(probe, index: index, n: n, m: m) else {
-                        // Refused: what this command measured so far is dropped, not fitted on part of its sizes.
-                        byCommand[probe.command] = nil
-                        beyond[probe.command] = nil
-                        order.removeAll { $0 == probe.command }
-                        break sizes
-                    }
-                    if byCommand[probe.command] == nil { order.append(probe.command) }
-                    if isHuge { beyond[probe.command, default: []].append((f, us, largest)); continue }
-                    // A call measured at 0 µs (the clock's resolution) counts as half of one.
-                    byCommand[probe.command, default: ([], [], 0)].rows.append(f.vector)
-                    byCommand[probe.command, default: ([], [], 0)].targets.append(max(0.5, us))
-                    byCommand[probe.command, default: ([], [], 0)].largest = max(byCommand[probe.command]?.largest ?? 0, largest)
+            return sizes.flatMap { n, isHuge in probe.items.filter { $0 <= max(1, elements) }.map { (n, $0, isHuge) } }
+        }
+        // Every point measured in `passes` sweeps over all the probes, the median kept: a
+        // machine's speed moves by half within a minute, and a sweep spreads each command's
+        // measurements over the whole run instead of one moment of it.
+        var sweeps: [[[(features: TimeModel.Features, usec: Double, largest: Double)]]] = probes.map { points($0).map { _ in [] } }
+        var refusedCommands: Set<String> = []
+        for pass in 0..<passes {
+            for (p, probe) in probes.enumerated() where !refusedCommands.contains(probe.command) {
+                guard let index = table.indexByName[probe.command] else { continue }
+                progress?(passes > 1 ? "\(probe.command) (\(pass + 1)/\(passes))" : probe.command)
+                for (i, point) in points(probe).enumerated() {
+                    // Refused: what this command measured is dropped, not fitted on part of its sizes.
+                    guard let measured = try measure(probe, index: index, n: point.n, m: point.m) else { refusedCommands.insert(probe.command); break }
+                    sweeps[p][i].append(measured)
                 }
+            }
+        }
+        for (p, probe) in probes.enumerated() where !refusedCommands.contains(probe.command) {
+            guard let index = table.indexByName[probe.command] else { continue }
+            if probe.nestedStat != nil { wrappers.insert(probe.command) }
+            if !order.contains(probe.command) { order.append(probe.command) }
+            for (point, results) in zip(points(probe), sweeps[p]) where !results.isEmpty {
+                let (f, us, largest) = results.sorted { $0.usec < $1.usec }[results.count / 2]
+                if point.isHuge { beyond[probe.command, default: []].append((f, us, largest)); continue }
+                // A call measured at 0 µs (the clock's resolution) counts as half of one.
+                byCommand[probe.command, default: ([], [], 0)].rows.append(f.vector)
+                byCommand[probe.command, default: ([], [], 0)].targets.append(max(0.5, us))
+                byCommand[probe.command, default: ([], [], 0)].largest = max(byCommand[probe.command]?.largest ?? 0, largest)
             }
             // A write that adds elements, measured again while it grows a key from nothing to
             // the size curve's: its calls up to the largest key the probes fitted join the fit,

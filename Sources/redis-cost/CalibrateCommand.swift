@@ -13,12 +13,15 @@ enum CalibrateCommand: Subcommand {
     static let spec = CommandSpec(
         name: "calibrate",
         summary: "Fit the time model (µs per call, per element, per item, per byte, per key created, per command) on a live server.",
-        usage: ["calibrate -n DB [-u URL | -h HOST -p PORT | -s SOCKET] [-o model.json] [--elements N] [--repeats N]"],
+        usage: ["calibrate -n DB [-u URL | -h HOST -p PORT | -s SOCKET] [-o model.json] [--elements N] [--repeats N] [--passes N]"],
         discussion: """
             Probes about 45 commands (strings, keys, hashes, sets, sorted sets, lists, streams,
             MULTI/EXEC, EVAL/EVALSHA, PUBLISH) on temporary keys at several sizes — keys of 0 to
             --elements elements, calls of 1 to 1,000 items, values of 1 byte to 100 KB — and
-            reads the server's own time for each call from INFO commandstats. A least-squares
+            reads the server's own time for each call from INFO commandstats, in --passes
+            sweeps over all the probes (each point keeps its median: a shared machine's speed
+            moves within a minute, and sweeps spread every command over the run; a probe's
+            calls the server was taken off its core during are left out). A least-squares
             fit gives each command its µs per call, per element of its formula, per item
             (argument; for a wrapper, per call it ran), per byte and per key a write creates
             (the writes at size 0 each create a key of their own), and each class (hash, set,
@@ -56,6 +59,7 @@ enum CalibrateCommand: Subcommand {
             OptionSpec(["-o", "--output"], value: "FILE", help: "Write the model (JSON) to FILE for --constants."),
             OptionSpec(["--elements"], value: "N", help: "Elements in the largest keys (default 10000)."),
             OptionSpec(["--repeats"], value: "N", help: "Calls per probe and size (default 20)."),
+            OptionSpec(["--passes"], value: "N", help: "Sweeps over all the probes; each point keeps its median (default 3)."),
         ],
         examples: ["redis-cost calibrate -h replica1 -n 15 -o model.json",
                    "redis-cost analyze capture.txt --constants model.json"])
@@ -67,6 +71,7 @@ enum CalibrateCommand: Subcommand {
         }
         let elements = try arguments.integer("--elements", in: 100...1_000_000) ?? 10_000
         let repeats = try arguments.integer("--repeats", in: 1...10_000) ?? 20
+        let passes = try arguments.integer("--passes", in: 1...20) ?? 3
         let connection = try ConnectionFlags.connect(arguments)
         let table = try CommandTable.embedded()
         let progress = isatty(2) == 1 ? { (name: String) in FileHandle.standardError.write(Data("\rcalibrating \(name)…        ".utf8)) } : nil
@@ -76,7 +81,7 @@ enum CalibrateCommand: Subcommand {
         do {
             let version = try? connection.serverID()
             calibration = try Calibration.run(connection, server: "\(options.serverName) (\(version ?? "server"))", serverID: version,
-                                              elements: elements, repeats: repeats, table: table, progress: progress,
+                                              elements: elements, repeats: repeats, passes: passes, table: table, progress: progress,
                                               isCancelled: { interrupt.happened })
         } catch {
             throw CLIError(description: error.description)
