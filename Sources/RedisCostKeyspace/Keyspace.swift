@@ -278,7 +278,12 @@ public final class Keyspace {
     /// mean, each write weighing an eighth, so a key keeps the make-up of its recent writes.
     public func noteElementBytes(_ id: Int32, bytes: Int, count: Int) {
         guard count > 0 else { return }
-        elementBytes[id] = Self.movingElementBytes(elementBytes[id], bytes: bytes, count: count)
+        // A key seen before (most writes) is hashed once, its mean updated where it is.
+        if let index = elementBytes.index(forKey: id) {
+            elementBytes.values[index] = Self.movingElementBytes(elementBytes.values[index], bytes: bytes, count: count)
+        } else {
+            elementBytes[id] = Self.movingElementBytes(nil, bytes: bytes, count: count)
+        }
     }
 
     /// The mean `noteElementBytes` keeps (calibrate computes its probe keys' with it too).
