@@ -20,8 +20,10 @@ extension Analyzer {
         }
         // On bad input the calls staged so far are costed and the thread ends before the error goes up.
         defer { pipeline.finish() }
-        // One call, refilled by the reader for every command: no value is built per call.
+        // One call and its entry and key positions, refilled for every command: no value is
+        // built per call. Locals, not properties: handing them down then retains nothing.
         var call = Call(argv: Argv(), database: 0, origin: .init(file: "", position: 0))
+        var resolved = CallResolver.Resolved(index: 0, keyPositions: [])
         var done = 0
         let total = input.segments.reduce(0) { total, segment in
             total + ((try? FileManager.default.attributesOfItem(atPath: segment.path)[.size] as? Int) ?? 0)
@@ -68,7 +70,7 @@ extension Analyzer {
                 case .command:
                     record.commands += 1
                     call.origin.position = reader.commandOffset
-                    try handle(&call, role: segment.role, framing: &framing, file: fileIndex, pipeline: pipeline)
+                    try handle(&call, &resolved, role: segment.role, framing: &framing, file: fileIndex, pipeline: pipeline)
                     if reader.position - lastReport > 4 << 20 {
                         // Pages both threads are done with are not needed again: give them
                         // back, so the mapping of a many-gigabyte file does not grow the resident set.
@@ -128,8 +130,9 @@ extension Analyzer {
     }
 
     /// One command of an AOF: its framing, or a call (`call.argv` and `call.origin` are the
-    /// reader's; the rest is filled here).
-    package func handle(_ call: inout Call, role: AOFInput.Role, framing: inout Framing, file: Int, pipeline: CallPipeline) throws(InputError) {
+    /// reader's; the rest is filled here, `resolved` written over).
+    package func handle(_ call: inout Call, _ resolved: inout CallResolver.Resolved, role: AOFInput.Role, framing: inout Framing,
+                        file: Int, pipeline: CallPipeline) throws(InputError) {
         let argv = call.argv
         // The AOF's own framing: database switches and transaction brackets are not calls.
         // (StaticString tokens: the length is compared first, so most calls pass at once.)

@@ -40,8 +40,6 @@ public final class Analyzer {
     package let options: Options
     public let replayer = Replayer()
     package var resolver: CallResolver
-    /// The entry and key positions of the AOF call being read, written over for every call.
-    package var resolved = CallResolver.Resolved(index: 0, keyPositions: [])
     package let costModel: CostModel
     package var aggregation: Aggregation
     package let writes: [Write]

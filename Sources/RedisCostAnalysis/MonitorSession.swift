@@ -31,9 +31,6 @@ public final class MonitorSession {
     package let started = Date()
     private var reader: MonitorReader?
     private var prescanReader: MonitorReader?
-    private var argv = Argv()
-    /// The line's entry and key positions, written over for every line.
-    private var resolved = CallResolver.Resolved(index: 0, keyPositions: [])
     private var segment: AnalysisResult.Segment
     private var pending: PendingScript?
     private let costing: MonitorCosting
@@ -97,6 +94,10 @@ public final class MonitorSession {
         pipeline.startInput(base: bytes.baseAddress, owner: nil)
         segment.bytes += bytes.count
         var lastCheckpoint = 0
+        // The line's arguments, entry and key positions, written over for every line. Locals,
+        // not properties: handing them down then retains nothing.
+        var argv = Argv()
+        var resolved = CallResolver.Resolved(index: 0, keyPositions: [])
         loop: while !isFull {
             switch reader.next(into: &argv) {
             case .end: break loop
@@ -111,7 +112,7 @@ public final class MonitorSession {
                     if ownCall(line, reader.client(of: line), argv) { continue }
                 }
                 captureSink?(UnsafeRawBufferPointer(rebasing: bytes[line.lineStart..<line.lineEnd]))
-                analyze(line, reader: reader)
+                analyze(line, argv, &resolved, reader: reader)
                 pipeline.submitIfFull()
                 if reader.position - lastCheckpoint > 1 << 20 {
                     lastCheckpoint = reader.position
@@ -138,7 +139,7 @@ public final class MonitorSession {
 
     /// The reading side of a line: the clock, the resolve, the sizes before the call and what its
     /// cost reads of the model, staged for `MonitorCosting`; then its write replays.
-    private func analyze(_ line: MonitorReader.MonitorLine, reader: MonitorReader) {
+    private func analyze(_ line: MonitorReader.MonitorLine, _ argv: Argv, _ resolved: inout CallResolver.Resolved, reader: MonitorReader) {
         let analyzer = self.analyzer
         calls += 1
         segment.commands += 1

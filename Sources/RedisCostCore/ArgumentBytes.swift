@@ -84,5 +84,5 @@ extension Argv {
 
     @inlinable package func int(_ index: Int) -> Int64? { index >= 0 && index < count ? integerValue(self[index]) : nil }
     @inlinable package func hash(_ index: Int) -> UInt64 { elementHash(self[index]) }
-    @inlinable package func token(_ index: Int, _ token: StaticString) -> Bool { index >= 0 && index < count && isToken(self[index], token) }
+    @inlinable @inline(__always) package func token(_ index: Int, _ token: StaticString) -> Bool { index >= 0 && index < count && isToken(self[index], token) }
 }

@@ -45,7 +45,7 @@ public struct Argv {
         used = 0
     }
 
-    @inlinable package mutating func append(start: Int, length: Int) {
+    @inlinable @inline(__always) package mutating func append(start: Int, length: Int) {
         if used < spans.count {
             spans[used] = (start, length)
         } else {

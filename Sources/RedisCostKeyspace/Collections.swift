@@ -30,18 +30,22 @@ public enum IdentitySet: Sendable {
         }
     }
 
+    // The edits consume `self` to take the storage out: it stays uniquely referenced, so it
+    // changes in place, and no reference is counted (a copy out of the enum would retain it).
+
     /// True when the element was not there.
     @discardableResult
     public mutating func insert(_ element: UInt64) -> Bool {
-        switch self {
+        switch consume self {
         case .large(var set, let order):
-            self = .small([])  // hand the set over uniquely referenced
             let inserted = set.insert(element)
             self = .large(set, popOrder: order)
             return inserted
         case .small(var items):
-            if items.contains(element) { return false }
-            self = .small([])
+            if items.contains(element) {
+                self = .small(items)
+                return false
+            }
             items.append(element)
             self = items.count > Self.smallLimit ? .large(IdentityTable(items), popOrder: []) : .small(items)
             return true
@@ -51,15 +55,16 @@ public enum IdentitySet: Sendable {
     /// True when the element was there.
     @discardableResult
     public mutating func remove(_ element: UInt64) -> Bool {
-        switch self {
+        switch consume self {
         case .large(var set, let order):
-            self = .small([])
             let removed = set.remove(element)
             self = .large(set, popOrder: order)
             return removed
         case .small(var items):
-            guard let index = items.firstIndex(of: element) else { return false }
-            self = .small([])
+            guard let index = items.firstIndex(of: element) else {
+                self = .small(items)
+                return false
+            }
             items.swapAt(index, items.count - 1)
             items.removeLast()
             self = .small(items)
@@ -81,9 +86,8 @@ public enum IdentitySet: Sendable {
     /// Each member enters at most one copy per insertion, so the copies cost O(inserts).
     @discardableResult
     public mutating func removeAny() -> UInt64? {
-        switch self {
+        switch consume self {
         case .large(var set, var order):
-            self = .small([])
             defer { self = .large(set, popOrder: order) }
             while true {
                 if order.isEmpty {
@@ -94,7 +98,6 @@ public enum IdentitySet: Sendable {
                 if set.remove(candidate) { return candidate }
             }
         case .small(var items):
-            self = .small([])
             let element = items.popLast()
             self = .small(items)
             return element

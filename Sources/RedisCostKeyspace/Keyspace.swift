@@ -37,7 +37,10 @@ public final class Keyspace {
     /// so the peak memory of a large replay is what it holds, not twice that.
     package static let chunkBits = 16
     package static let chunkMask = (1 << chunkBits) - 1
-    private var recordChunks: [[Record]] = []
+    /// Each chunk holds `1 << chunkBits` records, of which those below `recordCount` are
+    /// initialized. Memory of its own rather than arrays: a record is read and edited where it
+    /// is (an array's getter would copy it out, retaining and releasing its value).
+    private var recordChunks: [UnsafeMutablePointer<Record>] = []
     private var recordCount = 0
     private var freeRecords: [Int32] = []
     package static let nameChunkSize = 1 << 20  // offsets are 20 bits
@@ -107,28 +110,36 @@ public final class Keyspace {
 
     public init() {}
 
-    deinit { lastMissed.name.deallocate() }
+    deinit {
+        lastMissed.name.deallocate()
+        freeRecordChunks()
+    }
 
     // MARK: - names
 
-    /// The record of a key id (ids index the chunks).
+    /// Where the record of a key id is (ids index the chunks), to be read and edited in place.
     @inline(__always)
-    package var records: RecordAccess { RecordAccess(keyspace: self) }
+    private func record(_ index: Int) -> UnsafeMutablePointer<Record> {
+        // Ids come from the index and `create`; one beyond them is a bug, never a read past the chunks.
+        precondition(index >= 0 && index < recordCount, "a key id beyond the records")
+        return recordChunks[index >> Self.chunkBits] + (index & Self.chunkMask)
+    }
 
-    public struct RecordAccess {
-        package let keyspace: Keyspace
-        public subscript(index: Int) -> Record {
-            // Read in place: a copy of the record would retain and release its value.
-            _read { yield keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
-            nonmutating _modify { yield &keyspace.recordChunks[index >> Keyspace.chunkBits][index & Keyspace.chunkMask] }
+    private func freeRecordChunks() {
+        for (chunk, start) in recordChunks.enumerated() {
+            let initialized = min(recordCount - (chunk << Self.chunkBits), 1 << Self.chunkBits)
+            start.deinitialize(count: initialized)
+            start.deallocate()
         }
+        recordChunks = []
+        recordCount = 0
     }
 
     /// Where a key's name is in the arena, read from its record in place.
     @inline(__always)
     private func nameLocation(_ id: Int) -> (chunk: Int, offset: Int, length: Int) {
-        let start = records[id].nameStart
-        return (Int(start >> 20), Int(start & 0xF_FFFF), Int(records[id].nameLength))
+        let start = record(id).pointee.nameStart
+        return (Int(start >> 20), Int(start & 0xF_FFFF), Int(record(id).pointee.nameLength))
     }
 
     /// Set when the key names of the data set outgrow the 4 GiB the records can address.
@@ -146,7 +157,7 @@ public final class Keyspace {
 
     @inline(__always)
     private func nameEquals(_ id: Int32, _ key: UnsafeRawBufferPointer) -> Bool {
-        guard records[Int(id)].nameLength == key.count else { return false }
+        guard record(Int(id)).pointee.nameLength == key.count else { return false }
         let (chunk, offset, _) = nameLocation(Int(id))
         return nameChunks[chunk].withUnsafeBytes { all in
             key.count == 0 || memcmp(all.baseAddress! + offset, key.baseAddress!, key.count) == 0
@@ -242,19 +253,20 @@ public final class Keyspace {
         }
     }
 
-    /// A key's size, read in place.
-    @inline(__always)
-    public func size(of id: Int32) -> KeySize { records[Int(id)].value.size }
+    /// A key's size, read in place. Never inlined into another module: there the value would be
+    /// copied (retained and released) around the call of `KeyValue.size`, which it cannot see into.
+    @inline(never)
+    public func size(of id: Int32) -> KeySize { record(Int(id)).pointee.value.size }
 
-    public func expireAt(_ id: Int32) -> Int64 { records[Int(id)].hasExpiry ? expiries[id] ?? 0 : 0 }
+    public func expireAt(_ id: Int32) -> Int64 { record(Int(id)).pointee.hasExpiry ? expiries[id] ?? 0 : 0 }
 
     public func setExpireAt(_ id: Int32, _ when: Int64) {
         if when == 0 {
-            guard records[Int(id)].hasExpiry else { return }
-            records[Int(id)].hasExpiry = false
+            guard record(Int(id)).pointee.hasExpiry else { return }
+            record(Int(id)).pointee.hasExpiry = false
             expiries.removeValue(forKey: id)
         } else {
-            records[Int(id)].hasExpiry = true
+            record(Int(id)).pointee.hasExpiry = true
             expiries[id] = when
         }
     }
@@ -266,7 +278,12 @@ public final class Keyspace {
     /// mean, each write weighing an eighth, so a key keeps the make-up of its recent writes.
     public func noteElementBytes(_ id: Int32, bytes: Int, count: Int) {
         guard count > 0 else { return }
-        elementBytes[id] = Self.movingElementBytes(elementBytes[id], bytes: bytes, count: count)
+        // A key seen before (most writes) is hashed once, its mean updated where it is.
+        if let index = elementBytes.index(forKey: id) {
+            elementBytes.values[index] = Self.movingElementBytes(elementBytes.values[index], bytes: bytes, count: count)
+        } else {
+            elementBytes[id] = Self.movingElementBytes(nil, bytes: bytes, count: count)
+        }
     }
 
     /// The mean `noteElementBytes` keeps (calibrate computes its probe keys' with it too).
@@ -279,17 +296,18 @@ public final class Keyspace {
     public func find(_ key: [UInt8], in db: Int) -> Int32? { key.withUnsafeBytes { find($0, in: db) } }
 
     public subscript(id: Int32) -> Record {
-        _read { yield records[Int(id)] }
-        _modify { yield &recordChunks[Int(id) >> Self.chunkBits][Int(id) & Self.chunkMask] }
+        _read { yield record(Int(id)).pointee }
+        _modify { yield &record(Int(id)).pointee }
     }
 
-    /// Edits a key's value in place. The value is moved out while `body` runs so that a
-    /// large collection is never copied (copy-on-write would copy it).
+    /// Edits a key's value in place. The value is moved out while `body` runs (swapped with a
+    /// placeholder: nothing is retained) so that a large collection is never copied
+    /// (copy-on-write would copy it) and `body` may read the keyspace meanwhile.
     @inline(__always)
     public func modify<R>(_ id: Int32, _ body: (inout KeyValue) -> R) -> R {
-        var value = records[Int(id)].value
-        records[Int(id)].value = .placeholder
-        defer { records[Int(id)].value = value }
+        var value = KeyValue.placeholder
+        Swift.swap(&value, &record(Int(id)).pointee.value)
+        defer { Swift.swap(&value, &record(Int(id)).pointee.value) }
         return body(&value)
     }
 
@@ -300,19 +318,15 @@ public final class Keyspace {
     public func create(_ key: UnsafeRawBufferPointer, in db: Int, value: KeyValue) -> Int32 {
         // The hash depends on the bytes alone: a miss of the same name in any database has it.
         let hash = lastMissed.isName(key) ? lastMissed.hash : elementHash(key)
-        let record = Record(nameStart: storeName(key), nameLength: UInt32(key.count), value: value)
+        let new = Record(nameStart: storeName(key), nameLength: UInt32(key.count), value: value)
         let id: Int32
         if let reused = freeRecords.popLast() {
             id = reused
-            records[Int(id)] = record
+            record(Int(id)).pointee = new
         } else {
             id = Int32(recordCount)
-            if recordCount & Self.chunkMask == 0 {
-                var chunk: [Record] = []
-                chunk.reserveCapacity(1 << Self.chunkBits)
-                recordChunks.append(chunk)
-            }
-            recordChunks[recordChunks.count - 1].append(record)
+            if recordCount & Self.chunkMask == 0 { recordChunks.append(.allocate(capacity: 1 << Self.chunkBits)) }
+            (recordChunks[recordChunks.count - 1] + (recordCount & Self.chunkMask)).initialize(to: new)
             recordCount += 1
         }
         insert(id, hash: hash, in: db)
@@ -380,9 +394,9 @@ public final class Keyspace {
             return false
         }
         if removed { totalKeyCount -= 1 }
-        deadNameBytes += Int(records[Int(id)].nameLength)
-        records[Int(id)].live = false
-        records[Int(id)].value = .placeholder
+        deadNameBytes += Int(record(Int(id)).pointee.nameLength)
+        record(Int(id)).pointee.live = false
+        record(Int(id)).pointee.value = .placeholder
         setExpireAt(id, 0)
         elementBytes.removeValue(forKey: id)
         freeRecords.append(id)
@@ -391,23 +405,23 @@ public final class Keyspace {
 
     /// Moves a key to another name and/or database (RENAME, MOVE), keeping its value.
     public func rename(_ id: Int32, from db: Int, to newKey: UnsafeRawBufferPointer, in newDB: Int) {
-        let record = records[Int(id)]
+        let moved = record(Int(id)).pointee
         let expiry = expireAt(id)
         let bytes = elementBytes[id]
         delete(id, in: db)
-        let newID = create(newKey, in: newDB, value: record.value)
+        let newID = create(newKey, in: newDB, value: moved.value)
         setExpireAt(newID, expiry)
         if let bytes { elementBytes[newID] = bytes }
-        records[Int(newID)].approximate = record.approximate
+        record(Int(newID)).pointee.approximate = moved.approximate
     }
 
     public func flush(_ db: Int) {
         guard let database = database(db) else { return }
         for entry in database.slots where entry < Self.deletedSlot {
             let id = Int32(truncatingIfNeeded: entry)
-            deadNameBytes += Int(records[Int(id)].nameLength)
-            records[Int(id)].live = false
-            records[Int(id)].value = .placeholder
+            deadNameBytes += Int(record(Int(id)).pointee.nameLength)
+            record(Int(id)).pointee.live = false
+            record(Int(id)).pointee.value = .placeholder
             setExpireAt(id, 0)
             elementBytes.removeValue(forKey: id)
             freeRecords.append(id)
@@ -418,8 +432,7 @@ public final class Keyspace {
 
     public func flushAll() {
         indexChanges &+= 1
-        recordChunks = []
-        recordCount = 0
+        freeRecordChunks()
         freeRecords = []
         nameChunks = []
         databases = []
@@ -439,12 +452,12 @@ public final class Keyspace {
     private func compactNames() {
         let old = nameChunks
         nameChunks = []
-        for i in 0..<recordCount where records[i].live {
+        for i in 0..<recordCount where record(i).pointee.live {
             let (chunk, offset, length) = nameLocation(i)
             let location = old[chunk].withUnsafeBytes {
                 storeName(UnsafeRawBufferPointer(rebasing: $0[offset..<(offset + length)]))
             }
-            records[i].nameStart = location
+            record(i).pointee.nameStart = location
         }
         deadNameBytes = 0
     }
@@ -476,7 +489,7 @@ public final class Keyspace {
         total += expiries.capacity * 17 + elementBytes.capacity * 9
         for database in databases { total += database.slots.capacity * 8 }
         for database in sparseDatabases.values { total += database.slots.capacity * 8 }
-        for i in 0..<recordCount where records[i].live { total += records[i].value.heapBytes }
+        for i in 0..<recordCount where record(i).pointee.live { total += record(i).pointee.value.heapBytes }
         return total
     }
 }

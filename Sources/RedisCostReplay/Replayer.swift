@@ -57,7 +57,7 @@ public final class Replayer {
     public func run(_ effect: Effect, _ argv: Argv) {
         effect(self, argv)
         guard !emptied.isEmpty else { return }
-        for (id, db) in emptied where keyspace[id].live && keyspace[id].value.size == .elements(0) {
+        for (id, db) in emptied where keyspace[id].live && keyspace.size(of: id) == .elements(0) {
             // An empty stream is a key (XDEL of its last entry keeps it).
             if case .stream = keyspace[id].value { continue }
             keyspace.delete(id, in: db)
@@ -152,19 +152,18 @@ public final class Replayer {
             id = keyspace.create(key, in: db, value: kind.empty)
         }
         let result = keyspace.modify(id!, body)
-        if kind != .stream, keyspace[id!].value.size == .elements(0) { emptied.append((id!, db)) }
+        if kind != .stream, keyspace.size(of: id!) == .elements(0) { emptied.append((id!, db)) }
         return result
     }
 
-    // Typed edits: the collection is moved out of its enum before `body` mutates it, so it
-    // is uniquely referenced and changes in place (a second reference would make Swift copy
-    // the whole collection on every push).
-    @inline(__always)
-    package func editTyped<C, R>(_ key: UnsafeRawBufferPointer, _ kind: Kind, create: Bool, extract: (KeyValue) -> C?,
-                         wrap: (C) -> KeyValue, _ body: (inout C) -> R) -> R? {
+    // Typed edits: the collection is moved (consumed, not copied) out of its enum before
+    // `body` mutates it, so it is uniquely referenced and changes in place (a second reference
+    // would make Swift copy the whole collection on every push), and no reference is counted.
+        @inline(__always)
+    package func editTyped<C, R>(_ key: UnsafeRawBufferPointer, _ kind: Kind, create: Bool, extract: (consuming KeyValue) -> C?,
+                         wrap: (consuming C) -> KeyValue, _ body: (inout C) -> R) -> R? {
         edit(key, kind, create: create) { value -> R? in
-            guard var collection = extract(value) else { return nil }
-            value = .placeholder
+            guard var collection = extract(consume value) else { preconditionFailure("edit checks the kind of the value") }
             defer { value = wrap(collection) }
             return body(&collection)
         } ?? nil
@@ -172,32 +171,32 @@ public final class Replayer {
 
     @discardableResult
     package func editList<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentityList) -> R) -> R? {
-        editTyped(key, .list, create: create, extract: { if case .list(let c) = $0 { c } else { nil } }, wrap: { .list($0) }, body)
+        editTyped(key, .list, create: create, extract: { if case .list(let c) = consume $0 { c } else { nil } }, wrap: { .list($0) }, body)
     }
 
     @discardableResult
     package func editSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
-        editTyped(key, .set, create: create, extract: { if case .set(let c) = $0 { c } else { nil } }, wrap: { .set($0) }, body)
+        editTyped(key, .set, create: create, extract: { if case .set(let c) = consume $0 { c } else { nil } }, wrap: { .set($0) }, body)
     }
 
     @discardableResult
     package func editHash<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
-        editTyped(key, .hash, create: create, extract: { if case .hash(let c) = $0 { c } else { nil } }, wrap: { .hash($0) }, body)
+        editTyped(key, .hash, create: create, extract: { if case .hash(let c) = consume $0 { c } else { nil } }, wrap: { .hash($0) }, body)
     }
 
     @discardableResult
     package func editSortedSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout ScoredMembers) -> R) -> R? {
-        editTyped(key, .zset, create: create, extract: { if case .zset(let c) = $0 { c } else { nil } }, wrap: { .zset($0) }, body)
+        editTyped(key, .zset, create: create, extract: { if case .zset(let c) = consume $0 { c } else { nil } }, wrap: { .zset($0) }, body)
     }
 
     @discardableResult
     package func editStream<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout StreamEntries) -> R) -> R? {
-        editTyped(key, .stream, create: create, extract: { if case .stream(let c) = $0 { c } else { nil } }, wrap: { .stream($0) }, body)
+        editTyped(key, .stream, create: create, extract: { if case .stream(let c) = consume $0 { c } else { nil } }, wrap: { .stream($0) }, body)
     }
 
     @discardableResult
     package func editVectorSet<R>(_ key: UnsafeRawBufferPointer, create: Bool, _ body: (inout IdentitySet) -> R) -> R? {
-        editTyped(key, .vectorset, create: create, extract: { if case .vectorset(let c) = $0 { c } else { nil } }, wrap: { .vectorset($0) }, body)
+        editTyped(key, .vectorset, create: create, extract: { if case .vectorset(let c) = consume $0 { c } else { nil } }, wrap: { .vectorset($0) }, body)
     }
 
     /// Whether a write may put a value of `kind` at `key`: it is missing or already of that kind

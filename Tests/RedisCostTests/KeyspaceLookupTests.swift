@@ -103,4 +103,49 @@ import RedisCostKeyspace
     @Test func aRecordStaysSmall() {
         #expect(MemoryLayout<Keyspace.Record>.stride <= 32)
     }
+
+    /// Records live in chunks of 65,536: keys on both sides of a chunk's end keep their names
+    /// and values through deletes, reuse and a flush of everything.
+    @Test func recordsAcrossChunksKeepTheirNamesAndValues() {
+        let keyspace = Keyspace()
+        let count = 70_000
+        func name(_ i: Int) -> [UInt8] { Array("key:\(i)".utf8) }
+        var ids: [Int32] = []
+        for i in 0..<count {
+            ids.append(keyspace.create(name(i), in: 0, value: .list(IdentityList((0..<UInt64(i % 5)).map { $0 }))))
+        }
+        for i in stride(from: 0, to: count, by: 3) { keyspace.delete(ids[i], in: 0) }
+        // The freed records are reused, last freed first.
+        let reused = keyspace.create(Array("again".utf8), in: 0, value: .string(length: 9, integer: nil))
+        #expect(reused == ids[69_999])
+        var wrong = 0
+        for i in 0..<count where i % 3 != 0 {
+            let id = keyspace.find(name(i), in: 0)
+            if id != ids[i] || keyspace.size(of: ids[i]) != .elements(i % 5) || keyspace.nameBytes(of: ids[i]) != name(i) { wrong += 1 }
+        }
+        #expect(wrong == 0)
+        #expect(keyspace.size(of: reused) == .bytes(9))
+        #expect(keyspace.totalKeyCount == count - 23_334 + 1)  // every third of 0..<70,000 deleted, one created
+        keyspace.flushAll()
+        #expect(keyspace.find(name(1), in: 0) == nil)
+        let first = keyspace.create(name(1), in: 0, value: .string(length: 2, integer: nil))
+        #expect(first == 0)
+        #expect(keyspace.size(of: first) == .bytes(2))
+    }
+
+    /// `modify` moves the value out while its body runs: the body may read the keyspace (it
+    /// sees a placeholder at the key), and the edited value is back afterwards.
+    @Test func modifyMovesTheValueOutAndBack() {
+        let keyspace = Keyspace()
+        let id = keyspace.create(Array("l".utf8), in: 0, value: .list(IdentityList([1, 2])))
+        let seen = keyspace.modify(id) { value -> KeySize in
+            if case .list(var list) = value {
+                list.pushBack(3)
+                value = .list(list)
+            }
+            return keyspace.size(of: id)
+        }
+        #expect(seen == .unknown)
+        #expect(keyspace.size(of: id) == .elements(3))
+    }
 }

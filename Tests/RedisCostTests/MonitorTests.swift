@@ -29,6 +29,23 @@ import RedisCostReport
         }
     }
 
+    /// A timestamp's digits are counted from where they end: up to 15 for the seconds (leading
+    /// zeros count), a fraction shorter than six digits scaled, a seventh fraction digit malformed.
+    @Test func timestampDigitsAreCountedWhereTheyEnd() {
+        let lines = parse("""
+            000000000000007.5 [0 c] "GET" "k"
+            0000000000000007.5 [0 c] "GET" "k"
+            9223372036853.000001 [0 c] "GET" "k"
+            7.0000001 [0 c] "GET" "k"
+            .5 [0 c] "GET" "k"
+            7. [0 c] "GET" "k"
+
+            """)
+        let read = lines.map { $0.line.map { "\($0.microseconds)" } ?? String(decoding: $0.argv[0], as: UTF8.self) }
+        #expect(read == ["7500000", "expected a timestamp", "9223372036853000001", "expected \" [db client]\"",
+                         "expected a timestamp", "7000000"])
+    }
+
     @Test func everyShapeAServerPrints() {
         let lines = parse("""
             OK

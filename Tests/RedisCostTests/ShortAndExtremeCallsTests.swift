@@ -98,4 +98,18 @@ import RedisCostReport
             #expect(read?.bitPattern == expected?.bitPattern || (read?.isNaN == true && expected?.isNaN == true), "\(text)")
         }
     }
+
+    @Test("an integer's text length is counted as its text is written, at the ends of Int64 too")
+    func decimalLengthIsTheTextsLength() {
+        var values: [Int64] = [0, 1, -1, 9, 10, -9, -10, 99, 100, .max, .min, .max - 1, .min + 1]
+        var power: Int64 = 1
+        for _ in 0..<18 {
+            power *= 10
+            values += [power - 1, power, -(power - 1), -power]
+        }
+        var rng = SeededRandom(seed: 11)
+        for _ in 0..<10_000 { values.append(Int64(bitPattern: rng.next()) >> Int64(rng.next() % 64)) }
+        let wrong = values.filter { decimalLength($0) != String($0).utf8.count }
+        #expect(wrong.isEmpty, "\(wrong.prefix(5))")
+    }
 }

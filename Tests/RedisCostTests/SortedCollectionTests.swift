@@ -206,6 +206,23 @@ import RedisCostReport
         #expect(reference.count < largest / 2)
     }
 
+    /// The edits move a set's storage out of its enum rather than copy it: a copy taken
+    /// before them must keep its members, in the small form and in the large.
+    @Test("a copy of a set keeps its members when the set is changed", arguments: [10, 1_000])
+    func identitySetCopiesAreValues(size: Int) {
+        var set = IdentitySet((0..<UInt64(size)).map { $0 })
+        let copy = set
+        set.insert(UInt64(size))
+        set.remove(0)
+        let popped = set.removeAny()
+        #expect(popped != nil)
+        #expect(set.count == size - 1)
+        #expect(copy.count == size)
+        #expect(Set(copy.elements) == Set((0..<UInt64(size)).map { $0 }))
+        #expect(!set.contains(0) && copy.contains(0))
+        #expect(set.contains(UInt64(size)) && !copy.contains(UInt64(size)))
+    }
+
     /// Multiplier 1 puts every identity below 2^58 in slot 0 of a 64-slot table: one long run
     /// that wraps around the end, where removal's backward shift is easiest to get wrong.
     /// Seed 5 draws from 3,000 values (removes hit members that are there, the table grows and

@@ -31,6 +31,11 @@ package struct CallResolver {
     package let table: CommandTable
     /// Table index per spelling of a command name (and subcommand); -1 unknown, -2 a container.
     private var cache = IdentityMap()
+    /// The last plain command resolved, by the bytes of its name (a copy: callers reuse their
+    /// buffers), and its entry: calls of one command come in runs (a client's pipeline, a
+    /// benchmark), and a name equal to the last one skips its hash and the cache.
+    private var lastName: [UInt8] = []
+    private var lastIndex = -1
     /// Per entry, what resolving one of its calls reads, as plain values decided once (read
     /// from the entry's traits, they retained and released the traits' arrays on every call):
     /// its arity, and the range of `fixedKeyPositions` that are its keys' positions when they
@@ -82,9 +87,19 @@ package struct CallResolver {
     /// arguments (nothing is cached per argument of a command the table does not know).
     @inline(__always)
     package mutating func index(of argv: Argv) -> Int? {
-        let nameHash = elementHash(argv[0])
+        let name = argv[0]
+        if lastIndex >= 0, name.count == lastName.count, name.count > 0,
+           lastName.withUnsafeBytes({ memcmp($0.baseAddress!, name.baseAddress!, name.count) == 0 }) {
+            return lastIndex
+        }
+        let nameHash = elementHash(name)
         guard let plain = cache[nameHash] else { return indexSlow(argv, nameHash) }
-        if plain >= 0 { return plain }
+        if plain >= 0 {
+            lastName.removeAll(keepingCapacity: true)
+            lastName.append(contentsOf: name)
+            lastIndex = plain
+            return plain
+        }
         if plain == -1 { return nil }
         // A container (CLIENT, XGROUP…): the subcommand decides.
         guard argv.count > 1 else { return indexSlow(argv, nameHash) }
@@ -110,3 +125,7 @@ package struct CallResolver {
         return index
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif

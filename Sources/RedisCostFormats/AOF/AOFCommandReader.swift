@@ -69,11 +69,13 @@ public struct AOFCommandReader {
         var i = from
         var value = 0
         let count = bytes.count
-        // At most 18 digits, as `number` reads: the value cannot overflow.
-        while i < count, i - from < 18 {
+        // At most 18 digits, as `number` reads: the value stays below 10^18, so it is counted
+        // without overflow checks.
+        let limit = min(count, from + 18)
+        while i < limit {
             let digit = bytes[i] &- 48
             guard digit < 10 else { break }
-            value = value * 10 + Int(digit)
+            value = value &* 10 &+ Int(digit)
             i += 1
         }
         if i > from, i + 1 < count, bytes[i] == 13, bytes[i + 1] == 10 { return (value, i) }
@@ -118,7 +120,8 @@ public struct AOFCommandReader {
             }
             guard let (length, lengthEnd) = try header(from: cursor + 1, what: "a bulk length") else { return .truncated(offset: start) }
             let dataStart = lengthEnd + 2
-            guard dataStart + length + 2 <= count else { return .truncated(offset: start) }
+            // Both are below 10^18 (`header`): the sum cannot overflow.
+            guard dataStart &+ length &+ 2 <= count else { return .truncated(offset: start) }
             guard bytes[dataStart + length] == 13, bytes[dataStart + length + 1] == 10 else {
                 throw fail(dataStart + length, "expected CRLF after a bulk string of \(length) bytes")
             }

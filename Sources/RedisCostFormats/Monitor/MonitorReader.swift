@@ -107,24 +107,26 @@ public final class MonitorReader {
     private func parse(_ start: Int, _ end: Int, into argv: inout Argv) -> Item {
         var i = start
         func malformed(_ reason: String) -> Item { .malformed(line: lineNumber, reason: reason) }
-        // Seconds '.' microseconds (six digits).
+        // Seconds '.' microseconds (six digits). The digits are counted from where they end
+        // (an index below `end`), so each costs its test and its multiply-add; more than 15
+        // are refused, so a value used has never wrapped.
         var seconds: Int64 = 0
-        var digits = 0
         while i < end, bytes[i] &- 48 < 10 {
             seconds = seconds &* 10 &+ Int64(bytes[i] &- 48)
-            digits += 1
-            i += 1
+            i &+= 1
         }
+        var digits = i - start
         guard digits > 0, digits < 16, i < end, bytes[i] == UInt8(ascii: ".") else { return malformed("expected a timestamp") }
         guard seconds <= latestUnixSecond else { return malformed("a timestamp beyond what a clock in microseconds holds") }
         i += 1
         var micros: Int64 = 0
-        var fraction = 0
-        while i < end, bytes[i] &- 48 < 10, fraction < 6 {
-            micros = micros * 10 + Int64(bytes[i] &- 48)
-            fraction += 1
-            i += 1
+        let fractionStart = i
+        let fractionLimit = min(end, i + 6)
+        while i < fractionLimit, bytes[i] &- 48 < 10 {
+            micros = micros &* 10 &+ Int64(bytes[i] &- 48)
+            i &+= 1
         }
+        var fraction = i - fractionStart
         while fraction < 6 { micros *= 10; fraction += 1 }
         guard i + 2 < end, bytes[i] == UInt8(ascii: " "), bytes[i + 1] == UInt8(ascii: "[") else { return malformed("expected \" [db client]\"") }
         i += 2

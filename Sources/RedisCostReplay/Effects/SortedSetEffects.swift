@@ -80,7 +80,11 @@ package func zadd(_ r: Replayer, _ a: Argv) {
     // ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member…
     var i = 2
     var nx = false, xx = false, gt = false, lt = false, incr = false
-    while i < a.count, doubleValue(a[i]) == nil {
+    // The options run to the first argument that reads as a score: that score is kept.
+    var firstScore: Double?
+    while i < a.count {
+        firstScore = doubleValue(a[i])
+        if firstScore != nil { break }
         if a.token(i, "NX") { nx = true }
         if a.token(i, "XX") { xx = true }
         if a.token(i, "GT") { gt = true }
@@ -94,7 +98,7 @@ package func zadd(_ r: Replayer, _ a: Argv) {
     let pairs = (a.count - i) / 2
     withUnsafeTemporaryAllocation(of: Double.self, capacity: pairs) { scores in
         for k in 0..<pairs {
-            guard let score = doubleValue(a[i + 2 * k]), !score.isNaN else { return }
+            guard let score = k == 0 ? firstScore : doubleValue(a[i + 2 * k]), !score.isNaN else { return }
             scores.initializeElement(at: k, to: score)
         }
         r.editSortedSet(a[1], create: !xx) { zset in

@@ -13,10 +13,12 @@ package let stringEffects: [String: Replayer.Effect] = [
         var expireAt: Int64 = 0
         var assumedEqual = false
         var i = 3
-        let exists = r.lookup(a[1]) != nil
+        // Looked up only for NX and XX (most SETs have neither): nothing before them changes
+        // the keyspace, and the cost stage has already looked the key up (expiring it if due).
+        func exists() -> Bool { r.lookup(a[1]) != nil }
         while i < a.count {
-            if a.token(i, "NX") && exists { return }
-            if a.token(i, "XX") && !exists { return }
+            if a.token(i, "NX") && exists() { return }
+            if a.token(i, "XX") && !exists() { return }
             if a.token(i, "IFEQ") {
                 // Valkey 8.1: only when the value equals the argument. The model knows a value
                 // when it is an integer; otherwise it assumes the values were equal.
@@ -232,20 +234,30 @@ package func setWithTTL(_ r: Replayer, _ a: Argv, scale: Int64) {
 
 package func increment(_ r: Replayer, _ key: UnsafeRawBufferPointer, by delta: Int64) {
     guard let id = r.lookup(key) else {
-        var text = Array(String(delta).utf8)
-        _ = text.withUnsafeMutableBytes { r.store(key, stringValue(UnsafeRawBufferPointer($0))) }
+        r.store(key, .string(length: decimalLength(delta), integer: delta))
         return
     }
     guard case .string(let string) = r.keyspace[id].value else { return }
-            let integer = string.integer
-    guard let integer else {
+    guard let integer = string.integer else {
         // INCR on a value we do not know as an integer (e.g. "007" is not one; Redis errors).
         r.keyspace[id].approximate = true
         return
     }
     let (sum, overflow) = integer.addingReportingOverflow(delta)
     guard !overflow else { return }
-    r.keyspace[id].value = .string(length: String(sum).utf8.count, integer: sum)
+    r.keyspace[id].value = .string(length: decimalLength(sum), integer: sum)
+}
+
+/// The length of `value`'s decimal text as Redis writes it (ll2string: a '-' and the digits),
+/// counted without making the text.
+package func decimalLength(_ value: Int64) -> Int {
+    var magnitude = value.magnitude
+    var length = value < 0 ? 2 : 1
+    while magnitude >= 10 {
+        magnitude /= 10
+        length += 1
+    }
+    return length
 }
 
 /// Changes a string: through its bytes when the model knows them (a missing key, or an
