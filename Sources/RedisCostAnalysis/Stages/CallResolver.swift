@@ -3,6 +3,9 @@ import RedisCostTable
 import RedisCostKeyspace
 import RedisCostFormats
 import RedisCostReplay
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Stage 1, resolve: which table entry a call is (its command, or its subcommand for a
 /// container such as `CLIENT` or `XGROUP`), whether the server would run it (its arity), and
@@ -125,7 +128,3 @@ package struct CallResolver {
         return index
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
