@@ -77,8 +77,10 @@ final class TestServer: @unchecked Sendable {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("redis-cost-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var lastError = "did not start"
+        // A cluster node also listens on its port + 10,000 (the cluster bus), so its port is at most 55,535.
+        let clustered = arguments.contains("--cluster-enabled")
         for _ in 0..<5 {
-            let port = freeLoopbackPort()
+            let port = clustered ? freeLoopbackPort(maximum: 55_535, alsoFree: 10_000) : freeLoopbackPort()
             let process = try Spawned(binary, [
                 "--port", String(port), "--bind", "127.0.0.1", "--dir", directory.path,
                 "--save", "", "--appendonly", "no", "--daemonize", "no",
@@ -147,15 +149,31 @@ final class TestServer: @unchecked Sendable {
     }
 }
 
-func freeLoopbackPort() -> Int {
+func freeLoopbackPort() -> Int { bindLoopback(port: 0) ?? 0 }
+
+/// A free loopback port at most `maximum` with `port + alsoFree` free too (a cluster node's bus):
+/// the kernel's choice when it fits, else the first such port from one this process's id
+/// picks in 20,000…29,999 (below the kernel's own range, so its choices seldom collide).
+func freeLoopbackPort(maximum: Int, alsoFree offset: Int) -> Int {
+    let chosen = freeLoopbackPort()
+    if chosen <= maximum, bindLoopback(port: chosen + offset) != nil { return chosen }
+    let start = 20_000 + Int(getpid()) % 10_000
+    for port in start...maximum where bindLoopback(port: port) != nil && bindLoopback(port: port + offset) != nil { return port }
+    return chosen
+}
+
+/// Binds a socket to 127.0.0.1:`port` (0: the kernel picks) and closes it: the port bound, nil when taken.
+private func bindLoopback(port: Int) -> Int? {
+    guard (0...65_535).contains(port) else { return nil }
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
+    address.sin_port = UInt16(port).bigEndian
     var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+    guard bound == 0 else { return nil }
     _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
     return Int(UInt16(bigEndian: address.sin_port))
 }
