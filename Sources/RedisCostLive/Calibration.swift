@@ -238,8 +238,8 @@ public enum Calibration {
             let before = try commandStats(connection, ["get"])[0]
             _ = try connection.pipeline(Array(repeating: ["GET", key], count: count))
             let after = try commandStats(connection, ["get"])[0]
-            guard before.calls <= Int.max - count, after.calls == before.calls + count, after.usec >= before.usec else { return nil }
-            rounds.append(max(0.5, Double(after.usec - before.usec)) / Double(count))
+            guard let usec = elapsed(before, after, calls: count) else { return nil }
+            rounds.append(max(0.5, Double(usec)) / Double(count))
         }
         return rounds.sorted()[rounds.count / 2]
     }
@@ -291,7 +291,7 @@ public enum Calibration {
             let key = prefix + "\(probe.command.lowercased()):\(n):\(m)"
             let names = [probe.statName] + (probe.nestedStat.map { [$0] } ?? [])
             for _ in 0..<3 {
-                if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
+                if isCancelled() { throw interrupted(server) }
                 let build = probe.build(key, n, m, repeats)
                 build.forEach(note)
                 builtBytes = elementBytes(of: build)
@@ -326,13 +326,10 @@ public enum Calibration {
                     }
                     let after = try stats(names)
                     if let finish = probe.after { _ = try connection.command(finish) }
-                    // Compared, not subtracted blindly: counters from a hostile server could overflow a difference.
-                    let nestedCalls = wrapper ? m : 0
-                    if before[0].calls == .max || after[0].calls != before[0].calls + 1 || after[0].usec < before[0].usec { clean = false; break }
-                    var own = after[0].usec - before[0].usec
+                    guard var own = elapsed(before[0], after[0], calls: 1) else { clean = false; break }
                     if wrapper {
-                        guard before[1].calls <= Int.max - nestedCalls, after[1].calls == before[1].calls + nestedCalls, after[1].usec >= before[1].usec else { clean = false; break }
-                        own = max(0, own - (after[1].usec - before[1].usec))
+                        guard let nested = elapsed(before[1], after[1], calls: m) else { clean = false; break }
+                        own = max(0, own - nested)
                     }
                     measured.append((f, own))
                 }
@@ -358,14 +355,14 @@ public enum Calibration {
             var points: [(features: TimeModel.Features, usec: Double, largest: Double)] = []
             var size = 0
             for argv in build {
-                if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
+                if isCancelled() { throw interrupted(server) }
                 builtBytes = elementBytes(of: [argv])
                 let (_, f) = priced(argv, [size == 0 ? .missing : .elements(size)], index: index)
                 let before = try stats([probe.statName])[0]
                 if case .error = try connection.command(argv) { return nil }
                 let after = try stats([probe.statName])[0]
-                guard before.calls < .max, after.calls == before.calls + 1, after.usec >= before.usec else { return nil }
-                points.append((f, max(0.5, Double(after.usec - before.usec)), Double(size)))
+                guard let usec = elapsed(before, after, calls: 1) else { return nil }
+                points.append((f, max(0.5, Double(usec)), Double(size)))
                 // `chunks` puts 1,000 items, each a new element, in every call but the last.
                 size += 1000
             }
@@ -577,6 +574,20 @@ public enum Calibration {
         }
     }
 
+    /// What a calibration stopped by `isCancelled` (Ctrl-C) throws, after its keys are removed.
+    static func interrupted(_ server: String) -> ServerError {
+        ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed")
+    }
+
+    /// The server µs a command's counters say `calls` calls took between two readings; nil when
+    /// they did not count exactly those calls (other clients ran the command meanwhile) or the
+    /// time went down. Compared, not subtracted blindly: a hostile server's counters could
+    /// overflow a difference (`commandStats` keeps usec below Int.max / 4).
+    static func elapsed(_ before: (calls: Int, usec: Int), _ after: (calls: Int, usec: Int), calls: Int) -> Int? {
+        guard calls >= 0, before.calls <= Int.max - calls, after.calls == before.calls + calls, after.usec >= before.usec else { return nil }
+        return after.usec - before.usec
+    }
+
     /// Per INFO commandstats name (`hget`), its calls and usec counters; (0, 0) when absent.
     static func commandStats(_ connection: RedisConnection, _ names: [String]) throws(ServerError) -> [(calls: Int, usec: Int)] {
         let text = try connection.require(["INFO", "commandstats"]).text ?? ""
@@ -629,7 +640,7 @@ public enum Calibration {
             for r in calls.indices {
                 let burst = (calls[r...] + calls[..<r]).map(\.argv)
                 for attempt in 0..<3 {
-                    if isCancelled() { throw ServerError(server: server, command: nil, detail: "interrupted; the temporary keys were removed") }
+                    if isCancelled() { throw interrupted(server) }
                     let before = try commandStats(connection, names)
                     let start = monotonicSeconds()
                     for _ in 0..<count {
@@ -643,12 +654,12 @@ public enum Calibration {
                     let wall = (monotonicSeconds() - start) * 1e6 / Double(count)
                     let after = try commandStats(connection, names)
                     // Other clients ran one of the commands meanwhile: measured again.
-                    // Compared, not added blindly: a hostile server's counter could overflow a sum.
-                    guard zip(before, after).allSatisfy({ $0.calls <= Int.max - count && $1.calls == $0.calls + count && $1.usec >= $0.usec }) else {
+                    let spent = zip(before, after).compactMap { elapsed($0, $1, calls: count) }
+                    guard spent.count == names.count else {
                         if attempt == 2 { throw ServerError(server: server, command: "INFO commandstats", detail: "other clients kept running \(names.joined(separator: ", ").uppercased()) during the measurement; calibrate on a quieter server") }
                         continue
                     }
-                    let perCall = zip(before, after).map { max(0.5, Double($1.usec - $0.usec) / Double(count)) }
+                    let perCall = spent.map { max(0.5, Double($0) / Double(count)) }
                     usec.append(perCall)
                     idles.append(max(1, wall - perCall.reduce(0, +)))
                     break
@@ -689,8 +700,8 @@ public enum Calibration {
             _ = try connection.pipeline(Array(repeating: call.argv, count: count))
             let after = try commandStats(connection, [call.stat])[0]
             // Other clients ran it meanwhile: this command is left out.
-            guard before.calls <= Int.max - count, after.calls == before.calls + count, after.usec >= before.usec else { continue }
-            repeatedRatios.append(max(0.5, Double(after.usec - before.usec)) / Double(count) / expected)
+            guard let usec = elapsed(before, after, calls: count) else { continue }
+            repeatedRatios.append(max(0.5, Double(usec)) / Double(count) / expected)
         }
         let repeated = repeatedRatios.isEmpty ? nil : min(100, max(0.1, median(repeatedRatios)))
         return (first, following, repeated)

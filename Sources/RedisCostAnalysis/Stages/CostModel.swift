@@ -63,16 +63,17 @@ package struct CostModel {
         if let nested { features.items = Double(nested.calls) }
         let c = coefficients[index]
         var ownMicroseconds = c.microseconds(features)
+        let fixed = c.fixedMicroseconds(features)
         if let first = sizeCurves[index].first {
             let largest = TimeModel.largestKey(input)
             if largest > first.elements {
                 // On a key larger than the fit saw, the part that grows with the data (all but
                 // the fixed time) grows by the curve's factor.
-                let variable = max(0, ownMicroseconds - c.fixedMicroseconds(features))
+                let variable = max(0, ownMicroseconds - fixed)
                 ownMicroseconds += variable * (TimeModel.sizeFactor(sizeCurves[index], elements: largest) - 1)
             }
         }
-        ownMicroseconds = max(0, ownMicroseconds + c.fixedMicroseconds(features) * (idleFactor - 1))
+        ownMicroseconds = max(0, ownMicroseconds + fixed * (idleFactor - 1))
         if watched, let nested {
             ownMicroseconds += timeModel.watchedPerNestedCall * Double(nested.calls) + timeModel.watchedPerNestedByte * nested.argumentBytes
         }

@@ -134,7 +134,7 @@ public struct TimeModel: Sendable, Equatable {
                     bytes = overflow ? .max : sum
                 }
             }
-            var creates = 0, missing = 0
+            var missing = 0
             for k in keys.indices {
                 switch input.keySize(k) {
                 case .bytes(let n):
@@ -144,7 +144,7 @@ public struct TimeModel: Sendable, Equatable {
                 default: break
                 }
             }
-            if createsKeys { creates = missing }
+            let creates = createsKeys ? missing : 0
             let found = createsKeys ? 0 : keys.count - missing
             let reply = replyElementBytes.map { elements * $0 } ?? 0
             return Features(calls: 1, elements: elements, items: Double(max(0, argc - nameWords)), bytes: Double(bytes) + reply,
