@@ -616,12 +616,13 @@ public enum Calibration {
 
     /// A burst of four O(1) calls (two reads, two writes) sent as one pipeline, `count` times
     /// with `sleep` µs between bursts, each call first in turn; each call's mean server time
-    /// (INFO commandstats before and after the run) against the same bursts back to back, per
-    /// idle time (the sleep and the round trip, less the server's time): the median factor of
-    /// the first call of a burst (`first`) and of the calls that follow it (`following`), each
-    /// never decreasing with idle time. And each call repeated back to back in one pipeline
-    /// against what the fit says of it (`predicted`): the median is `repeated`, the factor of a
-    /// command run again in its burst (nil when the fit says nothing of them).
+    /// (INFO commandstats before and after the run) over the same bursts back to back, in
+    /// units of what the fit says of the call (`predicted`), per idle time (the sleep and the
+    /// round trip, less the server's time): the median factor of the first call of a burst
+    /// (`first`) and of the calls that follow it (`following`), each never decreasing with idle
+    /// time. And each call repeated back to back in one pipeline against `predicted`: the
+    /// median is `repeated`, the factor of a command run again in its burst (nil when the fit
+    /// says nothing of them).
     static func idleFactors(_ connection: RedisConnection, server: String, prefix: String, isCancelled: () -> Bool,
                             note: (String) -> Void, predicted: ([String], [KeySize]) -> Double?)
         throws(ServerError) -> (first: [TimeModel.IdlePoint], following: [TimeModel.IdlePoint], repeated: Double?) {
@@ -676,6 +677,13 @@ public enum Calibration {
         }
         // Each call back to back: its mean over the positions it took, the median over the rounds.
         let base = calls.indices.map { i in median(runs[0].map { round in round.usec.map { $0[i] }.reduce(0, +) / Double(round.usec.count) }) }
+        // What idle time adds to a call is a factor on the fit's fixed time, so it is measured
+        // in the fit's units: the µs over the same call back to back, divided by what the fit
+        // says of the call. A call back to back in a pipeline is cheaper than the fit's probes
+        // (each sent alone between two INFO calls): a factor over back to back alone counted
+        // that difference twice (×12 after 10 ms on Redis 7.0.15, where the same calls sent
+        // alone after 10 ms took ×3–10 of their time sent alone without a pause).
+        let unit = calls.indices.map { i in predicted(calls[i].argv, calls[i].sizes) ?? base[i] }
         var first: [TimeModel.IdlePoint] = [], following: [TimeModel.IdlePoint] = []
         for (point, sleep) in idleSleeps.enumerated() {
             let idle = median(runs[point].map(\.idle))
@@ -684,7 +692,8 @@ public enum Calibration {
             for round in runs[point] {
                 for (r, row) in round.usec.enumerated() {
                     for (i, us) in row.enumerated() {
-                        if i == r { firsts.append(us / base[i]) } else { follows.append(us / base[i]) }
+                        let factor = 1 + (us - base[i]) / unit[i]
+                        if i == r { firsts.append(factor) } else { follows.append(factor) }
                     }
                 }
             }
