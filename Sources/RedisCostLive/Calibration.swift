@@ -46,6 +46,10 @@ public enum Calibration {
         public var queue: (@Sendable (_ key: String, _ n: Int, _ m: Int) -> [[String]])? = nil
         /// Sent after each measured call, unmeasured (DISCARD after MULTI).
         public var after: [String]? = nil
+        /// Sent right after each measured call, before the counters are read: what takes the
+        /// connection out of the mode the call put it in (UNSUBSCRIBE after SUBSCRIBE; a
+        /// subscribed RESP2 connection cannot send INFO). Its own stat is not the probe's.
+        public var leave: [String]? = nil
     }
 
     package static func chunks(_ key: String, _ command: String, _ range: Range<Int>, _ item: (Int) -> [String]) -> [[String]] {
@@ -197,6 +201,14 @@ public enum Calibration {
                   call: { k, _, m, _, _ in one(["EVALSHA", sha, "1", k, String(m)], [.bytes(1)]) }, nestedStat: "incr"),
             Probe(command: "PUBLISH", statName: "publish", sizes: [1], items: [1], build: { _, _, _, _ in [] },
                   call: { k, _, _, _, rs in one(["PUBLISH", k, "message"], []) }),
+            // A client's subscriptions, made and dropped on calibrate's own connection (each
+            // call names one channel, so it answers with one reply), and its greeting.
+            Probe(command: "SUBSCRIBE", statName: "subscribe", sizes: [1], items: [1], build: { _, _, _, _ in [] },
+                  call: { k, _, _, _, _ in one(["SUBSCRIBE", k], []) }, leave: ["UNSUBSCRIBE"]),
+            Probe(command: "UNSUBSCRIBE", statName: "unsubscribe", sizes: [1], items: [1], build: { _, _, _, _ in [] },
+                  call: { k, _, _, _, _ in one(["UNSUBSCRIBE", k], []) }, queue: { k, _, _ in [["SUBSCRIBE", k]] }),
+            Probe(command: "HELLO", statName: "hello", sizes: [1], items: [1], build: { _, _, _, _ in [] },
+                  call: { _, _, _, _, _ in one(["HELLO", "2"], []) }),
         ]
     }()
 
@@ -324,6 +336,7 @@ public enum Calibration {
                         refused.append((probe.command, "\(call.argv.first ?? probe.command): \(message)"))
                         return nil
                     }
+                    if let leave = probe.leave { _ = try connection.command(leave) }
                     let after = try stats(names)
                     if let finish = probe.after { _ = try connection.command(finish) }
                     guard var own = elapsed(before[0], after[0], calls: 1) else { clean = false; break }

@@ -382,6 +382,11 @@ import RedisCostReport
         // The calls after the first in a burst, and the scripts: measured too.
         #expect(model.idleInBurst.count == model.idle.count && model.idleInBurst.first?.factor == 1)
         #expect(model.commandCoefficients["EVALSHA"] != nil && model.commandCoefficients["EVAL"] != nil && model.commandCoefficients["BRPOP"] != nil)
+        // A client's subscriptions and greeting, measured on calibrate's own connection, which
+        // went on with INFO and the rest after each (so each SUBSCRIBE was left).
+        for name in ["SUBSCRIBE", "UNSUBSCRIBE", "HELLO"] {
+            #expect((model.commandCoefficients[name]?.perCall ?? 0) > 0 && run.stdout.contains("| \(name) | keyspace | 1 |"), "\(name): \(run.stdout)")
+        }
         #expect(run.stdout.contains("A call that follows another in its burst"))
         // The feed of a watched transaction's calls grows with their bytes (10 KB values escaped).
         #expect(model.watchedPerNestedByte > 0 && reloaded.watchedPerNestedByte == model.watchedPerNestedByte)
