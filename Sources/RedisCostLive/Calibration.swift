@@ -24,6 +24,8 @@ public enum Calibration {
     public struct ProbeCall: Sendable {
         public var argv: [String]
         public var sizes: [KeySize]
+        /// Clients subscribed to the channel it names (a `Probe.subscribers` probe's m).
+        public var subscribers: Int? = nil
     }
 
     public struct Probe: Sendable {
@@ -50,6 +52,9 @@ public enum Calibration {
         /// connection out of the mode the call put it in (UNSUBSCRIBE after SUBSCRIBE; a
         /// subscribed RESP2 connection cannot send INFO). Its own stat is not the probe's.
         public var leave: [String]? = nil
+        /// Its m is clients subscribed to the channel named by the probe's key: that many
+        /// connections subscribe before its calls and close after them.
+        public var subscribers = false
     }
 
     package static func chunks(_ key: String, _ command: String, _ range: Range<Int>, _ item: (Int) -> [String]) -> [[String]] {
@@ -199,8 +204,9 @@ public enum Calibration {
             Probe(command: "EVALSHA", statName: "evalsha", sizes: [1], items: [0, 1, 10, 100],
                   build: { k, _, _, _ in [["SET", k, "1"], ["SCRIPT", "LOAD", script]] },
                   call: { k, _, m, _, _ in one(["EVALSHA", sha, "1", k, String(m)], [.bytes(1)]) }, nestedStat: "incr"),
-            Probe(command: "PUBLISH", statName: "publish", sizes: [1], items: [1], build: { _, _, _, _ in [] },
-                  call: { k, _, _, _, rs in one(["PUBLISH", k, "message"], []) }),
+            // PUBLISH appends the message to each subscriber's output (sent after it returns).
+            Probe(command: "PUBLISH", statName: "publish", sizes: [1], items: [0, 1, 10, 30], build: { _, _, _, _ in [] },
+                  call: { k, _, m, _, _ in ProbeCall(argv: ["PUBLISH", k, "message"], sizes: [], subscribers: m) }, subscribers: true),
             // A client's subscriptions, made and dropped on calibrate's own connection (each
             // call names one channel, so it answers with one reply), and its greeting.
             Probe(command: "SUBSCRIBE", statName: "subscribe", sizes: [1], items: [1], build: { _, _, _, _ in [] },
@@ -281,9 +287,13 @@ public enum Calibration {
         /// A probe call (its keys: the arguments under the prefix) as the analysis prices it: its
         /// formula's elements and its features; a wrapper (`nestedCalls`) has no elements of its
         /// own, and its items are the calls it ran.
-        func priced(_ argv: [String], _ sizes: [KeySize], index: Int, nestedCalls: Int? = nil) -> (facts: CallFacts, features: TimeModel.Features) {
+        func priced(_ argv: [String], _ sizes: [KeySize], index: Int, nestedCalls: Int? = nil, subscribers: Int? = nil) -> (facts: CallFacts, features: TimeModel.Features) {
             var facts = CallFacts(argv: argv, keyPositions: argv.indices.filter { argv[$0].hasPrefix(prefix) }, sizes: sizes)
             facts.elementBytes = facts.keyPositions.map { builtBytes[argv[$0]].map(Double.init) }
+            if let subscribers {
+                facts.channelSubscribers = subscribers
+                facts.patternSubscriptions = patterns
+            }
             let value = nestedCalls != nil ? 0 : table.formulas[index]?.evaluate(facts).value ?? 1
             // Every probe key was built here, so its mean is known; a key made by the call itself has none.
             let reply = table.entries[index].semantics.repliesElements ? facts.keyElementBytes(0) ?? 0 : nil
@@ -292,6 +302,8 @@ public enum Calibration {
             return (facts, features)
         }
 
+        /// The server's pattern subscriptions, which every PUBLISH walks.
+        let patterns = try connection.command(["PUBSUB", "NUMPAT"]).int ?? 0
         /// Probes the server refused (an ACL, scripting turned off, a command renamed away): the
         /// command and the server's answer. They keep the class or default figures.
         var refused: [(command: String, reason: String)] = []
@@ -319,10 +331,21 @@ public enum Calibration {
                 var largest = 0.0
                 var clean = true
                 let wrapper = probe.nestedStat != nil
+                // Closed (unsubscribed) when the measurement ends.
+                var listeners: [RedisConnection] = []
+                for _ in 0..<(probe.subscribers ? m : 0) {
+                    let listener = try RedisConnection(connection.options)
+                    if case .error(let message) = try listener.command(["SUBSCRIBE", key]) {
+                        refused.append((probe.command, "SUBSCRIBE: \(message)"))
+                        return nil
+                    }
+                    listeners.append(listener)
+                }
+                defer { listeners = [] }
                 for r in 0..<repeats {
                     let call = probe.call(key, n, m, r, repeats)
                     note(call.argv)
-                    let (facts, f) = priced(call.argv, call.sizes, index: index, nestedCalls: wrapper ? m : nil)
+                    let (facts, f) = priced(call.argv, call.sizes, index: index, nestedCalls: wrapper ? m : nil, subscribers: call.subscribers)
                     largest = max(largest, TimeModel.largestKey(facts))
                     // Read before MULTI: inside the transaction INFO would be queued too.
                     let before = try stats(names)

@@ -384,6 +384,9 @@ import RedisCostReport
         #expect(model.commandCoefficients["EVALSHA"] != nil && model.commandCoefficients["EVAL"] != nil && model.commandCoefficients["BRPOP"] != nil)
         // A client's subscriptions and greeting, measured on calibrate's own connection, which
         // went on with INFO and the rest after each (so each SUBSCRIBE was left).
+        // PUBLISH to 0, 1, 10 and 30 subscribed connections: a time per subscriber; none left.
+        #expect(run.stdout.contains("| PUBLISH | keyspace | 4 |") && (model.commandCoefficients["PUBLISH"]?.perElement ?? 0) > 0, "\(run.stdout)")
+        #expect(try server.connect().require(["PUBSUB", "CHANNELS", "*"]).array?.isEmpty == true)
         for name in ["SUBSCRIBE", "UNSUBSCRIBE", "HELLO"] {
             #expect((model.commandCoefficients[name]?.perCall ?? 0) > 0 && run.stdout.contains("| \(name) | keyspace | 1 |"), "\(name): \(run.stdout)")
         }

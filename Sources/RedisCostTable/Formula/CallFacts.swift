@@ -13,6 +13,10 @@ public struct CallFacts: FormulaInput, Sendable {
     public var nestedCost: Cost?
     /// Per key (in `keyPositions` order), the mean bytes of an argument of the writes that made it.
     public var elementBytes: [Double?] = []
+    /// Clients subscribed to any channel the call names, and pattern subscriptions of all
+    /// clients; nil: unknown.
+    public var channelSubscribers: Int?
+    public var patternSubscriptions: Int?
 
     public init(argv: [String], keyPositions: [Int], sizes: [KeySize] = [], databaseSize: Int? = nil,
                 allDatabasesSize: Int? = nil, nestedCost: Cost? = nil) {
@@ -32,4 +36,5 @@ public struct CallFacts: FormulaInput, Sendable {
     }
     public func keySize(_ key: Int) -> KeySize { key < sizes.count ? sizes[key] : .unknown }
     public func keyElementBytes(_ key: Int) -> Double? { key >= 0 && key < elementBytes.count ? elementBytes[key] : nil }
+    public func subscribers(ofChannelAt index: Int, shard: Bool) -> Int? { channelSubscribers }
 }
