@@ -652,11 +652,11 @@ public enum Calibration {
 
     /// A burst of four O(1) calls (two reads, two writes) sent as one pipeline, `count` times
     /// with `sleep` µs between bursts, each call first in turn; each call's mean server time
-    /// (INFO commandstats before and after the run) over the same bursts back to back, in
-    /// units of what the fit says of the call (`predicted`), per idle time (the sleep and the
-    /// round trip, less the server's time): the median factor of the first call of a burst
-    /// (`first`) and of the calls that follow it (`following`), each never decreasing with idle
-    /// time. And each call repeated back to back in one pipeline against `predicted`: the
+    /// (INFO commandstats before and after the run) in units of what the fit says of the call
+    /// (`predicted`), per idle time (the sleep and the round trip, less the server's time): the
+    /// median factor of the first call of a burst (`first`: 1 plus its µs over the same bursts
+    /// back to back) and of the calls that follow it (`following`: their µs), each never
+    /// decreasing with idle time. And each call repeated back to back in one pipeline against `predicted`: the
     /// median is `repeated`, the factor of a command run again in its burst (nil when the fit
     /// says nothing of them).
     static func idleFactors(_ connection: RedisConnection, server: String, prefix: String, isCancelled: () -> Bool,
@@ -713,12 +713,15 @@ public enum Calibration {
         }
         // Each call back to back: its mean over the positions it took, the median over the rounds.
         let base = calls.indices.map { i in median(runs[0].map { round in round.usec.map { $0[i] }.reduce(0, +) / Double(round.usec.count) }) }
-        // What idle time adds to a call is a factor on the fit's fixed time, so it is measured
-        // in the fit's units: the µs over the same call back to back, divided by what the fit
-        // says of the call. A call back to back in a pipeline is cheaper than the fit's probes
-        // (each sent alone between two INFO calls): a factor over back to back alone counted
-        // that difference twice (×12 after 10 ms on Redis 7.0.15, where the same calls sent
-        // alone after 10 ms took ×3–10 of their time sent alone without a pause).
+        // The factors are on the fit's fixed time, so they are measured in the fit's units:
+        // what the fit says of the call. The first call of a burst back to back stands where
+        // the fit's probes stood (a call after a round trip: factor 1), and idle time adds its
+        // µs over that; a factor over back to back alone counted the difference between the
+        // probes (each sent alone between two INFO calls) and calls in a pipeline twice (×12
+        // after 10 ms on Redis 7.0.15, where the same calls sent alone after 10 ms took ×3–10
+        // of their time sent alone without a pause). The calls that follow in a burst never
+        // wait for the network: their µs against the fit's, at every idle time (below 1 back
+        // to back: rq's transactions' HSET and EXPIRE at 0.6 of the fit's figure).
         let unit = calls.indices.map { i in predicted(calls[i].argv, calls[i].sizes) ?? base[i] }
         var first: [TimeModel.IdlePoint] = [], following: [TimeModel.IdlePoint] = []
         for (point, sleep) in idleSleeps.enumerated() {
@@ -728,13 +731,12 @@ public enum Calibration {
             for round in runs[point] {
                 for (r, row) in round.usec.enumerated() {
                     for (i, us) in row.enumerated() {
-                        let factor = 1 + (us - base[i]) / unit[i]
-                        if i == r { firsts.append(factor) } else { follows.append(factor) }
+                        if i == r { firsts.append(1 + (us - base[i]) / unit[i]) } else { follows.append(us / unit[i]) }
                     }
                 }
             }
             first.append(TimeModel.IdlePoint(idleMicroseconds: idle, factor: sleep == 0 ? 1 : max(first.last?.factor ?? 1, median(firsts))))
-            following.append(TimeModel.IdlePoint(idleMicroseconds: idle, factor: sleep == 0 ? 1 : max(following.last?.factor ?? 1, median(follows))))
+            following.append(TimeModel.IdlePoint(idleMicroseconds: idle, factor: min(100, max(following.last?.factor ?? 0.1, median(follows)))))
         }
         // Each command repeated back to back.
         var repeatedRatios: [Double] = []

@@ -15,8 +15,9 @@ enum CalibrateCommand: Subcommand {
         summary: "Fit the time model (µs per call, per element, per item, per byte, per key created, per command) on a live server.",
         usage: ["calibrate -n DB [-u URL | -h HOST -p PORT | -s SOCKET] [-o model.json] [--elements N] [--repeats N] [--passes N]"],
         discussion: """
-            Probes about 45 commands (strings, keys, hashes, sets, sorted sets, lists, streams,
-            MULTI/EXEC, EVAL/EVALSHA, PUBLISH) on temporary keys at several sizes — keys of 0 to
+            Probes 47 commands (strings, keys, hashes, sets, sorted sets, lists, streams,
+            MULTI/EXEC, EVAL/EVALSHA, PUBLISH to 0 to 30 subscribed connections of its own,
+            SUBSCRIBE/UNSUBSCRIBE, HELLO) on temporary keys at several sizes — keys of 0 to
             --elements elements, calls of 1 to 1,000 items, values of 1 byte to 100 KB — and
             reads the server's own time for each call from INFO commandstats, in --passes
             sweeps over all the probes (each point keeps its median: a shared machine's speed
@@ -47,7 +48,7 @@ enum CalibrateCommand: Subcommand {
             idle (bursts of four O(1) calls back to back, then 0.1 to 100 ms apart, three sweeps:
             about 40 s, the client spinning between bursts as a workload's client works between
             its calls — one core of this machine busy meanwhile) — for the first call of a burst, the new commands after
-            it, and a command repeated in it —
+            it, and a command repeated in it, each as a factor on the fit's own time for the call —
             which analyze applies by the gap before each call of a MONITOR capture; and what a
             MONITOR client adds to MULTI/EXEC per queued call (the EXEC probe again with one
             attached), applied to captures and live sessions.

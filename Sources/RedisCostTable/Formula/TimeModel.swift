@@ -178,10 +178,11 @@ public struct TimeModel: Sendable, Equatable {
     /// (escaped) inside the wrapper's clock, so a transaction of large values costs more watched.
     public var watchedPerNestedByte: Double
 
-    /// How a call that follows another in its burst (a pipeline's or a transaction's next
-    /// command, a command not yet run in the burst) grows with the burst's idle time: the
-    /// network path is warm by then, the command's own code and data are not. Empty: such a
-    /// call takes `idle` (files of earlier versions).
+    /// The factor on the fixed time of a call that follows another in its burst (a pipeline's
+    /// or a transaction's next command, a command not yet run in the burst) by the burst's
+    /// idle time: the network path is warm by then, the command's own code and data are not.
+    /// Measured against the fit, so below 1 back to back. Empty: such a call takes `idle`
+    /// (files of earlier versions).
     public var idleInBurst: [IdlePoint]
     /// The factor on the fixed time of a command run again in its burst (the same command
     /// repeated in a transaction or a pipeline: warm), measured against the fit; nil: the first
