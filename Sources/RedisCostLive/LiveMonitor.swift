@@ -169,7 +169,7 @@ public enum LiveMonitor {
                 break
             }
             if let duration = options.duration, now - started >= duration { requestStop("--duration reached") }
-            // A node whose end marker could not go out is done at once.
+            // A node whose end marker could not go out (and with nothing left to read) is done at once.
             if nodes.allSatisfy({ $0.endReason != nil }) { break }
             if options.statsInterval > 0, stopReason == nil, now - lastCommandStats >= options.statsInterval {
                 lastCommandStats = now

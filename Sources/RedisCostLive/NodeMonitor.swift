@@ -142,7 +142,16 @@ final class NodeMonitor {
         if slotStatsAtStart != nil { slotStatsAtEnd = readSlotStats() }
         endRead = true
         sampler.connection.notAfter = drainDeadline
-        if !sampler.sendEndMarker() { endReason = reason }
+        // Without a marker there is nothing to wait for — unless the MONITOR connection holds
+        // input still: its last calls, or its end when the server went down as the stop came
+        // (read first, so the node is reported lost, not stopped).
+        if !sampler.sendEndMarker(), !monitorHasInput { endReason = reason }
+    }
+
+    /// Whether the MONITOR connection has input waiting (calls, or its end) right now.
+    private var monitorHasInput: Bool {
+        var fd = pollfd(fd: monitor.fileDescriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&fd, 1, 0) > 0 && fd.revents != 0
     }
 
     func analyseWholeLines(_ options: LiveMonitor.Options) {
